@@ -1,0 +1,36 @@
+# sfdest — the two commands a new user needs are `make run` and `make test`.
+SWIFT ?= swift
+SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
+APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
+
+.PHONY: run test build bench deps bench-deps clean
+
+# System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config.
+deps:
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libmicrohttpd; then \
+		echo "installing libmicrohttpd-dev and pkg-config through apt"; \
+		$(SUDO) apt-get update -qq && $(APT_INSTALL) libmicrohttpd-dev pkg-config; \
+	fi
+
+# The load generator the benchmarks drive the fakes with.
+bench-deps: deps
+	@command -v wrk >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) wrk; }
+
+build: deps
+	$(SWIFT) build
+
+# Runs both fakes in the foreground with the documented default tenant (Ctrl-C stops them).
+run: deps
+	$(SWIFT) build --product sfdest
+	$$($(SWIFT) build --show-bin-path)/sfdest fake --pardot-port 8181 --marketing-cloud-port 8282
+
+test: deps
+	$(SWIFT) build --build-tests
+	$(SWIFT) test
+
+bench: bench-deps
+	$(SWIFT) build -c release --product FakeBenchmarks --product sfdest
+	$$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
+
+clean:
+	rm -rf .build

@@ -1,0 +1,58 @@
+// swift-tools-version: 6.1
+import PackageDescription
+
+let package = Package(
+    name: "sfdest",
+    products: [
+        .executable(name: "sfdest", targets: ["sfdest"]),
+        .library(name: "FakeHTTP", targets: ["FakeHTTP"]),
+        .library(name: "JSONCore", targets: ["JSONCore"]),
+        .library(name: "SalesforceFakes", targets: ["SalesforceFakes"]),
+    ],
+    dependencies: [
+        .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
+        .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
+    ],
+    targets: [
+        // libmicrohttpd from Debian (libmicrohttpd-dev), plus a fixed-signature shim over its variadic calls.
+        .systemLibrary(
+            name: "CMicroHTTPD",
+            pkgConfig: "libmicrohttpd",
+            providers: [.apt(["libmicrohttpd-dev"])]
+        ),
+        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD"]),
+        .target(name: "JSONCore"),
+        .target(
+            name: "SalesforceFakes",
+            dependencies: [
+                "FakeHTTP", "JSONCore",
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "sfdest",
+            dependencies: [
+                "SalesforceFakes",
+                .product(name: "ArgumentParser", package: "swift-argument-parser"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
+        .executableTarget(
+            name: "FakeBenchmarks",
+            dependencies: ["SalesforceFakes", "FakeHTTP", "JSONCore"]
+        ),
+        .target(name: "TestSupport", dependencies: ["JSONCore"], path: "Tests/TestSupport"),
+        .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
+        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
+        .testTarget(name: "SalesforceFakesTests", dependencies: ["SalesforceFakes", "TestSupport", "JSONCore"]),
+    ]
+)
+
+// Shared settings, applied to every Swift target: Swift 6 language mode with strict concurrency.
+for target in package.targets where target.type != .system {
+    target.swiftSettings = (target.swiftSettings ?? []) + [
+        .enableUpcomingFeature("ExistentialAny"),
+    ]
+}

@@ -1,0 +1,294 @@
+import Dispatch
+import Synchronization
+internal import CMicroHTTPD
+
+/// An embedded HTTP/1.1 server on libmicrohttpd: an epoll thread pool, bodies collected in memory up to a limit,
+/// delays without blocking threads (suspend/resume), and connection faults (drop, reset) on request.
+///
+/// The handler runs on libmicrohttpd's threads, several at once: it must be `@Sendable` and must not block.
+public final class HTTPServer: Sendable {
+    /// How the server binds and how much it accepts.
+    public struct Configuration: Sendable {
+        /// The IPv4 address to bind; loopback unless you mean to expose the server.
+        public var host: String
+        /// The port; 0 picks a free port (read it back from ``HTTPServer/port``).
+        public var port: UInt16
+        /// Threads in libmicrohttpd's pool.
+        public var threads: Int
+        /// Bodies larger than this are discarded and the request is flagged ``HTTPRequest/bodyExceededLimit``.
+        public var maxBodyBytes: Int
+        /// Idle keep-alive connections are closed after this many seconds (libmicrohttpd's default is never).
+        public var connectionTimeoutSeconds: Int
+        /// Most simultaneous connections; beyond it the kernel queues them.
+        public var connectionLimit: Int
+        /// Reject sloppy HTTP from clients (a missing `Host`, spaces in the URL), as a test server should.
+        public var strictForClient: Bool
+
+        /// Creates a configuration; the defaults bind 127.0.0.1 on a free port.
+        public init(
+            host: String = "127.0.0.1", port: UInt16 = 0, threads: Int = 2, maxBodyBytes: Int = 8 << 20,
+            connectionTimeoutSeconds: Int = 60, connectionLimit: Int = 4096, strictForClient: Bool = true
+        ) {
+            self.host = host
+            self.port = port
+            self.threads = threads
+            self.maxBodyBytes = maxBodyBytes
+            self.connectionTimeoutSeconds = connectionTimeoutSeconds
+            self.connectionLimit = connectionLimit
+            self.strictForClient = strictForClient
+        }
+    }
+
+    /// Answers one request. Called on a server thread; must not block.
+    public typealias Handler = @Sendable (HTTPRequest) -> HTTPResponse
+
+    /// The error thrown when the server cannot start.
+    public struct StartError: Error, CustomStringConvertible {
+        /// What went wrong, for a log line.
+        public let description: String
+    }
+
+    /// The configuration the server was started with.
+    public let configuration: Configuration
+    /// The bound port.
+    public let port: UInt16
+    private let core: ServerCore
+
+    /// Starts the server; it serves until ``stop()`` (or until it is deinitialised).
+    public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
+        self.configuration = configuration
+        let core = ServerCore(handler: handler, maxBodyBytes: configuration.maxBodyBytes)
+        let context = Unmanaged.passUnretained(core).toOpaque()
+        guard
+            let daemon = sfd_start_daemon(
+                configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
+                UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
+                configuration.strictForClient ? 1 : 0, mhdAccessHandler, mhdRequestCompleted, context)
+        else {
+            throw StartError(description: "cannot listen on \(configuration.host):\(configuration.port)")
+        }
+        core.attach(daemon: daemon)
+        self.core = core
+        self.port = sfd_daemon_port(daemon)
+    }
+
+    /// `http://host:port`, without a trailing slash.
+    public var baseURL: String { "http://\(configuration.host):\(port)" }
+
+    /// Stops accepting, releases delayed responses, and waits for the server threads to finish.
+    /// Calling it again does nothing.
+    public func stop() {
+        core.stop()
+    }
+
+    deinit {
+        core.stop()
+    }
+}
+
+/// A libmicrohttpd connection pointer that may cross to the timer thread that resumes it.
+/// Safe because it is only passed back to MHD_resume_connection, which may be called from any thread,
+/// and only while the connection is in `ServerCore`'s suspended set (so the daemon is still running).
+private struct ConnectionHandle: @unchecked Sendable, Hashable {
+    let pointer: OpaquePointer
+}
+
+/// The daemon's shared state. It must outlive the daemon: ``HTTPServer`` owns it and stops the daemon first.
+final class ServerCore: Sendable {
+    private struct Lifecycle {
+        var daemon: ConnectionHandle?
+        var suspended: Set<ConnectionHandle> = []
+        var stopping = false
+    }
+
+    let handler: HTTPServer.Handler
+    let maxBodyBytes: Int
+    private let lifecycle = Mutex(Lifecycle())
+
+    init(handler: @escaping HTTPServer.Handler, maxBodyBytes: Int) {
+        self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
+    }
+
+    func attach(daemon: OpaquePointer) {
+        lifecycle.withLock { $0.daemon = ConnectionHandle(pointer: daemon) }
+    }
+
+    /// Suspends the connection and resumes it after `delay`. Returns false when the server is stopping,
+    /// in which case the caller answers at once.
+    func suspend(_ connection: OpaquePointer, for delay: Duration) -> Bool {
+        let handle = ConnectionHandle(pointer: connection)
+        let accepted = lifecycle.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.suspended.insert(handle)
+            MHD_suspend_connection(connection)
+            return true
+        }
+        guard accepted else { return false }
+        let nanoseconds = max(0, delay.components.seconds) * 1_000_000_000
+            + max(0, delay.components.attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
+            resume(handle)
+        }
+        return true
+    }
+
+    private func resume(_ handle: ConnectionHandle) {
+        lifecycle.withLock { state in
+            // A stop() in the meantime has resumed it already; the daemon may be gone.
+            guard state.suspended.remove(handle) != nil else { return }
+            MHD_resume_connection(handle.pointer)
+        }
+    }
+
+    func stop() {
+        let daemon = lifecycle.withLock { state -> ConnectionHandle? in
+            guard !state.stopping else { return nil }
+            state.stopping = true
+            // libmicrohttpd requires every suspended connection to be resumed before MHD_stop_daemon.
+            for handle in state.suspended { MHD_resume_connection(handle.pointer) }
+            state.suspended.removeAll()
+            return state.daemon
+        }
+        if let daemon { MHD_stop_daemon(daemon.pointer) }
+    }
+}
+
+/// Per-request state, created on the first access-handler call and released in `mhdRequestCompleted`.
+private final class RequestContext {
+    var request: HTTPRequest
+    var pending: HTTPResponse?
+    var onComplete: (@Sendable () -> Void)?
+
+    init(request: HTTPRequest) {
+        self.request = request
+    }
+}
+
+// MARK: - libmicrohttpd callbacks (file scope, non-capturing, nonisolated: they run on MHD's threads)
+
+private func mhdAccessHandler(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
+    method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?,
+    uploadDataSize: UnsafeMutablePointer<Int>?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> MHD_Result {
+    guard let cls, let connection, let uploadDataSize, let requestContext else { return .NO }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+
+    guard let existing = requestContext.pointee else {
+        // First call: headers are complete, no body yet.
+        let request = HTTPRequest(
+            method: method.map { String(cString: $0) } ?? "GET",
+            path: url.map { String(cString: $0) } ?? "/",
+            query: readQuery(connection),
+            headers: readHeaders(connection),
+            peerAddress: readPeerAddress(connection))
+        // Released exactly once, in mhdRequestCompleted.
+        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request)).toOpaque()
+        return .YES
+    }
+    let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
+
+    if uploadDataSize.pointee > 0 {
+        let count = uploadDataSize.pointee
+        if !context.request.bodyExceededLimit, let uploadData {
+            if context.request.body.count + count > core.maxBodyBytes {
+                context.request.bodyExceededLimit = true
+                context.request.body = []
+            } else {
+                uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
+                    context.request.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
+                }
+            }
+        }
+        uploadDataSize.pointee = 0
+        return .YES
+    }
+
+    // Final call. A resumed connection comes back here with its response already decided.
+    var response: HTTPResponse
+    if let pending = context.pending {
+        response = pending
+        response.delay = nil
+        context.pending = nil
+    } else {
+        response = core.handler(context.request)
+        context.onComplete = response.onComplete
+        if let delay = response.delay, delay > .zero {
+            context.pending = response
+            if core.suspend(connection, for: delay) { return .YES }
+            context.pending = nil
+        }
+    }
+    return send(response, on: connection)
+}
+
+private func mhdRequestCompleted(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, termination: MHD_RequestTerminationCode
+) {
+    guard let requestContext, let raw = requestContext.pointee else { return }
+    let context = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
+    requestContext.pointee = nil
+    context.onComplete?()
+}
+
+private func send(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+    switch response.disposition {
+    case .closeWithoutResponse:
+        return .NO
+    case .resetConnection:
+        sfd_connection_arm_reset(connection)
+        return .NO
+    case .send:
+        break
+    }
+    let mhdResponse = response.body.withUnsafeBytes { bytes in
+        MHD_create_response_from_buffer(
+            bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+    }
+    guard let mhdResponse else { return .NO }
+    for field in response.headers {
+        _ = MHD_add_response_header(mhdResponse, field.name, field.value)
+    }
+    let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    MHD_destroy_response(mhdResponse)
+    return result
+}
+
+// MARK: - Reading request metadata
+
+private func collect(
+    _ connection: OpaquePointer,
+    using reader: (OpaquePointer, MHD_KeyValueIterator, UnsafeMutableRawPointer?) -> Int32
+) -> [(String, String?)] {
+    var pairs: [(String, String?)] = []
+    withUnsafeMutablePointer(to: &pairs) { pointer in
+        _ = reader(connection, collectPair, UnsafeMutableRawPointer(pointer))
+    }
+    return pairs
+}
+
+private func collectPair(
+    cls: UnsafeMutableRawPointer?, kind: MHD_ValueKind, key: UnsafePointer<CChar>?, value: UnsafePointer<CChar>?
+) -> MHD_Result {
+    guard let cls, let key else { return .YES }
+    let pairs = cls.assumingMemoryBound(to: [(String, String?)].self)
+    pairs.pointee.append((String(cString: key), value.map { String(cString: $0) }))
+    return .YES
+}
+
+private func readHeaders(_ connection: OpaquePointer) -> HTTPHeaders {
+    HTTPHeaders(collect(connection, using: sfd_connection_headers).map { .init(name: $0.0, value: $0.1 ?? "") })
+}
+
+private func readQuery(_ connection: OpaquePointer) -> [HTTPRequest.QueryItem] {
+    collect(connection, using: sfd_connection_arguments).map { .init(name: $0.0, value: $0.1) }
+}
+
+private func readPeerAddress(_ connection: OpaquePointer) -> String {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+        guard sfd_connection_peer_address(connection, buffer.baseAddress, 64) == 0 else { return "" }
+        return String(cString: buffer.baseAddress!)
+    }
+}

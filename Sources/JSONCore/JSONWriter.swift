@@ -1,0 +1,100 @@
+/// Writes JSONValue as text: compact for the wire, or pretty with sorted keys for files people diff.
+public enum JSONWriter {
+    /// Output layout.
+    public enum Style: Sendable {
+        /// No whitespace; keys sorted, so equal values give equal bytes.
+        case compact
+        /// Two-space indentation, `": "` separators, sorted keys.
+        case pretty
+    }
+
+    /// Serialises a value to UTF-8 bytes.
+    public static func bytes(_ value: JSONValue, style: Style = .compact) -> [UInt8] {
+        var output: [UInt8] = []
+        output.reserveCapacity(128)
+        write(value, into: &output, style: style, indent: 0)
+        return output
+    }
+
+    /// Serialises a value to a string.
+    public static func string(_ value: JSONValue, style: Style = .compact) -> String {
+        String(decoding: bytes(value, style: style), as: UTF8.self)
+    }
+
+    /// Appends a value's serialisation.
+    public static func write(_ value: JSONValue, into output: inout [UInt8], style: Style, indent: Int) {
+        switch value {
+        case .null: output.append(contentsOf: "null".utf8)
+        case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
+        case .integer(let number): output.append(contentsOf: String(number).utf8)
+        case .double(let number): output.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
+        case .string(let text): writeString(text, into: &output)
+        case .array(let elements):
+            guard !elements.isEmpty else {
+                output.append(contentsOf: "[]".utf8)
+                return
+            }
+            output.append(UInt8(ascii: "["))
+            for (position, element) in elements.enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                newline(into: &output, style: style, indent: indent + 1)
+                write(element, into: &output, style: style, indent: indent + 1)
+            }
+            newline(into: &output, style: style, indent: indent)
+            output.append(UInt8(ascii: "]"))
+        case .object(let members):
+            guard !members.isEmpty else {
+                output.append(contentsOf: "{}".utf8)
+                return
+            }
+            output.append(UInt8(ascii: "{"))
+            for (position, key) in members.keys.sorted().enumerated() {
+                if position > 0 { output.append(UInt8(ascii: ",")) }
+                newline(into: &output, style: style, indent: indent + 1)
+                writeString(key, into: &output)
+                output.append(UInt8(ascii: ":"))
+                if style == .pretty { output.append(UInt8(ascii: " ")) }
+                write(members[key]!, into: &output, style: style, indent: indent + 1)
+            }
+            newline(into: &output, style: style, indent: indent)
+            output.append(UInt8(ascii: "}"))
+        }
+    }
+
+    /// Appends members in the given key order (for responses whose field order the caller chose).
+    public static func writeObject(_ members: [(String, JSONValue)], into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "{"))
+        for (position, member) in members.enumerated() {
+            if position > 0 { output.append(UInt8(ascii: ",")) }
+            writeString(member.0, into: &output)
+            output.append(UInt8(ascii: ":"))
+            write(member.1, into: &output, style: .compact, indent: 0)
+        }
+        output.append(UInt8(ascii: "}"))
+    }
+
+    private static func newline(into output: inout [UInt8], style: Style, indent: Int) {
+        guard style == .pretty else { return }
+        output.append(UInt8(ascii: "\n"))
+        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
+    }
+
+    /// Appends a quoted, escaped string.
+    public static func writeString(_ text: String, into output: inout [UInt8]) {
+        output.append(UInt8(ascii: "\""))
+        for byte in text.utf8 {
+            switch byte {
+            case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])
+            case UInt8(ascii: "\\"): output.append(contentsOf: [0x5C, 0x5C])
+            case 0x0A: output.append(contentsOf: [0x5C, UInt8(ascii: "n")])
+            case 0x0D: output.append(contentsOf: [0x5C, UInt8(ascii: "r")])
+            case 0x09: output.append(contentsOf: [0x5C, UInt8(ascii: "t")])
+            case 0..<0x20:
+                let hex = Array("0123456789abcdef".utf8)
+                output.append(contentsOf: [0x5C, UInt8(ascii: "u"), 0x30, 0x30, hex[Int(byte >> 4)], hex[Int(byte & 0xF)]])
+            default: output.append(byte)
+            }
+        }
+        output.append(UInt8(ascii: "\""))
+    }
+}

@@ -1,0 +1,8 @@
+import ArgumentParser
+
+@main
+struct Sfdest: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "sfdest",
+        abstract: "Deliver profiles to Salesforce Account Engagement and Marketing Cloud, and fake both APIs.")
+}
