@@ -4,5 +4,6 @@ import ArgumentParser
 struct Sfdest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sfdest",
-        abstract: "Deliver profiles to Salesforce Account Engagement and Marketing Cloud, and fake both APIs.")
+        abstract: "Deliver profiles to Salesforce Account Engagement and Marketing Cloud, and fake both APIs.",
+        subcommands: [FakeCommand.self])
 }

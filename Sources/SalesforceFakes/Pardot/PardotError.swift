@@ -1,0 +1,52 @@
+import FakeHTTP
+import JSONCore
+
+/// An Account Engagement v5 error: `{"code": N, "message": "…"}` with an HTTP status.
+/// Codes and texts follow pardot/api-docs `error-codes-messages.md` and the v5 error list
+/// (see docs/reference/salesforce-apis.md §A5–A6); where the reference marks a status INFERRED, so does the comment.
+struct PardotAPIError: Error, Sendable {
+    var status: Int
+    var code: Int
+    var message: String
+
+    init(status: Int, code: Int, message: String, detail: String? = nil, appendDetail: Bool = true) {
+        self.status = status
+        self.code = code
+        self.message = detail.map { appendDetail ? "\(message): \($0)" : message } ?? message
+    }
+
+    var response: HTTPResponse {
+        .bytes(JSONWriter.bytes(["code": .integer(code), "message": .string(message)]), status: status,
+            contentType: "application/json")
+    }
+
+    static let invalidToken = PardotAPIError(status: 401, code: 184, message: "access_token is invalid, unknown, or malformed")
+    static let missingBusinessUnitHeader = PardotAPIError(status: 400, code: 181, message: "A required header is missing")
+    // 400 for a malformed header value is INFERRED.
+    static let invalidBusinessUnitHeader = PardotAPIError(status: 400, code: 182, message: "Invalid header value")
+    // 403 as Segment's destination checks for it.
+    static let unknownBusinessUnit = PardotAPIError(
+        status: 403, code: 201, message: "Business Unit specified in Pardot-Business-Unit-Id header not found or inactive.")
+    static let invalidMethod = PardotAPIError(status: 405, code: 60, message: "Invalid HTTP request method")
+    static let notFound = PardotAPIError(status: 404, code: 192, message: "Object specified does not exist")
+    static let invalidJSON = PardotAPIError(status: 400, code: 150, message: "Input needs to be valid JSON")
+    static let unsupportedContentType = PardotAPIError(status: 400, code: 151, message: "Unsupported content-type")
+    static let emptyBody = PardotAPIError(status: 400, code: 152, message: "Request body can't be empty")
+    static let dailyLimit = PardotAPIError(status: 429, code: 122, message: "Daily API rate limit met")
+    // The v3 docs print two spaces after "limit."; kept, as clients match on the text.
+    static let concurrencyLimitMessage = "You have exceeded your concurrent request limit.  Please wait, before trying again"
+    static let ipNotAllowed = "Client IP address/location must be activated before accessing API"
+    static let deletedRecord = "Deleted records can't be updated. Please undelete before updating."
+}
+
+/// A Salesforce OAuth token-endpoint error: `{"error": "…", "error_description": "…"}`.
+struct OAuthError: Error, Sendable {
+    var status: Int
+    var error: String
+    var description: String
+
+    var response: HTTPResponse {
+        .bytes(JSONWriter.bytes(["error": .string(error), "error_description": .string(description)]),
+            status: status, contentType: "application/json;charset=UTF-8")
+    }
+}

@@ -1,0 +1,243 @@
+import FakeHTTP
+import JSONCore
+import Synchronization
+
+/// A fake Account Engagement (Pardot) org: Salesforce's OAuth token endpoint and the v5 prospect API, over a
+/// stateful in-memory model (see README "The Account Engagement fake" for behaviours and settings).
+///
+/// Start one with ``start(seed:configuration:)``; drive it over HTTP like the real API, and through the
+/// `/__fake/` control API (state, journal, faults, clock).
+public final class PardotFake: EmulatedService {
+    private enum Operation: Sendable {
+        case upsert, create, read, query, update, delete, undelete, customFields
+    }
+
+    private static let router: Router<Operation> = {
+        var router = Router<Operation>()
+        router.add("POST", "/api/v5/objects/prospects/do/upsertLatestByEmail", .upsert)
+        router.add("POST", "/api/v5/objects/prospects/do/undelete", .undelete)
+        router.add("GET", "/api/v5/objects/prospects", .query)
+        router.add("POST", "/api/v5/objects/prospects", .create)
+        router.add("GET", "/api/v5/objects/prospects/{id}", .read)
+        router.add("PATCH", "/api/v5/objects/prospects/{id}", .update)
+        router.add("DELETE", "/api/v5/objects/prospects/{id}", .delete)
+        router.add("GET", "/api/v5/objects/custom-fields", .customFields)
+        return router
+    }()
+
+    static let tokenPath = "/services/oauth2/token"
+
+    private let tenant: Mutex<PardotTenant>
+    private let initial: PardotTenant
+    private let baseURL = Mutex("http://127.0.0.1")
+    private let clock: FakeClock
+
+    /// Creates the fake's model from a seed in the state format, or the documented defaults.
+    public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
+        let start = try seed.map { value throws(JSONSchemaError) in try PardotTenant(json: value) } ?? PardotTenant.defaults
+        self.initial = start
+        self.tenant = Mutex(start)
+        self.clock = clock
+    }
+
+    /// Starts a fake server on loopback (port 0 unless configured).
+    public static func start(
+        seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init()
+    ) throws -> FakeServer {
+        try FakeServer(service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
+    }
+
+    // MARK: EmulatedService
+
+    public func serverStarted(baseURL: String) {
+        self.baseURL.withLock { $0 = baseURL }
+    }
+
+    public func exportState() -> JSONValue {
+        tenant.withLock { $0.json }
+    }
+
+    public func replaceState(with json: JSONValue) throws(JSONSchemaError) {
+        let replacement = try PardotTenant(json: json)
+        tenant.withLock { $0 = replacement }
+    }
+
+    public func resetState() {
+        tenant.withLock { $0 = initial }
+    }
+
+    public func resetToDefaults() {
+        tenant.withLock { $0 = PardotTenant.defaults }
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        if request.path == Self.tokenPath { return token(request) }
+        switch Self.router.match(method: request.method, path: request.path) {
+        case .notFound:
+            return PardotAPIError.notFound.response
+        case .methodNotAllowed:
+            return PardotAPIError.invalidMethod.response
+        case .found(let operation, let parameters):
+            // Parse outside the lock; report a body error only after the auth checks, as the API would.
+            let body = Self.parseBody(request, needed: [.upsert, .create, .update, .undelete].contains(operation))
+            return api(request, operation: operation, parameters: parameters, body: body)
+        }
+    }
+
+    public func journalView(of request: HTTPRequest, response: HTTPResponse) -> JournalView {
+        var headers = request.headers
+        if let token = PardotRequestContext.bearerToken(request.headers) {
+            let sequence = tenant.withLock { $0.accessTokens[token]?.sequence }
+            headers.replaceOrAdd(name: "Authorization", value: "Bearer " + (sequence.map { "<access-token:\($0)>" } ?? "<unknown-token>"))
+        }
+        guard request.path == Self.tokenPath else {
+            return JournalView(headers: headers, body: request.body, responseBody: response.body)
+        }
+        var body = request.body
+        if let form = FormURLEncoded.decode(request.body) {
+            let masked = form.map { pair in
+                ["client_secret", "password", "refresh_token"].contains(pair.0) ? (pair.0, "<redacted>") : pair
+            }
+            body = Array(FormURLEncoded.encode(masked).utf8)
+        }
+        var responseBody = response.body
+        if case .object(var object)? = try? JSONParser.parse(response.body) {
+            if let token = object["access_token"]?.stringValue {
+                let sequence = tenant.withLock { $0.accessTokens[token]?.sequence }
+                object["access_token"] = .string(sequence.map { "<access-token:\($0)>" } ?? "<access-token>")
+            }
+            if object["refresh_token"] != nil { object["refresh_token"] = "<refresh-token>" }
+            if object["signature"] != nil { object["signature"] = "<signature>" }
+            responseBody = JSONWriter.bytes(.object(object))
+        }
+        return JournalView(headers: headers, body: body, responseBody: responseBody)
+    }
+
+    // MARK: Token endpoint
+
+    private func token(_ request: HTTPRequest) -> HTTPResponse {
+        let now = Int(clock.now())
+        let base = baseURL.withLock { $0 }
+        let grant = tenant.withLock { PardotOAuth.token(request, tenant: &$0, now: now, baseURL: base) }
+        var response = grant.response
+        if let held = grant.heldRefreshToken {
+            response.addCompletion { [self] in
+                _ = tenant.withLock { $0.refreshesInFlight.remove(held) }
+            }
+        }
+        return response
+    }
+
+    // MARK: API
+
+    private enum ParsedBody {
+        case none
+        case value(JSONValue)
+        case failure(PardotAPIError)
+    }
+
+    private static func parseBody(_ request: HTTPRequest, needed: Bool) -> ParsedBody {
+        guard needed else { return .none }
+        if request.bodyExceededLimit {
+            // The real limit and its answer are UNKNOWN; 413 with the JSON-input code, documented.
+            return .failure(PardotAPIError(status: 413, code: 150, message: "Input needs to be valid JSON", detail: "the body is too large"))
+        }
+        if request.body.isEmpty { return .failure(.emptyBody) }
+        guard request.mediaType == "application/json" else { return .failure(.unsupportedContentType) }
+        do {
+            return .value(try JSONParser.parse(request.body))
+        } catch {
+            return .failure(.invalidJSON)
+        }
+    }
+
+    private func api(_ request: HTTPRequest, operation: Operation, parameters: [String: String], body: ParsedBody) -> HTTPResponse {
+        let now = Int(clock.now())
+        let base = baseURL.withLock { $0 }
+        return tenant.withLock { (state: inout PardotTenant) -> HTTPResponse in
+            let unitID: String
+            do throws(PardotAPIError) {
+                unitID = try Self.authorize(request, state: &state, now: now)
+            } catch {
+                return error.response
+            }
+            var response: HTTPResponse
+            do throws(PardotAPIError) {
+                let operations = ProspectOperations(settings: state.settings, now: now)
+                let query = request.query
+                func json() throws(PardotAPIError) -> JSONValue {
+                    switch body {
+                    case .value(let value): return value
+                    case .failure(let failure): throw failure
+                    case .none: return .null
+                    }
+                }
+                switch operation {
+                case .upsert:
+                    response = try operations.upsertLatestByEmail(try json(), query: query, unit: &state.businessUnits[unitID]!)
+                case .create:
+                    response = try operations.create(try json(), query: query, unit: &state.businessUnits[unitID]!)
+                case .read:
+                    response = try operations.read(id: parameters["id"] ?? "", query: query, unit: state.businessUnits[unitID]!)
+                case .query:
+                    response = try operations.query(query, unit: state.businessUnits[unitID]!, baseURL: base)
+                case .update:
+                    response = try operations.update(
+                        id: parameters["id"] ?? "", try json(), query: query, unit: &state.businessUnits[unitID]!)
+                case .delete:
+                    response = try operations.delete(id: parameters["id"] ?? "", unit: &state.businessUnits[unitID]!)
+                case .undelete:
+                    response = try operations.undelete(try json(), query: query, unit: &state.businessUnits[unitID]!)
+                case .customFields:
+                    response = try operations.customFields(query: query, unit: state.businessUnits[unitID]!)
+                }
+            } catch {
+                response = error.response
+            }
+            if let flag = request.headers["X-Return-Api-Usage"], flag == "1" || flag.lowercased() == "true",
+                let unit = state.businessUnits[unitID]
+            {
+                // The header's format is undocumented; calls today over the daily limit.
+                response.headers.add(name: "x-api-usage", value: "\(unit.usageCount)/\(unit.dailyRequestLimit)")
+            }
+            // The request holds one of the unit's concurrent-request slots until it has been answered.
+            response.addCompletion { [self] in
+                tenant.withLock { $0.businessUnits[unitID]?.inFlight -= 1 }
+            }
+            return response
+        }
+    }
+
+    /// Token, business unit header, IP restriction, concurrency and daily quota, in that order.
+    /// On success the request holds a concurrency slot and has been counted against the quota.
+    private static func authorize(_ request: HTTPRequest, state: inout PardotTenant, now: Int) throws(PardotAPIError) -> String {
+        guard let presented = PardotRequestContext.bearerToken(request.headers), let token = state.accessTokens[presented],
+            now < token.issuedAt + state.settings.sessionTimeoutSeconds
+        else { throw .invalidToken }
+        guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }
+        guard PardotRequestContext.isWellFormedBusinessUnitID(unitID) else { throw .invalidBusinessUnitHeader }
+        guard let unit = state.businessUnits[unitID], unit.active else { throw .unknownBusinessUnit }
+        let restriction = state.ipRestriction
+        if restriction.enforceOnAPI, !restriction.allowlist.permits(request.peerAddress) {
+            throw PardotAPIError(status: restriction.apiStatus, code: 53, message: PardotAPIError.ipNotAllowed)
+        }
+        guard unit.inFlight < state.settings.concurrentRequestLimit else {
+            throw PardotAPIError(status: state.settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
+        }
+        let today = Timestamp.dayNumber(now, offsetMinutes: unit.utcOffsetMinutes)
+        var updated = unit
+        if updated.usageDay != today {
+            updated.usageDay = today
+            updated.usageCount = 0
+        }
+        guard updated.usageCount < updated.dailyRequestLimit else {
+            state.businessUnits[unitID]!.usageDay = updated.usageDay
+            state.businessUnits[unitID]!.usageCount = updated.usageCount
+            throw .dailyLimit
+        }
+        state.businessUnits[unitID]!.usageDay = today
+        state.businessUnits[unitID]!.usageCount = updated.usageCount + 1
+        state.businessUnits[unitID]!.inFlight += 1
+        return unitID
+    }
+}

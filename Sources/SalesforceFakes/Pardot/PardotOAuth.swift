@@ -1,0 +1,133 @@
+import Crypto
+import FakeHTTP
+import Foundation
+import JSONCore
+
+/// Salesforce's OAuth token endpoint, `POST /services/oauth2/token`, as Account Engagement clients use it:
+/// grant types `password`, `client_credentials` and `refresh_token` (docs/reference/salesforce-apis.md §A2.2).
+enum PardotOAuth {
+    struct Grant {
+        var response: HTTPResponse
+        /// A refresh token marked "being processed"; the caller releases it when the response is sent.
+        var heldRefreshToken: String?
+    }
+
+    static func token(
+        _ request: HTTPRequest, tenant: inout PardotTenant, now: Int, baseURL: String
+    ) -> Grant {
+        do {
+            return try grant(request, tenant: &tenant, now: now, baseURL: baseURL)
+        } catch {
+            return Grant(response: error.response, heldRefreshToken: nil)
+        }
+    }
+
+    private static func grant(
+        _ request: HTTPRequest, tenant: inout PardotTenant, now: Int, baseURL: String
+    ) throws(OAuthError) -> Grant {
+        let settings = tenant.settings
+        guard request.method == "POST" else {
+            throw OAuthError(status: 400, error: "invalid_request", description: "must use HTTP POST")
+        }
+        // Salesforce refuses a login from outside the user's Login IP Ranges with this body
+        // (seen in forceworkbench #772, sfdx-actions/setup-sfdx #17).
+        guard tenant.ipRestriction.allowlist.permits(request.peerAddress) else {
+            throw OAuthError(status: tenant.ipRestriction.tokenStatus, error: "invalid_grant", description: "ip restricted")
+        }
+        let unsupported = OAuthError(status: 400, error: "unsupported_grant_type", description: "grant type not supported")
+        guard request.mediaType == "application/x-www-form-urlencoded", !request.bodyExceededLimit,
+            let form = FormURLEncoded.decode(request.body)
+        else { throw unsupported }
+        func parameter(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
+
+        guard let grantType = parameter("grant_type"), ["password", "client_credentials", "refresh_token"].contains(grantType)
+        else { throw unsupported }
+        guard let clientID = parameter("client_id"), let client = tenant.client(clientID) else {
+            throw OAuthError(status: settings.invalidClientStatus, error: "invalid_client_id", description: "client identifier invalid")
+        }
+        let secret = parameter("client_secret")
+        // The refresh flow may omit the secret (apps without "Require Secret for Refresh Token Flow").
+        if grantType != "refresh_token" || secret != nil, secret != client.clientSecret {
+            throw OAuthError(status: settings.invalidClientStatus, error: "invalid_client", description: "invalid client credentials")
+        }
+
+        switch grantType {
+        case "password":
+            guard let username = parameter("username"), let user = tenant.user(username),
+                parameter("password") == user.password
+            else { throw OAuthError(status: 400, error: "invalid_grant", description: "authentication failure") }
+            guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
+            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL), heldRefreshToken: nil)
+
+        case "client_credentials":
+            guard settings.tokenDomain == "my-domain" else {
+                throw OAuthError(status: 400, error: "invalid_grant", description: "request not supported on this domain")
+            }
+            guard let runAs = client.runAsUser, let user = tenant.user(runAs) else {
+                throw OAuthError(status: 400, error: "invalid_grant", description: "no client credentials user enabled")
+            }
+            guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
+            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL), heldRefreshToken: nil)
+
+        default:  // refresh_token
+            guard let presented = parameter("refresh_token"), let stored = tenant.refreshTokens[presented],
+                stored.clientID == client.clientID, let user = tenant.user(stored.username)
+            else { throw OAuthError(status: 400, error: "invalid_grant", description: "expired access/refresh token") }
+            // Since about September 2024 Salesforce refuses a second refresh with the same token while the
+            // first is running (Segment's Pardot destination retries on exactly this text).
+            guard !tenant.refreshesInFlight.contains(presented) else {
+                throw OAuthError(status: 400, error: "invalid_grant", description: "token request is already being processed")
+            }
+            guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
+            var rotated: String?
+            if settings.rotateRefreshTokens {
+                tenant.refreshTokens[presented] = nil
+                let next = "5Aep" + digest("refresh:\(tenant.tokenSequence + 1):\(tenant.organizationID)", length: 80)
+                tenant.refreshTokens[next] = RefreshToken(token: next, clientID: client.clientID, username: user.username)
+                rotated = next
+            }
+            tenant.refreshesInFlight.insert(presented)
+            var response = issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, refreshToken: rotated)
+            if settings.refreshHoldMilliseconds > 0 { response.delay = .milliseconds(settings.refreshHoldMilliseconds) }
+            return Grant(response: response, heldRefreshToken: presented)
+        }
+    }
+
+    private static func issue(
+        for client: OAuthClient, user: OAuthUser, tenant: inout PardotTenant, now: Int, baseURL: String,
+        refreshToken: String? = nil
+    ) -> HTTPResponse {
+        tenant.tokenSequence += 1
+        let sequence = tenant.tokenSequence
+        let orgPrefix = String(tenant.organizationID.prefix(15))
+        let token = "\(orgPrefix)!AQ" + digest("access:\(sequence):\(tenant.organizationID)", length: 96)
+        tenant.accessTokens[token] = AccessToken(
+            token: token, sequence: sequence, clientID: client.clientID, username: user.username, issuedAt: now)
+        let identity = "\(baseURL)/id/\(tenant.organizationID)/\(user.userID)"
+        let issuedAt = String(now * 1000)
+        // Salesforce signs id + issued_at with the client secret (HMAC-SHA256, base64).
+        let mac = HMAC<SHA256>.authenticationCode(
+            for: Data((identity + issuedAt).utf8), using: SymmetricKey(data: Data(client.clientSecret.utf8)))
+        var body: [String: JSONValue] = [
+            "access_token": .string(token), "instance_url": .string(baseURL), "id": .string(identity),
+            "token_type": "Bearer", "issued_at": .string(issuedAt), "signature": .string(Data(mac).base64EncodedString()),
+            "scope": .string(client.scope),
+        ]
+        if let refreshToken { body["refresh_token"] = .string(refreshToken) }
+        var response = HTTPResponse.bytes(JSONWriter.bytes(.object(body)), status: 200, contentType: "application/json;charset=UTF-8")
+        response.headers.add(name: "Cache-Control", value: "no-cache,must-revalidate,max-age=0,no-store,private")
+        return response
+    }
+
+    /// A deterministic token body: the same state issues the same tokens, so runs repeat exactly.
+    private static func digest(_ input: String, length: Int) -> String {
+        var text = ""
+        var round = 0
+        while text.count < length {
+            let hash = SHA256.hash(data: Data("\(input):\(round)".utf8))
+            text += Data(hash).base64EncodedString().filter { $0.isLetter || $0.isNumber }
+            round += 1
+        }
+        return String(text.prefix(length))
+    }
+}

@@ -1,0 +1,447 @@
+import JSONCore
+
+/// Behaviour switches for where the reference is unsure; every default is documented in the README.
+struct PardotSettings: Sendable, Equatable {
+    /// Access tokens stop working this long after they are issued (Salesforce's default session timeout is 2 h).
+    var sessionTimeoutSeconds = 7200
+    /// Requests in flight per business unit before code 66 ("up to five concurrent API requests").
+    var concurrentRequestLimit = 5
+    /// HTTP status of code 66: UNKNOWN in the reference; 429 recommended there.
+    var concurrencyLimitStatus = 429
+    /// Status of `upsertLatestByEmail` when it created a prospect: UNKNOWN (201 like v5 create).
+    var upsertCreatedStatus = 201
+    /// Status of `upsertLatestByEmail` when it updated one: UNKNOWN (200).
+    var upsertUpdatedStatus = 200
+    /// Fields returned by upsert, create and undelete when the request names none: UNKNOWN (`id`, `email`).
+    var defaultFields = ["id", "email"]
+    /// Whether upsert refuses a request without `fields` (code 153): UNKNOWN, off.
+    var requireFieldsOnUpsert = false
+    /// Whether an unknown top-level property in an upsert body is refused (code 154).
+    var rejectUnknownProperties = true
+    /// Whether error messages name the offending field or property (`"…: Foo__c"`).
+    var appendErrorDetail = true
+    /// Status of the token endpoint's `invalid_client` / `invalid_client_id`: INFERRED 400.
+    var invalidClientStatus = 400
+    /// `my-domain` accepts `client_credentials`; `login` answers "request not supported on this domain".
+    var tokenDomain = "my-domain"
+    /// How long a refresh token stays "being processed" after a refresh starts (the token response is held
+    /// that long), so that a concurrent refresh with the same token gets `invalid_grant`.
+    var refreshHoldMilliseconds = 0
+    /// Whether a refresh returns a new refresh token and retires the old one.
+    var rotateRefreshTokens = false
+    /// Non-AMPSEA business units: what upsert does when every match is deleted.
+    var nonAmpseaDeletedMatch = DeletedMatchPolicy.undelete
+}
+
+/// Source addresses allowed to authenticate (and, optionally, to call the API).
+struct PardotIPRestriction: Sendable, Equatable {
+    var allowlist = IPAllowlist()
+    /// The v5 API "doesn't enforce IP address restrictions … on every request" (Salesforce docs), so by
+    /// default only the token endpoint checks; turn this on to refuse API calls too (legacy code 53).
+    var enforceOnAPI = false
+    /// Status of the token endpoint's `invalid_grant` "ip restricted": 400 like other grant errors (INFERRED).
+    var tokenStatus = 400
+    /// Status of API code 53: INFERRED 403.
+    var apiStatus = 403
+}
+
+/// A connected app (external client app).
+struct OAuthClient: Sendable, Equatable {
+    var clientID: String
+    var clientSecret: String
+    var scope = "pardot_api api refresh_token"
+    /// The run-as user of the client credentials flow; nil disables that flow for the app.
+    var runAsUser: String?
+}
+
+/// A Salesforce user that can log in with the password flow.
+struct OAuthUser: Sendable, Equatable {
+    var username: String
+    var password: String
+    var userID: String
+    var active = true
+}
+
+struct AccessToken: Sendable, Equatable {
+    var token: String
+    /// Issue order, from 1; the journal shows tokens as `<access-token:N>`.
+    var sequence: Int
+    var clientID: String
+    var username: String
+    var issuedAt: Int
+}
+
+struct RefreshToken: Sendable, Equatable {
+    var token: String
+    var clientID: String
+    var username: String
+}
+
+/// One business unit and its prospects.
+struct BusinessUnit: Sendable {
+    var id: String
+    var name = "Default"
+    var active = true
+    /// "Allow Multiple Prospects with Same Email Address".
+    var ampsea = true
+    /// Daily API calls (edition: Growth 25,000; Plus 50,000; Advanced and Premium 100,000).
+    var dailyRequestLimit = 100_000
+    /// The account time zone, as minutes east of UTC; the daily quota resets at its midnight.
+    var utcOffsetMinutes = 0
+    var customFields: [String: ProspectFieldSpec] = [:]
+    var prospects = ProspectStore()
+    /// The quota day (days since 1970-01-01 in the unit's zone) and the calls counted in it.
+    var usageDay = 0
+    var usageCount = 0
+    /// Requests being answered now (not part of the saved state).
+    var inFlight = 0
+
+    func field(_ name: String) -> ProspectFieldSpec? {
+        ProspectFieldCatalog.standard[name] ?? customFields[name]
+    }
+}
+
+/// The whole state of one fake Account Engagement org.
+struct PardotTenant: Sendable {
+    var settings = PardotSettings()
+    var organizationID = "00D000000000001AAA"
+    var clients: [OAuthClient] = []
+    var users: [OAuthUser] = []
+    var ipRestriction = PardotIPRestriction()
+    var accessTokens: [String: AccessToken] = [:]
+    var refreshTokens: [String: RefreshToken] = [:]
+    var tokenSequence = 0
+    var businessUnits: [String: BusinessUnit] = [:]
+    /// Refresh tokens whose refresh is under way (not part of the saved state).
+    var refreshesInFlight: Set<String> = []
+
+    /// The documented default tenant, so that `sfdest fake` works with no seed.
+    static let defaults: PardotTenant = {
+        var tenant = PardotTenant()
+        tenant.clients = [OAuthClient(clientID: "fake-client-id", clientSecret: "fake-client-secret", runAsUser: "user@example.com")]
+        tenant.users = [OAuthUser(username: "user@example.com", password: "fake-password", userID: "005000000000001AAA")]
+        tenant.refreshTokens = [
+            "fake-refresh-token": RefreshToken(token: "fake-refresh-token", clientID: "fake-client-id", username: "user@example.com")
+        ]
+        tenant.businessUnits = ["0Uv000000000001AAA": BusinessUnit(id: "0Uv000000000001AAA")]
+        return tenant
+    }()
+
+    func client(_ id: String) -> OAuthClient? { clients.first { $0.clientID == id } }
+    func user(_ name: String) -> OAuthUser? { users.first { $0.username == name } }
+}
+
+// MARK: - JSON (the control API's state format and the seed format)
+
+extension PardotTenant {
+    /// Reads a state document; absent keys take the defaults of an empty tenant (not the default tenant),
+    /// unknown keys are errors that name their path.
+    init(json: JSONValue) throws(JSONSchemaError) {
+        self.init()
+        let reader = try JSONObjectReader(json)
+        if let settings = try reader.object("settings") { self.settings = try PardotSettings(reader: settings) }
+        organizationID = try reader.string("organizationId", default: organizationID)
+        clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try OAuthClient(json: value, path: path) }
+        users = try reader.array("users") { value, path throws(JSONSchemaError) in try OAuthUser(json: value, path: path) }
+        if let restriction = try reader.object("ipAllowlist") { ipRestriction = try PardotIPRestriction(reader: restriction) }
+        tokenSequence = try reader.int("tokenSequence", default: 0)
+        for token in try reader.array("accessTokens", { value, path throws(JSONSchemaError) in try AccessToken(json: value, path: path) }) {
+            accessTokens[token.token] = token
+            tokenSequence = max(tokenSequence, token.sequence)
+        }
+        for token in try reader.array("refreshTokens", { value, path throws(JSONSchemaError) in try RefreshToken(json: value, path: path) }) {
+            refreshTokens[token.token] = token
+        }
+        for unit in try reader.array("businessUnits", { value, path throws(JSONSchemaError) in try BusinessUnit(json: value, path: path) }) {
+            guard businessUnits[unit.id] == nil else {
+                throw JSONSchemaError(path: "businessUnits", message: "business unit \(unit.id) appears twice")
+            }
+            businessUnits[unit.id] = unit
+        }
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "settings": settings.json,
+            "organizationId": .string(organizationID),
+            "clients": .array(clients.map(\.json)),
+            "users": .array(users.map(\.json)),
+            "ipAllowlist": ipRestriction.json,
+            "tokenSequence": .integer(tokenSequence),
+            "accessTokens": .array(accessTokens.values.sorted { $0.sequence < $1.sequence }.map(\.json)),
+            "refreshTokens": .array(refreshTokens.values.sorted { $0.token < $1.token }.map(\.json)),
+            "businessUnits": .array(businessUnits.values.sorted { $0.id < $1.id }.map(\.json)),
+        ]
+    }
+}
+
+extension PardotSettings {
+    init(reader: JSONObjectReader) throws(JSONSchemaError) {
+        let fallback = PardotSettings()
+        sessionTimeoutSeconds = try reader.int("sessionTimeoutSeconds", default: fallback.sessionTimeoutSeconds)
+        concurrentRequestLimit = try reader.int("concurrentRequestLimit", default: fallback.concurrentRequestLimit)
+        concurrencyLimitStatus = try reader.int("concurrencyLimitStatus", default: fallback.concurrencyLimitStatus)
+        upsertCreatedStatus = try reader.int("upsertCreatedStatus", default: fallback.upsertCreatedStatus)
+        upsertUpdatedStatus = try reader.int("upsertUpdatedStatus", default: fallback.upsertUpdatedStatus)
+        if reader.members["defaultFields"] != nil { defaultFields = try reader.strings("defaultFields") }
+        requireFieldsOnUpsert = try reader.bool("requireFieldsOnUpsert", default: fallback.requireFieldsOnUpsert)
+        rejectUnknownProperties = try reader.bool("rejectUnknownProperties", default: fallback.rejectUnknownProperties)
+        appendErrorDetail = try reader.bool("appendErrorDetail", default: fallback.appendErrorDetail)
+        invalidClientStatus = try reader.int("invalidClientStatus", default: fallback.invalidClientStatus)
+        tokenDomain = try reader.string("tokenDomain", default: fallback.tokenDomain)
+        guard ["my-domain", "login"].contains(tokenDomain) else {
+            throw JSONSchemaError(path: reader.path(of: "tokenDomain"), message: "expected \"my-domain\" or \"login\"")
+        }
+        refreshHoldMilliseconds = try reader.int("refreshHoldMillis", default: fallback.refreshHoldMilliseconds)
+        rotateRefreshTokens = try reader.bool("rotateRefreshTokens", default: fallback.rotateRefreshTokens)
+        let policy = try reader.string("nonAmpseaDeletedMatch", default: fallback.nonAmpseaDeletedMatch.rawValue)
+        guard let parsed = DeletedMatchPolicy(rawValue: policy) else {
+            throw JSONSchemaError(path: reader.path(of: "nonAmpseaDeletedMatch"), message: "expected \"undelete\" or \"create\"")
+        }
+        nonAmpseaDeletedMatch = parsed
+        for (key, status) in [("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
+            ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus)]
+        where !(100...599).contains(status) {
+            throw JSONSchemaError(path: reader.path(of: key), message: "must be an HTTP status (100-599)")
+        }
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "sessionTimeoutSeconds": .integer(sessionTimeoutSeconds),
+            "concurrentRequestLimit": .integer(concurrentRequestLimit),
+            "concurrencyLimitStatus": .integer(concurrencyLimitStatus),
+            "upsertCreatedStatus": .integer(upsertCreatedStatus),
+            "upsertUpdatedStatus": .integer(upsertUpdatedStatus),
+            "defaultFields": .array(defaultFields.map(JSONValue.string)),
+            "requireFieldsOnUpsert": .bool(requireFieldsOnUpsert),
+            "rejectUnknownProperties": .bool(rejectUnknownProperties),
+            "appendErrorDetail": .bool(appendErrorDetail),
+            "invalidClientStatus": .integer(invalidClientStatus),
+            "tokenDomain": .string(tokenDomain),
+            "refreshHoldMillis": .integer(refreshHoldMilliseconds),
+            "rotateRefreshTokens": .bool(rotateRefreshTokens),
+            "nonAmpseaDeletedMatch": .string(nonAmpseaDeletedMatch.rawValue),
+        ]
+    }
+}
+
+extension PardotIPRestriction {
+    init(reader: JSONObjectReader) throws(JSONSchemaError) {
+        let ranges = try reader.array("ranges") { value, path throws(JSONSchemaError) -> CIDRRange in
+            guard let text = value.stringValue, let range = CIDRRange(text) else {
+                throw JSONSchemaError(path: path, message: "expected a CIDR range such as 203.0.113.0/24")
+            }
+            return range
+        }
+        allowlist = IPAllowlist(ranges: ranges)
+        enforceOnAPI = try reader.bool("enforceOnApi", default: false)
+        tokenStatus = try reader.int("tokenStatus", default: 400)
+        apiStatus = try reader.int("apiStatus", default: 403)
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "ranges": .array(allowlist.ranges.map { .string($0.description) }),
+            "enforceOnApi": .bool(enforceOnAPI), "tokenStatus": .integer(tokenStatus), "apiStatus": .integer(apiStatus),
+        ]
+    }
+}
+
+extension OAuthClient {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        clientID = try reader.string("clientId")
+        clientSecret = try reader.string("clientSecret")
+        scope = try reader.string("scope", default: scope)
+        runAsUser = try reader.optionalString("runAsUser")
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "clientId": .string(clientID), "clientSecret": .string(clientSecret), "scope": .string(scope),
+            "runAsUser": runAsUser.map(JSONValue.string) ?? .null,
+        ]
+    }
+}
+
+extension OAuthUser {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        username = try reader.string("username")
+        password = try reader.string("password")
+        userID = try reader.string("userId", default: "005000000000001AAA")
+        active = try reader.bool("active", default: true)
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        ["username": .string(username), "password": .string(password), "userId": .string(userID), "active": .bool(active)]
+    }
+}
+
+extension AccessToken {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        token = try reader.string("token")
+        sequence = try reader.int("sequence")
+        clientID = try reader.string("clientId")
+        username = try reader.string("username")
+        issuedAt = try readTimestamp(reader, "issuedAt") ?? 0
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "token": .string(token), "sequence": .integer(sequence), "clientId": .string(clientID),
+            "username": .string(username), "issuedAt": .string(Timestamp.format(issuedAt)),
+        ]
+    }
+}
+
+extension RefreshToken {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        token = try reader.string("token")
+        clientID = try reader.string("clientId")
+        username = try reader.string("username")
+        try reader.finish()
+    }
+
+    var json: JSONValue { ["token": .string(token), "clientId": .string(clientID), "username": .string(username)] }
+}
+
+extension BusinessUnit {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        id = try reader.string("id")
+        guard PardotRequestContext.isWellFormedBusinessUnitID(id) else {
+            throw JSONSchemaError(path: reader.path(of: "id"), message: "expected an 18-character id starting with 0Uv")
+        }
+        name = try reader.string("name", default: name)
+        active = try reader.bool("active", default: true)
+        ampsea = try reader.bool("ampsea", default: true)
+        dailyRequestLimit = try reader.int("dailyRequestLimit", default: dailyRequestLimit)
+        utcOffsetMinutes = try reader.int("utcOffsetMinutes", default: 0)
+        guard (-14 * 60...14 * 60).contains(utcOffsetMinutes) else {
+            throw JSONSchemaError(path: reader.path(of: "utcOffsetMinutes"), message: "must be within ±840 minutes")
+        }
+        for spec in try reader.array("customFields", { value, path throws(JSONSchemaError) in try Self.customField(value, path) }) {
+            customFields[spec.name] = spec
+        }
+        if let usage = try reader.object("usage") {
+            let day = try usage.string("day")
+            guard let number = Timestamp.parseDay(day) else {
+                throw JSONSchemaError(path: usage.path(of: "day"), message: "expected a date such as 2026-01-31")
+            }
+            usageDay = number
+            usageCount = try usage.int("count", default: 0)
+            try usage.finish()
+        }
+        let unit = self
+        let prospects = try reader.array("prospects") { value, path throws(JSONSchemaError) in
+            try Prospect(json: value, path: path, unit: unit)
+        }
+        self.prospects = ProspectStore(nextID: try reader.int("nextProspectId", default: 1))
+        for prospect in prospects {
+            guard self.prospects[prospect.id] == nil else {
+                throw JSONSchemaError(path: reader.path(of: "prospects"), message: "prospect id \(prospect.id) appears twice")
+            }
+            if !ampsea, !prospect.isDeleted, self.prospects.liveProspectUses(prospect.email, exceptID: nil) {
+                throw JSONSchemaError(
+                    path: reader.path(of: "prospects"),
+                    message: "\(prospect.email) is used twice in a business unit without AMPSEA")
+            }
+            self.prospects.insert(prospect)
+        }
+        try reader.finish()
+    }
+
+    private static func customField(_ value: JSONValue, _ path: String) throws(JSONSchemaError) -> ProspectFieldSpec {
+        let reader = try JSONObjectReader(value, path: path)
+        let name = try reader.string("name")
+        guard name.hasSuffix("__c"), name.count > 3 else {
+            throw JSONSchemaError(path: reader.path(of: "name"), message: "custom field API names end in __c")
+        }
+        let type = try reader.string("type", default: "text")
+        guard let kind = ProspectFieldCatalog.customFieldTypes[type] else {
+            let allowed = ProspectFieldCatalog.customFieldTypes.keys.sorted().joined(separator: ", ")
+            throw JSONSchemaError(path: reader.path(of: "type"), message: "unknown type (allowed: \(allowed))")
+        }
+        try reader.finish()
+        return ProspectFieldSpec(name: name, kind: kind, writable: true)
+    }
+
+    var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "id": .string(id), "name": .string(name), "active": .bool(active), "ampsea": .bool(ampsea),
+            "dailyRequestLimit": .integer(dailyRequestLimit), "utcOffsetMinutes": .integer(utcOffsetMinutes),
+            "nextProspectId": .integer(prospects.nextID),
+            "customFields": .array(customFields.values.sorted { $0.name < $1.name }.map { spec in
+                ["name": .string(spec.name), "type": .string(Self.typeName(spec))]
+            }),
+            "prospects": .array(prospects.all.map(\.json)),
+        ]
+        if usageDay != 0 || usageCount != 0 {
+            object["usage"] = ["day": .string(Timestamp.formatDay(usageDay)), "count": .integer(usageCount)]
+        }
+        return .object(object)
+    }
+
+    private static func typeName(_ spec: ProspectFieldSpec) -> String {
+        switch spec.kind {
+        case .number: return "number"
+        case .date: return "date"
+        default: return "text"
+        }
+    }
+}
+
+extension Prospect {
+    /// A prospect in a seed or state: `id`, `email`, optional `isDeleted`, timestamps, and any writable field.
+    init(json: JSONValue, path: String, unit: BusinessUnit) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        id = try reader.int("id")
+        email = try reader.string("email")
+        isDeleted = try reader.bool("isDeleted", default: false)
+        createdAt = try readTimestamp(reader, "createdAt") ?? 0
+        updatedAt = try readTimestamp(reader, "updatedAt") ?? createdAt
+        lastActivityAt = try readTimestamp(reader, "lastActivityAt")
+        values = [:]
+        for key in reader.members.keys.sorted() where !ProspectFieldCatalog.systemFields.contains(key) {
+            guard let spec = unit.field(key) else {
+                throw JSONSchemaError(path: reader.path(of: key), message: "not a prospect field of business unit \(unit.id)")
+            }
+            let raw = reader.value(key) ?? .null
+            do {
+                values[key] = try ProspectValueCoercion.coerce(raw, to: spec.kind)
+            } catch {
+                throw JSONSchemaError(path: reader.path(of: key), message: "not a valid \(spec.kind.rawValue) value")
+            }
+        }
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        var object = values
+        object["id"] = .integer(id)
+        object["email"] = .string(email)
+        object["isDeleted"] = .bool(isDeleted)
+        object["createdAt"] = .string(Timestamp.format(createdAt))
+        object["updatedAt"] = .string(Timestamp.format(updatedAt))
+        object["lastActivityAt"] = lastActivityAt.map { .string(Timestamp.format($0)) } ?? .null
+        return .object(object)
+    }
+}
+
+private func readTimestamp(_ reader: JSONObjectReader, _ key: String) throws(JSONSchemaError) -> Int? {
+    guard let text = try reader.optionalString(key) else { return nil }
+    guard let seconds = Timestamp.parse(text) else {
+        throw JSONSchemaError(path: reader.path(of: key), message: "expected an ISO-8601 time such as 2026-01-31T12:00:00+00:00")
+    }
+    return seconds
+}

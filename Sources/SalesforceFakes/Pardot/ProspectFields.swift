@@ -1,0 +1,127 @@
+import JSONCore
+
+/// What a prospect field holds, which decides how a written value is checked.
+enum ProspectFieldKind: String, Sendable {
+    case text, integer, boolean, number, date, datetime
+}
+
+/// One field a prospect has: a standard v5 field or a business unit's custom field (`*__c`).
+struct ProspectFieldSpec: Sendable {
+    var name: String
+    var kind: ProspectFieldKind
+    var writable: Bool
+}
+
+/// The standard v5 prospect fields (names and types from Airbyte's v5 connector schema; writability per
+/// Segment's editable set and the v5 field reference — see docs/reference/salesforce-apis.md §A4).
+enum ProspectFieldCatalog {
+    /// Fields the fake keeps outside the generic value map.
+    static let systemFields: Set<String> = ["id", "email", "isDeleted", "createdAt", "updatedAt", "lastActivityAt"]
+
+    static let standard: [String: ProspectFieldSpec] = {
+        var fields: [String: ProspectFieldSpec] = [:]
+        func add(_ kind: ProspectFieldKind, writable: Bool, _ names: [String]) {
+            for name in names { fields[name] = ProspectFieldSpec(name: name, kind: kind, writable: writable) }
+        }
+        add(.text, writable: true, [
+            "email", "firstName", "lastName", "salutation", "jobTitle", "company", "website", "industry", "department",
+            "phone", "fax", "addressOne", "addressTwo", "city", "state", "zip", "country", "territory",
+            "annualRevenue", "employees", "yearsInBusiness", "comments", "notes", "source",
+        ])
+        add(.integer, writable: true, ["campaignId", "profileId", "score"])
+        add(.boolean, writable: true, ["optedOut", "isDoNotCall", "isDoNotEmail", "isReviewed", "isStarred"])
+        add(.integer, writable: false, [
+            "id", "lifecycleStageId", "prospectAccountId", "userId", "assignedToId", "createdById", "updatedById",
+        ])
+        add(.boolean, writable: false, ["isDeleted", "isEmailHardBounced", "doNotSell"])
+        add(.datetime, writable: false, [
+            "createdAt", "updatedAt", "lastActivityAt", "firstActivityAt", "firstAssignedAt", "convertedAt",
+            "emailBouncedAt", "salesforceLastSync",
+        ])
+        add(.text, writable: false, [
+            "grade", "emailBouncedReason", "recentInteraction", "firstReferrerQuery", "firstReferrerType",
+            "firstReferrerUrl", "sourceParameter", "campaignParameter", "mediumParameter", "contentParameter",
+            "termParameter", "salesforceId", "salesforceContactId", "salesforceLeadId", "salesforceAccountId",
+            "salesforceCampaignId", "salesforceOwnerId", "salesforceUrl", "convertedFromObjectName",
+            "convertedFromObjectType",
+        ])
+        return fields
+    }()
+
+    /// The kinds a custom field may be declared with in a seed, mapped to how values are checked.
+    static let customFieldTypes: [String: ProspectFieldKind] = [
+        "text": .text, "textarea": .text, "hidden": .text, "dropdown": .text, "radio": .text,
+        "number": .number, "date": .date, "checkbox": .text, "multiselect": .text,
+    ]
+}
+
+/// Turns a written value into the stored value, or says which Account Engagement error it deserves.
+enum ProspectValueCoercion {
+    enum Failure: Error {
+        /// 56 "Invalid number entered for field".
+        case invalidNumber
+        /// 57 "Invalid date entered for field".
+        case invalidDate
+        /// 154 "Invalid property in request".
+        case invalidValue
+    }
+
+    static func coerce(_ value: JSONValue, to kind: ProspectFieldKind) throws(Failure) -> JSONValue {
+        if value.isNull { return .null }
+        switch kind {
+        case .text:
+            switch value {
+            case .string: return value
+            case .integer(let number): return .string(String(number))
+            case .double(let number): return .string(String(number))
+            default: throw .invalidValue
+            }
+        case .integer:
+            if let number = value.intValue { return .integer(number) }
+            if let text = value.stringValue, let number = Int(text) { return .integer(number) }
+            throw .invalidNumber
+        case .number:
+            if case .integer = value { return value }
+            if case .double = value { return value }
+            if let text = value.stringValue {
+                if let number = Int(text) { return .integer(number) }
+                if let number = Double(text), number.isFinite { return .double(number) }
+            }
+            throw .invalidNumber
+        case .boolean:
+            if case .bool = value { return value }
+            if value.stringValue == "true" { return .bool(true) }
+            if value.stringValue == "false" { return .bool(false) }
+            throw .invalidValue
+        case .date:
+            guard let text = value.stringValue, Timestamp.isValidDate(text) || Timestamp.parse(text) != nil else {
+                throw .invalidDate
+            }
+            return value
+        case .datetime:
+            guard let text = value.stringValue, Timestamp.parse(text) != nil else { throw .invalidDate }
+            return value
+        }
+    }
+}
+
+/// Account Engagement's email check, as a Pardot engineer described it for error 4 (pardot/api-docs issue #79):
+/// `^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$` and at most 255 characters in all. Whether v5 applies exactly
+/// this rule is INFERRED.
+enum ProspectEmail {
+    static func isValid(_ email: String) -> Bool {
+        let scalars = Array(email.unicodeScalars)
+        guard scalars.count <= 255, let at = scalars.firstIndex(of: "@") else { return false }
+        let local = scalars[..<at]
+        let domain = scalars[(at + 1)...]
+        guard (1...64).contains(local.count), !local.contains(" ") else { return false }
+        guard !domain.contains("@"), !domain.contains(" ") else { return false }
+        // Some dot must split the domain into 1–255 characters before it and 2–13 after it.
+        for index in domain.indices where domain[index] == "." {
+            let before = index - domain.startIndex
+            let after = domain.endIndex - index - 1
+            if (1...255).contains(before) && (2...13).contains(after) { return true }
+        }
+        return false
+    }
+}

@@ -1,0 +1,331 @@
+import FakeHTTP
+import JSONCore
+
+/// The v5 prospect operations on one business unit. Every function runs with the tenant locked, so a
+/// match-then-write is atomic: concurrent upserts of one new email create exactly one prospect.
+struct ProspectOperations {
+    var settings: PardotSettings
+    var now: Int
+
+    private var appendDetail: Bool { settings.appendErrorDetail }
+
+    private func error(_ status: Int, _ code: Int, _ message: String, _ detail: String? = nil) -> PardotAPIError {
+        PardotAPIError(status: status, code: code, message: message, detail: detail, appendDetail: appendDetail)
+    }
+
+    private func missing(_ property: String) -> PardotAPIError {
+        error(400, 153, "Missing required property in request", property)
+    }
+
+    private func invalid(_ property: String) -> PardotAPIError {
+        error(400, 154, "Invalid property in request", property)
+    }
+
+    private var invalidEmail: PardotAPIError { error(400, 4, "Invalid prospect email address") }
+
+    // MARK: Upsert
+
+    static let upsertProperties: Set<String> = ["matchEmail", "prospect", "secondaryDeletedSearch", "fields"]
+
+    /// `POST /api/v5/objects/prospects/do/upsertLatestByEmail`.
+    func upsertLatestByEmail(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+        -> HTTPResponse
+    {
+        guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
+        if settings.rejectUnknownProperties, let unknown = members.keys.sorted().first(where: { !Self.upsertProperties.contains($0) }) {
+            throw invalid(unknown)
+        }
+        let matchEmail = try requiredEmail(members["matchEmail"], property: "matchEmail")
+        guard let prospectValue = members["prospect"], !prospectValue.isNull else { throw missing("prospect") }
+        guard case .object(let changes) = prospectValue else { throw invalid("prospect") }
+        var secondaryDeletedSearch = false
+        if let flag = members["secondaryDeletedSearch"], !flag.isNull {
+            guard let value = flag.boolValue else { throw invalid("secondaryDeletedSearch") }
+            secondaryDeletedSearch = value
+        }
+        let fields = try responseFields(body: members["fields"], query: query, unit: unit, required: settings.requireFieldsOnUpsert)
+        let (newEmail, values) = try validatedChanges(changes, unit: unit)
+
+        let target = unit.prospects.upsertTarget(
+            matchEmail: matchEmail, secondaryDeletedSearch: secondaryDeletedSearch, ampsea: unit.ampsea,
+            deletedPolicy: settings.nonAmpseaDeletedMatch)
+        let prospect: Prospect
+        let status: Int
+        if var existing = target {
+            if let newEmail, newEmail != existing.email, !unit.ampsea,
+                unit.prospects.liveProspectUses(newEmail, exceptID: existing.id)
+            {
+                throw error(400, 54, "Email address is already in use")
+            }
+            existing.isDeleted = false
+            apply(values, email: newEmail, to: &existing)
+            unit.prospects.replace(existing)
+            prospect = existing
+            status = settings.upsertUpdatedStatus
+        } else {
+            let email = newEmail ?? matchEmail
+            if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: nil) {
+                throw error(400, 54, "Email address is already in use")
+            }
+            prospect = unit.prospects.create(email: email, values: values.compactMapValues { $0.isNull ? nil : $0 }, now: now)
+            status = settings.upsertCreatedStatus
+        }
+        return render(prospect, fields: fields, unit: unit, status: status)
+    }
+
+    // MARK: Create, read, query, update, delete, undelete
+
+    /// `POST /api/v5/objects/prospects`: always a new prospect on AMPSEA units; 54 on others when the email is taken.
+    func create(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+        guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
+        let fields = try responseFields(body: nil, query: query, unit: unit, required: false)
+        guard members["email"] != nil, !(members["email"]!.isNull) else { throw missing("email") }
+        let (email, values) = try validatedChanges(members, unit: unit)
+        guard let email else { throw missing("email") }
+        if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: nil) {
+            throw error(400, 54, "Email address is already in use")
+        }
+        let prospect = unit.prospects.create(email: email, values: values.compactMapValues { $0.isNull ? nil : $0 }, now: now)
+        var response = render(prospect, fields: fields, unit: unit, status: 201)
+        response.headers.add(name: "Location", value: "/api/v5/objects/prospects/\(prospect.id)")
+        return response
+    }
+
+    /// `GET /api/v5/objects/prospects/{id}`. A prospect in the recycle bin is returned with the v5
+    /// `Pardot-Warning: 201;Record In Recycle Bin` header (INFERRED from the documented warning).
+    func read(id: String, query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+        let prospect = try existing(id, unit: unit)
+        let fields = try requiredQueryFields(query, unit: unit)
+        var response = render(prospect, fields: fields, unit: unit, status: 200)
+        if prospect.isDeleted { response.headers.add(name: "Pardot-Warning", value: "201;Record In Recycle Bin") }
+        return response
+    }
+
+    /// `GET /api/v5/objects/prospects?fields=…[&email=…][&deleted=false|true|all][&limit=N][&nextPageToken=T]`.
+    func query(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit, baseURL: String) throws(PardotAPIError) -> HTTPResponse {
+        func argument(_ name: String) -> String? { query.first { $0.name == name }?.value }
+        let fields = try requiredQueryFields(query, unit: unit)
+        let deleted = argument("deleted") ?? "false"
+        guard ["true", "false", "all"].contains(deleted) else { throw invalid("deleted") }
+        let limit = try argument("limit").map { text throws(PardotAPIError) -> Int in
+            guard let number = Int(text), (1...1000).contains(number) else { throw invalid("limit") }
+            return number
+        } ?? 200
+        var after = 0
+        if let token = argument("nextPageToken") {
+            guard token.hasPrefix("id:"), let number = Int(token.dropFirst(3)) else { throw invalid("nextPageToken") }
+            after = number
+        }
+        let candidates = argument("email").map { unit.prospects.prospects(withEmail: $0).sorted { $0.id < $1.id } }
+            ?? unit.prospects.all
+        let selected = candidates.filter { prospect in
+            prospect.id > after && (deleted == "all" || prospect.isDeleted == (deleted == "true"))
+        }
+        let page = Array(selected.prefix(limit))
+        var nextToken: JSONValue = .null
+        var nextURL: JSONValue = .null
+        if selected.count > limit, let last = page.last {
+            nextToken = .string("id:\(last.id)")
+            nextURL = .string("\(baseURL)/api/v5/objects/prospects?fields=\(fields.joined(separator: ","))&nextPageToken=id:\(last.id)")
+        }
+        var output: [UInt8] = Array("{\"nextPageToken\":".utf8)
+        JSONWriter.write(nextToken, into: &output, style: .compact, indent: 0)
+        output.append(contentsOf: Array(",\"nextPageUrl\":".utf8))
+        JSONWriter.write(nextURL, into: &output, style: .compact, indent: 0)
+        output.append(contentsOf: Array(",\"values\":[".utf8))
+        for (position, prospect) in page.enumerated() {
+            if position > 0 { output.append(UInt8(ascii: ",")) }
+            JSONWriter.writeObject(fields.map { ($0, value(of: $0, in: prospect, unit: unit)) }, into: &output)
+        }
+        output.append(contentsOf: Array("]}".utf8))
+        return .bytes(output, status: 200, contentType: "application/json")
+    }
+
+    /// `PATCH /api/v5/objects/prospects/{id}`.
+    func update(id: String, _ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+        -> HTTPResponse
+    {
+        var prospect = try existing(id, unit: unit)
+        // 400 for code 219 is INFERRED (the reference gives 400/404).
+        guard !prospect.isDeleted else { throw error(400, 219, PardotAPIError.deletedRecord) }
+        guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
+        let fields = try responseFields(body: nil, query: query, unit: unit, required: false)
+        let (email, values) = try validatedChanges(members, unit: unit)
+        if let email, email != prospect.email, !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
+            throw error(400, 54, "Email address is already in use")
+        }
+        apply(values, email: email, to: &prospect)
+        unit.prospects.replace(prospect)
+        return render(prospect, fields: fields, unit: unit, status: 200)
+    }
+
+    /// `DELETE /api/v5/objects/prospects/{id}`: moves the prospect to the recycle bin.
+    func delete(id: String, unit: inout BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+        var prospect = try existing(id, unit: unit)
+        guard !prospect.isDeleted else { throw PardotAPIError.notFound }
+        prospect.isDeleted = true
+        prospect.updatedAt = now
+        unit.prospects.replace(prospect)
+        return HTTPResponse(status: 204)
+    }
+
+    /// `POST /api/v5/objects/prospects/do/undelete` with `{"matchEmail": …}`: restores the deleted prospect with
+    /// the latest activity for that email (the body's shape is INFERRED from the operation's name).
+    func undelete(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+        guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
+        let email = try requiredEmail(members["matchEmail"], property: "matchEmail")
+        let fields = try responseFields(body: members["fields"], query: query, unit: unit, required: false)
+        guard var prospect = unit.prospects.prospects(withEmail: email).filter(\.isDeleted)
+            .max(by: { Prospect.isLater($1, than: $0) })
+        else { throw PardotAPIError.notFound }
+        if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
+            throw error(400, 54, "Email address is already in use")
+        }
+        prospect.isDeleted = false
+        prospect.updatedAt = now
+        unit.prospects.replace(prospect)
+        return render(prospect, fields: fields, unit: unit, status: 200)
+    }
+
+    /// `GET /api/v5/objects/custom-fields?fields=…`: the unit's custom field definitions.
+    func customFields(query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+        guard let requested = query.first(where: { $0.name == "fields" })?.value else { throw missing("fields") }
+        let fields = requested.split(separator: ",").map { String($0) }
+        let allowed: Set<String> = ["id", "name", "fieldId", "type"]
+        if let bad = fields.first(where: { !allowed.contains($0) }) {
+            throw error(400, 180, "One or more of the specified fields are invalid", bad)
+        }
+        let specs = unit.customFields.values.sorted { $0.name < $1.name }
+        let values: [JSONValue] = specs.enumerated().map { position, spec in
+            var object: [String: JSONValue] = [:]
+            for field in fields {
+                switch field {
+                case "id": object[field] = .integer(position + 1)
+                case "type": object[field] = .string(spec.kind == .number ? "Number" : spec.kind == .date ? "Date" : "Text")
+                default: object[field] = .string(spec.name)
+                }
+            }
+            return .object(object)
+        }
+        return .bytes(
+            JSONWriter.bytes(["nextPageToken": nil, "nextPageUrl": nil, "values": .array(values)]), status: 200,
+            contentType: "application/json")
+    }
+
+    // MARK: Shared checks
+
+    private func requiredEmail(_ value: JSONValue?, property: String) throws(PardotAPIError) -> String {
+        guard let value, !value.isNull else { throw missing(property) }
+        guard let email = value.stringValue else { throw invalid(property) }
+        guard ProspectEmail.isValid(email) else { throw invalidEmail }
+        return email
+    }
+
+    private func existing(_ id: String, unit: BusinessUnit) throws(PardotAPIError) -> Prospect {
+        guard let number = Int(id), let prospect = unit.prospects[number] else { throw PardotAPIError.notFound }
+        return prospect
+    }
+
+    /// Checks each written field: unknown or read-only is 180, a bad value 56/57/154, a bad email 4.
+    private func validatedChanges(_ changes: [String: JSONValue], unit: BusinessUnit) throws(PardotAPIError)
+        -> (email: String?, values: [String: JSONValue])
+    {
+        var email: String?
+        var values: [String: JSONValue] = [:]
+        for key in changes.keys.sorted() {
+            let raw = changes[key]!
+            guard let spec = unit.field(key), spec.writable else {
+                throw error(400, 180, "One or more of the specified fields are invalid", key)
+            }
+            if key == "email" {
+                guard let text = raw.stringValue else { throw invalidEmail }
+                guard ProspectEmail.isValid(text) else { throw invalidEmail }
+                email = text
+                continue
+            }
+            do {
+                values[key] = try ProspectValueCoercion.coerce(raw, to: spec.kind)
+            } catch .invalidNumber {
+                throw error(400, 56, "Invalid number entered for field", key)
+            } catch .invalidDate {
+                throw error(400, 57, "Invalid date entered for field", key)
+            } catch {
+                throw invalid(key)
+            }
+        }
+        return (email, values)
+    }
+
+    private func apply(_ values: [String: JSONValue], email: String?, to prospect: inout Prospect) {
+        for (key, value) in values {
+            if value.isNull { prospect.values[key] = nil } else { prospect.values[key] = value }
+        }
+        if let email { prospect.email = email }
+        prospect.updatedAt = now
+    }
+
+    /// The fields to return: the body's `fields` array, else the `fields` query argument, else the defaults.
+    private func responseFields(body: JSONValue?, query: [HTTPRequest.QueryItem], unit: BusinessUnit, required: Bool)
+        throws(PardotAPIError) -> [String]
+    {
+        var fields: [String]
+        if let body, !body.isNull {
+            guard let array = body.arrayValue else { throw invalid("fields") }
+            fields = []
+            for element in array {
+                guard let name = element.stringValue else { throw invalid("fields") }
+                fields.append(name)
+            }
+        } else if let text = query.first(where: { $0.name == "fields" })?.value {
+            fields = text.split(separator: ",").map { String($0).trimmingSpaces() }
+        } else {
+            if required { throw missing("fields") }
+            fields = settings.defaultFields
+        }
+        try checkReadable(fields, unit: unit)
+        return fields
+    }
+
+    private func requiredQueryFields(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> [String] {
+        guard let text = query.first(where: { $0.name == "fields" })?.value, !text.isEmpty else { throw missing("fields") }
+        let fields = text.split(separator: ",").map { String($0).trimmingSpaces() }
+        try checkReadable(fields, unit: unit)
+        return fields
+    }
+
+    private func checkReadable(_ fields: [String], unit: BusinessUnit) throws(PardotAPIError) {
+        if let unknown = fields.first(where: { unit.field($0) == nil }) {
+            throw error(400, 180, "One or more of the specified fields are invalid", unknown)
+        }
+    }
+
+    func value(of field: String, in prospect: Prospect, unit: BusinessUnit) -> JSONValue {
+        switch field {
+        case "id": return .integer(prospect.id)
+        case "email": return .string(prospect.email)
+        case "isDeleted": return .bool(prospect.isDeleted)
+        case "createdAt": return .string(Timestamp.format(prospect.createdAt, offsetMinutes: unit.utcOffsetMinutes))
+        case "updatedAt": return .string(Timestamp.format(prospect.updatedAt, offsetMinutes: unit.utcOffsetMinutes))
+        case "lastActivityAt":
+            return prospect.lastActivityAt.map { .string(Timestamp.format($0, offsetMinutes: unit.utcOffsetMinutes)) } ?? .null
+        default: return prospect.values[field] ?? .null
+        }
+    }
+
+    /// The prospect as a flat object with the requested fields in the requested order.
+    private func render(_ prospect: Prospect, fields: [String], unit: BusinessUnit, status: Int) -> HTTPResponse {
+        var output: [UInt8] = []
+        output.reserveCapacity(64 + fields.count * 24)
+        JSONWriter.writeObject(fields.map { ($0, value(of: $0, in: prospect, unit: unit)) }, into: &output)
+        return .bytes(output, status: status, contentType: "application/json")
+    }
+}
+
+extension String {
+    fileprivate func trimmingSpaces() -> String {
+        var text = Substring(self)
+        while text.first == " " { text = text.dropFirst() }
+        while text.last == " " { text = text.dropLast() }
+        return String(text)
+    }
+}

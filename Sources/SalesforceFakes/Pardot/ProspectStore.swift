@@ -1,0 +1,146 @@
+import JSONCore
+
+/// One stored prospect. Standard fields other than the system ones, and custom fields, live in `values`.
+struct Prospect: Sendable, Equatable {
+    var id: Int
+    var email: String
+    var isDeleted: Bool
+    var createdAt: Int
+    var updatedAt: Int
+    var lastActivityAt: Int?
+    var values: [String: JSONValue]
+
+    /// Order for "the record with the latest activity": latest `lastActivityAt` (none is oldest), then latest
+    /// `updatedAt`, then highest id. The tie-breaks are INFERRED; the reference names only the first key.
+    static func isLater(_ a: Prospect, than b: Prospect) -> Bool {
+        let activityA = a.lastActivityAt ?? Int.min
+        let activityB = b.lastActivityAt ?? Int.min
+        if activityA != activityB { return activityA > activityB }
+        if a.updatedAt != b.updatedAt { return a.updatedAt > b.updatedAt }
+        return a.id > b.id
+    }
+}
+
+/// What `upsertLatestByEmail` did.
+enum UpsertOutcome: Equatable {
+    case created
+    case updated
+    case undeletedAndUpdated
+}
+
+/// How a business unit without AMPSEA treats a match whose only prospects are deleted. The v5 docs say
+/// `secondaryDeletedSearch` "only affects AMPSEA accounts"; v3 upsert un-archived (pardot/api-docs #54), so
+/// `undelete` is the default. UNKNOWN for v5: configurable.
+enum DeletedMatchPolicy: String, Sendable {
+    case undelete
+    case create
+}
+
+/// The prospects of one business unit, indexed by id and by exact (case-sensitive) email.
+struct ProspectStore: Sendable {
+    /// Prospect ids sharing one email; most emails have one, so that case allocates nothing extra.
+    private enum EmailBucket: Sendable {
+        case one(Int)
+        case many([Int])
+
+        var ids: [Int] {
+            switch self {
+            case .one(let id): return [id]
+            case .many(let ids): return ids
+            }
+        }
+    }
+
+    private(set) var byID: [Int: Prospect] = [:]
+    private var byEmail: [String: EmailBucket] = [:]
+    /// The id the next created prospect gets.
+    var nextID: Int
+
+    init(nextID: Int = 1) {
+        self.nextID = nextID
+    }
+
+    var count: Int { byID.count }
+
+    subscript(id: Int) -> Prospect? { byID[id] }
+
+    /// Every prospect whose email is exactly `email` (deleted ones included).
+    func prospects(withEmail email: String) -> [Prospect] {
+        guard let bucket = byEmail[email] else { return [] }
+        return bucket.ids.compactMap { byID[$0] }
+    }
+
+    /// Adds a prospect with a given id (seeding); keeps `nextID` above every id.
+    mutating func insert(_ prospect: Prospect) {
+        if let existing = byID[prospect.id] { unindex(existing) }
+        byID[prospect.id] = prospect
+        index(prospect)
+        nextID = max(nextID, prospect.id + 1)
+    }
+
+    /// Creates a prospect with the next id.
+    mutating func create(email: String, values: [String: JSONValue], now: Int) -> Prospect {
+        let prospect = Prospect(
+            id: nextID, email: email, isDeleted: false, createdAt: now, updatedAt: now, lastActivityAt: nil,
+            values: values)
+        insert(prospect)
+        return prospect
+    }
+
+    /// Replaces a stored prospect, keeping the email index right when the email changed.
+    mutating func replace(_ prospect: Prospect) {
+        guard let old = byID[prospect.id] else { return }
+        if old.email != prospect.email {
+            unindex(old)
+            byID[prospect.id] = prospect
+            index(prospect)
+        } else {
+            byID[prospect.id] = prospect
+        }
+    }
+
+    /// All prospects in id order.
+    var all: [Prospect] { byID.values.sorted { $0.id < $1.id } }
+
+    private mutating func index(_ prospect: Prospect) {
+        switch byEmail[prospect.email] {
+        case nil: byEmail[prospect.email] = .one(prospect.id)
+        case .one(let id)?: byEmail[prospect.email] = .many([id, prospect.id])
+        case .many(var ids)?:
+            byEmail[prospect.email] = nil
+            ids.append(prospect.id)
+            byEmail[prospect.email] = .many(ids)
+        }
+    }
+
+    private mutating func unindex(_ prospect: Prospect) {
+        switch byEmail[prospect.email] {
+        case .one(let id)? where id == prospect.id: byEmail[prospect.email] = nil
+        case .many(var ids)?:
+            ids.removeAll { $0 == prospect.id }
+            byEmail[prospect.email] = ids.count == 1 ? .one(ids[0]) : .many(ids)
+        default: break
+        }
+    }
+
+    /// Which prospect `upsertLatestByEmail` writes to; nil means "create one".
+    /// - AMPSEA: the latest-activity live match; if every match is deleted, the latest deleted one when
+    ///   `secondaryDeletedSearch` is true, else none (a new prospect is created).
+    /// - not AMPSEA: the live match; if only deleted ones, `deletedPolicy` decides.
+    func upsertTarget(
+        matchEmail: String, secondaryDeletedSearch: Bool, ampsea: Bool, deletedPolicy: DeletedMatchPolicy
+    ) -> Prospect? {
+        let matches = prospects(withEmail: matchEmail)
+        let live = matches.filter { !$0.isDeleted }
+        if let latest = live.max(by: { Prospect.isLater($1, than: $0) }) { return latest }
+        let deleted = matches.filter(\.isDeleted)
+        let undelete = ampsea ? secondaryDeletedSearch : deletedPolicy == .undelete
+        guard undelete else { return nil }
+        return deleted.max(by: { Prospect.isLater($1, than: $0) })
+    }
+
+    /// Whether a live prospect other than `exceptID` already uses `email` (for non-AMPSEA uniqueness).
+    func liveProspectUses(_ email: String, exceptID: Int?) -> Bool {
+        prospects(withEmail: email).contains { !$0.isDeleted && $0.id != exceptID }
+    }
+}

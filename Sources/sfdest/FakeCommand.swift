@@ -1,0 +1,116 @@
+import ArgumentParser
+import Dispatch
+import FakeHTTP
+import Foundation
+import JSONCore
+import SalesforceFakes
+
+/// `sfdest fake`: runs the fakes in the foreground until Ctrl-C or SIGTERM.
+struct FakeCommand: AsyncParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "fake",
+        abstract: "Run the fake Salesforce servers (Account Engagement; Marketing Cloud when available).",
+        discussion: """
+            Each fake prints one line with its base URL. With no seed, each starts with the documented default \
+            tenant (see README). The seed file is JSON: {"pardot": <state>, "marketingCloud": <state>}, in the \
+            format of GET /__fake/state.
+            """)
+
+    @Option(help: "Port of the Account Engagement fake (0 = any free port).")
+    var pardotPort: UInt16 = 0
+
+    @Option(help: "Port of the Marketing Cloud fake (0 = any free port).")
+    var marketingCloudPort: UInt16 = 0
+
+    @Option(help: "IPv4 address to bind; keep loopback unless other machines must reach the fakes.")
+    var host = "127.0.0.1"
+
+    @Option(help: "Seed file with the fakes' start state.")
+    var seed: String?
+
+    @Option(help: "Server threads per fake.")
+    var threads = 2
+
+    func run() async throws {
+        let seeds = try loadSeeds()
+        let configuration = HTTPServer.Configuration(host: host, port: pardotPort, threads: threads)
+        let pardot = try PardotFake.start(seed: seeds["pardot"], configuration: configuration)
+        emit("pardot: \(pardot.baseURL)")
+        if marketingCloudPort != 0 || seeds["marketingCloud"] != nil {
+            emit("marketing-cloud: not available yet (the Marketing Cloud fake is not built)")
+        }
+        emit("control API: \(pardot.baseURL)/__fake/state (Ctrl-C stops)")
+        await waitForTermination()
+        pardot.stop()
+        emit("stopped")
+    }
+
+    /// Writes a line straight to standard output, so a script reading the pipe sees it at once.
+    private func emit(_ line: String) {
+        FileHandle.standardOutput.write(Data((line + "\n").utf8))
+    }
+
+    private func loadSeeds() throws -> [String: JSONValue] {
+        guard let seed else { return [:] }
+        guard let data = FileManager.default.contents(atPath: seed) else {
+            throw ValidationError("cannot read seed file \(seed)")
+        }
+        let document: JSONValue
+        do {
+            document = try JSONParser.parse(Array(data))
+        } catch {
+            throw ValidationError("\(seed): not valid JSON: \(error)")
+        }
+        guard case .object(let members) = document else { throw ValidationError("\(seed): expected a JSON object") }
+        if let unknown = members.keys.sorted().first(where: { !["pardot", "marketingCloud"].contains($0) }) {
+            throw ValidationError("\(seed): unknown key \(unknown) (allowed: pardot, marketingCloud)")
+        }
+        return members
+    }
+
+    /// Suspends until SIGINT or SIGTERM.
+    private func waitForTermination() async {
+        signal(SIGINT, SIG_IGN)
+        signal(SIGTERM, SIG_IGN)
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let once = ResumeOnce(continuation)
+            for number in [SIGINT, SIGTERM] {
+                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+                source.setEventHandler { once.resume() }
+                source.resume()
+                SignalSources.keep(source)
+            }
+        }
+    }
+}
+
+/// Resumes a continuation at most once, whichever signal comes first.
+private final class ResumeOnce: @unchecked Sendable {
+    // A lock guards the continuation, so the box is safe to share across the signal handlers.
+    private let lock = NSLock()
+    private var continuation: CheckedContinuation<Void, Never>?
+
+    init(_ continuation: CheckedContinuation<Void, Never>) {
+        self.continuation = continuation
+    }
+
+    func resume() {
+        lock.lock()
+        let pending = continuation
+        continuation = nil
+        lock.unlock()
+        pending?.resume()
+    }
+}
+
+/// Signal sources must stay alive for the life of the process.
+private enum SignalSources {
+    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
+    private static let lock = NSLock()
+
+    static func keep(_ source: any DispatchSourceSignal) {
+        lock.lock()
+        sources.append(source)
+        lock.unlock()
+    }
+}
