@@ -40,10 +40,13 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
         fields.append(Field(name: name, value: value))
     }
 
-    /// Replaces every field of this name by one with the given value.
+    /// Sets the value of the first field of this name (keeping its position), or appends the field.
     public mutating func replaceOrAdd(name: String, value: String) {
-        fields.removeAll { $0.name.caseInsensitiveEquals(name) }
-        fields.append(Field(name: name, value: value))
+        if let index = fields.firstIndex(where: { $0.name.caseInsensitiveEquals(name) }) {
+            fields[index].value = value
+        } else {
+            fields.append(Field(name: name, value: value))
+        }
     }
 
     /// Whether there are no fields.
@@ -55,18 +58,19 @@ public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionary
 
 extension String {
     /// ASCII case-insensitive comparison, which is what HTTP field names need (RFC 9110 §5.1).
+    /// Runs on contiguous bytes: header lookups happen several times per request.
     func caseInsensitiveEquals(_ other: String) -> Bool {
-        var left = utf8.makeIterator()
-        var right = other.utf8.makeIterator()
-        while true {
-            switch (left.next(), right.next()) {
-            case (nil, nil): return true
-            case let (a?, b?):
-                if a == b { continue }
-                let lowerA = (a >= 65 && a <= 90) ? a + 32 : a
-                let lowerB = (b >= 65 && b <= 90) ? b + 32 : b
-                if lowerA != lowerB { return false }
-            default: return false
+        var left = self
+        var right = other
+        return left.withUTF8 { a in
+            right.withUTF8 { b in
+                guard a.count == b.count else { return false }
+                for index in 0..<a.count where a[index] != b[index] {
+                    let lowerA = (a[index] >= 65 && a[index] <= 90) ? a[index] + 32 : a[index]
+                    let lowerB = (b[index] >= 65 && b[index] <= 90) ? b[index] + 32 : b[index]
+                    if lowerA != lowerB { return false }
+                }
+                return true
             }
         }
     }

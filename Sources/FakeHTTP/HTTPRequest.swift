@@ -48,6 +48,23 @@ public struct HTTPRequest: Sendable {
         query.first { $0.name == name }?.value
     }
 
+    /// Whether the `Content-Type` media type (parameters ignored, case-insensitive) is `type`, which must be
+    /// lower-case. Allocation-free: every JSON request asks it.
+    public func hasMediaType(_ type: String) -> Bool {
+        guard let value = headers["Content-Type"] else { return false }
+        var actual = value.utf8.makeIterator()
+        // Skip leading spaces.
+        var next = actual.next()
+        while next == UInt8(ascii: " ") { next = actual.next() }
+        for expected in type.utf8 {
+            guard let byte = next else { return false }
+            let lower = (byte >= 65 && byte <= 90) ? byte + 32 : byte
+            guard lower == expected else { return false }
+            next = actual.next()
+        }
+        return next == nil || next == UInt8(ascii: ";") || next == UInt8(ascii: " ")
+    }
+
     /// The `Content-Type` media type without parameters, lower-cased (`application/json`).
     public var mediaType: String? {
         guard let value = headers["Content-Type"] else { return nil }

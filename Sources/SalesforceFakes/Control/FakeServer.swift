@@ -4,14 +4,7 @@ import JSONCore
 /// A running fake: an ``EmulatedService`` served over HTTP with the shared control API under `/__fake/`,
 /// a request journal, fault injection and a fake clock.
 public final class FakeServer: Sendable {
-    /// The emulated API.
-    public let service: any EmulatedService
-    /// What the fake answered, secrets masked.
-    public let journal: RequestJournal
-    /// Fault rules applied before the emulator sees a request.
-    public let faults: FaultInjector
-    /// The time the emulator lives in.
-    public let clock: FakeClock
+    private let dispatcher: FakeDispatcher
     private let http: HTTPServer
 
     /// Starts serving `service`. The clock must be the one the service reads.
@@ -19,19 +12,20 @@ public final class FakeServer: Sendable {
         service: any EmulatedService, clock: FakeClock, configuration: HTTPServer.Configuration = .init(),
         journalCapacity: Int = 10_000
     ) throws {
-        let journal = RequestJournal(capacity: journalCapacity)
-        let faults = FaultInjector()
-        let control = ControlAPI(service: service, journal: journal, faults: faults, clock: clock)
-        self.service = service
-        self.journal = journal
-        self.faults = faults
-        self.clock = clock
-        self.http = try HTTPServer(configuration: configuration) { request in
-            if request.path.hasPrefix(ControlAPI.prefix) { return control.handle(request) }
-            return Self.serve(request, service: service, journal: journal, faults: faults, clock: clock)
-        }
+        let dispatcher = FakeDispatcher(service: service, clock: clock, journalCapacity: journalCapacity)
+        self.dispatcher = dispatcher
+        self.http = try HTTPServer(configuration: configuration) { dispatcher.respond(to: $0) }
         service.serverStarted(baseURL: http.baseURL)
     }
+
+    /// The emulated API.
+    public var service: any EmulatedService { dispatcher.service }
+    /// What the fake answered, secrets masked.
+    public var journal: RequestJournal { dispatcher.journal }
+    /// Fault rules applied before the emulator sees a request.
+    public var faults: FaultInjector { dispatcher.faults }
+    /// The time the emulator lives in.
+    public var clock: FakeClock { dispatcher.clock }
 
     /// The bound port.
     public var port: UInt16 { http.port }
@@ -39,13 +33,32 @@ public final class FakeServer: Sendable {
     /// `http://127.0.0.1:PORT`.
     public var baseURL: String { http.baseURL }
 
+    /// Answers a request in-process, exactly as the HTTP server would (control API, faults, journal).
+    public func respond(to request: HTTPRequest) -> HTTPResponse {
+        dispatcher.respond(to: request)
+    }
+
     /// Stops serving.
     public func stop() { http.stop() }
+}
 
-    private static func serve(
-        _ request: HTTPRequest, service: any EmulatedService, journal: RequestJournal, faults: FaultInjector,
-        clock: FakeClock
-    ) -> HTTPResponse {
+/// Routes one request: the control API, or faults then the emulator, then the journal.
+final class FakeDispatcher: Sendable {
+    let service: any EmulatedService
+    let journal: RequestJournal
+    let faults = FaultInjector()
+    let clock: FakeClock
+    private let control: ControlAPI
+
+    init(service: any EmulatedService, clock: FakeClock, journalCapacity: Int) {
+        self.service = service
+        self.clock = clock
+        self.journal = RequestJournal(capacity: journalCapacity)
+        self.control = ControlAPI(service: service, journal: journal, faults: faults, clock: clock)
+    }
+
+    func respond(to request: HTTPRequest) -> HTTPResponse {
+        if request.path.hasPrefix(ControlAPI.prefix) { return control.handle(request) }
         let decision = faults.evaluate(method: request.method, path: request.path)
         var response = decision?.replacement ?? service.handle(request)
         if let delay = decision?.delay { response.delay = delay }

@@ -47,6 +47,41 @@ public final class PardotFake: EmulatedService {
         try FakeServer(service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
     }
 
+    /// Adds `count` generated prospects (`user<N>@example.com`, first and last name, company) to a business
+    /// unit, for load tests against large states without a seed file of that size. Returns false when the
+    /// unit does not exist.
+    @discardableResult
+    public func insertSyntheticProspects(count: Int, businessUnitID: String = "0Uv000000000001AAA") -> Bool {
+        let now = Int(clock.now())
+        return tenant.withLock { state in
+            guard state.businessUnits[businessUnitID] != nil else { return false }
+            state.businessUnits[businessUnitID]!.prospects.reserveCapacity(count)
+            let first = state.businessUnits[businessUnitID]!.prospects.nextID
+            for index in 0..<count {
+                let values: [String: JSONValue] = [
+                    "firstName": .string("First\(index)"), "lastName": .string("Last\(index)"),
+                    "company": .string("Company \(index % 1000)"),
+                ]
+                state.businessUnits[businessUnitID]!.prospects.insert(
+                    Prospect(
+                        id: first + index, email: "user\(index)@example.com", isDeleted: false, createdAt: now,
+                        updatedAt: now, lastActivityAt: nil, values: values))
+            }
+            return true
+        }
+    }
+
+    /// Changes settings of the running fake through the state format's `settings` object.
+    public func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
+        let parsed = try PardotSettings(reader: try JSONObjectReader(settings, path: "settings"))
+        tenant.withLock { $0.settings = parsed }
+    }
+
+    /// Changes a business unit's daily request limit.
+    public func setDailyRequestLimit(_ limit: Int, businessUnitID: String = "0Uv000000000001AAA") {
+        tenant.withLock { $0.businessUnits[businessUnitID]?.dailyRequestLimit = limit }
+    }
+
     // MARK: EmulatedService
 
     public func serverStarted(baseURL: String) {
@@ -143,7 +178,7 @@ public final class PardotFake: EmulatedService {
             return .failure(PardotAPIError(status: 413, code: 150, message: "Input needs to be valid JSON", detail: "the body is too large"))
         }
         if request.body.isEmpty { return .failure(.emptyBody) }
-        guard request.mediaType == "application/json" else { return .failure(.unsupportedContentType) }
+        guard request.hasMediaType("application/json") else { return .failure(.unsupportedContentType) }
         do {
             return .value(try JSONParser.parse(request.body))
         } catch {

@@ -35,7 +35,7 @@ enum PardotOAuth {
             throw OAuthError(status: tenant.ipRestriction.tokenStatus, error: "invalid_grant", description: "ip restricted")
         }
         let unsupported = OAuthError(status: 400, error: "unsupported_grant_type", description: "grant type not supported")
-        guard request.mediaType == "application/x-www-form-urlencoded", !request.bodyExceededLimit,
+        guard request.hasMediaType("application/x-www-form-urlencoded"), !request.bodyExceededLimit,
             let form = FormURLEncoded.decode(request.body)
         else { throw unsupported }
         func parameter(_ name: String) -> String? { form.first { $0.0 == name }?.1 }

@@ -13,19 +13,23 @@ enum PardotRequestContext {
 
     /// The token of `Authorization: Bearer <token>`; nil when absent or of another scheme.
     static func bearerToken(_ headers: HTTPHeaders) -> String? {
-        guard let value = headers["Authorization"] else { return nil }
-        let parts = value.split(separator: " ", maxSplits: 1)
-        guard parts.count == 2, parts[0].lowercased() == "bearer" else { return nil }
-        let token = parts[1].trimmingCharacters(in: " ")
-        return token.isEmpty ? nil : token
-    }
-}
-
-extension Substring {
-    fileprivate func trimmingCharacters(in characters: Character) -> String {
-        var result = self
-        while result.first == characters { result = result.dropFirst() }
-        while result.last == characters { result = result.dropLast() }
-        return String(result)
+        guard var value = headers["Authorization"] else { return nil }
+        return value.withUTF8 { bytes -> String? in
+            let scheme = "bearer "
+            let schemeCount = 7
+            guard bytes.count > schemeCount else { return nil }
+            var index = 0
+            for expected in scheme.utf8 {
+                let byte = bytes[index]
+                let lower = (byte >= 65 && byte <= 90) ? byte + 32 : byte
+                guard lower == expected else { return nil }
+                index += 1
+            }
+            var end = bytes.count
+            while index < end, bytes[index] == 0x20 { index += 1 }
+            while end > index, bytes[end - 1] == 0x20 { end -= 1 }
+            guard index < end else { return nil }
+            return String(decoding: UnsafeBufferPointer(rebasing: bytes[index..<end]), as: UTF8.self)
+        }
     }
 }

@@ -51,16 +51,17 @@ struct ProspectOperations {
             deletedPolicy: settings.nonAmpseaDeletedMatch)
         let prospect: Prospect
         let status: Int
-        if var existing = target {
+        if let existing = target {
             if let newEmail, newEmail != existing.email, !unit.ampsea,
                 unit.prospects.liveProspectUses(newEmail, exceptID: existing.id)
             {
                 throw error(400, 54, "Email address is already in use")
             }
-            existing.isDeleted = false
-            apply(values, email: newEmail, to: &existing)
-            unit.prospects.replace(existing)
-            prospect = existing
+            unit.prospects.update(id: existing.id) { stored in
+                stored.isDeleted = false
+                apply(values, email: newEmail, to: &stored)
+            }
+            prospect = unit.prospects[existing.id]!
             status = settings.upsertUpdatedStatus
         } else {
             let email = newEmail ?? matchEmail
@@ -145,7 +146,7 @@ struct ProspectOperations {
     func update(id: String, _ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
         -> HTTPResponse
     {
-        var prospect = try existing(id, unit: unit)
+        let prospect = try existing(id, unit: unit)
         // 400 for code 219 is INFERRED (the reference gives 400/404).
         guard !prospect.isDeleted else { throw error(400, 219, PardotAPIError.deletedRecord) }
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
@@ -154,9 +155,8 @@ struct ProspectOperations {
         if let email, email != prospect.email, !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
             throw error(400, 54, "Email address is already in use")
         }
-        apply(values, email: email, to: &prospect)
-        unit.prospects.replace(prospect)
-        return render(prospect, fields: fields, unit: unit, status: 200)
+        unit.prospects.update(id: prospect.id) { apply(values, email: email, to: &$0) }
+        return render(unit.prospects[prospect.id]!, fields: fields, unit: unit, status: 200)
     }
 
     /// `DELETE /api/v5/objects/prospects/{id}`: moves the prospect to the recycle bin.

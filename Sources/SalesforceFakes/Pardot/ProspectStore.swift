@@ -62,6 +62,12 @@ struct ProspectStore: Sendable {
 
     var count: Int { byID.count }
 
+    /// Makes room for `count` more prospects, so a bulk load does not rehash as it grows.
+    mutating func reserveCapacity(_ count: Int) {
+        byID.reserveCapacity(byID.count + count)
+        byEmail.reserveCapacity(byEmail.count + count)
+    }
+
     subscript(id: Int) -> Prospect? { byID[id] }
 
     /// Every prospect whose email is exactly `email` (deleted ones included).
@@ -96,6 +102,19 @@ struct ProspectStore: Sendable {
             index(prospect)
         } else {
             byID[prospect.id] = prospect
+        }
+    }
+
+    /// Changes a stored prospect in place (no copy of its field map), keeping the email index right.
+    mutating func update(id: Int, _ change: (inout Prospect) -> Void) {
+        guard let oldEmail = byID[id]?.email else { return }
+        change(&byID[id]!)
+        let prospect = byID[id]!
+        if prospect.email != oldEmail {
+            var old = prospect
+            old.email = oldEmail
+            unindex(old)
+            index(prospect)
         }
     }
 

@@ -1,0 +1,85 @@
+import Foundation
+
+/// One wrk run's figures.
+struct LoadResult {
+    var requestsPerSecond: Double
+    var p50Milliseconds: Double
+    var p99Milliseconds: Double
+    var requests: Int
+    var failures: Int
+}
+
+/// Drives wrk (Debian's `wrk`) against a URL with a Lua script, and reads its summary.
+struct LoadGenerator {
+    var seconds: Int
+    var threads = 2
+    var connections = 64
+
+    func run(url: String, script: String, extraArguments: [String] = []) throws -> LoadResult {
+        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
+        let scriptURL = directory.appendingPathComponent("script-\(UUID().uuidString).lua")
+        try script.write(to: scriptURL, atomically: true, encoding: .utf8)
+        defer { try? FileManager.default.removeItem(at: scriptURL) }
+
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
+        process.arguments = ["wrk", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptURL.path]
+            + extraArguments + [url]
+        let pipe = Pipe()
+        process.standardOutput = pipe
+        process.standardError = pipe
+        try process.run()
+        let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        process.waitUntilExit()
+        guard process.terminationStatus == 0 else { throw BenchError("wrk failed: \(output)") }
+        return try Self.parse(output)
+    }
+
+    static func parse(_ output: String) throws -> LoadResult {
+        func value(after label: String) -> String? {
+            guard let line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else {
+                return nil
+            }
+            return line.trimmingCharacters(in: .whitespaces).dropFirst(label.count).trimmingCharacters(in: .whitespaces)
+        }
+        guard let rate = value(after: "Requests/sec:").flatMap(Double.init) else { throw BenchError("no Requests/sec in: \(output)") }
+        let total = output.split(separator: "\n").first { $0.contains("requests in") }
+            .flatMap { Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? 0
+        let failures = value(after: "Non-2xx or 3xx responses:").flatMap { Int($0) } ?? 0
+        let socketErrors = value(after: "Socket errors:") ?? ""
+        if !socketErrors.isEmpty { FileHandle.standardError.write(Data("wrk socket errors: \(socketErrors)\n".utf8)) }
+        return LoadResult(
+            requestsPerSecond: rate, p50Milliseconds: milliseconds(value(after: "50%")),
+            p99Milliseconds: milliseconds(value(after: "99%")), requests: total, failures: failures)
+    }
+
+    /// wrk prints latencies as `850.00us`, `1.23ms` or `2.00s`.
+    private static func milliseconds(_ text: String?) -> Double {
+        guard let text else { return .nan }
+        for (unit, factor) in [("us", 0.001), ("ms", 1.0), ("s", 1000.0)] where text.hasSuffix(unit) {
+            return (Double(text.dropLast(unit.count)) ?? .nan) * factor
+        }
+        return .nan
+    }
+}
+
+struct BenchError: Error, CustomStringConvertible {
+    let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Resident memory of this process, from /proc/self/status (kB figures).
+enum ProcessMemory {
+    static func kilobytes(_ field: String) -> Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix(field + ":") })
+        else { return 0 }
+        return Int(line.split(separator: " ", omittingEmptySubsequences: true).dropFirst().first ?? "") ?? 0
+    }
+
+    /// Current resident set size in bytes.
+    static var residentBytes: Int { kilobytes("VmRSS") * 1024 }
+    /// Peak resident set size in bytes.
+    static var peakResidentBytes: Int { kilobytes("VmHWM") * 1024 }
+}

@@ -1,0 +1,111 @@
+import FakeHTTP
+import Foundation
+import JSONCore
+import SalesforceFakes
+
+/// The Account Engagement fake under load: the trivial endpoint as the ceiling, then upserts against
+/// 1,000 and 1,000,000 stored prospects through the whole real path (HTTP, auth, limits, model, journal).
+struct PardotBenchmark {
+    let load: LoadGenerator
+    let businessUnit = "0Uv000000000001AAA"
+
+    struct Figures {
+        var trivialKeepAlive: LoadResult
+        var trivialNewConnections: LoadResult
+        var upsertSmall: LoadResult
+        var upsertLarge: LoadResult
+        var bytesPerProspect: Double
+        var largeCount: Int
+        var peakResidentBytes: Int
+    }
+
+    func run(smallCount: Int = 1000, largeCount: Int = 1_000_000) throws -> Figures {
+        let (smallFake, smallServer) = try startFake(prospects: smallCount)
+        let token = try mintToken(smallFake)
+        let trivial = "wrk.method = \"GET\"\n"
+        let keepAlive = try load.run(url: smallServer.baseURL + "/__fake/health", script: trivial)
+        let newConnections = try load.run(
+            url: smallServer.baseURL + "/__fake/health", script: trivial, extraArguments: ["-H", "Connection: close"])
+        let upsertSmall = try load.run(url: smallServer.baseURL, script: upsertScript(token: token, prospects: smallCount))
+        smallServer.stop()
+
+        let before = ProcessMemory.residentBytes
+        let (largeFake, largeServer) = try startFake(prospects: largeCount)
+        let after = ProcessMemory.residentBytes
+        let largeToken = try mintToken(largeFake)
+        let upsertLarge = try load.run(url: largeServer.baseURL, script: upsertScript(token: largeToken, prospects: largeCount))
+        largeServer.stop()
+
+        for (name, result) in [("trivial", keepAlive), ("upsert 1k", upsertSmall), ("upsert 1M", upsertLarge)] where result.failures > 0 {
+            throw BenchError("\(name): \(result.failures) responses were not 2xx; the figures would not measure the real path")
+        }
+        return Figures(
+            trivialKeepAlive: keepAlive, trivialNewConnections: newConnections, upsertSmall: upsertSmall,
+            upsertLarge: upsertLarge, bytesPerProspect: Double(after - before) / Double(largeCount),
+            largeCount: largeCount, peakResidentBytes: ProcessMemory.peakResidentBytes)
+    }
+
+    /// Upserts through the in-process dispatch path (control, faults, emulator, journal) without HTTP.
+    func inProcess(requests: Int) throws {
+        let (fake, server) = try startFake(prospects: 1000)
+        defer { server.stop() }
+        let token = try mintToken(fake)
+        let headers: HTTPHeaders = [
+            "Host": "127.0.0.1", "Content-Type": "application/json", "Authorization": "Bearer \(token)",
+            "Pardot-Business-Unit-Id": businessUnit, "Content-Length": "150", "User-Agent": "wrk",
+        ]
+        for counter in 0..<requests {
+            let index = (counter * 7919) % 1000
+            let body = "{\"matchEmail\":\"user\(index)@example.com\",\"prospect\":{\"firstName\":\"F\(counter)\",\"city\":\"Porto\"},"
+                + "\"secondaryDeletedSearch\":true,\"fields\":[\"id\",\"email\"]}"
+            let response = server.respond(
+                to: HTTPRequest(
+                    method: "POST", path: "/api/v5/objects/prospects/do/upsertLatestByEmail", headers: headers,
+                    body: Array(body.utf8)))
+            guard response.status == 200 else { throw BenchError("status \(response.status)") }
+            response.onComplete?()
+        }
+    }
+
+    private func startFake(prospects: Int) throws -> (PardotFake, FakeServer) {
+        let clock = FakeClock()
+        let fake = try PardotFake(clock: clock)
+        // Limits raised so that the load measures the upsert path, not code 66 or 122 answers.
+        try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
+        fake.setDailyRequestLimit(Int(Int32.max), businessUnitID: businessUnit)
+        fake.insertSyntheticProspects(count: prospects, businessUnitID: businessUnit)
+        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 2))
+        return (fake, server)
+    }
+
+    private func mintToken(_ fake: PardotFake) throws -> String {
+        let body = "grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret"
+            + "&username=user%40example.com&password=fake-password"
+        let response = fake.handle(
+            HTTPRequest(
+                method: "POST", path: "/services/oauth2/token",
+                headers: ["Content-Type": "application/x-www-form-urlencoded"], body: Array(body.utf8)))
+        guard let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue else {
+            throw BenchError("no token: \(String(decoding: response.body, as: UTF8.self))")
+        }
+        return token
+    }
+
+    /// Each request updates a different existing prospect (a stride through the email space).
+    private func upsertScript(token: String, prospects: Int) -> String {
+        """
+        wrk.method = "POST"
+        wrk.path = "/api/v5/objects/prospects/do/upsertLatestByEmail"
+        wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["Authorization"] = "Bearer \(token)"
+        wrk.headers["Pardot-Business-Unit-Id"] = "\(businessUnit)"
+        local counter = math.random(1, \(prospects))
+        request = function()
+          counter = counter + 1
+          local index = (counter * 7919) % \(prospects)
+          local body = string.format('{"matchEmail":"user%d@example.com","prospect":{"firstName":"F%d","city":"Porto"},"secondaryDeletedSearch":true,"fields":["id","email"]}', index, counter)
+          return wrk.format(nil, nil, nil, body)
+        end
+        """
+    }
+}
