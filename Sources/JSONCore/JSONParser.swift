@@ -100,7 +100,8 @@ private struct Cursor {
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
         guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
         index += 1
-        var members: [String: JSONValue] = [:]
+        // Room for a typical request object up front, so it is not rehashed as it grows.
+        var members: [String: JSONValue] = Dictionary(minimumCapacity: 6)
         skipSpace()
         if index < bytes.count, bytes[index] == UInt8(ascii: "}") {
             index += 1

@@ -86,7 +86,7 @@ struct ControlAPI: Sendable {
             let since = try Self.intQuery(request, "since") ?? 0
             let limit = try Self.intQuery(request, "limit") ?? .max
             let (entries, evicted) = journal.entries(since: since, limit: limit)
-            return Self.json(["evicted": .integer(evicted), "entries": .array(entries.map(\.json))], pretty: true)
+            return Self.json(["evicted": .integer(evicted), "entries": .array(service.masked(entries).map(\.json))], pretty: true)
         case .clearJournal:
             journal.clear()
             return Self.json(["status": "cleared"])

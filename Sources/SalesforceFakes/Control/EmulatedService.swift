@@ -19,26 +19,11 @@ public protocol EmulatedService: Sendable {
     /// Goes back to the documented defaults.
     func resetToDefaults()
 
-    /// The request and response as the journal may keep them: tokens and secrets masked.
-    func journalView(of request: HTTPRequest, response: HTTPResponse) -> JournalView
+    /// Journal entries as they may be shown: tokens and secrets masked. The journal keeps exchanges raw in
+    /// memory (masking on every request would cost the hot path) and every way out of it goes through this.
+    func masked(_ entries: [JournalEntry]) -> [JournalEntry]
 
     /// Told the server's base URL once it is listening (OAuth answers point back at it).
     func serverStarted(baseURL: String)
 }
 
-/// What the journal keeps of one exchange, after the service masked its secrets.
-public struct JournalView: Sendable {
-    /// Request headers.
-    public var headers: HTTPHeaders
-    /// Request body.
-    public var body: [UInt8]
-    /// Response body.
-    public var responseBody: [UInt8]
-
-    /// Creates a view.
-    public init(headers: HTTPHeaders, body: [UInt8], responseBody: [UInt8]) {
-        self.headers = headers
-        self.body = body
-        self.responseBody = responseBody
-    }
-}

@@ -20,8 +20,14 @@ public final class FakeServer: Sendable {
 
     /// The emulated API.
     public var service: any EmulatedService { dispatcher.service }
-    /// What the fake answered, secrets masked.
-    public var journal: RequestJournal { dispatcher.journal }
+    /// The requests the fake answered, oldest first, secrets masked; `since` is a sequence number.
+    public func journalEntries(since: Int = 0, limit: Int = .max) -> (entries: [JournalEntry], evicted: Int) {
+        let (entries, evicted) = dispatcher.journal.entries(since: since, limit: limit)
+        return (dispatcher.service.masked(entries), evicted)
+    }
+
+    /// Forgets the journal.
+    public func clearJournal() { dispatcher.journal.clear() }
     /// Fault rules applied before the emulator sees a request.
     public var faults: FaultInjector { dispatcher.faults }
     /// The time the emulator lives in.
@@ -62,7 +68,6 @@ final class FakeDispatcher: Sendable {
         let decision = faults.evaluate(method: request.method, path: request.path)
         var response = decision?.replacement ?? service.handle(request)
         if let delay = decision?.delay { response.delay = delay }
-        let view = service.journalView(of: request, response: response)
         var connection: String?
         switch response.disposition {
         case .send: connection = nil
@@ -72,8 +77,8 @@ final class FakeDispatcher: Sendable {
         journal.record(
             JournalEntry(
                 sequence: 0, time: clock.now(), method: request.method, path: request.path, query: request.query,
-                headers: view.headers, body: view.body, peerAddress: request.peerAddress,
-                status: connection == nil ? response.status : 0, responseBody: view.responseBody,
+                headers: request.headers, body: request.body, peerAddress: request.peerAddress,
+                status: connection == nil ? response.status : 0, responseBody: response.body,
                 faultID: decision?.ruleID, connection: connection))
         return response
     }

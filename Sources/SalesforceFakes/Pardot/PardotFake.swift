@@ -119,33 +119,29 @@ public final class PardotFake: EmulatedService {
         }
     }
 
-    public func journalView(of request: HTTPRequest, response: HTTPResponse) -> JournalView {
-        var headers = request.headers
-        if let token = PardotRequestContext.bearerToken(request.headers) {
-            let sequence = tenant.withLock { $0.accessTokens[token]?.sequence }
-            headers.replaceOrAdd(name: "Authorization", value: "Bearer " + (sequence.map { "<access-token:\($0)>" } ?? "<unknown-token>"))
+    public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
+        let sequences = tenant.withLock { $0.accessTokens.mapValues(\.sequence) }
+        return entries.map { Self.masked($0, sequences: sequences) }
+    }
+
+    private static func masked(_ entry: JournalEntry, sequences: [String: Int]) -> JournalEntry {
+        var entry = entry
+        func reference(_ token: String) -> String { sequences[token].map { "<access-token:\($0)>" } ?? "<access-token>" }
+        if let token = PardotRequestContext.bearerToken(entry.headers) {
+            entry.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + reference(token))
         }
-        guard request.path == Self.tokenPath else {
-            return JournalView(headers: headers, body: request.body, responseBody: response.body)
+        guard entry.path == Self.tokenPath else { return entry }
+        if let form = FormURLEncoded.decode(entry.body) {
+            let hidden: Set<String> = ["client_secret", "password", "refresh_token"]
+            entry.body = Array(FormURLEncoded.encode(form.map { hidden.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
         }
-        var body = request.body
-        if let form = FormURLEncoded.decode(request.body) {
-            let masked = form.map { pair in
-                ["client_secret", "password", "refresh_token"].contains(pair.0) ? (pair.0, "<redacted>") : pair
-            }
-            body = Array(FormURLEncoded.encode(masked).utf8)
-        }
-        var responseBody = response.body
-        if case .object(var object)? = try? JSONParser.parse(response.body) {
-            if let token = object["access_token"]?.stringValue {
-                let sequence = tenant.withLock { $0.accessTokens[token]?.sequence }
-                object["access_token"] = .string(sequence.map { "<access-token:\($0)>" } ?? "<access-token>")
-            }
+        if case .object(var object)? = try? JSONParser.parse(entry.responseBody) {
+            if let token = object["access_token"]?.stringValue { object["access_token"] = .string(reference(token)) }
             if object["refresh_token"] != nil { object["refresh_token"] = "<refresh-token>" }
             if object["signature"] != nil { object["signature"] = "<signature>" }
-            responseBody = JSONWriter.bytes(.object(object))
+            entry.responseBody = JSONWriter.bytes(.object(object))
         }
-        return JournalView(headers: headers, body: body, responseBody: responseBody)
+        return entry
     }
 
     // MARK: Token endpoint
@@ -251,28 +247,32 @@ public final class PardotFake: EmulatedService {
         else { throw .invalidToken }
         guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }
         guard PardotRequestContext.isWellFormedBusinessUnitID(unitID) else { throw .invalidBusinessUnitHeader }
-        guard let unit = state.businessUnits[unitID], unit.active else { throw .unknownBusinessUnit }
+        guard let slot = state.businessUnits.index(forKey: unitID), state.businessUnits.values[slot].active else {
+            throw .unknownBusinessUnit
+        }
         let restriction = state.ipRestriction
         if restriction.enforceOnAPI, !restriction.allowlist.permits(request.peerAddress) {
             throw PardotAPIError(status: restriction.apiStatus, code: 53, message: PardotAPIError.ipNotAllowed)
         }
-        guard unit.inFlight < state.settings.concurrentRequestLimit else {
-            throw PardotAPIError(status: state.settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
+        let settings = state.settings
+        return try modify(&state.businessUnits.values[slot]) { unit throws(PardotAPIError) in
+            guard unit.inFlight < settings.concurrentRequestLimit else {
+                throw PardotAPIError(status: settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
+            }
+            let today = Timestamp.dayNumber(now, offsetMinutes: unit.utcOffsetMinutes)
+            if unit.usageDay != today {
+                unit.usageDay = today
+                unit.usageCount = 0
+            }
+            guard unit.usageCount < unit.dailyRequestLimit else { throw .dailyLimit }
+            unit.usageCount += 1
+            unit.inFlight += 1
+            return unitID
         }
-        let today = Timestamp.dayNumber(now, offsetMinutes: unit.utcOffsetMinutes)
-        var updated = unit
-        if updated.usageDay != today {
-            updated.usageDay = today
-            updated.usageCount = 0
-        }
-        guard updated.usageCount < updated.dailyRequestLimit else {
-            state.businessUnits[unitID]!.usageDay = updated.usageDay
-            state.businessUnits[unitID]!.usageCount = updated.usageCount
-            throw .dailyLimit
-        }
-        state.businessUnits[unitID]!.usageDay = today
-        state.businessUnits[unitID]!.usageCount = updated.usageCount + 1
-        state.businessUnits[unitID]!.inFlight += 1
-        return unitID
     }
+}
+
+/// Runs `body` on a value in place (typed throws, so the caller keeps its error type).
+private func modify<Value, Result>(_ value: inout Value, _ body: (inout Value) throws(PardotAPIError) -> Result) throws(PardotAPIError) -> Result {
+    try body(&value)
 }

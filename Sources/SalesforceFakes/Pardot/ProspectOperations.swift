@@ -231,7 +231,7 @@ struct ProspectOperations {
         -> (email: String?, values: [String: JSONValue])
     {
         var email: String?
-        var values: [String: JSONValue] = [:]
+        var values: [String: JSONValue] = Dictionary(minimumCapacity: changes.count)
         for key in changes.keys.sorted() {
             let raw = changes[key]!
             guard let spec = unit.field(key), spec.writable else {

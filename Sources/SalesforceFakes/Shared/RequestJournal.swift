@@ -3,7 +3,7 @@ import FakeHTTP
 import JSONCore
 import Synchronization
 
-/// One request a fake answered, with secrets already masked.
+/// One request a fake answered. Entries leave the fake only through `EmulatedService.masked(_:)`.
 public struct JournalEntry: Sendable {
     /// Position in the journal, from 1; never reused, so `since` paging survives eviction.
     public var sequence: Int
@@ -15,9 +15,9 @@ public struct JournalEntry: Sendable {
     public var path: String
     /// Query arguments in arrival order.
     public var query: [HTTPRequest.QueryItem]
-    /// Request headers, secrets masked.
+    /// Request headers.
     public var headers: HTTPHeaders
-    /// Request body, secrets masked.
+    /// Request body.
     public var body: [UInt8]
     /// The TCP peer address.
     public var peerAddress: String
@@ -58,7 +58,7 @@ public struct JournalEntry: Sendable {
 
 /// The fake's record of the requests it answered: bounded, oldest evicted first, with a count of evictions
 /// so that a report can say the journal is incomplete.
-public final class RequestJournal: Sendable {
+final class RequestJournal: Sendable {
     private struct State {
         var entries: Deque<JournalEntry> = []
         var evicted = 0
