@@ -49,6 +49,7 @@ let package = Package(
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "SalesforceFakesTests", dependencies: ["SalesforceFakes", "TestSupport", "JSONCore"]),
+        .testTarget(name: "sfdestTests", dependencies: ["sfdest", "TestSupport", "JSONCore"]),
     ]
 )
 

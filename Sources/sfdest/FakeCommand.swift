@@ -34,7 +34,12 @@ struct FakeCommand: AsyncParsableCommand {
     func run() async throws {
         let seeds = try loadSeeds()
         let configuration = HTTPServer.Configuration(host: host, port: pardotPort, threads: threads)
-        let pardot = try PardotFake.start(seed: seeds["pardot"], configuration: configuration)
+        let pardot: FakeServer
+        do {
+            pardot = try PardotFake.start(seed: seeds["pardot"], configuration: configuration)
+        } catch let error as JSONSchemaError {
+            throw ValidationError("\(seed ?? "seed"): pardot.\(error.description)")
+        }
         emit("pardot: \(pardot.baseURL)")
         if marketingCloudPort != 0 || seeds["marketingCloud"] != nil {
             emit("marketing-cloud: not available yet (the Marketing Cloud fake is not built)")
