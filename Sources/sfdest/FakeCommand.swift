@@ -9,7 +9,7 @@ import SalesforceFakes
 struct FakeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "fake",
-        abstract: "Run the fake Salesforce servers (Account Engagement; Marketing Cloud when available).",
+        abstract: "Run the fake Salesforce servers: Account Engagement and Marketing Cloud.",
         discussion: """
             Each fake prints one line with its base URL. With no seed, each starts with the documented default \
             tenant (see README). The seed file is JSON: {"pardot": <state>, "marketingCloud": <state>}, in the \
@@ -33,20 +33,27 @@ struct FakeCommand: AsyncParsableCommand {
 
     func run() async throws {
         let seeds = try loadSeeds()
-        let configuration = HTTPServer.Configuration(host: host, port: pardotPort, threads: threads)
         let pardot: FakeServer
+        let marketingCloud: FakeServer
         do {
-            pardot = try PardotFake.start(seed: seeds["pardot"], configuration: configuration)
+            pardot = try PardotFake.start(
+                seed: seeds["pardot"], configuration: .init(host: host, port: pardotPort, threads: threads))
         } catch let error as JSONSchemaError {
             throw ValidationError("\(seed ?? "seed"): pardot.\(error.description)")
         }
-        emit("pardot: \(pardot.baseURL)")
-        if marketingCloudPort != 0 || seeds["marketingCloud"] != nil {
-            emit("marketing-cloud: not available yet (the Marketing Cloud fake is not built)")
+        do {
+            marketingCloud = try MarketingCloudFake.start(
+                seed: seeds["marketingCloud"], configuration: .init(host: host, port: marketingCloudPort, threads: threads))
+        } catch let error as JSONSchemaError {
+            pardot.stop()
+            throw ValidationError("\(seed ?? "seed"): marketingCloud.\(error.description)")
         }
-        emit("control API: \(pardot.baseURL)/__fake/state (Ctrl-C stops)")
+        emit("pardot: \(pardot.baseURL)")
+        emit("marketing-cloud: \(marketingCloud.baseURL)")
+        emit("control API: <base URL>/__fake/state on each (Ctrl-C stops)")
         await waitForTermination()
         pardot.stop()
+        marketingCloud.stop()
         emit("stopped")
     }
 

@@ -93,7 +93,12 @@ struct ControlAPI: Sendable {
         case .getFaults:
             return Self.json(["faults": .array(faults.rules.map(\.json))], pretty: true)
         case .addFault:
-            let rule = faults.add(try FaultRule(json: try Self.body(request)))
+            let parsed = try FaultRule(json: try Self.body(request))
+            if let preset = parsed.preset, service.faultPresets[preset] == nil {
+                let known = service.faultPresets.keys.sorted().joined(separator: ", ")
+                throw JSONSchemaError(path: "preset", message: "unknown preset (this fake has: \(known))")
+            }
+            let rule = faults.add(parsed)
             return Self.json(rule.json, status: 201)
         case .clearFaults:
             faults.removeAll()

@@ -25,5 +25,8 @@ public protocol EmulatedService: Sendable {
 
     /// Told the server's base URL once it is listening (OAuth answers point back at it).
     func serverStarted(baseURL: String)
+
+    /// The named canned answers a fault rule may use (`"preset": "blocked"`), in this API's error shape.
+    var faultPresets: [String: HTTPResponse] { get }
 }
 

@@ -66,7 +66,14 @@ final class FakeDispatcher: Sendable {
     func respond(to request: HTTPRequest) -> HTTPResponse {
         if request.path.hasPrefix(ControlAPI.prefix) { return control.handle(request) }
         let decision = faults.evaluate(method: request.method, path: request.path)
-        var response = decision?.replacement ?? service.handle(request)
+        var response: HTTPResponse
+        if let replacement = decision?.replacement {
+            response = replacement
+        } else if let preset = decision?.preset, let canned = service.faultPresets[preset] {
+            response = canned
+        } else {
+            response = service.handle(request)
+        }
         if let delay = decision?.delay { response.delay = delay }
         var connection: String?
         switch response.disposition {

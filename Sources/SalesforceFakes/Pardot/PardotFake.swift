@@ -84,6 +84,15 @@ public final class PardotFake: EmulatedService {
 
     // MARK: EmulatedService
 
+    /// `concurrencyLimit` (66), `dailyLimit` (122), `internalError` (500, 183).
+    public var faultPresets: [String: HTTPResponse] {
+        [
+            "concurrencyLimit": PardotAPIError(status: 429, code: 66, message: PardotAPIError.concurrencyLimitMessage).response,
+            "dailyLimit": PardotAPIError.dailyLimit.response,
+            "internalError": PardotAPIError(status: 500, code: 183, message: "An internal error occurred, please try your request again").response,
+        ]
+    }
+
     public func serverStarted(baseURL: String) {
         self.baseURL.withLock { $0 = baseURL }
     }
@@ -127,7 +136,7 @@ public final class PardotFake: EmulatedService {
     private static func masked(_ entry: JournalEntry, sequences: [String: Int]) -> JournalEntry {
         var entry = entry
         func reference(_ token: String) -> String { sequences[token].map { "<access-token:\($0)>" } ?? "<access-token>" }
-        if let token = PardotRequestContext.bearerToken(entry.headers) {
+        if let token = BearerToken.parse(entry.headers) {
             entry.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + reference(token))
         }
         guard entry.path == Self.tokenPath else { return entry }
@@ -242,7 +251,7 @@ public final class PardotFake: EmulatedService {
     /// Token, business unit header, IP restriction, concurrency and daily quota, in that order.
     /// On success the request holds a concurrency slot and has been counted against the quota.
     private static func authorize(_ request: HTTPRequest, state: inout PardotTenant, now: Int) throws(PardotAPIError) -> String {
-        guard let presented = PardotRequestContext.bearerToken(request.headers), let token = state.accessTokens[presented],
+        guard let presented = BearerToken.parse(request.headers), let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
         guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }

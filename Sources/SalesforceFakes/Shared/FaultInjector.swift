@@ -37,6 +37,8 @@ public struct FaultRule: Sendable {
     public var delayMilliseconds: Int?
     /// Break the connection instead of answering.
     public var connection: Connection?
+    /// Answer with the emulated API's canned response of this name (see each fake's `faultPresets`).
+    public var preset: String?
     /// Matching requests seen so far.
     public internal(set) var seen = 0
     /// Times the rule fired.
@@ -89,6 +91,8 @@ public struct FaultDecision: Sendable {
     public var replacement: HTTPResponse?
     /// A delay to add to whichever response is sent.
     public var delay: Duration?
+    /// The name of a canned answer of the emulated API, when the rule uses one.
+    public var preset: String?
 }
 
 /// The fault rules of one fake, evaluated in the order they were added; the first rule that fires wins.
@@ -169,7 +173,7 @@ public final class FaultInjector: Sendable {
             }
             replacement = HTTPResponse(status: status, headers: headers, body: body)
         }
-        return FaultDecision(ruleID: rule.id, replacement: replacement, delay: delay)
+        return FaultDecision(ruleID: rule.id, replacement: replacement, delay: delay, preset: rule.connection == nil ? rule.preset : nil)
     }
 }
 
@@ -210,8 +214,12 @@ extension FaultRule {
             body = response.value("body")
             try response.finish()
         }
-        if status == nil, connection == nil, delayMilliseconds == nil {
-            throw JSONSchemaError(path: "", message: "a fault needs a response, a connection fault or delayMillis")
+        preset = try reader.optionalString("preset")
+        if preset != nil, status != nil {
+            throw JSONSchemaError(path: "preset", message: "give either a preset or a response, not both")
+        }
+        if status == nil, connection == nil, delayMilliseconds == nil, preset == nil {
+            throw JSONSchemaError(path: "", message: "a fault needs a response, a preset, a connection fault or delayMillis")
         }
         try reader.finish()
     }
@@ -228,6 +236,7 @@ extension FaultRule {
         if let probability { object["probability"] = .double(probability) }
         if let delayMilliseconds { object["delayMillis"] = .integer(delayMilliseconds) }
         if let connection { object["connection"] = .string(connection.rawValue) }
+        if let preset { object["preset"] = .string(preset) }
         if let status {
             var response: [String: JSONValue] = ["status": .integer(status)]
             if !headers.isEmpty {

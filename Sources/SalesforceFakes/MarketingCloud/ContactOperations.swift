@@ -1,0 +1,162 @@
+import FakeHTTP
+import JSONCore
+
+/// Contacts API: `POST` (create) and `PATCH` (update) `/contacts/v1/contacts`, and the attribute set
+/// definitions. The success shape is the real one (`rowsAffected`, `contactID`, as a real response spells them);
+/// the error shape for an unknown set or attribute is UNKNOWN in the reference, so the fake answers
+/// `operationStatus: FAIL` with a `resultMessages` entry naming what was wrong (INFERRED, §B4.4).
+struct ContactOperations {
+    var now: Int
+
+    struct Failure: Error {
+        var code: String
+        var message: String
+        var contactKey: String?
+    }
+
+    func upsert(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) -> HTTPResponse {
+        do {
+            return try perform(body, isCreate: isCreate, tenant: &tenant)
+        } catch {
+            return respond(
+                status: 400, tenant: &tenant,
+                fields: [
+                    "operationStatus": "FAIL", "rowsAffected": 0, "contactKey": error.contactKey.map(JSONValue.string) ?? .null,
+                    "hasErrors": true,
+                    "resultMessages": [["resultType": "Validation", "resultClass": "Error", "resultCode": .string(error.code), "message": .string(error.message)]],
+                ])
+        }
+    }
+
+    private func perform(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) throws(Failure) -> HTTPResponse {
+        guard case .object(let members) = body else {
+            throw Failure(code: "InvalidRequest", message: "The request body must be a JSON object.")
+        }
+        guard let key = members["contactKey"]?.stringValue, !key.isEmpty else {
+            throw Failure(code: "ContactKeyRequired", message: "contactKey is required.")
+        }
+        guard let setsValue = members["attributeSets"], let sets = setsValue.arrayValue else {
+            throw Failure(code: "AttributeSetsRequired", message: "attributeSets is required (it may be an empty array).", contactKey: key)
+        }
+        // Validate everything before writing anything: a contact is written whole or not at all.
+        var changes: [String: [String: JSONValue]] = [:]
+        for (position, setValue) in sets.enumerated() {
+            guard let name = setValue["name"]?.stringValue else {
+                throw Failure(code: "AttributeSetNameRequired", message: "attributeSets[\(position)].name is required.", contactKey: key)
+            }
+            guard let definition = tenant.attributeSet(name) else {
+                throw Failure(code: "AttributeSetNotFound", message: "Attribute set '\(name)' was not found.", contactKey: key)
+            }
+            guard changes[name] == nil else {
+                throw Failure(code: "DuplicateAttributeSet", message: "Attribute set '\(name)' appears more than once; each call accepts one instance of each set.", contactKey: key)
+            }
+            let items = setValue["items"]?.arrayValue ?? []
+            guard items.count <= 1 else {
+                throw Failure(code: "DuplicateAttributeSet", message: "Attribute set '\(name)' has \(items.count) items; each call accepts one instance of each set.", contactKey: key)
+            }
+            var values: [String: JSONValue] = [:]
+            for entry in items.first?["values"]?.arrayValue ?? [] {
+                guard let attributeName = entry["name"]?.stringValue else {
+                    throw Failure(code: "AttributeNameRequired", message: "Every value in '\(name)' needs a name.", contactKey: key)
+                }
+                guard let attribute = definition.attribute(attributeName) else {
+                    throw Failure(code: "AttributeNotFound", message: "Attribute '\(attributeName)' was not found in attribute set '\(name)'.", contactKey: key)
+                }
+                guard !attribute.readOnly else {
+                    throw Failure(code: "AttributeReadOnly", message: "Attribute '\(attributeName)' in attribute set '\(name)' is read-only.", contactKey: key)
+                }
+                do {
+                    values[attributeName] = try attribute.coerce(entry["value"] ?? .null)
+                } catch .tooLong(let length) {
+                    throw Failure(code: "ValueTooLong", message: "The value of '\(attributeName)' in attribute set '\(name)' is longer than \(length) characters.", contactKey: key)
+                } catch .wrongType(let expected) {
+                    throw Failure(code: "InvalidValue", message: "The value of '\(attributeName)' in attribute set '\(name)' must be \(expected).", contactKey: key)
+                } catch {
+                    throw Failure(code: "ValueRequired", message: "'\(attributeName)' in attribute set '\(name)' cannot be empty.", contactKey: key)
+                }
+            }
+            changes[name] = values
+        }
+        let exists = tenant.contacts[key] != nil
+        if !exists {
+            if !isCreate, !tenant.settings.patchCreatesContacts {
+                throw Failure(code: "ContactNotFound", message: "No contact with contactKey '\(key)' exists.", contactKey: key)
+            }
+            // The docs: "You must also include [Email Addresses] if you include Email Demographics."
+            if changes["Email Demographics"] != nil, changes["Email Addresses"] == nil {
+                throw Failure(code: "EmailAddressesRequired", message: "The Email Addresses attribute set is required when Email Demographics is included.", contactKey: key)
+            }
+            tenant.contacts[key] = MCContact(contactKey: key, contactID: tenant.nextContactID, attributes: [:])
+            tenant.nextContactID += 1
+        }
+        for (set, values) in changes {
+            for (name, value) in values {
+                tenant.contacts[key]!.attributes[set, default: [:]][name] = value
+            }
+        }
+        let contactID = tenant.contacts[key]!.contactID
+        return respond(
+            status: 200, tenant: &tenant,
+            fields: [
+                "operationStatus": "OK", "rowsAffected": 1, "contactKey": .string(key), "contactID": .integer(contactID),
+                "contactTypeID": 0, "isNewContactKey": .bool(!exists), "hasErrors": false, "resultMessages": [],
+            ])
+    }
+
+    private func respond(status: Int, tenant: inout MCTenant, fields: [String: JSONValue]) -> HTTPResponse {
+        var body = fields
+        body["requestServiceMessageID"] = .string(tenant.nextID())
+        body["serviceMessageID"] = .string(tenant.nextID())
+        body["responseDateTime"] = .string(Self.responseDateTime(now))
+        return .bytes(JSONWriter.bytes(.object(body)), status: status, contentType: "application/json; charset=utf-8")
+    }
+
+    /// Real responses carry seven fractional digits and the server's offset: `2019-01-24T10:44:12.2334945-06:00`.
+    static func responseDateTime(_ now: Int) -> String {
+        let text = Timestamp.format(now, offsetMinutes: -360)
+        return String(text.dropLast(6)) + ".0000000" + String(text.suffix(6))
+    }
+
+    // MARK: Attribute set definitions
+
+    /// `GET /contacts/v1/attributeSetDefinitions[/{id} | /key:{key} | /name:{name}]`.
+    func definitions(selector: String?, tenant: inout MCTenant) -> HTTPResponse {
+        var sets = tenant.attributeSets
+        if let selector {
+            if selector.hasPrefix("key:") {
+                sets = sets.filter { $0.key == selector.dropFirst(4) }
+            } else if selector.hasPrefix("name:") {
+                sets = sets.filter { $0.name == selector.dropFirst(5) }
+            } else {
+                sets = sets.filter { $0.id.lowercased() == selector.lowercased() }
+            }
+            guard let set = sets.first else { return MCRestError.notFound.response }
+            return .bytes(JSONWriter.bytes(Self.definitionJSON(set)), status: 200, contentType: "application/json; charset=utf-8")
+        }
+        let body: JSONValue = [
+            "page": 1, "pageSize": .integer(max(50, sets.count)), "count": .integer(sets.count),
+            "items": .array(sets.map(Self.definitionJSON)),
+            "links": ["self": ["href": "/v1/attributeSetDefinitions"]],
+            "requestServiceMessageID": .string(tenant.nextID()), "resultMessages": [], "serviceMessageID": .string(tenant.nextID()),
+        ]
+        return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    private static func definitionJSON(_ set: MCAttributeSet) -> JSONValue {
+        let standard = MCAttributeSet.standard.contains { $0.name == set.name }
+        return [
+            "id": .string(set.id), "key": .string(set.key), "name": ["value": .string(set.name)],
+            "fullyQualifiedName": .string(set.name), "isSystemDefined": .bool(standard), "storageLogicalType": "DataExtension",
+            "attributes": .array(set.attributes.enumerated().map { position, attribute in
+                var object: [String: JSONValue] = [
+                    "key": .string(attribute.name.filter { !$0.isWhitespace }), "name": ["value": .string(attribute.name)],
+                    "fullyQualifiedName": .string("\(set.name).\(attribute.name)"), "dataType": .string(attribute.type.rawValue),
+                    "isPrimaryKey": false, "isNullable": .bool(attribute.nullable), "isReadOnly": .bool(attribute.readOnly),
+                    "isUpdateable": .bool(!attribute.readOnly), "displayOrder": .integer(position + 1),
+                ]
+                if let length = attribute.length { object["length"] = .integer(length) }
+                return .object(object)
+            }),
+        ]
+    }
+}

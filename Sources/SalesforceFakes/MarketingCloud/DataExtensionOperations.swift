@@ -1,0 +1,260 @@
+import FakeHTTP
+import JSONCore
+
+/// Data extension rows: synchronous rowsets and single rows (`/hub/v1/dataevents/…`), asynchronous upserts
+/// (`/data/v1/async/…`), column listing and a rowset read (docs/reference/salesforce-apis.md §B5).
+struct DataExtensionOperations {
+    var now: Int
+
+    /// Why one row was refused: the message names the column.
+    struct RowProblem: Error {
+        var message: String
+    }
+
+    // MARK: Synchronous
+
+    /// `POST /hub/v1/dataevents/key:{key}/rowset` (or `/{id}/rowset`): upserts `[{keys, values}]` in order.
+    /// As the real API does, rows before the first bad row are saved; that row and the rest are refused with
+    /// 400 / 10006 and an `additionalErrors` entry naming the row and column.
+    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> HTTPResponse {
+        guard let rows = body.arrayValue else { throw .validation("The request body must be an array of {\"keys\", \"values\"} objects.") }
+        let limit = tenant.settings.maxRowsPerCall
+        if limit > 0, rows.count > limit {
+            throw .validation("A rowset call accepts at most \(limit) rows; this one has \(rows.count).")
+        }
+        let id = tenant.dataExtensions[key]!.id
+        for (position, row) in rows.enumerated() {
+            do {
+                try upsert(keys: row["keys"], values: row["values"], in: &tenant.dataExtensions[key]!)
+            } catch {
+                throw MCRestError(
+                    status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
+                    additionalErrors: [[
+                        "message": .string("Row \(position): \(error.message)"), "errorcode": 10000,
+                        "rowIndex": .integer(position), "rowsSaved": .integer(position),
+                    ]])
+            }
+        }
+        return .bytes(JSONWriter.bytes(.array(rows)), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    /// `PUT /hub/v1/dataevents/key:{key}/rows/{Name:Value[,Name:Value]}` with `{"values": {...}}`.
+    func singleRow(_ body: JSONValue, primaryKeys: String, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError)
+        -> HTTPResponse
+    {
+        var keys: [String: JSONValue] = [:]
+        for pair in primaryKeys.split(separator: ",") {
+            let parts = pair.split(separator: ":", maxSplits: 1)
+            guard parts.count == 2 else { throw .validation("Primary keys in the path must be Name:Value pairs separated by commas.") }
+            keys[String(parts[0])] = .string(String(parts[1]))
+        }
+        let id = tenant.dataExtensions[key]!.id
+        do {
+            try upsert(keys: .object(keys), values: body["values"], in: &tenant.dataExtensions[key]!)
+        } catch {
+            throw MCRestError(
+                status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
+                additionalErrors: [["message": .string(error.message), "errorcode": 10000]])
+        }
+        let response: JSONValue = ["keys": .object(keys), "values": body["values"] ?? [:]]
+        return .bytes(JSONWriter.bytes(response), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    /// Writes one row: `keys` must name every primary-key column (and only those), `values` other columns.
+    func upsert(keys: JSONValue?, values: JSONValue?, in dataExtension: inout MCDataExtension) throws(RowProblem) {
+        guard case .object(let keyMembers)? = keys else { throw RowProblem(message: "keys is required and must be an object") }
+        let valueMembers: [String: JSONValue]
+        switch values {
+        case nil, .null?: valueMembers = [:]
+        case .object(let members)?: valueMembers = members
+        default: throw RowProblem(message: "values must be an object")
+        }
+        guard !valueMembers.isEmpty || dataExtension.columns.allSatisfy(\.isPrimaryKey) else {
+            // Segment's destination reports this text from the real API.
+            throw RowProblem(message: "At least one existing field is required in the values property")
+        }
+        try write(Array(keyMembers) + Array(valueMembers), keyNames: Set(keyMembers.keys.map { $0.lowercased() }), insertOnly: false, into: &dataExtension)
+    }
+
+    /// Validates and stores a row given as name/value pairs. `keyNames` are the names given as keys (nil for
+    /// async items, whose keys and values are merged).
+    func write(_ pairs: [(String, JSONValue)], keyNames: Set<String>?, insertOnly: Bool, into dataExtension: inout MCDataExtension) throws(RowProblem) {
+        var updates: [(Int, JSONValue)] = []
+        updates.reserveCapacity(pairs.count)
+        for (name, raw) in pairs {
+            guard let index = dataExtension.columnIndex(name) else {
+                throw RowProblem(message: "The column \(name) does not exist in data extension \(dataExtension.key)")
+            }
+            let column = dataExtension.columns[index]
+            if let keyNames, keyNames.contains(name.lowercased()), !column.isPrimaryKey {
+                throw RowProblem(message: "\(column.name) is not a primary key column; send it in values")
+            }
+            do {
+                updates.append((index, try column.coerce(raw)))
+            } catch .tooLong(let length) {
+                throw RowProblem(message: "The value for column \(column.name) is longer than \(length) characters")
+            } catch .wrongType(let expected) {
+                throw RowProblem(message: "The value for column \(column.name) must be \(expected)")
+            } catch {
+                throw RowProblem(message: "The column \(column.name) does not allow empty values")
+            }
+        }
+        let keyColumns = dataExtension.columns.indices.filter { dataExtension.columns[$0].isPrimaryKey }
+        var keyValues: [String] = []
+        for index in keyColumns {
+            guard let value = updates.last(where: { $0.0 == index })?.1, !value.isNull else {
+                throw RowProblem(message: "The primary key column \(dataExtension.columns[index].name) is required")
+            }
+            keyValues.append(value.textValue)
+        }
+        let rowKey = keyColumns.isEmpty ? "#\(dataExtension.rows.count)" : MCDataExtension.rowKey(keyValues)
+        if dataExtension.rows[rowKey] != nil {
+            if insertOnly {
+                throw RowProblem(message: "Violation of PRIMARY KEY constraint. Cannot insert duplicate key in data extension \(dataExtension.key): (\(keyValues.joined(separator: ", ")))")
+            }
+            for (index, value) in updates { dataExtension.rows[rowKey]![index] = value }
+            return
+        }
+        var row = [JSONValue](repeating: .null, count: dataExtension.columns.count)
+        for (index, value) in updates { row[index] = value }
+        for (index, column) in dataExtension.columns.enumerated() where !column.nullable && row[index].isNull {
+            throw RowProblem(message: "The column \(column.name) is required for a new row")
+        }
+        dataExtension.rows[rowKey] = row
+    }
+
+    // MARK: Asynchronous
+
+    /// `POST` (insert) or `PUT` (upsert) `/data/v1/async/dataextensions/key:{key}/rows`: 202 and a request id.
+    func submitAsync(_ body: JSONValue, mode: String, dataExtensionKey key: String?, reference: String, tenant: inout MCTenant) throws(MCRestError)
+        -> HTTPResponse
+    {
+        guard let items = body["items"]?.arrayValue else { throw .validation("The request body must be {\"items\": [ ... ]}.", code: 10002) }
+        guard let key else {
+            let status = tenant.settings.asyncUnknownDataExtensionStatus
+            let body: JSONValue = [
+                "requestId": .string(tenant.nextID()),
+                "resultMessages": [[
+                    "resultType": status == 200 ? "Operational" : "Validation", "resultClass": "Error", "resultCode": "CustomObjectNotFound",
+                    "message": .string("Failed to resolve the Custom Object from the provided ObjectReferenceIdentifier [\(reference)]."),
+                ]],
+            ]
+            return .bytes(JSONWriter.bytes(body), status: status, contentType: "application/json; charset=utf-8")
+        }
+        let id = tenant.nextID()
+        tenant.asyncRequests[id] = MCAsyncRequest(requestID: id, dataExtensionKey: key, mode: mode, items: items, submittedAt: now)
+        if tenant.settings.asyncCompletion == "immediate" { complete(id, tenant: &tenant) }
+        return .bytes(JSONWriter.bytes(["requestId": .string(id), "resultMessages": []]), status: 202, contentType: "application/json; charset=utf-8")
+    }
+
+    /// Applies a pending request's items, recording per-item errors (every good item is saved).
+    func complete(_ id: String, tenant: inout MCTenant) {
+        guard var request = tenant.asyncRequests[id], request.completedAt == nil else { return }
+        for (position, item) in request.items.enumerated() {
+            guard case .object(let members) = item else {
+                request.errors.append(["errorCode": "InvalidItem", "message": .string("Item \(position) is not an object"), "status": "Error", "itemIndex": .integer(position)])
+                continue
+            }
+            guard tenant.dataExtensions[request.dataExtensionKey] != nil else { break }
+            do {
+                try write(Array(members), keyNames: nil, insertOnly: request.mode == "insert", into: &tenant.dataExtensions[request.dataExtensionKey]!)
+            } catch {
+                let code = error.message.hasPrefix("Violation of PRIMARY KEY") ? "UnexpectedError" : "ValidationError"
+                request.errors.append(["errorCode": .string(code), "message": .string(error.message), "status": "Error", "itemIndex": .integer(position)])
+            }
+        }
+        request.completedAt = now
+        tenant.asyncRequests[id] = request
+    }
+
+    /// Moves a request along its configured progression (`polls` counts status reads; `seconds` uses the clock).
+    func progress(_ id: String, polled: Bool, tenant: inout MCTenant) {
+        guard tenant.asyncRequests[id]?.completedAt == nil, let request = tenant.asyncRequests[id] else { return }
+        let settings = tenant.settings
+        switch settings.asyncCompletion {
+        case "polls":
+            if polled { tenant.asyncRequests[id]!.polls += 1 }
+            if tenant.asyncRequests[id]!.polls >= settings.asyncCompletionAfter { complete(id, tenant: &tenant) }
+        case "seconds":
+            if now >= request.submittedAt + settings.asyncCompletionAfter { complete(id, tenant: &tenant) }
+        default:
+            complete(id, tenant: &tenant)
+        }
+    }
+
+    /// `GET /data/v1/async/{requestId}/status`.
+    func status(_ id: String, tenant: inout MCTenant) -> HTTPResponse {
+        progress(id, polled: true, tenant: &tenant)
+        guard let request = tenant.asyncRequests[id] else { return notFound(id) }
+        let done = request.completedAt != nil
+        let status: JSONValue = [
+            "callDateTime": .string(Self.callTime(request.submittedAt)), "pickupDateTime": .string(Self.callTime(request.submittedAt)),
+            "completionDateTime": request.completedAt.map { .string(Self.callTime($0)) } ?? .null,
+            "hasErrors": .bool(!request.errors.isEmpty), "requestStatus": done ? "Complete" : "Pending",
+            "resultStatus": done ? (request.errors.isEmpty ? "OK" : "Error") : "Pending", "requestId": .string(id),
+        ]
+        return .bytes(JSONWriter.bytes(["status": status, "requestId": .string(id)]), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    /// `GET /data/v1/async/{requestId}/results`: the refused items (empty until the request completes).
+    func results(_ id: String, tenant: inout MCTenant) -> HTTPResponse {
+        progress(id, polled: false, tenant: &tenant)
+        guard let request = tenant.asyncRequests[id] else { return notFound(id) }
+        let items = request.completedAt == nil ? [] : request.errors
+        let body: JSONValue = ["page": 1, "pageSize": 50, "count": .integer(items.count), "items": .array(items), "requestId": .string(id)]
+        return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    private func notFound(_ id: String) -> HTTPResponse {
+        let body: JSONValue = [
+            "requestId": .string(id),
+            "resultMessages": [["resultType": "Operational", "resultClass": "Error", "resultCode": "AsyncRequestStatusNotFound",
+                                "message": .string("No async request with id \(id) was found.")]],
+        ]
+        return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    /// The async API prints local times without an offset: `2017-10-27T16:00:38.98`.
+    private static func callTime(_ seconds: Int) -> String {
+        String(Timestamp.format(seconds, offsetMinutes: -360).dropLast(6)) + ".00"
+    }
+
+    // MARK: Reading
+
+    /// `GET /data/v1/customobjects/{id}/fields`: the columns (shape INFERRED).
+    func fields(of key: String, tenant: MCTenant) -> HTTPResponse {
+        let dataExtension = tenant.dataExtensions[key]!
+        let fields: [JSONValue] = dataExtension.columns.enumerated().map { position, column in
+            var object: [String: JSONValue] = [
+                "name": .string(column.name), "type": .string(column.type.rawValue), "isPrimaryKey": .bool(column.isPrimaryKey),
+                "isNullable": .bool(column.nullable), "ordinal": .integer(position),
+            ]
+            if let length = column.length { object["length"] = .integer(length) }
+            return .object(object)
+        }
+        let body: JSONValue = ["id": .string(dataExtension.id), "key": .string(dataExtension.key), "count": .integer(fields.count), "fields": .array(fields)]
+        return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
+    }
+
+    /// `GET /data/v1/customobjectdata/key/{key}/rowset?$page=&$pageSize=`: rows as `{keys, values}`.
+    func readRows(of key: String, query: [HTTPRequest.QueryItem], tenant: MCTenant) -> HTTPResponse {
+        let dataExtension = tenant.dataExtensions[key]!
+        let page = max(1, query.first { $0.name == "$page" }?.value.flatMap { Int($0) } ?? 1)
+        let pageSize = min(2500, max(1, query.first { $0.name == "$pageSize" }?.value.flatMap { Int($0) } ?? 2500))
+        let keys = dataExtension.rows.keys.sorted()
+        let slice = keys.dropFirst((page - 1) * pageSize).prefix(pageSize)
+        let items: [JSONValue] = slice.map { rowKey in
+            var keyObject: [String: JSONValue] = [:]
+            var valueObject: [String: JSONValue] = [:]
+            for (column, value) in zip(dataExtension.columns, dataExtension.rows[rowKey]!) {
+                if column.isPrimaryKey { keyObject[column.name.lowercased()] = value } else { valueObject[column.name.lowercased()] = value }
+            }
+            return ["keys": .object(keyObject), "values": .object(valueObject)]
+        }
+        let body: JSONValue = [
+            "customObjectId": .string(dataExtension.id), "customObjectKey": .string(dataExtension.key), "page": .integer(page),
+            "pageSize": .integer(pageSize), "count": .integer(keys.count), "items": .array(items),
+        ]
+        return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
+    }
+}

@@ -1,0 +1,258 @@
+import JSONCore
+
+/// Marketing Cloud field types, shared by attribute sets and data extensions.
+enum MCFieldType: String, Sendable, CaseIterable {
+    case text = "Text"
+    case number = "Number"
+    case decimal = "Decimal"
+    case boolean = "Boolean"
+    case date = "Date"
+    case emailAddress = "EmailAddress"
+    case phone = "Phone"
+    case locale = "Locale"
+
+    /// Reads a type name, case-insensitively ("text", "Text").
+    init?(name: String) {
+        guard let match = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else { return nil }
+        self = match
+    }
+}
+
+/// Why a value does not fit a field.
+enum MCValueProblem: Error {
+    case wrongType(String)
+    case tooLong(Int)
+    case required
+}
+
+/// One field: an attribute of an attribute set, or a data extension column.
+struct MCField: Sendable, Equatable {
+    var name: String
+    var type: MCFieldType
+    /// Maximum characters for Text-like fields; nil is unlimited (Text without length is 4000 in Contact Builder).
+    var length: Int?
+    var nullable = true
+    var isPrimaryKey = false
+    var readOnly = false
+
+    /// Coerces a value as Marketing Cloud does: strings for text types; numbers and numeric strings for Number
+    /// and Decimal; booleans and "true"/"false"/"1"/"0" for Boolean; ISO dates for Date. Null clears.
+    func coerce(_ value: JSONValue) throws(MCValueProblem) -> JSONValue {
+        if value.isNull {
+            if !nullable { throw .required }
+            return .null
+        }
+        switch type {
+        case .text, .phone, .locale:
+            let text: String
+            switch value {
+            case .string(let string): text = string
+            case .integer(let number): text = String(number)
+            case .double(let number): text = String(number)
+            case .bool(let flag): text = flag ? "true" : "false"
+            default: throw .wrongType("text")
+            }
+            if let length, text.count > length { throw .tooLong(length) }
+            return .string(text)
+        case .emailAddress:
+            guard let text = value.stringValue, Self.looksLikeEmail(text) else { throw .wrongType("an email address") }
+            if let length, text.count > length { throw .tooLong(length) }
+            return .string(text)
+        case .number:
+            if let number = value.intValue { return .integer(number) }
+            if let text = value.stringValue, let number = Int(text) { return .integer(number) }
+            throw .wrongType("a whole number")
+        case .decimal:
+            if let number = value.doubleValue { return value.intValue.map(JSONValue.integer) ?? .double(number) }
+            if let text = value.stringValue, let number = Double(text), number.isFinite { return .double(number) }
+            throw .wrongType("a number")
+        case .boolean:
+            if case .bool = value { return value }
+            switch value.stringValue?.lowercased() ?? value.intValue.map(String.init) {
+            case "true", "1": return .bool(true)
+            case "false", "0": return .bool(false)
+            default: throw .wrongType("true or false")
+            }
+        case .date:
+            guard let text = value.stringValue,
+                Timestamp.isValidDate(text) || Timestamp.parse(text) != nil || Timestamp.parse(text + "Z") != nil
+            else { throw .wrongType("a date") }
+            return .string(text)
+        }
+    }
+
+    private static func looksLikeEmail(_ text: String) -> Bool {
+        let parts = text.split(separator: "@", omittingEmptySubsequences: false)
+        return parts.count == 2 && !parts[0].isEmpty && parts[1].contains(".") && !text.contains(" ")
+    }
+}
+
+extension MCField {
+    init(json: JSONValue, path: String, column: Bool) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        name = try reader.string("name")
+        let typeName = try reader.string("type", default: "Text")
+        guard let parsed = MCFieldType(name: typeName) else {
+            let allowed = MCFieldType.allCases.map(\.rawValue).joined(separator: ", ")
+            throw JSONSchemaError(path: reader.path(of: "type"), message: "unknown type (allowed: \(allowed))")
+        }
+        type = parsed
+        length = try reader.optionalInt("length")
+        if column {
+            isPrimaryKey = try reader.bool("isPrimaryKey", default: false)
+            nullable = try reader.bool("nullable", default: !isPrimaryKey)
+            if isPrimaryKey, nullable {
+                throw JSONSchemaError(path: reader.path(of: "nullable"), message: "a primary key column cannot be nullable")
+            }
+        } else {
+            readOnly = try reader.bool("readOnly", default: false)
+        }
+        try reader.finish()
+    }
+
+    func json(column: Bool) -> JSONValue {
+        var object: [String: JSONValue] = ["name": .string(name), "type": .string(type.rawValue)]
+        if let length { object["length"] = .integer(length) }
+        if column {
+            object["isPrimaryKey"] = .bool(isPrimaryKey)
+            object["nullable"] = .bool(nullable)
+        } else if readOnly {
+            object["readOnly"] = .bool(true)
+        }
+        return .object(object)
+    }
+}
+
+/// A Contact Builder attribute set ("Email Addresses", "Email Demographics", or a custom one).
+struct MCAttributeSet: Sendable, Equatable {
+    var name: String
+    var key: String
+    var id: String
+    var attributes: [MCField]
+
+    func attribute(_ name: String) -> MCField? { attributes.first { $0.name == name } }
+
+    /// The two sets every tenant has. Mapping-ID segment fields are Text attributes added to Email Demographics
+    /// (Adobe's destination page: "under the Email Demographics system attribute-set", 254–4000 characters).
+    static let standard: [MCAttributeSet] = [
+        MCAttributeSet(
+            name: "Email Addresses", key: "EmailAddresses", id: "00000000-0000-4000-a000-000000000001",
+            attributes: [
+                MCField(name: "Email Address", type: .emailAddress, length: 254),
+                MCField(name: "HTML Enabled", type: .boolean),
+            ]),
+        MCAttributeSet(
+            name: "Email Demographics", key: "EmailDemographics", id: "00000000-0000-4000-a000-000000000002",
+            attributes: [
+                MCField(name: "First Name", type: .text, length: 100),
+                MCField(name: "Last Name", type: .text, length: 100),
+            ]),
+    ]
+}
+
+extension MCAttributeSet {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        name = try reader.string("name")
+        key = try reader.string("key", default: name.filter { !$0.isWhitespace })
+        id = try reader.string("id", default: "")
+        attributes = try reader.array("attributes") { value, path throws(JSONSchemaError) in
+            try MCField(json: value, path: path, column: false)
+        }
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        ["name": .string(name), "key": .string(key), "id": .string(id), "attributes": .array(attributes.map { $0.json(column: false) })]
+    }
+}
+
+/// A data extension and its rows (values in column order, keyed by the primary-key values).
+struct MCDataExtension: Sendable {
+    var name: String
+    var key: String
+    var id: String
+    var columns: [MCField]
+    var rows: [String: [JSONValue]] = [:]
+
+    var primaryKeyColumns: [MCField] { columns.filter(\.isPrimaryKey) }
+
+    func columnIndex(_ name: String) -> Int? {
+        // Column names are case-insensitive in Marketing Cloud.
+        columns.firstIndex { $0.name.lowercased() == name.lowercased() }
+    }
+
+    /// The index key of a row: primary-key values in column order, as text. Without a primary key every row
+    /// is new (keys from a counter), as a data extension without one only inserts.
+    static func rowKey(_ values: [String]) -> String { values.joined(separator: "\u{1F}") }
+}
+
+extension MCDataExtension {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        name = try reader.string("name")
+        key = try reader.string("key", default: name)
+        id = try reader.string("id", default: "")
+        columns = try reader.array("columns") { value, path throws(JSONSchemaError) in
+            try MCField(json: value, path: path, column: true)
+        }
+        guard !columns.isEmpty else { throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns") }
+        let columns = self.columns
+        let keyColumns = columns.filter(\.isPrimaryKey)
+        var rows: [String: [JSONValue]] = [:]
+        let parsed = try reader.array("rows") { value, path throws(JSONSchemaError) -> [JSONValue] in
+            let row = try JSONObjectReader(value, path: path)
+            var values = [JSONValue](repeating: .null, count: columns.count)
+            for (index, column) in columns.enumerated() {
+                guard let raw = row.value(column.name) else {
+                    if column.isPrimaryKey { throw JSONSchemaError(path: row.path(of: column.name), message: "primary key value is required") }
+                    continue
+                }
+                do {
+                    values[index] = try column.coerce(raw)
+                } catch {
+                    throw JSONSchemaError(path: row.path(of: column.name), message: "not a valid \(column.type.rawValue) value")
+                }
+            }
+            try row.finish()
+            return values
+        }
+        for (position, values) in parsed.enumerated() {
+            let key = keyColumns.isEmpty
+                ? String(position)
+                : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].textValue })
+            guard rows[key] == nil else {
+                throw JSONSchemaError(path: "\(reader.path(of: "rows"))[\(position)]", message: "duplicate primary key")
+            }
+            rows[key] = values
+        }
+        self.rows = rows
+        try reader.finish()
+    }
+
+    func rowJSON(_ values: [JSONValue]) -> JSONValue {
+        .object(Dictionary(uniqueKeysWithValues: zip(columns, values).map { ($0.name, $1) }))
+    }
+
+    var json: JSONValue {
+        [
+            "name": .string(name), "key": .string(key), "id": .string(id),
+            "columns": .array(columns.map { $0.json(column: true) }),
+            "rows": .array(rows.keys.sorted().map { rowJSON(rows[$0]!) }),
+        ]
+    }
+}
+
+extension JSONValue {
+    /// The value as the text Marketing Cloud would compare keys by.
+    var textValue: String {
+        switch self {
+        case .string(let text): return text
+        case .integer(let number): return String(number)
+        case .double(let number): return String(number)
+        case .bool(let flag): return flag ? "true" : "false"
+        case .null: return ""
+        default: return JSONWriter.string(self)
+        }
+    }
+}

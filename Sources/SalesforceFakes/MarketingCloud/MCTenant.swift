@@ -1,0 +1,389 @@
+import JSONCore
+
+/// Behaviour switches where the reference is unsure (README: "The Marketing Cloud fake").
+struct MCSettings: Sendable, Equatable {
+    /// `expires_in` in token answers ("approximately 1080 seconds").
+    var tokenExpiresInSeconds = 1080
+    /// When a token really stops working (the docs give a 20-minute lifetime).
+    var tokenLifetimeSeconds = 1200
+    /// `url` answers `rest_instance_url` as `http://host:port/` (real captures: scheme and trailing slash);
+    /// `host` answers `host:port/` without a scheme (the docs' example).
+    var instanceURLForm = "url"
+    /// Status of the allowlist refusal (`invalid_grant`): UNKNOWN, 400 as RFC 6749 suggests.
+    var ipRefusalStatus = 400
+    /// Requests per window before 429 / 50100 (0 turns throttling off), on the fake clock.
+    var throttleRequestsPerWindow = 0
+    var throttleWindowSeconds = 1
+    /// `Retry-After` and `retryAfter` of a throttled answer; 0 means "until the window ends".
+    var throttleRetryAfterSeconds = 0
+    /// Rows per synchronous rowset call (the documented 50 is a soft best practice; the hard limit is UNKNOWN).
+    var maxRowsPerCall = 5000
+    /// Async data extension requests: `immediate`, `polls` (complete after N status polls) or `seconds`
+    /// (after N seconds of fake time). moto's state-transition vocabulary.
+    var asyncCompletion = "immediate"
+    var asyncCompletionAfter = 1
+    /// Status of an async request for an unknown data extension: the docs print 200, Segment's fixtures 400.
+    var asyncUnknownDataExtensionStatus = 200
+    /// Whether `PATCH /contacts/v1/contacts` creates a contact key it does not know (Adobe delivers every profile
+    /// through "update contacts", so INFERRED yes).
+    var patchCreatesContacts = true
+}
+
+struct MCClient: Sendable, Equatable {
+    var clientID: String
+    var clientSecret: String
+    /// Scopes of the installed package; a token gets these or the requested subset.
+    var scopes: [String]
+    /// The MID a token is for when the request names no `account_id`.
+    var defaultMID: Int
+}
+
+struct MCToken: Sendable, Equatable {
+    var token: String
+    var sequence: Int
+    var clientID: String
+    var mid: Int
+    var scopes: [String]
+    var issuedAt: Int
+}
+
+struct MCContact: Sendable, Equatable {
+    var contactKey: String
+    var contactID: Int
+    /// Attribute set name → attribute name → value.
+    var attributes: [String: [String: JSONValue]]
+}
+
+struct MCEventDefinition: Sendable, Equatable {
+    var key: String
+    var name: String
+}
+
+struct MCEvent: Sendable, Equatable {
+    var eventInstanceID: String
+    var contactKey: String
+    var eventDefinitionKey: String
+    var data: JSONValue
+    var time: Int
+}
+
+/// An async data extension request and its per-item outcome once complete.
+struct MCAsyncRequest: Sendable, Equatable {
+    var requestID: String
+    var dataExtensionKey: String
+    /// `insert` (POST) or `upsert` (PUT).
+    var mode: String
+    var items: [JSONValue]
+    var submittedAt: Int
+    var polls = 0
+    var completedAt: Int?
+    /// `{ "errorCode", "message", "status" }` per refused item.
+    var errors: [JSONValue] = []
+}
+
+/// The whole state of one fake Marketing Cloud tenant (an enterprise with one or more business units).
+struct MCTenant: Sendable {
+    var settings = MCSettings()
+    var clients: [MCClient] = []
+    /// MIDs of the tenant's business units, with names.
+    var businessUnits: [Int: String] = [:]
+    var ipAllowlist = IPAllowlist()
+    var attributeSets: [MCAttributeSet] = MCAttributeSet.standard
+    var dataExtensions: [String: MCDataExtension] = [:]
+    var contacts: [String: MCContact] = [:]
+    var eventDefinitions: [String: MCEventDefinition] = [:]
+    var events: [MCEvent] = []
+    var asyncRequests: [String: MCAsyncRequest] = [:]
+    var tokens: [String: MCToken] = [:]
+    var tokenSequence = 0
+    var nextContactID = 1_000_001
+    /// Counter behind the deterministic ids (request ids, message ids, event instance ids).
+    var idSequence = 0
+    /// Throttling window (not part of the saved state).
+    var windowStart = 0
+    var windowCount = 0
+
+    static let defaultScopes = [
+        "list_and_subscribers_read", "list_and_subscribers_write", "data_extensions_read", "data_extensions_write",
+        "journeys_read", "journeys_write", "journeys_execute", "email_read", "email_write", "email_send",
+    ]
+
+    /// The documented default tenant (README).
+    static let defaults: MCTenant = {
+        var tenant = MCTenant()
+        tenant.clients = [MCClient(clientID: "fake-client-id", clientSecret: "fake-client-secret", scopes: defaultScopes, defaultMID: 100_000_001)]
+        tenant.businessUnits = [100_000_001: "Default"]
+        return tenant
+    }()
+
+    func attributeSet(_ name: String) -> MCAttributeSet? { attributeSets.first { $0.name == name } }
+
+    /// A data extension by external key or by id.
+    func dataExtensionKey(key: String?, id: String?) -> String? {
+        if let key { return dataExtensions[key] != nil ? key : nil }
+        guard let id else { return nil }
+        return dataExtensions.values.first { $0.id.lowercased() == id.lowercased() }?.key
+    }
+
+    /// A UUID-shaped id from a counter, so the same run gives the same ids.
+    mutating func nextID() -> String {
+        idSequence += 1
+        let hex = String(idSequence, radix: 16)
+        return "00000000-0000-4000-8000-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+    }
+}
+
+// MARK: - JSON
+
+extension MCTenant {
+    init(json: JSONValue) throws(JSONSchemaError) {
+        self.init()
+        let reader = try JSONObjectReader(json)
+        if let settings = try reader.object("settings") { self.settings = try MCSettings(reader: settings) }
+        clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try MCClient(json: value, path: path) }
+        for (position, unit) in try reader.array("businessUnits", { value, path throws(JSONSchemaError) -> (Int, String) in
+            let unit = try JSONObjectReader(value, path: path)
+            let mid = try unit.int("mid")
+            let name = try unit.string("name", default: "Business Unit \(mid)")
+            try unit.finish()
+            return (mid, name)
+        }).enumerated() {
+            guard businessUnits[unit.0] == nil else {
+                throw JSONSchemaError(path: "businessUnits[\(position)].mid", message: "MID \(unit.0) appears twice")
+            }
+            businessUnits[unit.0] = unit.1
+        }
+        if let allowlist = try reader.object("ipAllowlist") {
+            let ranges = try allowlist.array("ranges") { value, path throws(JSONSchemaError) -> CIDRRange in
+                guard let text = value.stringValue, let range = CIDRRange(text) else {
+                    throw JSONSchemaError(path: path, message: "expected a CIDR range such as 203.0.113.0/24")
+                }
+                return range
+            }
+            ipAllowlist = IPAllowlist(ranges: ranges)
+            try allowlist.finish()
+        }
+        // Custom sets add to the standard ones; a set named like a standard one replaces it.
+        for set in try reader.array("attributeSets", { value, path throws(JSONSchemaError) in try MCAttributeSet(json: value, path: path) }) {
+            var set = set
+            if let index = attributeSets.firstIndex(where: { $0.name == set.name }) {
+                if set.id.isEmpty { set.id = attributeSets[index].id }
+                attributeSets[index] = set
+            } else {
+                if set.id.isEmpty { set.id = "00000000-0000-4000-a000-" + String(format: "%012d", attributeSets.count + 1) }
+                attributeSets.append(set)
+            }
+        }
+        for (position, extensionValue) in try reader.array("dataExtensions", { value, path throws(JSONSchemaError) in
+            try MCDataExtension(json: value, path: path)
+        }).enumerated() {
+            var dataExtension = extensionValue
+            if dataExtension.id.isEmpty { dataExtension.id = "00000000-0000-4000-b000-" + String(format: "%012d", position + 1) }
+            guard dataExtensions[dataExtension.key] == nil else {
+                throw JSONSchemaError(path: "dataExtensions[\(position)].key", message: "key \(dataExtension.key) appears twice")
+            }
+            dataExtensions[dataExtension.key] = dataExtension
+        }
+        nextContactID = try reader.int("nextContactId", default: nextContactID)
+        let sets = attributeSets
+        for contact in try reader.array("contacts", { value, path throws(JSONSchemaError) in try MCContact(json: value, path: path, sets: sets) }) {
+            contacts[contact.contactKey] = contact
+            nextContactID = max(nextContactID, contact.contactID + 1)
+        }
+        for definition in try reader.array("eventDefinitions", { value, path throws(JSONSchemaError) -> MCEventDefinition in
+            let definition = try JSONObjectReader(value, path: path)
+            let key = try definition.string("key")
+            let result = MCEventDefinition(key: key, name: try definition.string("name", default: key))
+            try definition.finish()
+            return result
+        }) {
+            eventDefinitions[definition.key] = definition
+        }
+        events = try reader.array("events") { value, path throws(JSONSchemaError) in try MCEvent(json: value, path: path) }
+        tokenSequence = try reader.int("tokenSequence", default: 0)
+        for token in try reader.array("tokens", { value, path throws(JSONSchemaError) in try MCToken(json: value, path: path) }) {
+            tokens[token.token] = token
+            tokenSequence = max(tokenSequence, token.sequence)
+        }
+        for request in try reader.array("asyncRequests", { value, path throws(JSONSchemaError) in try MCAsyncRequest(json: value, path: path) }) {
+            asyncRequests[request.requestID] = request
+        }
+        idSequence = try reader.int("idSequence", default: 0)
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "settings": settings.json,
+            "clients": .array(clients.map(\.json)),
+            "businessUnits": .array(businessUnits.keys.sorted().map { ["mid": .integer($0), "name": .string(businessUnits[$0]!)] }),
+            "ipAllowlist": ["ranges": .array(ipAllowlist.ranges.map { .string($0.description) })],
+            "attributeSets": .array(attributeSets.map(\.json)),
+            "dataExtensions": .array(dataExtensions.keys.sorted().map { dataExtensions[$0]!.json }),
+            "nextContactId": .integer(nextContactID),
+            "contacts": .array(contacts.keys.sorted().map { contacts[$0]!.json }),
+            "eventDefinitions": .array(eventDefinitions.keys.sorted().map { ["key": .string($0), "name": .string(eventDefinitions[$0]!.name)] }),
+            "events": .array(events.map(\.json)),
+            "tokenSequence": .integer(tokenSequence),
+            "tokens": .array(tokens.values.sorted { $0.sequence < $1.sequence }.map(\.json)),
+            "asyncRequests": .array(asyncRequests.keys.sorted().map { asyncRequests[$0]!.json }),
+            "idSequence": .integer(idSequence),
+        ]
+    }
+}
+
+extension MCSettings {
+    init(reader: JSONObjectReader) throws(JSONSchemaError) {
+        let fallback = MCSettings()
+        tokenExpiresInSeconds = try reader.int("tokenExpiresInSeconds", default: fallback.tokenExpiresInSeconds)
+        tokenLifetimeSeconds = try reader.int("tokenLifetimeSeconds", default: fallback.tokenLifetimeSeconds)
+        instanceURLForm = try reader.string("instanceUrlForm", default: fallback.instanceURLForm)
+        guard ["url", "host"].contains(instanceURLForm) else {
+            throw JSONSchemaError(path: reader.path(of: "instanceUrlForm"), message: "expected \"url\" or \"host\"")
+        }
+        ipRefusalStatus = try reader.int("ipRefusalStatus", default: fallback.ipRefusalStatus)
+        throttleRequestsPerWindow = try reader.int("throttleRequestsPerWindow", default: 0)
+        throttleWindowSeconds = max(1, try reader.int("throttleWindowSeconds", default: 1))
+        throttleRetryAfterSeconds = try reader.int("throttleRetryAfterSeconds", default: 0)
+        maxRowsPerCall = try reader.int("maxRowsPerCall", default: fallback.maxRowsPerCall)
+        asyncCompletion = try reader.string("asyncCompletion", default: fallback.asyncCompletion)
+        guard ["immediate", "polls", "seconds"].contains(asyncCompletion) else {
+            throw JSONSchemaError(path: reader.path(of: "asyncCompletion"), message: "expected \"immediate\", \"polls\" or \"seconds\"")
+        }
+        asyncCompletionAfter = try reader.int("asyncCompletionAfter", default: fallback.asyncCompletionAfter)
+        asyncUnknownDataExtensionStatus = try reader.int("asyncUnknownDataExtensionStatus", default: fallback.asyncUnknownDataExtensionStatus)
+        patchCreatesContacts = try reader.bool("patchCreatesContacts", default: fallback.patchCreatesContacts)
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "tokenExpiresInSeconds": .integer(tokenExpiresInSeconds), "tokenLifetimeSeconds": .integer(tokenLifetimeSeconds),
+            "instanceUrlForm": .string(instanceURLForm), "ipRefusalStatus": .integer(ipRefusalStatus),
+            "throttleRequestsPerWindow": .integer(throttleRequestsPerWindow), "throttleWindowSeconds": .integer(throttleWindowSeconds),
+            "throttleRetryAfterSeconds": .integer(throttleRetryAfterSeconds), "maxRowsPerCall": .integer(maxRowsPerCall),
+            "asyncCompletion": .string(asyncCompletion), "asyncCompletionAfter": .integer(asyncCompletionAfter),
+            "asyncUnknownDataExtensionStatus": .integer(asyncUnknownDataExtensionStatus),
+            "patchCreatesContacts": .bool(patchCreatesContacts),
+        ]
+    }
+}
+
+extension MCClient {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        clientID = try reader.string("clientId")
+        clientSecret = try reader.string("clientSecret")
+        scopes = reader.members["scopes"] == nil ? MCTenant.defaultScopes : try reader.strings("scopes")
+        defaultMID = try reader.int("defaultMid", default: 100_000_001)
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        ["clientId": .string(clientID), "clientSecret": .string(clientSecret), "scopes": .array(scopes.map(JSONValue.string)), "defaultMid": .integer(defaultMID)]
+    }
+}
+
+extension MCToken {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        token = try reader.string("token")
+        sequence = try reader.int("sequence")
+        clientID = try reader.string("clientId")
+        mid = try reader.int("mid")
+        scopes = try reader.strings("scopes")
+        guard let issued = Timestamp.parse(try reader.string("issuedAt")) else {
+            throw JSONSchemaError(path: reader.path(of: "issuedAt"), message: "expected an ISO-8601 time")
+        }
+        issuedAt = issued
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "token": .string(token), "sequence": .integer(sequence), "clientId": .string(clientID), "mid": .integer(mid),
+            "scopes": .array(scopes.map(JSONValue.string)), "issuedAt": .string(Timestamp.format(issuedAt)),
+        ]
+    }
+}
+
+extension MCContact {
+    init(json: JSONValue, path: String, sets: [MCAttributeSet]) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        contactKey = try reader.string("contactKey")
+        contactID = try reader.int("contactId")
+        attributes = [:]
+        if let values = try reader.object("attributes") {
+            for setName in values.members.keys.sorted() {
+                guard let set = sets.first(where: { $0.name == setName }) else {
+                    throw JSONSchemaError(path: values.path(of: setName), message: "no attribute set of that name")
+                }
+                guard let setValues = try values.object(setName) else { continue }
+                var stored: [String: JSONValue] = [:]
+                for name in setValues.members.keys.sorted() {
+                    guard let attribute = set.attribute(name) else {
+                        throw JSONSchemaError(path: setValues.path(of: name), message: "no attribute of that name in \(setName)")
+                    }
+                    do {
+                        stored[name] = try attribute.coerce(setValues.value(name) ?? .null)
+                    } catch {
+                        throw JSONSchemaError(path: setValues.path(of: name), message: "not a valid \(attribute.type.rawValue) value")
+                    }
+                }
+                try setValues.finish()
+                attributes[setName] = stored
+            }
+            try values.finish()
+        }
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "contactKey": .string(contactKey), "contactId": .integer(contactID),
+            "attributes": .object(attributes.mapValues { .object($0) }),
+        ]
+    }
+}
+
+extension MCEvent {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        eventInstanceID = try reader.string("eventInstanceId")
+        contactKey = try reader.string("contactKey")
+        eventDefinitionKey = try reader.string("eventDefinitionKey")
+        data = reader.value("data") ?? [:]
+        time = Timestamp.parse(try reader.string("time", default: "1970-01-01T00:00:00Z")) ?? 0
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "eventInstanceId": .string(eventInstanceID), "contactKey": .string(contactKey),
+            "eventDefinitionKey": .string(eventDefinitionKey), "data": data, "time": .string(Timestamp.format(time)),
+        ]
+    }
+}
+
+extension MCAsyncRequest {
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(json, path: path)
+        requestID = try reader.string("requestId")
+        dataExtensionKey = try reader.string("dataExtensionKey")
+        mode = try reader.string("mode", default: "upsert")
+        items = try reader.optionalArray("items") ?? []
+        submittedAt = Timestamp.parse(try reader.string("submittedAt", default: "1970-01-01T00:00:00Z")) ?? 0
+        polls = try reader.int("polls", default: 0)
+        completedAt = try reader.optionalString("completedAt").flatMap(Timestamp.parse)
+        errors = try reader.optionalArray("errors") ?? []
+        try reader.finish()
+    }
+
+    var json: JSONValue {
+        [
+            "requestId": .string(requestID), "dataExtensionKey": .string(dataExtensionKey), "mode": .string(mode),
+            "items": .array(items), "submittedAt": .string(Timestamp.format(submittedAt)), "polls": .integer(polls),
+            "completedAt": completedAt.map { .string(Timestamp.format($0)) } ?? .null, "errors": .array(errors),
+        ]
+    }
+}

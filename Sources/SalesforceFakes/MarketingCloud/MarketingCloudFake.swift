@@ -1,0 +1,272 @@
+import FakeHTTP
+import JSONCore
+import Synchronization
+
+/// A fake Marketing Cloud Engagement tenant: the auth host's `/v2/token` and the REST host's contacts, data
+/// extension, async and Journey Builder event endpoints, on one port (the token answer points
+/// `rest_instance_url` back at the fake). See README "The Marketing Cloud fake".
+public final class MarketingCloudFake: EmulatedService {
+    private enum Operation: Sendable {
+        case createContact, updateContact, definitions, definition
+        case rowsetByKey, rowsetByID, rowByKey, rowByID
+        case asyncInsertByKey, asyncUpsertByKey, asyncInsertByID, asyncUpsertByID, asyncStatus, asyncResults
+        case fields, readRows, event
+    }
+
+    private static let router: Router<Operation> = {
+        var router = Router<Operation>()
+        router.add("POST", "/contacts/v1/contacts", .createContact)
+        router.add("PATCH", "/contacts/v1/contacts", .updateContact)
+        router.add("GET", "/contacts/v1/attributeSetDefinitions", .definitions)
+        router.add("GET", "/contacts/v1/attributeSetDefinitions/{selector}", .definition)
+        router.add("POST", "/hub/v1/dataevents/key:{key}/rowset", .rowsetByKey)
+        router.add("POST", "/hub/v1/dataevents/{id}/rowset", .rowsetByID)
+        router.add("PUT", "/hub/v1/dataevents/key:{key}/rows/{keys}", .rowByKey)
+        router.add("PUT", "/hub/v1/dataevents/{id}/rows/{keys}", .rowByID)
+        router.add("POST", "/data/v1/async/dataextensions/key:{key}/rows", .asyncInsertByKey)
+        router.add("PUT", "/data/v1/async/dataextensions/key:{key}/rows", .asyncUpsertByKey)
+        router.add("POST", "/data/v1/async/dataextensions/{id}/rows", .asyncInsertByID)
+        router.add("PUT", "/data/v1/async/dataextensions/{id}/rows", .asyncUpsertByID)
+        router.add("GET", "/data/v1/async/{requestId}/status", .asyncStatus)
+        router.add("GET", "/data/v1/async/{requestId}/results", .asyncResults)
+        router.add("GET", "/data/v1/customobjects/{id}/fields", .fields)
+        router.add("GET", "/data/v1/customobjectdata/key/{key}/rowset", .readRows)
+        router.add("POST", "/interaction/v1/events", .event)
+        return router
+    }()
+
+    private let tenant: Mutex<MCTenant>
+    private let initial: MCTenant
+    private let baseURL = Mutex("http://127.0.0.1")
+    private let clock: FakeClock
+
+    /// Creates the fake's model from a seed in the state format, or the documented defaults.
+    public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
+        let start = try seed.map { value throws(JSONSchemaError) in try MCTenant(json: value) } ?? MCTenant.defaults
+        initial = start
+        tenant = Mutex(start)
+        self.clock = clock
+    }
+
+    /// Starts a fake server on loopback (port 0 unless configured).
+    public static func start(
+        seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init()
+    ) throws -> FakeServer {
+        try FakeServer(service: MarketingCloudFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
+    }
+
+    /// Adds `count` generated rows (`user<N>@example.com`, …) to a data extension and as many contacts with
+    /// Email Addresses and Email Demographics, for load tests against large states. False when the data
+    /// extension does not exist.
+    @discardableResult
+    public func insertSyntheticData(rows count: Int, dataExtensionKey: String) -> Bool {
+        tenant.withLock { state in
+            guard var dataExtension = state.dataExtensions.removeValue(forKey: dataExtensionKey) else { return false }
+            dataExtension.rows.reserveCapacity(dataExtension.rows.count + count)
+            state.contacts.reserveCapacity(state.contacts.count + count)
+            let operations = DataExtensionOperations(now: 0)
+            for index in 0..<count {
+                let email = "user\(index)@example.com"
+                var pairs: [(String, JSONValue)] = []
+                for column in dataExtension.columns {
+                    switch column.type {
+                    case .emailAddress: pairs.append((column.name, .string(email)))
+                    case .number: pairs.append((column.name, .integer(index)))
+                    case .boolean: pairs.append((column.name, .bool(index % 2 == 0)))
+                    case .date: pairs.append((column.name, "2026-01-01"))
+                    case .decimal: pairs.append((column.name, .double(Double(index) / 4)))
+                    default: pairs.append((column.name, .string(column.isPrimaryKey ? email : "value \(index)")))
+                    }
+                }
+                try? operations.write(pairs, keyNames: nil, insertOnly: false, into: &dataExtension)
+                state.contacts[email] = MCContact(
+                    contactKey: email, contactID: state.nextContactID,
+                    attributes: ["Email Addresses": ["Email Address": .string(email)], "Email Demographics": ["First Name": .string("First\(index)")]])
+                state.nextContactID += 1
+            }
+            state.dataExtensions[dataExtensionKey] = dataExtension
+            return true
+        }
+    }
+
+    /// Replaces the settings of the running fake (absent keys take their defaults).
+    public func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
+        let parsed = try MCSettings(reader: try JSONObjectReader(settings, path: "settings"))
+        tenant.withLock { $0.settings = parsed }
+    }
+
+    // MARK: EmulatedService
+
+    /// `throttled` (429, 50100, Retry-After 5), `blocked` (429, 50200), `unavailable` (503, 50300, Retry-After 5).
+    public var faultPresets: [String: HTTPResponse] {
+        ["throttled": MCRestError.throttled(retryAfter: 5).response, "blocked": MCRestError.blocked.response,
+         "unavailable": MCRestError.unavailable(retryAfter: 5).response]
+    }
+
+    public func serverStarted(baseURL: String) {
+        self.baseURL.withLock { $0 = baseURL }
+    }
+
+    public func exportState() -> JSONValue {
+        let now = Int(clock.now())
+        return tenant.withLock { state in
+            // A request due by the clock completes before anyone looks.
+            for id in state.asyncRequests.keys { DataExtensionOperations(now: now).progress(id, polled: false, tenant: &state) }
+            return state.json
+        }
+    }
+
+    public func replaceState(with json: JSONValue) throws(JSONSchemaError) {
+        let replacement = try MCTenant(json: json)
+        tenant.withLock { $0 = replacement }
+    }
+
+    public func resetState() { tenant.withLock { $0 = initial } }
+
+    public func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
+
+    public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
+        let sequences = tenant.withLock { $0.tokens.mapValues(\.sequence) }
+        return entries.map { entry in
+            var entry = entry
+            func reference(_ token: String) -> String { sequences[token].map { "<access-token:\($0)>" } ?? "<access-token>" }
+            if let token = BearerToken.parse(entry.headers) {
+                entry.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + reference(token))
+            }
+            guard entry.path == MCAuth.path else { return entry }
+            if case .object(var object)? = try? JSONParser.parse(entry.body) {
+                if object["client_secret"] != nil { object["client_secret"] = "<redacted>" }
+                entry.body = JSONWriter.bytes(.object(object))
+            } else if let form = FormURLEncoded.decode(entry.body) {
+                entry.body = Array(FormURLEncoded.encode(form.map { $0.0 == "client_secret" ? ($0.0, "<redacted>") : $0 }).utf8)
+            }
+            if case .object(var object)? = try? JSONParser.parse(entry.responseBody), let token = object["access_token"]?.stringValue {
+                object["access_token"] = .string(reference(token))
+                entry.responseBody = JSONWriter.bytes(.object(object))
+            }
+            return entry
+        }
+    }
+
+    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+        let now = Int(clock.now())
+        if request.path == MCAuth.path {
+            let base = baseURL.withLock { $0 }
+            return tenant.withLock { MCAuth.token(request, tenant: &$0, now: now, baseURL: base) }
+        }
+        switch Self.router.match(method: request.method, path: request.path) {
+        case .notFound:
+            return MCRestError.notFound.response
+        case .methodNotAllowed:
+            return MCRestError.methodNotAllowed.response
+        case .found(let operation, let parameters):
+            let body = Self.parseBody(request)
+            return tenant.withLock { state in
+                do throws(MCRestError) {
+                    try Self.authorize(request, operation: operation, state: &state, now: now)
+                    return try Self.perform(operation, parameters: parameters, request: request, body: body, state: &state, now: now)
+                } catch {
+                    return error.response
+                }
+            }
+        }
+    }
+
+    // MARK: Pipeline
+
+    private static func parseBody(_ request: HTTPRequest) -> Result<JSONValue, MCRestError> {
+        guard ["POST", "PUT", "PATCH"].contains(request.method) else { return .success(.null) }
+        if request.bodyExceededLimit { return .failure(.tooLarge) }
+        if request.body.isEmpty { return .failure(.emptyBody) }
+        guard request.hasMediaType("application/json") else { return .failure(.unsupportedMediaType) }
+        do {
+            return .success(try JSONParser.parse(request.body))
+        } catch {
+            return .failure(MCRestError(status: 400, code: 10004, message: "The request body is not valid JSON: \(error)."))
+        }
+    }
+
+    private static func requiredScope(_ operation: Operation) -> String {
+        switch operation {
+        case .createContact, .updateContact: return "list_and_subscribers_write"
+        case .definitions, .definition: return "list_and_subscribers_read"
+        case .fields, .readRows: return "data_extensions_read"
+        case .event: return "journeys_execute"
+        default: return "data_extensions_write"
+        }
+    }
+
+    /// Token (known, not expired), throttling window, then the scope the endpoint needs.
+    private static func authorize(_ request: HTTPRequest, operation: Operation, state: inout MCTenant, now: Int) throws(MCRestError) {
+        guard let presented = BearerToken.parse(request.headers), let token = state.tokens[presented],
+            now < token.issuedAt + state.settings.tokenLifetimeSeconds
+        else { throw .notAuthorized }
+        let limit = state.settings.throttleRequestsPerWindow
+        if limit > 0 {
+            let window = state.settings.throttleWindowSeconds
+            let start = now - now % window
+            if start != state.windowStart {
+                state.windowStart = start
+                state.windowCount = 0
+            }
+            state.windowCount += 1
+            if state.windowCount > limit {
+                let retryAfter = state.settings.throttleRetryAfterSeconds > 0 ? state.settings.throttleRetryAfterSeconds : max(1, start + window - now)
+                throw .throttled(retryAfter: retryAfter)
+            }
+        }
+        guard token.scopes.contains(requiredScope(operation)) else { throw .insufficientPrivileges }
+    }
+
+    private static func perform(
+        _ operation: Operation, parameters: [String: String], request: HTTPRequest, body: Result<JSONValue, MCRestError>,
+        state: inout MCTenant, now: Int
+    ) throws(MCRestError) -> HTTPResponse {
+        func json() throws(MCRestError) -> JSONValue {
+            switch body {
+            case .success(let value): return value
+            case .failure(let error): throw error
+            }
+        }
+        /// The data extension named by the path, or the real "not found" answer for the hub API.
+        func dataExtension(byKey: Bool) throws(MCRestError) -> String {
+            let reference = byKey ? parameters["key"] : parameters["id"]
+            guard let key = state.dataExtensionKey(key: byKey ? reference : nil, id: byKey ? nil : reference) else {
+                throw MCRestError(status: 404, code: 10000, message: "Data extension \(byKey ? "with key" : "with ID") \(reference ?? "") was not found.")
+            }
+            return key
+        }
+        let contacts = ContactOperations(now: now)
+        let rows = DataExtensionOperations(now: now)
+        switch operation {
+        case .createContact: return contacts.upsert(try json(), isCreate: true, tenant: &state)
+        case .updateContact: return contacts.upsert(try json(), isCreate: false, tenant: &state)
+        case .definitions: return contacts.definitions(selector: nil, tenant: &state)
+        case .definition: return contacts.definitions(selector: parameters["selector"], tenant: &state)
+        case .rowsetByKey: return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: true), tenant: &state)
+        case .rowsetByID: return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: false), tenant: &state)
+        case .rowByKey:
+            return try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: true), tenant: &state)
+        case .rowByID:
+            return try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: false), tenant: &state)
+        case .asyncInsertByKey, .asyncUpsertByKey, .asyncInsertByID, .asyncUpsertByID:
+            let byKey = operation == .asyncInsertByKey || operation == .asyncUpsertByKey
+            let reference = byKey ? "Key: \(parameters["key"] ?? "")" : "Id: \(parameters["id"] ?? "")"
+            let key = state.dataExtensionKey(key: byKey ? parameters["key"] : nil, id: byKey ? nil : parameters["id"])
+            let mode = operation == .asyncInsertByKey || operation == .asyncInsertByID ? "insert" : "upsert"
+            return try rows.submitAsync(try json(), mode: mode, dataExtensionKey: key, reference: reference, tenant: &state)
+        case .asyncStatus: return rows.status(parameters["requestId"] ?? "", tenant: &state)
+        case .asyncResults: return rows.results(parameters["requestId"] ?? "", tenant: &state)
+        case .fields:
+            let reference = parameters["id"] ?? ""
+            let key = reference.hasPrefix("key:")
+                ? state.dataExtensionKey(key: String(reference.dropFirst(4)), id: nil) : state.dataExtensionKey(key: nil, id: reference)
+            guard let key else { throw MCRestError(status: 404, code: 30003, message: "Custom object \(reference) was not found.") }
+            return rows.fields(of: key, tenant: state)
+        case .readRows:
+            return rows.readRows(of: try dataExtension(byKey: true), query: request.query, tenant: state)
+        case .event:
+            return try JourneyEvents(now: now).fire(try json(), tenant: &state)
+        }
+    }
+}
