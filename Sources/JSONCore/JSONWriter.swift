@@ -26,7 +26,7 @@ public enum JSONWriter {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
-        case .integer(let number): output.append(contentsOf: String(number).utf8)
+        case .integer(let number): writeInteger(number, into: &output)
         case .double(let number): output.append(contentsOf: (number.isFinite ? "\(number)" : "null").utf8)
         case .string(let text): writeString(text, into: &output)
         case .array(let elements):
@@ -48,13 +48,14 @@ public enum JSONWriter {
                 return
             }
             output.append(UInt8(ascii: "{"))
-            for (position, key) in members.keys.sorted().enumerated() {
+            // Sorting the pairs, not the keys, saves a hash lookup per member.
+            for (position, member) in members.sorted(by: { $0.key < $1.key }).enumerated() {
                 if position > 0 { output.append(UInt8(ascii: ",")) }
                 newline(into: &output, style: style, indent: indent + 1)
-                writeString(key, into: &output)
+                writeString(member.key, into: &output)
                 output.append(UInt8(ascii: ":"))
                 if style == .pretty { output.append(UInt8(ascii: " ")) }
-                write(members[key]!, into: &output, style: style, indent: indent + 1)
+                write(member.value, into: &output, style: style, indent: indent + 1)
             }
             newline(into: &output, style: style, indent: indent)
             output.append(UInt8(ascii: "}"))
@@ -73,6 +74,33 @@ public enum JSONWriter {
         output.append(UInt8(ascii: "}"))
     }
 
+    /// Appends an integer's decimal digits without building a String.
+    static func writeInteger(_ number: Int, into output: inout [UInt8]) {
+        if number < 0 {
+            output.append(UInt8(ascii: "-"))
+            // Int.min has no positive counterpart: its magnitude goes through UInt.
+            writeDigits(number.magnitude, into: &output)
+        } else {
+            writeDigits(UInt(number), into: &output)
+        }
+    }
+
+    private static func writeDigits(_ number: UInt, into output: inout [UInt8]) {
+        var digits: (UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8,
+                     UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8, UInt8) =
+            (0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0)
+        var count = 0
+        var rest = number
+        withUnsafeMutableBytes(of: &digits) { buffer in
+            repeat {
+                buffer[19 - count] = UInt8(ascii: "0") + UInt8(rest % 10)
+                rest /= 10
+                count += 1
+            } while rest > 0
+            output.append(contentsOf: buffer[(20 - count)...])
+        }
+    }
+
     private static func newline(into output: inout [UInt8], style: Style, indent: Int) {
         guard style == .pretty else { return }
         output.append(UInt8(ascii: "\n"))
@@ -82,6 +110,17 @@ public enum JSONWriter {
     /// Appends a quoted, escaped string.
     public static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
+        // Most strings need no escaping: copy them in one go rather than byte by byte.
+        var text = text
+        let copied = text.withUTF8 { bytes -> Bool in
+            guard !bytes.contains(where: { $0 < 0x20 || $0 == UInt8(ascii: "\"") || $0 == UInt8(ascii: "\\") }) else { return false }
+            output.append(contentsOf: bytes)
+            return true
+        }
+        if copied {
+            output.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): output.append(contentsOf: [0x5C, 0x22])

@@ -49,6 +49,17 @@ import Testing
         #expect(try JSONParser.parse(pretty) == value)
     }
 
+    @Test(arguments: [0, 7, -1, 10, 1_000_000, Int.max, Int.min])
+    func writesIntegersAsSwiftPrintsThem(number: Int) {
+        #expect(JSONWriter.string(.integer(number)) == String(number))
+    }
+
+    @Test func escapesOnlyWhatJSONNeeds() {
+        #expect(JSONWriter.string("plain é ✓") == "\"plain é ✓\"")
+        #expect(JSONWriter.string("a\"b\\c\nd\u{01}") == #""a\"b\\c\nd\u0001""#)
+        #expect(JSONWriter.string(["b": 1, "a": [true, nil], "c": "x"]) == #"{"a":[true,null],"b":1,"c":"x"}"#)
+    }
+
     @Test func objectReaderNamesTheBadKey() throws {
         let document = try JSONParser.parse("{\"units\":[{\"id\":\"x\",\"ampsea\":\"yes\"}],\"typo\":1}")
         let reader = try JSONObjectReader(document)

@@ -126,10 +126,24 @@ struct MCTenant: Sendable {
     }
 
     /// A UUID-shaped id from a counter, so the same run gives the same ids.
+    private static let hexDigits = Array("0123456789abcdef".utf8)
+
+    /// `responseDateTime` of the last second answered: every contact answer in that second reuses it.
+    var responseTimeSecond = Int.min
+    var responseTimeText = ""
+
     mutating func nextID() -> String {
         idSequence += 1
-        let hex = String(idSequence, radix: 16)
-        return "00000000-0000-4000-8000-" + String(repeating: "0", count: max(0, 12 - hex.count)) + hex
+        // Written into bytes directly: two ids per contact answer made String(radix:) padding a hot spot.
+        var bytes = Array("00000000-0000-4000-8000-000000000000".utf8)
+        var rest = idSequence
+        var position = bytes.count - 1
+        while rest > 0, position >= 24 {
+            bytes[position] = Self.hexDigits[rest & 0xF]
+            rest >>= 4
+            position -= 1
+        }
+        return String(decoding: bytes, as: UTF8.self)
     }
 }
 

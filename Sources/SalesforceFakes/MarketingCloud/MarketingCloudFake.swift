@@ -78,7 +78,7 @@ public final class MarketingCloudFake: EmulatedService {
                     default: pairs.append((column.name, .string(column.isPrimaryKey ? email : "value \(index)")))
                     }
                 }
-                try? operations.write(pairs, keyNames: nil, insertOnly: false, into: &dataExtension)
+                try? operations.write(pairs, keyCount: nil, insertOnly: false, into: &dataExtension)
                 state.contacts[email] = MCContact(
                     contactKey: email, contactID: state.nextContactID,
                     attributes: ["Email Addresses": ["Email Address": .string(email)], "Email Demographics": ["First Name": .string("First\(index)")]])

@@ -1,0 +1,148 @@
+import FakeHTTP
+import Foundation
+import JSONCore
+import SalesforceFakes
+
+/// The Marketing Cloud fake under load: its trivial endpoint as the ceiling, then rowset upserts (batches of
+/// 1 and 50) and contact updates against 1,000 and 1,000,000 stored rows and contacts, through the whole real
+/// path (HTTP, token, throttle window, scope, validation, model, journal).
+struct MarketingCloudBenchmark {
+    let load: LoadGenerator
+    static let dataExtensionKey = "bench-customers"
+
+    struct StateRuns {
+        var stored: Int
+        var rowsetSingle: LoadResult
+        var rowsetFifty: LoadResult
+        var contactUpdate: LoadResult
+    }
+
+    struct Figures {
+        var trivial: LoadResult
+        var small: StateRuns
+        var large: StateRuns
+        var bytesPerStoredRowAndContact: Double
+    }
+
+    func run(smallCount: Int = 1000, largeCount: Int = 1_000_000) throws -> Figures {
+        let (smallFake, smallServer) = try startFake(rows: smallCount)
+        let trivial = try load.run(url: smallServer.baseURL + "/__fake/health", script: "wrk.method = \"GET\"\n")
+        let small = try runs(smallFake, smallServer, stored: smallCount)
+        smallServer.stop()
+
+        let before = ProcessMemory.residentBytes
+        let (largeFake, largeServer) = try startFake(rows: largeCount)
+        let after = ProcessMemory.residentBytes
+        let large = try runs(largeFake, largeServer, stored: largeCount)
+        largeServer.stop()
+        if trivial.failures > 0 { throw BenchError("trivial: \(trivial.failures) responses were not 2xx") }
+        return Figures(trivial: trivial, small: small, large: large, bytesPerStoredRowAndContact: Double(after - before) / Double(largeCount))
+    }
+
+    /// Rowset (x1) and contact updates through the in-process dispatch path without HTTP, for callgrind.
+    func inProcess(requests: Int) throws {
+        let (fake, server) = try startFake(rows: 1000)
+        defer { server.stop() }
+        let token = try mintToken(fake)
+        let headers: HTTPHeaders = [
+            "Host": "127.0.0.1", "Content-Type": "application/json", "Authorization": "Bearer \(token)", "Content-Length": "150",
+            "User-Agent": "wrk",
+        ]
+        for counter in 0..<requests {
+            let index = (counter * 7919) % 1000
+            let (path, method, body) = counter % 2 == 0
+                ? ("/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", "POST",
+                   "[{\"keys\":{\"Email\":\"user\(index)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}]")
+                : ("/contacts/v1/contacts", "PATCH",
+                   "{\"contactKey\":\"user\(index)@example.com\",\"attributeSets\":[{\"name\":\"Email Demographics\",\"items\":[{\"values\":"
+                   + "[{\"name\":\"First Name\",\"value\":\"F\(counter)\"},{\"name\":\"salesforce_mc_segment_1\",\"value\":\"realized\"}]}]}]}")
+            let response = server.respond(to: HTTPRequest(method: method, path: path, headers: headers, body: Array(body.utf8)))
+            guard response.status == 200 else { throw BenchError("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
+            response.onComplete?()
+        }
+    }
+
+    private func runs(_ fake: MarketingCloudFake, _ server: FakeServer, stored: Int) throws -> StateRuns {
+        let token = try mintToken(fake)
+        let result = StateRuns(
+            stored: stored,
+            rowsetSingle: try load.run(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 1)),
+            rowsetFifty: try load.run(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 50)),
+            contactUpdate: try load.run(url: server.baseURL, script: contactScript(token: token, stored: stored)))
+        for (name, run) in [("rowset x1", result.rowsetSingle), ("rowset x50", result.rowsetFifty), ("contacts", result.contactUpdate)]
+        where run.failures > 0 {
+            throw BenchError("\(name) at \(stored): \(run.failures) responses were not 2xx; the figures would not measure the real path")
+        }
+        return result
+    }
+
+    private func startFake(rows: Int) throws -> (MarketingCloudFake, FakeServer) {
+        let clock = FakeClock()
+        let seed: JSONValue = [
+            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+            "businessUnits": [["mid": 100000001]],
+            "attributeSets": [["name": "Email Demographics", "attributes": [
+                ["name": "First Name", "length": 100], ["name": "Last Name", "length": 100], ["name": "salesforce_mc_segment_1", "length": 254],
+            ]]],
+            "dataExtensions": [[
+                "name": "Customers", "key": .string(Self.dataExtensionKey),
+                "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
+                            ["name": "FirstName", "length": 50], ["name": "Visits", "type": "Number"], ["name": "Active", "type": "Boolean"]],
+            ]],
+            // A one-day token so that a long run does not measure 401 answers.
+            "settings": ["tokenLifetimeSeconds": 86400],
+        ]
+        let fake = try MarketingCloudFake(seed: seed, clock: clock)
+        fake.insertSyntheticData(rows: rows, dataExtensionKey: Self.dataExtensionKey)
+        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 2))
+        return (fake, server)
+    }
+
+    private func mintToken(_ fake: MarketingCloudFake) throws -> String {
+        let response = fake.handle(
+            HTTPRequest(
+                method: "POST", path: "/v2/token", headers: ["Content-Type": "application/json"],
+                body: JSONWriter.bytes(["grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret"])))
+        guard let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue else {
+            throw BenchError("no token: \(String(decoding: response.body, as: UTF8.self))")
+        }
+        return token
+    }
+
+    /// Each request updates `batch` existing rows, striding through the key space.
+    private func rowsetScript(token: String, stored: Int, batch: Int) -> String {
+        """
+        wrk.method = "POST"
+        wrk.path = "/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset"
+        wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["Authorization"] = "Bearer \(token)"
+        local counter = math.random(1, \(stored))
+        request = function()
+          local rows = {}
+          for i = 1, \(batch) do
+            counter = counter + 1
+            local index = (counter * 7919) % \(stored)
+            rows[i] = string.format('{"keys":{"Email":"user%d@example.com"},"values":{"FirstName":"F%d","Visits":%d,"Active":true}}', index, counter, counter)
+          end
+          return wrk.format(nil, nil, nil, "[" .. table.concat(rows, ",") .. "]")
+        end
+        """
+    }
+
+    /// Each request updates an existing contact's Email Demographics, including a segment status field.
+    private func contactScript(token: String, stored: Int) -> String {
+        """
+        wrk.method = "PATCH"
+        wrk.path = "/contacts/v1/contacts"
+        wrk.headers["Content-Type"] = "application/json"
+        wrk.headers["Authorization"] = "Bearer \(token)"
+        local counter = math.random(1, \(stored))
+        request = function()
+          counter = counter + 1
+          local index = (counter * 7919) % \(stored)
+          local body = string.format('{"contactKey":"user%d@example.com","attributeSets":[{"name":"Email Demographics","items":[{"values":[{"name":"First Name","value":"F%d"},{"name":"salesforce_mc_segment_1","value":"realized"}]}]}]}', index, counter)
+          return wrk.format(nil, nil, nil, body)
+        end
+        """
+    }
+}
