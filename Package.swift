@@ -8,12 +8,15 @@ let package = Package(
         .library(name: "FakeHTTP", targets: ["FakeHTTP"]),
         .library(name: "JSONCore", targets: ["JSONCore"]),
         .library(name: "SalesforceFakes", targets: ["SalesforceFakes"]),
+        .library(name: "SalesforceDestinations", targets: ["SalesforceDestinations"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
         .package(url: "https://github.com/apple/swift-log", from: "1.16.2"),
         .package(url: "https://github.com/apple/swift-crypto", from: "3.12.3"),
         .package(url: "https://github.com/apple/swift-collections", from: "1.6.0"),
+        .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
+        .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
     ],
     targets: [
         // libmicrohttpd from Debian (libmicrohttpd-dev), plus a fixed-signature shim over its variadic calls.
@@ -33,6 +36,16 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The production client: config, mapping, input, delivery. Knows nothing of the fakes.
+        .target(
+            name: "SalesforceDestinations",
+            dependencies: [
+                "JSONCore",
+                .product(name: "Yams", package: "Yams"),
+                .product(name: "AsyncHTTPClient", package: "async-http-client"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
+        ),
         .executableTarget(
             name: "sfdest",
             dependencies: [
@@ -49,6 +62,11 @@ let package = Package(
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "SalesforceFakesTests", dependencies: ["SalesforceFakes", "TestSupport", "JSONCore"]),
+        // The only test target that knows both sides: the client against in-process fakes.
+        .testTarget(
+            name: "SalesforceDestinationsTests",
+            dependencies: ["SalesforceDestinations", "SalesforceFakes", "JSONCore", "TestSupport"]
+        ),
         .testTarget(name: "sfdestTests", dependencies: ["sfdest", "TestSupport", "JSONCore"]),
     ]
 )

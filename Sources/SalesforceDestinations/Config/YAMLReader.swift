@@ -1,0 +1,100 @@
+import Yams
+
+/// Reads one YAML mapping, remembering which keys were read so that `finish()` can name any unknown key
+/// with its line. Every error carries the file, line and dotted path.
+struct YAMLReader {
+    let file: String
+    let path: String
+    let node: Node
+    private let pairs: [(key: String, value: Node, line: Int?)]
+    private var read: Set<String> = []
+
+    init(file: String, path: String, node: Node) throws(ConfigError) {
+        self.file = file
+        self.path = path
+        self.node = node
+        guard let mapping = node.mapping else {
+            throw ConfigError(file: file, line: Self.line(node), path: path, message: "expected a mapping of keys to values")
+        }
+        var pairs: [(String, Node, Int?)] = []
+        for (key, value) in mapping {
+            guard let name = key.string else {
+                throw ConfigError(file: file, line: Self.line(key), path: path, message: "keys must be strings")
+            }
+            pairs.append((name, value, Self.line(key)))
+        }
+        self.pairs = pairs
+    }
+
+    static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
+
+    func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+
+    func error(_ key: String, _ message: String) -> ConfigError {
+        let line = pairs.first { $0.key == key }.map { $0.value.mark?.line ?? $0.line } ?? Self.line(node)
+        return ConfigError(file: file, line: line ?? nil, path: childPath(key), message: message)
+    }
+
+    /// The keys present, in file order.
+    var keys: [String] { pairs.map(\.key) }
+
+    mutating func value(_ key: String) -> Node? {
+        read.insert(key)
+        return pairs.first { $0.key == key }?.value
+    }
+
+    mutating func string(_ key: String) throws(ConfigError) -> String {
+        guard let value = try optionalString(key) else { throw error(key, "is required") }
+        return value
+    }
+
+    mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
+        guard let node = value(key) else { return nil }
+        guard case .scalar(let scalar) = node else { throw error(key, "expected a string") }
+        return scalar.string
+    }
+
+    mutating func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+        guard let node = value(key) else { return fallback }
+        guard let number = node.int else { throw error(key, "expected a whole number") }
+        guard range.contains(number) else { throw error(key, "expected a number from \(range.lowerBound) to \(range.upperBound)") }
+        return number
+    }
+
+    mutating func bool(_ key: String, default fallback: Bool) throws(ConfigError) -> Bool {
+        guard let node = value(key) else { return fallback }
+        guard let flag = node.bool else { throw error(key, "expected true or false") }
+        return flag
+    }
+
+    mutating func choice<T: RawRepresentable>(_ key: String, default fallback: T?) throws(ConfigError) -> T
+    where T: CaseIterable, T.RawValue == String {
+        guard let text = try optionalString(key) else {
+            guard let fallback else { throw error(key, "is required (one of \(T.allCases.map(\.rawValue).joined(separator: ", ")))") }
+            return fallback
+        }
+        guard let value = T(rawValue: text) else {
+            throw error(key, "expected one of \(T.allCases.map(\.rawValue).joined(separator: ", ")), found \"\(text)\"")
+        }
+        return value
+    }
+
+    mutating func mapping(_ key: String) throws(ConfigError) -> YAMLReader? {
+        guard let node = value(key) else { return nil }
+        return try YAMLReader(file: file, path: childPath(key), node: node)
+    }
+
+    mutating func requiredMapping(_ key: String) throws(ConfigError) -> YAMLReader {
+        guard let reader = try mapping(key) else { throw error(key, "is required") }
+        return reader
+    }
+
+    /// Fails on the first key that was never read.
+    func finish(allowed: [String]? = nil) throws(ConfigError) {
+        for pair in pairs where !read.contains(pair.key) {
+            let known = (allowed ?? Array(read)).sorted().joined(separator: ", ")
+            throw ConfigError(
+                file: file, line: pair.line, path: childPath(pair.key), message: "unknown key (known here: \(known))")
+        }
+    }
+}

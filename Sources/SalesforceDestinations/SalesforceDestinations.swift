@@ -1,0 +1,1 @@
+// The production client. Nothing here may know about the fakes: the same code talks to Salesforce.

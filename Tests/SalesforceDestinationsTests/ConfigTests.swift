@@ -1,0 +1,79 @@
+import Foundation
+import SalesforceDestinations
+import Testing
+
+@Suite struct ConfigTests {
+    static let valid = """
+        destination: accountEngagement
+        connection:
+          environment: sandbox
+          businessUnitId: 0Uv000000000001AAA
+          auth:
+            grant: password
+            clientId: {env: SFDEST_CLIENT_ID}
+            clientSecret: {env: SFDEST_CLIENT_SECRET}
+            username: ops@example.com
+            password: {file: /run/secrets/pw}
+        action:
+          type: upsertProspect
+        mapping:
+          email: identityMap.Email[0].id
+        delivery:
+          concurrency: 3
+        """
+
+    @Test func sandboxDefaultsAndSecretReferences() throws {
+        let config = try DestinationConfig.parse(Self.valid)
+        #expect(config.connection.loginURL.absoluteString == "https://test.salesforce.com")
+        #expect(config.connection.apiURL.absoluteString == "https://pi.demo.pardot.com")
+        #expect(config.connection.clientSecret == .environment("SFDEST_CLIENT_SECRET"))
+        #expect(config.connection.password == .file("/run/secrets/pw"))
+        #expect(config.connection.username == .literal("ops@example.com"))
+        #expect(config.action.secondaryDeletedSearch == true)
+        #expect(config.delivery.concurrency == 3)
+    }
+
+    /// Each broken config names the file, the line and the key, and says what is expected.
+    @Test(arguments: [
+        (valid.replacingOccurrences(of: "grant: password", with: "grant: magic"),
+         "sfdest.yaml:6: connection.auth.grant: expected one of password, client_credentials, refresh_token, found \"magic\""),
+        (valid.replacingOccurrences(of: "clientSecret: {env: SFDEST_CLIENT_SECRET}", with: "clientSecret: hunter2"),
+         "sfdest.yaml:8: connection.auth.clientSecret: secrets cannot be written in the config: use {env: VARIABLE} or {file: PATH}"),
+        (valid.replacingOccurrences(of: "  type: upsertProspect", with: "  type: upsertProspect\n  colour: blue"),
+         "sfdest.yaml:13: action.colour: unknown key (known here: secondaryDeletedSearch, type)"),
+        (valid.replacingOccurrences(of: "concurrency: 3", with: "concurrency: 9"),
+         "sfdest.yaml:16: delivery.concurrency: expected a number from 1 to 5"),
+        (valid.replacingOccurrences(of: "0Uv000000000001AAA", with: "0Uv1"), "sfdest.yaml:4: connection.businessUnitId: expected a business unit id"),
+        (valid.replacingOccurrences(of: "email: identityMap.Email[0].id", with: "firstName: a.b"), "mapping: email must be mapped"),
+        (valid.replacingOccurrences(of: "email: identityMap.Email[0].id", with: "email: a..b"), "sfdest.yaml:14: mapping.email: invalid path"),
+        (valid.replacingOccurrences(of: "environment: sandbox", with: "environment: sandbox\n  loginUrl: http://example.com"),
+         "connection.loginUrl: plain http is only allowed to loopback hosts"),
+        (valid.replacingOccurrences(of: "grant: password", with: "grant: client_credentials"),
+         "connection.loginUrl: the client_credentials grant needs your My Domain URL"),
+        (valid.replacingOccurrences(of: "destination: accountEngagement", with: "destination: accountEngagement\n  oops"), "sfdest.yaml"),
+        ("", "sfdest.yaml: the config is empty"),
+    ])
+    func errorsNameFileLineAndKey(text: String, expected: String) {
+        do {
+            _ = try DestinationConfig.parse(text, file: "sfdest.yaml")
+            Issue.record("expected an error containing \(expected)")
+        } catch {
+            #expect(error.description.contains(expected), "\(error.description)")
+        }
+    }
+
+    @Test func secretsResolveFromEnvironmentAndFilesWithoutEchoingValues() throws {
+        #expect(try SecretReference.environment("X").resolve(environment: ["X": "s3cret"]) == "s3cret")
+        do {
+            _ = try SecretReference.environment("MISSING").resolve(environment: [:])
+            Issue.record("expected an error")
+        } catch {
+            #expect("\(error)" == "environment variable MISSING is not set")
+        }
+        let file = FileManager.default.temporaryDirectory.appendingPathComponent("secret-\(UUID().uuidString)")
+        try Data("from-file\n".utf8).write(to: file)
+        defer { try? FileManager.default.removeItem(at: file) }
+        #expect(try SecretReference.file(file.path).resolve() == "from-file")
+        #expect(SecretReference.file(file.path).description == "file \(file.path)")
+    }
+}
