@@ -7,6 +7,14 @@ public struct InputLine: Sendable {
     public var number: Int
     /// The parsed object, or the reason the line is not a JSON object.
     public var record: Result<JSONValue, InputError>
+    /// The line's text when it is not a record (for the rejects file); nil for records.
+    public var rawText: String?
+
+    public init(number: Int, record: Result<JSONValue, InputError>, rawText: String? = nil) {
+        self.number = number
+        self.record = record
+        self.rawText = rawText
+    }
 }
 
 /// Why an input line is not a record.
@@ -98,11 +106,15 @@ public struct NDJSONReader: AsyncSequence, Sendable {
             do {
                 let value = try JSONParser.parse(Array(line))
                 guard case .object = value else {
-                    return InputLine(number: number, record: .failure(InputError(message: "line \(number): expected a JSON object")))
+                    return InputLine(
+                        number: number, record: .failure(InputError(message: "line \(number): expected a JSON object")),
+                        rawText: String(decoding: line, as: UTF8.self))
                 }
                 return InputLine(number: number, record: .success(value))
             } catch {
-                return InputLine(number: number, record: .failure(InputError(message: "line \(number): not valid JSON: \(error)")))
+                return InputLine(
+                    number: number, record: .failure(InputError(message: "line \(number): not valid JSON: \(error)")),
+                    rawText: String(decoding: line, as: UTF8.self))
             }
         }
     }

@@ -1,0 +1,79 @@
+import Foundation
+import JSONCore
+
+/// `POST /api/v5/objects/prospects/do/upsertLatestByEmail` for one mapped record, and what its answer means.
+///
+/// Mapped fields become `prospect` properties. The `email` field is the address to match; a mapped
+/// `previousEmail` turns the record into an email change (old address as `matchEmail`, new in `prospect.email`).
+public struct AccountEngagementUpsert: Sendable {
+    public let connection: AccountEngagementConnection
+    public let action: AccountEngagementAction
+    static let path = "api/v5/objects/prospects/do/upsertLatestByEmail"
+    /// Fields asked back: enough to log what was written, small enough to keep answers cheap.
+    static let returnedFields: JSONValue = ["id", "email"]
+
+    public init(connection: AccountEngagementConnection, action: AccountEngagementAction) {
+        self.connection = connection
+        self.action = action
+    }
+
+    public func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {
+        var prospect = record.fields
+        let previous = prospect.removeValue(forKey: "previousEmail")?.textValue
+        let matchEmail = previous.flatMap { $0.isEmpty ? nil : $0 } ?? record.identity
+        let body: JSONValue = [
+            "matchEmail": .string(matchEmail),
+            "prospect": .object(prospect),
+            "secondaryDeletedSearch": .bool(action.secondaryDeletedSearch),
+            "fields": Self.returnedFields,
+        ]
+        return TransportRequest(
+            method: "POST", url: connection.apiURL.appendingPathComponent(Self.path),
+            headers: [
+                ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", connection.businessUnitID),
+                ("Content-Type", "application/json"), ("Accept", "application/json"),
+            ],
+            body: JSONWriter.bytes(body), context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
+    }
+
+    /// Pardot v5 answers `{"code", "message"}` on errors (reference §A5–A7).
+    public func verdict(for response: TransportResponse) -> AttemptVerdict {
+        switch response.status {
+        case 201: return .done(.created)
+        case 200: return .done(.updated)
+        default: break
+        }
+        let body = try? JSONParser.parse(response.body)
+        let code = body?["code"]?.intValue
+        let message = body?["message"]?.stringValue ?? String(decoding: response.body.prefix(300), as: UTF8.self)
+        let codeText = code.map(String.init) ?? "http_\(response.status)"
+        let retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
+        switch (response.status, code) {
+        case (401, _):
+            return .refreshToken
+        case (_, 66?):
+            return .retry(code: "66", message: message, retryAfter: retryAfter)
+        case (_, 122?):
+            return .stop(DeliveryStop(
+                code: "122", reason: "the business unit's daily API quota is used up (\(message))",
+                advice: "The quota resets at midnight in the business unit's time zone; run again then with --resume. Raise the quota with Salesforce if this recurs."))
+        case (_, 181?), (_, 182?), (_, 201?):
+            let sandboxHint = connection.environment == .production
+                ? "A sandbox business unit is only known at pi.demo.pardot.com: set environment: sandbox."
+                : "A production business unit is only known at pi.pardot.com: set environment: production."
+            return .stop(DeliveryStop(
+                code: codeText, reason: "Account Engagement does not accept business unit \(connection.businessUnitID) (\(message))",
+                advice: "Check connection.businessUnitId (Setup > Account Engagement > Business Unit Setup). \(sandboxHint)"))
+        case (_, 53?), (403, _) where message.lowercased().contains("ip"):
+            return .stop(DeliveryStop(
+                code: codeText, reason: "Account Engagement refused this machine's address (\(message))",
+                advice: "Add this machine's public IP address to the allowlist of the user or connected app."))
+        case (408, _), (429, _), (500..., _):
+            return .retry(code: codeText, message: message, retryAfter: retryAfter)
+        case (400..<500, _):
+            return .done(.rejected(code: codeText, message: message))
+        default:
+            return .retry(code: codeText, message: "unexpected status \(response.status): \(message)", retryAfter: retryAfter)
+        }
+    }
+}

@@ -1,0 +1,43 @@
+import Foundation
+import Synchronization
+
+/// Time as delivery sees it: backoff sleeps and Retry-After waits go through here, so the harness can run a
+/// "30 s" wait in no wall time.
+public protocol DeliveryClock: Sendable {
+    /// Seconds since some fixed point.
+    func now() -> Double
+    /// Waits; throws when the task is cancelled.
+    func sleep(seconds: Double) async throws
+}
+
+/// Real time.
+public struct SystemDeliveryClock: DeliveryClock {
+    public init() {}
+    public func now() -> Double { Date().timeIntervalSince1970 }
+    public func sleep(seconds: Double) async throws {
+        guard seconds > 0 else { return }
+        try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
+    }
+}
+
+/// Time that moves only when someone sleeps: each sleep advances it at once and tells `onAdvance` (the
+/// harness moves the fakes' clocks with it). Deterministic and instant.
+public final class VirtualDeliveryClock: DeliveryClock {
+    private let current: Mutex<Double>
+    private let onAdvance: @Sendable (Double) -> Void
+
+    public init(start: Double = 0, onAdvance: @escaping @Sendable (Double) -> Void = { _ in }) {
+        current = Mutex(start)
+        self.onAdvance = onAdvance
+    }
+
+    public func now() -> Double { current.withLock { $0 } }
+
+    public func sleep(seconds: Double) async throws {
+        try Task.checkCancellation()
+        guard seconds > 0 else { return }
+        current.withLock { $0 += seconds }
+        onAdvance(seconds)
+        await Task.yield()
+    }
+}

@@ -1,0 +1,36 @@
+/// How one input record ended.
+public enum RecordOutcome: Sendable, Equatable {
+    case created
+    case updated
+    /// Refused: by the server (its code and message), by the mapping, or after retries ran out.
+    case rejected(code: String, message: String)
+}
+
+/// What one attempt's answer means for the record.
+public enum AttemptVerdict: Sendable, Equatable {
+    case done(RecordOutcome)
+    /// Worth another try after a backoff (`retryAfter` from the server, in seconds, when it said).
+    case retry(code: String, message: String, retryAfter: Double?)
+    /// The token was refused: refresh it once and try again.
+    case refreshToken
+    /// Nothing will work until the operator acts: the run stops.
+    case stop(DeliveryStop)
+}
+
+/// An error that no retry can fix: the run stops and the operator is told what to do.
+public struct DeliveryStop: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The server's code or error (`122`, `invalid_client`), when there is one.
+    public var code: String
+    /// What happened.
+    public var reason: String
+    /// What to do about it.
+    public var advice: String
+
+    public init(code: String, reason: String, advice: String) {
+        self.code = code
+        self.reason = reason
+        self.advice = advice
+    }
+
+    public var description: String { "\(reason) (\(code)). \(advice)" }
+}

@@ -1,0 +1,57 @@
+import JSONCore
+
+/// What a run did: every input record counted once, by outcome.
+public struct RunReport: Sendable, Equatable {
+    /// Non-blank input lines.
+    public var records = 0
+    public var created = 0
+    public var updated = 0
+    public var rejected = 0
+    /// Records never sent because the run stopped first.
+    public var notAttempted = 0
+    /// Rejections by code: the server's (`4`, `180`), `mapping`, `input`, or the last retryable one.
+    public var rejectedByCode: [String: Int] = [:]
+    /// Records finished in an earlier run and skipped by `--resume` (their outcomes are in the counts).
+    public var resumed = 0
+    public var requests = 0
+    public var retries = 0
+    public var tokensMinted = 0
+    public var durationSeconds = 0.0
+    /// Why the run stopped early, if it did.
+    public var stop: DeliveryStop?
+
+    public var delivered: Int { created + updated }
+
+    /// True when every record is accounted for.
+    public var addsUp: Bool { created + updated + rejected + notAttempted == records }
+
+    mutating func count(_ outcome: RecordOutcome) {
+        switch outcome {
+        case .created: created += 1
+        case .updated: updated += 1
+        case .rejected(let code, _):
+            rejected += 1
+            rejectedByCode[code, default: 0] += 1
+        }
+    }
+
+    /// The report file's JSON.
+    public var json: JSONValue {
+        var object: [String: JSONValue] = [
+            "records": .integer(records),
+            "outcomes": [
+                "created": .integer(created), "updated": .integer(updated), "rejected": .integer(rejected),
+                "notAttempted": .integer(notAttempted),
+            ],
+            "delivered": .integer(delivered),
+            "rejectedByCode": .object(rejectedByCode.mapValues { .integer($0) }),
+            "resumed": .integer(resumed),
+            "requests": .integer(requests), "retries": .integer(retries), "tokensMinted": .integer(tokensMinted),
+            "durationSeconds": .double((durationSeconds * 1000).rounded() / 1000),
+            "recordsPerSecond": .double(durationSeconds > 0 ? (Double(records - resumed) / durationSeconds).rounded() : 0),
+            "stopped": stop.map { ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)] } ?? .null,
+        ]
+        object["countsAddUp"] = .bool(addsUp)
+        return .object(object)
+    }
+}

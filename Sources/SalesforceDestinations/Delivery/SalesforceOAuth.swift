@@ -1,0 +1,180 @@
+import Foundation
+import JSONCore
+
+/// The credentials of a connection, read from the environment or files when the run starts.
+public struct SalesforceCredentials: Sendable {
+    public var clientID: String
+    public var clientSecret: String
+    public var username: String?
+    public var password: String?
+    public var refreshToken: String?
+
+    public init(clientID: String, clientSecret: String, username: String? = nil, password: String? = nil, refreshToken: String? = nil) {
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+        self.username = username
+        self.password = password
+        self.refreshToken = refreshToken
+    }
+
+    /// Resolves every reference of the connection; the error names the variable or file.
+    public static func resolve(_ connection: AccountEngagementConnection, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+        -> SalesforceCredentials
+    {
+        SalesforceCredentials(
+            clientID: try connection.clientID.resolve(environment: environment),
+            clientSecret: try connection.clientSecret.resolve(environment: environment),
+            username: try connection.username?.resolve(environment: environment),
+            password: try connection.password?.resolve(environment: environment),
+            refreshToken: try connection.refreshToken?.resolve(environment: environment))
+    }
+}
+
+/// Mints and caches Salesforce OAuth access tokens for Account Engagement. One token is shared by every
+/// request; when the API refuses it, ``refresh(after:)`` mints one new token however many requests saw the
+/// refusal at once (single flight).
+public actor SalesforceTokenProvider {
+    private let connection: AccountEngagementConnection
+    private let credentials: SalesforceCredentials
+    private let transport: any HTTPTransport
+    private let clock: any DeliveryClock
+    private let policy: RetryPolicy
+    private var current: String?
+    private var pending: Task<String, any Error>?
+    /// Tokens minted in this run.
+    public private(set) var minted = 0
+    /// Token endpoint calls, including failed ones.
+    public private(set) var requests = 0
+
+    public init(connection: AccountEngagementConnection, credentials: SalesforceCredentials, transport: any HTTPTransport, clock: any DeliveryClock, policy: RetryPolicy) {
+        self.connection = connection
+        self.credentials = credentials
+        self.transport = transport
+        self.clock = clock
+        self.policy = policy
+    }
+
+    /// The cached token, minting one first if there is none.
+    public func token() async throws(DeliveryStop) -> String {
+        if let current { return current }
+        return try await mintOnce()
+    }
+
+    /// A token other than `stale`: a new one unless another caller already replaced it.
+    public func refresh(after stale: String) async throws(DeliveryStop) -> String {
+        if let current, current != stale { return current }
+        current = nil
+        return try await mintOnce()
+    }
+
+    private func mintOnce() async throws(DeliveryStop) -> String {
+        let task: Task<String, any Error>
+        if let pending {
+            task = pending
+        } else {
+            task = Task { try await self.mintWithRetries() }
+            pending = task
+        }
+        do {
+            let token = try await task.value
+            if pending == task { pending = nil }
+            current = token
+            return token
+        } catch let stop as DeliveryStop {
+            if pending == task { pending = nil }
+            throw stop
+        } catch {
+            if pending == task { pending = nil }
+            throw DeliveryStop(code: "token", reason: "could not get an access token: \(error)", advice: "Check the network path to \(connection.loginURL.host ?? "the login host").")
+        }
+    }
+
+    private func mintWithRetries() async throws -> String {
+        var attempt = 1
+        var waited = 0.0
+        while true {
+            let verdict = await mint()
+            switch verdict {
+            case .success(let token):
+                minted += 1
+                return token
+            case .failure(let failure):
+                switch failure {
+                case .stop(let stop): throw stop
+                case .retry(let code, let message, let retryAfter):
+                    guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
+                        throw DeliveryStop(code: code, reason: "the token endpoint kept failing: \(message)", advice: "Salesforce may be degraded; run again later with --resume.")
+                    }
+                    try await clock.sleep(seconds: delay)
+                    waited += delay
+                    attempt += 1
+                }
+            }
+        }
+    }
+
+    private enum MintFailure: Error {
+        case retry(code: String, message: String, retryAfter: Double?)
+        case stop(DeliveryStop)
+    }
+
+    private func mint() async -> Result<String, MintFailure> {
+        var form: [(String, String)] = [("grant_type", connection.grant.rawValue), ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret)]
+        switch connection.grant {
+        case .password:
+            form += [("username", credentials.username ?? ""), ("password", credentials.password ?? "")]
+        case .refreshToken:
+            form.append(("refresh_token", credentials.refreshToken ?? ""))
+        case .clientCredentials:
+            break
+        }
+        let request = TransportRequest(
+            method: "POST", url: connection.loginURL.appendingPathComponent("services/oauth2/token"),
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body: FormEncoding.encode(form))
+        requests += 1
+        let response: TransportResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            return .failure(.retry(code: "connection", message: error.message, retryAfter: nil))
+        }
+        let body = try? JSONParser.parse(response.body)
+        if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty { return .success(token) }
+        let error = body?["error"]?.stringValue ?? "http_\(response.status)"
+        let description = body?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        if response.status == 429 || response.status >= 500 {
+            return .failure(.retry(code: error, message: description, retryAfter: RetryPolicy.retryAfter(response.header("Retry-After"))))
+        }
+        return .failure(Self.classify(error: error, description: description, connection: connection))
+    }
+
+    /// Salesforce's token errors and what the operator should do about each.
+    private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintFailure {
+        let host = connection.loginURL.host ?? ""
+        switch (error, description) {
+        case ("invalid_grant", "token request is already being processed"):
+            // Another refresh with the same refresh token is running; it will finish soon.
+            return .retry(code: error, message: description, retryAfter: nil)
+        case ("invalid_grant", "ip restricted"):
+            return .stop(DeliveryStop(
+                code: error, reason: "Salesforce refused to issue a token from this machine's address (\(description))",
+                advice: "Add this machine's public IP address to the connected app's or profile's login IP ranges, or relax its IP relaxation policy."))
+        case ("invalid_grant", "request not supported on this domain"):
+            return .stop(DeliveryStop(
+                code: error, reason: "the client_credentials grant is not available on \(host)",
+                advice: "Set connection.loginUrl to your My Domain (https://<domain>.my.salesforce.com)."))
+        case ("invalid_client_id", _), ("invalid_client", _):
+            return .stop(DeliveryStop(
+                code: error, reason: "Salesforce refused the client id or secret (\(description))",
+                advice: "Check the connected app's consumer key and secret; a sandbox app needs environment: sandbox."))
+        case ("invalid_grant", _):
+            return .stop(DeliveryStop(
+                code: error, reason: "Salesforce refused the credentials (\(description))",
+                advice: connection.grant == .refreshToken
+                    ? "The refresh token is expired or revoked: authorise again and store the new token."
+                    : "Check the username, password (with security token if required) and that the user is active and allowed to use the connected app."))
+        default:
+            return .stop(DeliveryStop(code: error, reason: "the token request failed: \(description)", advice: "Check the connection settings against the connected app."))
+        }
+    }
+}

@@ -1,0 +1,51 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import NIOSSL
+
+/// The production transport: async-http-client with TLS certificate verification.
+public final class AsyncHTTPClientTransport: HTTPTransport {
+    private let client: HTTPClient
+    private let timeout: TimeAmount
+    private let maxResponseBytes: Int
+
+    /// - Parameters:
+    ///   - trustedRootCertificates: PEM certificates to trust instead of the system store (tests use a CA they
+    ///     generate); verification stays on either way.
+    ///   - timeoutSeconds: per request, connect to last byte.
+    public init(trustedRootCertificates: [String]? = nil, timeoutSeconds: Int64 = 60, maxResponseBytes: Int = 16 * 1024 * 1024) throws {
+        var tls = TLSConfiguration.makeClientConfiguration()
+        tls.certificateVerification = .fullVerification
+        if let pems = trustedRootCertificates {
+            tls.trustRoots = .certificates(try pems.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
+        }
+        var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
+        configuration.decompression = .enabled(limit: .ratio(20))
+        configuration.redirectConfiguration = .disallow
+        client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
+        timeout = .seconds(timeoutSeconds)
+        self.maxResponseBytes = maxResponseBytes
+    }
+
+    public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+        var outgoing = HTTPClientRequest(url: request.url.absoluteString)
+        outgoing.method = HTTPMethod(rawValue: request.method)
+        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        if !request.body.isEmpty { outgoing.body = .bytes(request.body) }
+        do {
+            let response = try await client.execute(outgoing, timeout: timeout)
+            let body = try await response.body.collect(upTo: maxResponseBytes)
+            return TransportResponse(
+                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                body: Array(body.readableBytesView))
+        } catch {
+            throw TransportError(message: "\(request.method) \(request.url.host ?? ""): \(error)")
+        }
+    }
+
+    /// Closes connections; call once when the run ends.
+    public func shutdown() async {
+        try? await client.shutdown()
+    }
+}

@@ -1,0 +1,80 @@
+import Foundation
+
+/// One HTTP request as the client builds it, independent of the HTTP library.
+public struct TransportRequest: Sendable, Equatable {
+    public var method: String
+    public var url: URL
+    /// Header fields in the order they are sent.
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+    /// What the request is for, so transcripts can group by it: the record's line and identity, or nil for auth.
+    public var context: RequestContext?
+
+    public init(method: String, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [], context: RequestContext? = nil) {
+        self.method = method
+        self.url = url
+        self.headers = headers
+        self.body = body
+        self.context = context
+    }
+
+    public static func == (a: TransportRequest, b: TransportRequest) -> Bool {
+        a.method == b.method && a.url == b.url && a.body == b.body && a.context == b.context
+            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    /// The value of the first header with this name (case-insensitive).
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// Which input record a request serves.
+public struct RequestContext: Sendable, Equatable, Hashable {
+    /// The input line (the first line of a batch).
+    public var line: Int
+    /// The record's identity (email, contact key), or the batch's first.
+    public var identity: String
+    /// 1 for the first try, 2 for the first retry, …
+    public var attempt: Int
+
+    public init(line: Int, identity: String, attempt: Int) {
+        self.line = line
+        self.identity = identity
+        self.attempt = attempt
+    }
+}
+
+/// An HTTP response.
+public struct TransportResponse: Sendable, Equatable {
+    public var status: Int
+    public var headers: [(name: String, value: String)]
+    public var body: [UInt8]
+
+    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+        self.status = status
+        self.headers = headers
+        self.body = body
+    }
+
+    public static func == (a: TransportResponse, b: TransportResponse) -> Bool {
+        a.status == b.status && a.body == b.body && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
+    }
+
+    public func header(_ name: String) -> String? {
+        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
+    }
+}
+
+/// A request that got no HTTP answer: refused, reset, timed out, TLS failure.
+public struct TransportError: Error, Sendable, CustomStringConvertible {
+    public var message: String
+    public init(message: String) { self.message = message }
+    public var description: String { message }
+}
+
+/// Sends requests. The production client uses ``AsyncHTTPClientTransport``; the harness wraps it to record.
+public protocol HTTPTransport: Sendable {
+    /// Sends one request; throws ``TransportError`` when no answer came.
+    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse
+}
