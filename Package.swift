@@ -54,7 +54,7 @@ let package = Package(
         .executableTarget(
             name: "sfdest",
             dependencies: [
-                "SalesforceFakes",
+                "SalesforceFakes", "SalesforceDestinations",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]

@@ -1,0 +1,110 @@
+import Foundation
+import JSONCore
+
+/// The requests a run sent, normalised into the golden transcript format: an `.http` file that IDE HTTP clients
+/// open, diff-friendly and the same on every run and machine.
+///
+/// - Auth requests first, in the order they were sent; then each record's requests by input line and attempt,
+///   so concurrency changes nothing (order is kept per record, not across records).
+/// - Base URLs become variables (`{{loginUrl}}`, `{{apiUrl}}`), access tokens `<access-token:N>` (N = the
+///   order tokens were issued in), and secrets in token requests `<redacted>`.
+/// - Headers sorted by name; JSON bodies pretty-printed with sorted keys; the answer's status as a comment.
+public struct Transcript: Sendable {
+    /// Base URL → variable name, tried in order; a variable with a `pathPrefix` only takes URLs whose path
+    /// after the base starts with it (the token endpoint is `{{loginUrl}}` even when one host serves both).
+    public var variables: [(base: String, name: String, pathPrefix: String?)]
+    /// Form fields whose values never reach a transcript.
+    public static let maskedFormFields: Set<String> = ["client_id", "client_secret", "username", "password", "refresh_token"]
+
+    public init(variables: [(base: String, name: String, pathPrefix: String?)]) {
+        self.variables = variables
+    }
+
+    /// Renders exchanges (in any order) as the transcript text.
+    public func render(_ exchanges: [RecordedExchange]) -> String {
+        let auth = exchanges.filter { $0.request.context == nil }.sorted { $0.sequence < $1.sequence }
+        let records = exchanges.filter { $0.request.context != nil }.sorted { a, b in
+            let x = a.request.context!, y = b.request.context!
+            return (x.line, x.attempt, a.sequence) < (y.line, y.attempt, b.sequence)
+        }
+        var tokens: [String: Int] = [:]
+        for exchange in auth {
+            if case .success(let response) = exchange.response, let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue,
+                tokens[token] == nil
+            {
+                tokens[token] = tokens.count + 1
+            }
+        }
+        var blocks: [String] = []
+        for exchange in auth + records { blocks.append(block(exchange, tokens: &tokens)) }
+        return blocks.joined(separator: "\n")
+    }
+
+    private func block(_ exchange: RecordedExchange, tokens: inout [String: Int]) -> String {
+        let request = exchange.request
+        var lines: [String] = []
+        if let context = request.context {
+            lines.append("### line \(context.line): \(context.identity) (attempt \(context.attempt))")
+        } else {
+            lines.append("### auth")
+        }
+        switch exchange.response {
+        case .success(let response): lines.append("# status: \(response.status)")
+        case .failure: lines.append("# status: no answer (connection failed)")
+        }
+        lines.append("\(request.method) \(substitute(request.url.absoluteString))")
+        for header in request.headers.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
+            var value = header.value
+            if header.name.lowercased() == "authorization", value.hasPrefix("Bearer ") {
+                let token = String(value.dropFirst(7))
+                if tokens[token] == nil { tokens[token] = tokens.count + 1 }
+                value = "Bearer <access-token:\(tokens[token]!)>"
+            }
+            lines.append("\(header.name): \(value)")
+        }
+        if !request.body.isEmpty {
+            lines.append("")
+            lines.append(body(request))
+        }
+        return lines.joined(separator: "\n") + "\n"
+    }
+
+    private func body(_ request: TransportRequest) -> String {
+        let contentType = request.header("Content-Type") ?? ""
+        if contentType.hasPrefix("application/x-www-form-urlencoded") {
+            let text = String(decoding: request.body, as: UTF8.self)
+            return text.split(separator: "&").map { pair -> String in
+                let parts = pair.split(separator: "=", maxSplits: 1)
+                let name = String(parts[0])
+                return Self.maskedFormFields.contains(name) ? "\(name)=<redacted>" : String(pair)
+            }.joined(separator: "&")
+        }
+        if let value = try? JSONParser.parse(request.body) {
+            return JSONWriter.string(value, style: .pretty)
+        }
+        return String(decoding: request.body, as: UTF8.self)
+    }
+
+    private func substitute(_ url: String) -> String {
+        for (base, name, pathPrefix) in variables where url.hasPrefix(base) {
+            let rest = url.dropFirst(base.count)
+            if let pathPrefix, !rest.hasPrefix(pathPrefix) { continue }
+            return "{{\(name)}}" + rest
+        }
+        return url
+    }
+
+    /// Writes the transcript to a file.
+    public func write(_ exchanges: [RecordedExchange], to path: String) throws {
+        try Data(render(exchanges).utf8).write(to: URL(fileURLWithPath: path))
+    }
+}
+
+extension Transcript {
+    /// The variables of an Account Engagement connection.
+    public static func accountEngagement(_ connection: AccountEngagementConnection) -> Transcript {
+        Transcript(variables: [
+            (connection.loginURL.absoluteString, "loginUrl", "/services/oauth2/"), (connection.apiURL.absoluteString, "apiUrl", nil),
+        ])
+    }
+}

@@ -1,0 +1,93 @@
+import Foundation
+import JSONCore
+import SalesforceFakes
+import Testing
+import TestSupport
+
+@Suite struct SendCommandTests {
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+        .appendingPathComponent("examples/account-engagement")
+
+    func temporary(_ name: String) -> String {
+        FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-\(UUID().uuidString)-\(name)").path
+    }
+
+    @Test func theExampleRunsAgainstTheEmbeddedFake() throws {
+        let report = temporary("report.json")
+        let transcript = temporary("transcript.http")
+        let send = try BuiltProduct("sfdest", arguments: [
+            "send", "--config", Self.examples.appendingPathComponent("adobe-profiles.yaml").path,
+            "--input", Self.examples.appendingPathComponent("adobe-profiles.ndjson").path,
+            "--embedded-fake", "--report", report, "--transcript", transcript,
+        ])
+        send.process.waitUntilExit()
+        _ = send.waitForLine(timeout: 1) { _ in false }
+        #expect(send.process.terminationStatus == 0, "\(send.text)")
+        let json = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: report))))
+        #expect(json["outcomes"] == ["created": 3, "updated": 0, "rejected": 2, "notAttempted": 0])
+        #expect(json["rejectedByCode"] == ["mapping": 1, "4": 1])
+        #expect(json["countsAddUp"] == true)
+        let text = try String(contentsOfFile: transcript, encoding: .utf8)
+        #expect(text.contains("POST {{apiUrl}}/api/v5/objects/prospects/do/upsertLatestByEmail"))
+        #expect(!text.contains("fake-client-secret") && !text.contains("fake-password"))
+        #expect(send.text.contains("5 records: 3 created, 0 updated, 2 rejected, 0 not attempted"))
+    }
+
+    /// kill -9 in the middle of a run, then --resume: nothing lost, and nothing the checkpoint had recorded
+    /// as finished is sent again.
+    @Test func resumeAfterKillNineLosesNothingAndResendsNothingFinished() throws {
+        let server = try PardotFake.start()
+        defer { server.stop() }
+        // Each upsert takes 5 ms, so the run is still going when it is killed.
+        _ = try RawHTTPClient.sendJSON(
+            port: server.port, method: "POST", path: "/__fake/faults", json: ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "delayMillis": 5])
+        let count = 2000
+        let input = temporary("input.ndjson")
+        try Data((0..<count).map { "{\"email\":\"user\($0)@example.com\",\"n\":\($0)}" }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: input))
+        let config = temporary("config.yaml")
+        try Data("""
+            destination: accountEngagement
+            connection:
+              loginUrl: \(server.baseURL)
+              apiUrl: \(server.baseURL)
+              businessUnitId: 0Uv000000000001AAA
+              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
+            action: {type: upsertProspect}
+            mapping: {email: email}
+            """.utf8).write(to: URL(fileURLWithPath: config))
+        let checkpoint = temporary("run.checkpoint")
+        let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
+        let arguments = ["send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--report", temporary("r.json")]
+
+        let first = try BuiltProduct("sfdest", arguments: arguments, environment: environment)
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline, (try? String(contentsOfFile: checkpoint, encoding: .utf8))?.split(separator: "\n").count ?? 0 < 300 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        #expect(first.stop(signal: SIGKILL) == 9)
+        let finishedBeforeKill = Set(try String(contentsOfFile: checkpoint, encoding: .utf8).split(separator: "\n").compactMap {
+            (try? JSONParser.parse(Array($0.utf8)))?["line"]?.intValue
+        })
+        #expect(finishedBeforeKill.count >= 300 && finishedBeforeKill.count < count)
+        let sentBeforeResume = try journalEmails(server).count
+
+        let second = try BuiltProduct("sfdest", arguments: arguments + ["--resume"], environment: environment)
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 0, "\(second.text)")
+
+        let emails = try journalEmails(server)
+        let resent = emails.dropFirst(sentBeforeResume)
+        let finishedEmails = Set(finishedBeforeKill.map { "user\($0 - 1)@example.com" })
+        #expect(resent.filter { finishedEmails.contains($0) }.isEmpty)
+        #expect(Set(emails).count == count)
+        let prospects = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/state").json?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue
+        #expect(prospects?.count == count)
+        // At most the records in flight at the kill (5) were sent twice.
+        #expect(emails.count - count <= 5)
+    }
+
+    private func journalEmails(_ server: FakeServer) throws -> [String] {
+        let entries = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal?limit=100000").json?["entries"]?.arrayValue ?? []
+        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap { $0["body"]?["matchEmail"]?.stringValue }
+    }
+}
