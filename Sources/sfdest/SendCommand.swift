@@ -9,7 +9,7 @@ import Synchronization
 struct SendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
-        abstract: "Deliver NDJSON profiles to Account Engagement as the config says.",
+        abstract: "Deliver NDJSON profiles to Account Engagement or Marketing Cloud as the config says.",
         discussion: """
             Every input record ends delivered (created or updated), rejected (with its line, identity and the \
             server's code and message) or not attempted because the run stopped; the report's counts add up. \
@@ -42,7 +42,7 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Build every request and write the transcript, but send nothing.")
     var dryRun = false
 
-    @Flag(help: "Start an Account Engagement fake in this process and deliver to it (demo; ignores the config's hosts and credentials).")
+    @Flag(help: "Start the destination's fake in this process and deliver to it (demo; ignores the config's hosts and credentials).")
     var embeddedFake = false
 
     func validate() throws {
@@ -58,32 +58,19 @@ struct SendCommand: AsyncParsableCommand {
             throw fail(error.description)
         }
         var fake: FakeServer?
-        let credentials: SalesforceCredentials
+        let credentials: Credentials
         if embeddedFake {
-            // The demo tenant has the custom fields the mapping writes, so that segment fields land.
-            let customFields = (configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? []))
-                .filter { $0.hasSuffix("__c") }
-            let server = try PardotFake.start(seed: [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
-                "users": [["username": "user@example.com", "password": "fake-password"]],
-                "businessUnits": [["id": "0Uv000000000001AAA", "customFields": .array(customFields.map { ["name": .string($0)] })]],
-            ])
+            let (server, demoCredentials) = try Self.startEmbeddedFake(for: &configuration)
             fake = server
-            let base = URL(string: server.baseURL)!
-            configuration.connection.loginURL = base
-            configuration.connection.apiURL = base
-            configuration.connection.businessUnitID = "0Uv000000000001AAA"
-            configuration.connection.grant = .password
-            credentials = SalesforceCredentials(
-                clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com", password: "fake-password")
-            note("embedded Account Engagement fake at \(server.baseURL) (default tenant plus the mapping's custom fields; state at \(server.baseURL)/__fake/state)")
+            credentials = demoCredentials
+            note("embedded \(configuration.destination == .accountEngagement ? "Account Engagement" : "Marketing Cloud") fake at \(server.baseURL) "
+                + "(default tenant plus what the config names; state at \(server.baseURL)/__fake/state)")
         } else if dryRun {
             // Nothing is sent, so missing secrets do not matter; the transcript masks them anyway.
-            credentials = (try? SalesforceCredentials.resolve(configuration.connection))
-                ?? SalesforceCredentials(clientID: "<unset>", clientSecret: "<unset>", username: "<unset>", password: "<unset>", refreshToken: "<unset>")
+            credentials = (try? Credentials.resolve(configuration)) ?? Self.placeholderCredentials(configuration)
         } else {
             do {
-                credentials = try SalesforceCredentials.resolve(configuration.connection)
+                credentials = try Credentials.resolve(configuration)
             } catch {
                 throw fail("\(config): credentials: \(error)")
             }
@@ -111,7 +98,8 @@ struct SendCommand: AsyncParsableCommand {
         await network?.shutdown()
 
         if let transcript, let recorder {
-            try Transcript.accountEngagement(configuration.connection).write(recorder.recorded, to: transcript)
+            let exchanges = recorder.recorded
+            try Transcript.forRun(configuration, exchanges: exchanges).write(exchanges, to: transcript)
         }
         let reportBytes = JSONWriter.bytes(result.json, style: .pretty) + [0x0A]
         if let report {
@@ -127,20 +115,101 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     static func summary(_ report: RunReport, rejectsFile: String?) -> String {
-        var text = "\(report.records) records: \(report.created) created, \(report.updated) updated, \(report.rejected) rejected, "
-            + "\(report.notAttempted) not attempted"
+        var text = "\(report.records) records: \(report.created) created, \(report.updated) updated, "
+            + (report.upserted > 0 ? "\(report.upserted) upserted, " : "") + "\(report.rejected) rejected, \(report.notAttempted) not attempted"
         if report.resumed > 0 { text += " (\(report.resumed) finished in an earlier run)" }
         text += "; \(report.requests) requests, \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
         if report.rejected > 0, rejectsFile == nil { text += "\n  (pass --rejects FILE to keep the rejected records)" }
         return text
     }
 
-    /// What the dry run "answers": a token for token requests, 201 for everything else.
+    /// What the dry run "answers": a token for token requests (Marketing Cloud's pointing at a placeholder REST
+    /// host), success for everything else.
     @Sendable static func dryRunAnswer(_ request: TransportRequest) -> TransportResponse {
         if request.url.path.hasSuffix("/oauth2/token") {
             return TransportResponse(status: 200, body: JSONWriter.bytes(["access_token": "dry-run-token", "token_type": "Bearer"]))
         }
-        return TransportResponse(status: 201, body: JSONWriter.bytes(["id": 0]))
+        if request.url.path.hasSuffix("/v2/token") {
+            return TransportResponse(status: 200, body: JSONWriter.bytes([
+                "access_token": "dry-run-token", "expires_in": 1080, "rest_instance_url": "https://rest.dry-run.invalid/"]))
+        }
+        if request.url.path.contains("/data/v1/async/") {
+            if request.method == "PUT" { return TransportResponse(status: 202, body: JSONWriter.bytes(["requestId": "00000000-0000-4000-8000-000000000000"])) }
+            if request.url.path.hasSuffix("/status") { return TransportResponse(status: 200, body: JSONWriter.bytes(["status": ["requestStatus": "Complete"]])) }
+            return TransportResponse(status: 200, body: JSONWriter.bytes(["items": []]))
+        }
+        if request.url.path.hasSuffix("/contacts/v1/contacts") {
+            return TransportResponse(status: 200, body: JSONWriter.bytes(["operationStatus": "OK", "isNewContactKey": true]))
+        }
+        return TransportResponse(status: request.url.path.hasSuffix("/rowset") ? 200 : 201, body: JSONWriter.bytes(["id": 0]))
+    }
+
+    static func placeholderCredentials(_ config: DestinationConfig) -> Credentials {
+        switch config.destination {
+        case .accountEngagement:
+            return .salesforce(SalesforceCredentials(clientID: "<unset>", clientSecret: "<unset>", username: "<unset>", password: "<unset>", refreshToken: "<unset>"))
+        case .marketingCloud:
+            return .marketingCloud(MarketingCloudCredentials(clientID: "<unset>", clientSecret: "<unset>"))
+        }
+    }
+
+    /// Starts the destination's fake with the default credentials and what the config names (custom fields,
+    /// attribute sets, the data extension, the event definition), and points the config at it.
+    static func startEmbeddedFake(for configuration: inout DestinationConfig) throws -> (FakeServer, Credentials) {
+        let targets = configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
+        switch configuration.target {
+        case .accountEngagement(var connection, let action):
+            let server = try PardotFake.start(seed: [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
+                "users": [["username": "user@example.com", "password": "fake-password"]],
+                "businessUnits": [["id": "0Uv000000000001AAA", "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] })]],
+            ])
+            let base = URL(string: server.baseURL)!
+            connection.loginURL = base
+            connection.apiURL = base
+            connection.businessUnitID = "0Uv000000000001AAA"
+            connection.grant = .password
+            configuration.target = .accountEngagement(connection, action)
+            return (server, .salesforce(SalesforceCredentials(
+                clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com", password: "fake-password")))
+        case .marketingCloud(var connection, let action):
+            var sets: [String: [JSONValue]] = [:]
+            for target in targets where target != "contactKey" {
+                guard let dot = target.firstIndex(of: ".") else { continue }
+                sets[String(target[..<dot]), default: []].append(["name": .string(String(target[target.index(after: dot)...])), "length": 4000])
+            }
+            var seed: [String: JSONValue] = [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
+            ]
+            if action.kind == .updateContact || action.kind == .createContact {
+                // Standard sets keep their attributes; what the mapping adds is appended as Text.
+                seed["attributeSets"] = .array(sets.keys.sorted().map { name in
+                    let standard: [JSONValue] = name == "Email Addresses"
+                        ? [["name": "Email Address", "type": "EmailAddress", "length": 254], ["name": "HTML Enabled", "type": "Boolean"]]
+                        : name == "Email Demographics" ? [["name": "First Name", "length": 100], ["name": "Last Name", "length": 100]] : []
+                    let names = Set(standard.compactMap { $0["name"]?.stringValue })
+                    return ["name": .string(name), "attributes": .array(standard + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") })]
+                })
+            }
+            if let reference = action.dataExtension {
+                let columns: [JSONValue] = targets.map { target in
+                    action.primaryKeys.contains(target) ? ["name": .string(target), "isPrimaryKey": true, "length": 254] : ["name": .string(target), "length": 4000]
+                }
+                var dataExtension: [String: JSONValue] = ["name": "Demo", "columns": .array(columns)]
+                switch reference {
+                case .key(let key): dataExtension["key"] = .string(key)
+                case .id(let id): dataExtension["id"] = .string(id); dataExtension["key"] = "demo"
+                }
+                seed["dataExtensions"] = [.object(dataExtension)]
+            }
+            if let key = action.eventDefinitionKey { seed["eventDefinitions"] = [["key": .string(key)]] }
+            let server = try MarketingCloudFake.start(seed: .object(seed))
+            connection.authURL = URL(string: server.baseURL)!
+            connection.accountID = nil
+            connection.scope = nil
+            configuration.target = .marketingCloud(connection, action)
+            return (server, .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")))
+        }
     }
 
     /// Prints the problem (no usage text: the arguments were fine, the files were not) and exits 1.

@@ -71,7 +71,7 @@ final class AccountEngagementFixture: @unchecked Sendable {
     ) async throws -> RunReport {
         let input = try inputFile(lines)
         var run = DeliveryRun(
-            config: try config ?? self.config(), credentials: Self.credentials, transport: recorder ?? transport, clock: clock,
+            config: try config ?? self.config(), credentials: .salesforce(Self.credentials), transport: recorder ?? transport, clock: clock,
             random: { 0.5 })
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
         if let checkpoint { run.checkpoint = try Checkpoint(path: checkpoint, resume: resume) }

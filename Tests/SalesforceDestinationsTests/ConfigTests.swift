@@ -24,12 +24,13 @@ import Testing
 
     @Test func sandboxDefaultsAndSecretReferences() throws {
         let config = try DestinationConfig.parse(Self.valid)
-        #expect(config.connection.loginURL.absoluteString == "https://test.salesforce.com")
-        #expect(config.connection.apiURL.absoluteString == "https://pi.demo.pardot.com")
-        #expect(config.connection.clientSecret == .environment("SFDEST_CLIENT_SECRET"))
-        #expect(config.connection.password == .file("/run/secrets/pw"))
-        #expect(config.connection.username == .literal("ops@example.com"))
-        #expect(config.action.secondaryDeletedSearch == true)
+        guard case .accountEngagement(let connection, let action) = config.target else { Issue.record("wrong target"); return }
+        #expect(connection.loginURL.absoluteString == "https://test.salesforce.com")
+        #expect(connection.apiURL.absoluteString == "https://pi.demo.pardot.com")
+        #expect(connection.clientSecret == .environment("SFDEST_CLIENT_SECRET"))
+        #expect(connection.password == .file("/run/secrets/pw"))
+        #expect(connection.username == .literal("ops@example.com"))
+        #expect(action.secondaryDeletedSearch == true)
         #expect(config.delivery.concurrency == 3)
     }
 

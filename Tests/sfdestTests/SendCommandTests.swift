@@ -24,7 +24,7 @@ import TestSupport
         _ = send.waitForLine(timeout: 1) { _ in false }
         #expect(send.process.terminationStatus == 0, "\(send.text)")
         let json = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: report))))
-        #expect(json["outcomes"] == ["created": 3, "updated": 0, "rejected": 2, "notAttempted": 0])
+        #expect(json["outcomes"] == ["created": 3, "updated": 0, "upserted": 0, "rejected": 2, "notAttempted": 0])
         #expect(json["rejectedByCode"] == ["mapping": 1, "4": 1])
         #expect(json["countsAddUp"] == true)
         let text = try String(contentsOfFile: transcript, encoding: .utf8)

@@ -28,14 +28,25 @@ import Yams
 public struct DestinationConfig: Sendable, Equatable {
     /// Which Salesforce product.
     public enum Destination: String, Sendable, CaseIterable {
-        case accountEngagement
+        case accountEngagement, marketingCloud
     }
 
-    public var destination: Destination
-    public var connection: AccountEngagementConnection
-    public var action: AccountEngagementAction
+    /// Where records go and what is done with them.
+    public enum Target: Sendable, Equatable {
+        case accountEngagement(AccountEngagementConnection, AccountEngagementAction)
+        case marketingCloud(MarketingCloudConnection, MarketingCloudAction)
+    }
+
+    public var target: Target
     public var mapping: RecordMapping
     public var delivery: DeliveryLimits
+
+    public var destination: Destination {
+        switch target {
+        case .accountEngagement: return .accountEngagement
+        case .marketingCloud: return .marketingCloud
+        }
+    }
 
     /// Reads and validates a config file; errors name the line and key.
     public static func load(path: String) throws(ConfigError) -> DestinationConfig {
@@ -59,16 +70,32 @@ public struct DestinationConfig: Sendable, Equatable {
         var root = try YAMLReader(file: file, path: "", node: node)
         let destination: Destination = try root.choice("destination", default: nil)
         var connectionReader = try root.requiredMapping("connection")
-        let connection = try AccountEngagementConnection(reader: &connectionReader)
         var actionReader = try root.requiredMapping("action")
-        let action = try AccountEngagementAction(reader: &actionReader)
         var mappingReader = try root.requiredMapping("mapping")
         var segmentsReader = try root.mapping("segments")
-        let mapping = try RecordMapping(fields: &mappingReader, segments: &segmentsReader, required: ["email"])
         var deliveryReader = try root.mapping("delivery")
-        let delivery = try DeliveryLimits(reader: &deliveryReader, maxConcurrency: AccountEngagementConnection.maxConcurrency)
+        let target: Target
+        let required: [String]
+        let maxConcurrency: Int
+        switch destination {
+        case .accountEngagement:
+            target = .accountEngagement(
+                try AccountEngagementConnection(reader: &connectionReader), try AccountEngagementAction(reader: &actionReader))
+            required = ["email"]
+            maxConcurrency = AccountEngagementConnection.maxConcurrency
+        case .marketingCloud:
+            let action = try MarketingCloudAction(reader: &actionReader)
+            target = .marketingCloud(try MarketingCloudConnection(reader: &connectionReader), action)
+            required = action.requiredFields
+            maxConcurrency = MarketingCloudConnection.maxConcurrency
+        }
+        let mapping = try RecordMapping(fields: &mappingReader, segments: &segmentsReader, required: required)
+        if case .marketingCloud(_, let action) = target {
+            try action.validate(mapping, reader: mappingReader)
+        }
+        let delivery = try DeliveryLimits(reader: &deliveryReader, maxConcurrency: maxConcurrency)
         try root.finish()
-        return DestinationConfig(destination: destination, connection: connection, action: action, mapping: mapping, delivery: delivery)
+        return DestinationConfig(target: target, mapping: mapping, delivery: delivery)
     }
 
     private static func line(of error: YamlError) -> Int? {
@@ -209,9 +236,9 @@ public struct DeliveryLimits: Sendable, Equatable {
     }
 
     init(reader: inout YAMLReader?, maxConcurrency: Int) throws(ConfigError) {
-        self.init(concurrency: maxConcurrency)
+        self.init(concurrency: min(5, maxConcurrency))
         guard var reader else { return }
-        concurrency = try reader.int("concurrency", default: maxConcurrency, range: 1...maxConcurrency)
+        concurrency = try reader.int("concurrency", default: concurrency, range: 1...maxConcurrency)
         maxAttempts = try reader.int("maxAttempts", default: maxAttempts, range: 1...100)
         initialBackoffMilliseconds = try reader.int("initialBackoffMillis", default: initialBackoffMilliseconds, range: 1...600_000)
         maxBackoffMilliseconds = try reader.int("maxBackoffMillis", default: maxBackoffMilliseconds, range: 1...3_600_000)

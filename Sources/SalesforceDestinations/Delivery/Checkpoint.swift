@@ -24,6 +24,7 @@ public final class Checkpoint: @unchecked Sendable {
                 switch outcome {
                 case "created": finished[number] = .created
                 case "updated": finished[number] = .updated
+                case "delivered": finished[number] = .delivered
                 case "rejected":
                     finished[number] = .rejected(code: entry["code"]?.stringValue ?? "", message: entry["message"]?.stringValue ?? "")
                 default: continue
@@ -44,6 +45,7 @@ public final class Checkpoint: @unchecked Sendable {
         switch outcome {
         case .created: entry["outcome"] = "created"
         case .updated: entry["outcome"] = "updated"
+        case .delivered: entry["outcome"] = "delivered"
         case .rejected(let code, let message):
             entry["outcome"] = "rejected"
             entry["code"] = .string(code)

@@ -2,6 +2,8 @@
 public enum RecordOutcome: Sendable, Equatable {
     case created
     case updated
+    /// Accepted by an API that does not say whether it created or updated (data extension rows, events).
+    case delivered
     /// Refused: by the server (its code and message), by the mapping, or after retries ran out.
     case rejected(code: String, message: String)
 }

@@ -8,71 +8,106 @@ public struct DeliveryRun: Sendable {
     public let transport: any HTTPTransport
     public let clock: any DeliveryClock
     public let policy: RetryPolicy
-    public let tokens: SalesforceTokenProvider
+    public let tokens: any AccessTokenSource
+    public let action: any DeliveryAction
     public var rejects: RejectsWriter?
     public var checkpoint: Checkpoint?
     /// Called after each finished record with the counts so far (the CLI's progress line).
     public var progress: (@Sendable (RunReport) -> Void)?
 
     public init(
-        config: DestinationConfig, credentials: SalesforceCredentials, transport: any HTTPTransport,
+        config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
         clock: any DeliveryClock = SystemDeliveryClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.config = config
         self.transport = transport
         self.clock = clock
         policy = RetryPolicy(limits: config.delivery, random: random)
-        tokens = SalesforceTokenProvider(connection: config.connection, credentials: credentials, transport: transport, clock: clock, policy: policy)
+        switch config.target {
+        case .accountEngagement(let connection, let action):
+            tokens = SalesforceTokenProvider(
+                connection: connection, credentials: credentials.salesforce, transport: transport, clock: clock, policy: policy)
+            self.action = AccountEngagementUpsert(connection: connection, action: action)
+        case .marketingCloud(let connection, let action):
+            tokens = MarketingCloudTokenSource(
+                connection: connection, credentials: credentials.marketingCloud, transport: transport, clock: clock, policy: policy)
+            self.action = MarketingCloudDelivery.action(action, limits: config.delivery)
+        }
     }
 
-    /// What one record's task reports back.
-    private enum TaskResult: Sendable {
-        case finished(MappedRecord, JSONValue, RecordOutcome, requests: Int, retries: Int)
-        case stopped(DeliveryStop, requests: Int, retries: Int)
-        case notAttempted(requests: Int, retries: Int)
+    /// One record in a batch, with the input object it came from (for the rejects file).
+    private struct Item: Sendable {
+        var record: MappedRecord
+        var original: JSONValue
+    }
+
+    /// What one batch's task reports back.
+    private struct TaskResult: Sendable {
+        var finished: [(Item, RecordOutcome)] = []
+        var notAttempted = 0
+        var stop: DeliveryStop?
+        var requests = 0
+        var retries = 0
     }
 
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport where Input.Element == InputLine {
         let started = clock.now()
         var report = RunReport()
         let mapper = RecordMapper(mapping: config.mapping)
-        let upsert = AccountEngagementUpsert(connection: config.connection, action: config.action)
         let lanes = IdentityLanes()
         let limit = config.delivery.concurrency
+        let batchSize = action.batchSize
 
         func absorb(_ result: TaskResult) {
-            switch result {
-            case .finished(let record, let original, let outcome, let requests, let retries):
-                report.requests += requests
-                report.retries += retries
+            report.requests += result.requests
+            report.retries += result.retries
+            for (item, outcome) in result.finished {
                 report.count(outcome)
-                checkpoint?.record(line: record.line, outcome: outcome)
+                checkpoint?.record(line: item.record.line, outcome: outcome)
                 if case .rejected(let code, let message) = outcome {
-                    rejects?.write(record: original, rawText: nil, line: record.line, identity: record.identity, code: code, message: message)
+                    rejects?.write(record: item.original, rawText: nil, line: item.record.line, identity: item.record.identity, code: code, message: message)
                 }
-            case .stopped(let stop, let requests, let retries):
-                report.requests += requests
-                report.retries += retries
-                report.notAttempted += 1
-                if report.stop == nil { report.stop = stop }
-            case .notAttempted(let requests, let retries):
-                report.requests += requests
-                report.retries += retries
-                report.notAttempted += 1
             }
+            report.notAttempted += result.notAttempted
+            if report.stop == nil, let stop = result.stop { report.stop = stop }
             progress?(report)
         }
 
-        func rejectLocally(line: Int, record: JSONValue?, rawText: String?, identity: String?, code: String, message: String) {
+        func rejectLocally(line: Int, record: JSONValue?, rawText: String?, code: String, message: String) {
             let outcome = RecordOutcome.rejected(code: code, message: message)
             report.count(outcome)
             checkpoint?.record(line: line, outcome: outcome)
-            rejects?.write(record: record, rawText: rawText, line: line, identity: identity, code: code, message: message)
+            rejects?.write(record: record, rawText: rawText, line: line, identity: nil, code: code, message: message)
             progress?(report)
         }
 
         try await withThrowingTaskGroup(of: TaskResult.self) { group in
             var inFlight = 0
+            var batch: [Item] = []
+
+            func launch() async throws {
+                guard !batch.isEmpty else { return }
+                while inFlight >= limit, let result = try await group.next() {
+                    inFlight -= 1
+                    absorb(result)
+                    if report.stop != nil { group.cancelAll() }
+                }
+                let items = batch
+                batch.removeAll(keepingCapacity: true)
+                if report.stop != nil {
+                    report.notAttempted += items.count
+                    return
+                }
+                let ticket = await lanes.enqueue(items.map(\.record.identity))
+                group.addTask {
+                    await lanes.wait(ticket)
+                    let result = await self.deliver(items)
+                    await lanes.leave(ticket)
+                    return result
+                }
+                inFlight += 1
+            }
+
             for try await line in input {
                 report.records += 1
                 if let previous = checkpoint?.finished[line.number] {
@@ -88,103 +123,145 @@ public struct DeliveryRun: Sendable {
                 let original: JSONValue
                 switch line.record {
                 case .failure(let error):
-                    rejectLocally(line: line.number, record: nil, rawText: line.rawText, identity: nil, code: "input", message: error.message)
+                    rejectLocally(line: line.number, record: nil, rawText: line.rawText, code: "input", message: error.message)
                     continue
                 case .success(let value):
                     original = value
                 }
-                let record: MappedRecord
                 switch mapper.map(original, line: line.number) {
                 case .failure(let error):
-                    rejectLocally(line: line.number, record: original, rawText: nil, identity: nil, code: "mapping", message: error.description)
-                    continue
-                case .success(let mapped):
-                    record = mapped
+                    rejectLocally(line: line.number, record: original, rawText: nil, code: "mapping", message: error.description)
+                case .success(let record):
+                    batch.append(Item(record: record, original: original))
+                    if batch.count >= batchSize { try await launch() }
                 }
-                while inFlight >= limit, let result = try await group.next() {
-                    inFlight -= 1
-                    absorb(result)
-                    if report.stop != nil { group.cancelAll() }
-                }
-                if report.stop != nil {
-                    report.notAttempted += 1
-                    continue
-                }
-                let ticket = await lanes.enqueue(record.identity)
-                group.addTask {
-                    await lanes.wait(ticket)
-                    let result = await self.deliver(record, original: original, upsert: upsert)
-                    await lanes.leave(ticket)
-                    return result
-                }
-                inFlight += 1
             }
+            try await launch()
             while let result = try await group.next() {
                 absorb(result)
                 if report.stop != nil { group.cancelAll() }
             }
         }
-        report.tokensMinted = await tokens.minted
-        report.requests += await tokens.requests
+        let counters = await tokens.counters()
+        report.tokensMinted = counters.minted
+        report.requests += counters.requests
         report.durationSeconds = clock.now() - started
         return report
     }
 
-    /// Attempts one record until it is delivered, rejected, or the run must stop.
-    private func deliver(_ record: MappedRecord, original: JSONValue, upsert: AccountEngagementUpsert) async -> TaskResult {
-        var requests = 0
-        var retries = 0
+    /// Attempts a batch until every record in it is delivered or rejected, or the run must stop. Records that
+    /// need another try are retried together after one backoff; the others keep their outcomes.
+    private func deliver(_ items: [Item]) async -> TaskResult {
+        var result = TaskResult()
+        var pending = items
         var attempt = 1
         var waited = 0.0
         var refreshed = false
-        while true {
-            if Task.isCancelled { return .notAttempted(requests: requests, retries: retries) }
-            let token: String
-            do {
-                token = try await tokens.token()
-            } catch {
-                return .stopped(error, requests: requests, retries: retries)
+        while !pending.isEmpty {
+            if Task.isCancelled {
+                result.notAttempted += pending.count
+                return result
             }
-            let verdict: AttemptVerdict
+            let grant: AccessGrant
             do {
-                requests += 1
-                verdict = upsert.verdict(for: try await transport.send(upsert.request(for: record, token: token, attempt: attempt)))
+                grant = try await tokens.grant()
             } catch {
-                verdict = .retry(code: "connection", message: error.message, retryAfter: nil)
+                result.stop = error
+                result.notAttempted += pending.count
+                return result
             }
-            switch verdict {
-            case .done(let outcome):
-                return .finished(record, original, outcome, requests: requests, retries: retries)
-            case .stop(let stop):
-                return .stopped(stop, requests: requests, retries: retries)
-            case .refreshToken:
+            let (verdicts, requests) = await action.attempt(pending.map(\.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
+            result.requests += requests
+            var again: [Item] = []
+            var needsRefresh = false
+            var lastRetry: (code: String, message: String)?
+            var retryAfter: Double?
+            for (item, verdict) in zip(pending, verdicts) {
+                switch verdict {
+                case .done(let outcome):
+                    result.finished.append((item, outcome))
+                case .stop(let stop):
+                    if result.stop == nil { result.stop = stop }
+                    result.notAttempted += 1
+                case .refreshToken:
+                    needsRefresh = true
+                    again.append(item)
+                case .retry(let code, let message, let after):
+                    again.append(item)
+                    lastRetry = (code, message)
+                    if let after { retryAfter = max(retryAfter ?? 0, after) }
+                }
+            }
+            if result.stop != nil {
+                result.notAttempted += again.count
+                return result
+            }
+            pending = again
+            guard !pending.isEmpty else { break }
+            if needsRefresh {
                 guard !refreshed else {
-                    return .stopped(
-                        DeliveryStop(
-                            code: "184", reason: "Account Engagement refused a token Salesforce had just issued",
-                            advice: "The user needs Account Engagement access in this business unit, and the connected app the pardot_api scope."),
-                        requests: requests, retries: retries)
+                    result.stop = DeliveryStop(
+                        code: "401", reason: "the API refused a token the auth server had just issued",
+                        advice: "Check that the user or installed package has access to this API and business unit (scopes, permissions).")
+                    result.notAttempted += pending.count
+                    return result
                 }
                 refreshed = true
                 do {
-                    _ = try await tokens.refresh(after: token)
+                    _ = try await tokens.refresh(after: grant)
                 } catch {
-                    return .stopped(error, requests: requests, retries: retries)
+                    result.stop = error
+                    result.notAttempted += pending.count
+                    return result
                 }
-            case .retry(let code, let message, let retryAfter):
-                guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
-                    let outcome = RecordOutcome.rejected(code: code, message: "gave up after \(attempt) attempts: \(message)")
-                    return .finished(record, original, outcome, requests: requests, retries: retries)
-                }
-                do {
-                    try await clock.sleep(seconds: delay)
-                } catch {
-                    return .notAttempted(requests: requests, retries: retries)
-                }
-                waited += delay
-                attempt += 1
-                retries += 1
+                continue
             }
+            guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
+                let last = lastRetry ?? ("retry", "no attempts left")
+                for item in pending {
+                    result.finished.append((item, .rejected(code: last.code, message: "gave up after \(attempt) attempts: \(last.message)")))
+                }
+                return result
+            }
+            do {
+                try await clock.sleep(seconds: delay)
+            } catch {
+                result.notAttempted += pending.count
+                return result
+            }
+            waited += delay
+            attempt += 1
+            result.retries += pending.count
+        }
+        return result
+    }
+}
+
+/// The credentials of either destination, resolved when the run starts.
+public enum Credentials: Sendable {
+    case salesforce(SalesforceCredentials)
+    case marketingCloud(MarketingCloudCredentials)
+
+    var salesforce: SalesforceCredentials {
+        if case .salesforce(let credentials) = self { return credentials }
+        return SalesforceCredentials(clientID: "", clientSecret: "")
+    }
+
+    var marketingCloud: MarketingCloudCredentials {
+        if case .marketingCloud(let credentials) = self { return credentials }
+        return MarketingCloudCredentials(clientID: "", clientSecret: "")
+    }
+
+    /// Resolves the references of the config's connection; the error names the variable or file.
+    public static func resolve(_ config: DestinationConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Credentials {
+        switch config.target {
+        case .accountEngagement(let connection, _):
+            return .salesforce(try SalesforceCredentials.resolve(connection, environment: environment))
+        case .marketingCloud(let connection, _):
+            return .marketingCloud(
+                MarketingCloudCredentials(
+                    clientID: try connection.clientID.resolve(environment: environment),
+                    clientSecret: try connection.clientSecret.resolve(environment: environment)))
         }
     }
 }

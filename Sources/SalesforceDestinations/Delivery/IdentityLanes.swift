@@ -1,39 +1,56 @@
 /// Keeps records of one identity in input order while different identities run in parallel.
 ///
-/// The reader takes a ticket for each record, in input order, before it starts the record's task; the task
-/// waits until its ticket is first in its identity's lane, and leaves when done. Tickets are taken by one
-/// task in sequence, so the lanes' order is the input's order whatever order the tasks start in.
+/// The reader takes a ticket for each record or batch, in input order, naming every identity in it, before it
+/// starts the task; the task waits until its ticket is first in each of its identities' lanes, and leaves when
+/// done. Tickets are issued by one task in sequence, so every lane's order is the input's order whatever order
+/// the tasks start in, and a batch that shares identities with an earlier one waits for it (no deadlock:
+/// tickets are ordered the same way in every lane).
 actor IdentityLanes {
     struct Ticket: Sendable, Hashable {
-        let identity: String
         let number: Int
+        let identities: [String]
     }
 
     private var queues: [String: [Int]] = [:]
-    private var waiting: [Ticket: CheckedContinuation<Void, Never>] = [:]
+    private var waiting: [Int: (ticket: Ticket, continuation: CheckedContinuation<Void, Never>)] = [:]
     private var issued = 0
 
-    func enqueue(_ identity: String) -> Ticket {
+    func enqueue(_ identities: [String]) -> Ticket {
         issued += 1
-        queues[identity, default: []].append(issued)
-        return Ticket(identity: identity, number: issued)
+        var unique: [String] = []
+        for identity in identities where !unique.contains(identity) { unique.append(identity) }
+        for identity in unique { queues[identity, default: []].append(issued) }
+        return Ticket(number: issued, identities: unique)
     }
 
-    /// Returns when every earlier ticket of the same identity has left.
+    /// Returns when every earlier ticket sharing an identity has left.
     func wait(_ ticket: Ticket) async {
-        if queues[ticket.identity]?.first == ticket.number { return }
-        await withCheckedContinuation { waiting[ticket] = $0 }
+        if isFirst(ticket) { return }
+        await withCheckedContinuation { waiting[ticket.number] = (ticket, $0) }
     }
 
     func leave(_ ticket: Ticket) {
-        guard var queue = queues[ticket.identity], queue.first == ticket.number else { return }
-        queue.removeFirst()
-        if let next = queue.first {
-            queues[ticket.identity] = queue
-            waiting.removeValue(forKey: Ticket(identity: ticket.identity, number: next))?.resume()
-        } else {
-            // Forget finished identities, so memory follows what is in flight, not the input's size.
-            queues.removeValue(forKey: ticket.identity)
+        var heads: [Int] = []
+        for identity in ticket.identities {
+            guard var queue = queues[identity], queue.first == ticket.number else { continue }
+            queue.removeFirst()
+            if let next = queue.first {
+                queues[identity] = queue
+                heads.append(next)
+            } else {
+                // Forget finished identities, so memory follows what is in flight, not the input's size.
+                queues.removeValue(forKey: identity)
+            }
         }
+        for number in heads {
+            if let entry = waiting[number], isFirst(entry.ticket) {
+                waiting.removeValue(forKey: number)
+                entry.continuation.resume()
+            }
+        }
+    }
+
+    private func isFirst(_ ticket: Ticket) -> Bool {
+        ticket.identities.allSatisfy { queues[$0]?.first == ticket.number }
     }
 }

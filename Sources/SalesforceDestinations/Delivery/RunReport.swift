@@ -6,6 +6,8 @@ public struct RunReport: Sendable, Equatable {
     public var records = 0
     public var created = 0
     public var updated = 0
+    /// Accepted where the API does not say created or updated.
+    public var upserted = 0
     public var rejected = 0
     /// Records never sent because the run stopped first.
     public var notAttempted = 0
@@ -20,15 +22,16 @@ public struct RunReport: Sendable, Equatable {
     /// Why the run stopped early, if it did.
     public var stop: DeliveryStop?
 
-    public var delivered: Int { created + updated }
+    public var delivered: Int { created + updated + upserted }
 
     /// True when every record is accounted for.
-    public var addsUp: Bool { created + updated + rejected + notAttempted == records }
+    public var addsUp: Bool { delivered + rejected + notAttempted == records }
 
     mutating func count(_ outcome: RecordOutcome) {
         switch outcome {
         case .created: created += 1
         case .updated: updated += 1
+        case .delivered: upserted += 1
         case .rejected(let code, _):
             rejected += 1
             rejectedByCode[code, default: 0] += 1
@@ -40,7 +43,7 @@ public struct RunReport: Sendable, Equatable {
         var object: [String: JSONValue] = [
             "records": .integer(records),
             "outcomes": [
-                "created": .integer(created), "updated": .integer(updated), "rejected": .integer(rejected),
+                "created": .integer(created), "updated": .integer(updated), "upserted": .integer(upserted), "rejected": .integer(rejected),
                 "notAttempted": .integer(notAttempted),
             ],
             "delivered": .integer(delivered),

@@ -13,7 +13,7 @@ public struct Transcript: Sendable {
     /// Base URL → variable name, tried in order; a variable with a `pathPrefix` only takes URLs whose path
     /// after the base starts with it (the token endpoint is `{{loginUrl}}` even when one host serves both).
     public var variables: [(base: String, name: String, pathPrefix: String?)]
-    /// Form fields whose values never reach a transcript.
+    /// Credential fields (form fields, or top-level JSON members) whose values never reach a transcript.
     public static let maskedFormFields: Set<String> = ["client_id", "client_secret", "username", "password", "refresh_token"]
 
     public init(variables: [(base: String, name: String, pathPrefix: String?)]) {
@@ -36,11 +36,12 @@ public struct Transcript: Sendable {
             }
         }
         var blocks: [String] = []
-        for exchange in auth + records { blocks.append(block(exchange, tokens: &tokens)) }
+        var requestIDs: [String: Int] = [:]
+        for exchange in auth + records { blocks.append(block(exchange, tokens: &tokens, requestIDs: &requestIDs)) }
         return blocks.joined(separator: "\n")
     }
 
-    private func block(_ exchange: RecordedExchange, tokens: inout [String: Int]) -> String {
+    private func block(_ exchange: RecordedExchange, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> String {
         let request = exchange.request
         var lines: [String] = []
         if let context = request.context {
@@ -52,7 +53,7 @@ public struct Transcript: Sendable {
         case .success(let response): lines.append("# status: \(response.status)")
         case .failure: lines.append("# status: no answer (connection failed)")
         }
-        lines.append("\(request.method) \(substitute(request.url.absoluteString))")
+        lines.append("\(request.method) \(Self.maskIDs(substitute(request.url.absoluteString), &requestIDs))")
         for header in request.headers.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
             var value = header.value
             if header.name.lowercased() == "authorization", value.hasPrefix("Bearer ") {
@@ -79,10 +80,30 @@ public struct Transcript: Sendable {
                 return Self.maskedFormFields.contains(name) ? "\(name)=<redacted>" : String(pair)
             }.joined(separator: "&")
         }
-        if let value = try? JSONParser.parse(request.body) {
+        if var value = try? JSONParser.parse(request.body) {
+            // Marketing Cloud's /v2/token takes the credentials as JSON.
+            if case .object(var members) = value {
+                for name in Self.maskedFormFields where members[name] != nil { members[name] = "<redacted>" }
+                value = .object(members)
+            }
             return JSONWriter.string(value, style: .pretty)
         }
         return String(decoding: request.body, as: UTF8.self)
+    }
+
+    /// UUID-shaped path segments (async request ids) become `<request-id:N>`, numbered by first appearance.
+    static func maskIDs(_ url: String, _ ids: inout [String: Int]) -> String {
+        url.split(separator: "/", omittingEmptySubsequences: false).map { segment -> String in
+            let text = String(segment)
+            guard isUUID(text) else { return text }
+            if ids[text] == nil { ids[text] = ids.count + 1 }
+            return "<request-id:\(ids[text]!)>"
+        }.joined(separator: "/")
+    }
+
+    static func isUUID(_ text: String) -> Bool {
+        let parts = text.split(separator: "-")
+        return text.count == 36 && parts.map(\.count) == [8, 4, 4, 4, 12] && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }
     }
 
     private func substitute(_ url: String) -> String {
@@ -101,6 +122,26 @@ public struct Transcript: Sendable {
 }
 
 extension Transcript {
+    /// The variables for a run of `config`: its hosts, and for Marketing Cloud the `rest_instance_url`s that the
+    /// recorded token answers gave.
+    public static func forRun(_ config: DestinationConfig, exchanges: [RecordedExchange]) -> Transcript {
+        switch config.target {
+        case .accountEngagement(let connection, _):
+            return accountEngagement(connection)
+        case .marketingCloud(let connection, _):
+            var variables: [(String, String, String?)] = [(connection.authURL.absoluteString, "authUrl", "/v2/token")]
+            for exchange in exchanges where exchange.request.context == nil {
+                if case .success(let response) = exchange.response,
+                    let text = (try? JSONParser.parse(response.body))?["rest_instance_url"]?.stringValue,
+                    let url = MarketingCloudTokenSource.instanceURL(text), !variables.contains(where: { $0.0 == url.absoluteString && $0.1 == "restUrl" })
+                {
+                    variables.append((url.absoluteString, "restUrl", nil))
+                }
+            }
+            return Transcript(variables: variables)
+        }
+    }
+
     /// The variables of an Account Engagement connection.
     public static func accountEngagement(_ connection: AccountEngagementConnection) -> Transcript {
         Transcript(variables: [

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import Synchronization
 
 /// The credentials of a connection, read from the environment or files when the run starts.
 public struct SalesforceCredentials: Sendable {
@@ -32,83 +33,54 @@ public struct SalesforceCredentials: Sendable {
 
 /// Mints and caches Salesforce OAuth access tokens for Account Engagement. One token is shared by every
 /// request; when the API refuses it, ``refresh(after:)`` mints one new token however many requests saw the
-/// refusal at once (single flight).
-public actor SalesforceTokenProvider {
-    private let connection: AccountEngagementConnection
-    private let credentials: SalesforceCredentials
-    private let transport: any HTTPTransport
-    private let clock: any DeliveryClock
-    private let policy: RetryPolicy
-    private var current: String?
-    private var pending: Task<String, any Error>?
-    /// Tokens minted in this run.
-    public private(set) var minted = 0
-    /// Token endpoint calls, including failed ones.
-    public private(set) var requests = 0
+/// refusal at once (single flight). Salesforce does not say when a token expires, so it is used until refused.
+public final class SalesforceTokenProvider: AccessTokenSource {
+    private let minter: SalesforceTokenMinter
+    private let cache: TokenCache
 
     public init(connection: AccountEngagementConnection, credentials: SalesforceCredentials, transport: any HTTPTransport, clock: any DeliveryClock, policy: RetryPolicy) {
-        self.connection = connection
-        self.credentials = credentials
-        self.transport = transport
-        self.clock = clock
-        self.policy = policy
-    }
-
-    /// The cached token, minting one first if there is none.
-    public func token() async throws(DeliveryStop) -> String {
-        if let current { return current }
-        return try await mintOnce()
-    }
-
-    /// A token other than `stale`: a new one unless another caller already replaced it.
-    public func refresh(after stale: String) async throws(DeliveryStop) -> String {
-        if let current, current != stale { return current }
-        current = nil
-        return try await mintOnce()
-    }
-
-    private func mintOnce() async throws(DeliveryStop) -> String {
-        let task: Task<String, any Error>
-        if let pending {
-            task = pending
-        } else {
-            task = Task { try await self.mintWithRetries() }
-            pending = task
-        }
-        do {
-            let token = try await task.value
-            if pending == task { pending = nil }
-            current = token
-            return token
-        } catch let stop as DeliveryStop {
-            if pending == task { pending = nil }
-            throw stop
-        } catch {
-            if pending == task { pending = nil }
-            throw DeliveryStop(code: "token", reason: "could not get an access token: \(error)", advice: "Check the network path to \(connection.loginURL.host ?? "the login host").")
+        let minter = SalesforceTokenMinter(
+            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy, requestCount: Counter())
+        self.minter = minter
+        cache = TokenCache(clock: clock, margin: 0) { () async throws(DeliveryStop) in
+            (grant: AccessGrant(token: try await minter.mintWithRetries()), expiresAt: nil)
         }
     }
 
-    private func mintWithRetries() async throws -> String {
+    public func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
+
+    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant { try await cache.refresh(after: stale) }
+
+    public func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
+}
+
+/// One token request at a time against `/services/oauth2/token`, retried while that can help.
+struct SalesforceTokenMinter: Sendable {
+    let connection: AccountEngagementConnection
+    let credentials: SalesforceCredentials
+    let transport: any HTTPTransport
+    let clock: any DeliveryClock
+    let policy: RetryPolicy
+    let requestCount: Counter
+
+    func mintWithRetries() async throws(DeliveryStop) -> String {
         var attempt = 1
         var waited = 0.0
         while true {
-            let verdict = await mint()
-            switch verdict {
+            switch await mint() {
             case .success(let token):
-                minted += 1
                 return token
-            case .failure(let failure):
-                switch failure {
-                case .stop(let stop): throw stop
-                case .retry(let code, let message, let retryAfter):
-                    guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
-                        throw DeliveryStop(code: code, reason: "the token endpoint kept failing: \(message)", advice: "Salesforce may be degraded; run again later with --resume.")
-                    }
-                    try await clock.sleep(seconds: delay)
-                    waited += delay
-                    attempt += 1
+            case .failure(.stop(let stop)):
+                throw stop
+            case .failure(.retry(let code, let message, let retryAfter)):
+                guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
+                    throw DeliveryStop(code: code, reason: "the token endpoint kept failing: \(message)", advice: "Salesforce may be degraded; run again later with --resume.")
                 }
+                do { try await clock.sleep(seconds: delay) } catch {
+                    throw DeliveryStop(code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
+                }
+                waited += delay
+                attempt += 1
             }
         }
     }
@@ -131,7 +103,7 @@ public actor SalesforceTokenProvider {
         let request = TransportRequest(
             method: "POST", url: connection.loginURL.appendingPathComponent("services/oauth2/token"),
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body: FormEncoding.encode(form))
-        requests += 1
+        requestCount.increment()
         let response: TransportResponse
         do {
             response = try await transport.send(request)
@@ -177,4 +149,11 @@ public actor SalesforceTokenProvider {
             return .stop(DeliveryStop(code: error, reason: "the token request failed: \(description)", advice: "Check the connection settings against the connected app."))
         }
     }
+}
+
+/// A thread-safe counter for figures the report adds up.
+final class Counter: Sendable {
+    private let storage = Mutex(0)
+    func increment() { storage.withLock { $0 += 1 } }
+    var value: Int { storage.withLock { $0 } }
 }

@@ -5,7 +5,7 @@ import JSONCore
 ///
 /// Mapped fields become `prospect` properties. The `email` field is the address to match; a mapped
 /// `previousEmail` turns the record into an email change (old address as `matchEmail`, new in `prospect.email`).
-public struct AccountEngagementUpsert: Sendable {
+public struct AccountEngagementUpsert: DeliveryAction {
     public let connection: AccountEngagementConnection
     public let action: AccountEngagementAction
     static let path = "api/v5/objects/prospects/do/upsertLatestByEmail"
@@ -15,6 +15,17 @@ public struct AccountEngagementUpsert: Sendable {
     public init(connection: AccountEngagementConnection, action: AccountEngagementAction) {
         self.connection = connection
         self.action = action
+    }
+
+    public var batchSize: Int { 1 }
+
+    public func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+        -> (verdicts: [AttemptVerdict], requests: Int)
+    {
+        switch await send(request(for: batch[0], token: grant.token, attempt: attempt), transport: transport) {
+        case .answered(let response): return ([verdict(for: response)], 1)
+        case .failed(let verdict): return ([verdict], 1)
+        }
     }
 
     public func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {

@@ -1,0 +1,28 @@
+/// One destination action: sends a batch of records (one record for per-record actions) and says, for each
+/// record, what its answer means. Actions that need several requests (async rows: submit, poll, results) make
+/// them all inside one attempt.
+public protocol DeliveryAction: Sendable {
+    /// Records per attempt.
+    var batchSize: Int { get }
+
+    /// Tries the batch once with `grant`; returns one verdict per record, in order, and the requests made.
+    func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+        -> (verdicts: [AttemptVerdict], requests: Int)
+}
+
+/// A request's fate: an answer, or (no answer) the verdict that implies.
+enum Sent {
+    case answered(TransportResponse)
+    case failed(AttemptVerdict)
+}
+
+extension DeliveryAction {
+    /// Sends one request; a transport failure becomes a retry verdict.
+    func send(_ request: TransportRequest, transport: any HTTPTransport) async -> Sent {
+        do {
+            return .answered(try await transport.send(request))
+        } catch {
+            return .failed(.retry(code: "connection", message: error.message, retryAfter: nil))
+        }
+    }
+}

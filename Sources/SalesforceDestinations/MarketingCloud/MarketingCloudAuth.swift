@@ -1,0 +1,130 @@
+import Foundation
+import JSONCore
+
+/// The installed package's credentials, read from the environment or files when the run starts.
+public struct MarketingCloudCredentials: Sendable {
+    public var clientID: String
+    public var clientSecret: String
+
+    public init(clientID: String, clientSecret: String) {
+        self.clientID = clientID
+        self.clientSecret = clientSecret
+    }
+}
+
+/// Tokens from `POST {authUrl}/v2/token` (client credentials), cached and shared, minted again two minutes
+/// before `expires_in` runs out (the docs' advice) or when the API refuses one. Requests go to the
+/// `rest_instance_url` each token came with, in either form tenants send (with or without scheme).
+public final class MarketingCloudTokenSource: AccessTokenSource {
+    private let cache: TokenCache
+    private let minter: MarketingCloudTokenMinter
+
+    public init(connection: MarketingCloudConnection, credentials: MarketingCloudCredentials, transport: any HTTPTransport, clock: any DeliveryClock, policy: RetryPolicy) {
+        let minter = MarketingCloudTokenMinter(
+            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy, requestCount: Counter())
+        self.minter = minter
+        cache = TokenCache(clock: clock, margin: 120) { () async throws(DeliveryStop) in try await minter.mintWithRetries() }
+    }
+
+    public func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
+    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant { try await cache.refresh(after: stale) }
+    public func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
+
+    /// `rest_instance_url` as a base URL: `https://x.rest…/`, or `x.rest…/` without a scheme (the docs' example;
+    /// https is assumed, except for loopback hosts, which are served over plain http).
+    public static func instanceURL(_ text: String) -> URL? {
+        var text = text.trimmingCharacters(in: .whitespaces)
+        if !text.contains("://") {
+            let host = text.split(separator: "/").first.map(String.init) ?? text
+            let hostname = host.split(separator: ":").first.map(String.init) ?? host
+            text = (AccountEngagementConnection.isLoopback(hostname) ? "http://" : "https://") + text
+        }
+        while text.hasSuffix("/") { text.removeLast() }
+        guard let url = URL(string: text), url.host != nil else { return nil }
+        return url
+    }
+}
+
+struct MarketingCloudTokenMinter: Sendable {
+    let connection: MarketingCloudConnection
+    let credentials: MarketingCloudCredentials
+    let transport: any HTTPTransport
+    let clock: any DeliveryClock
+    let policy: RetryPolicy
+    let requestCount: Counter
+
+    func mintWithRetries() async throws(DeliveryStop) -> (grant: AccessGrant, expiresAt: Double?) {
+        var attempt = 1
+        var waited = 0.0
+        while true {
+            let verdict = await mint()
+            switch verdict {
+            case .done(let grant, let expiresAt):
+                return (grant, expiresAt)
+            case .stop(let stop):
+                throw stop
+            case .retry(let code, let message, let retryAfter):
+                guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
+                    throw DeliveryStop(code: code, reason: "the token endpoint kept failing: \(message)", advice: "Marketing Cloud may be degraded; run again later with --resume.")
+                }
+                do { try await clock.sleep(seconds: delay) } catch {
+                    throw DeliveryStop(code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
+                }
+                waited += delay
+                attempt += 1
+            }
+        }
+    }
+
+    private enum Verdict {
+        case done(AccessGrant, Double?)
+        case retry(code: String, message: String, retryAfter: Double?)
+        case stop(DeliveryStop)
+    }
+
+    private func mint() async -> Verdict {
+        var body: [String: JSONValue] = [
+            "grant_type": "client_credentials", "client_id": .string(credentials.clientID), "client_secret": .string(credentials.clientSecret),
+        ]
+        if let account = connection.accountID { body["account_id"] = .string(account) }
+        if let scope = connection.scope { body["scope"] = .string(scope) }
+        let request = TransportRequest(
+            method: "POST", url: connection.authURL.appendingPathComponent("v2/token"),
+            headers: [("Content-Type", "application/json"), ("Accept", "application/json")], body: JSONWriter.bytes(.object(body)))
+        requestCount.increment()
+        let response: TransportResponse
+        do {
+            response = try await transport.send(request)
+        } catch {
+            return .retry(code: "connection", message: error.message, retryAfter: nil)
+        }
+        let json = try? JSONParser.parse(response.body)
+        if response.status == 200, let token = json?["access_token"]?.stringValue {
+            guard let instance = json?["rest_instance_url"]?.stringValue.flatMap(MarketingCloudTokenSource.instanceURL) else {
+                return .stop(DeliveryStop(code: "rest_instance_url", reason: "the token answer has no usable rest_instance_url", advice: "Check connection.authUrl: it must be the tenant's auth host."))
+            }
+            let expiresIn = json?["expires_in"]?.doubleValue ?? 1080
+            return .done(AccessGrant(token: token, instanceURL: instance), clock.now() + expiresIn)
+        }
+        let error = json?["error"]?.stringValue ?? "http_\(response.status)"
+        let description = json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        if response.status == 429 || response.status >= 500 {
+            return .retry(code: error, message: description, retryAfter: RetryPolicy.retryAfter(response.header("Retry-After")))
+        }
+        if description.contains("IP address is unauthorized") {
+            return .stop(DeliveryStop(
+                code: error, reason: "Marketing Cloud refused a token to this machine's address (\(description))",
+                advice: "Add this machine's public IP address to Setup > Security > Login IP Allowlist (API ranges) for the business unit."))
+        }
+        switch error {
+        case "invalid_client":
+            return .stop(DeliveryStop(
+                code: error, reason: "Marketing Cloud refused the client id or secret (\(description))",
+                advice: "Check the installed package's API integration client id and secret, that the package is installed in this business unit, and accountId."))
+        case "invalid_scope":
+            return .stop(DeliveryStop(code: error, reason: description, advice: "Remove connection.scope or grant those scopes to the installed package."))
+        default:
+            return .stop(DeliveryStop(code: error, reason: "the token request failed: \(description)", advice: "Check connection.authUrl and the installed package."))
+        }
+    }
+}

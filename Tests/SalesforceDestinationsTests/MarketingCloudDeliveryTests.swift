@@ -1,0 +1,171 @@
+import Foundation
+import JSONCore
+import SalesforceDestinations
+import Testing
+import TestSupport
+
+@Suite struct MarketingCloudDeliveryTests {
+    typealias Fixture = MarketingCloudFixture
+
+    static let contactMapping = """
+        contactKey: email
+        "Email Addresses.Email Address": email
+        "Email Demographics.First Name": firstName
+        """
+    static let segments = """
+        segments:
+          path: segmentMembership.ups
+          fields: {seg-1: "Email Demographics.salesforce_mc_segment_1"}
+        """
+
+    static func profile(_ email: String, _ first: String, segment: String? = nil) -> String {
+        var object: [String: JSONValue] = ["email": .string(email), "firstName": .string(first)]
+        if let segment { object["segmentMembership"] = ["ups": ["seg-1": ["status": .string(segment)]]] }
+        return JSONWriter.string(.object(object))
+    }
+
+    @Test func updatesContactsWithEmailDemographicsAndSegmentStatus() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, segments: Self.segments)
+        let report = try await fake.send(
+            [Self.profile("ana@example.com", "Ana", segment: "realized"), Self.profile("ana@example.com", "Ana B", segment: "exited"),
+             Self.profile("bo@example.com", "Bo")], config: config)
+        #expect(report.created == 2)
+        #expect(report.updated == 1)
+        #expect(report.addsUp)
+        let ana = try fake.state()["contacts"]?.arrayValue?.first { $0["contactKey"] == "ana@example.com" }
+        #expect(ana?["attributes"]?["Email Demographics"] == ["First Name": "Ana B", "salesforce_mc_segment_1": "exited"])
+        // Only the order per contact key is kept under concurrency: take Ana's first request.
+        let body = try #require(try fake.journal(pathContaining: "/contacts/v1/contacts").first { $0["body"]?["contactKey"] == "ana@example.com" }?["body"])
+        #expect(body == ["contactKey": "ana@example.com", "attributeSets": [
+            ["name": "Email Addresses", "items": [["values": [["name": "Email Address", "value": "ana@example.com"]]]]],
+            ["name": "Email Demographics", "items": [["values": [["name": "First Name", "value": "Ana"], ["name": "salesforce_mc_segment_1", "value": "realized"]]]]],
+        ]])
+    }
+
+    @Test func aMappingIDMissingInTheTenantRejectsWithTheServersMessage() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let config = try fake.config(
+            action: "{type: createContact}", mapping: Self.contactMapping,
+            segments: "segments:\n  path: segmentMembership.ups\n  fields: {seg-1: \"Email Demographics.salesforce_mc_segment_9\"}")
+        let report = try await fake.send([Self.profile("a@example.com", "A", segment: "realized"), #"{"firstName": "no key"}"#], config: config)
+        #expect(report.rejected == 2)
+        #expect(report.rejectedByCode == ["AttributeNotFound": 1, "mapping": 1])
+        #expect(try fake.journal(pathContaining: "/contacts/").count == 1)
+    }
+
+    @Test func batchedRowsetUpsertsAndABadRowIsRejectedAlone() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let config = try fake.config(
+            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 50}",
+            mapping: "Email: email\nFirstName: firstName\nVisits: visits")
+        var lines = (0..<120).map { #"{"email": "u\#($0)@example.com", "firstName": "F\#($0)", "visits": \#($0)}"# }
+        lines[70] = #"{"email": "bad@example.com", "firstName": "Bad", "visits": "many"}"#
+        let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
+        let report = try await fake.send(lines, config: config, rejects: rejects)
+        #expect(report.upserted == 119)
+        #expect(report.rejected == 1)
+        #expect(report.rejectedByCode == ["10006": 1])
+        #expect(try fake.rows().count == 119)
+        // 3 batches, plus the rest of the second batch sent again after its bad row.
+        #expect(try fake.journal(pathContaining: "/rowset").count == 4)
+        let reject = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: rejects))).split(separator: 0x0A)[0].map { $0 })
+        #expect(reject["_sfdestReject"]?["line"] == 71)
+        #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("Visits must be a whole number") == true)
+    }
+
+    @Test func unknownDataExtensionStopsTheRun() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let config = try fake.config(action: "{type: upsertRows, dataExtension: {key: nope}, primaryKeys: [Email], batchSize: 2}", mapping: "Email: email")
+        let report = try await fake.send((0..<6).map { #"{"email": "u\#($0)@example.com"}"# }, config: config)
+        #expect(report.stop?.advice.contains("external key") == true)
+        #expect(report.notAttempted == 6)
+        #expect(report.addsUp)
+    }
+
+    @Test func asyncUpsertPollsUntilCompleteAndRejectsRefusedItems() async throws {
+        let fake = try Fixture(settings: ["asyncCompletion": "seconds", "asyncCompletionAfter": 5])
+        defer { Task { await fake.close() } }
+        let config = try fake.config(
+            action: "{type: asyncUpsertRows, dataExtension: {id: A1B2C3D4-0000-4000-B000-000000000001}, primaryKeys: [Email], batchSize: 10}",
+            mapping: "Email: email\nVisits: visits")
+        let lines = (0..<15).map { $0 == 3 ? #"{"email": "x@example.com", "visits": "lots"}"# : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }
+        let report = try await fake.send(lines, config: config)
+        #expect(report.upserted == 14)
+        #expect(report.rejected == 1)
+        #expect(try fake.rows().count == 14)
+        // Waiting for completion advanced the fake's clock, not the wall clock.
+        #expect(fake.clock.now() >= 5)
+        #expect(try fake.journal(pathContaining: "/status").count >= 4)
+    }
+
+    @Test func apiEventsAndAnUnknownEventKey() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let good = try fake.config(action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}", mapping: "contactKey: email\nfirstName: firstName")
+        let report = try await fake.send([Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: good)
+        #expect(report.upserted == 2)
+        let events = try #require(try fake.state()["events"]?.arrayValue)
+        #expect(Set(events.compactMap { $0["data"]?["firstName"]?.stringValue }) == ["A", "B"])
+        let bad = try fake.config(action: "{type: apiEvent, eventDefinitionKey: Nope}", mapping: "contactKey: email", concurrency: 1)
+        let stopped = try await fake.send([Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: bad)
+        #expect(stopped.stop?.advice.contains("Journey Builder") == true)
+        #expect(stopped.notAttempted == 2)
+    }
+
+    /// 429s with Retry-After: 250 move the run along the clock. Four (1,000 s) pass the token's
+    /// expires_in − 120 s (960 s): the client mints a new token before sending (no 401). Three (750 s) with a
+    /// server that kills tokens at 600 s: the client still trusts its token, gets a 401 and refreshes once.
+    @Test(arguments: [(nil, 4, 0), (600, 3, 1)] as [(Int?, Int, Int)])
+    func tokensAreRefreshedBeforeExpiryOrAfterA401(lifetime: Int?, faults: Int, expected401s: Int) async throws {
+        let fake = try Fixture(settings: lifetime.map { ["tokenLifetimeSeconds": .integer($0)] })
+        defer { Task { await fake.close() } }
+        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1, maxRetrySeconds: 3000)
+        _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "times": .integer(faults), "response": [
+            "status": 429, "headers": ["Retry-After": "250"], "body": ["message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 250]]])
+        let report = try await fake.send((0..<5).map { Self.profile("u\($0)@example.com", "F") }, config: config)
+        #expect(report.created == 5)
+        #expect(report.retries == faults)  // the re-send after a refresh is not a backoff retry
+        #expect(report.tokensMinted == 2)
+        #expect(try fake.journal(pathContaining: "/contacts/").filter { $0["status"] == 401 }.count == expected401s)
+    }
+
+    @Test(arguments: ["blocked", "badSecret", "ipRestricted"])
+    func unfixableErrorsStop(setup: String) async throws {
+        var seed = Fixture.seed
+        if setup == "ipRestricted", case .object(var members) = seed {
+            members["ipAllowlist"] = ["ranges": ["203.0.113.0/24"]]
+            seed = .object(members)
+        }
+        let fake = try Fixture(seed: seed)
+        defer { Task { await fake.close() } }
+        if setup == "blocked" { _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "preset": "blocked"]) }
+        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1)
+        let report = try await fake.send((0..<3).map { Self.profile("u\($0)@example.com", "F") }, config: config,
+                                         secret: setup == "badSecret" ? "wrong" : "fake-client-secret")
+        let stop = try #require(report.stop)
+        switch setup {
+        case "blocked": #expect(stop.code == "50200")
+        case "badSecret": #expect(stop.code == "invalid_client")
+        default: #expect(stop.advice.contains("Allowlist"))
+        }
+        #expect(report.notAttempted == 3)
+    }
+
+    @Test func followsRestInstanceURLWithoutAScheme() async throws {
+        let fake = try Fixture(settings: ["instanceUrlForm": "host"])
+        defer { Task { await fake.close() } }
+        let recorder = RecordingTransport(wrapping: fake.transport)
+        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping)
+        let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, recorder: recorder)
+        #expect(report.created == 1)
+        let text = Transcript.forRun(config, exchanges: recorder.recorded).render(recorder.recorded)
+        #expect(text.contains("PATCH {{restUrl}}/contacts/v1/contacts"))
+        #expect(text.contains("POST {{authUrl}}/v2/token"))
+        #expect(!text.contains("fake-client-secret"))
+    }
+}
