@@ -5,11 +5,12 @@ APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
 .PHONY: run test build bench deps bench-deps clean
 
-# System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config.
+# System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config, and
+# openssl, which the TLS tests use to make a throwaway CA.
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libmicrohttpd; then \
-		echo "installing libmicrohttpd-dev and pkg-config through apt"; \
-		$(SUDO) apt-get update -qq && $(APT_INSTALL) libmicrohttpd-dev pkg-config; \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libmicrohttpd || ! command -v openssl >/dev/null 2>&1; then \
+		echo "installing libmicrohttpd-dev, pkg-config and openssl through apt"; \
+		$(SUDO) apt-get update -qq && $(APT_INSTALL) libmicrohttpd-dev pkg-config openssl; \
 	fi
 
 # The load generator the benchmarks drive the fakes with.

@@ -14,10 +14,12 @@
 
 /// Starts an epoll thread-pool daemon bound to `bind_ipv4:port` (port 0 = any free port).
 /// Suspend/resume is enabled for response delays; TURBO as upstream's own benchmark uses it.
-/// Returns NULL when the address cannot be parsed or bound.
+/// With `https_key_pem` and `https_cert_pem` (PEM text, not paths) it serves HTTPS through GnuTLS.
+/// Returns NULL when the address cannot be parsed or bound, or the key and certificate are refused.
 static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_t port, unsigned int threads,
                                                   unsigned int connection_timeout_seconds,
                                                   unsigned int connection_limit, int strict_for_client,
+                                                  const char *https_key_pem, const char *https_cert_pem,
                                                   MHD_AccessHandlerCallback handler,
                                                   MHD_RequestCompletedCallback completed, void *cls) {
     struct sockaddr_in address;
@@ -28,6 +30,20 @@ static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_
         return NULL;
     }
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO;
+    if (https_key_pem != NULL && https_cert_pem != NULL) {
+        // The variadic list cannot be built conditionally, hence a second call with the TLS options.
+        return MHD_start_daemon(flags | MHD_USE_TLS, port, NULL, NULL, handler, cls,
+                                MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
+                                MHD_OPTION_THREAD_POOL_SIZE, threads,
+                                MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
+                                MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                                MHD_OPTION_STRICT_FOR_CLIENT, strict_for_client,
+                                MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
+                                MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
+                                MHD_OPTION_HTTPS_MEM_KEY, https_key_pem,
+                                MHD_OPTION_HTTPS_MEM_CERT, https_cert_pem,
+                                MHD_OPTION_END);
+    }
     return MHD_start_daemon(flags, port, NULL, NULL, handler, cls,
                             MHD_OPTION_SOCK_ADDR, (struct sockaddr *)&address,
                             MHD_OPTION_THREAD_POOL_SIZE, threads,

@@ -1,5 +1,8 @@
 import Dispatch
 import Synchronization
+#if canImport(Glibc)
+import Glibc
+#endif
 internal import CMicroHTTPD
 
 /// An embedded HTTP/1.1 server on libmicrohttpd: an epoll thread pool, bodies collected in memory up to a limit,
@@ -23,12 +26,15 @@ public final class HTTPServer: Sendable {
         public var connectionLimit: Int
         /// Reject sloppy HTTP from clients (a missing `Host`, spaces in the URL), as a test server should.
         public var strictForClient: Bool
+        /// Serve HTTPS with this key and certificate (PEM text); nil serves plain HTTP.
+        public var tls: TLSIdentity?
 
         /// Creates a configuration; the defaults bind 127.0.0.1 on a free port.
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0, threads: Int = 2, maxBodyBytes: Int = 8 << 20,
-            connectionTimeoutSeconds: Int = 60, connectionLimit: Int = 4096, strictForClient: Bool = true
+            connectionTimeoutSeconds: Int = 60, connectionLimit: Int = 4096, strictForClient: Bool = true, tls: TLSIdentity? = nil
         ) {
+            self.tls = tls
             self.host = host
             self.port = port
             self.threads = threads
@@ -36,6 +42,17 @@ public final class HTTPServer: Sendable {
             self.connectionTimeoutSeconds = connectionTimeoutSeconds
             self.connectionLimit = connectionLimit
             self.strictForClient = strictForClient
+        }
+    }
+
+    /// A private key and the certificate chain to present, both PEM.
+    public struct TLSIdentity: Sendable {
+        public var privateKeyPEM: String
+        public var certificatePEM: String
+
+        public init(privateKeyPEM: String, certificatePEM: String) {
+            self.privateKeyPEM = privateKeyPEM
+            self.certificatePEM = certificatePEM
         }
     }
 
@@ -53,27 +70,39 @@ public final class HTTPServer: Sendable {
     /// The bound port.
     public let port: UInt16
     private let core: ServerCore
+    private let tlsStrings: CStringPair?
 
     /// Starts the server; it serves until ``stop()`` (or until it is deinitialised).
     public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
         self.configuration = configuration
         let core = ServerCore(handler: handler, maxBodyBytes: configuration.maxBodyBytes)
         let context = Unmanaged.passUnretained(core).toOpaque()
-        guard
-            let daemon = sfd_start_daemon(
+        // The PEM texts are handed to MHD as C strings that live as long as the server: MHD's docs do not
+        // promise to copy them.
+        let pem = configuration.tls.map { CStringPair(first: $0.privateKeyPEM, second: $0.certificatePEM) }
+        tlsStrings = pem
+        let started: OpaquePointer? = pem.map { strings in
+            sfd_start_daemon(
                 configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
                 UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
-                configuration.strictForClient ? 1 : 0, mhdAccessHandler, mhdRequestCompleted, context)
-        else {
-            throw StartError(description: "cannot listen on \(configuration.host):\(configuration.port)")
+                configuration.strictForClient ? 1 : 0, strings.first, strings.second, mhdAccessHandler, mhdRequestCompleted, context)
+        } ?? sfd_start_daemon(
+            configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
+            UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
+            configuration.strictForClient ? 1 : 0, nil, nil, mhdAccessHandler, mhdRequestCompleted, context)
+        guard let daemon = started else {
+            throw StartError(
+                description: configuration.tls == nil
+                    ? "cannot listen on \(configuration.host):\(configuration.port)"
+                    : "cannot listen on \(configuration.host):\(configuration.port) with the given TLS key and certificate")
         }
         core.attach(daemon: daemon)
         self.core = core
         self.port = sfd_daemon_port(daemon)
     }
 
-    /// `http://host:port`, without a trailing slash.
-    public var baseURL: String { "http://\(configuration.host):\(port)" }
+    /// `http://host:port` (or `https://` when serving TLS), without a trailing slash.
+    public var baseURL: String { "\(configuration.tls == nil ? "http" : "https")://\(configuration.host):\(port)" }
 
     /// Stops accepting, releases delayed responses, and waits for the server threads to finish.
     /// Calling it again does nothing.
@@ -290,5 +319,22 @@ private func readPeerAddress(_ connection: OpaquePointer) -> String {
     withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
         guard sfd_connection_peer_address(connection, buffer.baseAddress, 64) == 0 else { return "" }
         return String(cString: buffer.baseAddress!)
+    }
+}
+
+/// Two C strings owned for the life of a server.
+final class CStringPair: @unchecked Sendable {
+    // Written once in init, freed once in deinit; MHD only reads them.
+    let first: UnsafeMutablePointer<CChar>
+    let second: UnsafeMutablePointer<CChar>
+
+    init(first: String, second: String) {
+        self.first = strdup(first)
+        self.second = strdup(second)
+    }
+
+    deinit {
+        free(first)
+        free(second)
     }
 }

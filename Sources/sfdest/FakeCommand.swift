@@ -31,19 +31,38 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(help: "Server threads per fake.")
     var threads = 2
 
+    @Option(help: "PEM certificate (chain) to serve HTTPS with; needs --tls-key.")
+    var tlsCert: String?
+
+    @Option(help: "PEM private key for --tls-cert.")
+    var tlsKey: String?
+
+    func validate() throws {
+        if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+    }
+
+    private func tlsIdentity() throws -> HTTPServer.TLSIdentity? {
+        guard let tlsCert, let tlsKey else { return nil }
+        guard let certificate = FileManager.default.contents(atPath: tlsCert), let key = FileManager.default.contents(atPath: tlsKey) else {
+            throw ValidationError("cannot read \(tlsCert) or \(tlsKey)")
+        }
+        return HTTPServer.TLSIdentity(privateKeyPEM: String(decoding: key, as: UTF8.self), certificatePEM: String(decoding: certificate, as: UTF8.self))
+    }
+
     func run() async throws {
         let seeds = try loadSeeds()
+        let tls = try tlsIdentity()
         let pardot: FakeServer
         let marketingCloud: FakeServer
         do {
             pardot = try PardotFake.start(
-                seed: seeds["pardot"], configuration: .init(host: host, port: pardotPort, threads: threads))
+                seed: seeds["pardot"], configuration: .init(host: host, port: pardotPort, threads: threads, tls: tls))
         } catch let error as JSONSchemaError {
             throw ValidationError("\(seed ?? "seed"): pardot.\(error.description)")
         }
         do {
             marketingCloud = try MarketingCloudFake.start(
-                seed: seeds["marketingCloud"], configuration: .init(host: host, port: marketingCloudPort, threads: threads))
+                seed: seeds["marketingCloud"], configuration: .init(host: host, port: marketingCloudPort, threads: threads, tls: tls))
         } catch let error as JSONSchemaError {
             pardot.stop()
             throw ValidationError("\(seed ?? "seed"): marketingCloud.\(error.description)")

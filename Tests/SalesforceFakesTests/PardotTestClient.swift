@@ -91,11 +91,6 @@ struct PardotTestClient {
     }
 }
 
-struct TestFailure: Error, CustomStringConvertible {
-    let description: String
-    init(_ description: String) { self.description = description }
-}
-
 extension RawHTTPResponse {
     /// `code` of a v5 error body.
     var pardotCode: Int? { json?["code"]?.intValue }

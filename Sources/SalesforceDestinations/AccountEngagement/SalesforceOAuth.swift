@@ -108,6 +108,7 @@ struct SalesforceTokenMinter: Sendable {
         do {
             response = try await transport.send(request)
         } catch {
+            if case .stop(let stop) = error.verdict { return .failure(.stop(stop)) }
             return .failure(.retry(code: "connection", message: error.message, retryAfter: nil))
         }
         let body = try? JSONParser.parse(response.body)

@@ -22,7 +22,7 @@ extension DeliveryAction {
         do {
             return .answered(try await transport.send(request))
         } catch {
-            return .failed(.retry(code: "connection", message: error.message, retryAfter: nil))
+            return .failed(error.verdict)
         }
     }
 }

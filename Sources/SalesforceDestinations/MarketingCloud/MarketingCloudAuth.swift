@@ -96,6 +96,7 @@ struct MarketingCloudTokenMinter: Sendable {
         do {
             response = try await transport.send(request)
         } catch {
+            if case .stop(let stop) = error.verdict { return .stop(stop) }
             return .retry(code: "connection", message: error.message, retryAfter: nil)
         }
         let json = try? JSONParser.parse(response.body)

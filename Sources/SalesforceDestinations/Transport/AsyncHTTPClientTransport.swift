@@ -23,6 +23,10 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.decompression = .enabled(limit: .ratio(20))
         configuration.redirectConfiguration = .disallow
+        // Delivery retries with its own backoff and budget; the pool's retry-until-deadline would hide a refused
+        // certificate or connection behind a timeout.
+        configuration.connectionPool.retryConnectionEstablishment = false
+        configuration.connectionPool.concurrentHTTP1ConnectionsPerHostSoftLimit = 64
         client = HTTPClient(eventLoopGroupProvider: .singleton, configuration: configuration)
         timeout = .seconds(timeoutSeconds)
         self.maxResponseBytes = maxResponseBytes
@@ -40,7 +44,9 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                 body: Array(body.readableBytesView))
         } catch {
-            throw TransportError(message: "\(request.method) \(request.url.host ?? ""): \(error)")
+            let text = "\(error)"
+            let certificate = error is NIOSSLError || text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("unableToValidateCertificate")
+            throw TransportError(message: "\(request.method) \(request.url.host ?? ""): \(text)", isCertificateFailure: certificate)
         }
     }
 

@@ -69,8 +69,21 @@ public struct TransportResponse: Sendable, Equatable {
 /// A request that got no HTTP answer: refused, reset, timed out, TLS failure.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
     public var message: String
-    public init(message: String) { self.message = message }
+    /// The server's certificate was not trusted: retrying cannot help.
+    public var isCertificateFailure: Bool
+    public init(message: String, isCertificateFailure: Bool = false) {
+        self.message = message
+        self.isCertificateFailure = isCertificateFailure
+    }
     public var description: String { message }
+
+    /// The verdict for a request that got no answer: retry, unless the certificate was refused.
+    var verdict: AttemptVerdict {
+        guard isCertificateFailure else { return .retry(code: "connection", message: message, retryAfter: nil) }
+        return .stop(DeliveryStop(
+            code: "tls", reason: "the server's TLS certificate was not trusted (\(message))",
+            advice: "Check the host name in the config; behind a TLS-inspecting proxy, install its CA in the system trust store."))
+    }
 }
 
 /// Sends requests. The production client uses ``AsyncHTTPClientTransport``; the harness wraps it to record.
