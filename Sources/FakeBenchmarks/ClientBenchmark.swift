@@ -1,0 +1,134 @@
+import FakeHTTP
+import Foundation
+import JSONCore
+import SalesforceFakes
+
+/// The production client end to end: `sfdest send` as a child process (the real CLI, HTTP client, mapping,
+/// checkpoint and report) against a fake in this process with its limits raised. The child's rusage gives its
+/// CPU time and peak memory, apart from the fake's.
+struct ClientBenchmark {
+    struct Run {
+        var records: Int
+        var seconds: Double
+        var cpuSeconds: Double
+        var peakResidentBytes: Int
+        var delivered: Int
+        var recordsPerSecond: Double { Double(records) / seconds }
+        var cpuMicrosecondsPerRecord: Double { cpuSeconds / Double(records) * 1e6 }
+    }
+
+    let sfdest: URL
+    let folder: URL
+
+    init() throws {
+        sfdest = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sfdest")
+        guard FileManager.default.fileExists(atPath: sfdest.path) else { throw BenchError("build sfdest first: \(sfdest.path) is missing") }
+        folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-client-bench-\(getpid())")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    /// Prospect upserts, five in flight (Account Engagement's limit).
+    func prospects(records: Int) throws -> Run {
+        let clock = FakeClock()
+        let fake = try PardotFake(clock: clock)
+        try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
+        fake.setDailyRequestLimit(Int(Int32.max))
+        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
+        defer { server.stop() }
+        let config = """
+            destination: accountEngagement
+            connection:
+              loginUrl: \(server.baseURL)
+              apiUrl: \(server.baseURL)
+              businessUnitId: 0Uv000000000001AAA
+              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: B_SECRET}, username: user@example.com, password: {env: B_PASSWORD}}
+            action: {type: upsertProspect}
+            mapping:
+              email: identityMap.Email[0].id
+              firstName: person.name.firstName
+              city: homeAddress.city
+            delivery: {concurrency: 5}
+            """
+        let input = try inputFile(records: records)
+        return try send(config: config, input: input, records: records, environment: ["B_SECRET": "fake-client-secret", "B_PASSWORD": "fake-password"])
+    }
+
+    /// Data extension rows, 50 per call, eight calls in flight.
+    func rows(records: Int) throws -> Run {
+        let clock = FakeClock()
+        let fake = try MarketingCloudFake(
+            seed: [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
+                "settings": ["tokenLifetimeSeconds": 86400, "tokenExpiresInSeconds": 86400],
+                "dataExtensions": [["name": "Customers", "key": "customers-key", "columns": [
+                    ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254], ["name": "FirstName", "length": 100],
+                    ["name": "City", "length": 100],
+                ]]],
+            ], clock: clock)
+        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
+        defer { server.stop() }
+        let config = """
+            destination: marketingCloud
+            connection:
+              authUrl: \(server.baseURL)
+              auth: {clientId: fake-client-id, clientSecret: {env: B_SECRET}}
+            action: {type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 50}
+            mapping:
+              Email: identityMap.Email[0].id
+              FirstName: person.name.firstName
+              City: homeAddress.city
+            delivery: {concurrency: 8}
+            """
+        let input = try inputFile(records: records)
+        return try send(config: config, input: input, records: records, environment: ["B_SECRET": "fake-client-secret"])
+    }
+
+    private func inputFile(records: Int) throws -> URL {
+        let url = folder.appendingPathComponent("input-\(records).ndjson")
+        if FileManager.default.fileExists(atPath: url.path) { return url }
+        FileManager.default.createFile(atPath: url.path, contents: nil)
+        let handle = try FileHandle(forWritingTo: url)
+        defer { try? handle.close() }
+        var chunk = ""
+        for index in 0..<records {
+            chunk += #"{"identityMap":{"Email":[{"id":"user\#(index)@example.com"}]},"person":{"name":{"firstName":"First\#(index)"}},"homeAddress":{"city":"Porto"},"segmentMembership":{"ups":{"seg-1":{"status":"realized"}}}}"#
+            chunk += "\n"
+            if chunk.utf8.count > 1 << 20 {
+                handle.write(Data(chunk.utf8))
+                chunk = ""
+            }
+        }
+        handle.write(Data(chunk.utf8))
+        return url
+    }
+
+    private func send(config: String, input: URL, records: Int, environment: [String: String]) throws -> Run {
+        let configURL = folder.appendingPathComponent("config-\(UUID().uuidString).yaml")
+        try Data(config.utf8).write(to: configURL)
+        let report = folder.appendingPathComponent("report-\(UUID().uuidString).json")
+        let process = Process()
+        process.executableURL = sfdest
+        process.arguments = ["send", "--config", configURL.path, "--input", input.path, "--report", report.path]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.standardError = FileHandle.nullDevice
+        var before = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &before)
+        let started = Date()
+        try process.run()
+        process.waitUntilExit()
+        let seconds = Date().timeIntervalSince(started)
+        var after = rusage()
+        getrusage(RUSAGE_CHILDREN.rawValue, &after)
+        guard process.terminationStatus == 0 else { throw BenchError("sfdest send exited \(process.terminationStatus)") }
+        let json = try JSONParser.parse(Array(try Data(contentsOf: report)))
+        let delivered = json["delivered"]?.intValue ?? 0
+        guard delivered == records else { throw BenchError("only \(delivered) of \(records) delivered: \(JSONWriter.string(json))") }
+        func cpu(_ usage: rusage) -> Double {
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+        }
+        // ru_maxrss of children is the largest of any child so far: run the biggest input last to read it cleanly.
+        return Run(
+            records: records, seconds: seconds, cpuSeconds: cpu(after) - cpu(before), peakResidentBytes: Int(after.ru_maxrss) * 1024,
+            delivered: delivered)
+    }
+}
