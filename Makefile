@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run test build bench deps bench-deps clean
+.PHONY: run fakes test build bench deps bench-deps clean
 
 # System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config, and
 # openssl, which the TLS tests use to make a throwaway CA.
@@ -20,8 +20,14 @@ bench-deps: deps
 build: deps
 	$(SWIFT) build
 
-# Runs both fakes in the foreground with the documented default tenant (Ctrl-C stops them).
+# The main job: every scenario (the real client against fresh in-process fakes, checked against its golden
+# transcript, outcome and state), printed as a table. JUnit XML goes to .build/scenarios.xml.
 run: deps
+	$(SWIFT) build --product sfdest
+	$$($(SWIFT) build --show-bin-path)/sfdest check scenarios --junit .build/scenarios.xml
+
+# Both fakes in the foreground with the documented default tenants (Ctrl-C stops them).
+fakes: deps
 	$(SWIFT) build --product sfdest
 	$$($(SWIFT) build --show-bin-path)/sfdest fake --pardot-port 8181 --marketing-cloud-port 8282
 

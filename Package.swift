@@ -9,6 +9,7 @@ let package = Package(
         .library(name: "JSONCore", targets: ["JSONCore"]),
         .library(name: "SalesforceFakes", targets: ["SalesforceFakes"]),
         .library(name: "SalesforceDestinations", targets: ["SalesforceDestinations"]),
+        .library(name: "Conformance", targets: ["Conformance"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -51,10 +52,18 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),
+        // The harness: the only library that knows both the client and the fakes.
+        .target(
+            name: "Conformance",
+            dependencies: [
+                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore",
+                .product(name: "Yams", package: "Yams"),
+            ]
+        ),
         .executableTarget(
             name: "sfdest",
             dependencies: [
-                "SalesforceFakes", "SalesforceDestinations",
+                "SalesforceFakes", "SalesforceDestinations", "Conformance",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
             ]
@@ -67,7 +76,8 @@ let package = Package(
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(name: "SalesforceFakesTests", dependencies: ["SalesforceFakes", "TestSupport", "JSONCore"]),
-        // The only test target that knows both sides: the client against in-process fakes.
+        .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "TestSupport", "JSONCore"]),
+        // The client against in-process fakes.
         .testTarget(
             name: "SalesforceDestinationsTests",
             dependencies: ["SalesforceDestinations", "SalesforceFakes", "JSONCore", "TestSupport"]

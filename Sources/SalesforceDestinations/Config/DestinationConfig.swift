@@ -98,6 +98,11 @@ public struct DestinationConfig: Sendable, Equatable {
         return DestinationConfig(target: target, mapping: mapping, delivery: delivery)
     }
 
+    /// The line and the problem of a YAML syntax error (for any file this package reads).
+    public static func describe(_ error: YamlError) -> (line: Int?, message: String) {
+        (line(of: error), summary(of: error))
+    }
+
     private static func line(of error: YamlError) -> Int? {
         switch error {
         case .scanner(_, _, let mark, _), .parser(_, _, let mark, _), .composer(_, _, let mark, _): return mark.line

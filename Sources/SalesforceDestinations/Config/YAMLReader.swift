@@ -1,15 +1,16 @@
 import Yams
 
 /// Reads one YAML mapping, remembering which keys were read so that `finish()` can name any unknown key
-/// with its line. Every error carries the file, line and dotted path.
-struct YAMLReader {
-    let file: String
-    let path: String
-    let node: Node
+/// with its line. Every error carries the file, line and dotted path. Shared by the client config and the
+/// conformance harness's scenario files.
+public struct YAMLReader {
+    public let file: String
+    public let path: String
+    public let node: Node
     private let pairs: [(key: String, value: Node, line: Int?)]
     private var read: Set<String> = []
 
-    init(file: String, path: String, node: Node) throws(ConfigError) {
+    public init(file: String, path: String, node: Node) throws(ConfigError) {
         self.file = file
         self.path = path
         self.node = node
@@ -26,42 +27,42 @@ struct YAMLReader {
         self.pairs = pairs
     }
 
-    static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
+    public static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
 
-    func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    public func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    func error(_ key: String, _ message: String) -> ConfigError {
+    public func error(_ key: String, _ message: String) -> ConfigError {
         let line = pairs.first { $0.key == key }.map { $0.value.mark?.line ?? $0.line } ?? Self.line(node)
         return ConfigError(file: file, line: line ?? nil, path: childPath(key), message: message)
     }
 
     /// The keys present, in file order.
-    var keys: [String] { pairs.map(\.key) }
+    public var keys: [String] { pairs.map(\.key) }
 
-    mutating func value(_ key: String) -> Node? {
+    public mutating func value(_ key: String) -> Node? {
         read.insert(key)
         return pairs.first { $0.key == key }?.value
     }
 
-    mutating func string(_ key: String) throws(ConfigError) -> String {
+    public mutating func string(_ key: String) throws(ConfigError) -> String {
         guard let value = try optionalString(key) else { throw error(key, "is required") }
         return value
     }
 
-    mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
+    public mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
         guard let node = value(key) else { return nil }
         guard case .scalar(let scalar) = node else { throw error(key, "expected a string") }
         return scalar.string
     }
 
-    mutating func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    public mutating func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let node = value(key) else { return fallback }
         guard let number = node.int else { throw error(key, "expected a whole number") }
         guard range.contains(number) else { throw error(key, "expected a number from \(range.lowerBound) to \(range.upperBound)") }
         return number
     }
 
-    mutating func bool(_ key: String, default fallback: Bool) throws(ConfigError) -> Bool {
+    public mutating func bool(_ key: String, default fallback: Bool) throws(ConfigError) -> Bool {
         guard let node = value(key) else { return fallback }
         guard let flag = node.bool else { throw error(key, "expected true or false") }
         return flag
@@ -79,18 +80,18 @@ struct YAMLReader {
         return value
     }
 
-    mutating func mapping(_ key: String) throws(ConfigError) -> YAMLReader? {
+    public mutating func mapping(_ key: String) throws(ConfigError) -> YAMLReader? {
         guard let node = value(key) else { return nil }
         return try YAMLReader(file: file, path: childPath(key), node: node)
     }
 
-    mutating func requiredMapping(_ key: String) throws(ConfigError) -> YAMLReader {
+    public mutating func requiredMapping(_ key: String) throws(ConfigError) -> YAMLReader {
         guard let reader = try mapping(key) else { throw error(key, "is required") }
         return reader
     }
 
     /// Fails on the first key that was never read.
-    func finish(allowed: [String]? = nil) throws(ConfigError) {
+    public func finish(allowed: [String]? = nil) throws(ConfigError) {
         for pair in pairs where !read.contains(pair.key) {
             let known = (allowed ?? Array(read)).sorted().joined(separator: ", ")
             throw ConfigError(

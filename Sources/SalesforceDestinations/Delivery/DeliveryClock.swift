@@ -35,9 +35,14 @@ public final class VirtualDeliveryClock: DeliveryClock {
 
     public func sleep(seconds: Double) async throws {
         try Task.checkCancellation()
+        advance(by: seconds)
+        await Task.yield()
+    }
+
+    /// Moves time forward now (a scenario step: "two hours pass"), telling `onAdvance` as a sleep would.
+    public func advance(by seconds: Double) {
         guard seconds > 0 else { return }
         current.withLock { $0 += seconds }
         onAdvance(seconds)
-        await Task.yield()
     }
 }

@@ -16,8 +16,13 @@ public struct Transcript: Sendable {
     /// Credential fields (form fields, or top-level JSON members) whose values never reach a transcript.
     public static let maskedFormFields: Set<String> = ["client_id", "client_secret", "username", "password", "refresh_token"]
 
-    public init(variables: [(base: String, name: String, pathPrefix: String?)]) {
+    /// `@name = value` lines at the top (JetBrains HTTP client in-file variables): the hosts the config names,
+    /// so the file runs as is and shows which environment a run targeted.
+    public var declarations: [(name: String, value: String)]
+
+    public init(variables: [(base: String, name: String, pathPrefix: String?)], declarations: [(name: String, value: String)] = []) {
         self.variables = variables
+        self.declarations = declarations
     }
 
     /// Renders exchanges (in any order) as the transcript text.
@@ -36,6 +41,7 @@ public struct Transcript: Sendable {
             }
         }
         var blocks: [String] = []
+        if !declarations.isEmpty { blocks.append(declarations.map { "@\($0.name) = \($0.value)" }.joined(separator: "\n") + "\n") }
         var requestIDs: [String: Int] = [:]
         for exchange in auth + records { blocks.append(block(exchange, tokens: &tokens, requestIDs: &requestIDs)) }
         return blocks.joined(separator: "\n")
@@ -124,7 +130,20 @@ public struct Transcript: Sendable {
 extension Transcript {
     /// The variables for a run of `config`: its hosts, and for Marketing Cloud the `rest_instance_url`s that the
     /// recorded token answers gave.
-    public static func forRun(_ config: DestinationConfig, exchanges: [RecordedExchange]) -> Transcript {
+    /// `declaring` names the hosts to declare when they differ from where requests went (the harness redirects
+    /// a production config to a fake); by default the config's own.
+    public static func forRun(_ config: DestinationConfig, exchanges: [RecordedExchange], declaring: DestinationConfig? = nil) -> Transcript {
+        var transcript = variables(config, exchanges: exchanges)
+        switch (declaring ?? config).target {
+        case .accountEngagement(let connection, _):
+            transcript.declarations = [("loginUrl", connection.loginURL.absoluteString), ("apiUrl", connection.apiURL.absoluteString)]
+        case .marketingCloud(let connection, _):
+            transcript.declarations = [("authUrl", connection.authURL.absoluteString)]
+        }
+        return transcript
+    }
+
+    private static func variables(_ config: DestinationConfig, exchanges: [RecordedExchange]) -> Transcript {
         switch config.target {
         case .accountEngagement(let connection, _):
             return accountEngagement(connection)

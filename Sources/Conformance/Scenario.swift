@@ -1,0 +1,199 @@
+import Foundation
+import JSONCore
+import SalesforceDestinations
+import Yams
+
+/// One scenario file (`scenarios/*.yaml`): a fake and its state, the client's config and input, and what must
+/// come out: the requests (a golden transcript), the outcome, and the fake's final state.
+///
+/// ```yaml
+/// name: ae-create
+/// description: A new email creates a prospect.
+/// fake: accountEngagement            # or marketingCloud
+/// seed: {…}                           # the fake's state, as GET /__fake/state shows it; absent: the default tenant
+/// clock: "2026-06-01T00:00:00Z"       # the frozen start time
+/// faults: [{path: "/api/v5/*", times: 1, preset: concurrencyLimit}]
+/// steps: [{afterRequests: 2, advanceSeconds: 7201}]
+/// credentials: {password: other}      # overrides of the fake's default credentials
+/// config: |                           # the client config; its hosts are pointed at the fake
+///   destination: accountEngagement
+///   …
+/// input: [{email: a@example.com}]     # or inputText: (raw lines) or inputFile: (relative path)
+/// resume: {advanceSeconds: 43200}     # optional: run again with --resume after moving the clock
+/// expect:
+///   transcript: golden/ae-create.http
+///   outcome: {created: 1, stopped: null}
+///   state: {businessUnits: [{prospects: [{email: a@example.com}]}]}
+/// ```
+public struct Scenario: Sendable {
+    /// Which fake the scenario runs against.
+    public enum Fake: String, Sendable, CaseIterable {
+        case accountEngagement, marketingCloud
+    }
+
+    /// Something to do to the fake once a number of API requests have been answered.
+    public struct Step: Sendable {
+        public var afterRequests: Int
+        public var advanceSeconds: Double?
+        public var faults: [JSONValue]
+        public var clearFaults: Bool
+        public var settings: JSONValue?
+    }
+
+    public var file: String
+    public var name: String
+    public var description: String
+    public var fake: Fake
+    public var seed: JSONValue?
+    public var clock: String
+    public var faults: [JSONValue]
+    public var steps: [Step]
+    /// Run the client a second time with `--resume` after moving the fake's clock this far (the first run keeps
+    /// a checkpoint); the outcome expected is the second run's.
+    public var resumeAfterSeconds: Double?
+    public var credentials: [String: String]
+    public var config: DestinationConfig
+    public var configText: String
+    /// The input lines, exactly as the client will read them.
+    public var input: String
+    public var transcriptPath: String
+    public var expectedOutcome: [String: JSONValue]
+    public var expectedState: JSONValue?
+    /// Whether the golden named by the scenario exists.
+    public var goldenExists: Bool
+
+    /// Loads and validates a scenario; errors name the file, line and key.
+    public static func load(path: String, root: String) throws(ConfigError) -> Scenario {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, path: "", message: "cannot read the scenario file")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+        } catch let error as YamlError {
+            let (line, message) = DestinationConfig.describe(error)
+            throw ConfigError(file: path, line: line, path: "", message: "not valid YAML: \(message)")
+        } catch {
+            throw ConfigError(file: path, line: nil, path: "", message: "not valid YAML: \(error)")
+        }
+        guard let node else { throw ConfigError(file: path, line: nil, path: "", message: "the scenario is empty") }
+        var reader = try YAMLReader(file: path, path: "", node: node)
+        let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
+        let name = try reader.optionalString("name") ?? fileName
+        let description = try reader.string("description")
+        guard let fakeName = try reader.optionalString("fake"), let fake = Fake(rawValue: fakeName) else {
+            throw reader.error("fake", "expected accountEngagement or marketingCloud")
+        }
+        let seed = reader.value("seed").map(JSONValue.init(yaml:))
+        let clock = try reader.optionalString("clock") ?? "2026-01-01T00:00:00Z"
+        let faults = try Self.list(&reader, "faults")
+        var steps: [Step] = []
+        if let stepsNode = reader.value("steps") {
+            guard case .sequence(let sequence) = stepsNode else { throw reader.error("steps", "expected a list of steps") }
+            for (index, item) in sequence.enumerated() {
+                var step = try YAMLReader(file: path, path: "steps[\(index)]", node: item)
+                let after = try step.int("afterRequests", default: -1, range: -1...1_000_000)
+                guard after >= 0 else { throw step.error("afterRequests", "is required: the number of answered API requests after which the step runs") }
+                let advance = step.value("advanceSeconds").flatMap { $0.float }
+                let stepFaults = try Self.list(&step, "faults")
+                let clear = try step.bool("clearFaults", default: false)
+                let settings = step.value("settings").map(JSONValue.init(yaml:))
+                try step.finish()
+                steps.append(Step(afterRequests: after, advanceSeconds: advance, faults: stepFaults, clearFaults: clear, settings: settings))
+            }
+        }
+        var resumeAfterSeconds: Double?
+        if var resume = try reader.mapping("resume") {
+            guard let seconds = resume.value("advanceSeconds")?.float else { throw resume.error("advanceSeconds", "is required: seconds to move the clock before resuming") }
+            resumeAfterSeconds = seconds
+            try resume.finish()
+        }
+        var credentials: [String: String] = [:]
+        if var credentialReader = try reader.mapping("credentials") {
+            for key in credentialReader.keys {
+                guard ["clientId", "clientSecret", "username", "password", "refreshToken"].contains(key) else {
+                    throw credentialReader.error(key, "unknown credential (clientId, clientSecret, username, password, refreshToken)")
+                }
+                credentials[key] = try credentialReader.string(key)
+            }
+        }
+        guard let configNode = reader.value("config"), case .scalar(let configScalar) = configNode else {
+            throw reader.error("config", "is required: the client config as a block (config: |)")
+        }
+        // Config errors point into the scenario file: the block starts on the line after `config: |`.
+        let configLine = (YAMLReader.line(configNode) ?? 1)
+        let config: DestinationConfig
+        do {
+            config = try DestinationConfig.parse(configScalar.string, file: path)
+        } catch {
+            var shifted = error
+            shifted.line = error.line.map { $0 + configLine }
+            shifted.path = shifted.path.isEmpty ? "config" : "config." + shifted.path
+            throw shifted
+        }
+        let input: String
+        let inline = reader.value("input")
+        let text = try reader.optionalString("inputText")
+        let inputFile = try reader.optionalString("inputFile")
+        switch (inline, text, inputFile) {
+        case (let node?, nil, nil):
+            guard case .sequence(let records) = node else { throw reader.error("input", "expected a list of records") }
+            input = records.map { JSONWriter.string(JSONValue(yaml: $0)) + "\n" }.joined()
+        case (nil, let text?, nil):
+            input = text
+        case (nil, nil, let file?):
+            let resolved = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).path
+            guard let data = FileManager.default.contents(atPath: resolved) else { throw reader.error("inputFile", "cannot read \(resolved)") }
+            input = String(decoding: data, as: UTF8.self)
+        default:
+            throw reader.error("input", "give exactly one of input (records), inputText (raw lines) or inputFile (a path)")
+        }
+        var expect = try reader.requiredMapping("expect")
+        let transcript = try expect.string("transcript")
+        guard transcript.hasPrefix("golden/"), transcript.hasSuffix(".http") else {
+            throw expect.error("transcript", "expected a path golden/<name>.http")
+        }
+        let transcriptPath = URL(fileURLWithPath: root).appendingPathComponent(transcript).path
+        var outcome: [String: JSONValue] = [:]
+        if let outcomeNode = expect.value("outcome") {
+            guard case .object(let members) = JSONValue(yaml: outcomeNode) else { throw expect.error("outcome", "expected a mapping") }
+            let known: Set<String> = ["records", "created", "updated", "upserted", "rejected", "notAttempted", "delivered", "rejectedByCode", "resumed", "stopped", "tokensMinted", "retries", "requests"]
+            if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+                throw expect.error("outcome", "unknown key \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
+            }
+            outcome = members
+        }
+        let state = expect.value("state").map(JSONValue.init(yaml:))
+        try expect.finish()
+        try reader.finish()
+        if config.destination.rawValue != fake.rawValue {
+            throw reader.error("fake", "the config's destination is \(config.destination.rawValue)")
+        }
+        return Scenario(
+            file: path, name: name, description: description, fake: fake, seed: seed, clock: clock, faults: faults, steps: steps,
+            resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config, configText: configScalar.string, input: input, transcriptPath: transcriptPath,
+            expectedOutcome: outcome, expectedState: state, goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
+    }
+
+    private static func list(_ reader: inout YAMLReader, _ key: String) throws(ConfigError) -> [JSONValue] {
+        guard let node = reader.value(key) else { return [] }
+        guard case .sequence(let sequence) = node else { throw reader.error(key, "expected a list") }
+        return sequence.map(JSONValue.init(yaml:))
+    }
+
+    /// Every `*.yaml` under the given paths (files or folders), sorted.
+    public static func discover(_ paths: [String]) -> [String] {
+        var found: [String] = []
+        for path in paths {
+            var isDirectory: ObjCBool = false
+            guard FileManager.default.fileExists(atPath: path, isDirectory: &isDirectory) else { continue }
+            if isDirectory.boolValue {
+                let names = (try? FileManager.default.contentsOfDirectory(atPath: path)) ?? []
+                found += names.filter { $0.hasSuffix(".yaml") }.map { (path.hasSuffix("/") ? path : path + "/") + $0 }
+            } else {
+                found.append(path)
+            }
+        }
+        return found.sorted()
+    }
+}

@@ -1,0 +1,245 @@
+import FakeHTTP
+import Foundation
+import JSONCore
+import SalesforceDestinations
+import SalesforceFakes
+import Synchronization
+
+/// How goldens are written: never (CI), only missing ones, or every one that differs. A run that writes a
+/// golden still fails, so that a person reviews it before it becomes a contract.
+public enum RecordMode: String, Sendable, CaseIterable {
+    case never, missing, all
+
+    /// `SFDEST_UPDATE` (all | missing | never), overridden by `--update`; always `never` under CI.
+    public static func resolve(flag: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> RecordMode {
+        if let ci = environment["CI"], !ci.isEmpty, ci != "false" { return .never }
+        if flag { return .all }
+        return environment["SFDEST_UPDATE"].flatMap(RecordMode.init(rawValue:)) ?? .never
+    }
+}
+
+/// What one scenario did.
+public struct ScenarioResult: Sendable {
+    public var name: String
+    public var file: String
+    public var passed: Bool
+    /// Each problem, readable on its own: a transcript diff, an outcome or state difference, an error.
+    public var failures: [String]
+    public var seconds: Double
+    public var report: RunReport?
+    /// The transcript this run produced.
+    public var transcript: String
+    /// Set when this run wrote the golden.
+    public var recorded: Bool
+}
+
+/// Runs scenarios: each against a fresh in-process fake on an ephemeral port, so they can run in parallel.
+public struct ScenarioRunner: Sendable {
+    public var mode: RecordMode
+    public var root: String
+
+    public init(root: String, mode: RecordMode = .never) {
+        self.root = root
+        self.mode = mode
+    }
+
+    /// Loads and runs one scenario file; a scenario that cannot be loaded fails with the loader's message.
+    public func run(file: String) async -> ScenarioResult {
+        let started = Date()
+        let name = URL(fileURLWithPath: file).deletingPathExtension().lastPathComponent
+        do {
+            let scenario = try Scenario.load(path: file, root: root)
+            var result = try await run(scenario)
+            result.seconds = Date().timeIntervalSince(started)
+            return result
+        } catch {
+            return ScenarioResult(
+                name: name, file: file, passed: false, failures: ["\(error)"], seconds: Date().timeIntervalSince(started), report: nil,
+                transcript: "", recorded: false)
+        }
+    }
+
+    public func run(_ scenario: Scenario) async throws -> ScenarioResult {
+        let server: FakeServer
+        switch scenario.fake {
+        case .accountEngagement: server = try PardotFake.start()
+        case .marketingCloud: server = try MarketingCloudFake.start()
+        }
+        defer { server.stop() }
+        @Sendable func control(_ method: String, _ path: String, _ body: JSONValue? = nil) throws -> JSONValue? {
+            var headers = HTTPHeaders()
+            if body != nil { headers.add(name: "Content-Type", value: "application/json") }
+            let response = server.respond(to: HTTPRequest(method: method, path: "/__fake/" + path, headers: headers, body: body.map { JSONWriter.bytes($0) } ?? []))
+            guard (200..<300).contains(response.status) else {
+                throw ScenarioError("\(scenario.file): the fake refused \(method) /__fake/\(path): \(String(decoding: response.body, as: UTF8.self))")
+            }
+            return try? JSONParser.parse(response.body)
+        }
+        if let seed = scenario.seed { _ = try control("PUT", "state", seed) }
+        _ = try control("POST", "clock", ["now": .string(scenario.clock), "frozen": true])
+        for fault in scenario.faults { _ = try control("POST", "faults", fault) }
+
+        var config = scenario.config
+        let base = URL(string: server.baseURL)!
+        switch config.target {
+        case .accountEngagement(var connection, let action):
+            connection.loginURL = base
+            connection.apiURL = base
+            config.target = .accountEngagement(connection, action)
+        case .marketingCloud(var connection, let action):
+            connection.authURL = base
+            config.target = .marketingCloud(connection, action)
+        }
+        let credentials = Self.credentials(scenario)
+
+        let network = try AsyncHTTPClientTransport(timeoutSeconds: 10)
+        let recorder = RecordingTransport(wrapping: network)
+        let stepsApplied = Mutex(0)
+        let answered = Mutex(0)
+        let steps = scenario.steps
+        // The client's time and the fake's move together: on backoff sleeps, steps and resumes.
+        let clock = VirtualDeliveryClock { seconds in server.clock.advance(by: seconds) }
+        let transport = StepTransport(inner: recorder) {
+            // Runs after each answered API request (auth excluded): apply the steps that are due.
+            let count = answered.withLock { value -> Int in
+                value += 1
+                return value
+            }
+            let due = stepsApplied.withLock { applied -> [Scenario.Step] in
+                let ready = steps.dropFirst(applied).prefix { $0.afterRequests <= count }
+                applied += ready.count
+                return Array(ready)
+            }
+            for step in due {
+                if step.clearFaults { _ = try? control("DELETE", "faults") }
+                for fault in step.faults { _ = try? control("POST", "faults", fault) }
+                if let seconds = step.advanceSeconds { clock.advance(by: seconds) }
+                if let settings = step.settings, case .object(var state)? = try? control("GET", "state"),
+                    case .object(var current)? = state["settings"], case .object(let changes) = settings
+                {
+                    current.merge(changes) { $1 }
+                    state["settings"] = .object(current)
+                    _ = try? control("PUT", "state", .object(state))
+                }
+            }
+        }
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-scenario-\(UUID().uuidString)")
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+        defer { try? FileManager.default.removeItem(at: folder) }
+        let inputFile = folder.appendingPathComponent("input.ndjson")
+        try Data(scenario.input.utf8).write(to: inputFile)
+        let checkpointPath = folder.appendingPathComponent("run.checkpoint").path
+
+        // A fixed jitter draw: backoff waits are the same on every run.
+        func deliver(resume: Bool) async throws -> RunReport {
+            var run = DeliveryRun(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
+            run.checkpoint = try Checkpoint(path: checkpointPath, resume: resume)
+            return try await run.run(try NDJSONReader.open(inputFile.path))
+        }
+        var report = try await deliver(resume: false)
+        var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
+        if let seconds = scenario.resumeAfterSeconds {
+            clock.advance(by: seconds)
+            let before = recorder.recorded.count
+            report = try await deliver(resume: true)
+            let second = Array(recorder.recorded.dropFirst(before))
+            transcript += "\n# ---- resumed after \(Int(seconds)) s (--resume) ----\n\n"
+                + Transcript.forRun(config, exchanges: second, declaring: scenario.config).render(second).split(separator: "\n", omittingEmptySubsequences: false)
+                .drop { $0.hasPrefix("@") || $0.isEmpty }.joined(separator: "\n")
+        }
+        await network.shutdown()
+
+        var failures: [String] = []
+        var recorded = false
+        let golden = FileManager.default.contents(atPath: scenario.transcriptPath).map { String(decoding: $0, as: UTF8.self) }
+        let relativeGolden = scenario.transcriptPath.replacingOccurrences(of: root + "/", with: "")
+        if let golden {
+            if golden != transcript {
+                if mode == .all {
+                    try Data(transcript.utf8).write(to: URL(fileURLWithPath: scenario.transcriptPath))
+                    recorded = true
+                    failures.append("re-recorded \(relativeGolden): review the diff and say in the commit which Salesforce behaviour it follows\n"
+                        + UnifiedDiff.make(expected: golden, actual: transcript, expectedName: relativeGolden, actualName: "this run"))
+                } else {
+                    failures.append("transcript differs from \(relativeGolden):\n"
+                        + UnifiedDiff.make(expected: golden, actual: transcript, expectedName: relativeGolden, actualName: "this run"))
+                }
+            }
+        } else if mode == .never {
+            failures.append("missing golden \(relativeGolden) (record it with sfdest check --update, then review it)")
+        } else {
+            try FileManager.default.createDirectory(
+                at: URL(fileURLWithPath: scenario.transcriptPath).deletingLastPathComponent(), withIntermediateDirectories: true)
+            try Data(transcript.utf8).write(to: URL(fileURLWithPath: scenario.transcriptPath))
+            recorded = true
+            failures.append("recorded new golden \(relativeGolden): review it, then run again")
+        }
+        failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
+        if let expected = scenario.expectedState {
+            failures += StateMatcher.differences(expected: expected, actual: try control("GET", "state"))
+        }
+        if !report.addsUp { failures.append("outcome: the counts do not add up to the \(report.records) records") }
+        return ScenarioResult(
+            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: report,
+            transcript: transcript, recorded: recorded)
+    }
+
+    static func credentials(_ scenario: Scenario) -> Credentials {
+        let given = scenario.credentials
+        switch scenario.fake {
+        case .accountEngagement:
+            return .salesforce(SalesforceCredentials(
+                clientID: given["clientId"] ?? "fake-client-id", clientSecret: given["clientSecret"] ?? "fake-client-secret",
+                username: given["username"] ?? "user@example.com", password: given["password"] ?? "fake-password",
+                refreshToken: given["refreshToken"] ?? "fake-refresh-token"))
+        case .marketingCloud:
+            return .marketingCloud(MarketingCloudCredentials(
+                clientID: given["clientId"] ?? "fake-client-id", clientSecret: given["clientSecret"] ?? "fake-client-secret"))
+        }
+    }
+
+    /// Each expected outcome field that differs, as `outcome.created: expected 2, got 1`.
+    static func outcomeDifferences(_ expected: [String: JSONValue], _ report: RunReport) -> [String] {
+        var actual = report.json
+        if case .object(var members) = actual {
+            if case .object(let outcomes)? = members["outcomes"] { members.merge(outcomes) { $1 } }
+            actual = .object(members)
+        }
+        var differences: [String] = []
+        for key in expected.keys.sorted() {
+            let want = expected[key]!
+            let got = actual[key] ?? .null
+            if key == "stopped" {
+                switch want {
+                case .null: if got != .null { differences.append("outcome.stopped: expected no stop, got \(JSONWriter.string(got))") }
+                default: differences += StateMatcher.differences(expected: want, actual: got, path: "outcome.stopped")
+                }
+                continue
+            }
+            if want != got { differences.append("outcome.\(key): expected \(JSONWriter.string(want)), got \(JSONWriter.string(got))") }
+        }
+        return differences
+    }
+}
+
+/// A scenario problem that is not a mismatch: the fake refused the scenario's setup.
+public struct ScenarioError: Error, CustomStringConvertible {
+    public let description: String
+    init(_ description: String) { self.description = description }
+}
+
+/// Passes requests through and calls `afterAnswer` once each non-auth request has its answer.
+final class StepTransport: HTTPTransport {
+    private let inner: any HTTPTransport
+    private let afterAnswer: @Sendable () -> Void
+
+    init(inner: any HTTPTransport, afterAnswer: @escaping @Sendable () -> Void) {
+        self.inner = inner
+        self.afterAnswer = afterAnswer
+    }
+
+    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+        defer { if request.context != nil { afterAnswer() } }
+        return try await inner.send(request)
+    }
+}
