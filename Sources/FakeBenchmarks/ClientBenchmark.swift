@@ -86,7 +86,7 @@ struct ClientBenchmark {
     private func inputFile(records: Int) throws -> URL {
         let url = folder.appendingPathComponent("input-\(records).ndjson")
         if FileManager.default.fileExists(atPath: url.path) { return url }
-        FileManager.default.createFile(atPath: url.path, contents: nil)
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw BenchError("cannot create \(url.path)") }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         var chunk = ""

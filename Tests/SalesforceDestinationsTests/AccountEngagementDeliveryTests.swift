@@ -74,6 +74,13 @@ import TestSupport
         #expect(written[2]["email"] == "not-an-email")
         #expect(written[2]["_sfdestReject"]?["code"] == "4")
         #expect(written[2]["_sfdestReject"]?["line"] == 4)
+
+        // Fixed and fed straight back: the annotation is ignored by the mapping.
+        let fixed = try String(contentsOfFile: rejects, encoding: .utf8).replacingOccurrences(of: "not-an-email", with: "fixed@example.com")
+        let again = try await fake.send(fixed.split(separator: "\n").map(String.init))
+        #expect(again.created == 1)
+        #expect(again.rejectedByCode == ["mapping": 2])  // the two lines that still have no email
+        #expect(try fake.prospects().contains { $0["email"] == "fixed@example.com" })
     }
 
     @Test func transientFailuresAreRetriedAndRetryAfterIsHonoured() async throws {

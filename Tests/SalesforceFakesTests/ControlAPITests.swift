@@ -13,7 +13,7 @@ import TestSupport
         let token = try fake.token()
         _ = try fake.upsert(["matchEmail": "b@x.com", "prospect": ["score": 7]], token: token)
         let first = try fake.control("GET", "state")
-        let put = try fake.control("PUT", "state", json: try #require(first.json))
+        let put = try fake.control("PUT", "state", json: try parsed(first))
         #expect(put.status == 200)
         let second = try fake.control("GET", "state")
         #expect(second.text == first.text)

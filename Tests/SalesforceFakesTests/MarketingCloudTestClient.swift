@@ -82,3 +82,9 @@ struct MarketingCloudTestClient {
         return .object(body)
     }
 }
+
+/// The JSON body of a response, or a test failure saying what came instead.
+func parsed(_ response: RawHTTPResponse) throws -> JSONValue {
+    guard let json = response.json else { throw TestFailure("not JSON: \(response.text)") }
+    return json
+}

@@ -47,6 +47,12 @@ public struct AccountEngagementUpsert: DeliveryAction {
             body: JSONWriter.bytes(body), context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
     }
 
+    private static func addressRefused(_ code: String, _ message: String) -> DeliveryStop {
+        DeliveryStop(
+            code: code, reason: "Account Engagement refused this machine's address (\(message))",
+            advice: "Add this machine's public IP address to the allowlist of the user or connected app.")
+    }
+
     /// Pardot v5 answers `{"code", "message"}` on errors (reference §A5–A7).
     public func verdict(for response: TransportResponse) -> AttemptVerdict {
         switch response.status {
@@ -75,10 +81,10 @@ public struct AccountEngagementUpsert: DeliveryAction {
             return .stop(DeliveryStop(
                 code: codeText, reason: "Account Engagement does not accept business unit \(connection.businessUnitID) (\(message))",
                 advice: "Check connection.businessUnitId (Setup > Account Engagement > Business Unit Setup). \(sandboxHint)"))
-        case (_, 53?), (403, _) where message.lowercased().contains("ip"):
-            return .stop(DeliveryStop(
-                code: codeText, reason: "Account Engagement refused this machine's address (\(message))",
-                advice: "Add this machine's public IP address to the allowlist of the user or connected app."))
+        case (_, 53?):
+            return .stop(Self.addressRefused(codeText, message))
+        case (403, _) where message.lowercased().contains("ip"):
+            return .stop(Self.addressRefused(codeText, message))
         case (408, _), (429, _), (500..., _):
             return .retry(code: codeText, message: message, retryAfter: retryAfter)
         case (400..<500, _):
