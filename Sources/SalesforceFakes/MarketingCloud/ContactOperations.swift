@@ -77,7 +77,9 @@ struct ContactOperations {
             }
             changes[name] = values
         }
-        let exists = tenant.contacts[key] != nil
+        let tableKey = HashedKey(key)
+        let existing = tenant.contacts.index(forKey: tableKey)
+        let exists = existing != nil
         if !exists {
             if !isCreate, !tenant.settings.patchCreatesContacts {
                 throw Failure(code: "ContactNotFound", message: "No contact with contactKey '\(key)' exists.", contactKey: key)
@@ -86,11 +88,11 @@ struct ContactOperations {
             if changes["Email Demographics"] != nil, changes["Email Addresses"] == nil {
                 throw Failure(code: "EmailAddressesRequired", message: "The Email Addresses attribute set is required when Email Demographics is included.", contactKey: key)
             }
-            tenant.contacts[key] = MCContact(contactKey: key, contactID: tenant.nextContactID, attributes: [:])
+            tenant.contacts[tableKey] = MCContact(contactKey: key, contactID: tenant.nextContactID, attributes: [:])
             tenant.nextContactID += 1
         }
         // One lookup in the (possibly million-entry) contact table for the whole write.
-        let position = tenant.contacts.index(forKey: key)!
+        let position = existing ?? tenant.contacts.index(forKey: tableKey)!
         for (set, values) in changes {
             for (name, value) in values {
                 tenant.contacts.values[position].attributes[set, default: [:]][name] = value

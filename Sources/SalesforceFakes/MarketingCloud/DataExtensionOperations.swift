@@ -107,7 +107,7 @@ struct DataExtensionOperations {
             }
             keyValues.append(value.textValue)
         }
-        let rowKey = keyColumns.isEmpty ? "#\(dataExtension.rows.count)" : MCDataExtension.rowKey(keyValues)
+        let rowKey = HashedKey(keyColumns.isEmpty ? "#\(dataExtension.rows.count)" : MCDataExtension.rowKey(keyValues))
         // One hash lookup for the whole update: at a million rows each extra lookup is a cache miss.
         if let position = dataExtension.rows.index(forKey: rowKey) {
             if insertOnly {

@@ -191,7 +191,8 @@ struct MCDataExtension: Sendable {
     var key: String
     var id: String
     var columns: [MCField]
-    var rows: [String: [JSONValue]] = [:]
+    /// Row values in column order, by primary-key text (see ``HashedKey``).
+    var rows: [HashedKey: [JSONValue]] = [:]
 
     var primaryKeyColumns: [MCField] { columns.filter(\.isPrimaryKey) }
 
@@ -219,7 +220,8 @@ extension MCDataExtension {
         guard !columns.isEmpty else { throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns") }
         let columns = self.columns
         let keyColumns = columns.filter(\.isPrimaryKey)
-        var rows: [String: [JSONValue]] = [:]
+        /// Row values in column order, by primary-key text (see ``HashedKey``).
+    var rows: [HashedKey: [JSONValue]] = [:]
         let parsed = try reader.array("rows") { value, path throws(JSONSchemaError) -> [JSONValue] in
             let row = try JSONObjectReader(value, path: path)
             var values = [JSONValue](repeating: .null, count: columns.count)
@@ -241,10 +243,10 @@ extension MCDataExtension {
             let key = keyColumns.isEmpty
                 ? String(position)
                 : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].textValue })
-            guard rows[key] == nil else {
+            guard rows[HashedKey(key)] == nil else {
                 throw JSONSchemaError(path: "\(reader.path(of: "rows"))[\(position)]", message: "duplicate primary key")
             }
-            rows[key] = values
+            rows[HashedKey(key)] = values
         }
         self.rows = rows
         try reader.finish()

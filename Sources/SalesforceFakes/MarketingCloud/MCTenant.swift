@@ -90,7 +90,8 @@ struct MCTenant: Sendable {
     var ipAllowlist = IPAllowlist()
     var attributeSets: [MCAttributeSet] = MCAttributeSet.standard
     var dataExtensions: [String: MCDataExtension] = [:]
-    var contacts: [String: MCContact] = [:]
+    /// Contacts by contact key (see ``HashedKey``).
+    var contacts: [HashedKey: MCContact] = [:]
     var eventDefinitions: [String: MCEventDefinition] = [:]
     var events: [MCEvent] = []
     var asyncRequests: [String: MCAsyncRequest] = [:]
@@ -201,7 +202,7 @@ extension MCTenant {
         nextContactID = try reader.int("nextContactId", default: nextContactID)
         let sets = attributeSets
         for contact in try reader.array("contacts", { value, path throws(JSONSchemaError) in try MCContact(json: value, path: path, sets: sets) }) {
-            contacts[contact.contactKey] = contact
+            contacts[HashedKey(contact.contactKey)] = contact
             nextContactID = max(nextContactID, contact.contactID + 1)
         }
         for definition in try reader.array("eventDefinitions", { value, path throws(JSONSchemaError) -> MCEventDefinition in

@@ -79,7 +79,7 @@ public final class MarketingCloudFake: EmulatedService {
                     }
                 }
                 try? operations.write(pairs, keyCount: nil, insertOnly: false, into: &dataExtension)
-                state.contacts[email] = MCContact(
+                state.contacts[HashedKey(email)] = MCContact(
                     contactKey: email, contactID: state.nextContactID,
                     attributes: ["Email Addresses": ["Email Address": .string(email)], "Email Demographics": ["First Name": .string("First\(index)")]])
                 state.nextContactID += 1

@@ -52,7 +52,8 @@ struct ProspectStore: Sendable {
     }
 
     private(set) var byID: [Int: Prospect] = [:]
-    private var byEmail: [String: EmailBucket] = [:]
+    /// Exact (case-sensitive) email → ids; ``HashedKey`` keeps probes off the heap at a million prospects.
+    private var byEmail: [HashedKey: EmailBucket] = [:]
     /// The id the next created prospect gets.
     var nextID: Int
 
@@ -72,7 +73,7 @@ struct ProspectStore: Sendable {
 
     /// Every prospect whose email is exactly `email` (deleted ones included).
     func prospects(withEmail email: String) -> [Prospect] {
-        guard let bucket = byEmail[email] else { return [] }
+        guard let bucket = byEmail[HashedKey(email)] else { return [] }
         return bucket.ids.compactMap { byID[$0] }
     }
 
@@ -122,22 +123,24 @@ struct ProspectStore: Sendable {
     var all: [Prospect] { byID.values.sorted { $0.id < $1.id } }
 
     private mutating func index(_ prospect: Prospect) {
-        switch byEmail[prospect.email] {
-        case nil: byEmail[prospect.email] = .one(prospect.id)
-        case .one(let id)?: byEmail[prospect.email] = .many([id, prospect.id])
+        let key = HashedKey(prospect.email)
+        switch byEmail[key] {
+        case nil: byEmail[key] = .one(prospect.id)
+        case .one(let id)?: byEmail[key] = .many([id, prospect.id])
         case .many(var ids)?:
-            byEmail[prospect.email] = nil
+            byEmail[key] = nil
             ids.append(prospect.id)
-            byEmail[prospect.email] = .many(ids)
+            byEmail[key] = .many(ids)
         }
     }
 
     private mutating func unindex(_ prospect: Prospect) {
-        switch byEmail[prospect.email] {
-        case .one(let id)? where id == prospect.id: byEmail[prospect.email] = nil
+        let key = HashedKey(prospect.email)
+        switch byEmail[key] {
+        case .one(let id)? where id == prospect.id: byEmail[key] = nil
         case .many(var ids)?:
             ids.removeAll { $0 == prospect.id }
-            byEmail[prospect.email] = ids.count == 1 ? .one(ids[0]) : .many(ids)
+            byEmail[key] = ids.count == 1 ? .one(ids[0]) : .many(ids)
         default: break
         }
     }
