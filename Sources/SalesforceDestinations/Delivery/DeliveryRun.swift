@@ -23,15 +23,17 @@ public struct DeliveryRun: Sendable {
         self.transport = transport
         self.clock = clock
         policy = RetryPolicy(limits: config.delivery, random: random)
-        switch config.target {
-        case .accountEngagement(let connection, let action):
-            tokens = SalesforceTokenProvider(
-                connection: connection, credentials: credentials.salesforce, transport: transport, clock: clock, policy: policy)
+        switch (config.target, credentials) {
+        case (.accountEngagement(let connection, let action), .salesforce(let salesforce)):
+            tokens = SalesforceTokenProvider(connection: connection, credentials: salesforce, transport: transport, clock: clock, policy: policy)
             self.action = AccountEngagementUpsert(connection: connection, action: action)
-        case .marketingCloud(let connection, let action):
+        case (.marketingCloud(let connection, let action), .marketingCloud(let marketingCloud)):
             tokens = MarketingCloudTokenSource(
-                connection: connection, credentials: credentials.marketingCloud, transport: transport, clock: clock, policy: policy)
+                connection: connection, credentials: marketingCloud, transport: transport, clock: clock, policy: policy)
             self.action = MarketingCloudDelivery.action(action, limits: config.delivery)
+        default:
+            // Credentials.resolve(config) always gives the right kind; anything else is a caller's bug.
+            preconditionFailure("DeliveryRun: \(config.destination) needs its own kind of Credentials")
         }
     }
 
@@ -241,16 +243,6 @@ public struct DeliveryRun: Sendable {
 public enum Credentials: Sendable {
     case salesforce(SalesforceCredentials)
     case marketingCloud(MarketingCloudCredentials)
-
-    var salesforce: SalesforceCredentials {
-        if case .salesforce(let credentials) = self { return credentials }
-        return SalesforceCredentials(clientID: "", clientSecret: "")
-    }
-
-    var marketingCloud: MarketingCloudCredentials {
-        if case .marketingCloud(let credentials) = self { return credentials }
-        return MarketingCloudCredentials(clientID: "", clientSecret: "")
-    }
 
     /// Resolves the references of the config's connection; the error names the variable or file.
     public static func resolve(_ config: DestinationConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Credentials {

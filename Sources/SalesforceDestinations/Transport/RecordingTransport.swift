@@ -10,31 +10,34 @@ public struct RecordedExchange: Sendable {
 /// Wraps a transport and keeps every exchange, for `--transcript` and the conformance harness.
 /// With `dryRun`, nothing is sent: every request is answered by `dryRunResponse`.
 public final class RecordingTransport: HTTPTransport {
-    private let inner: (any HTTPTransport)?
+    private enum Source: Sendable {
+        case network(any HTTPTransport)
+        case dryRun(@Sendable (TransportRequest) -> TransportResponse)
+    }
+
+    private let source: Source
     private let exchanges = Mutex<[RecordedExchange]>([])
-    private let dryRunResponse: (@Sendable (TransportRequest) -> TransportResponse)?
 
     public init(wrapping inner: any HTTPTransport) {
-        self.inner = inner
-        self.dryRunResponse = nil
+        source = .network(inner)
     }
 
     /// A transport that sends nothing: `respond` answers every request (the dry run's canned successes).
     public init(dryRun respond: @escaping @Sendable (TransportRequest) -> TransportResponse) {
-        self.inner = nil
-        self.dryRunResponse = respond
+        source = .dryRun(respond)
     }
 
     public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         let result: Result<TransportResponse, TransportError>
-        if let inner {
+        switch source {
+        case .network(let inner):
             do throws(TransportError) {
                 result = .success(try await inner.send(request))
             } catch {
                 result = .failure(error)
             }
-        } else {
-            result = .success(dryRunResponse!(request))
+        case .dryRun(let respond):
+            result = .success(respond(request))
         }
         exchanges.withLock { $0.append(RecordedExchange(sequence: $0.count + 1, request: request, response: result)) }
         return try result.get()
