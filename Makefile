@@ -35,8 +35,10 @@ test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 
+# One build per product: given several --product flags, SwiftPM builds only the last.
 bench: bench-deps
-	$(SWIFT) build -c release --product FakeBenchmarks --product sfdest
+	$(SWIFT) build -c release --product sfdest
+	$(SWIFT) build -c release --product FakeBenchmarks
 	$$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
 
 clean:

@@ -18,6 +18,27 @@ struct LoadGenerator {
     /// so the best of a few is the steadiest estimate of what the server can do (single runs swing ±15% here).
     var repeats = 3
 
+    /// One load to measure: a URL, a wrk script, extra wrk arguments.
+    struct Job {
+        var url: String
+        var script: String
+        var extraArguments: [String] = []
+    }
+
+    /// Runs every job once per round, `repeats` rounds, and keeps each job's best. Interleaving puts the
+    /// configurations a ratio compares (1k against 1M stored records) side by side in time, so that the
+    /// machine's drift over minutes does not land on one side of the ratio.
+    func runInterleaved(_ jobs: [Job]) throws -> [LoadResult] {
+        var best: [LoadResult?] = Array(repeating: nil, count: jobs.count)
+        for _ in 0..<max(1, repeats) {
+            for (index, job) in jobs.enumerated() {
+                let result = try runOnce(url: job.url, script: job.script, extraArguments: job.extraArguments)
+                if best[index].map({ result.requestsPerSecond > $0.requestsPerSecond }) ?? true { best[index] = result }
+            }
+        }
+        return best.map { $0! }
+    }
+
     func run(url: String, script: String, extraArguments: [String] = []) throws -> LoadResult {
         var best = try runOnce(url: url, script: script, extraArguments: extraArguments)
         for _ in 1..<max(1, repeats) {

@@ -26,17 +26,33 @@ struct MarketingCloudBenchmark {
 
     func run(smallCount: Int = 1000, largeCount: Int = 1_000_000) throws -> Figures {
         let (smallFake, smallServer) = try startFake(rows: smallCount)
-        let trivial = try load.run(url: smallServer.baseURL + "/__fake/health", script: "wrk.method = \"GET\"\n")
-        let small = try runs(smallFake, smallServer, stored: smallCount)
-        smallServer.stop()
-
         let before = ProcessMemory.residentBytes
         let (largeFake, largeServer) = try startFake(rows: largeCount)
         let after = ProcessMemory.residentBytes
-        let large = try runs(largeFake, largeServer, stored: largeCount)
-        largeServer.stop()
-        if trivial.failures > 0 { throw BenchError("trivial: \(trivial.failures) responses were not 2xx") }
-        return Figures(trivial: trivial, small: small, large: large, bytesPerStoredRowAndContact: Double(after - before) / Double(largeCount))
+        defer {
+            smallServer.stop()
+            largeServer.stop()
+        }
+        let smallToken = try mintToken(smallFake)
+        let largeToken = try mintToken(largeFake)
+        func jobs(_ server: FakeServer, _ token: String, _ stored: Int) -> [LoadGenerator.Job] {
+            [
+                .init(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 1)),
+                .init(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 50)),
+                .init(url: server.baseURL, script: contactScript(token: token, stored: stored)),
+            ]
+        }
+        let results = try load.runInterleaved(
+            [.init(url: smallServer.baseURL + "/__fake/health", script: "wrk.method = \"GET\"\n")]
+                + jobs(smallServer, smallToken, smallCount) + jobs(largeServer, largeToken, largeCount))
+        if let failed = results.first(where: { $0.failures > 0 }) {
+            throw BenchError("\(failed.failures) responses were not 2xx; the figures would not measure the real path")
+        }
+        return Figures(
+            trivial: results[0],
+            small: StateRuns(stored: smallCount, rowsetSingle: results[1], rowsetFifty: results[2], contactUpdate: results[3]),
+            large: StateRuns(stored: largeCount, rowsetSingle: results[4], rowsetFifty: results[5], contactUpdate: results[6]),
+            bytesPerStoredRowAndContact: Double(after - before) / Double(largeCount))
     }
 
     /// Rowset (x1) and contact updates through the in-process dispatch path without HTTP, for callgrind.
@@ -60,20 +76,6 @@ struct MarketingCloudBenchmark {
             guard response.status == 200 else { throw BenchError("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
             response.onComplete?()
         }
-    }
-
-    private func runs(_ fake: MarketingCloudFake, _ server: FakeServer, stored: Int) throws -> StateRuns {
-        let token = try mintToken(fake)
-        let result = StateRuns(
-            stored: stored,
-            rowsetSingle: try load.run(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 1)),
-            rowsetFifty: try load.run(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 50)),
-            contactUpdate: try load.run(url: server.baseURL, script: contactScript(token: token, stored: stored)))
-        for (name, run) in [("rowset x1", result.rowsetSingle), ("rowset x50", result.rowsetFifty), ("contacts", result.contactUpdate)]
-        where run.failures > 0 {
-            throw BenchError("\(name) at \(stored): \(run.failures) responses were not 2xx; the figures would not measure the real path")
-        }
-        return result
     }
 
     private func startFake(rows: Int) throws -> (MarketingCloudFake, FakeServer) {

@@ -22,20 +22,22 @@ struct PardotBenchmark {
     func run(smallCount: Int = 1000, largeCount: Int = 1_000_000) throws -> Figures {
         let (smallFake, smallServer) = try startFake(prospects: smallCount)
         let token = try mintToken(smallFake)
-        let trivial = "wrk.method = \"GET\"\n"
-        let keepAlive = try load.run(url: smallServer.baseURL + "/__fake/health", script: trivial)
-        let newConnections = try load.run(
-            url: smallServer.baseURL + "/__fake/health", script: trivial, extraArguments: ["-H", "Connection: close"])
-        let upsertSmall = try load.run(url: smallServer.baseURL, script: upsertScript(token: token, prospects: smallCount))
-        smallServer.stop()
-
         let before = ProcessMemory.residentBytes
         let (largeFake, largeServer) = try startFake(prospects: largeCount)
         let after = ProcessMemory.residentBytes
         let largeToken = try mintToken(largeFake)
-        let upsertLarge = try load.run(url: largeServer.baseURL, script: upsertScript(token: largeToken, prospects: largeCount))
-        largeServer.stop()
-
+        defer {
+            smallServer.stop()
+            largeServer.stop()
+        }
+        let trivial = "wrk.method = \"GET\"\n"
+        let results = try load.runInterleaved([
+            .init(url: smallServer.baseURL + "/__fake/health", script: trivial),
+            .init(url: smallServer.baseURL + "/__fake/health", script: trivial, extraArguments: ["-H", "Connection: close"]),
+            .init(url: smallServer.baseURL, script: upsertScript(token: token, prospects: smallCount)),
+            .init(url: largeServer.baseURL, script: upsertScript(token: largeToken, prospects: largeCount)),
+        ])
+        let (keepAlive, newConnections, upsertSmall, upsertLarge) = (results[0], results[1], results[2], results[3])
         for (name, result) in [("trivial", keepAlive), ("upsert 1k", upsertSmall), ("upsert 1M", upsertLarge)] where result.failures > 0 {
             throw BenchError("\(name): \(result.failures) responses were not 2xx; the figures would not measure the real path")
         }

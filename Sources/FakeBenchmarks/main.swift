@@ -1,7 +1,8 @@
 import Foundation
 
 // `make bench`: runs the fakes under wrk on this machine and prints a table with the targets.
-// BENCH_SECONDS sets each run's length (default 5); BENCH_REPEAT how many runs each figure is the best of (3);
+// BENCH_SECONDS sets each run's length (default 5); BENCH_REPEAT how many interleaved rounds each figure is the
+// best of (3);
 // BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud runs one fake.
 
 let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5

@@ -148,6 +148,7 @@ public struct DeliveryRun: Sendable {
         report.tokensMinted = counters.minted
         report.requests += counters.requests
         report.durationSeconds = clock.now() - started
+        report.peakResidentBytes = ProcessPeakMemory.bytes
         return report
     }
 

@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 
 /// What a run did: every input record counted once, by outcome.
@@ -19,6 +20,8 @@ public struct RunReport: Sendable, Equatable {
     public var retries = 0
     public var tokensMinted = 0
     public var durationSeconds = 0.0
+    /// The process's peak resident memory when the run ended (Linux `VmHWM`), 0 where unknown.
+    public var peakResidentBytes = 0
     /// Why the run stopped early, if it did.
     public var stop: DeliveryStop?
 
@@ -55,6 +58,18 @@ public struct RunReport: Sendable, Equatable {
             "stopped": stop.map { ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)] } ?? .null,
         ]
         object["countsAddUp"] = .bool(addsUp)
+        object["peakResidentBytes"] = .integer(peakResidentBytes)
         return .object(object)
+    }
+}
+
+/// The process's own memory high-water mark, from /proc (Linux); 0 elsewhere.
+enum ProcessPeakMemory {
+    static var bytes: Int {
+        guard let status = try? String(contentsOfFile: "/proc/self/status", encoding: .utf8),
+            let line = status.split(separator: "\n").first(where: { $0.hasPrefix("VmHWM:") }),
+            let kilobytes = line.split(separator: " ").dropFirst().first.flatMap({ Int($0) })
+        else { return 0 }
+        return kilobytes * 1024
     }
 }
