@@ -57,6 +57,8 @@ public struct Scenario: Sendable {
     /// The input lines, exactly as the client will read them.
     public var input: String
     public var transcriptPath: String
+    /// Where the scenario names its golden (`file:line: expect.transcript`), for messages about it.
+    public var transcriptLocation: String
     public var expectedOutcome: [String: JSONValue]
     public var expectedState: JSONValue?
     /// Whether the golden named by the scenario exists.
@@ -149,6 +151,7 @@ public struct Scenario: Sendable {
             throw reader.error("input", "give exactly one of input (records), inputText (raw lines) or inputFile (a path)")
         }
         var expect = try reader.requiredMapping("expect")
+        let transcriptLine = expect.value("transcript").flatMap(YAMLReader.line)
         let transcript = try expect.string("transcript")
         guard transcript.hasPrefix("golden/"), transcript.hasSuffix(".http") else {
             throw expect.error("transcript", "expected a path golden/<name>.http")
@@ -172,6 +175,7 @@ public struct Scenario: Sendable {
         return Scenario(
             file: path, name: name, description: description, fake: fake, seed: seed, clock: clock, faults: faults, steps: steps,
             resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config, configText: configScalar.string, input: input, transcriptPath: transcriptPath,
+            transcriptLocation: "\(path)\(transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
             expectedOutcome: outcome, expectedState: state, goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
     }
 

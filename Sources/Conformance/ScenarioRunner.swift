@@ -166,7 +166,7 @@ public struct ScenarioRunner: Sendable {
                 }
             }
         } else if mode == .never {
-            failures.append("missing golden \(relativeGolden) (record it with sfdest check --update, then review it)")
+            failures.append("\(scenario.transcriptLocation): missing golden \(relativeGolden) (record it with sfdest check --update, then review it)")
         } else {
             try FileManager.default.createDirectory(
                 at: URL(fileURLWithPath: scenario.transcriptPath).deletingLastPathComponent(), withIntermediateDirectories: true)

@@ -81,7 +81,7 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         defer { sandbox.remove() }
         try FileManager.default.removeItem(atPath: sandbox.golden)
         let never = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
-        #expect(never.failures.first?.hasPrefix("missing golden golden/ae-invalid-email.http") == true)
+        #expect(never.failures.first == "\(sandbox.scenario):16: expect.transcript: missing golden golden/ae-invalid-email.http (record it with sfdest check --update, then review it)")
         #expect(!FileManager.default.fileExists(atPath: sandbox.golden))
         let recording = await ScenarioRunner(root: sandbox.root, mode: .missing).run(file: sandbox.scenario)
         #expect(!recording.passed)
