@@ -25,6 +25,8 @@ import TestSupport
         #expect(created["resultMessages"] == [])
         let contactID = try #require(created["contactID"]?.intValue)
         #expect(created["responseDateTime"]?.stringValue?.hasSuffix("-06:00") == true)
+        // Written member by member for speed, the answer is still the canonical (sorted) text.
+        #expect(create.text == JSONWriter.string(created))
 
         let update = try fake.api(
             "PATCH", "/contacts/v1/contacts", token: token,
