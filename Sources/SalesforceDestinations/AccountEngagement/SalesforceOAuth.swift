@@ -64,33 +64,10 @@ struct SalesforceTokenMinter: Sendable {
     let requestCount: Counter
 
     func mintWithRetries() async throws(DeliveryStop) -> String {
-        var attempt = 1
-        var waited = 0.0
-        while true {
-            switch await mint() {
-            case .success(let token):
-                return token
-            case .failure(.stop(let stop)):
-                throw stop
-            case .failure(.retry(let code, let message, let retryAfter)):
-                guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
-                    throw DeliveryStop(code: code, reason: "the token endpoint kept failing: \(message)", advice: "Salesforce may be degraded; run again later with --resume.")
-                }
-                do { try await clock.sleep(seconds: delay) } catch {
-                    throw DeliveryStop(code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
-                }
-                waited += delay
-                attempt += 1
-            }
-        }
+        try await policy.mint(on: clock, service: "Salesforce") { await mint() }
     }
 
-    private enum MintFailure: Error {
-        case retry(code: String, message: String, retryAfter: Double?)
-        case stop(DeliveryStop)
-    }
-
-    private func mint() async -> Result<String, MintFailure> {
+    private func mint() async -> MintAttempt<String> {
         var form: [(String, String)] = [("grant_type", connection.grant.rawValue), ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret)]
         switch connection.grant {
         case .password:
@@ -108,21 +85,21 @@ struct SalesforceTokenMinter: Sendable {
         do {
             response = try await transport.send(request)
         } catch {
-            if case .stop(let stop) = error.verdict { return .failure(.stop(stop)) }
-            return .failure(.retry(code: "connection", message: error.message, retryAfter: nil))
+            if case .stop(let stop) = error.verdict { return .stop(stop) }
+            return .retry(code: "connection", message: error.message, retryAfter: nil)
         }
         let body = try? JSONParser.parse(response.body)
-        if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty { return .success(token) }
+        if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty { return .minted(token) }
         let error = body?["error"]?.stringValue ?? "http_\(response.status)"
         let description = body?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
         if response.status == 429 || response.status >= 500 {
-            return .failure(.retry(code: error, message: description, retryAfter: RetryPolicy.retryAfter(response.header("Retry-After"))))
+            return .retry(code: error, message: description, retryAfter: RetryPolicy.retryAfter(response.header("Retry-After")))
         }
-        return .failure(Self.classify(error: error, description: description, connection: connection))
+        return Self.classify(error: error, description: description, connection: connection)
     }
 
     /// Salesforce's token errors and what the operator should do about each.
-    private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintFailure {
+    private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintAttempt<String> {
         let host = connection.loginURL.host ?? ""
         switch (error, description) {
         case ("invalid_grant", "token request is already being processed"):

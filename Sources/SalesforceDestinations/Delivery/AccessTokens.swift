@@ -75,3 +75,39 @@ actor TokenCache {
         }
     }
 }
+
+/// What one token request came to.
+enum MintAttempt<Value: Sendable>: Sendable {
+    case minted(Value)
+    case retry(code: String, message: String, retryAfter: Double?)
+    case stop(DeliveryStop)
+}
+
+extension RetryPolicy {
+    /// Repeats a token request while its answer is worth retrying, with the policy's backoff on `clock`; gives
+    /// up with a stop that names `service`.
+    func mint<Value: Sendable>(on clock: any DeliveryClock, service: String, _ request: () async -> MintAttempt<Value>)
+        async throws(DeliveryStop) -> Value
+    {
+        var attempt = 1
+        var waited = 0.0
+        while true {
+            switch await request() {
+            case .minted(let value):
+                return value
+            case .stop(let stop):
+                throw stop
+            case .retry(let code, let message, let retryAfter):
+                guard let wait = delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
+                    throw DeliveryStop(
+                        code: code, reason: "the token endpoint kept failing: \(message)", advice: "\(service) may be degraded; run again later with --resume.")
+                }
+                do { try await clock.sleep(seconds: wait) } catch {
+                    throw DeliveryStop(code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
+                }
+                waited += wait
+                attempt += 1
+            }
+        }
+    }
+}

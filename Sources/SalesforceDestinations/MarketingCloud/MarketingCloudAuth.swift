@@ -54,35 +54,17 @@ struct MarketingCloudTokenMinter: Sendable {
     let requestCount: Counter
 
     func mintWithRetries() async throws(DeliveryStop) -> (grant: AccessGrant, expiresAt: Double?) {
-        var attempt = 1
-        var waited = 0.0
-        while true {
-            let verdict = await mint()
-            switch verdict {
-            case .done(let grant, let expiresAt):
-                return (grant, expiresAt)
-            case .stop(let stop):
-                throw stop
-            case .retry(let code, let message, let retryAfter):
-                guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
-                    throw DeliveryStop(code: code, reason: "the token endpoint kept failing: \(message)", advice: "Marketing Cloud may be degraded; run again later with --resume.")
-                }
-                do { try await clock.sleep(seconds: delay) } catch {
-                    throw DeliveryStop(code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
-                }
-                waited += delay
-                attempt += 1
-            }
-        }
+        let minted = try await policy.mint(on: clock, service: "Marketing Cloud") { await mint() }
+        return (minted.grant, minted.expiresAt)
     }
 
-    private enum Verdict {
-        case done(AccessGrant, Double?)
-        case retry(code: String, message: String, retryAfter: Double?)
-        case stop(DeliveryStop)
+    /// A token, where its requests go, and when it should be replaced.
+    struct Minted: Sendable {
+        var grant: AccessGrant
+        var expiresAt: Double
     }
 
-    private func mint() async -> Verdict {
+    private func mint() async -> MintAttempt<Minted> {
         var body: [String: JSONValue] = [
             "grant_type": "client_credentials", "client_id": .string(credentials.clientID), "client_secret": .string(credentials.clientSecret),
         ]
@@ -105,7 +87,7 @@ struct MarketingCloudTokenMinter: Sendable {
                 return .stop(DeliveryStop(code: "rest_instance_url", reason: "the token answer has no usable rest_instance_url", advice: "Check connection.authUrl: it must be the tenant's auth host."))
             }
             let expiresIn = json?["expires_in"]?.doubleValue ?? 1080
-            return .done(AccessGrant(token: token, instanceURL: instance), clock.now() + expiresIn)
+            return .minted(Minted(grant: AccessGrant(token: token, instanceURL: instance), expiresAt: clock.now() + expiresIn))
         }
         let error = json?["error"]?.stringValue ?? "http_\(response.status)"
         let description = json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
