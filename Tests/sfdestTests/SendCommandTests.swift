@@ -33,6 +33,22 @@ import TestSupport
         #expect(send.text.contains("5 records: 3 created, 0 updated, 2 rejected, 0 not attempted"))
     }
 
+    @Test func aDryRunSendsNothingAndNeedsNoSecrets() throws {
+        let transcript = temporary("dry.http")
+        let send = try BuiltProduct("sfdest", arguments: [
+            "send", "--config", Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud/upsert-rows.yaml").path,
+            "--input", Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud/profiles.ndjson").path,
+            "--dry-run", "--transcript", transcript, "--report", temporary("dry.json"),
+        ], environment: ["SFMC_CLIENT_ID": "", "SFMC_CLIENT_SECRET": ""])
+        send.process.waitUntilExit()
+        _ = send.waitForLine(timeout: 1) { _ in false }
+        #expect(send.process.terminationStatus == 0, "\(send.text)")
+        let text = try String(contentsOfFile: transcript, encoding: .utf8)
+        #expect(text.hasPrefix("@authUrl = https://mcxxxxxxxxxxxxxxxxxxxxxxxxxx.auth.marketingcloudapis.com\n"))
+        #expect(text.contains("POST {{restUrl}}/hub/v1/dataevents/key:customers-key/rowset"))
+        #expect(text.contains("\"client_secret\": \"<redacted>\""))
+    }
+
     /// kill -9 in the middle of a run, then --resume: nothing lost, and nothing the checkpoint had recorded
     /// as finished is sent again.
     @Test func resumeAfterKillNineLosesNothingAndResendsNothingFinished() throws {
