@@ -57,17 +57,38 @@ struct MarketingCloudBenchmark {
 
     /// Rowset (x1) and contact updates through the in-process dispatch path without HTTP, for callgrind.
     func inProcess(requests: Int) throws {
-        let (fake, server) = try startFake(rows: 1000)
+        let stored = Int(ProcessInfo.processInfo.environment["BENCH_STATE"] ?? "") ?? 1000
+        let (fake, server) = try startFake(rows: stored)
         defer { server.stop() }
         let token = try mintToken(fake)
         let headers: HTTPHeaders = [
             "Host": "127.0.0.1", "Content-Type": "application/json", "Authorization": "Bearer \(token)", "Content-Length": "150",
             "User-Agent": "wrk",
         ]
-        // BENCH_MIX=contacts profiles contact updates alone (read once: the environment is rebuilt on each read).
-        let contactsOnly = ProcessInfo.processInfo.environment["BENCH_MIX"] == "contacts"
+        // BENCH_MIX=contacts profiles contact updates alone, rowset50 50-row rowsets (read once: the environment
+        // is rebuilt on each read). BENCH_STATE sets the stored rows and contacts (default 1,000).
+        let mix = ProcessInfo.processInfo.environment["BENCH_MIX"]
+        let contactsOnly = mix == "contacts"
+        if mix == "rowset50" {
+            let started = Date()
+            defer { print(String(format: "rowset x50 loop at %d stored: %.2f us per request", stored, Date().timeIntervalSince(started) / Double(requests) * 1e6)) }
+            var counter = 0
+            for _ in 0..<requests {
+                var rows: [String] = []
+                for _ in 0..<50 {
+                    counter += 1
+                    rows.append("{\"keys\":{\"Email\":\"user\((counter * 7919) % stored)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}")
+                }
+                let body = Array(("[" + rows.joined(separator: ",") + "]").utf8)
+                let response = server.respond(to: HTTPRequest(
+                    method: "POST", path: "/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", headers: headers, body: body))
+                guard response.status == 200 else { throw BenchError("status \(response.status)") }
+                response.onComplete?()
+            }
+            return
+        }
         for counter in 0..<requests {
-            let index = (counter * 7919) % 1000
+            let index = (counter * 7919) % stored
             let (path, method, body) = counter % 2 == 0 && !contactsOnly
                 ? ("/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", "POST",
                    "[{\"keys\":{\"Email\":\"user\(index)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}]")
