@@ -29,11 +29,13 @@ let package = Package(
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
         .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD"]),
+        // __builtin_prefetch for the fakes' batch lookups.
+        .target(name: "CPrefetch"),
         .target(name: "JSONCore"),
         .target(
             name: "SalesforceFakes",
             dependencies: [
-                "FakeHTTP", "JSONCore",
+                "FakeHTTP", "JSONCore", "CPrefetch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -87,7 +89,7 @@ let package = Package(
 )
 
 // Shared settings, applied to every Swift target: Swift 6 language mode with strict concurrency.
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CPrefetch" {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
     ]

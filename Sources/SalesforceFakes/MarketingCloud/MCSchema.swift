@@ -191,8 +191,8 @@ struct MCDataExtension: Sendable {
     var key: String
     var id: String
     var columns: [MCField]
-    /// Row values in column order, by primary-key text (see ``HashedKey``).
-    var rows: [HashedKey: [JSONValue]] = [:]
+    /// Row values in column order, by primary-key text.
+    var rows: RowStore
 
     var primaryKeyColumns: [MCField] { columns.filter(\.isPrimaryKey) }
 
@@ -220,8 +220,7 @@ extension MCDataExtension {
         guard !columns.isEmpty else { throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns") }
         let columns = self.columns
         let keyColumns = columns.filter(\.isPrimaryKey)
-        /// Row values in column order, by primary-key text (see ``HashedKey``).
-    var rows: [HashedKey: [JSONValue]] = [:]
+        var rows = RowStore(stride: columns.count)
         let parsed = try reader.array("rows") { value, path throws(JSONSchemaError) -> [JSONValue] in
             let row = try JSONObjectReader(value, path: path)
             var values = [JSONValue](repeating: .null, count: columns.count)
@@ -243,10 +242,10 @@ extension MCDataExtension {
             let key = keyColumns.isEmpty
                 ? String(position)
                 : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].textValue })
-            guard rows[HashedKey(key)] == nil else {
+            guard rows.row(for: key, hash: key.hashValue) == nil else {
                 throw JSONSchemaError(path: "\(reader.path(of: "rows"))[\(position)]", message: "duplicate primary key")
             }
-            rows[HashedKey(key)] = values
+            rows.append(key: key, hash: key.hashValue, values: values)
         }
         self.rows = rows
         try reader.finish()
@@ -260,7 +259,7 @@ extension MCDataExtension {
         [
             "name": .string(name), "key": .string(key), "id": .string(id),
             "columns": .array(columns.map { $0.json(column: true) }),
-            "rows": .array(rows.keys.sorted().map { rowJSON(rows[$0]!) }),
+            "rows": .array(rows.rowsByKey.map { rowJSON(Array(rows.values(ofRow: $0))) }),
         ]
     }
 }
