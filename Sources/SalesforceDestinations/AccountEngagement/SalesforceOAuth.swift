@@ -82,20 +82,15 @@ struct SalesforceTokenMinter: Sendable {
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body: FormEncoding.encode(form))
         requestCount.increment()
         let response: TransportResponse
-        do {
-            response = try await transport.send(request)
-        } catch {
-            if case .stop(let stop) = error.verdict { return .stop(stop) }
-            return .retry(code: "connection", message: error.message, retryAfter: nil)
+        switch await sendTokenRequest(request, over: transport) as Result<TransportResponse, TokenRequestFailure<String>> {
+        case .success(let answer): response = answer
+        case .failure(let failure): return failure.attempt
         }
         let body = try? JSONParser.parse(response.body)
         if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty { return .minted(token) }
-        let error = body?["error"]?.stringValue ?? "http_\(response.status)"
-        let description = body?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
-        if response.status == 429 || response.status >= 500 {
-            return .retry(code: error, message: description, retryAfter: RetryPolicy.retryAfter(response.header("Retry-After")))
-        }
-        return Self.classify(error: error, description: description, connection: connection)
+        let answer = OAuthErrorAnswer(response, json: body)
+        if let retry: MintAttempt<String> = answer.transient() { return retry }
+        return Self.classify(error: answer.error, description: answer.description, connection: connection)
     }
 
     /// Salesforce's token errors and what the operator should do about each.

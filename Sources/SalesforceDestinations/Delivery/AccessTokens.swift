@@ -1,4 +1,5 @@
 import Foundation
+import JSONCore
 
 /// A token and, for Marketing Cloud, the REST base URL it is good for (`rest_instance_url`).
 public struct AccessGrant: Sendable, Equatable {
@@ -109,5 +110,43 @@ extension RetryPolicy {
                 attempt += 1
             }
         }
+    }
+}
+
+/// Sends a token request: an answer, or (no answer) what that means for minting.
+func sendTokenRequest<Value>(_ request: TransportRequest, over transport: any HTTPTransport) async -> Result<TransportResponse, TokenRequestFailure<Value>> {
+    do {
+        return .success(try await transport.send(request))
+    } catch {
+        // A refused certificate will not get better; anything else is worth another try.
+        if case .stop(let stop) = error.verdict { return .failure(TokenRequestFailure(attempt: .stop(stop))) }
+        return .failure(TokenRequestFailure(attempt: .retry(code: "connection", message: error.message, retryAfter: nil)))
+    }
+}
+
+/// A token request that got no answer, as the attempt it amounts to.
+struct TokenRequestFailure<Value: Sendable>: Error {
+    var attempt: MintAttempt<Value>
+}
+
+/// An OAuth error answer (`{"error", "error_description"}`, both products), and whether it is transient.
+struct OAuthErrorAnswer {
+    var error: String
+    var description: String
+    /// 429 and 5xx: worth another try.
+    var isTransient: Bool
+    /// The server's Retry-After, in seconds, when it sent one.
+    var retryAfter: Double?
+
+    init(_ response: TransportResponse, json: JSONValue?) {
+        error = json?["error"]?.stringValue ?? "http_\(response.status)"
+        description = json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        isTransient = response.status == 429 || response.status >= 500
+        retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
+    }
+
+    /// The retry this answer calls for, if it is transient.
+    func transient<Value>() -> MintAttempt<Value>? {
+        isTransient ? .retry(code: error, message: description, retryAfter: retryAfter) : nil
     }
 }

@@ -75,11 +75,9 @@ struct MarketingCloudTokenMinter: Sendable {
             headers: [("Content-Type", "application/json"), ("Accept", "application/json")], body: JSONWriter.bytes(.object(body)))
         requestCount.increment()
         let response: TransportResponse
-        do {
-            response = try await transport.send(request)
-        } catch {
-            if case .stop(let stop) = error.verdict { return .stop(stop) }
-            return .retry(code: "connection", message: error.message, retryAfter: nil)
+        switch await sendTokenRequest(request, over: transport) as Result<TransportResponse, TokenRequestFailure<Minted>> {
+        case .success(let answer): response = answer
+        case .failure(let failure): return failure.attempt
         }
         let json = try? JSONParser.parse(response.body)
         if response.status == 200, let token = json?["access_token"]?.stringValue {
@@ -89,11 +87,9 @@ struct MarketingCloudTokenMinter: Sendable {
             let expiresIn = json?["expires_in"]?.doubleValue ?? 1080
             return .minted(Minted(grant: AccessGrant(token: token, instanceURL: instance), expiresAt: clock.now() + expiresIn))
         }
-        let error = json?["error"]?.stringValue ?? "http_\(response.status)"
-        let description = json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
-        if response.status == 429 || response.status >= 500 {
-            return .retry(code: error, message: description, retryAfter: RetryPolicy.retryAfter(response.header("Retry-After")))
-        }
+        let answer = OAuthErrorAnswer(response, json: json)
+        if let retry: MintAttempt<Minted> = answer.transient() { return retry }
+        let (error, description) = (answer.error, answer.description)
         if description.contains("IP address is unauthorized") {
             return .stop(DeliveryStop(
                 code: error, reason: "Marketing Cloud refused a token to this machine's address (\(description))",
