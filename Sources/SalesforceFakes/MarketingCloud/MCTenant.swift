@@ -169,13 +169,7 @@ extension MCTenant {
             businessUnits[unit.0] = unit.1
         }
         if let allowlist = try reader.object("ipAllowlist") {
-            let ranges = try allowlist.array("ranges") { value, path throws(JSONSchemaError) -> CIDRRange in
-                guard let text = value.stringValue, let range = CIDRRange(text) else {
-                    throw JSONSchemaError(path: path, message: "expected a CIDR range such as 203.0.113.0/24")
-                }
-                return range
-            }
-            ipAllowlist = IPAllowlist(ranges: ranges)
+            ipAllowlist = try IPAllowlist(rangesOf: allowlist)
             try allowlist.finish()
         }
         // Custom sets add to the standard ones; a set named like a standard one replaces it.

@@ -126,26 +126,9 @@ public final class MarketingCloudFake: EmulatedService {
     public func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
 
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
-        let sequences = tenant.withLock { $0.tokens.mapValues(\.sequence) }
-        return entries.map { entry in
-            var entry = entry
-            func reference(_ token: String) -> String { sequences[token].map { "<access-token:\($0)>" } ?? "<access-token>" }
-            if let token = BearerToken.parse(entry.headers) {
-                entry.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + reference(token))
-            }
-            guard entry.path == MCAuth.path else { return entry }
-            if case .object(var object)? = try? JSONParser.parse(entry.body) {
-                if object["client_secret"] != nil { object["client_secret"] = "<redacted>" }
-                entry.body = JSONWriter.bytes(.object(object))
-            } else if let form = FormURLEncoded.decode(entry.body) {
-                entry.body = Array(FormURLEncoded.encode(form.map { $0.0 == "client_secret" ? ($0.0, "<redacted>") : $0 }).utf8)
-            }
-            if case .object(var object)? = try? JSONParser.parse(entry.responseBody), let token = object["access_token"]?.stringValue {
-                object["access_token"] = .string(reference(token))
-                entry.responseBody = JSONWriter.bytes(.object(object))
-            }
-            return entry
-        }
+        let masker = JournalMasker(
+            tokenSequences: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path, requestSecrets: ["client_secret"])
+        return entries.map(masker.mask)
     }
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {

@@ -129,28 +129,11 @@ public final class PardotFake: EmulatedService {
     }
 
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
-        let sequences = tenant.withLock { $0.accessTokens.mapValues(\.sequence) }
-        return entries.map { Self.masked($0, sequences: sequences) }
-    }
-
-    private static func masked(_ entry: JournalEntry, sequences: [String: Int]) -> JournalEntry {
-        var entry = entry
-        func reference(_ token: String) -> String { sequences[token].map { "<access-token:\($0)>" } ?? "<access-token>" }
-        if let token = BearerToken.parse(entry.headers) {
-            entry.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + reference(token))
-        }
-        guard entry.path == Self.tokenPath else { return entry }
-        if let form = FormURLEncoded.decode(entry.body) {
-            let hidden: Set<String> = ["client_secret", "password", "refresh_token"]
-            entry.body = Array(FormURLEncoded.encode(form.map { hidden.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
-        }
-        if case .object(var object)? = try? JSONParser.parse(entry.responseBody) {
-            if let token = object["access_token"]?.stringValue { object["access_token"] = .string(reference(token)) }
-            if object["refresh_token"] != nil { object["refresh_token"] = "<refresh-token>" }
-            if object["signature"] != nil { object["signature"] = "<signature>" }
-            entry.responseBody = JSONWriter.bytes(.object(object))
-        }
-        return entry
+        let masker = JournalMasker(
+            tokenSequences: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath,
+            requestSecrets: ["client_secret", "password", "refresh_token"],
+            responseReplacements: ["refresh_token": "<refresh-token>", "signature": "<signature>"])
+        return entries.map(masker.mask)
     }
 
     // MARK: Token endpoint

@@ -230,13 +230,7 @@ extension PardotSettings {
 
 extension PardotIPRestriction {
     init(reader: JSONObjectReader) throws(JSONSchemaError) {
-        let ranges = try reader.array("ranges") { value, path throws(JSONSchemaError) -> CIDRRange in
-            guard let text = value.stringValue, let range = CIDRRange(text) else {
-                throw JSONSchemaError(path: path, message: "expected a CIDR range such as 203.0.113.0/24")
-            }
-            return range
-        }
-        allowlist = IPAllowlist(ranges: ranges)
+        allowlist = try IPAllowlist(rangesOf: reader)
         enforceOnAPI = try reader.bool("enforceOnApi", default: false)
         tokenStatus = try reader.int("tokenStatus", default: 400)
         apiStatus = try reader.int("apiStatus", default: 403)

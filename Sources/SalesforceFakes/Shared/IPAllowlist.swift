@@ -1,6 +1,7 @@
 #if canImport(Glibc)
 import Glibc
 #endif
+import JSONCore
 
 /// An IPv4 or IPv6 range in CIDR notation (`203.0.113.0/24`, `::1/128`); a bare address is a /32 or /128.
 public struct CIDRRange: Sendable, Hashable, CustomStringConvertible {
@@ -70,5 +71,18 @@ public struct IPAllowlist: Sendable, Hashable {
     /// Whether the address may connect.
     public func permits(_ address: String) -> Bool {
         ranges.isEmpty || ranges.contains { $0.contains(address) }
+    }
+}
+
+extension IPAllowlist {
+    /// Reads the `ranges` member of a state's allowlist object (both fakes' format), naming a bad entry's path.
+    init(rangesOf reader: JSONObjectReader) throws(JSONSchemaError) {
+        let ranges = try reader.array("ranges") { value, path throws(JSONSchemaError) -> CIDRRange in
+            guard let text = value.stringValue, let range = CIDRRange(text) else {
+                throw JSONSchemaError(path: path, message: "expected a CIDR range such as 203.0.113.0/24")
+            }
+            return range
+        }
+        self.init(ranges: ranges)
     }
 }
