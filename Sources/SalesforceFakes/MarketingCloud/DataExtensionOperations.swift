@@ -117,7 +117,9 @@ struct DataExtensionOperations {
             if insertOnly {
                 throw RowProblem(message: "Violation of PRIMARY KEY constraint. Cannot insert duplicate key in data extension \(dataExtension.key): (\(keyValues.joined(separator: ", ")))")
             }
-            for (index, value) in updates { dataExtension.rows[row, index] = value }
+            // Key columns already hold these values (the lookup matched their text). Not rewriting them also
+            // spares a million-row store from freeing the old key string, a cache miss no prefetch covers.
+            for (index, value) in updates where !dataExtension.columns[index].isPrimaryKey { dataExtension.rows[row, index] = value }
             return
         }
         var row = [JSONValue](repeating: .null, count: dataExtension.columns.count)
