@@ -75,7 +75,7 @@ public enum JSONWriter {
     }
 
     /// Appends an integer's decimal digits without building a String.
-    static func writeInteger(_ number: Int, into output: inout [UInt8]) {
+    public static func writeInteger(_ number: Int, into output: inout [UInt8]) {
         if number < 0 {
             output.append(UInt8(ascii: "-"))
             // Int.min has no positive counterpart: its magnitude goes through UInt.

@@ -14,19 +14,61 @@ struct ContactOperations {
         var contactKey: String?
     }
 
-    func upsert(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) -> HTTPResponse {
-        do {
-            return try perform(body, isCreate: isCreate, tenant: &tenant)
-        } catch {
-            let messages: JSONValue = [["resultType": "Validation", "resultClass": "Error", "resultCode": .string(error.code), "message": .string(error.message)]]
-            return respond(
-                status: 400, tenant: &tenant,
-                head: [("contactKey", error.contactKey.map(JSONValue.string) ?? .null), ("hasErrors", true), ("operationStatus", "FAIL")],
-                messages: messages, rowsAffected: 0)
+    /// A contact write's answer, decided under the tenant lock and written to bytes after it (``render()``).
+    struct Answer: Sendable {
+        enum Outcome: Sendable {
+            case saved(contactID: Int, isNewContactKey: Bool)
+            case refused(code: String, message: String)
+        }
+
+        var outcome: Outcome
+        var contactKey: String?
+        var requestServiceMessageID: Int
+        var serviceMessageID: Int
+        var responseDateTime: String
+
+        /// The real shape, members in sorted order (the same bytes as the canonical writer's).
+        func render() -> HTTPResponse {
+            var object = JSONObjectWriter(capacity: 400)
+            switch outcome {
+            case .saved(let contactID, let isNew):
+                object.member("contactID", integer: contactID)
+                object.member("contactKey", string: contactKey ?? "")
+                object.member("contactTypeID", integer: 0)
+                object.member("hasErrors", bool: false)
+                object.member("isNewContactKey", bool: isNew)
+                object.member("operationStatus", string: "OK")
+            case .refused:
+                object.member("contactKey", contactKey.map(JSONValue.string) ?? .null)
+                object.member("hasErrors", bool: true)
+                object.member("operationStatus", string: "FAIL")
+            }
+            object.member("requestServiceMessageID") { MCTenant.writeID(requestServiceMessageID, quoted: true, into: &$0) }
+            object.member("responseDateTime", string: responseDateTime)
+            switch outcome {
+            case .saved:
+                object.member("resultMessages", .array([]))
+                object.member("rowsAffected", integer: 1)
+            case .refused(let code, let message):
+                object.member("resultMessages", [["resultType": "Validation", "resultClass": "Error", "resultCode": .string(code), "message": .string(message)]])
+                object.member("rowsAffected", integer: 0)
+            }
+            object.member("serviceMessageID") { MCTenant.writeID(serviceMessageID, quoted: true, into: &$0) }
+            let status: Int
+            if case .saved = outcome { status = 200 } else { status = 400 }
+            return .bytes(object.finish(), status: status, contentType: "application/json; charset=utf-8")
         }
     }
 
-    private func perform(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) throws(Failure) -> HTTPResponse {
+    func upsert(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) -> Answer {
+        do {
+            return try perform(body, isCreate: isCreate, tenant: &tenant)
+        } catch {
+            return answer(.refused(code: error.code, message: error.message), contactKey: error.contactKey, tenant: &tenant)
+        }
+    }
+
+    private func perform(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) throws(Failure) -> Answer {
         guard case .object(let members) = body else {
             throw Failure(code: "InvalidRequest", message: "The request body must be a JSON object.")
         }
@@ -97,33 +139,19 @@ struct ContactOperations {
             }
         }
         let contactID = tenant.contacts.values[position].contactID
-        return respond(
-            status: 200, tenant: &tenant,
-            head: [
-                ("contactID", .integer(contactID)), ("contactKey", .string(key)), ("contactTypeID", 0), ("hasErrors", false),
-                ("isNewContactKey", .bool(!exists)), ("operationStatus", "OK"),
-            ],
-            messages: [], rowsAffected: 1)
+        return answer(.saved(contactID: contactID, isNewContactKey: !exists), contactKey: key, tenant: &tenant)
     }
 
-    /// Writes the answer's members in sorted order as they come (the same bytes as the canonical writer's, without
-    /// building and sorting a dictionary per request): `head` holds the members sorting before
-    /// `requestServiceMessageID`.
-    private func respond(status: Int, tenant: inout MCTenant, head: [(String, JSONValue)], messages: JSONValue, rowsAffected: Int)
-        -> HTTPResponse
-    {
+    /// Takes the answer's two ids and its timestamp from the tenant; the bytes are written later.
+    private func answer(_ outcome: Answer.Outcome, contactKey: String?, tenant: inout MCTenant) -> Answer {
         if tenant.responseTimeSecond != now {
             tenant.responseTimeSecond = now
             tenant.responseTimeText = Self.responseDateTime(now)
         }
-        let members = head + [
-            ("requestServiceMessageID", .string(tenant.nextID())), ("responseDateTime", .string(tenant.responseTimeText)),
-            ("resultMessages", messages), ("rowsAffected", .integer(rowsAffected)), ("serviceMessageID", .string(tenant.nextID())),
-        ]
-        var bytes: [UInt8] = []
-        bytes.reserveCapacity(384)
-        JSONWriter.writeObject(members, into: &bytes)
-        return .bytes(bytes, status: status, contentType: "application/json; charset=utf-8")
+        let requestID = tenant.takeIDSequence()
+        return Answer(
+            outcome: outcome, contactKey: contactKey, requestServiceMessageID: requestID, serviceMessageID: tenant.takeIDSequence(),
+            responseDateTime: tenant.responseTimeText)
     }
 
     /// Real responses carry seven fractional digits and the server's offset: `2019-01-24T10:44:12.2334945-06:00`.

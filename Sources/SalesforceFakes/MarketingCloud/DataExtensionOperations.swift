@@ -16,7 +16,7 @@ struct DataExtensionOperations {
     /// `POST /hub/v1/dataevents/key:{key}/rowset` (or `/{id}/rowset`): upserts `[{keys, values}]` in order.
     /// As the real API does, rows before the first bad row are saved; that row and the rest are refused with
     /// 400 / 10006 and an `additionalErrors` entry naming the row and column.
-    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> HTTPResponse {
+    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> MCAnswer {
         guard let rows = body.arrayValue else { throw .validation("The request body must be an array of {\"keys\", \"values\"} objects.") }
         let limit = tenant.settings.maxRowsPerCall
         if limit > 0, rows.count > limit {
@@ -39,7 +39,7 @@ struct DataExtensionOperations {
                     ]])
             }
         }
-        return .bytes(JSONWriter.bytes(.array(rows)), status: 200, contentType: "application/json; charset=utf-8")
+        return .rowsetEcho(.array(rows))
     }
 
     /// `PUT /hub/v1/dataevents/key:{key}/rows/{Name:Value[,Name:Value]}` with `{"values": {...}}`.

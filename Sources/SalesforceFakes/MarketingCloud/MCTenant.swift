@@ -134,17 +134,32 @@ struct MCTenant: Sendable {
     var responseTimeText = ""
 
     mutating func nextID() -> String {
+        var bytes: [UInt8] = []
+        bytes.reserveCapacity(38)
+        Self.writeID(takeIDSequence(), quoted: false, into: &bytes)
+        return String(decoding: bytes, as: UTF8.self)
+    }
+
+    /// Takes the next id's number, for answers that write the id straight into their bytes (``writeID``).
+    mutating func takeIDSequence() -> Int {
         idSequence += 1
-        // Written into bytes directly: two ids per contact answer made String(radix:) padding a hot spot.
-        var bytes = Array("00000000-0000-4000-8000-000000000000".utf8)
-        var rest = idSequence
-        var position = bytes.count - 1
-        while rest > 0, position >= 24 {
-            bytes[position] = Self.hexDigits[rest & 0xF]
+        return idSequence
+    }
+
+    /// Appends id number `sequence` as `00000000-0000-4000-8000-00000000002a`, optionally in quotes. Written
+    /// into bytes directly: two ids per contact answer made String(radix:) padding a hot spot.
+    static func writeID(_ sequence: Int, quoted: Bool, into output: inout [UInt8]) {
+        if quoted { output.append(UInt8(ascii: "\"")) }
+        output.append(contentsOf: "00000000-0000-4000-8000-000000000000".utf8)
+        var rest = sequence
+        var position = output.count - 1
+        let lastDigitAllowed = output.count - 12
+        while rest > 0, position >= lastDigitAllowed {
+            output[position] = hexDigits[rest & 0xF]
             rest >>= 4
             position -= 1
         }
-        return String(decoding: bytes, as: UTF8.self)
+        if quoted { output.append(UInt8(ascii: "\"")) }
     }
 }
 

@@ -144,14 +144,15 @@ public final class MarketingCloudFake: EmulatedService {
             return MCRestError.methodNotAllowed.response
         case .found(let operation, let parameters):
             let body = Self.parseBody(request)
-            return tenant.withLock { state in
+            let answer = tenant.withLock { state -> MCAnswer in
                 do throws(MCRestError) {
                     try Self.authorize(request, operation: operation, state: &state, now: now)
                     return try Self.perform(operation, parameters: parameters, request: request, body: body, state: &state, now: now)
                 } catch {
-                    return error.response
+                    return .ready(error.response)
                 }
             }
+            return answer.response
         }
     }
 
@@ -204,7 +205,7 @@ public final class MarketingCloudFake: EmulatedService {
     private static func perform(
         _ operation: Operation, parameters: [String: String], request: HTTPRequest, body: Result<JSONValue, MCRestError>,
         state: inout MCTenant, now: Int
-    ) throws(MCRestError) -> HTTPResponse {
+    ) throws(MCRestError) -> MCAnswer {
         func json() throws(MCRestError) -> JSONValue {
             switch body {
             case .success(let value): return value
@@ -222,34 +223,34 @@ public final class MarketingCloudFake: EmulatedService {
         let contacts = ContactOperations(now: now)
         let rows = DataExtensionOperations(now: now)
         switch operation {
-        case .createContact: return contacts.upsert(try json(), isCreate: true, tenant: &state)
-        case .updateContact: return contacts.upsert(try json(), isCreate: false, tenant: &state)
-        case .definitions: return contacts.definitions(selector: nil, tenant: &state)
-        case .definition: return contacts.definitions(selector: parameters["selector"], tenant: &state)
+        case .createContact: return .contact(contacts.upsert(try json(), isCreate: true, tenant: &state))
+        case .updateContact: return .contact(contacts.upsert(try json(), isCreate: false, tenant: &state))
+        case .definitions: return .ready(contacts.definitions(selector: nil, tenant: &state))
+        case .definition: return .ready(contacts.definitions(selector: parameters["selector"], tenant: &state))
         case .rowsetByKey: return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: true), tenant: &state)
         case .rowsetByID: return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: false), tenant: &state)
         case .rowByKey:
-            return try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: true), tenant: &state)
+            return .ready(try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: true), tenant: &state))
         case .rowByID:
-            return try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: false), tenant: &state)
+            return .ready(try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: false), tenant: &state))
         case .asyncInsertByKey, .asyncUpsertByKey, .asyncInsertByID, .asyncUpsertByID:
             let byKey = operation == .asyncInsertByKey || operation == .asyncUpsertByKey
             let reference = byKey ? "Key: \(parameters["key"] ?? "")" : "Id: \(parameters["id"] ?? "")"
             let key = state.dataExtensionKey(key: byKey ? parameters["key"] : nil, id: byKey ? nil : parameters["id"])
             let mode = operation == .asyncInsertByKey || operation == .asyncInsertByID ? "insert" : "upsert"
-            return try rows.submitAsync(try json(), mode: mode, dataExtensionKey: key, reference: reference, tenant: &state)
-        case .asyncStatus: return rows.status(parameters["requestId"] ?? "", tenant: &state)
-        case .asyncResults: return rows.results(parameters["requestId"] ?? "", tenant: &state)
+            return .ready(try rows.submitAsync(try json(), mode: mode, dataExtensionKey: key, reference: reference, tenant: &state))
+        case .asyncStatus: return .ready(rows.status(parameters["requestId"] ?? "", tenant: &state))
+        case .asyncResults: return .ready(rows.results(parameters["requestId"] ?? "", tenant: &state))
         case .fields:
             let reference = parameters["id"] ?? ""
             let key = reference.hasPrefix("key:")
                 ? state.dataExtensionKey(key: String(reference.dropFirst(4)), id: nil) : state.dataExtensionKey(key: nil, id: reference)
             guard let key else { throw MCRestError(status: 404, code: 30003, message: "Custom object \(reference) was not found.") }
-            return rows.fields(of: key, tenant: state)
+            return .ready(rows.fields(of: key, tenant: state))
         case .readRows:
-            return rows.readRows(of: try dataExtension(byKey: true), query: request.query, tenant: state)
+            return .ready(rows.readRows(of: try dataExtension(byKey: true), query: request.query, tenant: state))
         case .event:
-            return try JourneyEvents(now: now).fire(try json(), tenant: &state)
+            return .ready(try JourneyEvents(now: now).fire(try json(), tenant: &state))
         }
     }
 }
