@@ -87,15 +87,15 @@ struct MarketingCloudBenchmark {
         // is rebuilt on each read). BENCH_STATE sets the stored rows and contacts (default 1,000).
         let mix = ProcessInfo.processInfo.environment["BENCH_MIX"]
         let contactsOnly = mix == "contacts"
+        let started = Date()
+        let cpuBefore = ThreadCPU.now()
+        defer {
+            let cpu = ThreadCPU.now() - cpuBefore
+            print(String(format: "%@ loop at %d stored: %.2f us per request (thread CPU: %.2f user + %.2f system)", mix ?? "mixed", stored,
+                         Date().timeIntervalSince(started) / Double(requests) * 1e6, cpu.user / Double(requests) * 1e6,
+                         cpu.system / Double(requests) * 1e6))
+        }
         if mix == "rowset50" {
-            let started = Date()
-            let cpuBefore = ThreadCPU.now()
-            defer {
-                let cpu = ThreadCPU.now() - cpuBefore
-                print(String(format: "rowset x50 loop at %d stored: %.2f us per request (thread CPU: %.2f user + %.2f system)", stored,
-                             Date().timeIntervalSince(started) / Double(requests) * 1e6, cpu.user / Double(requests) * 1e6,
-                             cpu.system / Double(requests) * 1e6))
-            }
             var counter = 0
             for _ in 0..<requests {
                 var rows: [String] = []

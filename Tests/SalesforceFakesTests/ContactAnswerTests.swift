@@ -57,3 +57,21 @@ import Testing
         #expect(first.count == 36)
     }
 }
+
+/// The benchmarks' large states: every generated row valid and stored, every contact complete.
+@Suite struct SyntheticDataTests {
+    @Test func generatedRowsAndContactsAreCompleteAndValid() throws {
+        let fake = try MarketingCloudFake(seed: MarketingCloudTestClient.seed, clock: FakeClock())
+        #expect(fake.insertSyntheticData(rows: 3, dataExtensionKey: "customers-key"))
+        #expect(!fake.insertSyntheticData(rows: 3, dataExtensionKey: "no-such-key"))
+        let state = fake.exportState()
+        let rows = state["dataExtensions"]?.arrayValue?.first?["rows"]?.arrayValue ?? []
+        #expect(rows.count == 3)
+        #expect(rows.first?["Email"] == "user0@example.com")
+        let contacts = state["contacts"]?.arrayValue ?? []
+        #expect(contacts.count == 3)
+        let demographics = contacts.first?["attributes"]?["Email Demographics"]?.objectValue ?? [:]
+        #expect(Set(demographics.keys) == ["First Name", "Last Name", "salesforce_mc_segment_1"])
+        #expect(contacts.first?["attributes"]?["Email Addresses"]?["Email Address"] == "user0@example.com")
+    }
+}

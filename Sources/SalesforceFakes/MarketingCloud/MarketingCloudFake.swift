@@ -55,9 +55,10 @@ public final class MarketingCloudFake: EmulatedService {
         try FakeServer(service: MarketingCloudFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
     }
 
-    /// Adds `count` generated rows (`user<N>@example.com`, …) to a data extension and as many contacts with
-    /// Email Addresses and Email Demographics, for load tests against large states. False when the data
-    /// extension does not exist.
+    /// Adds `count` generated rows (`user<N>@example.com`, …) to a data extension and as many contacts with a
+    /// value for every attribute of every attribute set, for load tests against large states. Contacts are
+    /// complete so that an update in a 1M-contact run changes existing values, as it does in a 1k run where
+    /// each contact is updated many times. False when the data extension does not exist.
     @discardableResult
     public func insertSyntheticData(rows count: Int, dataExtensionKey: String) -> Bool {
         tenant.withLock { state in
@@ -67,25 +68,31 @@ public final class MarketingCloudFake: EmulatedService {
             let operations = DataExtensionOperations(now: 0)
             for index in 0..<count {
                 let email = "user\(index)@example.com"
-                var pairs: [(String, JSONValue)] = []
-                for column in dataExtension.columns {
-                    switch column.type {
-                    case .emailAddress: pairs.append((column.name, .string(email)))
-                    case .number: pairs.append((column.name, .integer(index)))
-                    case .boolean: pairs.append((column.name, .bool(index % 2 == 0)))
-                    case .date: pairs.append((column.name, "2026-01-01"))
-                    case .decimal: pairs.append((column.name, .double(Double(index) / 4)))
-                    default: pairs.append((column.name, .string(column.isPrimaryKey ? email : "value \(index)")))
-                    }
+                let pairs = dataExtension.columns.map { column in
+                    (column.name, column.isPrimaryKey && column.type == .text ? .string(email) : Self.syntheticValue(column, index: index, email: email))
                 }
                 try? operations.write(pairs, keyCount: nil, insertOnly: false, into: &dataExtension)
-                state.contacts[HashedKey(email)] = MCContact(
-                    contactKey: email, contactID: state.nextContactID,
-                    attributes: ["Email Addresses": ["Email Address": .string(email)], "Email Demographics": ["First Name": .string("First\(index)")]])
+                var attributes: [String: [String: JSONValue]] = [:]
+                for set in state.attributeSets {
+                    attributes[set.name] = Dictionary(uniqueKeysWithValues: set.attributes.map { ($0.name, Self.syntheticValue($0, index: index, email: email)) })
+                }
+                state.contacts[HashedKey(email)] = MCContact(contactKey: email, contactID: state.nextContactID, attributes: attributes)
                 state.nextContactID += 1
             }
             state.dataExtensions[dataExtensionKey] = dataExtension
             return true
+        }
+    }
+
+    /// A generated value of a field's type for synthetic record `index`.
+    private static func syntheticValue(_ field: MCField, index: Int, email: String) -> JSONValue {
+        switch field.type {
+        case .emailAddress: return .string(email)
+        case .number: return .integer(index)
+        case .boolean: return .bool(index % 2 == 0)
+        case .date: return "2026-01-01"
+        case .decimal: return .double(Double(index) / 4)
+        default: return .string("value \(index)")
         }
     }
 
