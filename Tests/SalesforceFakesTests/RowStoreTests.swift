@@ -5,7 +5,7 @@ import Testing
 /// The data extension row index on its own: lookups, colliding hashes, growth, huge-page growth and reads.
 @Suite struct RowStoreTests {
     @Test func findsWhatWasAppendedAndNothingElse() {
-        var store = RowStore(stride: 2)
+        var store = RowStore<JSONValue>(stride: 2)
         let first = store.append(key: "a@example.com", hash: "a@example.com".hashValue, values: ["a@example.com", 1])
         let second = store.append(key: "b@example.com", hash: "b@example.com".hashValue, values: ["b@example.com", 2])
         #expect(store.row(for: "a@example.com", hash: "a@example.com".hashValue) == first)
@@ -19,7 +19,7 @@ import Testing
     /// keys that are prefixes of each other and the empty key. Keys match byte for byte: "é" precomposed and
     /// decomposed are two rows (Swift's `==` would call them equal), as they are two values to a database.
     @Test func collidingHashesCompareKeyBytes() {
-        var store = RowStore(stride: 1)
+        var store = RowStore<JSONValue>(stride: 1)
         let keys = ["", "a", "ab", "abc", "b", "ba", "é", "e\u{301}"]
         for (position, key) in keys.enumerated() { store.append(key: key, hash: 42, values: [.integer(position)]) }
         for (position, key) in keys.enumerated() {
@@ -31,7 +31,7 @@ import Testing
     /// Growing the index re-places every slot from its tag alone, so hashes that differ only in their low
     /// bits, or only in their high bits, must all survive many doublings.
     @Test func survivesGrowthWithAwkwardHashes() {
-        var store = RowStore(stride: 1)
+        var store = RowStore<JSONValue>(stride: 1)
         let count = 5000
         func hash(_ index: Int) -> Int { index % 2 == 0 ? index : index << 40 }
         for index in 0..<count { store.append(key: "k\(index)", hash: hash(index), values: [.integer(index)]) }
@@ -48,7 +48,7 @@ import Testing
     /// Large enough that the cells, keys and index go through the huge-page path (4 MiB and up); writes
     /// and reads after it behave as before.
     @Test func largeStoreKeepsEveryRow() {
-        var store = RowStore(stride: 4)
+        var store = RowStore<JSONValue>(stride: 4)
         store.reserveCapacity(60_000)
         for index in 0..<100_000 {
             let key = "user\(index)@example.com"
@@ -66,14 +66,14 @@ import Testing
     }
 
     @Test func rowsByKeyOrdersByKeyText() {
-        var store = RowStore(stride: 1)
+        var store = RowStore<JSONValue>(stride: 1)
         for key in ["m", "b", "z", "a"] { store.append(key: key, hash: key.hashValue, values: [.string(key)]) }
         #expect(store.rowsByKey.map { store.key(ofRow: $0) } == ["a", "b", "m", "z"])
     }
 
     /// Copies are values: changing one leaves the other (a seed's initial state) as it was.
     @Test func copiesAreIndependent() {
-        var original = RowStore(stride: 1)
+        var original = RowStore<JSONValue>(stride: 1)
         original.append(key: "a", hash: 1, values: [1])
         var copy = original
         copy[0, 0] = 2

@@ -79,34 +79,36 @@ struct ContactOperations {
             throw Failure(code: "AttributeSetsRequired", message: "attributeSets is required (it may be an empty array).", contactKey: key)
         }
         // Validate everything before writing anything: a contact is written whole or not at all.
-        var changes: [String: [String: JSONValue]] = [:]
+        var setsSeen: Set<String> = []
+        var writes: [(set: Int, attribute: Int, value: JSONValue)] = []
         for (position, setValue) in sets.enumerated() {
             guard let name = setValue["name"]?.stringValue else {
                 throw Failure(code: "AttributeSetNameRequired", message: "attributeSets[\(position)].name is required.", contactKey: key)
             }
-            guard let definition = tenant.attributeSet(name) else {
+            guard let setIndex = tenant.contacts.position(ofSet: name) else {
                 throw Failure(code: "AttributeSetNotFound", message: "Attribute set '\(name)' was not found.", contactKey: key)
             }
-            guard changes[name] == nil else {
+            let definition = tenant.contacts.sets[setIndex]
+            guard setsSeen.insert(name).inserted else {
                 throw Failure(code: "DuplicateAttributeSet", message: "Attribute set '\(name)' appears more than once; each call accepts one instance of each set.", contactKey: key)
             }
             let items = setValue["items"]?.arrayValue ?? []
             guard items.count <= 1 else {
                 throw Failure(code: "DuplicateAttributeSet", message: "Attribute set '\(name)' has \(items.count) items; each call accepts one instance of each set.", contactKey: key)
             }
-            var values: [String: JSONValue] = [:]
             for entry in items.first?["values"]?.arrayValue ?? [] {
                 guard let attributeName = entry["name"]?.stringValue else {
                     throw Failure(code: "AttributeNameRequired", message: "Every value in '\(name)' needs a name.", contactKey: key)
                 }
-                guard let attribute = definition.attribute(attributeName) else {
+                guard let attributeIndex = definition.attributes.firstIndex(where: { $0.name == attributeName }) else {
                     throw Failure(code: "AttributeNotFound", message: "Attribute '\(attributeName)' was not found in attribute set '\(name)'.", contactKey: key)
                 }
+                let attribute = definition.attributes[attributeIndex]
                 guard !attribute.readOnly else {
                     throw Failure(code: "AttributeReadOnly", message: "Attribute '\(attributeName)' in attribute set '\(name)' is read-only.", contactKey: key)
                 }
                 do {
-                    values[attributeName] = try attribute.coerce(entry["value"] ?? .null)
+                    writes.append((setIndex, attributeIndex, try attribute.coerce(entry["value"] ?? .null)))
                 } catch .tooLong(let length) {
                     throw Failure(code: "ValueTooLong", message: "The value of '\(attributeName)' in attribute set '\(name)' is longer than \(length) characters.", contactKey: key)
                 } catch .wrongType(let expected) {
@@ -115,30 +117,24 @@ struct ContactOperations {
                     throw Failure(code: "ValueRequired", message: "'\(attributeName)' in attribute set '\(name)' cannot be empty.", contactKey: key)
                 }
             }
-            changes[name] = values
         }
-        let tableKey = HashedKey(key)
-        let existing = tenant.contacts.index(forKey: tableKey)
-        let exists = existing != nil
-        if !exists {
+        let hash = key.hashValue
+        let existing = tenant.contacts.row(for: key, hash: hash)
+        if existing == nil {
             if !isCreate, !tenant.settings.patchCreatesContacts {
                 throw Failure(code: "ContactNotFound", message: "No contact with contactKey '\(key)' exists.", contactKey: key)
             }
             // The docs: "You must also include [Email Addresses] if you include Email Demographics."
-            if changes["Email Demographics"] != nil, changes["Email Addresses"] == nil {
+            if setsSeen.contains("Email Demographics"), !setsSeen.contains("Email Addresses") {
                 throw Failure(code: "EmailAddressesRequired", message: "The Email Addresses attribute set is required when Email Demographics is included.", contactKey: key)
             }
-            tenant.contacts[tableKey] = MCContact(contactKey: key, contactID: tenant.nextContactID, attributes: [:])
-            tenant.nextContactID += 1
         }
         // One lookup in the (possibly million-entry) contact table for the whole write.
-        let position = existing ?? tenant.contacts.index(forKey: tableKey)!
-        for (set, values) in changes {
-            for (name, value) in values {
-                tenant.contacts.values[position].attributes[set, default: [:]][name] = value
-            }
-        }
-        let contactID = tenant.contacts.values[position].contactID
+        let row = existing ?? tenant.contacts.append(key: key, hash: hash, contactID: tenant.nextContactID)
+        if existing == nil { tenant.nextContactID += 1 }
+        for write in writes { tenant.contacts.setValue(write.value, row: row, set: write.set, attribute: write.attribute) }
+        let contactID = tenant.contacts.contactID(ofRow: row)
+        let exists = existing != nil
         return answer(.saved(contactID: contactID, isNewContactKey: !exists), contactKey: key, tenant: &tenant)
     }
 

@@ -192,7 +192,7 @@ struct MCDataExtension: Sendable {
     var id: String
     var columns: [MCField]
     /// Row values in column order, by primary-key text.
-    var rows: RowStore
+    var rows: RowStore<JSONValue>
 
     var primaryKeyColumns: [MCField] { columns.filter(\.isPrimaryKey) }
 
@@ -220,7 +220,7 @@ extension MCDataExtension {
         guard !columns.isEmpty else { throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns") }
         let columns = self.columns
         let keyColumns = columns.filter(\.isPrimaryKey)
-        var rows = RowStore(stride: columns.count)
+        var rows = RowStore<JSONValue>(stride: columns.count)
         let parsed = try reader.array("rows") { value, path throws(JSONSchemaError) -> [JSONValue] in
             let row = try JSONObjectReader(value, path: path)
             var values = [JSONValue](repeating: .null, count: columns.count)

@@ -90,8 +90,8 @@ struct MCTenant: Sendable {
     var ipAllowlist = IPAllowlist()
     var attributeSets: [MCAttributeSet] = MCAttributeSet.standard
     var dataExtensions: [String: MCDataExtension] = [:]
-    /// Contacts by contact key (see ``HashedKey``).
-    var contacts: [HashedKey: MCContact] = [:]
+    /// Contacts by contact key (see ``ContactStore``); built over ``attributeSets``, so replaced with them.
+    var contacts = ContactStore(sets: MCAttributeSet.standard)
     var eventDefinitions: [String: MCEventDefinition] = [:]
     var events: [MCEvent] = []
     var asyncRequests: [String: MCAsyncRequest] = [:]
@@ -210,8 +210,9 @@ extension MCTenant {
         }
         nextContactID = try reader.int("nextContactId", default: nextContactID)
         let sets = attributeSets
+        contacts = ContactStore(sets: sets)
         for contact in try reader.array("contacts", { value, path throws(JSONSchemaError) in try MCContact(json: value, path: path, sets: sets) }) {
-            contacts[HashedKey(contact.contactKey)] = contact
+            contacts.upsert(contact)
             nextContactID = max(nextContactID, contact.contactID + 1)
         }
         for definition in try reader.array("eventDefinitions", { value, path throws(JSONSchemaError) -> MCEventDefinition in
@@ -245,7 +246,7 @@ extension MCTenant {
             "attributeSets": .array(attributeSets.map(\.json)),
             "dataExtensions": .array(dataExtensions.keys.sorted().map { dataExtensions[$0]!.json }),
             "nextContactId": .integer(nextContactID),
-            "contacts": .array(contacts.keys.sorted().map { contacts[$0]!.json }),
+            "contacts": .array(contacts.contactsByKey.map(\.json)),
             "eventDefinitions": .array(eventDefinitions.keys.sorted().map { ["key": .string($0), "name": .string(eventDefinitions[$0]!.name)] }),
             "events": .array(events.map(\.json)),
             "tokenSequence": .integer(tokenSequence),
@@ -411,3 +412,4 @@ extension MCAsyncRequest {
         ]
     }
 }
+

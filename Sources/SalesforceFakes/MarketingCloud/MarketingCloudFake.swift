@@ -72,11 +72,13 @@ public final class MarketingCloudFake: EmulatedService {
                     (column.name, column.isPrimaryKey && column.type == .text ? .string(email) : Self.syntheticValue(column, index: index, email: email))
                 }
                 try? operations.write(pairs, keyCount: nil, insertOnly: false, into: &dataExtension)
-                var attributes: [String: [String: JSONValue]] = [:]
-                for set in state.attributeSets {
-                    attributes[set.name] = Dictionary(uniqueKeysWithValues: set.attributes.map { ($0.name, Self.syntheticValue($0, index: index, email: email)) })
+                let hash = email.hashValue
+                let row = state.contacts.row(for: email, hash: hash) ?? state.contacts.append(key: email, hash: hash, contactID: state.nextContactID)
+                for (set, definition) in state.contacts.sets.enumerated() {
+                    for (attribute, field) in definition.attributes.enumerated() {
+                        state.contacts.setValue(Self.syntheticValue(field, index: index, email: email), row: row, set: set, attribute: attribute)
+                    }
                 }
-                state.contacts[HashedKey(email)] = MCContact(contactKey: email, contactID: state.nextContactID, attributes: attributes)
                 state.nextContactID += 1
             }
             state.dataExtensions[dataExtensionKey] = dataExtension

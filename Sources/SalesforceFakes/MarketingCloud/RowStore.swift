@@ -4,8 +4,8 @@ import Glibc
 #endif
 import JSONCore
 
-/// The rows of one data extension: primary-key texts and values in insertion order, behind an open-addressing
-/// index.
+/// Keyed records in insertion order behind an open-addressing index: a data extension's rows (cells are
+/// `JSONValue`s, `stride` per row) and the tenant's contact keys (one contact id per key, ``ContactStore``).
 ///
 /// Why not `[String: [JSONValue]]`: a 50-row rowset against a million stored rows paid about 1.6 µs per row in
 /// cache misses (bucket, key, key text, row buffer), one after the other. Here a row costs two dependent loads:
@@ -16,7 +16,7 @@ import JSONCore
 /// Keys match byte for byte as UTF-8 (no Unicode normalization, no case folding: the reference says nothing
 /// of Marketing Cloud's key collation, so the fake takes the narrowest reading). Rows are never deleted (the
 /// API has no delete), which keeps the index simple.
-struct RowStore: Sendable {
+struct RowStore<Cell: Sendable>: Sendable {
     /// One index slot, 16 bytes so that four share a cache line.
     struct Slot: Sendable {
         /// The high half of the key's hash. Its top bits also choose the home slot, so the index can grow
@@ -35,7 +35,7 @@ struct RowStore: Sendable {
     /// Where each row's key starts in ``keyBytes`` (for reads in row order; lookups use the slot's copy).
     private var keyOffsets: [Int] = []
     /// Every row's values, row after row.
-    private var cells: [JSONValue] = []
+    private var cells: [Cell] = []
     private var slots: [Slot]
     private var mask: Int
     /// How far to shift a tag right to get its home slot: 32 − log2(slot count).
@@ -79,7 +79,7 @@ struct RowStore: Sendable {
 
     /// Adds a row under a key that is not present yet; returns its row number.
     @discardableResult
-    mutating func append(key: String, hash: Int, values: [JSONValue]) -> Int {
+    mutating func append(key: String, hash: Int, values: [Cell]) -> Int {
         precondition(values.count == stride, "a row needs one value per column")
         precondition(count < Int(UInt32.max - 1), "a data extension holds fewer than 4 billion rows")
         if (count + 1) * 2 > slots.count { grow(to: slots.count * 2) }
@@ -98,13 +98,13 @@ struct RowStore: Sendable {
     }
 
     /// One value of a row.
-    subscript(row: Int, column: Int) -> JSONValue {
+    subscript(row: Int, column: Int) -> Cell {
         get { cells[row * stride + column] }
         set { cells[row * stride + column] = newValue }
     }
 
     /// A row's values in column order.
-    func values(ofRow row: Int) -> ArraySlice<JSONValue> { cells[(row * stride)..<((row + 1) * stride)] }
+    func values(ofRow row: Int) -> ArraySlice<Cell> { cells[(row * stride)..<((row + 1) * stride)] }
 
     /// A row's primary-key text.
     func key(ofRow row: Int) -> String {
@@ -124,7 +124,7 @@ struct RowStore: Sendable {
     /// then (slots now arriving) each found row's key bytes and cells, every cache line of them. Nothing here
     /// changes the store; a key whose home slot holds another key is simply not warmed.
     func prefetch(_ hashes: [Int]) {
-        let cellBytes = stride * MemoryLayout<JSONValue>.stride
+        let cellBytes = stride * MemoryLayout<Cell>.stride
         slots.withUnsafeBufferPointer { slotBase in
             for hash in hashes { sfd_prefetch_read(slotBase.baseAddress! + (Int(Self.tag(hash)) >> shift)) }
             keyBytes.withUnsafeBufferPointer { arena in
