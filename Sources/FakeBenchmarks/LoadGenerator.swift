@@ -113,6 +113,17 @@ enum ProcessMemory {
 
     /// Current resident set size in bytes.
     static var residentBytes: Int { kilobytes("VmRSS") * 1024 }
+
+    /// Resident bytes after handing free heap pages back to the kernel: what a state holds, not what an earlier
+    /// benchmark in this process freed without returning (a large state built into those pages would otherwise
+    /// look almost free).
+    static var settledResidentBytes: Int {
+        // glibc's malloc_trim; Swift's Glibc module does not export malloc.h.
+        if let symbol = dlsym(nil, "malloc_trim") {
+            _ = unsafeBitCast(symbol, to: (@convention(c) (Int) -> Int32).self)(0)
+        }
+        return residentBytes
+    }
     /// Peak resident set size in bytes.
     static var peakResidentBytes: Int { kilobytes("VmHWM") * 1024 }
 }

@@ -27,9 +27,9 @@ struct MarketingCloudBenchmark {
 
     func run(smallCount: Int = 1000, largeCount: Int = 1_000_000) throws -> Figures {
         let (smallFake, smallServer) = try startFake(rows: smallCount)
-        let before = ProcessMemory.residentBytes
+        let before = ProcessMemory.settledResidentBytes
         let (largeFake, largeServer) = try startFake(rows: largeCount)
-        let after = ProcessMemory.residentBytes
+        let after = ProcessMemory.settledResidentBytes
         defer {
             smallServer.stop()
             largeServer.stop()

@@ -22,9 +22,9 @@ struct PardotBenchmark {
     func run(smallCount: Int = 1000, largeCount: Int = 1_000_000) throws -> Figures {
         let (smallFake, smallServer) = try startFake(prospects: smallCount)
         let token = try mintToken(smallFake)
-        let before = ProcessMemory.residentBytes
+        let before = ProcessMemory.settledResidentBytes
         let (largeFake, largeServer) = try startFake(prospects: largeCount)
-        let after = ProcessMemory.residentBytes
+        let after = ProcessMemory.settledResidentBytes
         let largeToken = try mintToken(largeFake)
         defer {
             smallServer.stop()
