@@ -49,15 +49,21 @@ struct PardotBenchmark {
 
     /// Upserts through the in-process dispatch path (control, faults, emulator, journal) without HTTP.
     func inProcess(requests: Int) throws {
-        let (fake, server) = try startFake(prospects: 1000)
+        // BENCH_STATE sets the stored prospects (default 1,000).
+        let stored = Int(ProcessInfo.processInfo.environment["BENCH_STATE"] ?? "") ?? 1000
+        let (fake, server) = try startFake(prospects: stored)
         defer { server.stop() }
         let token = try mintToken(fake)
         let headers: HTTPHeaders = [
             "Host": "127.0.0.1", "Content-Type": "application/json", "Authorization": "Bearer \(token)",
             "Pardot-Business-Unit-Id": businessUnit, "Content-Length": "150", "User-Agent": "wrk",
         ]
+        let started = Date()
+        defer {
+            print(String(format: "upsert loop at %d stored: %.2f us per request", stored, Date().timeIntervalSince(started) / Double(requests) * 1e6))
+        }
         for counter in 0..<requests {
-            let index = (counter * 7919) % 1000
+            let index = (counter * 7919) % stored
             let body = "{\"matchEmail\":\"user\(index)@example.com\",\"prospect\":{\"firstName\":\"F\(counter)\",\"city\":\"Porto\"},"
                 + "\"secondaryDeletedSearch\":true,\"fields\":[\"id\",\"email\"]}"
             let response = server.respond(

@@ -47,9 +47,11 @@ public final class PardotFake: EmulatedService {
         try FakeServer(service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
     }
 
-    /// Adds `count` generated prospects (`user<N>@example.com`, first and last name, company) to a business
-    /// unit, for load tests against large states without a seed file of that size. Returns false when the
-    /// unit does not exist.
+    /// Adds `count` generated prospects (`user<N>@example.com`, first and last name, company, city) to a
+    /// business unit, for load tests against large states without a seed file of that size. The fields are the
+    /// ones the benchmark writes, so that an upsert against a million prospects changes existing values as it
+    /// does against a thousand (where each prospect is upserted many times), rather than adding a field and
+    /// growing the prospect's storage. Returns false when the unit does not exist.
     @discardableResult
     public func insertSyntheticProspects(count: Int, businessUnitID: String = "0Uv000000000001AAA") -> Bool {
         let now = Int(clock.now())
@@ -60,7 +62,7 @@ public final class PardotFake: EmulatedService {
             for index in 0..<count {
                 let values: [String: JSONValue] = [
                     "firstName": .string("First\(index)"), "lastName": .string("Last\(index)"),
-                    "company": .string("Company \(index % 1000)"),
+                    "company": .string("Company \(index % 1000)"), "city": "Lisbon",
                 ]
                 state.businessUnits[businessUnitID]!.prospects.insert(
                     Prospect(
