@@ -143,7 +143,7 @@ struct MarketingCloudBenchmark {
         ]
         let fake = try MarketingCloudFake(seed: seed, clock: clock)
         fake.insertSyntheticData(rows: rows, dataExtensionKey: Self.dataExtensionKey)
-        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 2))
+        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: benchServerThreads))
         return (fake, server)
     }
 

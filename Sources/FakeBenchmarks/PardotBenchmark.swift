@@ -82,7 +82,7 @@ struct PardotBenchmark {
         try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
         fake.setDailyRequestLimit(Int(Int32.max), businessUnitID: businessUnit)
         fake.insertSyntheticProspects(count: prospects, businessUnitID: businessUnit)
-        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 2))
+        let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: benchServerThreads))
         return (fake, server)
     }
 

@@ -3,10 +3,14 @@ import Foundation
 // `make bench`: runs the fakes under wrk on this machine and prints a table with the targets.
 // BENCH_SECONDS sets each run's length (default 5); BENCH_REPEAT how many interleaved rounds each figure is the
 // best of (3);
-// BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud runs one fake.
+// BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud runs one fake;
+// BENCH_SERVER_THREADS the fakes' server threads (default 2, one per core).
 
 let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
 let largeCount = Int(ProcessInfo.processInfo.environment["BENCH_LARGE"] ?? "") ?? 1_000_000
+/// Server threads of the fakes under load. With one, the two threads never wait for each other on the tenant lock,
+/// which separates what a large state costs a lookup from what it costs in lock contention (see README).
+let benchServerThreads = Int(ProcessInfo.processInfo.environment["BENCH_SERVER_THREADS"] ?? "") ?? 2
 let load = LoadGenerator(seconds: seconds, repeats: Int(ProcessInfo.processInfo.environment["BENCH_REPEAT"] ?? "") ?? 3)
 
 func format(_ value: Double, _ decimals: Int = 0) -> String { String(format: "%.\(decimals)f", value) }
