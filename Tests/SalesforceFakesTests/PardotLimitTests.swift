@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 import Testing
 import TestSupport
@@ -19,6 +20,29 @@ import TestSupport
         // Slots are released when answers are sent.
         _ = try fake.control("DELETE", "faults")
         #expect(try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token).status == 200)
+    }
+
+    /// Requests in flight belong to the server, not the state: a reset while five are held must not let a sixth
+    /// through once they are answered (a count kept in the state went back to 0 and then to -5).
+    @Test func resetDuringRequestsKeepsTheConcurrencyLimit() throws {
+        let fake = try PardotTestClient()
+        defer { fake.stop() }
+        let delay: JSONValue = ["path": "/api/v5/objects/prospects", "delayMillis": 800]
+        _ = try fake.control("POST", "faults", json: delay)
+        let held = try fake.token()
+        let answered = RawHTTPClient.parallel(6) { index -> Int? in
+            guard index == 5 else { return try? fake.api("GET", "/api/v5/objects/prospects?fields=id", token: held).status }
+            // The sixth thread resets once the five requests are being held (the reset clears the faults too).
+            Thread.sleep(forTimeInterval: 0.3)
+            return try? fake.control("POST", "reset").status
+        }
+        #expect(answered.compactMap { $0 } == [200, 200, 200, 200, 200, 200])
+        _ = try fake.control("POST", "faults", json: delay)
+        let token = try fake.token()
+        let statuses = RawHTTPClient.parallel(6) { _ in
+            try? fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token).status
+        }
+        #expect(statuses.compactMap { $0 }.sorted() == [200, 200, 200, 200, 200, 429])
     }
 
     @Test func dailyQuotaStopsAtTheLimitAndResetsAtTheUnitsMidnight() throws {

@@ -31,6 +31,7 @@ public final class PardotFake: EmulatedService {
     private let initial: PardotTenant
     private let baseURL = Mutex("http://127.0.0.1")
     private let clock: FakeClock
+    private let inFlight = InFlightRequests()
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
@@ -180,9 +181,9 @@ public final class PardotFake: EmulatedService {
         let now = Int(clock.now())
         let base = baseURL.withLock { $0 }
         return tenant.withLock { (state: inout PardotTenant) -> HTTPResponse in
-            let unitID: String
+            let (unitID, slot): (String, Dictionary<String, BusinessUnit>.Index)
             do throws(PardotAPIError) {
-                unitID = try Self.authorize(request, state: &state, now: now)
+                (unitID, slot) = try Self.authorize(request, state: &state, now: now, inFlight: inFlight)
             } catch {
                 return error.response
             }
@@ -199,58 +200,59 @@ public final class PardotFake: EmulatedService {
                 }
                 switch operation {
                 case .upsert:
-                    response = try operations.upsertLatestByEmail(try json(), query: query, unit: &state.businessUnits[unitID]!)
+                    response = try operations.upsertLatestByEmail(try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .create:
-                    response = try operations.create(try json(), query: query, unit: &state.businessUnits[unitID]!)
+                    response = try operations.create(try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .read:
-                    response = try operations.read(id: parameters["id"] ?? "", query: query, unit: state.businessUnits[unitID]!)
+                    response = try operations.read(id: parameters["id"] ?? "", query: query, unit: state.businessUnits.values[slot])
                 case .query:
-                    response = try operations.query(query, unit: state.businessUnits[unitID]!, baseURL: base)
+                    response = try operations.query(query, unit: state.businessUnits.values[slot], baseURL: base)
                 case .update:
                     response = try operations.update(
-                        id: parameters["id"] ?? "", try json(), query: query, unit: &state.businessUnits[unitID]!)
+                        id: parameters["id"] ?? "", try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .delete:
-                    response = try operations.delete(id: parameters["id"] ?? "", unit: &state.businessUnits[unitID]!)
+                    response = try operations.delete(id: parameters["id"] ?? "", unit: &state.businessUnits.values[slot])
                 case .undelete:
-                    response = try operations.undelete(try json(), query: query, unit: &state.businessUnits[unitID]!)
+                    response = try operations.undelete(try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .customFields:
-                    response = try operations.customFields(query: query, unit: state.businessUnits[unitID]!)
+                    response = try operations.customFields(query: query, unit: state.businessUnits.values[slot])
                 }
             } catch {
                 response = error.response
             }
-            if let flag = request.headers["X-Return-Api-Usage"], flag == "1" || flag.lowercased() == "true",
-                let unit = state.businessUnits[unitID]
-            {
+            if let flag = request.headers["X-Return-Api-Usage"], flag == "1" || flag.lowercased() == "true" {
                 // The header's format is undocumented; calls today over the daily limit.
+                let unit = state.businessUnits.values[slot]
                 response.headers.add(name: "x-api-usage", value: "\(unit.usageCount)/\(unit.dailyRequestLimit)")
             }
             // The request holds one of the unit's concurrent-request slots until it has been answered.
-            response.addCompletion { [self] in
-                tenant.withLock { $0.businessUnits[unitID]?.inFlight -= 1 }
-            }
+            response.addCompletion { [inFlight] in inFlight.release(unitID) }
             return response
         }
     }
 
     /// Token, business unit header, IP restriction, concurrency and daily quota, in that order.
-    /// On success the request holds a concurrency slot and has been counted against the quota.
-    private static func authorize(_ request: HTTPRequest, state: inout PardotTenant, now: Int) throws(PardotAPIError) -> String {
+    /// On success the request holds a concurrency slot and has been counted against the quota; the answer is the
+    /// unit's id and where it is in `state.businessUnits`. Runs under the tenant lock, so it reads the unit in
+    /// place: a copy of it would retain and release every stored reference it holds.
+    private static func authorize(
+        _ request: HTTPRequest, state: inout PardotTenant, now: Int, inFlight: InFlightRequests
+    ) throws(PardotAPIError) -> (String, Dictionary<String, BusinessUnit>.Index) {
         guard let presented = BearerToken.parse(request.headers), let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
         guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }
         guard PardotRequestContext.isWellFormedBusinessUnitID(unitID) else { throw .invalidBusinessUnitHeader }
-        guard let slot = state.businessUnits.index(forKey: unitID), state.businessUnits.values[slot].active else {
-            throw .unknownBusinessUnit
-        }
+        guard let slot = state.businessUnits.index(forKey: unitID) else { throw .unknownBusinessUnit }
         let restriction = state.ipRestriction
-        if restriction.enforceOnAPI, !restriction.allowlist.permits(request.peerAddress) {
-            throw PardotAPIError(status: restriction.apiStatus, code: 53, message: PardotAPIError.ipNotAllowed)
-        }
         let settings = state.settings
         return try modify(&state.businessUnits.values[slot]) { unit throws(PardotAPIError) in
-            guard unit.inFlight < settings.concurrentRequestLimit else {
+            guard unit.active else { throw .unknownBusinessUnit }
+            if restriction.enforceOnAPI, !restriction.allowlist.permits(request.peerAddress) {
+                throw PardotAPIError(status: restriction.apiStatus, code: 53, message: PardotAPIError.ipNotAllowed)
+            }
+            // The slot is taken before the quota check (66 comes before 122 when both apply) and given back on 122.
+            guard inFlight.acquire(unitID, limit: settings.concurrentRequestLimit) else {
                 throw PardotAPIError(status: settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
             }
             let today = Timestamp.dayNumber(now, offsetMinutes: unit.utcOffsetMinutes)
@@ -258,10 +260,12 @@ public final class PardotFake: EmulatedService {
                 unit.usageDay = today
                 unit.usageCount = 0
             }
-            guard unit.usageCount < unit.dailyRequestLimit else { throw .dailyLimit }
+            guard unit.usageCount < unit.dailyRequestLimit else {
+                inFlight.release(unitID)
+                throw .dailyLimit
+            }
             unit.usageCount += 1
-            unit.inFlight += 1
-            return unitID
+            return (unitID, slot)
         }
     }
 }

@@ -93,8 +93,6 @@ struct BusinessUnit: Sendable {
     /// The quota day (days since 1970-01-01 in the unit's zone) and the calls counted in it.
     var usageDay = 0
     var usageCount = 0
-    /// Requests being answered now (not part of the saved state).
-    var inFlight = 0
 
     func field(_ name: String) -> ProspectFieldSpec? {
         ProspectFieldCatalog.standard[name] ?? customFields[name]
