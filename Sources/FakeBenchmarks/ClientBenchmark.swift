@@ -83,6 +83,11 @@ struct ClientBenchmark {
         return try send(config: config, input: input, records: records, environment: ["B_SECRET": "fake-client-secret"])
     }
 
+    /// Removes the generated inputs, configs and reports (a million-line input is about 200 MB).
+    func removeFiles() {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
     private func inputFile(records: Int) throws -> URL {
         let url = folder.appendingPathComponent("input-\(records).ndjson")
         if FileManager.default.fileExists(atPath: url.path) { return url }

@@ -49,9 +49,7 @@ struct LoadGenerator {
     }
 
     private func runOnce(url: String, script: String, extraArguments: [String]) throws -> LoadResult {
-        let directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-bench-\(getpid())")
-        try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
-        let scriptURL = directory.appendingPathComponent("script-\(UUID().uuidString).lua")
+        let scriptURL = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-bench-\(UUID().uuidString).lua")
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: scriptURL) }
 

@@ -103,6 +103,7 @@ do {
         print("")
         print("Client end to end — sfdest send (child process) against an in-process fake")
         let client = try ClientBenchmark()
+        defer { client.removeFiles() }
         let clientSmall = Int(ProcessInfo.processInfo.environment["BENCH_CLIENT_RECORDS"] ?? "") ?? 100_000
         let clientLarge = Int(ProcessInfo.processInfo.environment["BENCH_CLIENT_LARGE"] ?? "") ?? 1_000_000
         print(row(["run", "records/s", "CPU us/rec", "peak MiB", "seconds"]))

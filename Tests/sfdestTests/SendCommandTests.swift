@@ -4,12 +4,24 @@ import SalesforceFakes
 import Testing
 import TestSupport
 
-@Suite struct SendCommandTests {
+/// A class so that each test's files (reports, transcripts, checkpoints, inputs) go in one folder that its
+/// `deinit` removes once the test has run.
+@Suite final class SendCommandTests: Sendable {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
         .appendingPathComponent("examples/account-engagement")
 
+    let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-send-\(UUID().uuidString)")
+
+    init() throws {
+        try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
+    }
+
+    deinit {
+        try? FileManager.default.removeItem(at: folder)
+    }
+
     func temporary(_ name: String) -> String {
-        FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-\(UUID().uuidString)-\(name)").path
+        folder.appendingPathComponent(name).path
     }
 
     @Test func theExampleRunsAgainstTheEmbeddedFake() throws {
