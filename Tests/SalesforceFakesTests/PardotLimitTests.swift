@@ -27,13 +27,14 @@ import TestSupport
     @Test func resetDuringRequestsKeepsTheConcurrencyLimit() throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
-        let delay: JSONValue = ["path": "/api/v5/objects/prospects", "delayMillis": 800]
+        // Held for 2 s; the reset comes at 0.5 s: wide margins on both sides for a loaded CI machine.
+        let delay: JSONValue = ["path": "/api/v5/objects/prospects", "delayMillis": 2000]
         _ = try fake.control("POST", "faults", json: delay)
         let held = try fake.token()
         let answered = RawHTTPClient.parallel(6) { index -> Int? in
             guard index == 5 else { return try? fake.api("GET", "/api/v5/objects/prospects?fields=id", token: held).status }
             // The sixth thread resets once the five requests are being held (the reset clears the faults too).
-            Thread.sleep(forTimeInterval: 0.3)
+            Thread.sleep(forTimeInterval: 0.5)
             return try? fake.control("POST", "reset").status
         }
         #expect(answered.compactMap { $0 } == [200, 200, 200, 200, 200, 200])
