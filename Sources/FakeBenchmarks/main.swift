@@ -8,8 +8,8 @@ import Foundation
 
 let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
 let largeCount = Int(ProcessInfo.processInfo.environment["BENCH_LARGE"] ?? "") ?? 1_000_000
-/// Server threads of the fakes under load. With one, the two threads never wait for each other on the tenant lock,
-/// which separates what a large state costs a lookup from what it costs in lock contention (see README).
+/// Server threads of the fakes under load. With one, no second thread waits on the tenant lock, which separates
+/// what a large state costs a lookup from what it costs in lock contention (see README).
 let benchServerThreads = Int(ProcessInfo.processInfo.environment["BENCH_SERVER_THREADS"] ?? "") ?? 2
 let load = LoadGenerator(seconds: seconds, repeats: Int(ProcessInfo.processInfo.environment["BENCH_REPEAT"] ?? "") ?? 3)
 

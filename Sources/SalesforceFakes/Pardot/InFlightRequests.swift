@@ -6,7 +6,7 @@ import Synchronization
 /// sent; under the tenant lock that was a second acquisition of the busiest lock for every request, while this
 /// lock is held for one dictionary update. And the counts belong to the server, not to the saved state: a reset
 /// or a state replacement must not forget requests still being answered (with the count in the state, a reset
-/// during a request left it at -1, one request over the limit from then on).
+/// while N requests were held left it at -N, and N requests over the limit got through from then on).
 final class InFlightRequests: Sendable {
     private let counts = Mutex<[String: Int]>([:])
 

@@ -33,6 +33,10 @@ public final class PardotFake: EmulatedService {
     private let clock: FakeClock
     private let inFlight = InFlightRequests()
 
+    /// Where a business unit is in `PardotTenant.businessUnits`. Stays valid for one request: units are added and
+    /// removed only by a state replacement, never while a request holds the tenant lock.
+    private typealias UnitIndex = Dictionary<String, BusinessUnit>.Index
+
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
         let start = try seed.map { value throws(JSONSchemaError) in try PardotTenant(json: value) } ?? PardotTenant.defaults
@@ -181,7 +185,7 @@ public final class PardotFake: EmulatedService {
         let now = Int(clock.now())
         let base = baseURL.withLock { $0 }
         return tenant.withLock { (state: inout PardotTenant) -> HTTPResponse in
-            let (unitID, slot): (String, Dictionary<String, BusinessUnit>.Index)
+            let (unitID, slot): (String, UnitIndex)
             do throws(PardotAPIError) {
                 (unitID, slot) = try Self.authorize(request, state: &state, now: now, inFlight: inFlight)
             } catch {
@@ -237,7 +241,7 @@ public final class PardotFake: EmulatedService {
     /// place: a copy of it would retain and release every stored reference it holds.
     private static func authorize(
         _ request: HTTPRequest, state: inout PardotTenant, now: Int, inFlight: InFlightRequests
-    ) throws(PardotAPIError) -> (String, Dictionary<String, BusinessUnit>.Index) {
+    ) throws(PardotAPIError) -> (String, UnitIndex) {
         guard let presented = BearerToken.parse(request.headers), let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
