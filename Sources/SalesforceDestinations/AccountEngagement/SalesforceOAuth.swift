@@ -97,8 +97,10 @@ struct SalesforceTokenMinter: Sendable {
     private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintAttempt<String> {
         let host = connection.loginURL.host ?? ""
         switch (error, description) {
-        case ("invalid_grant", "token request is already being processed"):
-            // Another refresh with the same refresh token is running; it will finish soon.
+        case ("invalid_grant", "token request is already being processed"), ("invalid_grant", "expired authorization code"):
+            // Another refresh with the same refresh token is running; it will finish soon. Salesforce answered
+            // "expired authorization code" until August 2024 and the first text since; Segment's actions-pardot
+            // index.ts (PR #2315) retries both, and so do we.
             return .retry(code: error, message: description, retryAfter: nil)
         case ("invalid_grant", "ip restricted"):
             return .stop(DeliveryStop(

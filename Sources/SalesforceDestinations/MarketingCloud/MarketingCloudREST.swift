@@ -7,9 +7,12 @@ enum MarketingCloudREST {
     static func verdict(_ response: TransportResponse, json: JSONValue?) -> AttemptVerdict {
         // The hub/v1 swagger spells them PascalCase: read both.
         let code = (json?["errorcode"] ?? json?["ErrorCode"])?.intValue
-        let message = (json?["message"] ?? json?["Message"])?.stringValue
+        var message = (json?["message"] ?? json?["Message"])?.stringValue
             ?? json?["resultMessages"]?.arrayValue?.first?["message"]?.stringValue
             ?? String(decoding: response.body.prefix(300), as: UTF8.self)
+        // Any code may carry the detail in additionalErrors (10006 is the documented one): keep it.
+        let details = (json?["additionalErrors"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
+        if !details.isEmpty { message += ": " + details.joined(separator: "; ") }
         let codeText = code.map(String.init) ?? "http_\(response.status)"
         let retryAfter = RetryPolicy.retryAfter(response.header("Retry-After")) ?? json?["retryAfter"]?.doubleValue
         switch (response.status, code) {
