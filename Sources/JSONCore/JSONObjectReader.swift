@@ -89,6 +89,11 @@ public final class JSONObjectReader {
         try typed(key, "a number") { $0.doubleValue }
     }
 
+    /// A required number member.
+    public func double(_ key: String) throws(JSONSchemaError) -> Double {
+        try required(key, optionalDouble(key))
+    }
+
     /// An optional boolean member.
     public func optionalBool(_ key: String) throws(JSONSchemaError) -> Bool? {
         try typed(key, "true or false") { $0.boolValue }

@@ -37,6 +37,12 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
+    @Option(help: "Latency profile for both fakes (production: answer times of the order Salesforce's, each request holding its slot meanwhile). Off by default.")
+    var latency: String?
+
+    @Option(help: "Seed of the latency model, so a run's answer times repeat.")
+    var latencySeed: UInt64 = 1
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
     }
@@ -66,6 +72,17 @@ struct FakeCommand: AsyncParsableCommand {
         } catch let error as JSONSchemaError {
             pardot.stop()
             throw ValidationError("\(seed ?? "seed"): marketingCloud.\(error.description)")
+        }
+        if let latency {
+            for server in [pardot, marketingCloud] {
+                guard let rules = server.service.latencyProfiles[latency] else {
+                    pardot.stop()
+                    marketingCloud.stop()
+                    let known = server.service.latencyProfiles.keys.sorted().joined(separator: ", ")
+                    throw ValidationError("unknown --latency \(latency) (known: \(known))")
+                }
+                server.latency.configure(profile: latency, rules: rules, seed: latencySeed)
+            }
         }
         emit("pardot: \(pardot.baseURL)")
         emit("marketing-cloud: \(marketingCloud.baseURL)")

@@ -34,7 +34,7 @@ import TestSupport
         #expect(response.status == 400)
         #expect(response.json == [
             "message": "Event definition key 'Nope' does not match any event definition.", "errorcode": 10000,
-            "documentation": Self.documentation,
+            "documentation": "",
         ])
         let missing = try fake.api("POST", "/interaction/v1/events", token: try fake.token(), json: ["EventDefinitionKey": "APIEvent-welcome"])
         #expect(missing.status == 400)
@@ -51,7 +51,8 @@ import TestSupport
         let badJSON = try RawHTTPClient.send(port: fake.port, method: "POST", path: "/interaction/v1/events", headers: json, body: Array("{\"a\":".utf8))
         #expect(badJSON.status == 400)
         #expect(badJSON.json?["errorcode"] == 10004)
-        #expect(badJSON.json?["documentation"] == Self.documentation)
+        // Captured 400 bodies carry an empty documentation member; 401 and 429 carry the URL.
+        #expect(badJSON.json?["documentation"] == "")
         let text = try RawHTTPClient.send(
             port: fake.port, method: "POST", path: "/interaction/v1/events", headers: auth + [("Content-Type", "text/plain")], body: Array("{}".utf8))
         #expect(text.status == 415)

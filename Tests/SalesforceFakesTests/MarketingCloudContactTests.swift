@@ -124,8 +124,10 @@ import TestSupport
         #expect(demographics == ["First Name", "Last Name", "salesforce_mc_segment_1"])
         let byName = try fake.api("GET", "/contacts/v1/attributeSetDefinitions/name:Email%20Addresses", token: token)
         #expect(byName.status == 200)
-        #expect(byName.json?["key"] == "EmailAddresses")
-        #expect(try fake.api("GET", "/contacts/v1/attributeSetDefinitions/key:EmailDemographics", token: token).json?["key"] == "EmailDemographics")
+        // One definition is wrapped in `item` (retrieveAttributeSetDefinitions sample response).
+        #expect(byName.json?["item"]?["key"] == "EmailAddresses")
+        #expect(byName.json?["key"] == nil)
+        #expect(try fake.api("GET", "/contacts/v1/attributeSetDefinitions/key:EmailDemographics", token: token).json?["item"]?["key"] == "EmailDemographics")
         let missing = try fake.api("GET", "/contacts/v1/attributeSetDefinitions/key:Nope", token: token)
         #expect(missing.status == 404)
         #expect(missing.json?["errorcode"] == 30003)

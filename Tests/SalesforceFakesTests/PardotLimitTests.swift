@@ -16,7 +16,7 @@ import TestSupport
         let statuses = responses.compactMap { $0?.status }.sorted()
         #expect(statuses == [200, 200, 200, 200, 200, 429])
         let limited = responses.compactMap { $0 }.first { $0.status == 429 }
-        #expect(limited?.json == ["code": 66, "message": "You have exceeded your concurrent request limit.  Please wait, before trying again"])
+        #expect(limited?.json == ["code": 66, "message": "You have exceeded your concurrent request limit. Please wait, before trying again"])
         // Slots are released when answers are sent.
         _ = try fake.control("DELETE", "faults")
         #expect(try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token).status == 200)

@@ -124,8 +124,13 @@ import TestSupport
         let patched = try fake.api("PATCH", "/api/v5/objects/prospects/1?fields=id,jobTitle", token: token, json: ["jobTitle": "CTO"])
         #expect(patched.json == ["id": 1, "jobTitle": "CTO"])
         #expect(try fake.api("DELETE", "/api/v5/objects/prospects/1", token: token).status == 204)
+        // In the recycle bin: not found unless the read says deleted=true (error-codes page, code 192).
         let inBin = try fake.api("GET", "/api/v5/objects/prospects/1?fields=id,isDeleted", token: token)
-        #expect(inBin.header("Pardot-Warning") == "201;Record In Recycle Bin")
+        #expect(inBin.status == 404)
+        #expect(inBin.json == ["code": 192, "message": "Object specified does not exist"])
+        let fromBin = try fake.api("GET", "/api/v5/objects/prospects/1?fields=id,isDeleted&deleted=true", token: token)
+        #expect(fromBin.json == ["id": 1, "isDeleted": true])
+        #expect(fromBin.header("Pardot-Warning") == "201;Record In Recycle Bin")
         let patchDeleted = try fake.api("PATCH", "/api/v5/objects/prospects/1", token: token, json: ["jobTitle": "x"])
         #expect(patchDeleted.status == 400)
         #expect(patchDeleted.json == ["code": 219, "message": "Deleted records can't be updated. Please undelete before updating."])
@@ -146,8 +151,20 @@ import TestSupport
         let first = try fake.api("GET", "/api/v5/objects/prospects?fields=id&limit=2", token: token)
         #expect(first.json?["values"] == [["id": 1], ["id": 2]])
         let next = try #require(first.json?["nextPageToken"]?.stringValue)
-        let second = try fake.api("GET", "/api/v5/objects/prospects?fields=id&limit=2&nextPageToken=\(next)", token: token)
+        // The token carries the query (limit included); anything but fields beside it is refused.
+        let second = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(next)", token: token)
         #expect(second.json?["values"] == [["id": 3], ["id": 4]])
+        let third = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(try #require(second.json?["nextPageToken"]?.stringValue))", token: token)
+        #expect(third.json?["values"] == [["id": 5]])
+        #expect(third.json?["nextPageToken"] == .null)
+        let mixed = try fake.api("GET", "/api/v5/objects/prospects?fields=id&limit=2&nextPageToken=\(next)", token: token)
+        #expect(mixed.status == 400)
+        let forged = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=id:2", token: token)
+        #expect(forged.json == ["code": 211, "message": "Page token is invalid."])
+        // Tokens live 4 hours on the fake clock (code 210).
+        _ = try fake.control("POST", "clock", json: ["advanceSeconds": .integer(4 * 3600 + 1)])
+        let stale = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(next)", token: try fake.token())
+        #expect(stale.json?["code"] == 210)
     }
 
     @Test func concurrentUpsertsOfOneNewEmailCreateExactlyOneProspect() throws {

@@ -14,17 +14,19 @@ import JSONCore
 /// | `DELETE /__fake/journal` | forget them |
 /// | `GET /__fake/faults`, `POST /__fake/faults`, `DELETE /__fake/faults[/ID]` | fault rules |
 /// | `GET /__fake/clock`, `POST /__fake/clock` | read or move the fake clock |
+/// | `GET /__fake/latency`, `PUT /__fake/latency`, `DELETE /__fake/latency` | the latency model: a named profile or rules |
 struct ControlAPI: Sendable {
     static let prefix = "/__fake/"
 
     let service: any EmulatedService
     let journal: RequestJournal
     let faults: FaultInjector
+    let latency: LatencyModel
     let clock: FakeClock
 
     private enum Route: Sendable {
         case health, getState, putState, reset, getJournal, clearJournal, getFaults, addFault, clearFaults
-        case removeFault, getClock, moveClock
+        case removeFault, getClock, moveClock, getLatency, putLatency, clearLatency
     }
 
     private static let router: Router<Route> = {
@@ -41,6 +43,9 @@ struct ControlAPI: Sendable {
         router.add("DELETE", "/__fake/faults/{id}", .removeFault)
         router.add("GET", "/__fake/clock", .getClock)
         router.add("POST", "/__fake/clock", .moveClock)
+        router.add("GET", "/__fake/latency", .getLatency)
+        router.add("PUT", "/__fake/latency", .putLatency)
+        router.add("DELETE", "/__fake/latency", .clearLatency)
         return router
     }()
 
@@ -124,7 +129,35 @@ struct ControlAPI: Sendable {
             if let seconds = try reader.optionalDouble("advanceSeconds") { clock.advance(by: seconds) }
             try reader.finish()
             return Self.json(clockJSON)
+        case .getLatency:
+            return Self.json(latency.json, pretty: true)
+        case .putLatency:
+            try configureLatency(try Self.body(request))
+            return Self.json(latency.json)
+        case .clearLatency:
+            latency.turnOff()
+            return Self.json(latency.json)
         }
+    }
+
+    /// `{"profile": NAME, "seed": N}` or `{"rules": [...], "seed": N}`.
+    private func configureLatency(_ body: JSONValue) throws(JSONSchemaError) {
+        let reader = try JSONObjectReader(body)
+        let seed = try reader.int("seed", default: 1)
+        let profile = try reader.optionalString("profile")
+        var rules = try reader.array("rules") { value, path throws(JSONSchemaError) in
+            try LatencyRule(reader: try JSONObjectReader(value, path: path))
+        }
+        try reader.finish()
+        if let profile {
+            guard let named = service.latencyProfiles[profile] else {
+                let known = service.latencyProfiles.keys.sorted().joined(separator: ", ")
+                throw JSONSchemaError(path: "profile", message: "unknown profile (this fake has: \(known))")
+            }
+            // Rules given beside a profile come first, so a test can change one endpoint of it.
+            rules += named
+        }
+        latency.configure(profile: profile, rules: rules, seed: UInt64(truncatingIfNeeded: seed))
     }
 
     private var clockJSON: JSONValue {

@@ -28,5 +28,14 @@ public protocol EmulatedService: Sendable {
 
     /// The named canned answers a fault rule may use (`"preset": "blocked"`), in this API's error shape.
     var faultPresets: [String: HTTPResponse] { get }
+
+    /// The named latency profiles `sfdest fake --latency NAME` and `PUT /__fake/latency` may choose, each a
+    /// list of per-endpoint rules (first match wins).
+    var latencyProfiles: [String: [LatencyRule]] { get }
+}
+
+extension EmulatedService {
+    /// No named profiles unless the service defines some.
+    public var latencyProfiles: [String: [LatencyRule]] { [:] }
 }
 

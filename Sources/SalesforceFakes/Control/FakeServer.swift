@@ -32,6 +32,8 @@ public final class FakeServer: Sendable {
     public var faults: FaultInjector { dispatcher.faults }
     /// The time the emulator lives in.
     public var clock: FakeClock { dispatcher.clock }
+    /// How long answers take (off unless a profile or rules are set).
+    public var latency: LatencyModel { dispatcher.latency }
 
     /// The bound port.
     public var port: UInt16 { http.port }
@@ -53,6 +55,7 @@ final class FakeDispatcher: Sendable {
     let service: any EmulatedService
     let journal: RequestJournal
     let faults = FaultInjector()
+    let latency = LatencyModel()
     let clock: FakeClock
     private let control: ControlAPI
 
@@ -60,7 +63,7 @@ final class FakeDispatcher: Sendable {
         self.service = service
         self.clock = clock
         self.journal = RequestJournal(capacity: journalCapacity)
-        self.control = ControlAPI(service: service, journal: journal, faults: faults, clock: clock)
+        self.control = ControlAPI(service: service, journal: journal, faults: faults, latency: latency, clock: clock)
     }
 
     func respond(to request: HTTPRequest) -> HTTPResponse {
@@ -74,7 +77,12 @@ final class FakeDispatcher: Sendable {
         } else {
             response = service.handle(request)
         }
-        if let delay = decision?.delay { response.delay = delay }
+        if let delay = decision?.delay {
+            response.delay = delay
+        } else if response.disposition == .send, let modelled = latency.delay(method: request.method, path: request.path) {
+            // The answer waits before it is written, so the request keeps its concurrency slot meanwhile.
+            response.delay = modelled
+        }
         var connection: String?
         switch response.disposition {
         case .send: connection = nil

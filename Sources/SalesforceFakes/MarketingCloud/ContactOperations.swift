@@ -170,7 +170,9 @@ struct ContactOperations {
                 sets = sets.filter { $0.id.lowercased() == selector.lowercased() }
             }
             guard let set = sets.first else { return MCRestError.notFound.response }
-            return .bytes(JSONWriter.bytes(Self.definitionJSON(set)), status: 200, contentType: "application/json; charset=utf-8")
+            // One definition comes wrapped in `item` (retrieveAttributeSetDefinitions' sample response;
+            // evidence/marketing-cloud/attribute-set-definition-by-id-wrapped-in-item.json).
+            return .bytes(JSONWriter.bytes(["item": Self.definitionJSON(set)]), status: 200, contentType: "application/json; charset=utf-8")
         }
         let body: JSONValue = [
             "page": 1, "pageSize": .integer(max(50, sets.count)), "count": .integer(sets.count),

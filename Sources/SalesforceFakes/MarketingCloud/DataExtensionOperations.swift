@@ -6,16 +6,28 @@ import JSONCore
 struct DataExtensionOperations {
     var now: Int
 
-    /// Why one row was refused: the message names the column.
+    /// Why one row was refused: one message per bad column, each in the API's words
+    /// (`"<Col>: The value for column [<Col>] exceeds the column's maximum length."`).
     struct RowProblem: Error {
-        var message: String
+        var messages: [String]
+
+        init(message: String) { messages = [message] }
+        init(messages: [String]) { self.messages = messages }
+
+        var message: String { messages.joined(separator: " ") }
+
+        /// `additionalErrors` items: exactly `{message, errorcode: 10000, documentation: ""}` (captured bodies).
+        var additionalErrors: [JSONValue] {
+            messages.map { ["message": .string($0), "errorcode": 10000, "documentation": ""] }
+        }
     }
 
     // MARK: Synchronous
 
     /// `POST /hub/v1/dataevents/key:{key}/rowset` (or `/{id}/rowset`): upserts `[{keys, values}]` in order.
     /// As the real API does, rows before the first bad row are saved; that row and the rest are refused with
-    /// 400 / 10006 and an `additionalErrors` entry naming the row and column.
+    /// 400 / 10006 and one `additionalErrors` entry per bad column. Nothing says which row: Segment's destination
+    /// notes the errors "cannot be mapped" to rows (evidence/marketing-cloud/rowset-10006-*.json).
     func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> MCAnswer {
         guard let rows = body.arrayValue else { throw .validation("The request body must be an array of {\"keys\", \"values\"} objects.") }
         let limit = tenant.settings.maxRowsPerCall
@@ -27,16 +39,13 @@ struct DataExtensionOperations {
         if rows.count > 1, let dataExtension = tenant.dataExtensions[key] {
             dataExtension.rows.prefetch(Self.keyHashes(rows, in: dataExtension))
         }
-        for (position, row) in rows.enumerated() {
+        for row in rows {
             do {
                 try upsert(keys: row["keys"], values: row["values"], in: &tenant.dataExtensions[key]!)
             } catch {
                 throw MCRestError(
                     status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
-                    additionalErrors: [[
-                        "message": .string("Row \(position): \(error.message)"), "errorcode": 10000,
-                        "rowIndex": .integer(position), "rowsSaved": .integer(position),
-                    ]])
+                    additionalErrors: error.additionalErrors)
             }
         }
         return .rowsetEcho(.array(rows))
@@ -58,7 +67,7 @@ struct DataExtensionOperations {
         } catch {
             throw MCRestError(
                 status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
-                additionalErrors: [["message": .string(error.message), "errorcode": 10000]])
+                additionalErrors: error.additionalErrors)
         }
         let response: JSONValue = ["keys": .object(keys), "values": body["values"] ?? [:]]
         return .bytes(JSONWriter.bytes(response), status: 200, contentType: "application/json; charset=utf-8")
@@ -85,24 +94,24 @@ struct DataExtensionOperations {
     func write(_ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool, into dataExtension: inout MCDataExtension) throws(RowProblem) {
         var updates: [(Int, JSONValue)] = []
         updates.reserveCapacity(pairs.count)
+        var problems: [String] = []
         for (position, (name, raw)) in pairs.enumerated() {
             guard let index = dataExtension.columnIndex(name) else {
-                throw RowProblem(message: "The column \(name) does not exist in data extension \(dataExtension.key)")
+                problems.append("The column \(name) does not exist in data extension \(dataExtension.key)")
+                continue
             }
             let column = dataExtension.columns[index]
             if let keyCount, position < keyCount, !column.isPrimaryKey {
-                throw RowProblem(message: "\(column.name) is not a primary key column; send it in values")
+                problems.append("\(column.name) is not a primary key column; send it in values")
+                continue
             }
             do {
                 updates.append((index, try column.coerce(raw)))
-            } catch .tooLong(let length) {
-                throw RowProblem(message: "The value for column \(column.name) is longer than \(length) characters")
-            } catch .wrongType(let expected) {
-                throw RowProblem(message: "The value for column \(column.name) must be \(expected)")
             } catch {
-                throw RowProblem(message: "The column \(column.name) does not allow empty values")
+                problems.append(Self.message(error, column: column.name))
             }
         }
+        if !problems.isEmpty { throw RowProblem(messages: problems) }
         let keyColumns = dataExtension.columns.indices.filter { dataExtension.columns[$0].isPrimaryKey }
         var keyValues: [String] = []
         for index in keyColumns {
@@ -128,6 +137,18 @@ struct DataExtensionOperations {
             throw RowProblem(message: "The column \(column.name) is required for a new row")
         }
         dataExtension.rows.append(key: rowKey, hash: hash, values: row)
+    }
+
+    /// A refused value in the API's words. Two texts are captured (salesforcejandj.com; a C# client's comment):
+    /// too long, and not an email address. The others follow their pattern (INFERRED).
+    static func message(_ problem: MCValueProblem, column name: String) -> String {
+        switch problem {
+        case .tooLong: return "\(name): The value for column [\(name)] exceeds the column's maximum length."
+        case .wrongType(let expected) where expected == "an email address":
+            return "\(name): The value for column [\(name)] is not a valid email address. Parse error [InvalidEmailAddress]"
+        case .wrongType(let expected): return "\(name): The value for column [\(name)] must be \(expected)."
+        case .required: return "\(name): The value for column [\(name)] is required."
+        }
     }
 
     /// The hash of each row's primary key, for ``RowStore/prefetch(_:)``; rows whose keys do not parse are left out
@@ -173,20 +194,26 @@ struct DataExtensionOperations {
         return .bytes(JSONWriter.bytes(["requestId": .string(id), "resultMessages": []]), status: 202, contentType: "application/json; charset=utf-8")
     }
 
-    /// Applies a pending request's items, recording per-item errors (every good item is saved).
+    /// Applies a pending request's items and records one result per item, in order: every good item is saved.
+    /// Texts: a saved item reads "Upserted DataExtensionObject" / OK (Segment's fixture for PUT); a refused one
+    /// `{errorCode, message, status: "Error"}` (the results doc example). The text for a POST insert is not shown
+    /// anywhere: "Inserted DataExtensionObject" is INFERRED by analogy.
     func complete(_ id: String, tenant: inout MCTenant) {
         guard var request = tenant.asyncRequests[id], request.completedAt == nil else { return }
-        for (position, item) in request.items.enumerated() {
+        let saved: JSONValue = ["message": .string(request.mode == "insert" ? "Inserted DataExtensionObject" : "Upserted DataExtensionObject"), "status": "OK"]
+        request.results = []
+        for item in request.items {
             guard case .object(let members) = item else {
-                request.errors.append(["errorCode": "InvalidItem", "message": .string("Item \(position) is not an object"), "status": "Error", "itemIndex": .integer(position)])
+                request.results.append(["errorCode": "InvalidItem", "message": "The item is not an object", "status": "Error"])
                 continue
             }
             guard tenant.dataExtensions[request.dataExtensionKey] != nil else { break }
             do {
                 try write(Array(members), keyCount: nil, insertOnly: request.mode == "insert", into: &tenant.dataExtensions[request.dataExtensionKey]!)
+                request.results.append(saved)
             } catch {
                 let code = error.message.hasPrefix("Violation of PRIMARY KEY") ? "UnexpectedError" : "ValidationError"
-                request.errors.append(["errorCode": .string(code), "message": .string(error.message), "status": "Error", "itemIndex": .integer(position)])
+                request.results.append(["errorCode": .string(code), "message": .string(error.message), "status": "Error"])
             }
         }
         request.completedAt = now
@@ -216,17 +243,18 @@ struct DataExtensionOperations {
         let status: JSONValue = [
             "callDateTime": .string(Self.callTime(request.submittedAt)), "pickupDateTime": .string(Self.callTime(request.submittedAt)),
             "completionDateTime": request.completedAt.map { .string(Self.callTime($0)) } ?? .null,
-            "hasErrors": .bool(!request.errors.isEmpty), "requestStatus": done ? "Complete" : "Pending",
-            "resultStatus": done ? (request.errors.isEmpty ? "OK" : "Error") : "Pending", "requestId": .string(id),
+            // "Has Errors" is Segment's production type for resultStatus (index.async.ts: 'OK' | 'Has Errors').
+            "hasErrors": .bool(request.hasErrors), "requestStatus": done ? "Complete" : "Pending",
+            "resultStatus": done ? (request.hasErrors ? "Has Errors" : "OK") : "Pending", "requestId": .string(id),
         ]
         return .bytes(JSONWriter.bytes(["status": status, "requestId": .string(id)]), status: 200, contentType: "application/json; charset=utf-8")
     }
 
-    /// `GET /data/v1/async/{requestId}/results`: the refused items (empty until the request completes).
+    /// `GET /data/v1/async/{requestId}/results`: one result per item (empty until the request completes).
     func results(_ id: String, tenant: inout MCTenant) -> HTTPResponse {
         progress(id, polled: false, tenant: &tenant)
         guard let request = tenant.asyncRequests[id] else { return notFound(id) }
-        let items = request.completedAt == nil ? [] : request.errors
+        let items = request.completedAt == nil ? [] : request.results
         let body: JSONValue = ["page": 1, "pageSize": 50, "count": .integer(items.count), "items": .array(items), "requestId": .string(id)]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
@@ -235,7 +263,7 @@ struct DataExtensionOperations {
         let body: JSONValue = [
             "requestId": .string(id),
             "resultMessages": [["resultType": "Operational", "resultClass": "Error", "resultCode": "AsyncRequestStatusNotFound",
-                                "message": .string("No async request with id \(id) was found.")]],
+                                "message": .string("Unable to locate an Async Request Status Record for the provided RequestId: \(id).")]],
         ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }

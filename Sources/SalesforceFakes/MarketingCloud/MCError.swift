@@ -13,8 +13,12 @@ struct MCRestError: Error, Sendable {
     var headers = HTTPHeaders()
     var extra: [String: JSONValue] = [:]
 
+    /// Captured 400 validation bodies (10000, 10001, 10006) carry `"documentation": ""`; the URL appears in 401
+    /// and 429 bodies (salesforcejandj.com captures, SFMC-SDK's rest.js; evidence/marketing-cloud/rowset-10006-*).
+    var documentationText: String { status == 400 ? "" : Self.documentation }
+
     var response: HTTPResponse {
-        var body: [String: JSONValue] = ["message": .string(message), "errorcode": .integer(code), "documentation": .string(Self.documentation)]
+        var body: [String: JSONValue] = ["message": .string(message), "errorcode": .integer(code), "documentation": .string(documentationText)]
         if !additionalErrors.isEmpty { body["additionalErrors"] = .array(additionalErrors) }
         body.merge(extra) { $1 }
         var response = HTTPResponse.bytes(JSONWriter.bytes(.object(body)), status: status, contentType: "application/json; charset=utf-8")

@@ -77,8 +77,11 @@ struct MCAsyncRequest: Sendable, Equatable {
     var submittedAt: Int
     var polls = 0
     var completedAt: Int?
-    /// `{ "errorCode", "message", "status" }` per refused item.
-    var errors: [JSONValue] = []
+    /// One result per item, in submission order: `{"message", "status": "OK"}` or
+    /// `{"errorCode", "message", "status": "Error"}` (no index: results are matched to items by position).
+    var results: [JSONValue] = []
+
+    var hasErrors: Bool { results.contains { $0["status"] != "OK" } }
 }
 
 /// The whole state of one fake Marketing Cloud tenant (an enterprise with one or more business units).
@@ -400,7 +403,7 @@ extension MCAsyncRequest {
         submittedAt = Timestamp.parse(try reader.string("submittedAt", default: "1970-01-01T00:00:00Z")) ?? 0
         polls = try reader.int("polls", default: 0)
         completedAt = try reader.optionalString("completedAt").flatMap(Timestamp.parse)
-        errors = try reader.optionalArray("errors") ?? []
+        results = try reader.optionalArray("results") ?? []
         try reader.finish()
     }
 
@@ -408,7 +411,7 @@ extension MCAsyncRequest {
         [
             "requestId": .string(requestID), "dataExtensionKey": .string(dataExtensionKey), "mode": .string(mode),
             "items": .array(items), "submittedAt": .string(Timestamp.format(submittedAt)), "polls": .integer(polls),
-            "completedAt": completedAt.map { .string(Timestamp.format($0)) } ?? .null, "errors": .array(errors),
+            "completedAt": completedAt.map { .string(Timestamp.format($0)) } ?? .null, "results": .array(results),
         ]
     }
 }

@@ -112,6 +112,21 @@ public final class MarketingCloudFake: EmulatedService {
          "unavailable": MCRestError.unavailable(retryAfter: 5).response]
     }
 
+    /// `production`: answer times of the order production clients see. Salesforce publishes no latency figures:
+    /// these are estimates, so every rule can be replaced with `PUT /__fake/latency`.
+    public var latencyProfiles: [String: [LatencyRule]] {
+        [
+            "production": [
+                LatencyRule(path: MCAuth.path, medianMilliseconds: 150, p99Milliseconds: 800),
+                LatencyRule(path: "/hub/v1/dataevents/*", medianMilliseconds: 350, p99Milliseconds: 2500),
+                LatencyRule(path: "/data/v1/async/*", medianMilliseconds: 150, p99Milliseconds: 900),
+                LatencyRule(path: "/contacts/v1/*", medianMilliseconds: 300, p99Milliseconds: 2000),
+                LatencyRule(path: "/interaction/v1/events", medianMilliseconds: 250, p99Milliseconds: 1500),
+                LatencyRule(medianMilliseconds: 250, p99Milliseconds: 1500),
+            ]
+        ]
+    }
+
     public func serverStarted(baseURL: String) {
         self.baseURL.withLock { $0 = baseURL }
     }
@@ -136,7 +151,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
-            tokenSequences: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path, requestSecrets: ["client_secret"])
+            tokenSequences: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
         return entries.map(masker.mask)
     }
 

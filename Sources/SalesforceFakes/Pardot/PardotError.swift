@@ -33,8 +33,8 @@ struct PardotAPIError: Error, Sendable {
     static let unsupportedContentType = PardotAPIError(status: 400, code: 151, message: "Unsupported content-type")
     static let emptyBody = PardotAPIError(status: 400, code: 152, message: "Request body can't be empty")
     static let dailyLimit = PardotAPIError(status: 429, code: 122, message: "Daily API rate limit met")
-    // The v3 docs print two spaces after "limit."; kept, as clients match on the text.
-    static let concurrencyLimitMessage = "You have exceeded your concurrent request limit.  Please wait, before trying again"
+    // The current error-codes table prints one space after "limit." (the 2020 v3 docs printed two).
+    static let concurrencyLimitMessage = "You have exceeded your concurrent request limit. Please wait, before trying again"
     static let ipNotAllowed = "Client IP address/location must be activated before accessing API"
     static let deletedRecord = "Deleted records can't be updated. Please undelete before updating."
 }
@@ -45,8 +45,8 @@ struct OAuthError: Error, Sendable {
     var error: String
     var description: String
 
-    var response: HTTPResponse {
-        .bytes(JSONWriter.bytes(["error": .string(error), "error_description": .string(description)]),
-            status: status, contentType: "application/json;charset=UTF-8")
+    /// The `{"error", "error_description"}` answer, in the encoding the request asked for.
+    func response(_ format: TokenAnswerFormat = .json) -> HTTPResponse {
+        format.encode([("error", error), ("error_description", description)], status: status)
     }
 }

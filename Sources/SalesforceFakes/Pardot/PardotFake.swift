@@ -100,6 +100,19 @@ public final class PardotFake: EmulatedService {
         ]
     }
 
+    /// `production`: answer times of the order production clients see. Salesforce publishes no latency figures:
+    /// these are estimates ("hundreds of milliseconds", issue #11's field report), so every rule can be replaced
+    /// with `PUT /__fake/latency`. What matters for fidelity is that each request holds its slot that long.
+    public var latencyProfiles: [String: [LatencyRule]] {
+        [
+            "production": [
+                LatencyRule(path: Self.tokenPath, medianMilliseconds: 180, p99Milliseconds: 900),
+                LatencyRule(method: "GET", path: "/api/v5/objects/*", medianMilliseconds: 220, p99Milliseconds: 1500),
+                LatencyRule(path: "/api/v5/objects/*", medianMilliseconds: 300, p99Milliseconds: 2000),
+            ]
+        ]
+    }
+
     public func serverStarted(baseURL: String) {
         self.baseURL.withLock { $0 = baseURL }
     }
@@ -138,7 +151,6 @@ public final class PardotFake: EmulatedService {
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
             tokenSequences: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath,
-            requestSecrets: ["client_secret", "password", "refresh_token"],
             responseReplacements: ["refresh_token": "<refresh-token>", "signature": "<signature>"])
         return entries.map(masker.mask)
     }

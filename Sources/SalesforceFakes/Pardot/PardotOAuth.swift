@@ -15,15 +15,18 @@ enum PardotOAuth {
     static func token(
         _ request: HTTPRequest, tenant: inout PardotTenant, now: Int, baseURL: String
     ) -> Grant {
+        // The answer's encoding is read before anything can fail, so errors come back in it too.
+        let format = TokenRequest(request, settings: tenant.settings)?.format
+            ?? TokenAnswerFormat(parameter: request.queryValue("format"), accept: request.headers["Accept"])
         do {
-            return try grant(request, tenant: &tenant, now: now, baseURL: baseURL)
+            return try grant(request, format: format, tenant: &tenant, now: now, baseURL: baseURL)
         } catch {
-            return Grant(response: error.response, heldRefreshToken: nil)
+            return Grant(response: error.response(format), heldRefreshToken: nil)
         }
     }
 
     private static func grant(
-        _ request: HTTPRequest, tenant: inout PardotTenant, now: Int, baseURL: String
+        _ request: HTTPRequest, format: TokenAnswerFormat, tenant: inout PardotTenant, now: Int, baseURL: String
     ) throws(OAuthError) -> Grant {
         let settings = tenant.settings
         guard request.method == "POST" else {
@@ -35,10 +38,7 @@ enum PardotOAuth {
             throw OAuthError(status: tenant.ipRestriction.tokenStatus, error: "invalid_grant", description: "ip restricted")
         }
         let unsupported = OAuthError(status: 400, error: "unsupported_grant_type", description: "grant type not supported")
-        guard request.hasMediaType("application/x-www-form-urlencoded"), !request.bodyExceededLimit,
-            let form = FormURLEncoded.decode(request.body)
-        else { throw unsupported }
-        func parameter(_ name: String) -> String? { form.first { $0.0 == name }?.1 }
+        guard let parameter = TokenRequest(request, settings: settings) else { throw unsupported }
 
         guard let grantType = parameter("grant_type"), ["password", "client_credentials", "refresh_token"].contains(grantType)
         else { throw unsupported }
@@ -57,7 +57,7 @@ enum PardotOAuth {
                 parameter("password") == user.password
             else { throw OAuthError(status: 400, error: "invalid_grant", description: "authentication failure") }
             guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
-            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL), heldRefreshToken: nil)
+            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format), heldRefreshToken: nil)
 
         case "client_credentials":
             guard settings.tokenDomain == "my-domain" else {
@@ -67,7 +67,7 @@ enum PardotOAuth {
                 throw OAuthError(status: 400, error: "invalid_grant", description: "no client credentials user enabled")
             }
             guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
-            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL), heldRefreshToken: nil)
+            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format), heldRefreshToken: nil)
 
         default:  // refresh_token
             guard let presented = parameter("refresh_token"), let stored = tenant.refreshTokens[presented],
@@ -76,7 +76,7 @@ enum PardotOAuth {
             // Since about September 2024 Salesforce refuses a second refresh with the same token while the
             // first is running (Segment's Pardot destination retries on exactly this text).
             guard !tenant.refreshesInFlight.contains(presented) else {
-                throw OAuthError(status: 400, error: "invalid_grant", description: "token request is already being processed")
+                throw OAuthError(status: 400, error: "invalid_grant", description: settings.concurrentRefreshDescription)
             }
             guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
             var rotated: String?
@@ -87,7 +87,7 @@ enum PardotOAuth {
                 rotated = next
             }
             tenant.refreshesInFlight.insert(presented)
-            var response = issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, refreshToken: rotated)
+            var response = issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format, refreshToken: rotated)
             if settings.refreshHoldMilliseconds > 0 { response.delay = .milliseconds(settings.refreshHoldMilliseconds) }
             return Grant(response: response, heldRefreshToken: presented)
         }
@@ -95,7 +95,7 @@ enum PardotOAuth {
 
     private static func issue(
         for client: OAuthClient, user: OAuthUser, tenant: inout PardotTenant, now: Int, baseURL: String,
-        refreshToken: String? = nil
+        format: TokenAnswerFormat, refreshToken: String? = nil
     ) -> HTTPResponse {
         tenant.tokenSequence += 1
         let sequence = tenant.tokenSequence
@@ -108,13 +108,12 @@ enum PardotOAuth {
         // Salesforce signs id + issued_at with the client secret (HMAC-SHA256, base64).
         let mac = HMAC<SHA256>.authenticationCode(
             for: Data((identity + issuedAt).utf8), using: SymmetricKey(data: Data(client.clientSecret.utf8)))
-        var body: [String: JSONValue] = [
-            "access_token": .string(token), "instance_url": .string(baseURL), "id": .string(identity),
-            "token_type": "Bearer", "issued_at": .string(issuedAt), "signature": .string(Data(mac).base64EncodedString()),
-            "scope": .string(client.scope),
+        var members: [(String, String)] = [
+            ("access_token", token), ("signature", Data(mac).base64EncodedString()), ("scope", client.scope),
+            ("instance_url", baseURL), ("id", identity), ("token_type", "Bearer"), ("issued_at", issuedAt),
         ]
-        if let refreshToken { body["refresh_token"] = .string(refreshToken) }
-        var response = HTTPResponse.bytes(JSONWriter.bytes(.object(body)), status: 200, contentType: "application/json;charset=UTF-8")
+        if let refreshToken { members.insert(("refresh_token", refreshToken), at: 1) }
+        var response = format.encode(members, status: 200)
         response.headers.add(name: "Cache-Control", value: "no-cache,must-revalidate,max-age=0,no-store,private")
         return response
     }

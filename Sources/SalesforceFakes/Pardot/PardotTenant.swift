@@ -31,6 +31,20 @@ struct PardotSettings: Sendable, Equatable {
     var rotateRefreshTokens = false
     /// Non-AMPSEA business units: what upsert does when every match is deleted.
     var nonAmpseaDeletedMatch = DeletedMatchPolicy.undelete
+    /// Whether the token endpoint takes client credentials by HTTP Basic. RFC 6749 §2.3.1 requires it and
+    /// simple-salesforce, requests-oauthlib and Auth.js send it (Auth.js reports it working, 2024); issues from
+    /// 2018–2022 (AppAuth-iOS #208, omniauth-salesforce #27) report Salesforce refusing it. Both readings: on/off.
+    var acceptBasicClientAuth = true
+    /// Whether token parameters may come in the URL query string (Salesforce's flow pages write them there;
+    /// the forcex client sends them so). Weak evidence either way: off refuses them as a strict server would.
+    var acceptQueryParameters = true
+    /// The `error_description` of a second refresh with a token already being refreshed. Salesforce said
+    /// "expired authorization code" until August 2024 and "token request is already being processed" since
+    /// (Segment's actions-pardot/index.ts, PR #2315, retries both).
+    var concurrentRefreshDescription = "token request is already being processed"
+    /// Whether query filters take `Z` for UTC. One PostHog test says v5 refuses it ("Invalid date time value"),
+    /// other versions still send it; the documented format is `±HH:MM`. Off is the narrow reading.
+    var acceptZuluDateTimes = false
 }
 
 /// Source addresses allowed to authenticate (and, optionally, to call the API).
@@ -198,6 +212,10 @@ extension PardotSettings {
             throw JSONSchemaError(path: reader.path(of: "nonAmpseaDeletedMatch"), message: "expected \"undelete\" or \"create\"")
         }
         nonAmpseaDeletedMatch = parsed
+        acceptBasicClientAuth = try reader.bool("acceptBasicClientAuth", default: fallback.acceptBasicClientAuth)
+        acceptQueryParameters = try reader.bool("acceptQueryParameters", default: fallback.acceptQueryParameters)
+        concurrentRefreshDescription = try reader.string("concurrentRefreshDescription", default: fallback.concurrentRefreshDescription)
+        acceptZuluDateTimes = try reader.bool("acceptZuluDateTimes", default: fallback.acceptZuluDateTimes)
         for (key, status) in [("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
             ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus)]
         where !(100...599).contains(status) {
@@ -222,6 +240,10 @@ extension PardotSettings {
             "refreshHoldMillis": .integer(refreshHoldMilliseconds),
             "rotateRefreshTokens": .bool(rotateRefreshTokens),
             "nonAmpseaDeletedMatch": .string(nonAmpseaDeletedMatch.rawValue),
+            "acceptBasicClientAuth": .bool(acceptBasicClientAuth),
+            "acceptQueryParameters": .bool(acceptQueryParameters),
+            "concurrentRefreshDescription": .string(concurrentRefreshDescription),
+            "acceptZuluDateTimes": .bool(acceptZuluDateTimes),
         ]
     }
 }

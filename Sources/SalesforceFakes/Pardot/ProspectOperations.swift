@@ -92,42 +92,31 @@ struct ProspectOperations {
         return response
     }
 
-    /// `GET /api/v5/objects/prospects/{id}`. A prospect in the recycle bin is returned with the v5
-    /// `Pardot-Warning: 201;Record In Recycle Bin` header (INFERRED from the documented warning).
+    /// `GET /api/v5/objects/prospects/{id}`. A prospect in the recycle bin is "not found" (404, code 192) unless
+    /// the request says `deleted=true`: the error-codes page says of 192 "The object may have been deleted … Use
+    /// the deleted=true parameter in v5" (evidence/pardot/read-recycled-prospect-*.json).
     func read(id: String, query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
         let prospect = try existing(id, unit: unit)
+        let deleted = query.first { $0.name == "deleted" }?.value ?? "false"
+        guard ["true", "false", "all"].contains(deleted) else { throw ProspectQuery.invalidParameter("deleted") }
+        if prospect.isDeleted, deleted == "false" { throw PardotAPIError.notFound }
         let fields = try requiredQueryFields(query, unit: unit)
         var response = render(prospect, fields: fields, unit: unit, status: 200)
+        // The v5 warning for a record read from the recycle bin (version5overview's warning list; INFERRED here).
         if prospect.isDeleted { response.headers.add(name: "Pardot-Warning", value: "201;Record In Recycle Bin") }
         return response
     }
 
-    /// `GET /api/v5/objects/prospects?fields=…[&email=…][&deleted=false|true|all][&limit=N][&nextPageToken=T]`.
+    /// `GET /api/v5/objects/prospects?fields=…` with filters, `orderBy`, `limit` and page tokens (``ProspectQuery``).
     func query(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit, baseURL: String) throws(PardotAPIError) -> HTTPResponse {
-        func argument(_ name: String) -> String? { query.first { $0.name == name }?.value }
         let fields = try requiredQueryFields(query, unit: unit)
-        let deleted = argument("deleted") ?? "false"
-        guard ["true", "false", "all"].contains(deleted) else { throw invalid("deleted") }
-        let limit = try argument("limit").map { text throws(PardotAPIError) -> Int in
-            guard let number = Int(text), (1...1000).contains(number) else { throw invalid("limit") }
-            return number
-        } ?? 200
-        var after = 0
-        if let token = argument("nextPageToken") {
-            guard token.hasPrefix("id:"), let number = Int(token.dropFirst(3)) else { throw invalid("nextPageToken") }
-            after = number
-        }
-        let candidates = argument("email").map { unit.prospects.prospects(withEmail: $0).sorted { $0.id < $1.id } }
-            ?? unit.prospects.all
-        let selected = candidates.filter { prospect in
-            prospect.id > after && (deleted == "all" || prospect.isDeleted == (deleted == "true"))
-        }
-        let page = Array(selected.prefix(limit))
+        let parsed = try ProspectQuery(query, settings: settings, now: now)
+        let (page, token) = parsed.page(of: unit.prospects, now: now)
         var nextToken: JSONValue = .null
         var nextURL: JSONValue = .null
-        if selected.count > limit, let last = page.last {
-            nextToken = .string("id:\(last.id)")
-            nextURL = .string("\(baseURL)/api/v5/objects/prospects?fields=\(fields.joined(separator: ","))&nextPageToken=id:\(last.id)")
+        if let token {
+            nextToken = .string(token)
+            nextURL = .string("\(baseURL)/api/v5/objects/prospects?fields=\(fields.joined(separator: ","))&nextPageToken=\(token)")
         }
         var output: [UInt8] = Array("{\"nextPageToken\":".utf8)
         JSONWriter.write(nextToken, into: &output, style: .compact, indent: 0)
@@ -286,10 +275,14 @@ struct ProspectOperations {
         return fields
     }
 
+    /// The `fields` of a read or query. An unknown one is 400 / 51 naming it, as PostHog's captured answer shows
+    /// (`Invalid parameter: fields. It contains an invalid or unknown field: X.`); 180 is for writes.
     private func requiredQueryFields(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> [String] {
         guard let text = query.first(where: { $0.name == "fields" })?.value, !text.isEmpty else { throw missing("fields") }
         let fields = text.split(separator: ",").map { String($0).trimmingSpaces() }
-        try checkReadable(fields, unit: unit)
+        if let unknown = fields.first(where: { unit.field($0) == nil }) {
+            throw PardotAPIError(status: 400, code: 51, message: "Invalid parameter: fields. It contains an invalid or unknown field: \(unknown).")
+        }
         return fields
     }
 

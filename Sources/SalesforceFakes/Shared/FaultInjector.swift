@@ -43,7 +43,7 @@ public struct FaultRule: Sendable {
     public internal(set) var seen = 0
     /// Times the rule fired.
     public internal(set) var fired = 0
-    fileprivate var generator: UInt64 = 0
+    fileprivate var generator = SplitMix64(seed: 1)
 
     /// Creates a rule.
     public init(
@@ -62,7 +62,7 @@ public struct FaultRule: Sendable {
         self.body = body
         self.delayMilliseconds = delayMilliseconds
         self.connection = connection
-        self.generator = seed
+        self.generator = SplitMix64(seed: seed)
     }
 
     func matches(method: String, path: String) -> Bool {
@@ -72,15 +72,7 @@ public struct FaultRule: Sendable {
         return pattern == path
     }
 
-    /// SplitMix64: tiny, seedable, and the same sequence on every machine.
-    fileprivate mutating func nextUnitDouble() -> Double {
-        generator &+= 0x9E37_79B9_7F4A_7C15
-        var z = generator
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        z ^= z >> 31
-        return Double(z >> 11) / Double(1 << 53)
-    }
+    fileprivate mutating func nextUnitDouble() -> Double { generator.nextUnitDouble() }
 }
 
 /// What a fired rule decided.
@@ -113,7 +105,7 @@ public final class FaultInjector: Sendable {
         state.withLock { state in
             var rule = rule
             rule.id = state.nextID
-            rule.generator = rule.seed
+            rule.generator = SplitMix64(seed: rule.seed)
             state.nextID += 1
             state.rules.append(rule)
             return rule
