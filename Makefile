@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run fakes test build bench deps bench-deps clean
+.PHONY: run fakes test build bench deps bench-deps clean peer-clients
 
 # System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config, and
 # openssl, which the TLS tests use to make a throwaway CA.
@@ -31,9 +31,17 @@ fakes: deps
 	$(SWIFT) build --product sfdest
 	$$($(SWIFT) build --show-bin-path)/sfdest fake --pardot-port 8181 --marketing-cloud-port 8282
 
+# The Swift suite, then real third-party clients from PyPI (peer-clients/, in a throwaway venv) against the
+# built fakes over TLS.
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
+	$(MAKE) --no-print-directory peer-clients
+
+# Real PyPI clients of Salesforce's APIs, unchanged, against `sfdest fake` (see peer-clients/README.md).
+peer-clients: deps
+	$(SWIFT) build --product sfdest
+	SFDEST_BIN="$$($(SWIFT) build --show-bin-path)/sfdest" bash peer-clients/run.sh
 
 # One build per product: given several --product flags, SwiftPM builds only the last.
 bench: bench-deps

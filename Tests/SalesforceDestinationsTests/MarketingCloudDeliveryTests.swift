@@ -88,6 +88,84 @@ import TestSupport
         #expect(report.addsUp)
     }
 
+    static let asyncAction = "{type: asyncUpsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 10}"
+    static let asyncPath = "/data/v1/async/dataextensions/key:customers-key/rows"
+
+    /// The documented results list successes too; every row succeeding must read as delivered.
+    @Test func asyncUploadWhoseRowsAllSucceedIsDelivered() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send((0..<4).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        #expect(report.upserted == 4)
+        #expect(report.rejected == 0)
+        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+    }
+
+    /// A status that cannot be read (a 500, or the not-found shape a fresh request can show) is polled again;
+    /// the rows are uploaded once.
+    @Test func anUnreadableStatusIsPolledAgainNotReuploaded() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 500, "body": ["message": "oops", "errorcode": 0]]])
+        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 200, "body": [
+            "requestId": "x", "resultMessages": [["resultType": "Operational", "resultClass": "Error", "resultCode": "AsyncRequestStatusNotFound", "message": "Unable to locate an Async Request Status Record for the provided RequestId: x."]]]]])
+        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        #expect(report.upserted == 3)
+        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+        #expect(report.addsUp)
+    }
+
+    /// `requestStatus: "Error"` with no item results is not success: the batch is tried again.
+    @Test func anAsyncRequestThatEndsInErrorIsNotSuccess() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 200, "body": [
+            "requestId": "x", "status": ["requestStatus": "Error", "hasErrors": true, "resultStatus": "Has Errors"]]]])
+        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 200, "body": [
+            "page": 1, "pageSize": 50, "count": 0, "items": [], "requestId": "x"]]])
+        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        // Uploaded twice: the first request failed as a whole.
+        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 2)
+        #expect(report.upserted == 3)
+        #expect(report.retries == 3)
+    }
+
+    /// A deadlocked row ("Rerun the transaction") is retried alone; the others are final.
+    @Test func aTransientItemIsRetried() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1, "response": ["status": 200, "body": [
+            "page": 1, "pageSize": 50, "count": 3, "requestId": "x", "items": [
+                ["message": "Upserted DataExtensionObject", "status": "OK"],
+                ["errorCode": "UnexpectedError", "message": "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.", "status": "Error"],
+                ["message": "Upserted DataExtensionObject", "status": "OK"],
+            ]]]])
+        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        #expect(report.upserted == 3)
+        #expect(report.retries == 1)
+        let uploads = try fake.journal(pathContaining: Self.asyncPath)
+        #expect(uploads.count == 2)
+        #expect(uploads.last?["body"]?["items"] == [["Email": "u1@example.com", "Visits": 1]])
+    }
+
+    /// Results that name failures but cannot be pinned on rows: each row is sent alone.
+    @Test func unattributableResultsSendEachRowAlone() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1, "response": ["status": 200, "body": [
+            "page": 1, "pageSize": 50, "count": 1, "requestId": "x", "items": [["errorCode": "UnexpectedError", "message": "something", "status": "Error"]]]]])
+        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+        let lines = (0..<3).map { $0 == 1 ? #"{"email": "x@example.com", "visits": "lots"}"# : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }
+        let report = try await fake.send(lines, config: config)
+        #expect(report.upserted == 2)
+        #expect(report.rejected == 1)
+        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1 + 3)
+    }
+
     @Test func asyncUpsertPollsUntilCompleteAndRejectsRefusedItems() async throws {
         let fake = try Fixture(settings: ["asyncCompletion": "seconds", "asyncCompletionAfter": 5])
         defer { Task { await fake.close() } }

@@ -60,7 +60,11 @@ enum PardotOAuth {
             return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format), heldRefreshToken: nil)
 
         case "client_credentials":
-            guard settings.tokenDomain == "my-domain" else {
+            // The grant works only on the org's My Domain: login/test.salesforce.com answer "request not supported
+            // on this domain" (pozil/pub-sub-api-node-client #58, maintainer reply; the Client Credentials Flow page
+            // sends it to the My Domain URL). The Host a client names decides; `tokenDomain` speaks for a fake
+            // reached by address.
+            guard settings.tokenDomain == "my-domain", !Self.isGenericLoginHost(request.headers["Host"]) else {
                 throw OAuthError(status: 400, error: "invalid_grant", description: "request not supported on this domain")
             }
             guard let runAs = client.runAsUser, let user = tenant.user(runAs) else {
@@ -116,6 +120,12 @@ enum PardotOAuth {
         var response = format.encode(members, status: 200)
         response.headers.add(name: "Cache-Control", value: "no-cache,must-revalidate,max-age=0,no-store,private")
         return response
+    }
+
+    /// `login.salesforce.com` and `test.salesforce.com` (any port), the shared login hosts.
+    static func isGenericLoginHost(_ host: String?) -> Bool {
+        guard let host = host?.lowercased().split(separator: ":").first else { return false }
+        return host == "login.salesforce.com" || host == "test.salesforce.com"
     }
 
     /// A deterministic token body: the same state issues the same tokens, so runs repeat exactly.
