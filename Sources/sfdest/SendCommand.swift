@@ -39,6 +39,9 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Write the normalised request transcript (golden .http format, secrets masked) here.")
     var transcript: String?
 
+    @Option(help: "Write a capture here: every exchange, request and answer, normalised and with secrets masked, for `sfdest compare` (run it against a real org or sandbox to measure the fakes' drift).")
+    var capture: String?
+
     @Flag(help: "Build every request and write the transcript, but send nothing.")
     var dryRun = false
 
@@ -79,7 +82,7 @@ struct SendCommand: AsyncParsableCommand {
 
         let network = dryRun ? nil : try AsyncHTTPClientTransport()
         let recorder: RecordingTransport? =
-            dryRun ? RecordingTransport(dryRun: Self.dryRunAnswer) : (transcript != nil ? RecordingTransport(wrapping: network!) : nil)
+            dryRun ? RecordingTransport(dryRun: Self.dryRunAnswer) : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
         let transport: any HTTPTransport = recorder ?? network!
 
         var run = DeliveryRun(config: configuration, credentials: credentials, transport: transport)
@@ -100,6 +103,11 @@ struct SendCommand: AsyncParsableCommand {
         if let transcript, let recorder {
             let exchanges = recorder.recorded
             try Transcript.forRun(configuration, exchanges: exchanges).write(exchanges, to: transcript)
+        }
+        if let capture, let recorder {
+            let exchanges = recorder.recorded
+            let api = configuration.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"
+            try Capture.write(Capture.render(exchanges, api: api, variables: Transcript.forRun(configuration, exchanges: exchanges)), to: capture)
         }
         let reportBytes = JSONWriter.bytes(result.json, style: .pretty) + [0x0A]
         if let report {

@@ -5,5 +5,5 @@ struct Sfdest: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "sfdest",
         abstract: "Deliver profiles to Salesforce Account Engagement and Marketing Cloud, and fake both APIs.",
-        subcommands: [CheckCommand.self, SendCommand.self, FakeCommand.self])
+        subcommands: [CheckCommand.self, SendCommand.self, FakeCommand.self, CompareCommand.self])
 }

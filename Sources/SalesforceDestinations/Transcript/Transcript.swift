@@ -112,7 +112,8 @@ public struct Transcript: Sendable {
         return text.count == 36 && parts.map(\.count) == [8, 4, 4, 4, 12] && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }
     }
 
-    private func substitute(_ url: String) -> String {
+    /// The URL with its base replaced by the variable that names it (`{{apiUrl}}/api/v5/...`).
+    func substitute(_ url: String) -> String {
         for (base, name, pathPrefix) in variables where url.hasPrefix(base) {
             let rest = url.dropFirst(base.count)
             if let pathPrefix, !rest.hasPrefix(pathPrefix) { continue }
