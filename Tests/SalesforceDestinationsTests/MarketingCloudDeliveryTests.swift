@@ -182,6 +182,21 @@ import TestSupport
         #expect(try fake.journal(pathContaining: "/status").count >= 4)
     }
 
+    /// A 400 under a code other than 10006 may carry its detail in additionalErrors too; the reject keeps it.
+    @Test func additionalErrorsUnderAnyCodeReachTheRejectReason() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        _ = try fake.control("POST", "faults", json: ["path": "/interaction/v1/events", "times": 1, "response": ["status": 400, "body": [
+            "message": "Validation failed", "errorcode": 10000, "documentation": "",
+            "additionalErrors": [["message": "Data.accountNumber is required", "errorcode": 10002, "documentation": ""]]]]])
+        let config = try fake.config(action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}", mapping: "contactKey: email\nfirstName: firstName")
+        let rejects = fake.directory.appendingPathComponent("event-rejects.ndjson").path
+        let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, rejects: rejects)
+        #expect(report.rejected == 1)
+        let text = try String(contentsOfFile: rejects, encoding: .utf8)
+        #expect(text.contains("Validation failed: Data.accountNumber is required"), "\(text)")
+    }
+
     @Test func apiEventsAndAnUnknownEventKey() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
