@@ -117,6 +117,29 @@ import TestSupport
         #expect(report.addsUp)
     }
 
+    /// 10006 with no additionalErrors is transient (Segment's sfmc-operations.ts retries it): retried, delivered.
+    @Test func anAggregateErrorWithoutDetailIsRetried() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        _ = try fake.control("POST", "faults", json: ["path": "/hub/v1/dataevents/*", "times": 1, "preset": "aggregateNoDetail"])
+        let config = try fake.config(
+            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 5}", mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        #expect(report.upserted == 3)
+        #expect(report.retries == 3)
+    }
+
+    /// The fake's own not-found-before-pickup reads (asyncStatusNotFoundReads) and a too-large request.
+    @Test func aRequestNotYetPickedUpIsPolledAgain() async throws {
+        let fake = try Fixture(settings: ["asyncStatusNotFoundReads": 2])
+        defer { Task { await fake.close() } }
+        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        #expect(report.upserted == 3)
+        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+        #expect(try fake.journal(pathContaining: "/status").count == 3)
+    }
+
     /// `requestStatus: "Error"` with no item results is not success: the batch is tried again.
     @Test func anAsyncRequestThatEndsInErrorIsNotSuccess() async throws {
         let fake = try Fixture()

@@ -24,6 +24,7 @@ import Testing
         var secondaryDeletedSearch = false
         var ampsea = true
         var policy = DeletedMatchPolicy.undelete
+        var order = UpsertMatchOrder.lastActivityAt
         /// The id written to, or nil for "create".
         var expected: Int?
         var testDescription: String { name }
@@ -37,6 +38,8 @@ import Testing
              matchEmail: "ana@x.com", expected: 2),
         Case(name: "latest activity wins", rows: [(1, "a@x.com", false, 100, 5), (2, "a@x.com", false, 200, 1), (3, "a@x.com", false, 150, 9)],
              matchEmail: "a@x.com", expected: 2),
+        Case(name: "updatedAt reading: most recently updated wins", rows: [(1, "a@x.com", false, 100, 5), (2, "a@x.com", false, 200, 1), (3, "a@x.com", false, 150, 9)],
+             matchEmail: "a@x.com", order: .updatedAt, expected: 3),
         Case(name: "no activity is oldest", rows: [(1, "a@x.com", false, nil, 9), (2, "a@x.com", false, 1, 1)],
              matchEmail: "a@x.com", expected: 2),
         Case(name: "activity tie: later update wins", rows: [(1, "a@x.com", false, 5, 8), (2, "a@x.com", false, 5, 3)],
@@ -61,7 +64,7 @@ import Testing
         let store = Self.store(testCase.rows)
         let target = store.upsertTarget(
             matchEmail: testCase.matchEmail, secondaryDeletedSearch: testCase.secondaryDeletedSearch,
-            ampsea: testCase.ampsea, deletedPolicy: testCase.policy)
+            ampsea: testCase.ampsea, deletedPolicy: testCase.policy, order: testCase.order)
         #expect(target?.id == testCase.expected)
     }
 

@@ -177,6 +177,10 @@ struct DataExtensionOperations {
         -> HTTPResponse
     {
         guard let items = body["items"]?.arrayValue else { throw .validation("The request body must be {\"items\": [ ... ]}.", code: 10002) }
+        let limit = tenant.settings.maxAsyncItemsPerCall
+        if limit > 0, items.count > limit {
+            throw .validation("An asynchronous request accepts at most \(limit) items; this one has \(items.count).")
+        }
         guard let key else {
             let status = tenant.settings.asyncUnknownDataExtensionStatus
             let body: JSONValue = [
@@ -227,7 +231,8 @@ struct DataExtensionOperations {
         switch settings.asyncCompletion {
         case "polls":
             if polled { tenant.asyncRequests[id]!.polls += 1 }
-            if tenant.asyncRequests[id]!.polls >= settings.asyncCompletionAfter { complete(id, tenant: &tenant) }
+            // Reads answered "not found" before pickup do not count towards completion.
+            if tenant.asyncRequests[id]!.polls >= settings.asyncCompletionAfter + settings.asyncStatusNotFoundReads { complete(id, tenant: &tenant) }
         case "seconds":
             if now >= request.submittedAt + settings.asyncCompletionAfter { complete(id, tenant: &tenant) }
         default:
@@ -237,6 +242,11 @@ struct DataExtensionOperations {
 
     /// `GET /data/v1/async/{requestId}/status`.
     func status(_ id: String, tenant: inout MCTenant) -> HTTPResponse {
+        if let request = tenant.asyncRequests[id], request.polls < tenant.settings.asyncStatusNotFoundReads {
+            // Not picked up yet: the status record does not exist (setting asyncStatusNotFoundReads).
+            tenant.asyncRequests[id]!.polls += 1
+            return notFound(id)
+        }
         progress(id, polled: true, tenant: &tenant)
         guard let request = tenant.asyncRequests[id] else { return notFound(id) }
         let done = request.completedAt != nil

@@ -24,6 +24,13 @@ struct MCSettings: Sendable, Equatable {
     var asyncCompletionAfter = 1
     /// Status of an async request for an unknown data extension: the docs print 200, Segment's fixtures 400.
     var asyncUnknownDataExtensionStatus = 200
+    /// Status reads of a new async request that answer "Unable to locate an Async Request Status Record" before
+    /// it is picked up. Segment's index.async.ts and an independent Python client report real requests doing so;
+    /// how many is not known, so 0 by default.
+    var asyncStatusNotFoundReads = 0
+    /// Items per async call: "Maximum batch size for asynchronous API requests | 32,000 objects | Hard limit"
+    /// (help: API Limits and Guidelines). The error body for going over is not documented (400 / 10000 here).
+    var maxAsyncItemsPerCall = 32_000
     /// Whether `PATCH /contacts/v1/contacts` creates a contact key it does not know (Adobe delivers every profile
     /// through "update contacts", so INFERRED yes).
     var patchCreatesContacts = true
@@ -75,6 +82,7 @@ struct MCAsyncRequest: Sendable, Equatable {
     var mode: String
     var items: [JSONValue]
     var submittedAt: Int
+    /// Status reads so far (`polls` completion, and the not-found reads before pickup).
     var polls = 0
     var completedAt: Int?
     /// One result per item, in submission order: `{"message", "status": "OK"}` or
@@ -281,6 +289,8 @@ extension MCSettings {
         asyncCompletionAfter = try reader.int("asyncCompletionAfter", default: fallback.asyncCompletionAfter)
         asyncUnknownDataExtensionStatus = try reader.int("asyncUnknownDataExtensionStatus", default: fallback.asyncUnknownDataExtensionStatus)
         patchCreatesContacts = try reader.bool("patchCreatesContacts", default: fallback.patchCreatesContacts)
+        asyncStatusNotFoundReads = try reader.int("asyncStatusNotFoundReads", default: fallback.asyncStatusNotFoundReads)
+        maxAsyncItemsPerCall = try reader.int("maxAsyncItemsPerCall", default: fallback.maxAsyncItemsPerCall)
         try reader.finish()
     }
 
@@ -293,6 +303,7 @@ extension MCSettings {
             "asyncCompletion": .string(asyncCompletion), "asyncCompletionAfter": .integer(asyncCompletionAfter),
             "asyncUnknownDataExtensionStatus": .integer(asyncUnknownDataExtensionStatus),
             "patchCreatesContacts": .bool(patchCreatesContacts),
+            "asyncStatusNotFoundReads": .integer(asyncStatusNotFoundReads), "maxAsyncItemsPerCall": .integer(maxAsyncItemsPerCall),
         ]
     }
 }

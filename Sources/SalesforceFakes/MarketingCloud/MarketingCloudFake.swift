@@ -108,8 +108,10 @@ public final class MarketingCloudFake: EmulatedService {
 
     /// `throttled` (429, 50100, Retry-After 5), `blocked` (429, 50200), `unavailable` (503, 50300, Retry-After 5).
     public var faultPresets: [String: HTTPResponse] {
+        // aggregateNoDetail: 10006 with no additionalErrors, which Segment's sfmc-operations.ts treats as transient.
         ["throttled": MCRestError.throttled(retryAfter: 5).response, "blocked": MCRestError.blocked.response,
-         "unavailable": MCRestError.unavailable(retryAfter: 5).response]
+         "unavailable": MCRestError.unavailable(retryAfter: 5).response,
+         "aggregateNoDetail": MCRestError(status: 400, code: 10006, message: "Unable to save rows for data extension ID").response]
     }
 
     /// `production`: answer times of the order production clients see. Salesforce publishes no latency figures:

@@ -45,6 +45,9 @@ struct PardotSettings: Sendable, Equatable {
     /// Whether query filters take `Z` for UTC. One PostHog test says v5 refuses it ("Invalid date time value"),
     /// other versions still send it; the documented format is `±HH:MM`. Off is the narrow reading.
     var acceptZuluDateTimes = false
+    /// Which of several matches an upsert writes to: `lastActivityAt` (the operation's name, Segment) or
+    /// `updatedAt` (the v5 transition guide's "most recently updated").
+    var upsertMatchOrder = UpsertMatchOrder.lastActivityAt
 }
 
 /// Source addresses allowed to authenticate (and, optionally, to call the API).
@@ -216,6 +219,11 @@ extension PardotSettings {
         acceptQueryParameters = try reader.bool("acceptQueryParameters", default: fallback.acceptQueryParameters)
         concurrentRefreshDescription = try reader.string("concurrentRefreshDescription", default: fallback.concurrentRefreshDescription)
         acceptZuluDateTimes = try reader.bool("acceptZuluDateTimes", default: fallback.acceptZuluDateTimes)
+        let order = try reader.string("upsertMatchOrder", default: fallback.upsertMatchOrder.rawValue)
+        guard let matchOrder = UpsertMatchOrder(rawValue: order) else {
+            throw JSONSchemaError(path: reader.path(of: "upsertMatchOrder"), message: "expected \"lastActivityAt\" or \"updatedAt\"")
+        }
+        upsertMatchOrder = matchOrder
         for (key, status) in [("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
             ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus)]
         where !(100...599).contains(status) {
@@ -244,6 +252,7 @@ extension PardotSettings {
             "acceptQueryParameters": .bool(acceptQueryParameters),
             "concurrentRefreshDescription": .string(concurrentRefreshDescription),
             "acceptZuluDateTimes": .bool(acceptZuluDateTimes),
+            "upsertMatchOrder": .string(upsertMatchOrder.rawValue),
         ]
     }
 }

@@ -48,7 +48,7 @@ struct ProspectOperations {
 
         let target = unit.prospects.upsertTarget(
             matchEmail: matchEmail, secondaryDeletedSearch: secondaryDeletedSearch, ampsea: unit.ampsea,
-            deletedPolicy: settings.nonAmpseaDeletedMatch)
+            deletedPolicy: settings.nonAmpseaDeletedMatch, order: settings.upsertMatchOrder)
         let prospect: Prospect
         let status: Int
         if let existing = target {
@@ -165,7 +165,7 @@ struct ProspectOperations {
         let email = try requiredEmail(members["matchEmail"], property: "matchEmail")
         let fields = try responseFields(body: members["fields"], query: query, unit: unit, required: false)
         guard var prospect = unit.prospects.prospects(withEmail: email).filter(\.isDeleted)
-            .max(by: { Prospect.isLater($1, than: $0) })
+            .max(by: { Prospect.isLater($1, than: $0, order: settings.upsertMatchOrder) })
         else { throw PardotAPIError.notFound }
         if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
             throw error(400, 54, "Email address is already in use")

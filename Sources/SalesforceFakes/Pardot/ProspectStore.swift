@@ -12,13 +12,23 @@ struct Prospect: Sendable, Equatable {
 
     /// Order for "the record with the latest activity": latest `lastActivityAt` (none is oldest), then latest
     /// `updatedAt`, then highest id. The tie-breaks are INFERRED; the reference names only the first key.
-    static func isLater(_ a: Prospect, than b: Prospect) -> Bool {
-        let activityA = a.lastActivityAt ?? Int.min
-        let activityB = b.lastActivityAt ?? Int.min
-        if activityA != activityB { return activityA > activityB }
+    /// With `.updatedAt` the first key is skipped: the transition guide's wording, "the most recently updated".
+    static func isLater(_ a: Prospect, than b: Prospect, order: UpsertMatchOrder = .lastActivityAt) -> Bool {
+        if order == .lastActivityAt {
+            let activityA = a.lastActivityAt ?? Int.min
+            let activityB = b.lastActivityAt ?? Int.min
+            if activityA != activityB { return activityA > activityB }
+        }
         if a.updatedAt != b.updatedAt { return a.updatedAt > b.updatedAt }
         return a.id > b.id
     }
+}
+
+/// Which match `upsertLatestByEmail` writes to when several share the email. The operation's name and Segment's
+/// docs say "latest activity"; the v5 transition guide says "the most recently updated": both readings.
+enum UpsertMatchOrder: String, Sendable {
+    case lastActivityAt
+    case updatedAt
 }
 
 /// What `upsertLatestByEmail` did.
@@ -150,15 +160,16 @@ struct ProspectStore: Sendable {
     ///   `secondaryDeletedSearch` is true, else none (a new prospect is created).
     /// - not AMPSEA: the live match; if only deleted ones, `deletedPolicy` decides.
     func upsertTarget(
-        matchEmail: String, secondaryDeletedSearch: Bool, ampsea: Bool, deletedPolicy: DeletedMatchPolicy
+        matchEmail: String, secondaryDeletedSearch: Bool, ampsea: Bool, deletedPolicy: DeletedMatchPolicy,
+        order: UpsertMatchOrder = .lastActivityAt
     ) -> Prospect? {
         let matches = prospects(withEmail: matchEmail)
         let live = matches.filter { !$0.isDeleted }
-        if let latest = live.max(by: { Prospect.isLater($1, than: $0) }) { return latest }
+        if let latest = live.max(by: { Prospect.isLater($1, than: $0, order: order) }) { return latest }
         let deleted = matches.filter(\.isDeleted)
         let undelete = ampsea ? secondaryDeletedSearch : deletedPolicy == .undelete
         guard undelete else { return nil }
-        return deleted.max(by: { Prospect.isLater($1, than: $0) })
+        return deleted.max(by: { Prospect.isLater($1, than: $0, order: order) })
     }
 
     /// Whether a live prospect other than `exceptID` already uses `email` (for non-AMPSEA uniqueness).
