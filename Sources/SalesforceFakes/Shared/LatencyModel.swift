@@ -74,13 +74,18 @@ public final class LatencyModel: Sendable {
     }
 
     private let state = Mutex(State())
+    /// Read on every request without the lock: off (the default) costs one atomic load.
+    private let enabled = Atomic<Bool>(false)
 
     /// Creates a model that adds no delay.
     public init() {}
 
     /// Replaces the rules (first match wins) and restarts the generator from `seed`.
     public func configure(profile: String?, rules: [LatencyRule], seed: UInt64) {
-        state.withLock { $0 = State(profile: profile, rules: rules, seed: seed, generator: SplitMix64(seed: seed)) }
+        state.withLock { state in
+            state = State(profile: profile, rules: rules, seed: seed, generator: SplitMix64(seed: seed))
+            enabled.store(!rules.isEmpty, ordering: .releasing)
+        }
     }
 
     /// No delay from now on.
@@ -88,7 +93,8 @@ public final class LatencyModel: Sendable {
 
     /// The delay for one request, or nil when no rule matches.
     public func delay(method: String, path: String) -> Duration? {
-        state.withLock { state in
+        guard enabled.load(ordering: .acquiring) else { return nil }
+        return state.withLock { state in
             guard let rule = state.rules.first(where: { $0.matches(method: method, path: path) }) else { return nil }
             let milliseconds = rule.sample(&state.generator)
             return .microseconds(Int64((milliseconds * 1000).rounded()))
