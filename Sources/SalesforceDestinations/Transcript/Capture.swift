@@ -98,8 +98,10 @@ public enum Capture {
             if let value = try? JSONParser.parse(response.body) {
                 object["body"] = normalise(value, tokens: &tokens, requestIDs: &requestIDs)
             } else {
-                // Non-JSON answers (XML errors, form-encoded tokens) are kept as text, secrets cut.
-                object["body"] = ["text": .string(String(decoding: response.body.prefix(2000), as: UTF8.self).contains("access_token") ? "<redacted>" : String(decoding: response.body.prefix(2000), as: UTF8.self))]
+                // Non-JSON answers (XML errors) are kept as text; one that carries a token (a form-encoded or XML
+                // token answer) is dropped whole rather than parsed for its secrets.
+                let text = String(decoding: response.body.prefix(2000), as: UTF8.self)
+                object["body"] = ["text": .string(text.contains("access_token") ? "<redacted>" : text)]
             }
         }
         return .object(object)
