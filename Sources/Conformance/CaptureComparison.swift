@@ -77,8 +77,8 @@ public struct CaptureComparison: Sendable {
                 found.append(ParityDifference(exchange: position + 1, request: label, path: path, captured: a, fake: b))
             }
             if let status = captured["status"]?.intValue, status != response.status { differ("status", String(status), String(response.status)) }
-            let capturedType = captured["headers"]?["content-type"]?.stringValue.map(Self.mediaType)
-            let fakeType = response.headers["Content-Type"].map(Self.mediaType)
+            let capturedType = captured["headers"]?["content-type"]?.stringValue.map(HTTPRequest.mediaType(of:))
+            let fakeType = response.headers["Content-Type"].map(HTTPRequest.mediaType(of:))
             if let capturedType, capturedType != fakeType { differ("content-type", capturedType, fakeType) }
             let capturedCode = Self.errorCode(captured["body"])
             let fakeCode = Self.errorCode(body)
@@ -107,11 +107,7 @@ public struct CaptureComparison: Sendable {
         var query: [HTTPRequest.QueryItem] = []
         if let mark = url.firstIndex(of: "?") {
             path = String(url[..<mark])
-            query = url[url.index(after: mark)...].split(separator: "&").map { part in
-                let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
-                return .init(name: decode(pieces[0]), value: pieces.count > 1 ? decode(pieces[1]) : nil)
-            }
+            query = FormURLEncoded.queryItems(String(url[url.index(after: mark)...]))
         }
         var headers = HTTPHeaders()
         for pair in spec["headers"]?.arrayValue ?? [] {
@@ -188,10 +184,6 @@ public struct CaptureComparison: Sendable {
     }
 
     // MARK: Comparing
-
-    static func mediaType(_ value: String) -> String {
-        String(value.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
-    }
 
     /// The API's own error code: Account Engagement `code`, Marketing Cloud `errorcode` or the first
     /// `resultMessages` entry's `resultCode`, OAuth `error`.

@@ -67,7 +67,11 @@ public struct HTTPRequest: Sendable {
 
     /// The `Content-Type` media type without parameters, lower-cased (`application/json`).
     public var mediaType: String? {
-        guard let value = headers["Content-Type"] else { return nil }
+        headers["Content-Type"].map(Self.mediaType(of:))
+    }
+
+    /// The media type of a `Content-Type` value, parameters dropped, lower-cased (`application/json`).
+    public static func mediaType(of value: String) -> String {
         let type = value.split(separator: ";", maxSplits: 1).first ?? ""
         return type.trimmingSpaces().lowercased()
     }

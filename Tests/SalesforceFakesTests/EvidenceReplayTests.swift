@@ -162,11 +162,7 @@ struct EvidenceReplay {
             path = String(path[..<mark])
         }
         // libmicrohttpd hands the server percent-decoded query arguments; do the same.
-        let query: [HTTPRequest.QueryItem] = queryText.split(separator: "&").map { part in
-            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            func decode(_ text: Substring) -> String { text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(text) }
-            return .init(name: decode(pieces[0]), value: pieces.count > 1 ? decode(pieces[1]) : nil)
-        }
+        let query = FormURLEncoded.queryItems(queryText)
         var headers = HTTPHeaders()
         // Members of a JSON object have no order; sorted names keep the request the same on every run.
         for (name, value) in (spec["headers"]?.objectValue ?? [:]).sorted(by: { $0.key < $1.key }) {
@@ -198,7 +194,7 @@ struct EvidenceReplay {
             case "<present>"?: if actual == nil { problems.append("header \(name) missing") }
             case "<absent>"?: if let actual { problems.append("header \(name) present (\(actual)), documented absent") }
             case let wanted?:
-                let compare = { (text: String) in name.lowercased() == "content-type" ? mediaType(text) : text }
+                let compare = { (text: String) in name.lowercased() == "content-type" ? HTTPRequest.mediaType(of: text) : text }
                 if actual.map(compare) != compare(wanted) { problems.append("header \(name) is \(actual ?? "missing"), documented \(wanted)") }
             case nil: problems.append("header \(name): expected value must be a string")
             }
@@ -209,10 +205,6 @@ struct EvidenceReplay {
         for path in expected["absent"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             if !values(at: path, in: body ?? .null).isEmpty { problems.append("\(path) is present, documented absent") }
         }
-    }
-
-    static func mediaType(_ value: String) -> String {
-        String(value.split(separator: ";").first ?? "").trimmingCharacters(in: .whitespaces).lowercased()
     }
 
     /// Partial match: every expected member must be there and match; arrays match element by element.

@@ -15,18 +15,20 @@ enum PardotOAuth {
     static func token(
         _ request: HTTPRequest, tenant: inout PardotTenant, now: Int, baseURL: String
     ) -> Grant {
-        // The answer's encoding is read before anything can fail, so errors come back in it too.
-        let format = TokenRequest(request, settings: tenant.settings)?.format
+        // Parsed once, before anything can fail, so errors come back in the encoding the request asked for too.
+        let parameters = TokenRequest(request, settings: tenant.settings)
+        let format = parameters?.format
             ?? TokenAnswerFormat(parameter: request.queryValue("format"), accept: request.headers["Accept"])
         do {
-            return try grant(request, format: format, tenant: &tenant, now: now, baseURL: baseURL)
+            return try grant(request, parameters: parameters, format: format, tenant: &tenant, now: now, baseURL: baseURL)
         } catch {
             return Grant(response: error.response(format), heldRefreshToken: nil)
         }
     }
 
     private static func grant(
-        _ request: HTTPRequest, format: TokenAnswerFormat, tenant: inout PardotTenant, now: Int, baseURL: String
+        _ request: HTTPRequest, parameters: TokenRequest?, format: TokenAnswerFormat, tenant: inout PardotTenant, now: Int,
+        baseURL: String
     ) throws(OAuthError) -> Grant {
         let settings = tenant.settings
         guard request.method == "POST" else {
@@ -38,7 +40,7 @@ enum PardotOAuth {
             throw OAuthError(status: tenant.ipRestriction.tokenStatus, error: "invalid_grant", description: "ip restricted")
         }
         let unsupported = OAuthError(status: 400, error: "unsupported_grant_type", description: "grant type not supported")
-        guard let parameter = TokenRequest(request, settings: settings) else { throw unsupported }
+        guard let parameter = parameters else { throw unsupported }
 
         guard let grantType = parameter("grant_type"), ["password", "client_credentials", "refresh_token"].contains(grantType)
         else { throw unsupported }

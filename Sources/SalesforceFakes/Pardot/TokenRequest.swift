@@ -54,10 +54,9 @@ struct TokenRequest {
         guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
             let colon = text.firstIndex(of: ":")
         else { return nil }
-        func decode(_ part: Substring) -> String {
-            part.replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? String(part)
-        }
-        return (decode(text[..<colon]), decode(text[text.index(after: colon)...]))
+        let id = text[..<colon]
+        let secret = text[text.index(after: colon)...]
+        return (FormURLEncoded.unescape(id) ?? String(id), FormURLEncoded.unescape(secret) ?? String(secret))
     }
 }
 

@@ -66,10 +66,7 @@ public struct FaultRule: Sendable {
     }
 
     func matches(method: String, path: String) -> Bool {
-        if let wanted = self.method, wanted != method { return false }
-        guard let pattern = self.path else { return true }
-        if pattern.hasSuffix("*") { return path.hasPrefix(pattern.dropLast()) }
-        return pattern == path
+        RequestPattern(method: self.method, path: self.path).matches(method: method, path: path)
     }
 
     fileprivate mutating func nextUnitDouble() -> Double { generator.nextUnitDouble() }

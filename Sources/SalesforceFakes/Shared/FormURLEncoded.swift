@@ -1,3 +1,4 @@
+import FakeHTTP
 import Foundation
 
 /// `application/x-www-form-urlencoded` bodies, as OAuth token requests send them.
@@ -16,12 +17,21 @@ public enum FormURLEncoded {
         return pairs
     }
 
+    /// A query string (`a=1&flag&b=two+words`) as the server hands it over: percent-decoded items, `value` nil
+    /// for an argument without `=`. For requests built in-process (evidence replay, capture comparison).
+    public static func queryItems(_ query: String) -> [HTTPRequest.QueryItem] {
+        query.split(separator: "&").map { part in
+            let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
+            return .init(name: unescape(pieces[0]) ?? String(pieces[0]), value: pieces.count > 1 ? (unescape(pieces[1]) ?? String(pieces[1])) : nil)
+        }
+    }
+
     /// Encodes pairs in order.
     public static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
     }
 
-    private static func unescape(_ text: Substring) -> String? {
+    static func unescape(_ text: Substring) -> String? {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 

@@ -22,10 +22,7 @@ public struct LatencyRule: Sendable, Equatable {
     }
 
     func matches(method: String, path: String) -> Bool {
-        if let wanted = self.method, wanted != method { return false }
-        guard let pattern = self.path else { return true }
-        if pattern.hasSuffix("*") { return path.hasPrefix(pattern.dropLast()) }
-        return pattern == path
+        RequestPattern(method: self.method, path: self.path).matches(method: method, path: path)
     }
 
     /// A draw from log-normal(μ = ln median, σ = ln(p99 / median) / z₀.₉₉), by Box–Muller on two uniform draws.
