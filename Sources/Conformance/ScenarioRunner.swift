@@ -133,7 +133,7 @@ public struct ScenarioRunner: Sendable {
         // A fixed jitter draw: backoff waits are the same on every run.
         func deliver(resume: Bool) async throws -> RunReport {
             var run = DeliveryRun(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
-            run.checkpoint = try Checkpoint(path: checkpointPath, resume: resume)
+            run.checkpoint = try Checkpoint(path: checkpointPath, resume: resume, fingerprints: .of(inputPath: inputFile.path, configPath: nil))
             return try await run.run(try NDJSONReader.open(inputFile.path))
         }
         var report = try await deliver(resume: false)

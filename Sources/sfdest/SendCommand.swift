@@ -1,11 +1,18 @@
 import ArgumentParser
 import Foundation
 import JSONCore
+import Logging
 import SalesforceDestinations
 import SalesforceFakes
-import Synchronization
 
 /// `sfdest send`: the production client.
+///
+/// The run has three phases, so that nothing is sent that the run cannot account for:
+/// 1. ``prepare()``: everything that can refuse the run (config, credentials, input, every output path, the
+///    checkpoint, the CA files), before a connection is opened. Refusals exit 1.
+/// 2. ``deliver(_:)``: the delivery itself, with progress and signal handling; the HTTP client is shut down on
+///    every path out of it.
+/// 3. ``finish(_:_:)``: transcript, capture, report and summary, each failure reported (exit 3).
 struct SendCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "send",
@@ -13,9 +20,13 @@ struct SendCommand: AsyncParsableCommand {
         discussion: """
             Every input record ends delivered (created or updated), rejected (with its line, identity and the \
             server's code and message) or not attempted because the run stopped; the report's counts add up. \
-            Credentials come from the environment or files named in the config, never from arguments. \
-            Exit status: 0 when the run finished (rejections included), 2 when it stopped early, 1 on a bad \
-            config or input file.
+            Credentials come from the environment or files named in the config, never from arguments.
+
+            Exit status: 0 the run finished (rejections included); 1 the run was refused before anything was \
+            sent (config, credentials, input, output paths, checkpoint, CA file); 2 it stopped early (the API or \
+            auth server refused to go on, or the input changed under --resume); 3 an output file (checkpoint, \
+            rejects, report, transcript, capture) could not be written; 130 / 143 it was interrupted by SIGINT / \
+            SIGTERM and stopped cleanly (a second signal stops at once with the same status).
             """)
 
     @Option(help: "The YAML config (destination, connection, action, mapping).")
@@ -33,7 +44,7 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Record finished lines here, so that --resume can continue after a stop or a crash.")
     var checkpoint: String?
 
-    @Flag(help: "Skip the lines the checkpoint says are finished.")
+    @Flag(help: "Skip the lines the checkpoint says are finished (the input and config must be the ones that run used).")
     var resume = false
 
     @Option(help: "Write the normalised request transcript (golden .http format, secrets masked) here.")
@@ -48,202 +59,286 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Start the destination's fake in this process and deliver to it (demo; ignores the config's hosts and credentials).")
     var embeddedFake = false
 
+    @Option(name: .customLong("ca-file"), help: "PEM file of CA certificates to trust as well as the system store (a private CA, a TLS-inspecting proxy). SSL_CERT_FILE replaces the system store.")
+    var caFile: String?
+
+    @Option(help: "Log level: trace, debug (every exchange), info (progress, retries), notice, warning, error, critical.")
+    var logLevel: Logger.Level = .info
+
+    @Option(help: "Log format on standard error: text, or json (one object per line, for log collectors).")
+    var logFormat: LogFormat = .text
+
+    @Option(help: "Seconds between progress lines when standard error is not a terminal; 0 for none.")
+    var progressInterval: Double = 5
+
+    @Option(help: "After SIGINT or SIGTERM, seconds that requests in flight may take to finish.")
+    var drainSeconds: Double = 10
+
     func validate() throws {
         if resume, checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         if dryRun, embeddedFake { throw ValidationError("--dry-run sends nothing; --embedded-fake has nothing to do with it") }
+        // A dry run delivers nothing, so a checkpoint would record as finished lines that were never sent.
+        if dryRun, checkpoint != nil { throw ValidationError("--dry-run sends nothing, so there is nothing to checkpoint; drop --checkpoint") }
+        if progressInterval < 0 || drainSeconds < 0 { throw ValidationError("--progress-interval and --drain-seconds cannot be negative") }
+    }
+
+    /// Exit statuses (see the discussion above).
+    enum Status {
+        static let refused: Int32 = 1
+        static let stopped: Int32 = 2
+        static let outputFailed: Int32 = 3
     }
 
     func run() async throws {
-        var configuration: DestinationConfig
+        // Past a file size limit (ulimit -f), a write should fail with EFBIG and be reported, not kill the process.
+        signal(SIGXFSZ, SIG_IGN)
+        let console = Console(format: logFormat, output: StandardErrorSink())
+        OperatorLog.bootstrap(level: logLevel, format: logFormat, scrubber: console.scrubber, output: console.output)
+        let started = Date()
+        let prepared: Prepared
         do {
-            configuration = try DestinationConfig.load(path: config)
+            prepared = try prepare(console)
         } catch {
-            throw fail(error.description)
+            console.error("\(error)")
+            throw ExitCode(Status.refused)
         }
+        defer { prepared.fake?.stop() }
+        let result = await deliver(prepared, console: console)
+        try finish(result, prepared, console: console, started: started)
+    }
+
+    // MARK: - 1. Prepare
+
+    /// Everything checked and opened before the first request.
+    struct Prepared {
+        var config: DestinationConfig
+        var credentials: Credentials
+        var reader: NDJSONReader
+        var fingerprints: Checkpoint.Fingerprints
+        var report: OutputFile?
+        var transcript: OutputFile?
+        var capture: OutputFile?
+        var rejects: RejectsWriter?
+        var checkpoint: Checkpoint?
+        var trust: TrustStore
+        var fake: FakeServer?
+    }
+
+    /// Refuses the run (throws a message naming the file and what to do) or returns it ready to send.
+    func prepare(_ console: Console) throws -> Prepared {
+        var configuration = try DestinationConfig.load(path: config)
+        let reader = try NDJSONReader.open(input)
+        let fingerprints = try Checkpoint.Fingerprints.of(inputPath: input, configPath: config)
+        let trust = try TrustStore.load(caFile: caFile)
         var fake: FakeServer?
         let credentials: Credentials
         if embeddedFake {
-            let (server, demoCredentials) = try Self.startEmbeddedFake(for: &configuration)
+            let (server, demoCredentials) = try SendSetup.startEmbeddedFake(for: &configuration)
             fake = server
             credentials = demoCredentials
-            note("embedded \(configuration.destination == .accountEngagement ? "Account Engagement" : "Marketing Cloud") fake at \(server.baseURL) "
-                + "(default tenant plus what the config names; state at \(server.baseURL)/__fake/state)")
+            console.say(
+                "embedded \(configuration.destination == .accountEngagement ? "Account Engagement" : "Marketing Cloud") fake at \(server.baseURL) "
+                    + "(default tenant plus what the config names; state at \(server.baseURL)/__fake/state)")
         } else if dryRun {
             // Nothing is sent, so missing secrets do not matter; the transcript masks them anyway.
-            credentials = (try? Credentials.resolve(configuration)) ?? Self.placeholderCredentials(configuration)
+            credentials = (try? Credentials.resolve(configuration)) ?? SendSetup.placeholderCredentials(configuration)
         } else {
             do {
                 credentials = try Credentials.resolve(configuration)
             } catch {
-                throw fail("\(config): credentials: \(error)")
+                throw SendRefusal("\(config): credentials: \(error)")
             }
         }
-        defer { fake?.stop() }
-
-        let network = dryRun ? nil : try AsyncHTTPClientTransport()
-        let recorder: RecordingTransport? =
-            dryRun ? RecordingTransport(dryRun: Self.dryRunAnswer) : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
-        let transport: any HTTPTransport = recorder ?? network!
-
-        var run = DeliveryRun(config: configuration, credentials: credentials, transport: transport)
-        if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
-        if let checkpoint { run.checkpoint = try Checkpoint(path: checkpoint, resume: resume) }
-        if isatty(STDERR_FILENO) == 1 { run.progress = ProgressLine().update }
-
-        let reader: NDJSONReader
+        console.scrubber.add(credentials.secrets)
         do {
-            reader = try NDJSONReader.open(input)
+            // Outputs last, so that a refusal above leaves no empty files behind. Report, transcript and capture
+            // start empty: an empty one means the run did not finish.
+            return Prepared(
+                config: configuration, credentials: credentials, reader: reader, fingerprints: fingerprints,
+                report: try report.map { path throws(OutputError) in try OutputFile(path: path, purpose: "report", mode: .truncate) },
+                transcript: try transcript.map { path throws(OutputError) in try OutputFile(path: path, purpose: "transcript", mode: .truncate) },
+                capture: try capture.map { path throws(OutputError) in try OutputFile(path: path, purpose: "capture", mode: .truncate) },
+                rejects: try rejects.map { path throws(OutputError) in try RejectsWriter(path: path, append: resume) },
+                checkpoint: try checkpoint.map { path throws(CheckpointError) in try Checkpoint(path: path, resume: resume, fingerprints: fingerprints) },
+                trust: trust, fake: fake)
         } catch {
-            throw fail("\(error)")
+            fake?.stop()
+            throw error
         }
-        let result = try await run.run(reader)
-        if isatty(STDERR_FILENO) == 1 { FileHandle.standardError.write(Data("\r\u{1B}[K".utf8)) }
-        await network?.shutdown()
+    }
 
-        if let transcript, let recorder {
-            let exchanges = recorder.recorded
-            try Transcript.forRun(configuration, exchanges: exchanges).write(exchanges, to: transcript)
+    // MARK: - 2. Deliver
+
+    struct Delivered {
+        var report: RunReport
+        var recorded: [RecordedExchange]
+        var endpoints: [String]
+    }
+
+    /// Runs the delivery. Every path out of here has shut the HTTP client down.
+    func deliver(_ prepared: Prepared, console: Console) async -> Delivered {
+        let network: AsyncHTTPClientTransport?
+        if dryRun {
+            network = nil
+        } else {
+            do {
+                network = try AsyncHTTPClientTransport(trust: prepared.trust)
+            } catch {
+                var report = RunReport()
+                report.stop = DeliveryStop(code: "tls", reason: "the HTTP client could not start: \(error)", advice: "Check --ca-file and SSL_CERT_FILE.")
+                return Delivered(report: report, recorded: [], endpoints: [])
+            }
         }
-        if let capture, let recorder {
-            let exchanges = recorder.recorded
-            let api = configuration.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"
-            try Capture.write(Capture.render(exchanges, api: api, variables: Transcript.forRun(configuration, exchanges: exchanges)), to: capture)
+        let recorder: RecordingTransport? =
+            dryRun ? RecordingTransport(dryRun: SendSetup.dryRunAnswer) : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
+        let instrumented = InstrumentedTransport(wrapping: recorder ?? network!, logger: Logger(label: "sfdest.http"))
+
+        var run = DeliveryRun(config: prepared.config, credentials: prepared.credentials, transport: instrumented)
+        run.rejects = prepared.rejects
+        run.checkpoint = prepared.checkpoint
+        run.logger = Logger(label: "sfdest.delivery")
+        let interruption = RunInterruption(drainSeconds: drainSeconds)
+        run.interruption = interruption
+        let progress = ProgressDisplay(
+            totalBytes: prepared.fingerprints.inputBytes, output: console.output, logger: Logger(label: "sfdest.progress"), interval: progressInterval)
+        run.progress = progress.update
+        if let repaired = prepared.checkpoint?.repairedBytes, repaired > 0 {
+            console.say("checkpoint: cut a torn last record (\(repaired) bytes, a write a crash cut short); that line is sent again")
         }
+        Logger(label: "sfdest.send").info(
+            "starting", metadata: ["destination": "\(prepared.config.destination)", "input": .string(input), "trust": .string(prepared.trust.description)])
+
+        let signals = InterruptHandling(interruption: interruption, output: console.output)
+        let ticker = Task { await progress.run() }
+        var report: RunReport
+        do {
+            report = try await run.run(prepared.reader)
+        } catch {
+            // DeliveryRun accounts for input errors itself; anything else is a bug worth a clear message.
+            report = RunReport()
+            report.stop = DeliveryStop(code: "internal", reason: "\(error)", advice: "Report this with the log; rerun with --resume.")
+        }
+        ticker.cancel()
+        await ticker.value
+        signals.cancel()
+        await network?.shutdown()
+        return Delivered(report: report, recorded: recorder?.recorded ?? [], endpoints: dryRun ? [] : instrumented.contactedEndpoints)
+    }
+
+    // MARK: - 3. Finish
+
+    /// Writes transcript, capture and report, prints the summary, and exits with the run's status.
+    func finish(_ delivered: Delivered, _ prepared: Prepared, console: Console, started: Date) throws {
+        var result = delivered.report
+        var outputFailures: [String] = []
+        let exchanges = delivered.recorded
+        let variables = Transcript.forRun(prepared.config, exchanges: exchanges)
+        do {
+            try prepared.transcript?.replaceContents(with: Array(variables.render(exchanges).utf8))
+        } catch {
+            outputFailures.append(error.description)
+        }
+        do {
+            let api = prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"
+            try prepared.capture?.replaceContents(with: JSONWriter.bytes(Capture.render(exchanges, api: api, variables: variables), style: .pretty) + [0x0A])
+        } catch {
+            outputFailures.append(error.description)
+        }
+        result.dryRun = dryRun
+        result.metadata = metadata(prepared, endpoints: delivered.endpoints, started: started)
         let reportBytes = JSONWriter.bytes(result.json, style: .pretty) + [0x0A]
-        if let report {
-            try Data(reportBytes).write(to: URL(fileURLWithPath: report))
+        if let file = prepared.report {
+            do {
+                try file.replaceContents(with: reportBytes)
+            } catch {
+                outputFailures.append(error.description)
+            }
         } else {
             FileHandle.standardOutput.write(Data(reportBytes))
         }
-        note(Self.summary(result, rejectsFile: rejects))
+
+        console.say(RunSummary.text(result, rejectsFile: rejects))
+        for failure in outputFailures { console.error(failure) }
+        if let interruption = result.interruption {
+            console.say(resumeAdvice("interrupted by \(interruption.signalName)"))
+            throw ExitCode(128 + interruption.signal)
+        }
         if let stop = result.stop {
-            note("stopped: \(stop.reason) [\(stop.code)]\n  what to do: \(stop.advice)")
-            throw ExitCode(2)
+            console.error("stopped: \(stop.reason) [\(stop.code)]\n  what to do: \(stop.advice)")
+            console.say(resumeAdvice("stopped"))
+            throw ExitCode(stop.code == DeliveryStop.outputFailureCode ? Status.outputFailed : Status.stopped)
         }
+        if !outputFailures.isEmpty { throw ExitCode(Status.outputFailed) }
     }
 
-    static func summary(_ report: RunReport, rejectsFile: String?) -> String {
-        var text = "\(report.records) records: \(report.created) created, \(report.updated) updated, "
-            + (report.upserted > 0 ? "\(report.upserted) upserted, " : "") + "\(report.rejected) rejected, \(report.notAttempted) not attempted"
-        if report.resumed > 0 { text += " (\(report.resumed) finished in an earlier run)" }
-        text += "; \(report.requests) requests, \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
-        if report.rejected > 0, rejectsFile == nil { text += "\n  (pass --rejects FILE to keep the rejected records)" }
-        return text
+    /// How to continue a run that did not finish.
+    func resumeAdvice(_ what: String) -> String {
+        guard let checkpoint else {
+            return "\(what): the lines not attempted were not sent. Pass --checkpoint FILE next time to be able to resume."
+        }
+        var arguments = ["sfdest", "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume"]
+        if let rejects { arguments += ["--rejects", rejects] }
+        if let report { arguments += ["--report", report] }
+        return "\(what): to continue where it stopped, run:\n  " + arguments.map(Self.shellQuoted).joined(separator: " ")
     }
 
-    /// What the dry run "answers": a token for token requests (Marketing Cloud's pointing at a placeholder REST
-    /// host), success for everything else.
-    @Sendable static func dryRunAnswer(_ request: TransportRequest) -> TransportResponse {
-        if request.url.path.hasSuffix("/oauth2/token") {
-            return TransportResponse(status: 200, body: JSONWriter.bytes(["access_token": "dry-run-token", "token_type": "Bearer"]))
-        }
-        if request.url.path.hasSuffix("/v2/token") {
-            return TransportResponse(status: 200, body: JSONWriter.bytes([
-                "access_token": "dry-run-token", "expires_in": 1080, "rest_instance_url": "https://rest.dry-run.invalid/"]))
-        }
-        if request.url.path.contains("/data/v1/async/") {
-            if request.method == "PUT" { return TransportResponse(status: 202, body: JSONWriter.bytes(["requestId": "00000000-0000-4000-8000-000000000000"])) }
-            if request.url.path.hasSuffix("/status") { return TransportResponse(status: 200, body: JSONWriter.bytes(["status": ["requestStatus": "Complete"]])) }
-            return TransportResponse(status: 200, body: JSONWriter.bytes(["items": []]))
-        }
-        if request.url.path.hasSuffix("/contacts/v1/contacts") {
-            return TransportResponse(status: 200, body: JSONWriter.bytes(["operationStatus": "OK", "isNewContactKey": true]))
-        }
-        return TransportResponse(status: request.url.path.hasSuffix("/rowset") ? 200 : 201, body: JSONWriter.bytes(["id": 0]))
+    static func shellQuoted(_ argument: String) -> String {
+        argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@".contains($0) } ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
-    static func placeholderCredentials(_ config: DestinationConfig) -> Credentials {
-        switch config.destination {
-        case .accountEngagement:
-            return .salesforce(SalesforceCredentials(clientID: "<unset>", clientSecret: "<unset>", username: "<unset>", password: "<unset>", refreshToken: "<unset>"))
-        case .marketingCloud:
-            return .marketingCloud(MarketingCloudCredentials(clientID: "<unset>", clientSecret: "<unset>"))
-        }
-    }
-
-    /// Starts the destination's fake with the default credentials and what the config names (custom fields,
-    /// attribute sets, the data extension, the event definition), and points the config at it.
-    static func startEmbeddedFake(for configuration: inout DestinationConfig) throws -> (FakeServer, Credentials) {
-        let targets = configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
-        switch configuration.target {
-        case .accountEngagement(var connection, let action):
-            let server = try PardotFake.start(seed: [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
-                "users": [["username": "user@example.com", "password": "fake-password"]],
-                "businessUnits": [["id": "0Uv000000000001AAA", "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] })]],
-            ])
-            let base = URL(string: server.baseURL)!
-            connection.loginURL = base
-            connection.apiURL = base
-            connection.businessUnitID = "0Uv000000000001AAA"
-            connection.grant = .password
-            configuration.target = .accountEngagement(connection, action)
-            return (server, .salesforce(SalesforceCredentials(
-                clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com", password: "fake-password")))
-        case .marketingCloud(var connection, let action):
-            var sets: [String: [JSONValue]] = [:]
-            for target in targets where target != "contactKey" {
-                guard let dot = target.firstIndex(of: ".") else { continue }
-                sets[String(target[..<dot]), default: []].append(["name": .string(String(target[target.index(after: dot)...])), "length": 4000])
-            }
-            var seed: [String: JSONValue] = [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
-            ]
-            if action.kind == .updateContact || action.kind == .createContact {
-                // Standard sets keep their attributes; what the mapping adds is appended as Text.
-                seed["attributeSets"] = .array(sets.keys.sorted().map { name in
-                    let standard: [JSONValue] = name == "Email Addresses"
-                        ? [["name": "Email Address", "type": "EmailAddress", "length": 254], ["name": "HTML Enabled", "type": "Boolean"]]
-                        : name == "Email Demographics" ? [["name": "First Name", "length": 100], ["name": "Last Name", "length": 100]] : []
-                    let names = Set(standard.compactMap { $0["name"]?.stringValue })
-                    return ["name": .string(name), "attributes": .array(standard + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") })]
-                })
-            }
-            if let reference = action.dataExtension {
-                let columns: [JSONValue] = targets.map { target in
-                    action.primaryKeys.contains(target) ? ["name": .string(target), "isPrimaryKey": true, "length": 254] : ["name": .string(target), "length": 4000]
-                }
-                var dataExtension: [String: JSONValue] = ["name": "Demo", "columns": .array(columns)]
-                switch reference {
-                case .key(let key): dataExtension["key"] = .string(key)
-                case .id(let id): dataExtension["id"] = .string(id); dataExtension["key"] = "demo"
-                }
-                seed["dataExtensions"] = [.object(dataExtension)]
-            }
-            if let key = action.eventDefinitionKey { seed["eventDefinitions"] = [["key": .string(key)]] }
-            let server = try MarketingCloudFake.start(seed: .object(seed))
-            connection.authURL = URL(string: server.baseURL)!
-            connection.accountID = nil
-            connection.scope = nil
-            configuration.target = .marketingCloud(connection, action)
-            return (server, .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")))
-        }
-    }
-
-    /// Prints the problem (no usage text: the arguments were fine, the files were not) and exits 1.
-    private func fail(_ message: String) -> ExitCode {
-        note("error: \(message)")
-        return ExitCode(1)
-    }
-
-    private func note(_ text: String) {
-        FileHandle.standardError.write(Data((text + "\n").utf8))
+    /// The report's `run` member: what ran, when, on what, and over which transport.
+    func metadata(_ prepared: Prepared, endpoints: [String], started: Date) -> JSONValue {
+        let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
+        let fingerprints = prepared.fingerprints
+        let allTLS = !endpoints.isEmpty && endpoints.allSatisfy { $0.hasPrefix("https://") }
+        return [
+            "version": .string(SfdestVersion.current),
+            "startedAt": .string(started.formatted(format)),
+            "endedAt": .string(Date().formatted(format)),
+            "destination": .string(prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"),
+            "config": ["path": .string(config), "sha256": fingerprints.configSHA256.map { .string($0) } ?? .null],
+            "input": [
+                "path": .string(input), "bytes": fingerprints.inputBytes.map { .integer($0) } ?? .null,
+                "sha256": fingerprints.inputSHA256.map { .string($0) } ?? .null,
+            ],
+            "resumed": .bool(resume),
+            "transport": [
+                "endpoints": .array(endpoints.map { .string($0) }),
+                "tls": .string(endpoints.isEmpty ? "none" : allTLS ? "verified" : "plain http to loopback or allowInsecureHTTP hosts"),
+                "trust": .string(prepared.trust.description),
+            ],
+        ]
     }
 }
 
-/// The progress line on a terminal, redrawn at most four times a second.
-final class ProgressLine: Sendable {
-    private let last = Mutex(0.0)
+/// A refusal before anything is sent, in the operator's words.
+struct SendRefusal: Error, CustomStringConvertible {
+    var description: String
+    init(_ description: String) { self.description = description }
+}
 
-    func update(_ report: RunReport) {
-        let now = Date().timeIntervalSince1970
-        let due = last.withLock { last -> Bool in
-            guard now - last >= 0.25 else { return false }
-            last = now
-            return true
+extension Credentials {
+    /// The values the logs must never show.
+    var secrets: [String] {
+        switch self {
+        case .salesforce(let credentials): return [credentials.clientSecret, credentials.password, credentials.refreshToken].compactMap { $0 }
+        case .marketingCloud(let credentials): return [credentials.clientSecret]
         }
-        guard due else { return }
-        let text = "\r\u{1B}[K\(report.records) read: \(report.delivered) delivered, \(report.rejected) rejected, \(report.retries) retries"
-        FileHandle.standardError.write(Data(text.utf8))
+    }
+}
+
+/// Messages for the operator on standard error: plain lines in text format, log events in JSON format (so a
+/// log collector sees every line as JSON).
+struct Console: Sendable {
+    let format: LogFormat
+    let output: StandardErrorSink
+    let scrubber = SecretScrubber()
+
+    func say(_ text: String) {
+        if format == .json { Logger(label: "sfdest.send").notice("\(text)") } else { output.writeLine(scrubber.scrub(text)) }
+    }
+
+    func error(_ text: String) {
+        if format == .json { Logger(label: "sfdest.send").error("\(text)") } else { output.writeLine(scrubber.scrub("error: " + text)) }
     }
 }

@@ -74,7 +74,7 @@ final class AccountEngagementFixture: @unchecked Sendable {
             config: try config ?? self.config(), credentials: .salesforce(Self.credentials), transport: recorder ?? transport, clock: clock,
             random: { 0.5 })
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
-        if let checkpoint { run.checkpoint = try Checkpoint(path: checkpoint, resume: resume) }
+        if let checkpoint { run.checkpoint = try Checkpoint(path: checkpoint, resume: resume, fingerprints: .of(inputPath: input, configPath: nil)) }
         return try await run.run(try NDJSONReader.open(input))
     }
 

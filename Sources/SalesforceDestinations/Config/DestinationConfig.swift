@@ -201,8 +201,14 @@ public struct AccountEngagementConnection: Sendable, Equatable {
         return url
     }
 
-    static func isLoopback(_ host: String) -> Bool {
-        host == "localhost" || host.hasPrefix("127.") || host == "::1" || host == "[::1]"
+    /// True for `localhost`, an IPv4 literal in 127.0.0.0/8, or `::1`. A name is not an address: `127.evil.example`
+    /// resolves wherever its owner wants, so only a literal of four decimal parts counts.
+    public static func isLoopback(_ host: String) -> Bool {
+        let host = host.lowercased()
+        if host == "localhost" || host == "::1" || host == "[::1]" { return true }
+        let parts = host.split(separator: ".", omittingEmptySubsequences: false)
+        guard parts.count == 4, parts[0] == "127" else { return false }
+        return parts.allSatisfy { part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part)! <= 255 }
     }
 }
 

@@ -36,3 +36,15 @@ public struct DeliveryStop: Error, Sendable, Equatable, CustomStringConvertible 
 
     public var description: String { "\(reason) (\(code)). \(advice)" }
 }
+
+extension DeliveryStop {
+    /// The code of a stop caused by an output file (checkpoint, rejects) that could not be written.
+    public static let outputFailureCode = "output"
+
+    /// The run cannot record what it sends any more, so it sends nothing more.
+    static func outputFailure(_ error: OutputError) -> DeliveryStop {
+        DeliveryStop(
+            code: outputFailureCode, reason: error.description,
+            advice: "Free space or fix the file, then run again with --resume: lines whose outcome could not be recorded are sent again (upserts, so that changes nothing).")
+    }
+}

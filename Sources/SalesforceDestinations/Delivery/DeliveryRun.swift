@@ -1,5 +1,7 @@
 import Foundation
 import JSONCore
+import Logging
+import Synchronization
 
 /// One `sfdest send`: reads records, maps them, delivers them with bounded concurrency (records of one
 /// identity in input order), retries what can be retried, stops on what cannot, and accounts for every record.
@@ -14,6 +16,10 @@ public struct DeliveryRun: Sendable {
     public var checkpoint: Checkpoint?
     /// Called after each finished record with the counts so far (the CLI's progress line).
     public var progress: (@Sendable (RunReport) -> Void)?
+    /// Set by the CLI's signal handlers: when it is requested, the run stops reading and drains.
+    public var interruption: RunInterruption?
+    /// Where the run says what it does: rejections and retries at debug, stops at error. Silent by default.
+    public var logger = Logger(label: "sfdest.delivery", factory: { _ in SwiftLogNoOpLogHandler() })
 
     public init(
         config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
@@ -37,10 +43,12 @@ public struct DeliveryRun: Sendable {
         }
     }
 
-    /// One record in a batch, with the input object it came from (for the rejects file).
+    /// One record in a batch, with the input object it came from (for the rejects file) and its line's hash
+    /// (for the checkpoint).
     private struct Item: Sendable {
         var record: MappedRecord
         var original: JSONValue
+        var textHash: UInt64
     }
 
     /// What one batch's task reports back.
@@ -50,6 +58,15 @@ public struct DeliveryRun: Sendable {
         var stop: DeliveryStop?
         var requests = 0
         var retries = 0
+        /// The interruption's drain deadline passed (not a batch).
+        var isDrainDeadline = false
+    }
+
+    /// Set once the run must start no new attempt: it stopped, or it was interrupted.
+    private final class Halt: Sendable {
+        private let flag = Atomic<Bool>(false)
+        var isSet: Bool { flag.load(ordering: .relaxed) }
+        func set() { flag.store(true, ordering: .relaxed) }
     }
 
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport where Input.Element == InputLine {
@@ -59,27 +76,40 @@ public struct DeliveryRun: Sendable {
         let lanes = IdentityLanes()
         let limit = config.delivery.concurrency
         let batchSize = action.batchSize
+        let recorder = OutcomeRecorder(rejects: rejects, checkpoint: checkpoint)
+        let halt = Halt()
+
+        func stop(_ stop: DeliveryStop) {
+            if report.stop == nil {
+                report.stop = stop
+                logger.error("stopping: \(stop.reason)", metadata: ["code": .string(stop.code)])
+            }
+            halt.set()
+        }
 
         func absorb(_ result: TaskResult) {
             report.requests += result.requests
             report.retries += result.retries
             for (item, outcome) in result.finished {
                 report.count(outcome)
-                checkpoint?.record(line: item.record.line, outcome: outcome)
                 if case .rejected(let code, let message) = outcome {
-                    rejects?.write(record: item.original, rawText: nil, line: item.record.line, identity: item.record.identity, code: code, message: message)
+                    logger.debug("rejected", metadata: ["line": "\(item.record.line)", "code": .string(code), "message": .string(message)])
                 }
             }
             report.notAttempted += result.notAttempted
-            if report.stop == nil, let stop = result.stop { report.stop = stop }
+            if let failure = result.stop { stop(failure) }
             progress?(report)
         }
 
-        func rejectLocally(line: Int, record: JSONValue?, rawText: String?, code: String, message: String) {
+        func rejectLocally(_ line: InputLine, record: JSONValue?, code: String, message: String) {
             let outcome = RecordOutcome.rejected(code: code, message: message)
             report.count(outcome)
-            checkpoint?.record(line: line, outcome: outcome)
-            rejects?.write(record: record, rawText: rawText, line: line, identity: nil, code: code, message: message)
+            logger.debug("rejected", metadata: ["line": "\(line.number)", "code": .string(code), "message": .string(message)])
+            do {
+                try recorder.record([.init(line: line.number, textHash: line.textHash, original: record, rawText: record == nil ? line.rawText : nil, outcome: outcome)])
+            } catch {
+                stop(DeliveryStop.outputFailure(error))
+            }
             progress?(report)
         }
 
@@ -87,35 +117,85 @@ public struct DeliveryRun: Sendable {
             var inFlight = 0
             var batch: [Item] = []
 
+            func absorbNext() async throws -> Bool {
+                guard let result = try await group.next() else { return false }
+                if result.isDrainDeadline {
+                    group.cancelAll()
+                    return true
+                }
+                inFlight -= 1
+                absorb(result)
+                if report.stop != nil || (inFlight == 0 && halt.isSet) { group.cancelAll() }
+                return true
+            }
+
             func launch() async throws {
                 guard !batch.isEmpty else { return }
-                while inFlight >= limit, let result = try await group.next() {
-                    inFlight -= 1
-                    absorb(result)
-                    if report.stop != nil { group.cancelAll() }
-                }
+                while inFlight >= limit, try await absorbNext() {}
                 let items = batch
                 batch.removeAll(keepingCapacity: true)
-                if report.stop != nil {
+                if halt.isSet {
                     report.notAttempted += items.count
                     return
                 }
                 let ticket = await lanes.enqueue(items.map(\.record.identity))
                 group.addTask {
                     await lanes.wait(ticket)
-                    let result = await self.deliver(items)
+                    var result = halt.isSet ? TaskResult(notAttempted: items.count) : await self.deliver(items, halt: halt)
+                    // Recorded before the lane is left: the next record of these identities is not sent until
+                    // this one's outcome is in the checkpoint.
+                    let finished = result.finished.map { item, outcome in
+                        OutcomeRecorder.Finished(
+                            line: item.record.line, textHash: item.textHash, identity: item.record.identity, original: item.original, outcome: outcome)
+                    }
+                    do throws(OutputError) {
+                        try recorder.record(finished)
+                    } catch {
+                        if result.stop == nil { result.stop = DeliveryStop.outputFailure(error) }
+                    }
+                    if result.stop != nil { halt.set() }
                     await lanes.leave(ticket)
                     return result
                 }
                 inFlight += 1
             }
 
-            for try await line in input {
+            var lines = input.makeAsyncIterator()
+            while true {
+                let next: InputLine?
+                do {
+                    next = try await lines.next()
+                } catch {
+                    // A read error (or input that is not NDJSON, found on standard input) ends reading; what was
+                    // read is still delivered and accounted for.
+                    stop(DeliveryStop(
+                        code: "input", reason: "reading the input failed after \(report.records) records: \(error)",
+                        advice: "Fix the input; with --checkpoint, rerun with --resume to continue after the lines that finished."))
+                    break
+                }
+                guard let line = next else { break }
+                if let signal = interruption?.signal {
+                    report.interruption = RunReport.Interruption(signal: signal, readThroughLine: line.number - 1)
+                    logger.notice(
+                        "\(report.interruption!.signalName): stopped reading at line \(line.number - 1); letting requests in flight finish",
+                        metadata: ["drainSeconds": "\(interruption?.drainSeconds ?? 0)"])
+                    halt.set()
+                    break
+                }
                 report.records += 1
+                report.inputBytesRead = line.endOffset
                 if let previous = checkpoint?.finished[line.number] {
-                    report.resumed += 1
-                    report.count(previous)
-                    continue
+                    if previous.textHash == line.textHash {
+                        report.resumed += 1
+                        report.count(previous.outcome)
+                        continue
+                    }
+                    if report.stop == nil {
+                        stop(DeliveryStop(
+                            code: "checkpoint",
+                            reason: "line \(line.number) is not the line the checkpoint recorded as finished: the input changed since that run",
+                            advice: "Resume with the input that run read, unchanged, or run without --resume to send this input from its first line."))
+                    }
                 }
                 // After a stop the rest of the input is read only to be counted.
                 if report.stop != nil {
@@ -125,24 +205,37 @@ public struct DeliveryRun: Sendable {
                 let original: JSONValue
                 switch line.record {
                 case .failure(let error):
-                    rejectLocally(line: line.number, record: nil, rawText: line.rawText, code: "input", message: error.message)
+                    rejectLocally(line, record: nil, code: "input", message: error.message)
                     continue
                 case .success(let value):
                     original = value
                 }
                 switch mapper.map(original, line: line.number) {
                 case .failure(let error):
-                    rejectLocally(line: line.number, record: original, rawText: nil, code: "mapping", message: error.description)
+                    rejectLocally(line, record: original, code: "mapping", message: error.description)
                 case .success(let record):
-                    batch.append(Item(record: record, original: original))
+                    batch.append(Item(record: record, original: original, textHash: line.textHash))
                     if batch.count >= batchSize { try await launch() }
                 }
             }
-            try await launch()
-            while let result = try await group.next() {
-                absorb(result)
-                if report.stop != nil { group.cancelAll() }
+            if report.interruption != nil {
+                // The partial batch was never sent.
+                report.notAttempted += batch.count
+                batch.removeAll()
+                if inFlight > 0, let drain = interruption?.drainSeconds {
+                    group.addTask {
+                        try? await Task.sleep(nanoseconds: UInt64(drain * 1_000_000_000))
+                        return TaskResult(isDrainDeadline: true)
+                    }
+                }
             }
+            try await launch()
+            while try await absorbNext() {}
+        }
+        do {
+            try recorder.sync()
+        } catch {
+            if report.stop == nil { report.stop = DeliveryStop.outputFailure(error) }
         }
         let counters = await tokens.counters()
         report.tokensMinted = counters.minted
@@ -154,14 +247,15 @@ public struct DeliveryRun: Sendable {
 
     /// Attempts a batch until every record in it is delivered or rejected, or the run must stop. Records that
     /// need another try are retried together after one backoff; the others keep their outcomes.
-    private func deliver(_ items: [Item]) async -> TaskResult {
+    private func deliver(_ items: [Item], halt: Halt) async -> TaskResult {
         var result = TaskResult()
         var pending = items
         var attempt = 1
         var waited = 0.0
         var refreshed = false
         while !pending.isEmpty {
-            if Task.isCancelled {
+            // A stop or an interruption lets the request in flight finish, but starts no other.
+            if Task.isCancelled || halt.isSet {
                 result.notAttempted += pending.count
                 return result
             }
@@ -226,6 +320,9 @@ public struct DeliveryRun: Sendable {
                 }
                 return result
             }
+            logger.info(
+                "retrying \(pending.count) record(s) in \(String(format: "%.2f", delay)) s",
+                metadata: ["line": "\(pending[0].record.line)", "attempt": "\(attempt + 1)", "code": .string(lastRetry?.code ?? ""), "reason": .string(lastRetry?.message ?? "")])
             do {
                 try await clock.sleep(seconds: delay)
             } catch {

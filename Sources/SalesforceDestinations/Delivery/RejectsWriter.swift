@@ -6,23 +6,16 @@ import JSONCore
 /// `sfdest send` (the mapping ignores members it does not name). A line that was not JSON is kept as text
 /// in `_sfdestReject.text`.
 public final class RejectsWriter: @unchecked Sendable {
-    // Written only from the run's reporting loop, one call at a time.
-    private let handle: FileHandle
+    // Written from one task at a time: the run serialises outcome recording (see DeliveryRun.OutcomeRecorder).
+    private let file: OutputFile
 
-    public init(path: String, append: Bool) throws {
-        if !append || !FileManager.default.fileExists(atPath: path) {
-            guard FileManager.default.createFile(atPath: path, contents: nil) else {
-                throw InputError(message: "cannot create rejects file \(path)")
-            }
-        }
-        guard let handle = FileHandle(forWritingAtPath: path) else { throw InputError(message: "cannot open rejects file \(path)") }
-        if append { handle.seekToEndOfFile() }
-        self.handle = handle
+    /// Opens (or with `append`, continues) the rejects file. The path is opened as a shell's `>`/`>>` would:
+    /// through a symlink, onto a device; a directory or an unwritable path throws.
+    public init(path: String, append: Bool) throws(OutputError) {
+        file = try OutputFile(path: path, purpose: "rejects file", mode: append ? .append : .truncate)
     }
 
-    deinit { try? handle.close() }
-
-    func write(record: JSONValue?, rawText: String?, line: Int, identity: String?, code: String, message: String) {
+    func write(record: JSONValue?, rawText: String?, line: Int, identity: String?, code: String, message: String) throws(OutputError) {
         var reason: [String: JSONValue] = ["line": .integer(line), "code": .string(code), "message": .string(message)]
         if let identity { reason["identity"] = .string(identity) }
         if let rawText { reason["text"] = .string(rawText) }
@@ -30,6 +23,9 @@ public final class RejectsWriter: @unchecked Sendable {
         object["_sfdestReject"] = .object(reason)
         var bytes = JSONWriter.bytes(.object(object))
         bytes.append(0x0A)
-        handle.write(Data(bytes))
+        try file.write(bytes)
     }
+
+    /// Makes the rejections written so far durable, before the checkpoint marks their lines finished.
+    func sync() throws(OutputError) { try file.sync() }
 }

@@ -3,6 +3,8 @@ import JSONCore
 
 /// What a run did: every input record counted once, by outcome.
 public struct RunReport: Sendable, Equatable {
+    public init() {}
+
     /// Non-blank input lines.
     public var records = 0
     public var created = 0
@@ -24,6 +26,48 @@ public struct RunReport: Sendable, Equatable {
     public var peakResidentBytes = 0
     /// Why the run stopped early, if it did.
     public var stop: DeliveryStop?
+    /// The signal that interrupted the run, if one did.
+    public var interruption: Interruption?
+    /// True for `--dry-run`: nothing was sent, and the delivered counts are what would have been sent.
+    public var dryRun = false
+    /// Rejections by code and message, for the summary's top reasons (bounded: see ``count(_:)``).
+    public var rejectionReasons: [RejectionReason: Int] = [:]
+    /// Input bytes read so far (for progress against the input's size; not in the report file).
+    public var inputBytesRead = 0
+    /// Where, when and with what the run ran (set by the CLI).
+    public var metadata: JSONValue?
+
+    /// A stop asked for by a signal.
+    public struct Interruption: Sendable, Equatable {
+        public var signal: Int32
+        /// The last input line read; the rest of the input was not read.
+        public var readThroughLine: Int
+
+        public var signalName: String {
+            switch signal {
+            case SIGINT: return "SIGINT"
+            case SIGTERM: return "SIGTERM"
+            default: return "signal \(signal)"
+            }
+        }
+    }
+
+    /// One reason records were rejected.
+    public struct RejectionReason: Sendable, Hashable {
+        public var code: String
+        public var message: String
+    }
+
+    /// At most this many distinct reasons are kept; the rest are counted under one "other reasons" entry, so a
+    /// run whose messages all differ (they name the value) cannot grow without bound.
+    static let distinctReasonLimit = 1000
+
+    /// The most frequent rejection reasons, most frequent first (ties by code, then message).
+    public func topRejections(_ count: Int) -> [(reason: RejectionReason, count: Int)] {
+        rejectionReasons.sorted { a, b in
+            a.value != b.value ? a.value > b.value : (a.key.code, a.key.message) < (b.key.code, b.key.message)
+        }.prefix(count).map { ($0.key, $0.value) }
+    }
 
     public var delivered: Int { created + updated + upserted }
 
@@ -35,21 +79,31 @@ public struct RunReport: Sendable, Equatable {
         case .created: created += 1
         case .updated: updated += 1
         case .delivered: upserted += 1
-        case .rejected(let code, _):
+        case .rejected(let code, let message):
             rejected += 1
             rejectedByCode[code, default: 0] += 1
+            var reason = RejectionReason(code: code, message: message)
+            if rejectionReasons[reason] == nil, rejectionReasons.count >= Self.distinctReasonLimit {
+                reason = RejectionReason(code: "*", message: "other reasons")
+            }
+            rejectionReasons[reason, default: 0] += 1
         }
     }
 
     /// The report file's JSON.
     public var json: JSONValue {
-        var object: [String: JSONValue] = [
-            "records": .integer(records),
-            "outcomes": [
+        // A dry run's "created" would be a claim about Salesforce that nothing backs: it says what would be sent.
+        let outcomes: JSONValue = dryRun
+            ? ["wouldSend": .integer(delivered), "rejected": .integer(rejected), "notAttempted": .integer(notAttempted)]
+            : [
                 "created": .integer(created), "updated": .integer(updated), "upserted": .integer(upserted), "rejected": .integer(rejected),
                 "notAttempted": .integer(notAttempted),
-            ],
-            "delivered": .integer(delivered),
+            ]
+        var object: [String: JSONValue] = [
+            "records": .integer(records),
+            "dryRun": .bool(dryRun),
+            "outcomes": outcomes,
+            "delivered": .integer(dryRun ? 0 : delivered),
             "rejectedByCode": .object(rejectedByCode.mapValues { .integer($0) }),
             "resumed": .integer(resumed),
             "requests": .integer(requests), "retries": .integer(retries), "tokensMinted": .integer(tokensMinted),
@@ -57,6 +111,9 @@ public struct RunReport: Sendable, Equatable {
             "recordsPerSecond": .double(durationSeconds > 0 ? (Double(records - resumed) / durationSeconds).rounded() : 0),
             "stopped": stop.map { ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)] } ?? .null,
         ]
+        object["interrupted"] = interruption.map { ["signal": .string($0.signalName), "readThroughLine": .integer($0.readThroughLine)] } ?? .null
+        object["topRejections"] = .array(topRejections(10).map { ["code": .string($0.reason.code), "message": .string($0.reason.message), "count": .integer($0.count)] })
+        if let metadata { object["run"] = metadata }
         object["countsAddUp"] = .bool(addsUp)
         object["peakResidentBytes"] = .integer(peakResidentBytes)
         return .object(object)

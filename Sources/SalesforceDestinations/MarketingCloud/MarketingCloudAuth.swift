@@ -84,6 +84,14 @@ struct MarketingCloudTokenMinter: Sendable {
             guard let instance = json?["rest_instance_url"]?.stringValue.flatMap(MarketingCloudTokenSource.instanceURL) else {
                 return .stop(DeliveryStop(code: "rest_instance_url", reason: "the token answer has no usable rest_instance_url", advice: "Check connection.authUrl: it must be the tenant's auth host."))
             }
+            // The bearer token goes wherever rest_instance_url says: never in clear to a host the config itself
+            // could not name over plain http.
+            if instance.scheme == "http", !connection.allowInsecureHTTP, !AccountEngagementConnection.isLoopback(instance.host ?? "") {
+                return .stop(DeliveryStop(
+                    code: "rest_instance_url",
+                    reason: "the token answer's rest_instance_url (\(instance.absoluteString)) is plain http to a host that is not loopback; the token would travel in clear",
+                    advice: "Check connection.authUrl: it must be the tenant's https auth host. Set allowInsecureHTTP: true only for a test server you trust."))
+            }
             let expiresIn = json?["expires_in"]?.doubleValue ?? 1080
             return .minted(Minted(grant: AccessGrant(token: token, instanceURL: instance), expiresAt: clock.now() + expiresIn))
         }

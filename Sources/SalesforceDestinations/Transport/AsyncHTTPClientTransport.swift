@@ -11,14 +11,22 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     private let maxResponseBytes: Int
 
     /// - Parameters:
-    ///   - trustedRootCertificates: PEM certificates to trust instead of the system store (tests use a CA they
-    ///     generate); verification stays on either way.
+    ///   - trustedRootCertificates: PEM certificates to trust instead of the system store (`SSL_CERT_FILE`;
+    ///     tests use a CA they generate); verification stays on either way.
+    ///   - additionalRootCertificates: PEM certificates to trust as well as the others (`--ca-file`: a private
+    ///     CA, or a TLS-inspecting proxy's).
     ///   - timeoutSeconds: per request, connect to last byte.
-    public init(trustedRootCertificates: [String]? = nil, timeoutSeconds: Int64 = 60, maxResponseBytes: Int = 16 * 1024 * 1024) throws {
+    public init(
+        trustedRootCertificates: [String]? = nil, additionalRootCertificates: [String] = [], timeoutSeconds: Int64 = 60,
+        maxResponseBytes: Int = 16 * 1024 * 1024
+    ) throws {
         var tls = TLSConfiguration.makeClientConfiguration()
         tls.certificateVerification = .fullVerification
         if let pems = trustedRootCertificates {
             tls.trustRoots = .certificates(try pems.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
+        }
+        if !additionalRootCertificates.isEmpty {
+            tls.additionalTrustRoots = [.certificates(try additionalRootCertificates.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })]
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.decompression = .enabled(limit: .ratio(20))

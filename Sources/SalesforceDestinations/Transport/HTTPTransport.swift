@@ -82,7 +82,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         guard isCertificateFailure else { return .retry(code: "connection", message: message, retryAfter: nil) }
         return .stop(DeliveryStop(
             code: "tls", reason: "the server's TLS certificate was not trusted (\(message))",
-            advice: "Check the host name in the config; behind a TLS-inspecting proxy, install its CA in the system trust store."))
+            advice: "Check the host name in the config. For a private CA or a TLS-inspecting proxy, pass its CA certificate with --ca-file (or SSL_CERT_FILE to replace the system store)."))
     }
 }
 

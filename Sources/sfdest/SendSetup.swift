@@ -1,0 +1,98 @@
+import Foundation
+import JSONCore
+import SalesforceDestinations
+import SalesforceFakes
+
+/// What `sfdest send` builds before it sends anything: the dry run's answers, placeholder credentials, and the
+/// embedded fake.
+enum SendSetup {
+    /// What the dry run "answers": a token for token requests (Marketing Cloud's pointing at a placeholder REST
+    /// host), success for everything else.
+    @Sendable static func dryRunAnswer(_ request: TransportRequest) -> TransportResponse {
+        if request.url.path.hasSuffix("/oauth2/token") {
+            return TransportResponse(status: 200, body: JSONWriter.bytes(["access_token": "dry-run-token", "token_type": "Bearer"]))
+        }
+        if request.url.path.hasSuffix("/v2/token") {
+            return TransportResponse(status: 200, body: JSONWriter.bytes([
+                "access_token": "dry-run-token", "expires_in": 1080, "rest_instance_url": "https://rest.dry-run.invalid/"]))
+        }
+        if request.url.path.contains("/data/v1/async/") {
+            if request.method == "PUT" { return TransportResponse(status: 202, body: JSONWriter.bytes(["requestId": "00000000-0000-4000-8000-000000000000"])) }
+            if request.url.path.hasSuffix("/status") { return TransportResponse(status: 200, body: JSONWriter.bytes(["status": ["requestStatus": "Complete"]])) }
+            return TransportResponse(status: 200, body: JSONWriter.bytes(["items": []]))
+        }
+        if request.url.path.hasSuffix("/contacts/v1/contacts") {
+            return TransportResponse(status: 200, body: JSONWriter.bytes(["operationStatus": "OK", "isNewContactKey": true]))
+        }
+        return TransportResponse(status: request.url.path.hasSuffix("/rowset") ? 200 : 201, body: JSONWriter.bytes(["id": 0]))
+    }
+
+    static func placeholderCredentials(_ config: DestinationConfig) -> Credentials {
+        switch config.destination {
+        case .accountEngagement:
+            return .salesforce(SalesforceCredentials(clientID: "<unset>", clientSecret: "<unset>", username: "<unset>", password: "<unset>", refreshToken: "<unset>"))
+        case .marketingCloud:
+            return .marketingCloud(MarketingCloudCredentials(clientID: "<unset>", clientSecret: "<unset>"))
+        }
+    }
+
+    /// Starts the destination's fake with the default credentials and what the config names (custom fields,
+    /// attribute sets, the data extension, the event definition), and points the config at it.
+    static func startEmbeddedFake(for configuration: inout DestinationConfig) throws -> (FakeServer, Credentials) {
+        let targets = configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
+        switch configuration.target {
+        case .accountEngagement(var connection, let action):
+            let server = try PardotFake.start(seed: [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
+                "users": [["username": "user@example.com", "password": "fake-password"]],
+                "businessUnits": [["id": "0Uv000000000001AAA", "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] })]],
+            ])
+            let base = URL(string: server.baseURL)!
+            connection.loginURL = base
+            connection.apiURL = base
+            connection.businessUnitID = "0Uv000000000001AAA"
+            connection.grant = .password
+            configuration.target = .accountEngagement(connection, action)
+            return (server, .salesforce(SalesforceCredentials(
+                clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com", password: "fake-password")))
+        case .marketingCloud(var connection, let action):
+            var sets: [String: [JSONValue]] = [:]
+            for target in targets where target != "contactKey" {
+                guard let dot = target.firstIndex(of: ".") else { continue }
+                sets[String(target[..<dot]), default: []].append(["name": .string(String(target[target.index(after: dot)...])), "length": 4000])
+            }
+            var seed: [String: JSONValue] = [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
+            ]
+            if action.kind == .updateContact || action.kind == .createContact {
+                // Standard sets keep their attributes; what the mapping adds is appended as Text.
+                seed["attributeSets"] = .array(sets.keys.sorted().map { name in
+                    let standard: [JSONValue] = name == "Email Addresses"
+                        ? [["name": "Email Address", "type": "EmailAddress", "length": 254], ["name": "HTML Enabled", "type": "Boolean"]]
+                        : name == "Email Demographics" ? [["name": "First Name", "length": 100], ["name": "Last Name", "length": 100]] : []
+                    let names = Set(standard.compactMap { $0["name"]?.stringValue })
+                    return ["name": .string(name), "attributes": .array(standard + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") })]
+                })
+            }
+            if let reference = action.dataExtension {
+                let columns: [JSONValue] = targets.map { target in
+                    action.primaryKeys.contains(target) ? ["name": .string(target), "isPrimaryKey": true, "length": 254] : ["name": .string(target), "length": 4000]
+                }
+                var dataExtension: [String: JSONValue] = ["name": "Demo", "columns": .array(columns)]
+                switch reference {
+                case .key(let key): dataExtension["key"] = .string(key)
+                case .id(let id): dataExtension["id"] = .string(id); dataExtension["key"] = "demo"
+                }
+                seed["dataExtensions"] = [.object(dataExtension)]
+            }
+            if let key = action.eventDefinitionKey { seed["eventDefinitions"] = [["key": .string(key)]] }
+            let server = try MarketingCloudFake.start(seed: .object(seed))
+            connection.authURL = URL(string: server.baseURL)!
+            connection.accountID = nil
+            connection.scope = nil
+            configuration.target = .marketingCloud(connection, action)
+            return (server, .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")))
+        }
+    }
+
+}
