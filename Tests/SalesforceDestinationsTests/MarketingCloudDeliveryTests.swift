@@ -76,6 +76,9 @@ import TestSupport
         let reject = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: rejects))).split(separator: 0x0A)[0].map { $0 })
         #expect(reject["_sfdestReject"]?["line"] == 71)
         #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("[Visits] must be a whole number") == true)
+        // The reject names one position, the input line; no 0-based "Row 70" contradicts it (issue: "line 37"
+        // beside "Row 36").
+        #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("Row ") == false)
     }
 
     @Test func unknownDataExtensionStopsTheRun() async throws {

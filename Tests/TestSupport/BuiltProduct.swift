@@ -21,8 +21,13 @@ public final class BuiltProduct: @unchecked Sendable {
     }
 
     /// Starts `name` with arguments and environment additions.
-    public init(_ name: String, arguments: [String], environment: [String: String] = [:]) throws {
-        process.executableURL = Self.productsDirectory.appendingPathComponent(name)
+    public convenience init(_ name: String, arguments: [String], environment: [String: String] = [:]) throws {
+        try self.init(executable: Self.productsDirectory.appendingPathComponent(name).path, arguments: arguments, environment: environment)
+    }
+
+    /// Starts any program (a shell that sets limits first, `script` for a terminal) the same way.
+    public init(executable: String, arguments: [String], environment: [String: String] = [:]) throws {
+        process.executableURL = URL(fileURLWithPath: executable)
         process.arguments = arguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardOutput = output
@@ -45,6 +50,15 @@ public final class BuiltProduct: @unchecked Sendable {
             buffer.append(chunk)
         }
         return nil
+    }
+
+    /// Reads all output until the process exits (so a chatty process never blocks on a full pipe), and returns
+    /// its exit status (128 + n when a signal n ended it).
+    public func finish(timeout: TimeInterval = 120) -> Int32 {
+        _ = waitForLine(timeout: timeout) { _ in false }
+        process.waitUntilExit()
+        buffer.append(output.fileHandleForReading.readDataToEndOfFile())
+        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Everything read so far.

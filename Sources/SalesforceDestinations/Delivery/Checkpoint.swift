@@ -9,8 +9,8 @@ import JSONCore
 /// started with; every other record is one finished line: its number, a hash of its text, and its outcome.
 ///
 /// ## Why it cannot lose or corrupt a record
-/// - Records are self-delimiting and checksummed. A record cut short by a crash (no newline, or a checksum
-///   that does not match) at the end of the file is a torn tail: it is cut away before anything is appended,
+/// - Records are self-delimiting and checksummed. A record cut short by a crash (no newline: each record and
+///   its newline go in one write) at the end of the file is a torn tail: it is cut away before anything is appended,
 ///   so the next run's first record never fuses with it. The same damage anywhere else means the file was
 ///   changed by something else, and `--resume` refuses it rather than guess.
 /// - A finished line is recorded with one `write(2)` after its outcome is durable (a rejection is synced to
@@ -154,14 +154,11 @@ public final class Checkpoint: @unchecked Sendable {
         var recordNumber = 0
         while start < bytes.count {
             recordNumber += 1
-            let newline = bytes[start...].firstIndex(of: 0x0A)
-            let end = newline ?? bytes.count
-            let value = unframe(bytes[start..<end])
-            let isLast = newline == nil || newline! + 1 == bytes.count
-            guard newline != nil, let value else {
-                // Damage at the very end is a write a crash cut short; anywhere else it is not ours to repair.
-                if isLast { return contents }
-                if recordNumber == 1, bytes.starts(with: Array(#"{"line":"#.utf8)) {
+            // Every record is written with its newline in one write, so a final record without one is a write a
+            // crash (or a full disk) cut short: it is cut away. Any other damage is not ours to repair.
+            guard let end = bytes[start...].firstIndex(of: 0x0A) else { return contents }
+            guard let value = unframe(bytes[start..<end]) else {
+                if recordNumber == 1, bytes.first == UInt8(ascii: "{") {
                     throw CheckpointError(
                         path: path, problem: "was written by an older sfdest (format 1: no checksums, no fingerprints)",
                         advice: "Finish that run with the sfdest that started it, or start over without --resume.")
