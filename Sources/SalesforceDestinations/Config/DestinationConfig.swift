@@ -73,6 +73,8 @@ public struct DestinationConfig: Sendable, Equatable {
         var actionReader = try root.requiredMapping("action")
         var mappingReader = try root.requiredMapping("mapping")
         var segmentsReader = try root.mapping("segments")
+        let spreadNode = root.value("spread")
+        var valuesReader = try root.mapping("values")
         var deliveryReader = try root.mapping("delivery")
         let target: Target
         let required: [String]
@@ -89,7 +91,10 @@ public struct DestinationConfig: Sendable, Equatable {
             required = action.requiredFields
             maxConcurrency = MarketingCloudConnection.maxConcurrency
         }
-        let mapping = try RecordMapping(fields: &mappingReader, segments: &segmentsReader, required: required)
+        var mapping = try RecordMapping(fields: &mappingReader, segments: &segmentsReader, required: required)
+        mapping.spreads = try RecordMapping.spreads(spreadNode, reader: root)
+        mapping.policy = try RecordMapping.policy(&valuesReader, destination: destination)
+        if case .marketingCloud(_, let action) = target { mapping.route = action.route?.source }
         if case .marketingCloud(_, let action) = target {
             try action.validate(mapping, reader: mappingReader)
         }

@@ -75,7 +75,25 @@ public struct MarketingCloudAction: Sendable, Equatable {
     }
 
     public var kind: Kind
+    /// The data extension every record goes to; nil when each record names its own (``route``).
     public var dataExtension: DataExtensionReference?
+    /// Per-record routing: where each record's data extension (key or id) or event definition key comes from.
+    public var route: Route?
+
+    /// What a per-record route names.
+    public enum Route: Sendable, Equatable {
+        case dataExtensionKey(FieldPath)
+        case dataExtensionID(FieldPath)
+        case eventDefinitionKey(FieldPath)
+
+        var source: RouteSource {
+            switch self {
+            case .dataExtensionKey(let path): return RouteSource(name: "action.dataExtension.keyFrom", path: path)
+            case .dataExtensionID(let path): return RouteSource(name: "action.dataExtension.idFrom", path: path)
+            case .eventDefinitionKey(let path): return RouteSource(name: "action.eventDefinitionKeyFrom", path: path)
+            }
+        }
+    }
     /// Primary-key columns of the data extension, sent as `keys` (the others as `values`).
     public var primaryKeys: [String]
     /// Rows per call (Salesforce advises at most 50 for synchronous calls).
@@ -89,20 +107,36 @@ public struct MarketingCloudAction: Sendable, Equatable {
             var reference = try reader.requiredMapping("dataExtension")
             let key = try reference.optionalString("key")
             let id = try reference.optionalString("id")
-            try reference.finish()
-            switch (key, id) {
-            case (let key?, nil): dataExtension = .key(key)
-            case (nil, let id?): dataExtension = .id(id)
-            default: throw reader.error("dataExtension", "give exactly one of key (the external key) or id")
+            let keyFrom = try reference.optionalString("keyFrom")
+            let idFrom = try reference.optionalString("idFrom")
+            func path(_ text: String, _ name: String) throws(ConfigError) -> FieldPath {
+                do { return try FieldPath(text) } catch { throw reference.error(name, error.description) }
             }
+            switch (key, id, keyFrom, idFrom) {
+            case (let key?, nil, nil, nil): dataExtension = .key(key)
+            case (nil, let id?, nil, nil): dataExtension = .id(id)
+            case (nil, nil, let from?, nil): route = .dataExtensionKey(try path(from, "keyFrom"))
+            case (nil, nil, nil, let from?): route = .dataExtensionID(try path(from, "idFrom"))
+            default:
+                throw reader.error(
+                    "dataExtension", "give exactly one of key (the external key), id, keyFrom or idFrom (a path in each record that names its data extension)")
+            }
+            try reference.finish()
             guard let keys = reader.value("primaryKeys"), case .sequence(let sequence) = keys, !sequence.isEmpty,
                 sequence.allSatisfy({ $0.string != nil })
             else { throw reader.error("primaryKeys", "list the data extension's primary-key columns, e.g. [Email]") }
             primaryKeys = sequence.compactMap(\.string)
-            batchSize = try reader.int("batchSize", default: kind == .upsertRows ? 50 : 500, range: 1...(kind == .upsertRows ? 5000 : 10000))
+            batchSize = try reader.int(
+                "batchSize", default: kind == .upsertRows ? 50 : 500, range: 1...(kind == .upsertRows ? 5000 : AsyncRowsDelivery.maxRowsPerCall))
             eventDefinitionKey = nil
         case .apiEvent:
-            eventDefinitionKey = try reader.string("eventDefinitionKey")
+            eventDefinitionKey = try reader.optionalString("eventDefinitionKey")
+            if let from = try reader.optionalString("eventDefinitionKeyFrom") {
+                guard eventDefinitionKey == nil else { throw reader.error("eventDefinitionKeyFrom", "give eventDefinitionKey or eventDefinitionKeyFrom, not both") }
+                do { route = .eventDefinitionKey(try FieldPath(from)) } catch { throw reader.error("eventDefinitionKeyFrom", error.description) }
+            } else if eventDefinitionKey == nil {
+                throw reader.error("eventDefinitionKey", "is required (or eventDefinitionKeyFrom: a path in each record that names its event)")
+            }
             dataExtension = nil
             primaryKeys = []
             batchSize = 1
@@ -131,6 +165,41 @@ public struct MarketingCloudAction: Sendable, Equatable {
             guard let dot = target.firstIndex(of: "."), dot != target.startIndex, target.index(after: dot) != target.endIndex else {
                 throw reader.error(target, "contact fields are named \"Attribute Set.Attribute\", e.g. \"Email Demographics.First Name\"")
             }
+        }
+    }
+}
+
+/// The data extension a batch goes to: the config's one, or the one its records name (per-record routing; the
+/// run batches records by route, so a batch's records all name the same one).
+enum DataExtensionTarget: Sendable {
+    case fixed(DataExtensionReference)
+    case perRecordKey
+    case perRecordID
+
+    init(_ action: MarketingCloudAction) {
+        switch action.route {
+        case .dataExtensionKey?: self = .perRecordKey
+        case .dataExtensionID?: self = .perRecordID
+        default: self = .fixed(action.dataExtension ?? .key(""))
+        }
+    }
+
+    func reference(for record: MappedRecord) -> DataExtensionReference {
+        switch self {
+        case .fixed(let reference): return reference
+        case .perRecordKey: return .key(record.route ?? "")
+        case .perRecordID: return .id(record.route ?? "")
+        }
+    }
+
+    /// An unknown data extension stops a run that sends everything to it; when records name their own, only
+    /// the records that named it are rejected.
+    func unknown(_ reference: DataExtensionReference, code: String, message: String, advice: String) -> AttemptVerdict {
+        switch self {
+        case .fixed:
+            return .stop(DeliveryStop(code: code, reason: "Marketing Cloud has no data extension with \(reference) (\(message))", advice: advice))
+        case .perRecordKey, .perRecordID:
+            return .done(.rejected(code: code, message: "no data extension with \(reference) (\(message))"))
         }
     }
 }

@@ -5,9 +5,20 @@ public protocol DeliveryAction: Sendable {
     /// Records per attempt.
     var batchSize: Int { get }
 
+    /// The most bytes one request's records may encode to (a payload limit), or nil for none.
+    var maxBatchBytes: Int? { get }
+
+    /// What one record adds to a request's payload (only asked when ``maxBatchBytes`` is set).
+    func encodedSize(of record: MappedRecord) -> Int
+
     /// Tries the batch once with `grant`; returns one verdict per record, in order, and the requests made.
     func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
         -> (verdicts: [AttemptVerdict], requests: Int)
+}
+
+extension DeliveryAction {
+    public var maxBatchBytes: Int? { nil }
+    public func encodedSize(of record: MappedRecord) -> Int { 0 }
 }
 
 /// A request's fate: an answer, or (no answer) the verdict that implies.

@@ -51,6 +51,12 @@ public struct DeliveryRun: Sendable {
         var textHash: UInt64
     }
 
+    /// Records waiting to be sent together, and their encoded size.
+    private struct PendingBatch: Sendable {
+        var items: [Item] = []
+        var bytes = 0
+    }
+
     /// What one batch's task reports back.
     private struct TaskResult: Sendable {
         var finished: [(Item, RecordOutcome)] = []
@@ -115,7 +121,10 @@ public struct DeliveryRun: Sendable {
 
         try await withThrowingTaskGroup(of: TaskResult.self) { group in
             var inFlight = 0
-            var batch: [Item] = []
+            // Records wait in one batch per route (per-record data extension or event), so a batch never mixes
+            // targets; a batch leaves when it has batchSize records or its next record would pass maxBatchBytes.
+            var batches: [String: PendingBatch] = [:]
+            var routeOrder: [String] = []
 
             func absorbNext() async throws -> Bool {
                 guard let result = try await group.next() else { return false }
@@ -129,16 +138,16 @@ public struct DeliveryRun: Sendable {
                 return true
             }
 
-            func launch() async throws {
-                guard !batch.isEmpty else { return }
+            func launch(_ route: String) async throws {
+                guard let items = batches.removeValue(forKey: route)?.items, !items.isEmpty else { return }
+                routeOrder.removeAll { $0 == route }
                 while inFlight >= limit, try await absorbNext() {}
-                let items = batch
-                batch.removeAll(keepingCapacity: true)
                 if halt.isSet {
                     report.notAttempted += items.count
                     return
                 }
-                let ticket = await lanes.enqueue(items.map(\.record.identity))
+                // Order matters per identity within one target; records for different targets do not wait on each other.
+                let ticket = await lanes.enqueue(items.map { ($0.record.route ?? "") + "\u{0}" + $0.record.identity })
                 group.addTask {
                     await lanes.wait(ticket)
                     var result = halt.isSet ? TaskResult(notAttempted: items.count) : await self.deliver(items, halt: halt)
@@ -214,14 +223,20 @@ public struct DeliveryRun: Sendable {
                 case .failure(let error):
                     rejectLocally(line, record: original, code: "mapping", message: error.description)
                 case .success(let record):
-                    batch.append(Item(record: record, original: original, textHash: line.textHash))
-                    if batch.count >= batchSize { try await launch() }
+                    let route = record.route ?? ""
+                    let size = action.maxBatchBytes == nil ? 0 : action.encodedSize(of: record)
+                    if let pending = batches[route], let limit = action.maxBatchBytes, pending.bytes + size > limit { try await launch(route) }
+                    if batches[route] == nil { routeOrder.append(route) }
+                    batches[route, default: PendingBatch()].items.append(Item(record: record, original: original, textHash: line.textHash))
+                    batches[route]!.bytes += size
+                    if batches[route]!.items.count >= batchSize { try await launch(route) }
                 }
             }
             if report.interruption != nil {
-                // The partial batch was never sent.
-                report.notAttempted += batch.count
-                batch.removeAll()
+                // The partial batches were never sent.
+                report.notAttempted += batches.values.reduce(0) { $0 + $1.items.count }
+                batches.removeAll()
+                routeOrder.removeAll()
                 if inFlight > 0, let drain = interruption?.drainSeconds {
                     group.addTask {
                         try? await Task.sleep(nanoseconds: UInt64(drain * 1_000_000_000))
@@ -229,7 +244,7 @@ public struct DeliveryRun: Sendable {
                     }
                 }
             }
-            try await launch()
+            for route in routeOrder { try await launch(route) }
             while try await absorbNext() {}
         }
         do {

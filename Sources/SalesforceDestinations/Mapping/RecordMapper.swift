@@ -8,6 +8,16 @@ public struct MappedRecord: Sendable, Equatable {
     public var fields: [String: JSONValue]
     /// The first required field's value (email for Account Engagement): the record's identity.
     public var identity: String
+    /// The record's own target (data extension key or id, event definition key) when the action routes per
+    /// record; nil when the config names one target for all.
+    public var route: String?
+
+    public init(line: Int, fields: [String: JSONValue], identity: String, route: String? = nil) {
+        self.line = line
+        self.fields = fields
+        self.identity = identity
+        self.route = route
+    }
 }
 
 /// A record that cannot be mapped: the line and the field, and why.
@@ -34,28 +44,45 @@ public struct RecordMapper: Sendable {
 
     public func map(_ record: JSONValue, line: Int) -> Result<MappedRecord, MappingError> {
         var fields: [String: JSONValue] = [:]
-        for (target, source) in mapping.fields {
-            let value: JSONValue?
-            switch source {
-            case .literal(let literal):
-                value = literal
-            case .path(let path, let fallback):
-                let found = path.value(in: record)
-                switch found {
-                case .object?, .array?:
-                    return .failure(MappingError(
-                        line: line, field: target,
-                        message: "expected a string, number or boolean at \(path), found \(found?.arrayValue != nil ? "an array" : "an object")"))
-                case nil, .null?:
-                    value = fallback
-                default:
-                    value = found
-                }
-                if value == nil, mapping.required.contains(target) {
-                    return .failure(MappingError(line: line, field: target, message: "no value at \(path) (required)"))
+        // Spreads first, so that fields the mapping names win over a spread's member of the same name.
+        for spread in mapping.spreads {
+            for (target, value) in spread.fields(in: record) {
+                switch shape(value, target: target, line: line) {
+                case .failure(let error): return .failure(error)
+                case .success(let shaped?): fields[target] = shaped
+                case .success(nil): fields.removeValue(forKey: target)
                 }
             }
-            if let value { fields[target] = value }
+        }
+        for (target, source) in mapping.fields {
+            let found: JSONValue?
+            switch source {
+            case .literal(let literal):
+                found = literal
+            case .path(let path, let fallback):
+                switch Self.scalar(at: [path], in: record, fallback: fallback) {
+                case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
+                case .success(let value): found = value
+                }
+            case .firstOf(let paths, let fallback):
+                switch Self.scalar(at: paths, in: record, fallback: fallback) {
+                case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
+                case .success(let value): found = value
+                }
+            }
+            var value: JSONValue?
+            if let found {
+                switch shape(found, target: target, line: line) {
+                case .failure(let error): return .failure(error)
+                case .success(let shaped): value = shaped
+                }
+            }
+            if value == nil || value == .null, mapping.required.contains(target) {
+                let message = found == "" ? "is empty (required)" : "no value at \(Self.describe(source)) (required)"
+                return .failure(MappingError(line: line, field: target, message: message))
+            }
+            fields[target] = value
+            if value == nil { fields.removeValue(forKey: target) }
         }
         if let segments = mapping.segments, let memberships = segments.path.value(in: record) {
             for (segment, field) in segments.fields {
@@ -67,13 +94,60 @@ public struct RecordMapper: Sendable {
                 fields[field] = .string(status)
             }
         }
+        var route: String?
+        if let source = mapping.route {
+            guard let value = source.path.value(in: record)?.textValue, !value.isEmpty else {
+                return .failure(MappingError(line: line, field: source.name, message: "no value at \(source.path) (the record's target)"))
+            }
+            route = value
+        }
         guard let first = mapping.required.first else {
-            return .success(MappedRecord(line: line, fields: fields, identity: ""))
+            return .success(MappedRecord(line: line, fields: fields, identity: "", route: route))
         }
         guard let identity = fields[first]?.textValue, !identity.isEmpty else {
             return .failure(MappingError(line: line, field: first, message: "is empty (required)"))
         }
-        return .success(MappedRecord(line: line, fields: fields, identity: identity))
+        return .success(MappedRecord(line: line, fields: fields, identity: identity, route: route))
+    }
+
+    /// The first path's scalar, else the fallback. A null is passed over for a later path or the fallback; when
+    /// nothing else has a value the result is null, and the null policy decides (clear or skip).
+    private static func scalar(at paths: [FieldPath], in record: JSONValue, fallback: JSONValue?) -> Result<JSONValue?, MappingProblem> {
+        var sawNull = false
+        for path in paths {
+            switch path.value(in: record) {
+            case nil: continue
+            case .null?: sawNull = true
+            case .object?: return .failure(MappingProblem("expected a string, number or boolean at \(path), found an object"))
+            case .array?: return .failure(MappingProblem("expected a string, number or boolean at \(path), found an array"))
+            case let value?: return .success(value)
+            }
+        }
+        return .success(fallback ?? (sawNull ? .null : nil))
+    }
+
+    /// Transforms, then the null/empty policy: the value to send, or nil to leave the field out.
+    private func shape(_ value: JSONValue, target: String, line: Int) -> Result<JSONValue?, MappingError> {
+        var value = value
+        let rules = mapping.rules[target]
+        for transform in rules?.transforms ?? [] {
+            switch transform.apply(value) {
+            case .success(let transformed): value = transformed
+            case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
+            }
+        }
+        var policy = mapping.policy
+        if let nulls = rules?.nulls { policy.nulls = nulls }
+        if let emptyStrings = rules?.emptyStrings { policy.emptyStrings = emptyStrings }
+        return .success(policy.apply(value))
+    }
+
+    private static func describe(_ source: FieldSource) -> String {
+        switch source {
+        case .path(let path, _): return path.description
+        case .firstOf(let paths, _): return paths.map(\.description).joined(separator: ", ")
+        case .literal: return "literal"
+        }
     }
 }
 

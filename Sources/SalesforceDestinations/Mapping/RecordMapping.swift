@@ -5,8 +5,38 @@ import Yams
 public enum FieldSource: Sendable, Equatable {
     /// A path into the record, with a value to use when the path finds nothing.
     case path(FieldPath, default: JSONValue?)
+    /// The first of several paths that finds a value (`traits.firstName`, else `properties.firstName`), else the
+    /// default: one config serves both identify and track events.
+    case firstOf([FieldPath], default: JSONValue?)
     /// The same value for every record.
     case literal(JSONValue)
+}
+
+/// How one target's value is shaped after it is found: transforms in order, then the null/empty policy.
+public struct FieldRules: Sendable, Equatable {
+    public var transforms: [ValueTransform]
+    /// Overrides the config's `values:` policy for this field, member by member.
+    public var nulls: NullPolicy.Nulls?
+    public var emptyStrings: NullPolicy.EmptyStrings?
+
+    public init(transforms: [ValueTransform] = [], nulls: NullPolicy.Nulls? = nil, emptyStrings: NullPolicy.EmptyStrings? = nil) {
+        self.transforms = transforms
+        self.nulls = nulls
+        self.emptyStrings = emptyStrings
+    }
+}
+
+/// Where each record's own target comes from (per-record routing): a path whose value names the data extension
+/// or the event definition.
+public struct RouteSource: Sendable, Equatable {
+    /// The config key it came from, for messages (`action.dataExtension.keyFrom`).
+    public var name: String
+    public var path: FieldPath
+
+    public init(name: String, path: FieldPath) {
+        self.name = name
+        self.path = path
+    }
 }
 
 /// Segment (Adobe) or audience (Segment) membership written into one status field per segment: Adobe's
@@ -36,17 +66,26 @@ public struct SegmentMapping: Sendable, Equatable {
     }
 }
 
-/// How a record becomes target fields: `mapping` (target → source) and optional `segments`.
+/// How a record becomes target fields: `mapping` (target → source), optional `spread` and `segments`, the
+/// null/empty policy, and where a per-record route comes from.
 public struct RecordMapping: Sendable, Equatable {
     /// Target field → source, in config order.
     public var fields: [(target: String, source: FieldSource)]
     public var segments: SegmentMapping?
     /// Targets every record must have a value for (the identity), in order.
     public var required: [String]
+    /// Objects whose members are mapped wholesale.
+    public var spreads: [ObjectSpread] = []
+    /// Transforms and policy overrides by target.
+    public var rules: [String: FieldRules] = [:]
+    /// The config's `values:` policy (or the destination's default).
+    public var policy = NullPolicy(nulls: .skip, emptyStrings: .send)
+    /// Set when the action takes its target from each record.
+    public var route: RouteSource?
 
     public static func == (a: RecordMapping, b: RecordMapping) -> Bool {
-        a.segments == b.segments && a.required == b.required
-            && a.fields.elementsEqual(b.fields) { $0.target == $1.target && $0.source == $1.source }
+        a.segments == b.segments && a.required == b.required && a.spreads == b.spreads && a.rules == b.rules && a.policy == b.policy
+            && a.route == b.route && a.fields.elementsEqual(b.fields) { $0.target == $1.target && $0.source == $1.source }
     }
 
     public init(fields: [(target: String, source: FieldSource)], segments: SegmentMapping? = nil, required: [String]) {
@@ -57,10 +96,14 @@ public struct RecordMapping: Sendable, Equatable {
 
     init(fields reader: inout YAMLReader, segments segmentReader: inout YAMLReader?, required: [String]) throws(ConfigError) {
         var fields: [(String, FieldSource)] = []
+        var rules: [String: FieldRules] = [:]
         for key in reader.keys {
             guard let node = reader.value(key) else { continue }
-            fields.append((key, try Self.source(node, key: key, reader: reader)))
+            let (source, fieldRules) = try Self.source(node, key: key, reader: reader)
+            fields.append((key, source))
+            if let fieldRules { rules[key] = fieldRules }
         }
+        self.rules = rules
         for name in required where !fields.contains(where: { $0.0 == name }) {
             throw ConfigError(file: reader.file, line: YAMLReader.line(reader.node), path: reader.path, message: "\(name) must be mapped (it identifies the record)")
         }
@@ -83,21 +126,96 @@ public struct RecordMapping: Sendable, Equatable {
         }
     }
 
-    /// A string is a path; `{path, default}` or `{literal}` say more.
-    private static func source(_ node: Node, key: String, reader: YAMLReader) throws(ConfigError) -> FieldSource {
+    /// A string is a path; a list is fallback paths; `{path, default, transform, nulls, emptyStrings}` or
+    /// `{literal}` say more (`path` may be a list too).
+    private static func source(_ node: Node, key: String, reader: YAMLReader) throws(ConfigError) -> (FieldSource, FieldRules?) {
         func parsePath(_ text: String, _ owner: YAMLReader, _ key: String) throws(ConfigError) -> FieldPath {
             do { return try FieldPath(text) } catch { throw owner.error(key, error.description) }
         }
-        if case .scalar(let scalar) = node { return .path(try parsePath(scalar.string, reader, key), default: nil) }
+        func parsePaths(_ node: Node, _ owner: YAMLReader, _ key: String) throws(ConfigError) -> [FieldPath] {
+            switch node {
+            case .scalar(let scalar): return [try parsePath(scalar.string, owner, key)]
+            case .sequence(let sequence):
+                guard !sequence.isEmpty else { throw owner.error(key, "list at least one path") }
+                var paths: [FieldPath] = []
+                for item in sequence {
+                    guard case .scalar(let scalar) = item else { throw owner.error(key, "expected a list of paths") }
+                    paths.append(try parsePath(scalar.string, owner, key))
+                }
+                return paths
+            default: throw owner.error(key, "expected a path or a list of paths")
+            }
+        }
+        func source(_ paths: [FieldPath], _ fallback: JSONValue?) -> FieldSource {
+            paths.count == 1 ? .path(paths[0], default: fallback) : .firstOf(paths, default: fallback)
+        }
+        switch node {
+        case .scalar, .sequence: return (source(try parsePaths(node, reader, key), nil), nil)
+        default: break
+        }
         var entry = try YAMLReader(file: reader.file, path: reader.childPath(key), node: node)
+        var rules = FieldRules()
+        if let transforms = entry.value("transform") {
+            let names: [String]
+            switch transforms {
+            case .scalar(let scalar): names = [scalar.string]
+            case .sequence(let sequence): names = sequence.compactMap(\.string)
+            default: names = []
+            }
+            for name in names {
+                guard let transform = ValueTransform(rawValue: name) else {
+                    throw entry.error("transform", "unknown transform \(name); expected one of \(ValueTransform.allCases.map(\.rawValue).joined(separator: ", "))")
+                }
+                rules.transforms.append(transform)
+            }
+        }
+        if entry.keys.contains("nulls") { rules.nulls = try entry.choice("nulls", default: nil) as NullPolicy.Nulls }
+        if entry.keys.contains("emptyStrings") { rules.emptyStrings = try entry.choice("emptyStrings", default: nil) as NullPolicy.EmptyStrings }
+        let hasRules = rules != FieldRules()
         if let literal = entry.value("literal") {
             try entry.finish()
-            return .literal(try scalarValue(literal, entry, "literal"))
+            return (.literal(try scalarValue(literal, entry, "literal")), hasRules ? rules : nil)
         }
-        let pathText = try entry.string("path")
+        guard let pathNode = entry.value("path") else { throw entry.error("path", "is required (or give literal)") }
+        let paths = try parsePaths(pathNode, entry, "path")
         let fallback = try entry.value("default").map { node throws(ConfigError) in try scalarValue(node, entry, "default") }
         try entry.finish()
-        return .path(try parsePath(pathText, entry, "path"), default: fallback)
+        return (source(paths, fallback), hasRules ? rules : nil)
+    }
+
+    /// `spread:` entries: `{from, include, exclude, prefix}`.
+    static func spreads(_ node: Node?, reader: YAMLReader) throws(ConfigError) -> [ObjectSpread] {
+        guard let node else { return [] }
+        guard case .sequence(let sequence) = node else { throw reader.error("spread", "expected a list of {from, include, exclude, prefix}") }
+        var spreads: [ObjectSpread] = []
+        for (index, item) in sequence.enumerated() {
+            var entry = try YAMLReader(file: reader.file, path: "spread[\(index)]", node: item)
+            let fromText = try entry.string("from")
+            let from: FieldPath
+            do { from = try FieldPath(fromText) } catch { throw entry.error("from", error.description) }
+            func patterns(_ key: String) throws(ConfigError) -> [String] {
+                guard let value = entry.value(key) else { return [] }
+                if let text = value.string { return [text] }
+                guard case .sequence(let list) = value, list.allSatisfy({ $0.string != nil }) else { throw entry.error(key, "expected a list of name patterns") }
+                return list.compactMap(\.string)
+            }
+            let include = try patterns("include")
+            let exclude = try patterns("exclude")
+            let prefix = try entry.optionalString("prefix") ?? ""
+            try entry.finish()
+            spreads.append(ObjectSpread(from: from, include: include, exclude: exclude, prefix: prefix))
+        }
+        return spreads
+    }
+
+    /// `values: {nulls, emptyStrings}` over the destination's defaults.
+    static func policy(_ reader: inout YAMLReader?, destination: DestinationConfig.Destination) throws(ConfigError) -> NullPolicy {
+        var policy = NullPolicy.defaults(for: destination)
+        guard var reader else { return policy }
+        if reader.keys.contains("nulls") { policy.nulls = try reader.choice("nulls", default: nil) }
+        if reader.keys.contains("emptyStrings") { policy.emptyStrings = try reader.choice("emptyStrings", default: nil) }
+        try reader.finish()
+        return policy
     }
 
     private static func scalarValue(_ node: Node, _ reader: YAMLReader, _ key: String) throws(ConfigError) -> JSONValue {

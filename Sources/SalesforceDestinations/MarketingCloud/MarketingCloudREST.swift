@@ -51,11 +51,10 @@ enum MarketingCloudDelivery {
     static func action(_ action: MarketingCloudAction, limits: DeliveryLimits) -> any DeliveryAction {
         switch action.kind {
         case .updateContact, .createContact: return ContactDelivery(create: action.kind == .createContact)
-        case .upsertRows: return RowsetDelivery(dataExtension: action.dataExtension!, primaryKeys: action.primaryKeys, batchSize: action.batchSize)
+        case .upsertRows: return RowsetDelivery(target: DataExtensionTarget(action), primaryKeys: action.primaryKeys, batchSize: action.batchSize)
         case .asyncUpsertRows:
-            return AsyncRowsDelivery(
-                dataExtension: action.dataExtension!, batchSize: action.batchSize, maxWaitSeconds: Double(limits.maxRetrySeconds))
-        case .apiEvent: return EventDelivery(eventDefinitionKey: action.eventDefinitionKey!)
+            return AsyncRowsDelivery(target: DataExtensionTarget(action), batchSize: action.batchSize, maxWaitSeconds: Double(limits.maxRetrySeconds))
+        case .apiEvent: return EventDelivery(eventDefinitionKey: action.eventDefinitionKey, routed: action.route != nil)
         }
     }
 }
@@ -100,13 +99,16 @@ struct ContactDelivery: DeliveryAction {
 
 /// `POST /interaction/v1/events`: one Journey Builder API event per record.
 struct EventDelivery: DeliveryAction {
-    let eventDefinitionKey: String
+    /// The config's event definition key; nil when each record names its own (`eventDefinitionKeyFrom`).
+    let eventDefinitionKey: String?
+    let routed: Bool
     var batchSize: Int { 1 }
 
     func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         let record = batch[0]
+        let eventDefinitionKey = record.route ?? self.eventDefinitionKey ?? ""
         var data = record.fields
         data.removeValue(forKey: "contactKey")
         let request = TransportRequest(
@@ -120,7 +122,7 @@ struct EventDelivery: DeliveryAction {
             let json = try? JSONParser.parse(response.body)
             let verdict = MarketingCloudREST.verdict(response, json: json)
             // Every event would be refused the same way: stop rather than reject a million records.
-            if case .done(.rejected(let code, let message)) = verdict, message.contains(eventDefinitionKey) {
+            if !routed, case .done(.rejected(let code, let message)) = verdict, message.contains(eventDefinitionKey) {
                 return ([.stop(DeliveryStop(
                     code: code, reason: "Marketing Cloud does not know event definition \(eventDefinitionKey) (\(message))",
                     advice: "Check action.eventDefinitionKey against Journey Builder > Entry Sources > API Event, in this business unit."))], 1)

@@ -9,13 +9,19 @@ import JSONCore
 /// so each row of the batch is then sent alone: every bad row gets its own message, and good rows are upserted
 /// again, which changes nothing.
 struct RowsetDelivery: DeliveryAction {
-    let dataExtension: DataExtensionReference
+    let target: DataExtensionTarget
     let primaryKeys: [String]
     let batchSize: Int
+
+    /// "The maximum payload size is 5 MB" (rowset reference); Salesforce advises 50 rows per call.
+    var maxBatchBytes: Int? { AsyncRowsDelivery.maxRequestBytes - 64 }
+
+    func encodedSize(of record: MappedRecord) -> Int { JSONWriter.bytes(row(record)).count + 1 }
 
     func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
+        let dataExtension = target.reference(for: batch[0])
         var verdicts = [AttemptVerdict?](repeating: nil, count: batch.count)
         var requests = 0
         var remaining = Array(batch.indices)
@@ -43,10 +49,10 @@ struct RowsetDelivery: DeliveryAction {
                 continue
             }
             if response.status == 404 {
-                let stop = DeliveryStop(
-                    code: "404", reason: "Marketing Cloud has no data extension with \(dataExtension) (\((json?["message"]?.stringValue) ?? "not found"))",
+                let verdict = target.unknown(
+                    dataExtension, code: "404", message: json?["message"]?.stringValue ?? "not found",
                     advice: "Check action.dataExtension: the external key (Email Studio > Subscribers > Data Extensions > Properties), not the name.")
-                for index in remaining { verdicts[index] = .stop(stop) }
+                for index in remaining { verdicts[index] = verdict }
                 remaining = []
                 continue
             }
@@ -75,7 +81,7 @@ struct RowsetDelivery: DeliveryAction {
         return (verdicts.map { $0 ?? .retry(code: "internal", message: "no answer for this row", retryAfter: nil) }, requests)
     }
 
-    private func row(_ record: MappedRecord) -> JSONValue {
+    func row(_ record: MappedRecord) -> JSONValue {
         var keys: [String: JSONValue] = [:]
         var values: [String: JSONValue] = [:]
         for (name, value) in record.fields {
@@ -100,9 +106,21 @@ struct RowsetDelivery: DeliveryAction {
 ///   picked up, as Segment's code notes) is polled again, never re-uploaded, until `maxWaitSeconds`;
 /// - `requestStatus: "Error"` is not success: its results decide, and with none the batch is retried.
 struct AsyncRowsDelivery: DeliveryAction {
-    let dataExtension: DataExtensionReference
+    /// "Maximum batch size for asynchronous API requests | 32,000 objects | Hard limit" (Marketing Cloud help: API
+    /// Limits and Guidelines; the fake enforces the same, MCTenant.maxAsyncItemsPerCall).
+    static let maxRowsPerCall = 32_000
+    /// Payload limit per call. Documented for the synchronous rowset ("maximum payload size is 5 MB"); Segment's
+    /// async action bounds its batches by the same 5 MB (and 28,000 rows). See README "Batch limits".
+    static let maxRequestBytes = 5_000_000
+
+    let target: DataExtensionTarget
     let batchSize: Int
     let maxWaitSeconds: Double
+
+    var maxBatchBytes: Int? { Self.maxRequestBytes - 64 }
+
+    /// The row as the `items` array carries it, plus its comma.
+    func encodedSize(of record: MappedRecord) -> Int { JSONWriter.bytes(.object(record.fields)).count + 1 }
 
     func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
         -> (verdicts: [AttemptVerdict], requests: Int)
@@ -145,6 +163,7 @@ struct AsyncRowsDelivery: DeliveryAction {
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock,
         requests: inout Int
     ) async -> Outcome {
+        let dataExtension = target.reference(for: batch[0])
         let context = RequestContext(line: batch[0].line, identity: batch[0].identity, attempt: attempt)
         let submit = TransportRequest(
             method: "PUT", url: MarketingCloudREST.url(grant, "data/v1/async/dataextensions/\(dataExtension.pathSegment)/rows"),
@@ -159,9 +178,8 @@ struct AsyncRowsDelivery: DeliveryAction {
         if let problem = json?["resultMessages"]?.arrayValue?.first(where: { $0["resultClass"] == "Error" }) {
             let message = problem["message"]?.stringValue ?? ""
             if problem["resultCode"] == "CustomObjectNotFound" {
-                return .all(.stop(DeliveryStop(
-                    code: "CustomObjectNotFound", reason: "Marketing Cloud has no data extension with \(dataExtension) (\(message))",
-                    advice: "Check action.dataExtension: the external key, not the name.")))
+                return .all(target.unknown(
+                    dataExtension, code: "CustomObjectNotFound", message: message, advice: "Check action.dataExtension: the external key, not the name."))
             }
             return .all(.done(.rejected(code: problem["resultCode"]?.stringValue ?? "\(response.status)", message: message)))
         }
