@@ -288,4 +288,69 @@ import TestSupport
         #expect(text.contains("POST {{authUrl}}/v2/token"))
         #expect(!text.contains("fake-client-secret"))
     }
+
+    /// Records name their data extension; batches never mix two, and a record naming an unknown one is rejected
+    /// alone (the others are delivered) instead of landing in the first record's data extension.
+    @Test func eachRecordGoesToTheDataExtensionItNames() async throws {
+        var seed = MarketingCloudFixture.seed
+        if case .object(var members) = seed, case .array(var extensions)? = members["dataExtensions"] {
+            extensions.append([
+                "name": "VIP", "key": "vip-key", "id": "A1B2C3D4-0000-4000-B000-000000000002",
+                "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254], ["name": "FirstName", "length": 50]],
+            ])
+            members["dataExtensions"] = .array(extensions)
+            seed = .object(members)
+        }
+        let fake = try Fixture(seed: seed)
+        defer { Task { await fake.close() } }
+        let config = try fake.config(
+            action: "{type: upsertRows, dataExtension: {keyFrom: de}, primaryKeys: [Email], batchSize: 50}", mapping: "Email: email\nFirstName: name")
+        let lines = (0..<30).map { index in
+            #"{"email": "u\#(index)@example.com", "name": "N\#(index)", "de": "\#(index == 7 ? "nope" : index % 3 == 0 ? "vip-key" : "customers-key")"}"#
+        }
+        let report = try await fake.send(lines, config: config)
+        #expect(report.upserted == 29 && report.rejected == 1 && report.stop == nil, "\(report)")
+        #expect(report.rejectedByCode == ["404": 1])
+        let state = try fake.state()
+        let rows = { (key: String) in state["dataExtensions"]?.arrayValue?.first { $0["key"]?.stringValue == key }?["rows"]?.arrayValue ?? [] }
+        #expect(rows("vip-key").count == 10)
+        #expect(rows("customers-key").count == 19)
+        // One batch per data extension, plus the unknown one.
+        let calls = try fake.journal(pathContaining: "/rowset").map { $0["path"]?.stringValue ?? "" }
+        #expect(calls.sorted() == [
+            "/hub/v1/dataevents/key:customers-key/rowset", "/hub/v1/dataevents/key:nope/rowset", "/hub/v1/dataevents/key:vip-key/rowset",
+        ])
+    }
+
+    @Test func eachRecordCanNameItsJourneyEvent() async throws {
+        let fake = try Fixture()
+        defer { Task { await fake.close() } }
+        let config = try fake.config(action: "{type: apiEvent, eventDefinitionKeyFrom: event}", mapping: "contactKey: userId")
+        let report = try await fake.send([#"{"userId": "u1", "event": "APIEvent-welcome"}"#, #"{"userId": "u2", "event": "APIEvent-unknown"}"#], config: config)
+        // An unknown key named by one record rejects that record; the run goes on.
+        #expect(report.upserted == 1 && report.rejected == 1 && report.stop == nil, "\(report)")
+        let bodies = try fake.journal(pathContaining: "/interaction/v1/events").compactMap { $0["body"]?["EventDefinitionKey"]?.stringValue }
+        #expect(bodies.sorted() == ["APIEvent-unknown", "APIEvent-welcome"])
+    }
+
+    /// A batch leaves before its payload would pass 5 MB, whatever batchSize says.
+    @Test func asyncBatchesAreBoundedByBytesAsWellAsRows() async throws {
+        let seed: JSONValue = [
+            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
+            "dataExtensions": [[
+                "name": "Wide", "key": "wide-key",
+                "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254], ["name": "Notes", "length": 4000]],
+            ]],
+        ]
+        let fake = try Fixture(seed: seed)
+        defer { Task { await fake.close() } }
+        let config = try fake.config(
+            action: "{type: asyncUpsertRows, dataExtension: {key: wide-key}, primaryKeys: [Email], batchSize: 32000}", mapping: "Email: email\nNotes: notes")
+        let notes = String(repeating: "n", count: 900)
+        let lines = (0..<8000).map { #"{"email": "u\#($0)@example.com", "notes": "\#(notes)"}"# }
+        let report = try await fake.send(lines, config: config)
+        #expect(report.upserted == 8000, "\(report)")
+        let uploads = try fake.journal(pathContaining: "/data/v1/async/dataextensions/key:wide-key/rows").filter { $0["method"] == "PUT" }
+        #expect(uploads.count == 2)
+    }
 }

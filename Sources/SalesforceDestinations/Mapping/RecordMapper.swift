@@ -60,12 +60,12 @@ public struct RecordMapper: Sendable {
             case .literal(let literal):
                 found = literal
             case .path(let path, let fallback):
-                switch Self.scalar(at: [path], in: record, fallback: fallback) {
+                switch Self.scalar(at: [path], in: record, fallback: fallback, objects: acceptsObjects(target)) {
                 case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
                 case .success(let value): found = value
                 }
             case .firstOf(let paths, let fallback):
-                switch Self.scalar(at: paths, in: record, fallback: fallback) {
+                switch Self.scalar(at: paths, in: record, fallback: fallback, objects: acceptsObjects(target)) {
                 case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
                 case .success(let value): found = value
                 }
@@ -112,18 +112,25 @@ public struct RecordMapper: Sendable {
 
     /// The first path's scalar, else the fallback. A null is passed over for a later path or the fallback; when
     /// nothing else has a value the result is null, and the null policy decides (clear or skip).
-    private static func scalar(at paths: [FieldPath], in record: JSONValue, fallback: JSONValue?) -> Result<JSONValue?, MappingProblem> {
+    private static func scalar(at paths: [FieldPath], in record: JSONValue, fallback: JSONValue?, objects: Bool) -> Result<JSONValue?, MappingProblem> {
         var sawNull = false
         for path in paths {
             switch path.value(in: record) {
             case nil: continue
             case .null?: sawNull = true
+            case let value? where objects: return .success(value)
             case .object?: return .failure(MappingProblem("expected a string, number or boolean at \(path), found an object"))
             case .array?: return .failure(MappingProblem("expected a string, number or boolean at \(path), found an array"))
             case let value?: return .success(value)
             }
         }
         return .success(fallback ?? (sawNull ? .null : nil))
+    }
+
+    /// Adobe's segment status is an object (`{"status": "realized"}`): a field that turns memberships into
+    /// booleans reads it whole.
+    private func acceptsObjects(_ target: String) -> Bool {
+        mapping.rules[target]?.transforms.first == .membershipBoolean
     }
 
     /// Transforms, then the null/empty policy: the value to send, or nil to leave the field out.
