@@ -79,6 +79,8 @@ import Testing
             """)
         let mapped = try mapper.map(["email": "a@example.com", "firstName": "", "lastName": nil, "company": ""], line: 1).get()
         #expect(mapped.fields == ["email": "a@example.com", "lastName": .null, "company": .null])
+        // Absent is not null: a record without the member leaves the field alone even where null clears.
+        #expect(try mapper.map(["email": "a@example.com"], line: 2).get().fields == ["email": "a@example.com"])
         let all = try Self.accountEngagement("email: email\nfirstName: firstName", extra: "values: {nulls: clear, emptyStrings: send}")
         #expect(try all.map(["email": "a@example.com", "firstName": ""], line: 1).get().fields["firstName"] == "")
         #expect(try all.map(["email": "a@example.com", "firstName": nil], line: 1).get().fields["firstName"] == .null)

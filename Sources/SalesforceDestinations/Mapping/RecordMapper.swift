@@ -124,7 +124,9 @@ public struct RecordMapper: Sendable {
             case let value?: return .success(value)
             }
         }
-        return .success(fallback ?? (sawNull ? .null : nil))
+        // JSONValue is ExpressibleByNilLiteral: spell "no value" as Optional.none, or nil would read as JSON null.
+        if let fallback { return .success(fallback) }
+        return .success(sawNull ? JSONValue.null : Optional<JSONValue>.none)
     }
 
     /// Adobe's segment status is an object (`{"status": "realized"}`): a field that turns memberships into
