@@ -61,6 +61,24 @@ import TestSupport
         #expect(text.contains("\"client_secret\": \"<redacted>\""))
     }
 
+    /// The example with fallbacks, an object spread and per-record routing builds what its comments promise.
+    @Test func theRoutedExampleBuildsOneBatchPerDataExtension() throws {
+        let folder = Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud")
+        let transcript = temporary("routed.http")
+        let send = try BuiltProduct("sfdest", arguments: [
+            "send", "--config", folder.appendingPathComponent("segment-events-routed.yaml").path,
+            "--input", folder.appendingPathComponent("segment-events.ndjson").path, "--dry-run", "--transcript", transcript, "--report", temporary("r.json"),
+        ])
+        #expect(send.finish() == 0, "\(send.text)")
+        let text = try String(contentsOfFile: transcript, encoding: .utf8)
+        #expect(text.contains("POST {{restUrl}}/hub/v1/dataevents/key:customers-key/rowset"))
+        #expect(text.contains("POST {{restUrl}}/hub/v1/dataevents/key:vip-key/rowset"))
+        #expect(text.contains("\"Email\": \"ana@example.com\"") && text.contains("\"Custom_plan\": \"enterprise\"") && text.contains("\"SignedUp\": \"2024-03-01\""))
+        #expect(!text.contains("internalScore") && !text.contains("Custom_internal"))
+        #expect(text.contains("\"FirstName\": \"Friend\""))
+        #expect(send.text.contains("4 records: 3 would be sent, 1 rejected"), "\(send.text)")
+    }
+
     /// kill -9 in the middle of a run, then --resume: nothing lost, and nothing the checkpoint had recorded
     /// as finished is sent again.
     @Test func resumeAfterKillNineLosesNothingAndResendsNothingFinished() throws {
