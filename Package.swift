@@ -39,6 +39,8 @@ let package = Package(
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
+                // Seeds and states may be YAML, as scenario files are.
+                .product(name: "Yams", package: "Yams"),
             ]
         ),
         // The production client: config, mapping, input, delivery. Knows nothing of the fakes.

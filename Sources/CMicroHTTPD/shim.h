@@ -12,13 +12,25 @@
 #include <arpa/inet.h>
 #include <microhttpd.h>
 
+/// Leaves escapes in the URL and its arguments as they arrived, so that the server routes on the raw path and
+/// decodes each segment after splitting it: decoded first, `%2F` would make a new segment and `%00` would end the
+/// C string MHD hands over. MHD has already turned `+` into a space in query arguments when it calls this.
+static inline size_t sfd_keep_escapes(void *cls, struct MHD_Connection *connection, char *text) {
+    (void)cls;
+    (void)connection;
+    return strlen(text);
+}
+
 /// Starts an epoll thread-pool daemon bound to `bind_ipv4:port` (port 0 = any free port).
 /// Suspend/resume is enabled for response delays; TURBO as upstream's own benchmark uses it.
 /// With `https_key_pem` and `https_cert_pem` (PEM text, not paths) it serves HTTPS through GnuTLS.
+/// `per_ip_connection_limit` bounds the connections one client address may hold (0 = no bound), so one
+/// misbehaving client cannot take every connection slot.
 /// Returns NULL when the address cannot be parsed or bound, or the key and certificate are refused.
 static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_t port, unsigned int threads,
                                                   unsigned int connection_timeout_seconds,
-                                                  unsigned int connection_limit, int strict_for_client,
+                                                  unsigned int connection_limit,
+                                                  unsigned int per_ip_connection_limit, int strict_for_client,
                                                   const char *https_key_pem, const char *https_cert_pem,
                                                   MHD_AccessHandlerCallback handler,
                                                   MHD_RequestCompletedCallback completed, void *cls) {
@@ -37,6 +49,8 @@ static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_
                                 MHD_OPTION_THREAD_POOL_SIZE, threads,
                                 MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                                 MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                                MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_connection_limit,
+                                MHD_OPTION_UNESCAPE_CALLBACK, sfd_keep_escapes, NULL,
                                 MHD_OPTION_STRICT_FOR_CLIENT, strict_for_client,
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
@@ -49,6 +63,8 @@ static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_
                             MHD_OPTION_THREAD_POOL_SIZE, threads,
                             MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
+                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_connection_limit,
+                            MHD_OPTION_UNESCAPE_CALLBACK, sfd_keep_escapes, NULL,
                             MHD_OPTION_STRICT_FOR_CLIENT, strict_for_client,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
@@ -91,7 +107,7 @@ static inline int sfd_connection_headers(struct MHD_Connection *connection, MHD_
     return MHD_get_connection_values(connection, MHD_HEADER_KIND, iterator, cls);
 }
 
-/// Query-string arguments (already percent-decoded by MHD), in arrival order.
+/// Query-string arguments in arrival order, `+` already a space but percent escapes kept (`sfd_keep_escapes`).
 static inline int sfd_connection_arguments(struct MHD_Connection *connection, MHD_KeyValueIterator iterator, void *cls) {
     return MHD_get_connection_values(connection, MHD_GET_ARGUMENT_KIND, iterator, cls);
 }

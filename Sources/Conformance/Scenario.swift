@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import SalesforceDestinations
+import SalesforceFakes
 import Yams
 
 /// One scenario file (`scenarios/*.yaml`): a fake and its state, the client's config and input, and what must

@@ -1,6 +1,6 @@
 /// A request as the server received it, body complete.
 public struct HTTPRequest: Sendable {
-    /// One query-string argument. MHD has already percent-decoded it; `value` is nil for `?flag` with no `=`.
+    /// One query-string argument, percent-decoded; `value` is nil for `?flag` with no `=`.
     public struct QueryItem: Sendable, Hashable {
         /// The argument name.
         public var name: String
@@ -16,7 +16,8 @@ public struct HTTPRequest: Sendable {
 
     /// The request method, e.g. `POST`.
     public var method: String
-    /// The path without the query string.
+    /// The path without the query string, raw as the client sent it (percent escapes kept). ``Router`` decodes it
+    /// one segment at a time; compare it with a literal only where the literal has nothing to escape.
     public var path: String
     /// Query-string arguments in arrival order.
     public var query: [QueryItem]

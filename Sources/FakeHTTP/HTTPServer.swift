@@ -20,11 +20,20 @@ public final class HTTPServer: Sendable {
         public var threads: Int
         /// Bodies larger than this are discarded and the request is flagged ``HTTPRequest/bodyExceededLimit``.
         public var maxBodyBytes: Int
-        /// Idle keep-alive connections are closed after this many seconds (libmicrohttpd's default is never).
+        /// A larger (or smaller) body limit for some requests, chosen from the method and raw path once the
+        /// headers are in; nil keeps ``maxBodyBytes``. (The fakes let their control API take whole states.)
+        public var bodyLimit: (@Sendable (_ method: String, _ path: String) -> Int?)?
+        /// A connection with no traffic for this many seconds is closed, whether idle between keep-alive requests
+        /// or stalled halfway through one (libmicrohttpd's default is never).
         public var connectionTimeoutSeconds: Int
         /// Most simultaneous connections; beyond it the kernel queues them.
         public var connectionLimit: Int
-        /// Reject sloppy HTTP from clients (a missing `Host`, spaces in the URL), as a test server should.
+        /// Most simultaneous connections from one client address (0: no bound); beyond it a new connection from
+        /// that address is closed at once, so one misbehaving client cannot take every slot from the others.
+        public var perClientConnectionLimit: Int
+        /// Reject sloppy HTTP from clients (an HTTP/1.1 request without `Host`, spaces or control characters in
+        /// the URL) with a 400, as a test server should. The server checks these itself rather than through
+        /// libmicrohttpd's `MHD_OPTION_STRICT_FOR_CLIENT`, whose 400 writes the status line twice (0.9.75).
         public var strictForClient: Bool
         /// Serve HTTPS with this key and certificate (PEM text); nil serves plain HTTP.
         public var tls: TLSIdentity?
@@ -32,8 +41,12 @@ public final class HTTPServer: Sendable {
         /// Creates a configuration; the defaults bind 127.0.0.1 on a free port.
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0, threads: Int = 2, maxBodyBytes: Int = 8 << 20,
-            connectionTimeoutSeconds: Int = 60, connectionLimit: Int = 4096, strictForClient: Bool = true, tls: TLSIdentity? = nil
+            bodyLimit: (@Sendable (_ method: String, _ path: String) -> Int?)? = nil,
+            connectionTimeoutSeconds: Int = 30, connectionLimit: Int = 4096, perClientConnectionLimit: Int = 512,
+            strictForClient: Bool = true, tls: TLSIdentity? = nil
         ) {
+            self.bodyLimit = bodyLimit
+            self.perClientConnectionLimit = perClientConnectionLimit
             self.tls = tls
             self.host = host
             self.port = port
@@ -75,7 +88,9 @@ public final class HTTPServer: Sendable {
     /// Starts the server; it serves until ``stop()`` (or until it is deinitialised).
     public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
         self.configuration = configuration
-        let core = ServerCore(handler: handler, maxBodyBytes: configuration.maxBodyBytes)
+        let core = ServerCore(
+            handler: handler, maxBodyBytes: configuration.maxBodyBytes, bodyLimit: configuration.bodyLimit,
+            strictForClient: configuration.strictForClient)
         let context = Unmanaged.passUnretained(core).toOpaque()
         // The PEM texts are handed to MHD as C strings that live as long as the server: MHD's docs do not
         // promise to copy them.
@@ -85,11 +100,11 @@ public final class HTTPServer: Sendable {
             sfd_start_daemon(
                 configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
                 UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
-                configuration.strictForClient ? 1 : 0, strings.first, strings.second, mhdAccessHandler, mhdRequestCompleted, context)
+                UInt32(max(0, configuration.perClientConnectionLimit)), 0, strings.first, strings.second, mhdAccessHandler, mhdRequestCompleted, context)
         } ?? sfd_start_daemon(
             configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
             UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
-            configuration.strictForClient ? 1 : 0, nil, nil, mhdAccessHandler, mhdRequestCompleted, context)
+            UInt32(max(0, configuration.perClientConnectionLimit)), 0, nil, nil, mhdAccessHandler, mhdRequestCompleted, context)
         guard let daemon = started else {
             throw StartError(
                 description: configuration.tls == nil
@@ -132,11 +147,18 @@ final class ServerCore: Sendable {
 
     let handler: HTTPServer.Handler
     let maxBodyBytes: Int
+    let bodyLimit: (@Sendable (String, String) -> Int?)?
+    let strictForClient: Bool
     private let lifecycle = Mutex(Lifecycle())
 
-    init(handler: @escaping HTTPServer.Handler, maxBodyBytes: Int) {
+    init(
+        handler: @escaping HTTPServer.Handler, maxBodyBytes: Int, bodyLimit: (@Sendable (String, String) -> Int?)?,
+        strictForClient: Bool
+    ) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
+        self.bodyLimit = bodyLimit
+        self.strictForClient = strictForClient
     }
 
     func attach(daemon: OpaquePointer) {
@@ -186,11 +208,13 @@ final class ServerCore: Sendable {
 /// Per-request state, created on the first access-handler call and released in `mhdRequestCompleted`.
 private final class RequestContext {
     var request: HTTPRequest
+    let maxBodyBytes: Int
     var pending: HTTPResponse?
     var onComplete: (@Sendable () -> Void)?
 
-    init(request: HTTPRequest) {
+    init(request: HTTPRequest, maxBodyBytes: Int) {
         self.request = request
+        self.maxBodyBytes = maxBodyBytes
     }
 }
 
@@ -205,15 +229,22 @@ private func mhdAccessHandler(
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
 
     guard let existing = requestContext.pointee else {
-        // First call: headers are complete, no body yet.
+        // First call: headers are complete, no body yet. The path is raw (sfd_keep_escapes): routers decode it
+        // segment by segment.
         let request = HTTPRequest(
             method: method.map { String(cString: $0) } ?? "GET",
             path: url.map { String(cString: $0) } ?? "/",
             query: readQuery(connection),
             headers: readHeaders(connection),
             peerAddress: readPeerAddress(connection))
+        let limit = core.bodyLimit?(request.method, request.path) ?? core.maxBodyBytes
         // Released exactly once, in mhdRequestCompleted.
-        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request)).toOpaque()
+        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, maxBodyBytes: limit)).toOpaque()
+        let protocolVersion = version.map { String(cString: $0) } ?? "HTTP/1.1"
+        if let refusal = MessageFraming.refusal(of: request, version: protocolVersion, strict: core.strictForClient) {
+            // Answered before the body is read: libmicrohttpd then discards the body and closes the connection.
+            return send(refusal, on: connection)
+        }
         return .YES
     }
     let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
@@ -221,7 +252,7 @@ private func mhdAccessHandler(
     if uploadDataSize.pointee > 0 {
         let count = uploadDataSize.pointee
         if !context.request.bodyExceededLimit, let uploadData {
-            if context.request.body.count + count > core.maxBodyBytes {
+            if context.request.body.count + count > context.maxBodyBytes {
                 context.request.bodyExceededLimit = true
                 context.request.body = []
             } else {
@@ -311,8 +342,14 @@ private func readHeaders(_ connection: OpaquePointer) -> HTTPHeaders {
     HTTPHeaders(collect(connection, using: sfd_connection_headers).map { .init(name: $0.0, value: $0.1 ?? "") })
 }
 
+/// MHD has split the arguments and turned `+` into spaces; escapes are decoded here (a malformed one is kept as
+/// written), so that `%00` in a value is a byte of it rather than the end of a C string.
 private func readQuery(_ connection: OpaquePointer) -> [HTTPRequest.QueryItem] {
-    collect(connection, using: sfd_connection_arguments).map { .init(name: $0.0, value: $0.1) }
+    collect(connection, using: sfd_connection_arguments).map { name, value in
+        .init(
+            name: PercentDecoding.decodeString(name.utf8) ?? name,
+            value: value.map { PercentDecoding.decodeString($0.utf8) ?? $0 })
+    }
 }
 
 private func readPeerAddress(_ connection: OpaquePointer) -> String {

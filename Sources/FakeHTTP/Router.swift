@@ -2,6 +2,10 @@
 /// a parameter (`{id}`), or a literal prefix followed by a parameter (`key:{key}`).
 /// Routes are tried in the order they were added, so add the more specific pattern first.
 ///
+/// Paths arrive raw, as the client wrote them. They are split on `/` first and each segment is percent-decoded
+/// after, so `key:abc%2Frowset` is one segment whose parameter reads `abc/rowset` (it never reaches a `/rowset`
+/// route), and `%00` is a byte of a segment rather than the end of the path. A malformed escape matches nothing.
+///
 /// Matching runs on every request, so it is `@inlinable` (specialised in the caller's module instead of
 /// running as unspecialised generic code) and answers all-literal paths from a dictionary.
 public struct Router<Handler: Sendable>: Sendable {
@@ -27,6 +31,8 @@ public struct Router<Handler: Sendable>: Sendable {
         @usableFromInline let segments: [Segment]
         @usableFromInline let handler: Handler
         @usableFromInline let isLiteral: Bool
+        /// The pattern as written to ``add(_:_:_:)``, for listings and near-miss notes.
+        @usableFromInline let pattern: String
     }
 
     @usableFromInline var routes: [Route] = []
@@ -46,7 +52,7 @@ public struct Router<Handler: Sendable>: Sendable {
             return .literal(String(part))
         }
         let isLiteral = segments.allSatisfy { if case .literal = $0 { return true } else { return false } }
-        let route = Route(method: method, segments: segments, handler: handler, isLiteral: isLiteral)
+        let route = Route(method: method, segments: segments, handler: handler, isLiteral: isLiteral, pattern: pattern)
         routes.append(route)
         if isLiteral {
             literalRoutes["/" + segments.map { if case .literal(let text) = $0 { return text } else { return "" } }.joined(separator: "/"), default: []]
@@ -54,7 +60,7 @@ public struct Router<Handler: Sendable>: Sendable {
         }
     }
 
-    /// Finds the route for a request.
+    /// Finds the route for a request; `path` is raw (escapes not yet decoded).
     @inlinable
     public func match(method: String, path: String) -> Match {
         var allowed: [String] = []
@@ -64,14 +70,31 @@ public struct Router<Handler: Sendable>: Sendable {
                 allowed.append(route.method)
             }
         }
-        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        let rawParts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true)
+        // Decoding costs an allocation per segment, so only paths with an escape pay it.
+        if path.utf8.contains(UInt8(ascii: "%")) {
+            var decoded: [[UInt8]] = []
+            decoded.reserveCapacity(rawParts.count)
+            for part in rawParts {
+                guard let bytes = PercentDecoding.decode(part) else { return .notFound }
+                decoded.append(bytes)
+            }
+            return match(method: method, parts: decoded, path: path, allowed: allowed)
+        }
+        return match(method: method, parts: rawParts, path: path, allowed: allowed)
+    }
+
+    @inlinable
+    func match<Part: Collection>(method: String, parts: [Part], path: String, allowed: [String]) -> Match
+    where Part.Element == UInt8 {
+        var allowed = allowed
         for route in routes where !route.isLiteral {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
             if route.method == method { return .found(route.handler, parameters: parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
         if allowed.isEmpty {
-            // A literal route written with a trailing or doubled slash still matches.
+            // A literal route written with a trailing or doubled slash, or with escaped letters, still matches.
             let normalised = "/" + parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
             if normalised != path, let candidates = literalRoutes[normalised] {
                 for route in candidates {
@@ -83,8 +106,46 @@ public struct Router<Handler: Sendable>: Sendable {
         return allowed.isEmpty ? .notFound : .methodNotAllowed(allowed: allowed)
     }
 
+    /// Every route as `(method, pattern)`, in the order added.
+    public var patterns: [(method: String, pattern: String)] {
+        routes.map { ($0.method, $0.pattern) }
+    }
+
+    /// The known route nearest to a request no route answers, as `METHOD /pattern`, for near-miss notes
+    /// (WireMock's near misses, Hoverfly's closest miss). Distance: segment by segment, a literal costs its edit
+    /// distance to the path's segment (a parameter costs nothing when its literal prefix matches), each missing or
+    /// extra segment costs its length, and a different method costs 1. Runs only for unanswered requests.
+    public func closestRoute(method: String, path: String) -> String? {
+        let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { part in
+            PercentDecoding.decodeString(part) ?? String(decoding: part, as: UTF8.self)
+        }
+        var best: (distance: Int, route: Route)?
+        for route in routes {
+            var distance = route.method == method ? 0 : 1
+            for index in 0..<max(parts.count, route.segments.count) {
+                switch (index < parts.count ? parts[index] : nil, index < route.segments.count ? route.segments[index] : nil) {
+                case (let part?, .literal(let literal)?):
+                    distance += EditDistance.between(Array(part.utf8), Array(literal.utf8))
+                case (let part?, .parameter(_, let prefix)?):
+                    distance += part.hasPrefix(prefix) && part.utf8.count > prefix.utf8.count
+                        ? 0 : EditDistance.between(Array(part.utf8.prefix(prefix.utf8.count)), Array(prefix.utf8)) + 1
+                case (let part?, nil):
+                    distance += part.utf8.count
+                case (nil, .literal(let literal)?):
+                    distance += literal.utf8.count
+                case (nil, .parameter(let name, let prefix)?):
+                    distance += prefix.utf8.count + name.utf8.count
+                case (nil, nil):
+                    break
+                }
+            }
+            if best == nil || distance < best!.distance { best = (distance, route) }
+        }
+        return best.map { "\($0.route.method) \($0.route.pattern)" }
+    }
+
     @inlinable
-    static func bind(_ segments: [Segment], to parts: [Substring.UTF8View]) -> [String: String]? {
+    static func bind<Part: Collection>(_ segments: [Segment], to parts: [Part]) -> [String: String]? where Part.Element == UInt8 {
         guard segments.count == parts.count else { return nil }
         var parameters: [String: String] = [:]
         for index in 0..<segments.count {
@@ -99,5 +160,24 @@ public struct Router<Handler: Sendable>: Sendable {
             }
         }
         return parameters
+    }
+}
+
+/// Levenshtein distance, for near-miss notes (which known route, which journal entry, is closest).
+public enum EditDistance {
+    /// The fewest single-byte insertions, deletions and substitutions that turn `a` into `b`.
+    public static func between(_ a: [UInt8], _ b: [UInt8]) -> Int {
+        if a.isEmpty { return b.count }
+        if b.isEmpty { return a.count }
+        var previous = Array(0...b.count)
+        var current = [Int](repeating: 0, count: b.count + 1)
+        for i in 1...a.count {
+            current[0] = i
+            for j in 1...b.count {
+                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
+            }
+            swap(&previous, &current)
+        }
+        return previous[b.count]
     }
 }

@@ -22,8 +22,14 @@ public enum JSONParser {
 
     /// Parses a complete document; trailing non-space bytes are an error.
     public static func parse(_ bytes: [UInt8]) throws(JSONParseError) -> JSONValue {
+        try parse(bytes, maximumDepth: maximumDepth)
+    }
+
+    /// Parses a complete document nested at most `maximumDepth` deep (a stored state wraps request bodies in a
+    /// few levels of its own, so it may nest a little deeper than a request).
+    public static func parse(_ bytes: [UInt8], maximumDepth: Int) throws(JSONParseError) -> JSONValue {
         try bytes.withUnsafeBufferPointer { buffer throws(JSONParseError) in
-            var cursor = Cursor(bytes: buffer)
+            var cursor = Cursor(bytes: buffer, maximumDepth: maximumDepth)
             cursor.skipSpace()
             let value = try cursor.parseValue(depth: 0)
             cursor.skipSpace()
@@ -40,10 +46,12 @@ public enum JSONParser {
 
 private struct Cursor {
     let bytes: UnsafeBufferPointer<UInt8>
+    let maximumDepth: Int
     var index = 0
 
-    init(bytes: UnsafeBufferPointer<UInt8>) {
+    init(bytes: UnsafeBufferPointer<UInt8>, maximumDepth: Int) {
         self.bytes = bytes
+        self.maximumDepth = maximumDepth
     }
 
     func error(_ reason: String) -> JSONParseError {
@@ -98,7 +106,7 @@ private struct Cursor {
     }
 
     mutating func parseObject(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
+        guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth)") }
         index += 1
         // Room for a typical request object up front, so it is not rehashed as it grows.
         var members: [String: JSONValue] = Dictionary(minimumCapacity: 6)
@@ -133,7 +141,7 @@ private struct Cursor {
     }
 
     mutating func parseArray(depth: Int) throws(JSONParseError) -> JSONValue {
-        guard depth <= JSONParser.maximumDepth else { throw error("nesting deeper than \(JSONParser.maximumDepth)") }
+        guard depth <= maximumDepth else { throw error("nesting deeper than \(maximumDepth)") }
         index += 1
         var elements: [JSONValue] = []
         skipSpace()

@@ -11,9 +11,11 @@ struct FakeCommand: AsyncParsableCommand {
         commandName: "fake",
         abstract: "Run the fake Salesforce servers: Account Engagement and Marketing Cloud.",
         discussion: """
-            Each fake prints one line with its base URL. With no seed, each starts with the documented default \
-            tenant (see README). The seed file is JSON: {"pardot": <state>, "marketingCloud": <state>}, in the \
-            format of GET /__fake/state.
+            Each fake prints one line with its base URL (--json: one JSON object; --ready-file: a file written once \
+            both listen). With no seed, each starts with the documented default tenant (see README). The seed file \
+            is JSON or YAML: {"pardot": <state>, "marketingCloud": <state>}, in the format of GET /__fake/state; \
+            with "mode": "merge" it adds to the default tenants instead of replacing them. Bound beyond loopback, \
+            the control API needs a token: SFDEST_CONTROL_TOKEN, --control-token-file, or one generated and printed.
             """)
 
     @Option(help: "Port of the Account Engagement fake (0 = any free port).")
@@ -43,8 +45,81 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(help: "Seed of the latency model, so a run's answer times repeat.")
     var latencySeed: UInt64 = 1
 
+    @Option(help: "Write this file (JSON: each fake's base URL) atomically once both fakes listen.")
+    var readyFile: String?
+
+    @Flag(help: "Print startup and stop as JSON lines instead of text.")
+    var json = false
+
+    @Option(
+        help: ArgumentHelp(
+            "The URL the fakes hand out (instance_url, rest_instance_url, soap_instance_url, nextPageUrl).",
+            discussion: "A URL without a port (http://fakes) gives each fake its own port; pardot=URL and marketing-cloud=URL set one fake's.",
+            valueName: "url"))
+    var advertiseUrl: [String] = []
+
+    @Option(help: "Load the state from this file at start (when it exists) and save it there at a clean stop and on POST /__fake/state/save.")
+    var stateFile: String?
+
+    @Option(help: "File holding the control API token (else SFDEST_CONTROL_TOKEN; else, beyond loopback, one is generated and printed).")
+    var controlTokenFile: String?
+
+    @Option(help: "Close a connection after this many seconds without traffic (idle or stalled).")
+    var connectionTimeout = 30
+
+    @Option(help: "Most simultaneous connections from one client address (0: no bound).")
+    var connectionsPerClient = 512
+
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        _ = try advertisedURLs(pardotPort: 1, marketingCloudPort: 2)
+    }
+
+    /// Whether the fakes listen on loopback only (then the control API needs no token).
+    private var bindsLoopbackOnly: Bool { host.hasPrefix("127.") }
+
+    /// The base URL each fake hands out, from --advertise-url; nil entries keep the bound address.
+    private func advertisedURLs(pardotPort: UInt16, marketingCloudPort: UInt16) throws -> (pardot: String?, marketingCloud: String?) {
+        var pardot: String?
+        var marketingCloud: String?
+        for value in advertiseUrl {
+            var url = value
+            var target: String?
+            for name in ["pardot", "marketing-cloud"] where value.hasPrefix(name + "=") {
+                target = name
+                url = String(value.dropFirst(name.count + 1))
+            }
+            while url.hasSuffix("/") { url.removeLast() }
+            guard let parsed = URLComponents(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+                parsed.host?.isEmpty == false, parsed.path.isEmpty, parsed.query == nil
+            else {
+                throw ValidationError("--advertise-url \(value): expected [pardot=|marketing-cloud=]http(s)://HOST[:PORT]")
+            }
+            if target == nil, parsed.port != nil {
+                throw ValidationError("--advertise-url \(value): a URL for both fakes takes no port (each keeps its own); use pardot=URL and marketing-cloud=URL")
+            }
+            func withPort(_ port: UInt16) -> String { parsed.port == nil ? "\(url):\(port)" : url }
+            if target != "marketing-cloud" { pardot = withPort(pardotPort) }
+            if target != "pardot" { marketingCloud = withPort(marketingCloudPort) }
+        }
+        return (pardot, marketingCloud)
+    }
+
+    /// The control token: from the file, else the environment, else generated when binding beyond loopback.
+    private func controlToken() throws -> (token: String?, generated: Bool) {
+        if let controlTokenFile {
+            guard let data = FileManager.default.contents(atPath: controlTokenFile) else {
+                throw ValidationError("cannot read --control-token-file \(controlTokenFile)")
+            }
+            let token = String(decoding: data, as: UTF8.self).trimmingCharacters(in: .whitespacesAndNewlines)
+            guard !token.isEmpty else { throw ValidationError("\(controlTokenFile) is empty") }
+            return (token, false)
+        }
+        if let token = ProcessInfo.processInfo.environment["SFDEST_CONTROL_TOKEN"], !token.isEmpty { return (token, false) }
+        guard !bindsLoopbackOnly else { return (nil, false) }
+        var generator = SystemRandomNumberGenerator()
+        let token = (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
+        return (token, true)
     }
 
     private func tlsIdentity() throws -> HTTPServer.TLSIdentity? {
@@ -58,39 +133,98 @@ struct FakeCommand: AsyncParsableCommand {
     func run() async throws {
         let seeds = try loadSeeds()
         let tls = try tlsIdentity()
+        let (token, generated) = try controlToken()
+        let stateFile = self.stateFile
+        let servers = ServerPair()
+        let saveState: (@Sendable () throws -> String)? = stateFile.map { path in
+            { @Sendable in try servers.save(to: path) }
+        }
+        // The advertised URL needs the ports, which port 0 only gives once bound: the fakes start on the bound
+        // address and learn the advertised one before the ready line or file says they may be used.
+        let options = FakeServer.Options(controlToken: token, saveState: saveState)
+        let configuration = { (port: UInt16) in
+            HTTPServer.Configuration(
+                host: host, port: port, threads: threads, connectionTimeoutSeconds: connectionTimeout,
+                perClientConnectionLimit: connectionsPerClient, tls: tls)
+        }
         let pardot: FakeServer
         let marketingCloud: FakeServer
         do {
-            pardot = try PardotFake.start(
-                seed: seeds["pardot"], configuration: .init(host: host, port: pardotPort, threads: threads, tls: tls))
+            pardot = try PardotFake.start(seed: seeds["pardot"], configuration: configuration(pardotPort), options: options)
         } catch let error as JSONSchemaError {
             throw ValidationError("\(seed ?? "seed"): pardot.\(error.description)")
         }
         do {
             marketingCloud = try MarketingCloudFake.start(
-                seed: seeds["marketingCloud"], configuration: .init(host: host, port: marketingCloudPort, threads: threads, tls: tls))
+                seed: seeds["marketingCloud"], configuration: configuration(marketingCloudPort), options: options)
         } catch let error as JSONSchemaError {
             pardot.stop()
             throw ValidationError("\(seed ?? "seed"): marketingCloud.\(error.description)")
         }
-        if let latency {
-            for server in [pardot, marketingCloud] {
-                guard let rules = server.service.latencyProfiles[latency] else {
-                    pardot.stop()
-                    marketingCloud.stop()
-                    let known = server.service.latencyProfiles.keys.sorted().joined(separator: ", ")
-                    throw ValidationError("unknown --latency \(latency) (known: \(known))")
+        servers.set(pardot: pardot, marketingCloud: marketingCloud)
+        let advertised = try advertisedURLs(pardotPort: pardot.port, marketingCloudPort: marketingCloud.port)
+        if let url = advertised.pardot { pardot.advertise(url) }
+        if let url = advertised.marketingCloud { marketingCloud.advertise(url) }
+        do {
+            if let stateFile, FileManager.default.fileExists(atPath: stateFile) { try servers.load(from: stateFile) }
+            if let latency {
+                for server in [pardot, marketingCloud] {
+                    guard let rules = server.service.latencyProfiles[latency] else {
+                        let known = server.service.latencyProfiles.keys.sorted().joined(separator: ", ")
+                        throw ValidationError("unknown --latency \(latency) (known: \(known))")
+                    }
+                    server.latency.configure(profile: latency, rules: rules, seed: latencySeed)
                 }
-                server.latency.configure(profile: latency, rules: rules, seed: latencySeed)
             }
+        } catch {
+            pardot.stop()
+            marketingCloud.stop()
+            throw error
         }
-        emit("pardot: \(pardot.baseURL)")
-        emit("marketing-cloud: \(marketingCloud.baseURL)")
-        emit("control API: <base URL>/__fake/state on each (Ctrl-C stops)")
+        let ready = readyDocument(pardot: pardot, marketingCloud: marketingCloud, token: token)
+        if json {
+            var event = ready
+            if !generated { event["controlToken"] = nil }
+            event["event"] = "listening"
+            emit(JSONWriter.string(.object(event)))
+        } else {
+            emit("pardot: \(pardot.baseURL)")
+            emit("marketing-cloud: \(marketingCloud.baseURL)")
+            if let url = advertised.pardot ?? advertised.marketingCloud { emit("advertised: \(url) (instance URLs point there)") }
+            // Printed only when generated: a token from a file or the environment is already the caller's.
+            if let token, generated { emit("control token: \(token) (send Authorization: Bearer <token> to /__fake/)") }
+            emit("control API: <base URL>/__fake/state on each (Ctrl-C stops)")
+        }
+        if let readyFile { try writeAtomically(JSONWriter.bytes(.object(ready), style: .pretty), to: readyFile, private: token != nil) }
         await waitForTermination()
         pardot.stop()
         marketingCloud.stop()
-        emit("stopped")
+        var saved: String?
+        if let stateFile {
+            do {
+                saved = try servers.save(to: stateFile)
+            } catch {
+                FileHandle.standardError.write(Data("cannot save the state to \(stateFile): \(error)\n".utf8))
+            }
+        }
+        if json {
+            emit(JSONWriter.string(.object(["event": "stopped", "stateFile": saved.map(JSONValue.string) ?? .null])))
+        } else {
+            emit(saved.map { "stopped (state saved to \($0))" } ?? "stopped")
+        }
+    }
+
+    /// What the ready file and `--json` say: each fake's URL to reach it from here, the URL it hands out, its port.
+    private func readyDocument(pardot: FakeServer, marketingCloud: FakeServer, token: String?) -> [String: JSONValue] {
+        func describe(_ server: FakeServer) -> JSONValue {
+            ["url": .string(server.reachableURL), "advertisedUrl": .string(server.advertisedBaseURL), "port": .integer(Int(server.port))]
+        }
+        var document: [String: JSONValue] = [
+            "pardot": describe(pardot), "marketingCloud": describe(marketingCloud),
+            "pid": .integer(Int(ProcessInfo.processInfo.processIdentifier)),
+        ]
+        if let token { document["controlToken"] = .string(token) }
+        return document
     }
 
     /// Writes a line straight to standard output, so a script reading the pipe sees it at once.
@@ -98,22 +232,30 @@ struct FakeCommand: AsyncParsableCommand {
         FileHandle.standardOutput.write(Data((line + "\n").utf8))
     }
 
+    /// The seed document's two states, merged into the default tenants when it says `"mode": "merge"`.
     private func loadSeeds() throws -> [String: JSONValue] {
         guard let seed else { return [:] }
-        guard let data = FileManager.default.contents(atPath: seed) else {
-            throw ValidationError("cannot read seed file \(seed)")
+        let members = try FakeStateFile.read(seed)
+        let mode = try members["mode"].map { value -> StateDocument.Mode in
+            guard let text = value.stringValue, let mode = StateDocument.Mode(rawValue: text) else {
+                throw ValidationError("\(seed): mode: expected \"replace\" or \"merge\"")
+            }
+            return mode
+        } ?? .replace
+        var states = members.filter { $0.key != "mode" }
+        if mode == .merge {
+            let clock = FakeClock()
+            if let overlay = states["pardot"] { states["pardot"] = StateDocument.merge(try PardotFake(clock: clock).exportState(), overlay) }
+            if let overlay = states["marketingCloud"] {
+                states["marketingCloud"] = StateDocument.merge(try MarketingCloudFake(clock: clock).exportState(), overlay)
+            }
         }
-        let document: JSONValue
-        do {
-            document = try JSONParser.parse(Array(data))
-        } catch {
-            throw ValidationError("\(seed): not valid JSON: \(error)")
-        }
-        guard case .object(let members) = document else { throw ValidationError("\(seed): expected a JSON object") }
-        if let unknown = members.keys.sorted().first(where: { !["pardot", "marketingCloud"].contains($0) }) {
-            throw ValidationError("\(seed): unknown key \(unknown) (allowed: pardot, marketingCloud)")
-        }
-        return members
+        return states
+    }
+
+    /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a reader never sees half.
+    private func writeAtomically(_ bytes: [UInt8], to path: String, private isPrivate: Bool) throws {
+        try FakeStateFile.writeAtomically(bytes, to: path, permissions: isPrivate ? 0o600 : 0o644)
     }
 
     /// Suspends until SIGINT or SIGTERM.
@@ -128,6 +270,79 @@ struct FakeCommand: AsyncParsableCommand {
                 source.resume()
                 SignalSources.keep(source)
             }
+        }
+    }
+}
+
+/// The two running fakes, for the state file: saved on demand from a server thread, and at a clean stop.
+private final class ServerPair: @unchecked Sendable {
+    // Set once before any request can ask to save; the lock covers that hand-over and serialises saves.
+    private let lock = NSLock()
+    private var pardot: FakeServer?
+    private var marketingCloud: FakeServer?
+
+    func set(pardot: FakeServer, marketingCloud: FakeServer) {
+        lock.lock()
+        defer { lock.unlock() }
+        self.pardot = pardot
+        self.marketingCloud = marketingCloud
+    }
+
+    /// Saves both states as one document (the seed format), atomically; returns the path.
+    func save(to path: String) throws -> String {
+        lock.lock()
+        defer { lock.unlock() }
+        var document: [String: JSONValue] = [:]
+        if let pardot { document["pardot"] = pardot.service.exportState() }
+        if let marketingCloud { document["marketingCloud"] = marketingCloud.service.exportState() }
+        try FakeStateFile.writeAtomically(JSONWriter.bytes(.object(document)), to: path, permissions: 0o600)
+        return path
+    }
+
+    /// Replaces both states with a saved document's.
+    func load(from path: String) throws {
+        let members = try FakeStateFile.read(path)
+        lock.lock()
+        defer { lock.unlock() }
+        do {
+            if let state = members["pardot"] { try pardot?.service.replaceState(with: state) }
+        } catch {
+            throw ValidationError("\(path): pardot.\(error)")
+        }
+        do {
+            if let state = members["marketingCloud"] { try marketingCloud?.service.replaceState(with: state) }
+        } catch {
+            throw ValidationError("\(path): marketingCloud.\(error)")
+        }
+    }
+}
+
+/// Seed and state files: `{"pardot": <state>, "marketingCloud": <state>}` in JSON, or YAML by extension.
+enum FakeStateFile {
+    static func read(_ path: String) throws -> [String: JSONValue] {
+        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        let document: JSONValue
+        do {
+            document = try StateDocument.parse(Array(data), yaml: StateDocument.isYAMLFile(path))
+        } catch {
+            throw ValidationError("\(path): \(error)")
+        }
+        guard case .object(let members) = document else { throw ValidationError("\(path): expected an object") }
+        if let unknown = members.keys.sorted().first(where: { !["pardot", "marketingCloud", "mode"].contains($0) }) {
+            throw ValidationError("\(path): unknown key \(unknown) (allowed: pardot, marketingCloud, mode)")
+        }
+        return members
+    }
+
+    static func writeAtomically(_ bytes: [UInt8], to path: String, permissions: Int) throws {
+        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
+        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: permissions]) else {
+            throw ValidationError("cannot write \(temporary)")
+        }
+        guard rename(temporary, path) == 0 else {
+            let reason = String(cString: strerror(errno))
+            try? FileManager.default.removeItem(atPath: temporary)
+            throw ValidationError("cannot move \(temporary) to \(path): \(reason)")
         }
     }
 }

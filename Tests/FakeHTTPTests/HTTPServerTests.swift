@@ -117,3 +117,91 @@ final class Counter: @unchecked Sendable {
     func increment() { lock.lock(); count += 1; lock.unlock() }
     var value: Int { lock.lock(); defer { lock.unlock() }; return count }
 }
+
+@Suite struct HTTPHardeningTests {
+    @Test func pathsStayRawAndQueriesAreDecodedWhole() throws {
+        let server = try HTTPServer { request in
+            let query = request.query.map { "\($0.name)=\(($0.value ?? "").unicodeScalars.map { $0.value < 32 ? "<\($0.value)>" : String($0) }.joined())" }
+            return .text(request.path + " " + query.joined(separator: "&"), status: 200)
+        }
+        defer { server.stop() }
+        let response = try RawHTTPClient.send(port: server.port, method: "GET", path: "/a%2Fb/c%00d?x=%00y&z=a+b%2B&e%3D=1")
+        #expect(response.text == "/a%2Fb/c%00d x=<0>y&z=a b+&e==1")
+    }
+
+    /// Each framing problem gets exactly one well-formed answer, then the connection closes.
+    @Test(arguments: [
+        ("no Host", "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
+        ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
+        ("space in target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
+        ("differing Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", 400),
+        ("unknown Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc", 501),
+        ("chunked and Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400),
+    ])
+    func badFramingGetsOneAnswer(name: String, request: String, status: Int) throws {
+        let server = try HTTPServer { _ in .text("served", status: 200) }
+        defer { server.stop() }
+        let reply = try RawHTTPClient.exchange(port: server.port, bytes: Array(request.utf8), timeoutSeconds: 5)
+        let text = String(decoding: reply, as: UTF8.self)
+        #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "\(name): \(text)")
+        #expect(try RawHTTPClient.parse(reply).status == status, "\(name): \(text)")
+        #expect(!text.contains("served"))
+    }
+
+    @Test func identicalContentLengthsAndHTTP10WithoutHostAreFine() throws {
+        let server = try HTTPServer { .text("\($0.body.count)", status: 200) }
+        defer { server.stop() }
+        let same = try RawHTTPClient.exchange(
+            port: server.port, bytes: Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab".utf8))
+        #expect(try RawHTTPClient.parse(same).text == "2")
+        let old = try RawHTTPClient.exchange(port: server.port, bytes: Array("GET / HTTP/1.0\r\n\r\n".utf8))
+        #expect(try RawHTTPClient.parse(old).status == 200)
+    }
+
+    @Test func oneClientCannotTakeEveryConnection() throws {
+        // One server thread accepts from the listen queue in order, so the fifth connection is counted fifth.
+        let server = try HTTPServer(configuration: .init(threads: 1, connectionTimeoutSeconds: 30, perClientConnectionLimit: 4)) { _ in
+            .text("ok", status: 200)
+        }
+        defer { server.stop() }
+        // Four silent connections from one address: its whole allowance.
+        let held = try (0..<4).map { _ in try SilentConnection(port: server.port, sourceAddress: "127.0.0.9") }
+        defer { held.forEach { $0.close() } }
+        #expect(throws: (any Error).self) {
+            try RawHTTPClient.send(port: server.port, method: "GET", path: "/", sourceAddress: "127.0.0.9", timeoutSeconds: 5)
+        }
+        #expect(try RawHTTPClient.send(port: server.port, method: "GET", path: "/", sourceAddress: "127.0.0.10").status == 200)
+    }
+
+    @Test func aStalledConnectionIsClosedAfterTheTimeout() throws {
+        let server = try HTTPServer(configuration: .init(connectionTimeoutSeconds: 1)) { _ in .text("ok", status: 200) }
+        defer { server.stop() }
+        let started = Date()
+        // Half a request head, then nothing: the server closes it without an answer.
+        #expect(throws: RawHTTPError.emptyReply) {
+            try RawHTTPClient.exchange(port: server.port, bytes: Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8), timeoutSeconds: 10)
+        }
+        #expect(Date().timeIntervalSince(started) < 5)
+    }
+}
+
+/// A TCP connection that sends nothing, held open until closed.
+final class SilentConnection: @unchecked Sendable {
+    private let fd: Int32
+
+    init(port: UInt16, sourceAddress: String) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var local = sockaddr_in()
+        local.sin_family = sa_family_t(AF_INET)
+        inet_pton(AF_INET, sourceAddress, &local.sin_addr)
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = port.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
+        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard bound == 0, connected == 0 else { throw RawHTTPError.connectFailed(errno) }
+    }
+
+    func close() { Glibc.close(fd) }
+}

@@ -19,6 +19,24 @@ public protocol EmulatedService: Sendable {
     /// Goes back to the documented defaults.
     func resetToDefaults()
 
+    /// The member of a `POST /__fake/reset` body that names one tenant (`businessUnitId`), or nil when the fake
+    /// has no tenant that can be reset alone.
+    var tenantKey: String? { get }
+
+    /// Puts one tenant back as the seed (or the defaults) has it, leaving every other tenant as it is; a tenant
+    /// the seed does not have is removed. `id` is the value of ``tenantKey`` in the reset body.
+    func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError)
+
+    /// The `settings` object of the state format.
+    func exportSettings() -> JSONValue
+
+    /// Replaces the settings (absent keys take their defaults; unknown keys are errors).
+    func replaceSettings(with json: JSONValue) throws(JSONSchemaError)
+
+    /// For a request no route of the emulated API answers, the nearest known route (`POST /api/v5/…`); nil when
+    /// a route answers it. Asked only about requests answered 404 or 405, never on the hot path.
+    func closestRoute(method: String, path: String) -> String?
+
     /// Journal entries as they may be shown: tokens and secrets masked. The journal keeps exchanges raw in
     /// memory (masking on every request would cost the hot path) and every way out of it goes through this.
     func masked(_ entries: [JournalEntry]) -> [JournalEntry]
@@ -37,5 +55,12 @@ public protocol EmulatedService: Sendable {
 extension EmulatedService {
     /// No named profiles unless the service defines some.
     public var latencyProfiles: [String: [LatencyRule]] { [:] }
+
+    /// No tenant can be reset alone unless the service says so.
+    public var tenantKey: String? { nil }
+
+    public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
+        throw JSONSchemaError(path: "", message: "this fake has no tenant that can be reset alone")
+    }
 }
 

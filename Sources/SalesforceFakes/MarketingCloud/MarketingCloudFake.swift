@@ -50,9 +50,10 @@ public final class MarketingCloudFake: EmulatedService {
 
     /// Starts a fake server on loopback (port 0 unless configured).
     public static func start(
-        seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init()
+        seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
+        options: FakeServer.Options = .init()
     ) throws -> FakeServer {
-        try FakeServer(service: MarketingCloudFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
+        try FakeServer(service: MarketingCloudFake(seed: seed, clock: clock), clock: clock, configuration: configuration, options: options)
     }
 
     /// Adds `count` generated rows (`user<N>@example.com`, …) to a data extension and as many contacts with a
@@ -150,6 +151,31 @@ public final class MarketingCloudFake: EmulatedService {
     public func resetState() { tenant.withLock { $0 = initial } }
 
     public func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
+
+    // No per-MID reset: this model keeps contacts, data extensions, events and async requests for the whole
+    // enterprise, not per business unit, so there is nothing of one MID alone to put back (README says so).
+
+    public func exportSettings() -> JSONValue {
+        tenant.withLock { $0.settings.json }
+    }
+
+    public func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
+        try updateSettings(json)
+    }
+
+    public func closestRoute(method: String, path: String) -> String? {
+        if path == MCAuth.path { return nil }
+        if case .found = Self.router.match(method: method, path: path) { return nil }
+        return Self.routeTable.closestRoute(method: method, path: path)
+    }
+
+    /// The API's routes and the token endpoint, for near-miss notes.
+    private static let routeTable: Router<Operation?> = {
+        var table = Router<Operation?>()
+        table.add("POST", MCAuth.path, nil)
+        for (method, pattern) in router.patterns { table.add(method, pattern, nil) }
+        return table
+    }()
 
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(

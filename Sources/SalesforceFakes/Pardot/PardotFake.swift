@@ -47,9 +47,10 @@ public final class PardotFake: EmulatedService {
 
     /// Starts a fake server on loopback (port 0 unless configured).
     public static func start(
-        seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init()
+        seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
+        options: FakeServer.Options = .init()
     ) throws -> FakeServer {
-        try FakeServer(service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration)
+        try FakeServer(service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration, options: options)
     }
 
     /// Adds `count` generated prospects (`user<N>@example.com`, first and last name, company, city) to a
@@ -133,6 +134,47 @@ public final class PardotFake: EmulatedService {
     public func resetToDefaults() {
         tenant.withLock { $0 = PardotTenant.defaults }
     }
+
+    /// Business units are the tenants: tests running in parallel against one fake each use their own.
+    public var tenantKey: String? { "businessUnitId" }
+
+    /// The unit goes back to the seed's (or the defaults') copy: prospects, custom fields, quota usage. Org-wide
+    /// things (clients, users, tokens, settings) and other units are left alone.
+    public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
+        guard let unitID = id.stringValue else {
+            throw JSONSchemaError(path: "businessUnitId", message: "expected a business unit id")
+        }
+        let source = toDefaults ? PardotTenant.defaults : initial
+        try tenant.withLock { (state: inout PardotTenant) throws(JSONSchemaError) in
+            if let start = source.businessUnits[unitID] {
+                state.businessUnits[unitID] = start
+            } else if state.businessUnits.removeValue(forKey: unitID) == nil {
+                throw JSONSchemaError(path: "businessUnitId", message: "no business unit \(unitID) in the fake or its seed")
+            }
+        }
+    }
+
+    public func exportSettings() -> JSONValue {
+        tenant.withLock { $0.settings.json }
+    }
+
+    public func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
+        try updateSettings(json)
+    }
+
+    public func closestRoute(method: String, path: String) -> String? {
+        if path == Self.tokenPath { return nil }
+        if case .found = Self.router.match(method: method, path: path) { return nil }
+        return Self.routeTable.closestRoute(method: method, path: path)
+    }
+
+    /// The API's routes and the token endpoint, for near-miss notes.
+    private static let routeTable: Router<Operation?> = {
+        var table = Router<Operation?>()
+        table.add("POST", tokenPath, nil)
+        for (method, pattern) in router.patterns { table.add(method, pattern, nil) }
+        return table
+    }()
 
     public func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == Self.tokenPath { return token(request) }

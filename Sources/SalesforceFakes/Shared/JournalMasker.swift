@@ -37,12 +37,20 @@ struct JournalMasker {
             if item.name == "access_token", let value = item.value { return .init(name: item.name, value: reference(value)) }
             return item
         }
+        // A form body anywhere may carry credentials (the journal shows form bodies decoded, field by field).
+        let isForm = JournalEntry.isForm(entry.headers["Content-Type"])
+        if isForm, let form = FormURLEncoded.decode(entry.body) {
+            entry.body = Array(FormURLEncoded.encode(form.map { requestSecrets.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
+        }
         guard entry.path == tokenPath else { return entry }
         if case .object(var object)? = try? JSONParser.parse(entry.body) {
             for name in requestSecrets where object[name] != nil { object[name] = "<redacted>" }
             entry.body = JSONWriter.bytes(.object(object))
-        } else if let form = FormURLEncoded.decode(entry.body) {
+        } else if !isForm, let form = FormURLEncoded.decode(entry.body) {
             entry.body = Array(FormURLEncoded.encode(form.map { requestSecrets.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
+        } else if entry.truncatedBodyBytes != nil {
+            // Truncated by the journal and no longer parseable: nothing of it may show.
+            entry.body = Array("<redacted: truncated token request>".utf8)
         }
         entry.responseBody = maskTokenAnswer(entry.responseBody)
         return entry
