@@ -3,7 +3,11 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run fakes test build bench deps bench-deps clean peer-clients
+.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-check dist-test
+
+# The release artefact: `sfdest` with the Swift runtime linked in, for CI runners without a toolchain.
+DIST_NAME := sfdest-linux-$(shell uname -m)
+DIST := dist/$(DIST_NAME)
 
 # System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config, and
 # openssl, which the TLS tests use to make a throwaway CA.
@@ -32,16 +36,45 @@ fakes: deps
 	$$($(SWIFT) build --show-bin-path)/sfdest fake --pardot-port 8181 --marketing-cloud-port 8282
 
 # The Swift suite, then real third-party clients from PyPI (peer-clients/, in a throwaway venv) against the
-# built fakes over TLS.
+# built fakes over TLS, then the pytest fixture (contrib/pytest) against the built binary. The release artefact is
+# checked when `make dist` has built it: building it costs about 12 minutes from a clean clone on two cores, which
+# would take make test past CI's budget, so `make dist-test` builds and checks it (a CI job of its own).
 test: deps
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(MAKE) --no-print-directory peer-clients
+	$(MAKE) --no-print-directory fixture
+	@if [ -x $(DIST) ]; then $(MAKE) --no-print-directory dist-check; \
+	else echo "dist: $(DIST) not built, not checked (make dist-test builds and checks it)"; fi
 
 # Real PyPI clients of Salesforce's APIs, unchanged, against `sfdest fake` (see peer-clients/README.md).
 peer-clients: deps
 	$(SWIFT) build --product sfdest
 	SFDEST_BIN="$$($(SWIFT) build --show-bin-path)/sfdest" bash peer-clients/run.sh
+
+# The pytest fixture for non-Swift CI (contrib/pytest), against the built binary, in the peer clients' venv.
+fixture: deps
+	$(SWIFT) build --product sfdest
+	SFDEST_BIN="$$($(SWIFT) build --show-bin-path)/sfdest" bash peer-clients/run.sh -c ../contrib/pytest/pytest.ini ../contrib/pytest
+
+# Release build with the Swift runtime linked statically, in its own build folder (its flags differ from
+# `make bench`'s release build), stripped, with a checksum file.
+dist: deps
+	$(SWIFT) build -c release --static-swift-stdlib --product sfdest --scratch-path .build-dist
+	mkdir -p dist
+	cp .build-dist/release/sfdest $(DIST)
+	strip $(DIST)
+	cd dist && sha256sum $(DIST_NAME) > $(DIST_NAME).sha256
+
+# The artefact as a CI runner without Swift uses it: checksum, no libswift* linked, and, with the toolchain folder
+# hidden in a private mount namespace, a curl smoke test and the pytest fixture's suite against it.
+dist-check:
+	bash contrib/dist/check.sh $(DIST)
+	@test -x peer-clients/.venv-peer/bin/python || { echo "dist-check: run make peer-clients once (it makes the venv)"; exit 2; }
+	unshare -rm bash -c 'mount -t tmpfs none "$$(dirname "$$(dirname "$$(dirname "$$(command -v $(SWIFT))")")")" && \
+		SFDEST_BIN="$(CURDIR)/$(DIST)" peer-clients/.venv-peer/bin/python -m pytest -c contrib/pytest/pytest.ini contrib/pytest -q'
+
+dist-test: dist peer-clients dist-check
 
 # One build per product: given several --product flags, SwiftPM builds only the last.
 bench: bench-deps
@@ -50,4 +83,4 @@ bench: bench-deps
 	$$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
 
 clean:
-	rm -rf .build
+	rm -rf .build .build-dist dist

@@ -3,7 +3,7 @@ import Foundation
 // `make bench`: runs the fakes under wrk on this machine and prints a table with the targets.
 // BENCH_SECONDS sets each run's length (default 5); BENCH_REPEAT how many interleaved rounds each figure is the
 // best of (3);
-// BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud runs one fake;
+// BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud|state|client runs one part;
 // BENCH_SERVER_THREADS the fakes' server threads (default 2, one per core).
 
 let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
@@ -64,6 +64,18 @@ do {
             ("upsert 1k / trivial = \(format(ceilingRatio * 100, 1))% (target >= 50%)", ceilingRatio >= 0.5),
             ("upsert large / upsert 1k = \(format(flatRatio * 100, 1))% (target >= 90%)", flatRatio >= 0.9),
             ("memory per stored prospect = \(format(figures.bytesPerProspect)) B (target < 1024 B)", figures.bytesPerProspect < 1024),
+        ])
+        print("")
+    }
+    if only == nil || only == "state" {
+        print("State round trip — GET then PUT /__fake/state (in-process), Account Engagement fake")
+        let figures = try StateBenchmark().run(count: largeCount)
+        print(row(["run", "seconds", "MiB"]))
+        print(row(["export \(figures.prospects / 1000)k prospects", format(figures.exportSeconds, 2), format(Double(figures.bytes) / 1_048_576)]))
+        print(row(["load \(figures.prospects / 1000)k prospects", format(figures.loadSeconds, 2), ""]))
+        report([
+            ("state export at \(figures.prospects / 1000)k = \(format(figures.exportSeconds, 2)) s, load = \(format(figures.loadSeconds, 2)) s (target: each < 10 s)",
+             figures.exportSeconds < 10 && figures.loadSeconds < 10),
         ])
         print("")
     }

@@ -38,18 +38,26 @@ public final class BuiltProduct: @unchecked Sendable {
     /// Reads output lines until one satisfies `predicate` or the timeout passes.
     public func waitForLine(timeout: TimeInterval = 20, where predicate: (String) -> Bool) -> String? {
         let deadline = Date().addingTimeInterval(timeout)
-        let handle = output.fileHandleForReading
-        while Date() < deadline {
+        while true {
             let text = String(decoding: buffer, as: UTF8.self)
             if let line = text.split(separator: "\n").map(String.init).first(where: predicate) { return line }
-            let chunk = handle.availableData
-            if chunk.isEmpty {
-                if !process.isRunning { return nil }
-                Thread.sleep(forTimeInterval: 0.02)
-            }
-            buffer.append(chunk)
+            guard Date() < deadline else { return nil }
+            if !readAvailable(waitingUpTo: min(0.2, max(0, deadline.timeIntervalSinceNow))), !process.isRunning { return nil }
         }
-        return nil
+    }
+
+    /// Appends what the pipe holds, waiting at most `seconds` for something to arrive; false at end of file or
+    /// when nothing came. Never blocks past the wait: a blocking read would wait for every copy of the pipe's write
+    /// end to close, and a child started at the same moment by another test may hold one.
+    private func readAvailable(waitingUpTo seconds: TimeInterval) -> Bool {
+        let fd = output.fileHandleForReading.fileDescriptor
+        var poller = pollfd(fd: fd, events: Int16(POLLIN), revents: 0)
+        guard poll(&poller, 1, Int32(seconds * 1000)) > 0 else { return false }
+        var chunk = [UInt8](repeating: 0, count: 65536)
+        let count = chunk.withUnsafeMutableBytes { read(fd, $0.baseAddress, $0.count) }
+        guard count > 0 else { return false }
+        buffer.append(contentsOf: chunk[0..<count])
+        return true
     }
 
     /// Reads all output until the process exits (so a chatty process never blocks on a full pipe), and returns
@@ -68,7 +76,8 @@ public final class BuiltProduct: @unchecked Sendable {
     public func stop(signal: Int32 = SIGTERM) -> Int32 {
         kill(process.processIdentifier, signal)
         process.waitUntilExit()
-        buffer.append(output.fileHandleForReading.readDataToEndOfFile())
+        // What the child wrote before it exited is in the pipe already; stop at the first empty wait.
+        while readAvailable(waitingUpTo: 0.2) {}
         return process.terminationStatus
     }
 }

@@ -45,3 +45,130 @@ import TestSupport
         #expect(fake.text.contains(message), "\(fake.text)")
     }
 }
+
+/// `sfdest fake` as a CI job in another language runs it: a ready file, JSON output, an advertised URL, a state
+/// file, and a control token beyond loopback.
+@Suite struct FakeCommandForCITests {
+    private func temporary(_ name: String) -> URL {
+        FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
+    }
+
+    /// Polls until the file exists, then parses it (it is written atomically, so it is never half there).
+    private func waitForJSONFile(_ url: URL, fake: BuiltProduct, timeout: TimeInterval = 20) -> JSONValue? {
+        let deadline = Date().addingTimeInterval(timeout)
+        while Date() < deadline, fake.process.isRunning {
+            if let data = FileManager.default.contents(atPath: url.path) { return try? JSONParser.parse(Array(data)) }
+            Thread.sleep(forTimeInterval: 0.02)
+        }
+        return nil
+    }
+
+    @Test func writesAReadyFileAndJSONLines() throws {
+        let ready = temporary("ready")
+        defer { try? FileManager.default.removeItem(at: ready) }
+        let fake = try BuiltProduct("sfdest", arguments: ["fake", "--ready-file", ready.path, "--json"])
+        let document = try #require(waitForJSONFile(ready, fake: fake))
+        let url = try #require(document["pardot"]?["url"]?.stringValue)
+        #expect(url.hasPrefix("http://127.0.0.1:"))
+        #expect(document["marketingCloud"]?["advertisedUrl"] == document["marketingCloud"]?["url"])
+        #expect(document["controlToken"] == nil)
+        let port = try #require(document["pardot"]?["port"]?.intValue)
+        #expect(try RawHTTPClient.send(port: UInt16(port), method: "GET", path: "/__fake/health").status == 200)
+        let line = try #require(fake.waitForLine { $0.hasPrefix("{") })
+        let event = try JSONParser.parse(line)
+        #expect(event["event"] == "listening")
+        #expect(event["pardot"]?["url"] == .string(url))
+        #expect(fake.stop() == 0)
+        #expect(fake.text.contains(#"{"event":"stopped""#))
+    }
+
+    @Test func advertisesTheGivenURLAndAsksForATokenBeyondLoopback() throws {
+        let fake = try BuiltProduct(
+            "sfdest", arguments: ["fake", "--host", "0.0.0.0", "--advertise-url", "http://fakes.internal", "--json"],
+            environment: ["SFDEST_CONTROL_TOKEN": "ci-token"])
+        let line = try #require(fake.waitForLine { $0.hasPrefix("{") })
+        let event = try JSONParser.parse(line)
+        // A token from the environment is never printed.
+        #expect(!fake.text.contains("ci-token"))
+        let port = try #require(event["pardot"]?["port"]?.intValue)
+        let mcPort = try #require(event["marketingCloud"]?["port"]?.intValue)
+        #expect(event["pardot"]?["url"] == .string("http://127.0.0.1:\(port)"))
+        #expect(event["pardot"]?["advertisedUrl"] == .string("http://fakes.internal:\(port)"))
+        let token = try RawHTTPClient.send(
+            port: UInt16(port), method: "POST", path: "/services/oauth2/token",
+            headers: [("Content-Type", "application/x-www-form-urlencoded")],
+            body: Array("grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret&username=user%40example.com&password=fake-password".utf8))
+        #expect(token.json?["instance_url"] == .string("http://fakes.internal:\(port)"))
+        let mcToken = try RawHTTPClient.sendJSON(
+            port: UInt16(mcPort), method: "POST", path: "/v2/token",
+            json: ["grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret"])
+        #expect(mcToken.json?["rest_instance_url"] == .string("http://fakes.internal:\(mcPort)/"))
+        #expect(try RawHTTPClient.send(port: UInt16(port), method: "GET", path: "/__fake/journal").status == 401)
+        let allowed = try RawHTTPClient.send(
+            port: UInt16(port), method: "GET", path: "/__fake/state", headers: [("Authorization", "Bearer ci-token")])
+        #expect(allowed.status == 200)
+        #expect(!allowed.text.contains("fake-client-secret"))
+        #expect(fake.stop() == 0)
+    }
+
+    @Test func generatesAndPrintsATokenWhenNoneIsGiven() throws {
+        let fake = try BuiltProduct("sfdest", arguments: ["fake", "--host", "0.0.0.0"], environment: ["SFDEST_CONTROL_TOKEN": ""])
+        let line = try #require(fake.waitForLine { $0.hasPrefix("control token: ") })
+        let token = String(line.dropFirst("control token: ".count).prefix { $0 != " " })
+        #expect(token.count == 64)
+        let pardot = try #require(fake.waitForLine { $0.hasPrefix("pardot: ") })
+        let port = try #require(UInt16(pardot.split(separator: ":").last ?? ""))
+        #expect(try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/clock").status == 401)
+        #expect(try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/clock", headers: [("Authorization", "Bearer \(token)")]).status == 200)
+        #expect(fake.stop() == 0)
+    }
+
+    @Test func keepsTheStateInAFileAcrossRuns() throws {
+        let stateFile = temporary("state").appendingPathExtension("json")
+        defer { try? FileManager.default.removeItem(at: stateFile) }
+        let prospect: JSONValue = ["id": 7, "email": "kept@x.com"]
+        func start() throws -> (BuiltProduct, UInt16) {
+            let fake = try BuiltProduct("sfdest", arguments: ["fake", "--state-file", stateFile.path])
+            let line = try #require(fake.waitForLine { $0.hasPrefix("pardot: ") })
+            return (fake, try #require(UInt16(line.split(separator: ":").last ?? "")))
+        }
+        let (first, port) = try start()
+        let merged = try RawHTTPClient.sendJSON(
+            port: port, method: "PUT", path: "/__fake/state?mode=merge",
+            json: ["businessUnits": [["id": "0Uv000000000001AAA", "prospects": [prospect]]]])
+        #expect(merged.status == 200)
+        // On demand, while running.
+        let saved = try RawHTTPClient.send(port: port, method: "POST", path: "/__fake/state/save")
+        #expect(saved.json?["file"] == .string(stateFile.path))
+        let onDemand = try JSONParser.parse(Array(try Data(contentsOf: stateFile)))
+        #expect(onDemand["pardot"]?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue?.first?["email"] == "kept@x.com")
+        try FileManager.default.removeItem(at: stateFile)
+        // At a clean stop.
+        #expect(first.stop() == 0)
+        #expect(first.text.contains("state saved to"))
+        let (second, secondPort) = try start()
+        let state = try RawHTTPClient.send(port: secondPort, method: "GET", path: "/__fake/state").json
+        #expect(state?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue?.first?["email"] == "kept@x.com")
+        #expect(state?["clients"]?.arrayValue?.first?["clientId"] == "fake-client-id")
+        #expect(second.stop() == 0)
+    }
+
+    @Test func aYAMLSeedMayMergeIntoTheDefaultTenant() throws {
+        let seed = temporary("seed").appendingPathExtension("yaml")
+        try Data("""
+            mode: merge
+            pardot:
+              businessUnits:
+                - id: 0Uv000000000001AAA
+                  customFields: [{name: Tier__c}]
+            """.utf8).write(to: seed)
+        defer { try? FileManager.default.removeItem(at: seed) }
+        let fake = try BuiltProduct("sfdest", arguments: ["fake", "--seed", seed.path])
+        let line = try #require(fake.waitForLine { $0.hasPrefix("pardot: ") })
+        let port = try #require(UInt16(line.split(separator: ":").last ?? ""))
+        let state = try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/state").json
+        #expect(state?["clients"]?.arrayValue?.first?["clientId"] == "fake-client-id")
+        #expect(state?["businessUnits"]?.arrayValue?.first?["customFields"] == [["name": "Tier__c", "type": "text"]])
+        #expect(fake.stop() == 0)
+    }
+}
