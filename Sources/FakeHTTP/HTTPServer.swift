@@ -346,10 +346,14 @@ private func readHeaders(_ connection: OpaquePointer) -> HTTPHeaders {
 /// written), so that `%00` in a value is a byte of it rather than the end of a C string.
 private func readQuery(_ connection: OpaquePointer) -> [HTTPRequest.QueryItem] {
     collect(connection, using: sfd_connection_arguments).map { name, value in
-        .init(
-            name: PercentDecoding.decodeString(name.utf8) ?? name,
-            value: value.map { PercentDecoding.decodeString($0.utf8) ?? $0 })
+        .init(name: decodedArgument(name), value: value.map(decodedArgument))
     }
+}
+
+private func decodedArgument(_ text: String) -> String {
+    // Most arguments have no escape: keep the string MHD's bytes already made.
+    guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+    return PercentDecoding.decodeString(text.utf8) ?? text
 }
 
 private func readPeerAddress(_ connection: OpaquePointer) -> String {

@@ -4,34 +4,56 @@
 /// libmicrohttpd does the rest of the parsing itself, before the server sees the request: see README
 /// ("The HTTP layer") for what it answers and where its answers fall short.
 enum MessageFraming {
-    /// The response that refuses the request, or nil when its framing is sound.
+    /// The response that refuses the request, or nil when its framing is sound. Runs on every request: one pass
+    /// over the headers, no allocation unless something is wrong.
     static func refusal(of request: HTTPRequest, version: String, strict: Bool) -> HTTPResponse? {
+        var hosts = 0
+        var length: String?
+        var lengthsDiffer = false
+        var transferEncoding: String?
+        for field in request.headers.fields {
+            switch field.name.utf8.count {
+            case 4 where field.name.caseInsensitiveEquals("Host"):
+                hosts += 1
+            case 14 where field.name.caseInsensitiveEquals("Content-Length"):
+                // A list value ("5, 5") or a repeated field both count; any difference makes the framing invalid.
+                // The usual single plain value is kept as it is, without splitting (every request with a body).
+                if length == nil, !field.value.utf8.contains(UInt8(ascii: ",")) {
+                    length = field.value
+                    continue
+                }
+                for part in field.value.split(separator: ",") {
+                    let value = String(part.trimmingSpaces())
+                    if let length, length != value { lengthsDiffer = true }
+                    length = value
+                }
+            case 17 where field.name.caseInsensitiveEquals("Transfer-Encoding"):
+                transferEncoding = transferEncoding.map { $0 + "," + field.value } ?? field.value
+            default:
+                break
+            }
+        }
         if strict {
             // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
             // message that lacks a Host header field and to any request message that contains more than one Host
             // header field line or a Host header field with an invalid field value."
-            let hosts = request.headers.fields.filter { $0.name.caseInsensitiveEquals("Host") }
-            if version == "HTTP/1.1", hosts.isEmpty { return refuse(400, "the request has no Host header") }
-            if hosts.count > 1 { return refuse(400, "the request has more than one Host header") }
+            if version == "HTTP/1.1", hosts == 0 { return refuse(400, "the request has no Host header") }
+            if hosts > 1 { return refuse(400, "the request has more than one Host header") }
             // RFC 9112 §3.2: the request-target has no whitespace; libmicrohttpd passes spaces through when lenient.
             if request.path.utf8.contains(where: { $0 <= 0x20 || $0 == 0x7F }) {
                 return refuse(400, "the request target has spaces or control characters")
             }
         }
-        let lengths = request.headers.fields.filter { $0.name.caseInsensitiveEquals("Content-Length") }.map(\.value)
         // RFC 9112 §6.3 item 5: differing Content-Length values make the framing invalid; "the server MUST respond
         // with a 400 (Bad Request) status code and then close the connection".
-        if Set(lengths.flatMap { $0.split(separator: ",").map { $0.trimmingSpaces() } }).count > 1 {
-            return refuse(400, "the request has Content-Length headers that differ")
-        }
-        let codings = request.headers.fields.filter { $0.name.caseInsensitiveEquals("Transfer-Encoding") }
-            .flatMap { $0.value.split(separator: ",").map { $0.trimmingSpaces().lowercased() } }
-        if !codings.isEmpty {
+        if lengthsDiffer { return refuse(400, "the request has Content-Length headers that differ") }
+        if let transferEncoding {
+            let codings = transferEncoding.split(separator: ",").map { $0.trimmingSpaces().lowercased() }
             // RFC 9112 §6.1: "A server that receives a request message with a transfer coding it does not understand
             // SHOULD respond with 501 (Not Implemented)." Only chunked is understood, and it must come last.
             if codings != ["chunked"] { return refuse(501, "the transfer coding \(codings.joined(separator: ", ")) is not implemented") }
             // RFC 9112 §6.3 item 3: both headers may be an attempt at request smuggling; a server MAY reject it.
-            if !lengths.isEmpty { return refuse(400, "the request has both Transfer-Encoding and Content-Length") }
+            if length != nil { return refuse(400, "the request has both Transfer-Encoding and Content-Length") }
         }
         return nil
     }

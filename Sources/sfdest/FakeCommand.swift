@@ -131,6 +131,9 @@ struct FakeCommand: AsyncParsableCommand {
     }
 
     func run() async throws {
+        // Listened for before anything is printed: a harness may send SIGTERM as soon as it reads the ready line,
+        // and the default action would kill the process before the state file is saved.
+        let termination = TerminationSignal()
         let seeds = try loadSeeds()
         let tls = try tlsIdentity()
         let (token, generated) = try controlToken()
@@ -196,7 +199,7 @@ struct FakeCommand: AsyncParsableCommand {
             emit("control API: <base URL>/__fake/state on each (Ctrl-C stops)")
         }
         if let readyFile { try writeAtomically(JSONWriter.bytes(.object(ready), style: .pretty), to: readyFile, private: token != nil) }
-        await waitForTermination()
+        await termination.wait()
         pardot.stop()
         marketingCloud.stop()
         var saved: String?
@@ -258,20 +261,6 @@ struct FakeCommand: AsyncParsableCommand {
         try FakeStateFile.writeAtomically(bytes, to: path, permissions: isPrivate ? 0o600 : 0o644)
     }
 
-    /// Suspends until SIGINT or SIGTERM.
-    private func waitForTermination() async {
-        signal(SIGINT, SIG_IGN)
-        signal(SIGTERM, SIG_IGN)
-        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
-            let once = ResumeOnce(continuation)
-            for number in [SIGINT, SIGTERM] {
-                let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
-                source.setEventHandler { once.resume() }
-                source.resume()
-                SignalSources.keep(source)
-            }
-        }
-    }
 }
 
 /// The two running fakes, for the state file: saved on demand from a server thread, and at a clean stop.
@@ -347,33 +336,44 @@ enum FakeStateFile {
     }
 }
 
-/// Resumes a continuation at most once, whichever signal comes first.
-private final class ResumeOnce: @unchecked Sendable {
-    // A lock guards the continuation, so the box is safe to share across the signal handlers.
+/// SIGINT or SIGTERM, caught from the moment this is made (the signals' default action is turned off), awaited later.
+private final class TerminationSignal: @unchecked Sendable {
+    // The lock guards `arrived` and `continuation`, written by the signal handlers and the waiting task.
     private let lock = NSLock()
+    private var arrived = false
     private var continuation: CheckedContinuation<Void, Never>?
+    private var sources: [any DispatchSourceSignal] = []
 
-    init(_ continuation: CheckedContinuation<Void, Never>) {
-        self.continuation = continuation
+    init() {
+        for number in [SIGINT, SIGTERM] {
+            signal(number, SIG_IGN)
+            let source = DispatchSource.makeSignalSource(signal: number, queue: .global())
+            source.setEventHandler { [self] in fire() }
+            source.resume()
+            sources.append(source)
+        }
     }
 
-    func resume() {
+    private func fire() {
         lock.lock()
+        arrived = true
         let pending = continuation
         continuation = nil
         lock.unlock()
         pending?.resume()
     }
-}
 
-/// Signal sources must stay alive for the life of the process.
-private enum SignalSources {
-    nonisolated(unsafe) private static var sources: [any DispatchSourceSignal] = []
-    private static let lock = NSLock()
-
-    static func keep(_ source: any DispatchSourceSignal) {
-        lock.lock()
-        sources.append(source)
-        lock.unlock()
+    /// Returns once a signal has come (at once if one came already).
+    func wait() async {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            lock.lock()
+            if arrived {
+                lock.unlock()
+                continuation.resume()
+            } else {
+                self.continuation = continuation
+                lock.unlock()
+            }
+        }
     }
 }
