@@ -65,7 +65,8 @@ public final class BuiltProduct: @unchecked Sendable {
     public func finish(timeout: TimeInterval = 120) -> Int32 {
         _ = waitForLine(timeout: timeout) { _ in false }
         process.waitUntilExit()
-        buffer.append(output.fileHandleForReading.readDataToEndOfFile())
+        // Never readDataToEndOfFile: another test's child may hold a copy of the write end (see readAvailable).
+        while readAvailable(waitingUpTo: 0.2) {}
         return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
     }
 
