@@ -92,6 +92,8 @@ struct SendCommand: AsyncParsableCommand {
     func run() async throws {
         // Past a file size limit (ulimit -f), a write should fail with EFBIG and be reported, not kill the process.
         signal(SIGXFSZ, SIG_IGN)
+        // Likewise a closed pipe on standard output: EPIPE, reported, rather than a silent death.
+        signal(SIGPIPE, SIG_IGN)
         let console = Console(format: logFormat, output: StandardErrorSink())
         OperatorLog.bootstrap(level: logLevel, format: logFormat, scrubber: console.scrubber, output: console.output)
         let started = Date()
@@ -254,7 +256,12 @@ struct SendCommand: AsyncParsableCommand {
                 outputFailures.append(error.description)
             }
         } else {
-            FileHandle.standardOutput.write(Data(reportBytes))
+            // Standard output can fail too (a closed pipe, a full disk behind a redirect): reported like a file.
+            do {
+                try OutputFile.standardOutput.write(reportBytes)
+            } catch {
+                outputFailures.append(error.description)
+            }
         }
 
         console.say(RunSummary.text(result, rejectsFile: rejects))

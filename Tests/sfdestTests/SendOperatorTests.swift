@@ -225,6 +225,18 @@ import TestSupport
         #expect(try CheckpointFile.finishedLines(path("k")).count == 40)
     }
 
+    /// The report on standard output is an output like any other: if it cannot be written, the operator hears so.
+    @Test func aReportThatCannotReachStandardOutputExitsThree() throws {
+        let binary = BuiltProduct.productsDirectory.appendingPathComponent("sfdest").path
+        let closed = try BuiltProduct(
+            executable: "/bin/sh",
+            arguments: ["-c", "exec \"$0\" send --config \"$1\" --input \"$2\" --progress-interval 0 >&-", binary, try config(), try input(count: 2)],
+            environment: Self.environment)
+        #expect(closed.finish() == 3, "\(closed.text)")
+        #expect(closed.text.contains("cannot write the report on standard output"), "\(closed.text)")
+        #expect(closed.text.contains("2 records: 2 created"))
+    }
+
     @Test func rejectsAreWrittenThroughASymlinkAndOntoADevice() throws {
         let input = try write("input.ndjson", "{\"email\":\"not-an-email\"}\n")
         try write("target.ndjson", "")

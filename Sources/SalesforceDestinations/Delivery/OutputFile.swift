@@ -50,6 +50,17 @@ public final class OutputFile: @unchecked Sendable {
         isRegularFile = status.st_mode & S_IFMT == S_IFREG
     }
 
+    private init(standardOutput: ()) {
+        descriptor = dup(STDOUT_FILENO)
+        path = "-"
+        purpose = "report on standard output"
+        var status = stat()
+        isRegularFile = fstat(descriptor, &status) == 0 && status.st_mode & S_IFMT == S_IFREG
+    }
+
+    /// Standard output (the report when no `--report` is given), with the same error reporting as a file.
+    public static var standardOutput: OutputFile { OutputFile(standardOutput: ()) }
+
     deinit { close(descriptor) }
 
     /// Writes every byte, or throws: a short write is continued, an error is reported.

@@ -42,11 +42,6 @@ public enum Capture {
         return ["format": .string(format), "api": .string(api), "exchanges": .array(rendered)]
     }
 
-    /// Writes the capture, pretty-printed.
-    public static func write(_ capture: JSONValue, to path: String) throws {
-        try Data(JSONWriter.bytes(capture, style: .pretty) + [0x0A]).write(to: URL(fileURLWithPath: path))
-    }
-
     private static func reference(_ token: String, _ tokens: inout [String: Int]) -> String {
         if tokens[token] == nil { tokens[token] = tokens.count + 1 }
         return "<access-token:\(tokens[token]!)>"

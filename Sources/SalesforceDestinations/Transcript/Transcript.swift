@@ -122,10 +122,6 @@ public struct Transcript: Sendable {
         return url
     }
 
-    /// Writes the transcript to a file.
-    public func write(_ exchanges: [RecordedExchange], to path: String) throws {
-        try Data(render(exchanges).utf8).write(to: URL(fileURLWithPath: path))
-    }
 }
 
 extension Transcript {
