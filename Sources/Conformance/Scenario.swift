@@ -21,6 +21,8 @@ import Yams
 ///   …
 /// input: [{email: a@example.com}]     # or inputText: (raw lines) or inputFile: (relative path)
 /// resume: {advanceSeconds: 43200}     # optional: run again with --resume after moving the clock
+/// command: checkConfig                # optional: run the preflight (sfdest check-config) instead of a send;
+///                                     # input is then optional and expect.preflight replaces expect.outcome
 /// expect:
 ///   transcript: golden/ae-create.http
 ///   outcome: {created: 1, stopped: null}
@@ -30,6 +32,11 @@ public struct Scenario: Sendable {
     /// Which fake the scenario runs against.
     public enum Fake: String, Sendable, CaseIterable {
         case accountEngagement, marketingCloud
+    }
+
+    /// What the scenario runs: a delivery (`sfdest send`) or the preflight (`sfdest check-config`).
+    public enum Command: String, Sendable, CaseIterable {
+        case send, checkConfig
     }
 
     /// Something to do to the fake once a number of API requests have been answered.
@@ -45,6 +52,7 @@ public struct Scenario: Sendable {
     public var name: String
     public var description: String
     public var fake: Fake
+    public var command: Command
     public var seed: JSONValue?
     public var clock: String
     public var faults: [JSONValue]
@@ -62,6 +70,8 @@ public struct Scenario: Sendable {
     public var transcriptLocation: String
     public var expectedOutcome: [String: JSONValue]
     public var expectedState: JSONValue?
+    /// For `checkConfig`: a partial match of the preflight's JSON (`passed`, `checks` in order).
+    public var expectedPreflight: JSONValue?
     /// Whether the golden named by the scenario exists.
     public var goldenExists: Bool
 
@@ -87,6 +97,8 @@ public struct Scenario: Sendable {
         guard let fakeName = try reader.optionalString("fake"), let fake = Fake(rawValue: fakeName) else {
             throw reader.error("fake", "expected accountEngagement or marketingCloud")
         }
+        let commandName = try reader.optionalString("command") ?? Command.send.rawValue
+        guard let command = Command(rawValue: commandName) else { throw reader.error("command", "expected send or checkConfig") }
         let seed = reader.value("seed").map(JSONValue.init(yaml:))
         let clock = try reader.optionalString("clock") ?? "2026-01-01T00:00:00Z"
         let faults = try Self.list(&reader, "faults")
@@ -148,6 +160,8 @@ public struct Scenario: Sendable {
             let resolved = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).path
             guard let data = FileManager.default.contents(atPath: resolved) else { throw reader.error("inputFile", "cannot read \(resolved)") }
             input = String(decoding: data, as: UTF8.self)
+        case (nil, nil, nil) where command == .checkConfig:
+            input = ""
         default:
             throw reader.error("input", "give exactly one of input (records), inputText (raw lines) or inputFile (a path)")
         }
@@ -168,16 +182,19 @@ public struct Scenario: Sendable {
             outcome = members
         }
         let state = expect.value("state").map(JSONValue.init(yaml:))
+        let preflight = expect.value("preflight").map(JSONValue.init(yaml:))
+        if command == .checkConfig, !outcome.isEmpty { throw expect.error("outcome", "a checkConfig scenario sends nothing; expect preflight instead") }
+        if command == .send, preflight != nil { throw expect.error("preflight", "only a checkConfig scenario runs the preflight") }
         try expect.finish()
         try reader.finish()
         if config.destination.rawValue != fake.rawValue {
             throw reader.error("fake", "the config's destination is \(config.destination.rawValue)")
         }
         return Scenario(
-            file: path, name: name, description: description, fake: fake, seed: seed, clock: clock, faults: faults, steps: steps,
+            file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock, faults: faults, steps: steps,
             resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config, configText: configScalar.string, input: input, transcriptPath: transcriptPath,
             transcriptLocation: "\(path)\(transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
-            expectedOutcome: outcome, expectedState: state, goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
+            expectedOutcome: outcome, expectedState: state, expectedPreflight: preflight, goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
     }
 
     private static func list(_ reader: inout YAMLReader, _ key: String) throws(ConfigError) -> [JSONValue] {

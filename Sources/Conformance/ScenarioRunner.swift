@@ -27,6 +27,8 @@ public struct ScenarioResult: Sendable {
     public var failures: [String]
     public var seconds: Double
     public var report: RunReport?
+    /// Set for a `checkConfig` scenario.
+    public var preflight: PreflightReport?
     /// The transcript this run produced.
     public var transcript: String
     /// Set when this run wrote the golden.
@@ -55,7 +57,7 @@ public struct ScenarioRunner: Sendable {
         } catch {
             return ScenarioResult(
                 name: name, file: file, passed: false, failures: ["\(error)"], seconds: Date().timeIntervalSince(started), report: nil,
-                transcript: "", recorded: false)
+                preflight: nil, transcript: "", recorded: false)
         }
     }
 
@@ -123,6 +125,21 @@ public struct ScenarioRunner: Sendable {
                 }
             }
         }
+        if scenario.command == .checkConfig {
+            let preflight = await Preflight(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 }).run()
+            await network.shutdown()
+            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
+            var (failures, recorded) = try compareGolden(scenario, transcript)
+            if let expected = scenario.expectedPreflight {
+                failures += StateMatcher.differences(expected: expected, actual: preflight.json, path: "preflight")
+            }
+            if let expected = scenario.expectedState {
+                failures += StateMatcher.differences(expected: expected, actual: try control("GET", "state"))
+            }
+            return ScenarioResult(
+                name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: nil,
+                preflight: preflight, transcript: transcript, recorded: recorded)
+        }
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-scenario-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -149,6 +166,19 @@ public struct ScenarioRunner: Sendable {
         }
         await network.shutdown()
 
+        var (failures, recorded) = try compareGolden(scenario, transcript)
+        failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
+        if let expected = scenario.expectedState {
+            failures += StateMatcher.differences(expected: expected, actual: try control("GET", "state"))
+        }
+        if !report.addsUp { failures.append("outcome: the counts do not add up to the \(report.records) records") }
+        return ScenarioResult(
+            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: report,
+            preflight: nil, transcript: transcript, recorded: recorded)
+    }
+
+    /// Compares a run's transcript with the scenario's golden, writing it as the record mode says.
+    private func compareGolden(_ scenario: Scenario, _ transcript: String) throws -> (failures: [String], recorded: Bool) {
         var failures: [String] = []
         var recorded = false
         let golden = FileManager.default.contents(atPath: scenario.transcriptPath).map { String(decoding: $0, as: UTF8.self) }
@@ -174,14 +204,7 @@ public struct ScenarioRunner: Sendable {
             recorded = true
             failures.append("recorded new golden \(relativeGolden): review it, then run again")
         }
-        failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
-        if let expected = scenario.expectedState {
-            failures += StateMatcher.differences(expected: expected, actual: try control("GET", "state"))
-        }
-        if !report.addsUp { failures.append("outcome: the counts do not add up to the \(report.records) records") }
-        return ScenarioResult(
-            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: report,
-            transcript: transcript, recorded: recorded)
+        return (failures, recorded)
     }
 
     static func credentials(_ scenario: Scenario) -> Credentials {

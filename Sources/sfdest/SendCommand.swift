@@ -59,6 +59,9 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Start the destination's fake in this process and deliver to it (demo; ignores the config's hosts and credentials).")
     var embeddedFake = false
 
+    @Flag(help: "Run the check-config preflight first; send nothing if a check fails (exit 1).")
+    var preflight = false
+
     @Option(name: .customLong("ca-file"), help: "PEM file of CA certificates to trust as well as the system store (a private CA, a TLS-inspecting proxy). SSL_CERT_FILE replaces the system store.")
     var caFile: String?
 
@@ -77,6 +80,7 @@ struct SendCommand: AsyncParsableCommand {
     func validate() throws {
         if resume, checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         if dryRun, embeddedFake { throw ValidationError("--dry-run sends nothing; --embedded-fake has nothing to do with it") }
+        if dryRun, preflight { throw ValidationError("--dry-run talks to no org; --preflight needs one (use sfdest check-config)") }
         // A dry run delivers nothing, so a checkpoint would record as finished lines that were never sent.
         if dryRun, checkpoint != nil { throw ValidationError("--dry-run sends nothing, so there is nothing to checkpoint; drop --checkpoint") }
         if progressInterval < 0 || drainSeconds < 0 { throw ValidationError("--progress-interval and --drain-seconds cannot be negative") }
@@ -105,6 +109,7 @@ struct SendCommand: AsyncParsableCommand {
             throw ExitCode(Status.refused)
         }
         defer { prepared.fake?.stop() }
+        if preflight { try await runPreflight(prepared, console: console) }
         let result = await deliver(prepared, console: console)
         try finish(result, prepared, console: console, started: started)
     }
@@ -166,6 +171,25 @@ struct SendCommand: AsyncParsableCommand {
         } catch {
             fake?.stop()
             throw error
+        }
+    }
+
+    /// `--preflight`: the check-config checks, on standard error; a failure refuses the run before any record.
+    func runPreflight(_ prepared: Prepared, console: Console) async throws {
+        let network: AsyncHTTPClientTransport
+        do {
+            network = try AsyncHTTPClientTransport(trust: prepared.trust)
+        } catch {
+            console.error("the HTTP client could not start: \(error)")
+            throw ExitCode(Status.refused)
+        }
+        let transport = InstrumentedTransport(wrapping: network, logger: Logger(label: "sfdest.http"))
+        let report = await Preflight(config: prepared.config, credentials: prepared.credentials, transport: transport).run()
+        await network.shutdown()
+        for line in report.table.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { console.say(String(line)) }
+        guard report.passed else {
+            console.error("preflight failed: nothing was sent")
+            throw ExitCode(Status.refused)
         }
     }
 

@@ -94,8 +94,14 @@ import TestSupport
             token: token)
         #expect(response.status == 201)
         #expect(response.json == ["Segment_A__c": "realized", "Score_Boost__c": 12])
-        let listed = try fake.api("GET", "/api/v5/objects/custom-fields?fields=name,type", token: token)
-        #expect(listed.json?["values"] == [["name": "Score_Boost__c", "type": "Number"], ["name": "Segment_A__c", "type": "Text"]])
+        let listed = try fake.api("GET", "/api/v5/objects/custom-fields?fields=name,fieldId,apiFieldId,type", token: token)
+        #expect(listed.json?["values"] == [
+            ["name": "Score_Boost", "fieldId": "Score_Boost", "apiFieldId": "Score_Boost__c", "type": "Number"],
+            ["name": "Segment_A", "fieldId": "Segment_A", "apiFieldId": "Segment_A__c", "type": "Text"],
+        ])
+        let refused = try fake.api("GET", "/api/v5/objects/custom-fields?fields=name,isRecordMultipleResponseType", token: token)
+        #expect(refused.status == 400)
+        #expect(refused.json?["code"] == 51)
     }
 
     @Test func fieldsComeFromTheBodyTheQueryOrTheDefaults() throws {

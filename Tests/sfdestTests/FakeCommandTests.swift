@@ -24,7 +24,7 @@ import TestSupport
         let mcPort = try #require(UInt16(mcLine.split(separator: ":").last ?? ""))
         #expect(mcPort != port)
         let mcState = try RawHTTPClient.send(port: mcPort, method: "GET", path: "/__fake/state").json
-        #expect(mcState?["eventDefinitions"] == [["key": "APIEvent-seeded", "name": "APIEvent-seeded"]])
+        #expect(mcState?["eventDefinitions"] == [["key": "APIEvent-seeded", "name": "APIEvent-seeded", "id": "163e9c8a-0000-4000-8000-9c8a37ea19f4"]])
         #expect(fake.stop() == 0)
         #expect(fake.text.contains("stopped"))
     }

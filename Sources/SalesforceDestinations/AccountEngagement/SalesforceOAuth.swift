@@ -43,7 +43,7 @@ public final class SalesforceTokenProvider: AccessTokenSource {
             connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy, requestCount: Counter())
         self.minter = minter
         cache = TokenCache(clock: clock, margin: 0) { () async throws(DeliveryStop) in
-            (grant: AccessGrant(token: try await minter.mintWithRetries()), expiresAt: nil)
+            (grant: try await minter.mintWithRetries(), expiresAt: nil)
         }
     }
 
@@ -63,11 +63,11 @@ struct SalesforceTokenMinter: Sendable {
     let policy: RetryPolicy
     let requestCount: Counter
 
-    func mintWithRetries() async throws(DeliveryStop) -> String {
+    func mintWithRetries() async throws(DeliveryStop) -> AccessGrant {
         try await policy.mint(on: clock, service: "Salesforce") { await mint() }
     }
 
-    private func mint() async -> MintAttempt<String> {
+    private func mint() async -> MintAttempt<AccessGrant> {
         var form: [(String, String)] = [("grant_type", connection.grant.rawValue), ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret)]
         switch connection.grant {
         case .password:
@@ -82,19 +82,21 @@ struct SalesforceTokenMinter: Sendable {
             headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body: FormEncoding.encode(form))
         requestCount.increment()
         let response: TransportResponse
-        switch await sendTokenRequest(request, over: transport) as Result<TransportResponse, TokenRequestFailure<String>> {
+        switch await sendTokenRequest(request, over: transport) as Result<TransportResponse, TokenRequestFailure<AccessGrant>> {
         case .success(let answer): response = answer
         case .failure(let failure): return failure.attempt
         }
         let body = try? JSONParser.parse(response.body)
-        if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty { return .minted(token) }
+        if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty {
+            return .minted(AccessGrant(token: token, scopes: AccessGrant.scopes(in: body)))
+        }
         let answer = OAuthErrorAnswer(response, json: body)
-        if let retry: MintAttempt<String> = answer.transient() { return retry }
+        if let retry: MintAttempt<AccessGrant> = answer.transient() { return retry }
         return Self.classify(error: answer.error, description: answer.description, connection: connection)
     }
 
     /// Salesforce's token errors and what the operator should do about each.
-    private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintAttempt<String> {
+    private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintAttempt<AccessGrant> {
         let host = connection.loginURL.host ?? ""
         switch (error, description) {
         case ("invalid_grant", "token request is already being processed"), ("invalid_grant", "expired authorization code"):

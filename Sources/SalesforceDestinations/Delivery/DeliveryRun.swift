@@ -29,17 +29,12 @@ public struct DeliveryRun: Sendable {
         self.transport = transport
         self.clock = clock
         policy = RetryPolicy(limits: config.delivery, random: random)
-        switch (config.target, credentials) {
-        case (.accountEngagement(let connection, let action), .salesforce(let salesforce)):
-            tokens = SalesforceTokenProvider(connection: connection, credentials: salesforce, transport: transport, clock: clock, policy: policy)
+        tokens = TokenSources.make(for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
+        switch config.target {
+        case .accountEngagement(let connection, let action):
             self.action = AccountEngagementUpsert(connection: connection, action: action)
-        case (.marketingCloud(let connection, let action), .marketingCloud(let marketingCloud)):
-            tokens = MarketingCloudTokenSource(
-                connection: connection, credentials: marketingCloud, transport: transport, clock: clock, policy: policy)
+        case .marketingCloud(_, let action):
             self.action = MarketingCloudDelivery.action(action, limits: config.delivery)
-        default:
-            // Credentials.resolve(config) always gives the right kind; anything else is a caller's bug.
-            preconditionFailure("DeliveryRun: \(config.destination) needs its own kind of Credentials")
         }
     }
 

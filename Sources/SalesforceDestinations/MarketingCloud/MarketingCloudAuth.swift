@@ -93,7 +93,7 @@ struct MarketingCloudTokenMinter: Sendable {
                     advice: "Check connection.authUrl: it must be the tenant's https auth host. Set allowInsecureHTTP: true only for a test server you trust."))
             }
             let expiresIn = json?["expires_in"]?.doubleValue ?? 1080
-            return .minted(Minted(grant: AccessGrant(token: token, instanceURL: instance), expiresAt: clock.now() + expiresIn))
+            return .minted(Minted(grant: AccessGrant(token: token, instanceURL: instance, scopes: AccessGrant.scopes(in: json)), expiresAt: clock.now() + expiresIn))
         }
         let answer = OAuthErrorAnswer(response, json: json)
         if let retry: MintAttempt<Minted> = answer.transient() { return retry }

@@ -50,7 +50,10 @@ public struct Transcript: Sendable {
     private func block(_ exchange: RecordedExchange, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> String {
         let request = exchange.request
         var lines: [String] = []
-        if let context = request.context {
+        if let context = request.context, context.line == 0 {
+            // Line 0: a read made before any record (a preflight's metadata read); its identity says what for.
+            lines.append("### \(context.identity)\(context.attempt > 1 ? " (attempt \(context.attempt))" : "")")
+        } else if let context = request.context {
             lines.append("### line \(context.line): \(context.identity) (attempt \(context.attempt))")
         } else {
             lines.append("### auth")

@@ -64,6 +64,24 @@ struct MCContact: Sendable, Equatable {
 struct MCEventDefinition: Sendable, Equatable {
     var key: String
     var name: String
+    /// The GUID `GET /interaction/v1/eventDefinitions/{id}` takes; a seed may give it, else it is derived from
+    /// the key so that it is the same on every run.
+    var id: String
+
+    init(key: String, name: String, id: String? = nil) {
+        self.key = key
+        self.name = name
+        self.id = id ?? Self.derivedID(key)
+    }
+
+    /// A UUID-shaped id from a 64-bit FNV-1a hash of the key.
+    static func derivedID(_ key: String) -> String {
+        var hash: UInt64 = 0xcbf2_9ce4_8422_2325
+        for byte in key.utf8 { hash = (hash ^ UInt64(byte)) &* 0x0000_0100_0000_01b3 }
+        let hex = String(hash, radix: 16)
+        let digits = String(repeating: "0", count: 16 - hex.count) + hex
+        return "\(digits.prefix(8))-0000-4000-8000-\(digits.suffix(12))"
+    }
 }
 
 struct MCEvent: Sendable, Equatable {
@@ -229,7 +247,7 @@ extension MCTenant {
         for definition in try reader.array("eventDefinitions", { value, path throws(JSONSchemaError) -> MCEventDefinition in
             let definition = try JSONObjectReader(value, path: path)
             let key = try definition.string("key")
-            let result = MCEventDefinition(key: key, name: try definition.string("name", default: key))
+            let result = MCEventDefinition(key: key, name: try definition.string("name", default: key), id: try definition.optionalString("id"))
             try definition.finish()
             return result
         }) {
@@ -258,7 +276,10 @@ extension MCTenant {
             "dataExtensions": .array(dataExtensions.keys.sorted().map { dataExtensions[$0]!.json }),
             "nextContactId": .integer(nextContactID),
             "contacts": .array(contacts.contactsByKey.map(\.json)),
-            "eventDefinitions": .array(eventDefinitions.keys.sorted().map { ["key": .string($0), "name": .string(eventDefinitions[$0]!.name)] }),
+            "eventDefinitions": .array(eventDefinitions.keys.sorted().map { key in
+                let definition = eventDefinitions[key]!
+                return ["key": .string(key), "name": .string(definition.name), "id": .string(definition.id)]
+            }),
             "events": .array(events.map(\.json)),
             "tokenSequence": .integer(tokenSequence),
             "tokens": .array(tokens.values.sorted { $0.sequence < $1.sequence }.map(\.json)),

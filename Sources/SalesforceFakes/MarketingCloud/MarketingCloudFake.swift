@@ -10,7 +10,7 @@ public final class MarketingCloudFake: EmulatedService {
         case createContact, updateContact, definitions, definition
         case rowsetByKey, rowsetByID, rowByKey, rowByID
         case asyncInsertByKey, asyncUpsertByKey, asyncInsertByID, asyncUpsertByID, asyncStatus, asyncResults
-        case fields, readRows, event
+        case fields, readRows, event, searchDataExtensions, eventDefinitions, eventDefinition
     }
 
     private static let router: Router<Operation> = {
@@ -29,9 +29,12 @@ public final class MarketingCloudFake: EmulatedService {
         router.add("PUT", "/data/v1/async/dataextensions/{id}/rows", .asyncUpsertByID)
         router.add("GET", "/data/v1/async/{requestId}/status", .asyncStatus)
         router.add("GET", "/data/v1/async/{requestId}/results", .asyncResults)
+        router.add("GET", "/data/v1/customobjects", .searchDataExtensions)
         router.add("GET", "/data/v1/customobjects/{id}/fields", .fields)
         router.add("GET", "/data/v1/customobjectdata/key/{key}/rowset", .readRows)
         router.add("POST", "/interaction/v1/events", .event)
+        router.add("GET", "/interaction/v1/eventDefinitions", .eventDefinitions)
+        router.add("GET", "/interaction/v1/eventDefinitions/{selector}", .eventDefinition)
         return router
     }()
 
@@ -226,8 +229,10 @@ public final class MarketingCloudFake: EmulatedService {
         switch operation {
         case .createContact, .updateContact: return "list_and_subscribers_write"
         case .definitions, .definition: return "list_and_subscribers_read"
-        case .fields, .readRows: return "data_extensions_read"
+        case .fields, .readRows, .searchDataExtensions: return "data_extensions_read"
         case .event: return "journeys_execute"
+        // Segment's setup docs ask for "Journeys: Read" for its API-event action; the scope word is mcdev's fixture's.
+        case .eventDefinitions, .eventDefinition: return "journeys_read"
         default: return "data_extensions_write"
         }
     }
@@ -303,6 +308,9 @@ public final class MarketingCloudFake: EmulatedService {
             return .ready(rows.readRows(of: try dataExtension(byKey: true), query: request.query, tenant: state))
         case .event:
             return .ready(try JourneyEvents(now: now).fire(try json(), tenant: &state))
+        case .searchDataExtensions: return .ready(try MetadataReads().searchDataExtensions(query: request.query, tenant: state))
+        case .eventDefinitions: return .ready(MetadataReads().eventDefinitions(query: request.query, tenant: state))
+        case .eventDefinition: return .ready(try MetadataReads().eventDefinition(selector: parameters["selector"] ?? "", tenant: state))
         }
     }
 }

@@ -21,6 +21,10 @@ struct PardotAPIError: Error, Sendable {
     }
 
     static let invalidToken = PardotAPIError(status: 401, code: 184, message: "access_token is invalid, unknown, or malformed")
+    /// A token Salesforce issued to a connected app without the `pardot_api` scope. Pardot Authentication docs:
+    /// "the "pardot_api" scope must be one of the selected OAuth scopes"; the answer's text is from a Trailblazer
+    /// report (evidence/pardot/api-token-without-pardot-api-scope-184.json).
+    static let invalidScope = PardotAPIError(status: 401, code: 184, message: "access_token is invalid, unknown, or malformed: Invalid scope")
     static let missingBusinessUnitHeader = PardotAPIError(status: 400, code: 181, message: "A required header is missing")
     // 400 for a malformed header value is INFERRED.
     static let invalidBusinessUnitHeader = PardotAPIError(status: 400, code: 182, message: "Invalid header value")

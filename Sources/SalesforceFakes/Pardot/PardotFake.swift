@@ -299,6 +299,8 @@ public final class PardotFake: EmulatedService {
         guard let presented = BearerToken.parse(request.headers), let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
+        // Salesforce issues tokens to any connected app; Account Engagement only honours those with pardot_api.
+        if let client = state.clients.first(where: { $0.clientID == token.clientID }), !client.grantsPardotAPI { throw .invalidScope }
         guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }
         guard PardotRequestContext.isWellFormedBusinessUnitID(unitID) else { throw .invalidBusinessUnitHeader }
         guard let slot = state.businessUnits.index(forKey: unitID) else { throw .unknownBusinessUnit }

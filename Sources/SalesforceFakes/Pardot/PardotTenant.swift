@@ -67,6 +67,13 @@ struct OAuthClient: Sendable, Equatable {
     var clientID: String
     var clientSecret: String
     var scope = "pardot_api api refresh_token"
+    /// Whether `scope` names `pardot_api`, worked out when the client is read so the API's hot path does not
+    /// split the string.
+    var grantsPardotAPI = true
+
+    static func includesPardotAPI(_ scope: String) -> Bool {
+        scope.split(separator: " ").contains("pardot_api")
+    }
     /// The run-as user of the client credentials flow; nil disables that flow for the app.
     var runAsUser: String?
 }
@@ -280,6 +287,7 @@ extension OAuthClient {
         clientID = try reader.string("clientId")
         clientSecret = try reader.string("clientSecret")
         scope = try reader.string("scope", default: scope)
+        grantsPardotAPI = Self.includesPardotAPI(scope)
         runAsUser = try reader.optionalString("runAsUser")
         try reader.finish()
     }
@@ -390,13 +398,14 @@ extension BusinessUnit {
         guard name.hasSuffix("__c"), name.count > 3 else {
             throw JSONSchemaError(path: reader.path(of: "name"), message: "custom field API names end in __c")
         }
-        let type = try reader.string("type", default: "text")
+        let type = try reader.string("type", default: "text").lowercased()
+        let label = try reader.optionalString("label")
         guard let kind = ProspectFieldCatalog.customFieldTypes[type] else {
             let allowed = ProspectFieldCatalog.customFieldTypes.keys.sorted().joined(separator: ", ")
             throw JSONSchemaError(path: reader.path(of: "type"), message: "unknown type (allowed: \(allowed))")
         }
         try reader.finish()
-        return ProspectFieldSpec(name: name, kind: kind, writable: true)
+        return ProspectFieldSpec(name: name, kind: kind, writable: true, declaredType: type, label: label)
     }
 
     var json: JSONValue {
@@ -405,7 +414,9 @@ extension BusinessUnit {
             "dailyRequestLimit": .integer(dailyRequestLimit), "utcOffsetMinutes": .integer(utcOffsetMinutes),
             "nextProspectId": .integer(prospects.nextID),
             "customFields": .array(customFields.values.sorted { $0.name < $1.name }.map { spec in
-                ["name": .string(spec.name), "type": .string(Self.typeName(spec))]
+                var field: [String: JSONValue] = ["name": .string(spec.name), "type": .string(spec.declaredType ?? Self.typeName(spec))]
+                if let label = spec.label { field["label"] = .string(label) }
+                return .object(field)
             }),
             "prospects": .array(prospects.all.map(\.json)),
         ]

@@ -10,6 +10,9 @@ struct ProspectFieldSpec: Sendable {
     var name: String
     var kind: ProspectFieldKind
     var writable: Bool
+    /// Custom fields only: the seed's type word (`dropdown`) and display name, for the custom-fields query.
+    var declaredType: String? = nil
+    var label: String? = nil
 }
 
 /// The standard v5 prospect fields (names and types from Airbyte's v5 connector schema; writability per
@@ -51,7 +54,14 @@ enum ProspectFieldCatalog {
     /// The kinds a custom field may be declared with in a seed, mapped to how values are checked.
     static let customFieldTypes: [String: ProspectFieldKind] = [
         "text": .text, "textarea": .text, "hidden": .text, "dropdown": .text, "radio": .text,
-        "number": .number, "date": .date, "checkbox": .text, "multiselect": .text,
+        "number": .number, "date": .date, "checkbox": .text, "multiselect": .text, "crmuser": .text,
+    ]
+
+    /// How the v5 custom-field object spells each type (Custom Field v5 page: "Possible values: Text, "Radio
+    /// Button", Checkbox, Dropdown, Textarea, Multi-Select, Hidden, Number, Date, "CRM User"").
+    static let customFieldTypeNames: [String: String] = [
+        "text": "Text", "textarea": "Textarea", "hidden": "Hidden", "dropdown": "Dropdown", "radio": "Radio Button",
+        "number": "Number", "date": "Date", "checkbox": "Checkbox", "multiselect": "Multi-Select", "crmuser": "CRM User",
     ]
 }
 

@@ -177,21 +177,32 @@ struct ProspectOperations {
     }
 
     /// `GET /api/v5/objects/custom-fields?fields=…`: the unit's custom field definitions.
+    ///
+    /// Member names and type words follow the Custom Field v5 page's field table; `apiFieldId` (the `__c` name
+    /// prospects are written with) and `fieldId` without the suffix follow the response quoted in
+    /// pardot/api-docs issue #235 (`"apiFieldId":"UniqueId__c","fieldId":"UniqueId"`). An unknown member of
+    /// `fields` is error 51, as that issue shows for the prospect query
+    /// (evidence/pardot/custom-fields-api-field-id.json).
     func customFields(query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
         guard let requested = query.first(where: { $0.name == "fields" })?.value else { throw missing("fields") }
-        let fields = requested.split(separator: ",").map { String($0) }
-        let allowed: Set<String> = ["id", "name", "fieldId", "type"]
-        if let bad = fields.first(where: { !allowed.contains($0) }) {
-            throw error(400, 180, "One or more of the specified fields are invalid", bad)
+        let fields = requested.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
+        if let bad = fields.first(where: { !Self.customFieldMembers.contains($0) }) {
+            throw PardotAPIError(status: 400, code: 51, message: "Invalid parameter: fields. It contains an invalid or unknown field: \(bad).")
         }
         let specs = unit.customFields.values.sorted { $0.name < $1.name }
         let values: [JSONValue] = specs.enumerated().map { position, spec in
+            let fieldID = String(spec.name.dropLast(3))
             var object: [String: JSONValue] = [:]
             for field in fields {
                 switch field {
                 case "id": object[field] = .integer(position + 1)
-                case "type": object[field] = .string(spec.kind == .number ? "Number" : spec.kind == .date ? "Date" : "Text")
-                default: object[field] = .string(spec.name)
+                case "name": object[field] = .string(spec.label ?? fieldID)
+                case "fieldId": object[field] = .string(fieldID)
+                case "apiFieldId": object[field] = .string(spec.name)
+                case "type": object[field] = .string(ProspectFieldCatalog.customFieldTypeNames[spec.declaredType ?? "text"] ?? "Text")
+                case "isRequired", "isRecordMultipleResponses", "isUseValues", "isAnalyticsSynced":
+                    object[field] = .bool(field == "isRecordMultipleResponses" && spec.declaredType == "multiselect")
+                default: object[field] = .null
                 }
             }
             return .object(object)
@@ -200,6 +211,12 @@ struct ProspectOperations {
             JSONWriter.bytes(["nextPageToken": nil, "nextPageUrl": nil, "values": .array(values)]), status: 200,
             contentType: "application/json")
     }
+
+    /// The custom field members a query may ask for (the v5 page's table, plus `apiFieldId` from issue #235).
+    static let customFieldMembers: Set<String> = [
+        "id", "name", "fieldId", "apiFieldId", "type", "isRecordMultipleResponses", "salesforceId", "isUseValues",
+        "isRequired", "isAnalyticsSynced", "createdAt", "updatedAt", "createdById", "updatedById",
+    ]
 
     // MARK: Shared checks
 
