@@ -52,10 +52,16 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                 body: Array(body.readableBytesView))
         } catch {
-            let text = "\(error)"
-            let certificate = error is NIOSSLError || text.contains("CERTIFICATE_VERIFY_FAILED") || text.contains("unableToValidateCertificate")
-            throw TransportError(message: "\(request.method) \(request.url.host ?? ""): \(text)", isCertificateFailure: certificate)
+            throw TransportError(message: "\(request.method) \(request.url.host ?? ""): \(error)", isCertificateFailure: Self.isTrustFailure(error))
         }
+    }
+
+    /// A TLS handshake the server's certificate failed (untrusted chain, wrong host name): matched on NIOSSL's
+    /// error types, not their text. Other NIOSSL errors (an unclean shutdown) are connection failures, retried.
+    static func isTrustFailure(_ error: any Error) -> Bool {
+        if let ssl = error as? NIOSSLError, case .handshakeFailed = ssl { return true }
+        if let extra = error as? NIOSSLExtraError, extra == .failedToValidateHostname { return true }
+        return false
     }
 
     /// Closes connections; call once when the run ends.
