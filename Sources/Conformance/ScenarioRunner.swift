@@ -212,12 +212,12 @@ public struct ScenarioRunner: Sendable {
         switch scenario.fake {
         case .accountEngagement:
             return .salesforce(SalesforceCredentials(
-                clientID: given["clientId"] ?? "fake-client-id", clientSecret: given["clientSecret"] ?? "fake-client-secret",
-                username: given["username"] ?? "user@example.com", password: given["password"] ?? "fake-password",
-                refreshToken: given["refreshToken"] ?? "fake-refresh-token"))
+                clientID: given["clientId"] ?? DefaultTenant.clientID, clientSecret: given["clientSecret"] ?? DefaultTenant.clientSecret,
+                username: given["username"] ?? DefaultTenant.username, password: given["password"] ?? DefaultTenant.password,
+                refreshToken: given["refreshToken"] ?? DefaultTenant.refreshToken))
         case .marketingCloud:
             return .marketingCloud(MarketingCloudCredentials(
-                clientID: given["clientId"] ?? "fake-client-id", clientSecret: given["clientSecret"] ?? "fake-client-secret"))
+                clientID: given["clientId"] ?? DefaultTenant.clientID, clientSecret: given["clientSecret"] ?? DefaultTenant.clientSecret))
         }
     }
 

@@ -348,16 +348,6 @@ struct SendRefusal: Error, CustomStringConvertible {
     init(_ description: String) { self.description = description }
 }
 
-extension Credentials {
-    /// The values the logs must never show.
-    var secrets: [String] {
-        switch self {
-        case .salesforce(let credentials): return [credentials.clientSecret, credentials.password, credentials.refreshToken].compactMap { $0 }
-        case .marketingCloud(let credentials): return [credentials.clientSecret]
-        }
-    }
-}
-
 /// Messages for the operator on standard error: plain lines in text format, log events in JSON format (so a
 /// log collector sees every line as JSON).
 struct Console: Sendable {

@@ -43,35 +43,33 @@ enum SendSetup {
         switch configuration.target {
         case .accountEngagement(var connection, let action):
             let server = try PardotFake.start(seed: [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
-                "users": [["username": "user@example.com", "password": "fake-password"]],
-                "businessUnits": [["id": "0Uv000000000001AAA", "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] })]],
+                "clients": DefaultTenant.pardotClients, "users": DefaultTenant.pardotUsers,
+                "businessUnits": [["id": .string(DefaultTenant.businessUnitID), "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] })]],
             ])
             let base = URL(string: server.baseURL)!
             connection.loginURL = base
             connection.apiURL = base
-            connection.businessUnitID = "0Uv000000000001AAA"
+            connection.businessUnitID = DefaultTenant.businessUnitID
             connection.grant = .password
             configuration.target = .accountEngagement(connection, action)
             return (server, .salesforce(SalesforceCredentials(
-                clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com", password: "fake-password")))
+                clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, username: DefaultTenant.username, password: DefaultTenant.password)))
         case .marketingCloud(var connection, let action):
             var sets: [String: [JSONValue]] = [:]
             for target in targets where target != "contactKey" {
                 guard let dot = target.firstIndex(of: ".") else { continue }
                 sets[String(target[..<dot]), default: []].append(["name": .string(String(target[target.index(after: dot)...])), "length": 4000])
             }
-            var seed: [String: JSONValue] = [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
-            ]
+            var seed: [String: JSONValue] = ["clients": DefaultTenant.marketingCloudClients, "businessUnits": DefaultTenant.marketingCloudBusinessUnits]
             if action.kind == .updateContact || action.kind == .createContact {
                 // Standard sets keep their attributes; what the mapping adds is appended as Text.
+                let standard = Dictionary(uniqueKeysWithValues: DefaultTenant.standardAttributeSets.compactMap { set in
+                    set["name"]?.stringValue.map { ($0, set["attributes"]?.arrayValue ?? []) }
+                })
                 seed["attributeSets"] = .array(sets.keys.sorted().map { name in
-                    let standard: [JSONValue] = name == "Email Addresses"
-                        ? [["name": "Email Address", "type": "EmailAddress", "length": 254], ["name": "HTML Enabled", "type": "Boolean"]]
-                        : name == "Email Demographics" ? [["name": "First Name", "length": 100], ["name": "Last Name", "length": 100]] : []
-                    let names = Set(standard.compactMap { $0["name"]?.stringValue })
-                    return ["name": .string(name), "attributes": .array(standard + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") })]
+                    let known = standard[name] ?? []
+                    let names = Set(known.compactMap { $0["name"]?.stringValue })
+                    return ["name": .string(name), "attributes": .array(known + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") })]
                 })
             }
             if let reference = action.dataExtension {
@@ -91,8 +89,7 @@ enum SendSetup {
             connection.accountID = nil
             connection.scope = nil
             configuration.target = .marketingCloud(connection, action)
-            return (server, .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")))
+            return (server, .marketingCloud(MarketingCloudCredentials(clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret)))
         }
     }
-
 }

@@ -1,17 +1,6 @@
 import Foundation
 import JSONCore
 
-/// The installed package's credentials, read from the environment or files when the run starts.
-public struct MarketingCloudCredentials: Sendable {
-    public var clientID: String
-    public var clientSecret: String
-
-    public init(clientID: String, clientSecret: String) {
-        self.clientID = clientID
-        self.clientSecret = clientSecret
-    }
-}
-
 /// Tokens from `POST {authUrl}/v2/token` (client credentials), cached and shared, minted again two minutes
 /// before `expires_in` runs out (the docs' advice) or when the API refuses one. Requests go to the
 /// `rest_instance_url` each token came with, in either form tenants send (with or without scheme).

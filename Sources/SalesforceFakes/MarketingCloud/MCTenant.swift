@@ -141,7 +141,7 @@ struct MCTenant: Sendable {
     /// The documented default tenant (README).
     static let defaults: MCTenant = {
         var tenant = MCTenant()
-        tenant.clients = [MCClient(clientID: "fake-client-id", clientSecret: "fake-client-secret", scopes: defaultScopes, defaultMID: 100_000_001)]
+        tenant.clients = [MCClient(clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, scopes: defaultScopes, defaultMID: DefaultTenant.mid)]
         tenant.businessUnits = [100_000_001: "Default"]
         return tenant
     }()

@@ -140,10 +140,10 @@ struct PardotTenant: Sendable {
     /// The documented default tenant, so that `sfdest fake` works with no seed.
     static let defaults: PardotTenant = {
         var tenant = PardotTenant()
-        tenant.clients = [OAuthClient(clientID: "fake-client-id", clientSecret: "fake-client-secret", runAsUser: "user@example.com")]
-        tenant.users = [OAuthUser(username: "user@example.com", password: "fake-password", userID: "005000000000001AAA")]
+        tenant.clients = [OAuthClient(clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, runAsUser: DefaultTenant.username)]
+        tenant.users = [OAuthUser(username: DefaultTenant.username, password: DefaultTenant.password, userID: DefaultTenant.userID)]
         tenant.refreshTokens = [
-            "fake-refresh-token": RefreshToken(token: "fake-refresh-token", clientID: "fake-client-id", username: "user@example.com")
+            DefaultTenant.refreshToken: RefreshToken(token: DefaultTenant.refreshToken, clientID: DefaultTenant.clientID, username: DefaultTenant.username)
         ]
         tenant.businessUnits = ["0Uv000000000001AAA": BusinessUnit(id: "0Uv000000000001AAA")]
         return tenant

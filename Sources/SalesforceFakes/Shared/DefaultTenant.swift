@@ -1,0 +1,27 @@
+import JSONCore
+
+/// The credentials and ids of the fakes' documented default tenant (README, "The default tenant"): one
+/// definition that the fakes' defaults, the harness, `--embedded-fake` and the benchmarks all use.
+public enum DefaultTenant {
+    public static let clientID = "fake-client-id"
+    public static let clientSecret = "fake-client-secret"
+    /// Account Engagement: the Salesforce user of the password flow and the run-as user of client credentials.
+    public static let username = "user@example.com"
+    public static let password = "fake-password"
+    public static let refreshToken = "fake-refresh-token"
+    public static let userID = "005000000000001AAA"
+    public static let businessUnitID = "0Uv000000000001AAA"
+    /// Marketing Cloud: the business unit (MID) the default client's tokens are for.
+    public static let mid = 100_000_001
+
+    /// The Account Engagement seed members for the default client and user, in the state format.
+    public static var pardotClients: JSONValue { [["clientId": .string(clientID), "clientSecret": .string(clientSecret), "runAsUser": .string(username)]] }
+    public static var pardotUsers: JSONValue { [["username": .string(username), "password": .string(password)]] }
+    /// The Marketing Cloud seed members for the default client and business unit.
+    public static var marketingCloudClients: JSONValue { [["clientId": .string(clientID), "clientSecret": .string(clientSecret)]] }
+    public static var marketingCloudBusinessUnits: JSONValue { [["mid": .integer(mid)]] }
+
+    /// The standard attribute sets every Marketing Cloud tenant has (Email Addresses, Email Demographics), in the
+    /// state format: what a seed's set of the same name starts from.
+    public static var standardAttributeSets: [JSONValue] { MCAttributeSet.standard.map(\.json) }
+}
