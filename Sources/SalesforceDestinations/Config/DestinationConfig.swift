@@ -94,7 +94,7 @@ public struct DestinationConfig: Sendable, Equatable {
         var mapping = try RecordMapping(fields: &mappingReader, segments: &segmentsReader, required: required)
         mapping.spreads = try RecordMapping.spreads(spreadNode, reader: root)
         mapping.policy = try RecordMapping.policy(&valuesReader, destination: destination)
-        if case .marketingCloud(_, let action) = target { mapping.route = action.route?.source }
+        if case .marketingCloud(_, let action) = target { mapping.route = action.route }
         if case .marketingCloud(_, let action) = target {
             try action.validate(mapping, reader: mappingReader)
         }

@@ -1,100 +1,98 @@
 import Foundation
 
-/// What to do with each record in Marketing Cloud.
-public struct MarketingCloudAction: Sendable, Equatable {
+/// What to do with each record in Marketing Cloud. Each case carries exactly what it needs, so a rowset
+/// always has its data extension and an event always has its definition key (fixed or per record).
+public enum MarketingCloudAction: Sendable, Equatable {
+    /// `PATCH /contacts/v1/contacts`: targets are `Attribute Set.Attribute` names.
+    case updateContact
+    /// `POST /contacts/v1/contacts`.
+    case createContact
+    /// `POST /hub/v1/dataevents/{key or id}/rowset`, batched.
+    case upsertRows(DataExtensionRows)
+    /// `PUT /data/v1/async/dataextensions/{key or id}/rows`, then status and results polled.
+    case asyncUpsertRows(DataExtensionRows)
+    /// `POST /interaction/v1/events`: targets are the event's `Data` fields.
+    case apiEvent(EventDefinitionTarget)
+
+    /// The `type:` word of each action, as the config spells it.
     public enum Kind: String, Sendable, CaseIterable {
-        /// `PATCH /contacts/v1/contacts`: targets are `Attribute Set.Attribute` names.
-        case updateContact
-        /// `POST /contacts/v1/contacts`.
-        case createContact
-        /// `POST /hub/v1/dataevents/{key or id}/rowset`, batched.
-        case upsertRows
-        /// `PUT /data/v1/async/dataextensions/{key or id}/rows`, then status and results polled.
-        case asyncUpsertRows
-        /// `POST /interaction/v1/events`: targets are the event's `Data` fields.
-        case apiEvent
+        case updateContact, createContact, upsertRows, asyncUpsertRows, apiEvent
     }
 
-    public var kind: Kind
-    /// The data extension every record goes to; nil when each record names its own (``route``).
-    public var dataExtension: DataExtensionReference?
-    /// Per-record routing: where each record's data extension (key or id) or event definition key comes from.
-    public var route: Route?
-
-    /// What a per-record route names.
-    public enum Route: Sendable, Equatable {
-        case dataExtensionKey(FieldPath)
-        case dataExtensionID(FieldPath)
-        case eventDefinitionKey(FieldPath)
-
-        var source: RouteSource {
-            switch self {
-            case .dataExtensionKey(let path): return RouteSource(name: "action.dataExtension.keyFrom", path: path)
-            case .dataExtensionID(let path): return RouteSource(name: "action.dataExtension.idFrom", path: path)
-            case .eventDefinitionKey(let path): return RouteSource(name: "action.eventDefinitionKeyFrom", path: path)
-            }
+    public var kind: Kind {
+        switch self {
+        case .updateContact: return .updateContact
+        case .createContact: return .createContact
+        case .upsertRows: return .upsertRows
+        case .asyncUpsertRows: return .asyncUpsertRows
+        case .apiEvent: return .apiEvent
         }
     }
-    /// Primary-key columns of the data extension, sent as `keys` (the others as `values`).
-    public var primaryKeys: [String]
-    /// Rows per call (Salesforce advises at most 50 for synchronous calls).
-    public var batchSize: Int
-    public var eventDefinitionKey: String?
+
+    /// The rows settings of a data extension action.
+    public var rows: DataExtensionRows? {
+        switch self {
+        case .upsertRows(let rows), .asyncUpsertRows(let rows): return rows
+        default: return nil
+        }
+    }
+
+    /// The data extension every record goes to; nil when each record names its own, or for other actions.
+    public var dataExtension: DataExtensionReference? {
+        if case .fixed(let reference)? = rows?.target { return reference }
+        return nil
+    }
+
+    /// The event definition every record fires; nil when each record names its own, or for other actions.
+    public var eventDefinitionKey: String? {
+        if case .apiEvent(.fixed(let key)) = self { return key }
+        return nil
+    }
+
+    /// Primary-key columns of the data extension (empty for other actions).
+    public var primaryKeys: [String] { rows?.primaryKeys ?? [] }
+
+    /// Where each record's own target comes from, when the action takes it from the record.
+    var route: RouteSource? {
+        switch self {
+        case .upsertRows(let rows), .asyncUpsertRows(let rows):
+            switch rows.target {
+            case .fixed: return nil
+            case .perRecordKey(let path): return RouteSource(name: "action.dataExtension.keyFrom", path: path)
+            case .perRecordID(let path): return RouteSource(name: "action.dataExtension.idFrom", path: path)
+            }
+        case .apiEvent(.perRecord(let path)): return RouteSource(name: "action.eventDefinitionKeyFrom", path: path)
+        default: return nil
+        }
+    }
 
     init(reader: inout YAMLReader) throws(ConfigError) {
-        kind = try reader.choice("type", default: nil)
+        let kind: Kind = try reader.choice("type", default: nil)
         switch kind {
         case .upsertRows, .asyncUpsertRows:
-            var reference = try reader.requiredMapping("dataExtension")
-            let key = try reference.optionalString("key")
-            let id = try reference.optionalString("id")
-            let keyFrom = try reference.optionalString("keyFrom")
-            let idFrom = try reference.optionalString("idFrom")
-            func path(_ text: String, _ name: String) throws(ConfigError) -> FieldPath {
-                do { return try FieldPath(text) } catch { throw reference.error(name, error.description) }
-            }
-            switch (key, id, keyFrom, idFrom) {
-            case (let key?, nil, nil, nil): dataExtension = .key(key)
-            case (nil, let id?, nil, nil): dataExtension = .id(id)
-            case (nil, nil, let from?, nil): route = .dataExtensionKey(try path(from, "keyFrom"))
-            case (nil, nil, nil, let from?): route = .dataExtensionID(try path(from, "idFrom"))
-            default:
-                throw reader.error(
-                    "dataExtension", "give exactly one of key (the external key), id, keyFrom or idFrom (a path in each record that names its data extension)")
-            }
-            try reference.finish()
-            guard let keys = reader.value("primaryKeys"), case .sequence(let sequence) = keys, !sequence.isEmpty,
-                sequence.allSatisfy({ $0.string != nil })
-            else { throw reader.error("primaryKeys", "list the data extension's primary-key columns, e.g. [Email]") }
-            primaryKeys = sequence.compactMap(\.string)
-            batchSize = try reader.int(
-                "batchSize", default: kind == .upsertRows ? 50 : 500, range: 1...(kind == .upsertRows ? 5000 : AsyncRowsDelivery.maxRowsPerCall))
-            eventDefinitionKey = nil
+            let rows = try DataExtensionRows(reader: &reader, synchronous: kind == .upsertRows)
+            self = kind == .upsertRows ? .upsertRows(rows) : .asyncUpsertRows(rows)
         case .apiEvent:
-            eventDefinitionKey = try reader.optionalString("eventDefinitionKey")
+            let key = try reader.optionalString("eventDefinitionKey")
             if let from = try reader.optionalString("eventDefinitionKeyFrom") {
-                guard eventDefinitionKey == nil else { throw reader.error("eventDefinitionKeyFrom", "give eventDefinitionKey or eventDefinitionKeyFrom, not both") }
-                do { route = .eventDefinitionKey(try FieldPath(from)) } catch { throw reader.error("eventDefinitionKeyFrom", error.description) }
-            } else if eventDefinitionKey == nil {
+                guard key == nil else { throw reader.error("eventDefinitionKeyFrom", "give eventDefinitionKey or eventDefinitionKeyFrom, not both") }
+                do { self = .apiEvent(.perRecord(try FieldPath(from))) } catch { throw reader.error("eventDefinitionKeyFrom", error.description) }
+            } else if let key {
+                self = .apiEvent(.fixed(key))
+            } else {
                 throw reader.error("eventDefinitionKey", "is required (or eventDefinitionKeyFrom: a path in each record that names its event)")
             }
-            dataExtension = nil
-            primaryKeys = []
-            batchSize = 1
-        case .updateContact, .createContact:
-            dataExtension = nil
-            primaryKeys = []
-            batchSize = 1
-            eventDefinitionKey = nil
+        case .updateContact: self = .updateContact
+        case .createContact: self = .createContact
         }
         try reader.finish()
     }
 
     /// The identity fields every record needs.
     var requiredFields: [String] {
-        switch kind {
+        switch self {
         case .updateContact, .createContact, .apiEvent: return ["contactKey"]
-        case .upsertRows, .asyncUpsertRows: return primaryKeys
+        case .upsertRows(let rows), .asyncUpsertRows(let rows): return rows.primaryKeys
         }
     }
 
@@ -108,4 +106,51 @@ public struct MarketingCloudAction: Sendable, Equatable {
             }
         }
     }
+}
+
+/// Where a data extension action writes, and how many rows go in one call.
+public struct DataExtensionRows: Sendable, Equatable {
+    public var target: DataExtensionTarget
+    /// Primary-key columns of the data extension, sent as `keys` (the others as `values`).
+    public var primaryKeys: [String]
+    /// Rows per call (Salesforce advises at most 50 for synchronous calls; asynchronous calls take up to 32,000).
+    public var batchSize: Int
+
+    public init(target: DataExtensionTarget, primaryKeys: [String], batchSize: Int) {
+        self.target = target
+        self.primaryKeys = primaryKeys
+        self.batchSize = batchSize
+    }
+
+    init(reader: inout YAMLReader, synchronous: Bool) throws(ConfigError) {
+        var reference = try reader.requiredMapping("dataExtension")
+        let key = try reference.optionalString("key")
+        let id = try reference.optionalString("id")
+        let keyFrom = try reference.optionalString("keyFrom")
+        let idFrom = try reference.optionalString("idFrom")
+        func path(_ text: String, _ name: String) throws(ConfigError) -> FieldPath {
+            do { return try FieldPath(text) } catch { throw reference.error(name, error.description) }
+        }
+        switch (key, id, keyFrom, idFrom) {
+        case (let key?, nil, nil, nil): target = .fixed(.key(key))
+        case (nil, let id?, nil, nil): target = .fixed(.id(id))
+        case (nil, nil, let from?, nil): target = .perRecordKey(try path(from, "keyFrom"))
+        case (nil, nil, nil, let from?): target = .perRecordID(try path(from, "idFrom"))
+        default:
+            throw reader.error(
+                "dataExtension", "give exactly one of key (the external key), id, keyFrom or idFrom (a path in each record that names its data extension)")
+        }
+        try reference.finish()
+        guard let keys = reader.value("primaryKeys"), case .sequence(let sequence) = keys, !sequence.isEmpty,
+            sequence.allSatisfy({ $0.string != nil })
+        else { throw reader.error("primaryKeys", "list the data extension's primary-key columns, e.g. [Email]") }
+        primaryKeys = sequence.compactMap(\.string)
+        batchSize = try reader.int("batchSize", default: synchronous ? 50 : 500, range: 1...(synchronous ? 5000 : AsyncRowsDelivery.maxRowsPerCall))
+    }
+}
+
+/// The event definition an API event fires: the config's, or the one each record names.
+public enum EventDefinitionTarget: Sendable, Equatable {
+    case fixed(String)
+    case perRecord(FieldPath)
 }

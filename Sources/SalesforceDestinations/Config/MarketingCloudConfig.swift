@@ -59,20 +59,14 @@ public enum DataExtensionReference: Sendable, Equatable, CustomStringConvertible
     }
 }
 
-/// The data extension a batch goes to: the config's one, or the one its records name (per-record routing; the
-/// run batches records by route, so a batch's records all name the same one).
-enum DataExtensionTarget: Sendable {
+/// The data extension a data extension action writes to: the config's one, or the one each record names
+/// (per-record routing; the run batches records by route, so a batch's records all name the same one).
+public enum DataExtensionTarget: Sendable, Equatable {
     case fixed(DataExtensionReference)
-    case perRecordKey
-    case perRecordID
-
-    init(_ action: MarketingCloudAction) {
-        switch action.route {
-        case .dataExtensionKey?: self = .perRecordKey
-        case .dataExtensionID?: self = .perRecordID
-        default: self = .fixed(action.dataExtension ?? .key(""))
-        }
-    }
+    /// Each record's external key, at this path.
+    case perRecordKey(FieldPath)
+    /// Each record's data extension id, at this path.
+    case perRecordID(FieldPath)
 
     func reference(for record: MappedRecord) -> DataExtensionReference {
         switch self {

@@ -3,16 +3,19 @@ import JSONCore
 
 /// `POST /interaction/v1/events`: one Journey Builder API event per record.
 struct EventDelivery: DeliveryAction {
-    /// The config's event definition key; nil when each record names its own (`eventDefinitionKeyFrom`).
-    let eventDefinitionKey: String?
-    let routed: Bool
+    /// The config's event definition key, or the path each record names its own at (`eventDefinitionKeyFrom`).
+    let target: EventDefinitionTarget
     var batchSize: Int { 1 }
 
     func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         let record = batch[0]
-        let eventDefinitionKey = record.route ?? self.eventDefinitionKey ?? ""
+        let eventDefinitionKey: String
+        switch target {
+        case .fixed(let key): eventDefinitionKey = key
+        case .perRecord: eventDefinitionKey = record.route ?? ""
+        }
         var data = record.fields
         data.removeValue(forKey: "contactKey")
         let request = TransportRequest(
@@ -26,7 +29,7 @@ struct EventDelivery: DeliveryAction {
             let json = try? JSONParser.parse(response.body)
             let verdict = MarketingCloudREST.verdict(response, json: json)
             // Every event would be refused the same way: stop rather than reject a million records.
-            if !routed, case .done(.rejected(let code, let message)) = verdict, message.contains(eventDefinitionKey) {
+            if case .fixed = target, case .done(.rejected(let code, let message)) = verdict, message.contains(eventDefinitionKey) {
                 return ([.stop(DeliveryStop(
                     code: code, reason: "Marketing Cloud does not know event definition \(eventDefinitionKey) (\(message))",
                     advice: "Check action.eventDefinitionKey against Journey Builder > Entry Sources > API Event, in this business unit."))], 1)

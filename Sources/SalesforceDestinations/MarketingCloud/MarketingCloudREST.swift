@@ -49,12 +49,13 @@ enum MarketingCloudREST {
 /// Builds the action a Marketing Cloud config asks for.
 enum MarketingCloudDelivery {
     static func action(_ action: MarketingCloudAction, limits: DeliveryLimits) -> any DeliveryAction {
-        switch action.kind {
-        case .updateContact, .createContact: return ContactDelivery(create: action.kind == .createContact)
-        case .upsertRows: return RowsetDelivery(target: DataExtensionTarget(action), primaryKeys: action.primaryKeys, batchSize: action.batchSize)
-        case .asyncUpsertRows:
-            return AsyncRowsDelivery(target: DataExtensionTarget(action), batchSize: action.batchSize, maxWaitSeconds: Double(limits.maxRetrySeconds))
-        case .apiEvent: return EventDelivery(eventDefinitionKey: action.eventDefinitionKey, routed: action.route != nil)
+        switch action {
+        case .updateContact: return ContactDelivery(create: false)
+        case .createContact: return ContactDelivery(create: true)
+        case .upsertRows(let rows): return RowsetDelivery(target: rows.target, primaryKeys: rows.primaryKeys, batchSize: rows.batchSize)
+        case .asyncUpsertRows(let rows):
+            return AsyncRowsDelivery(target: rows.target, batchSize: rows.batchSize, maxWaitSeconds: Double(limits.maxRetrySeconds))
+        case .apiEvent(let target): return EventDelivery(target: target)
         }
     }
 }
