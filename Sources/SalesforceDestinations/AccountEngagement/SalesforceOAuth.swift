@@ -59,7 +59,7 @@ struct SalesforceTokenMinter: Sendable {
         }
         let body = try? JSONParser.parse(response.body)
         if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty {
-            return .minted(AccessGrant(token: token, scopes: AccessGrant.scopes(in: body)))
+            return .minted(AccessGrant(token: token, instanceURL: connection.apiURL, scopes: AccessGrant.scopes(in: body)))
         }
         let answer = OAuthErrorAnswer(response, json: body)
         if let retry: MintAttempt<AccessGrant> = answer.transient() { return retry }

@@ -1,15 +1,15 @@
 import Foundation
 import JSONCore
 
-/// A token and, for Marketing Cloud, the REST base URL it is good for (`rest_instance_url`).
+/// A token and the base URL its requests go to: Marketing Cloud's `rest_instance_url`, Account Engagement's API host.
 public struct AccessGrant: Sendable, Equatable {
     public var token: String
-    public var instanceURL: URL?
+    public var instanceURL: URL
     /// The scopes the token answer names (space-separated `scope`), when it names them: Marketing Cloud's always
     /// does; Salesforce's does for some flows and apps only.
     public var scopes: [String]?
 
-    public init(token: String, instanceURL: URL? = nil, scopes: [String]? = nil) {
+    public init(token: String, instanceURL: URL, scopes: [String]? = nil) {
         self.token = token
         self.instanceURL = instanceURL
         self.scopes = scopes

@@ -42,7 +42,7 @@ enum MarketingCloudREST {
     }
 
     static func url(_ grant: AccessGrant, _ path: String) -> URL {
-        (grant.instanceURL ?? URL(string: "https://invalid.example")!).appendingPathComponent(path)
+        grant.instanceURL.appendingPathComponent(path)
     }
 }
 

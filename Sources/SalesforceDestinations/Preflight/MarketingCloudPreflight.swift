@@ -26,7 +26,7 @@ struct MarketingCloudPreflight: Sendable {
             return [PreflightCheck(target: "credentials", status: .fail, detail: error.reason, fix: error.advice)]
         }
         checks += scopeChecks(grant)
-        guard let instance = grant.instanceURL else { return checks }
+        let instance = grant.instanceURL
         let headers = [("Authorization", "Bearer \(grant.token)")]
         switch action.kind {
         case .updateContact, .createContact:

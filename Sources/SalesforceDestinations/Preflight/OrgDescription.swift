@@ -42,7 +42,7 @@ public struct OrgDescription: Sendable {
                     rows: fields.map { ($0.apiName, $0.type, $0.label) }, suggestedSource: "traits.<source>"))
             }
         case .marketingCloud(_, let action):
-            guard let instance = grant.instanceURL else { return description }
+            let instance = grant.instanceURL
             let headers = [("Authorization", "Bearer \(grant.token)")]
             let reader = MarketingCloudPreflight(action: action, mapping: config.mapping, tokens: preflight.tokens, reader: preflight.reader)
             switch await reader.attributeSets(instance, headers) {
