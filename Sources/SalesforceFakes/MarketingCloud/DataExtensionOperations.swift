@@ -194,7 +194,7 @@ struct DataExtensionOperations {
         }
         let id = tenant.nextID()
         tenant.asyncRequests[id] = MCAsyncRequest(requestID: id, dataExtensionKey: key, mode: mode, items: items, submittedAt: now)
-        if tenant.settings.asyncCompletion == "immediate" { complete(id, tenant: &tenant) }
+        if tenant.settings.asyncCompletion == .immediate { complete(id, tenant: &tenant) }
         return .bytes(JSONWriter.bytes(["requestId": .string(id), "resultMessages": []]), status: 202, contentType: "application/json; charset=utf-8")
     }
 
@@ -229,13 +229,13 @@ struct DataExtensionOperations {
         guard tenant.asyncRequests[id]?.completedAt == nil, let request = tenant.asyncRequests[id] else { return }
         let settings = tenant.settings
         switch settings.asyncCompletion {
-        case "polls":
+        case .polls:
             if polled { tenant.asyncRequests[id]!.polls += 1 }
             // Reads answered "not found" before pickup do not count towards completion.
             if tenant.asyncRequests[id]!.polls >= settings.asyncCompletionAfter + settings.asyncStatusNotFoundReads { complete(id, tenant: &tenant) }
-        case "seconds":
+        case .seconds:
             if now >= request.submittedAt + settings.asyncCompletionAfter { complete(id, tenant: &tenant) }
-        default:
+        case .immediate:
             complete(id, tenant: &tenant)
         }
     }

@@ -59,7 +59,7 @@ enum MCAuth {
         let token = makeToken(sequence: tenant.tokenSequence, mid: mid, clientID: clientID)
         tenant.tokens[token] = MCToken(token: token, sequence: tenant.tokenSequence, clientID: clientID, mid: mid, scopes: scopes, issuedAt: now)
         let instance: String
-        if tenant.settings.instanceURLForm == "host" {
+        if tenant.settings.instanceUrlForm == .host {
             instance = baseURL.replacingOccurrences(of: "http://", with: "").replacingOccurrences(of: "https://", with: "") + "/"
         } else {
             instance = baseURL + "/"

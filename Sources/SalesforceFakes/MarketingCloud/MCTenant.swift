@@ -1,14 +1,17 @@
 import JSONCore
 
 /// Behaviour switches where the reference is unsure (README: "The Marketing Cloud fake").
-struct MCSettings: Sendable, Equatable {
+/// Each stored property is a setting: its name is the state format's key, its default the documented default,
+/// and its doc comment the README's line. Reading and writing come from Codable (``JSONValueDecoder`` with
+/// these defaults), so adding a setting is one declaration.
+struct MCSettings: Sendable, Equatable, Codable {
     /// `expires_in` in token answers ("approximately 1080 seconds").
     var tokenExpiresInSeconds = 1080
     /// When a token really stops working (the docs give a 20-minute lifetime).
     var tokenLifetimeSeconds = 1200
     /// `url` answers `rest_instance_url` as `http://host:port/` (real captures: scheme and trailing slash);
     /// `host` answers `host:port/` without a scheme (the docs' example).
-    var instanceURLForm = "url"
+    var instanceUrlForm = InstanceURLForm.url
     /// Status of the allowlist refusal (`invalid_grant`): UNKNOWN, 400 as RFC 6749 suggests.
     var ipRefusalStatus = 400
     /// Requests per window before 429 / 50100 (0 turns throttling off), on the fake clock.
@@ -20,7 +23,7 @@ struct MCSettings: Sendable, Equatable {
     var maxRowsPerCall = 5000
     /// Async data extension requests: `immediate`, `polls` (complete after N status polls) or `seconds`
     /// (after N seconds of fake time). moto's state-transition vocabulary.
-    var asyncCompletion = "immediate"
+    var asyncCompletion = AsyncCompletion.immediate
     var asyncCompletionAfter = 1
     /// Status of an async request for an unknown data extension: the docs print 200, Segment's fixtures 400.
     var asyncUnknownDataExtensionStatus = 200
@@ -34,6 +37,9 @@ struct MCSettings: Sendable, Equatable {
     /// Whether `PATCH /contacts/v1/contacts` creates a contact key it does not know (Adobe delivers every profile
     /// through "update contacts", so INFERRED yes).
     var patchCreatesContacts = true
+
+    enum InstanceURLForm: String, Sendable, JSONChoice { case url, host }
+    enum AsyncCompletion: String, Sendable, JSONChoice { case immediate, polls, seconds }
 }
 
 struct MCClient: Sendable, Equatable {
@@ -198,7 +204,7 @@ extension MCTenant {
     init(json: JSONValue) throws(JSONSchemaError) {
         self.init()
         let reader = try JSONObjectReader(json)
-        if let settings = try reader.object("settings") { self.settings = try MCSettings(reader: settings) }
+        if let settings = reader.value("settings"), !settings.isNull { self.settings = try MCSettings(json: settings, path: reader.path(of: "settings")) }
         clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try MCClient(json: value, path: path) }
         for (position, unit) in try reader.array("businessUnits", { value, path throws(JSONSchemaError) -> (Int, String) in
             let unit = try JSONObjectReader(value, path: path)
@@ -290,43 +296,13 @@ extension MCTenant {
 }
 
 extension MCSettings {
-    init(reader: JSONObjectReader) throws(JSONSchemaError) {
-        let fallback = MCSettings()
-        tokenExpiresInSeconds = try reader.int("tokenExpiresInSeconds", default: fallback.tokenExpiresInSeconds)
-        tokenLifetimeSeconds = try reader.int("tokenLifetimeSeconds", default: fallback.tokenLifetimeSeconds)
-        instanceURLForm = try reader.string("instanceUrlForm", default: fallback.instanceURLForm)
-        guard ["url", "host"].contains(instanceURLForm) else {
-            throw JSONSchemaError(path: reader.path(of: "instanceUrlForm"), message: "expected \"url\" or \"host\"")
-        }
-        ipRefusalStatus = try reader.int("ipRefusalStatus", default: fallback.ipRefusalStatus)
-        throttleRequestsPerWindow = try reader.int("throttleRequestsPerWindow", default: 0)
-        throttleWindowSeconds = max(1, try reader.int("throttleWindowSeconds", default: 1))
-        throttleRetryAfterSeconds = try reader.int("throttleRetryAfterSeconds", default: 0)
-        maxRowsPerCall = try reader.int("maxRowsPerCall", default: fallback.maxRowsPerCall)
-        asyncCompletion = try reader.string("asyncCompletion", default: fallback.asyncCompletion)
-        guard ["immediate", "polls", "seconds"].contains(asyncCompletion) else {
-            throw JSONSchemaError(path: reader.path(of: "asyncCompletion"), message: "expected \"immediate\", \"polls\" or \"seconds\"")
-        }
-        asyncCompletionAfter = try reader.int("asyncCompletionAfter", default: fallback.asyncCompletionAfter)
-        asyncUnknownDataExtensionStatus = try reader.int("asyncUnknownDataExtensionStatus", default: fallback.asyncUnknownDataExtensionStatus)
-        patchCreatesContacts = try reader.bool("patchCreatesContacts", default: fallback.patchCreatesContacts)
-        asyncStatusNotFoundReads = try reader.int("asyncStatusNotFoundReads", default: fallback.asyncStatusNotFoundReads)
-        maxAsyncItemsPerCall = try reader.int("maxAsyncItemsPerCall", default: fallback.maxAsyncItemsPerCall)
-        try reader.finish()
+    /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        self = try JSONValueDecoder().decode(MCSettings.self, from: json, path: path, defaults: MCSettings())
+        throttleWindowSeconds = max(1, throttleWindowSeconds)
     }
 
-    var json: JSONValue {
-        [
-            "tokenExpiresInSeconds": .integer(tokenExpiresInSeconds), "tokenLifetimeSeconds": .integer(tokenLifetimeSeconds),
-            "instanceUrlForm": .string(instanceURLForm), "ipRefusalStatus": .integer(ipRefusalStatus),
-            "throttleRequestsPerWindow": .integer(throttleRequestsPerWindow), "throttleWindowSeconds": .integer(throttleWindowSeconds),
-            "throttleRetryAfterSeconds": .integer(throttleRetryAfterSeconds), "maxRowsPerCall": .integer(maxRowsPerCall),
-            "asyncCompletion": .string(asyncCompletion), "asyncCompletionAfter": .integer(asyncCompletionAfter),
-            "asyncUnknownDataExtensionStatus": .integer(asyncUnknownDataExtensionStatus),
-            "patchCreatesContacts": .bool(patchCreatesContacts),
-            "asyncStatusNotFoundReads": .integer(asyncStatusNotFoundReads), "maxAsyncItemsPerCall": .integer(maxAsyncItemsPerCall),
-        ]
-    }
+    var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
 extension MCClient {

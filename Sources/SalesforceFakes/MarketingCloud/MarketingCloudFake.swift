@@ -104,7 +104,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     /// Replaces the settings of the running fake (absent keys take their defaults).
     public func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
-        let parsed = try MCSettings(reader: try JSONObjectReader(settings, path: "settings"))
+        let parsed = try MCSettings(json: settings, path: "settings")
         tenant.withLock { $0.settings = parsed }
     }
 

@@ -81,7 +81,7 @@ public final class PardotFake: EmulatedService {
 
     /// Changes settings of the running fake through the state format's `settings` object.
     public func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
-        let parsed = try PardotSettings(reader: try JSONObjectReader(settings, path: "settings"))
+        let parsed = try PardotSettings(json: settings, path: "settings")
         tenant.withLock { $0.settings = parsed }
     }
 

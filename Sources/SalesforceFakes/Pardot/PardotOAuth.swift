@@ -66,7 +66,7 @@ enum PardotOAuth {
             // on this domain" (pozil/pub-sub-api-node-client #58, maintainer reply; the Client Credentials Flow page
             // sends it to the My Domain URL). The Host a client names decides; `tokenDomain` speaks for a fake
             // reached by address.
-            guard settings.tokenDomain == "my-domain", !Self.isGenericLoginHost(request.headers["Host"]) else {
+            guard settings.tokenDomain == .myDomain, !Self.isGenericLoginHost(request.headers["Host"]) else {
                 throw OAuthError(status: 400, error: "invalid_grant", description: "request not supported on this domain")
             }
             guard let runAs = client.runAsUser, let user = tenant.user(runAs) else {
@@ -94,7 +94,7 @@ enum PardotOAuth {
             }
             tenant.refreshesInFlight.insert(presented)
             var response = issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format, refreshToken: rotated)
-            if settings.refreshHoldMilliseconds > 0 { response.delay = .milliseconds(settings.refreshHoldMilliseconds) }
+            if settings.refreshHoldMillis > 0 { response.delay = .milliseconds(settings.refreshHoldMillis) }
             return Grant(response: response, heldRefreshToken: presented)
         }
     }

@@ -1,7 +1,10 @@
 import JSONCore
 
 /// Behaviour switches for where the reference is unsure; every default is documented in the README.
-struct PardotSettings: Sendable, Equatable {
+/// Each stored property is a setting: its name is the state format's key, its default the documented default,
+/// and its doc comment the README's line. Reading and writing come from Codable (``JSONValueDecoder`` with
+/// these defaults), so adding a setting is one declaration.
+struct PardotSettings: Sendable, Equatable, Codable {
     /// Access tokens stop working this long after they are issued (Salesforce's default session timeout is 2 h).
     var sessionTimeoutSeconds = 7200
     /// Requests in flight per business unit before code 66 ("up to five concurrent API requests").
@@ -23,10 +26,10 @@ struct PardotSettings: Sendable, Equatable {
     /// Status of the token endpoint's `invalid_client` / `invalid_client_id`: INFERRED 400.
     var invalidClientStatus = 400
     /// `my-domain` accepts `client_credentials`; `login` answers "request not supported on this domain".
-    var tokenDomain = "my-domain"
+    var tokenDomain = TokenDomain.myDomain
     /// How long a refresh token stays "being processed" after a refresh starts (the token response is held
     /// that long), so that a concurrent refresh with the same token gets `invalid_grant`.
-    var refreshHoldMilliseconds = 0
+    var refreshHoldMillis = 0
     /// Whether a refresh returns a new refresh token and retires the old one.
     var rotateRefreshTokens = false
     /// Non-AMPSEA business units: what upsert does when every match is deleted.
@@ -48,6 +51,12 @@ struct PardotSettings: Sendable, Equatable {
     /// Which of several matches an upsert writes to: `lastActivityAt` (the operation's name, Segment) or
     /// `updatedAt` (the v5 transition guide's "most recently updated").
     var upsertMatchOrder = UpsertMatchOrder.lastActivityAt
+
+    /// Which token host accepts `client_credentials`.
+    enum TokenDomain: String, Sendable, JSONChoice {
+        case myDomain = "my-domain"
+        case login
+    }
 }
 
 /// Source addresses allowed to authenticate (and, optionally, to call the API).
@@ -161,7 +170,7 @@ extension PardotTenant {
     init(json: JSONValue) throws(JSONSchemaError) {
         self.init()
         let reader = try JSONObjectReader(json)
-        if let settings = try reader.object("settings") { self.settings = try PardotSettings(reader: settings) }
+        if let settings = reader.value("settings"), !settings.isNull { self.settings = try PardotSettings(json: settings, path: reader.path(of: "settings")) }
         organizationID = try reader.string("organizationId", default: organizationID)
         clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try OAuthClient(json: value, path: path) }
         users = try reader.array("users") { value, path throws(JSONSchemaError) in try OAuthUser(json: value, path: path) }
@@ -199,69 +208,17 @@ extension PardotTenant {
 }
 
 extension PardotSettings {
-    init(reader: JSONObjectReader) throws(JSONSchemaError) {
-        let fallback = PardotSettings()
-        sessionTimeoutSeconds = try reader.int("sessionTimeoutSeconds", default: fallback.sessionTimeoutSeconds)
-        concurrentRequestLimit = try reader.int("concurrentRequestLimit", default: fallback.concurrentRequestLimit)
-        concurrencyLimitStatus = try reader.int("concurrencyLimitStatus", default: fallback.concurrencyLimitStatus)
-        upsertCreatedStatus = try reader.int("upsertCreatedStatus", default: fallback.upsertCreatedStatus)
-        upsertUpdatedStatus = try reader.int("upsertUpdatedStatus", default: fallback.upsertUpdatedStatus)
-        if reader.members["defaultFields"] != nil { defaultFields = try reader.strings("defaultFields") }
-        requireFieldsOnUpsert = try reader.bool("requireFieldsOnUpsert", default: fallback.requireFieldsOnUpsert)
-        rejectUnknownProperties = try reader.bool("rejectUnknownProperties", default: fallback.rejectUnknownProperties)
-        appendErrorDetail = try reader.bool("appendErrorDetail", default: fallback.appendErrorDetail)
-        invalidClientStatus = try reader.int("invalidClientStatus", default: fallback.invalidClientStatus)
-        tokenDomain = try reader.string("tokenDomain", default: fallback.tokenDomain)
-        guard ["my-domain", "login"].contains(tokenDomain) else {
-            throw JSONSchemaError(path: reader.path(of: "tokenDomain"), message: "expected \"my-domain\" or \"login\"")
-        }
-        refreshHoldMilliseconds = try reader.int("refreshHoldMillis", default: fallback.refreshHoldMilliseconds)
-        rotateRefreshTokens = try reader.bool("rotateRefreshTokens", default: fallback.rotateRefreshTokens)
-        let policy = try reader.string("nonAmpseaDeletedMatch", default: fallback.nonAmpseaDeletedMatch.rawValue)
-        guard let parsed = DeletedMatchPolicy(rawValue: policy) else {
-            throw JSONSchemaError(path: reader.path(of: "nonAmpseaDeletedMatch"), message: "expected \"undelete\" or \"create\"")
-        }
-        nonAmpseaDeletedMatch = parsed
-        acceptBasicClientAuth = try reader.bool("acceptBasicClientAuth", default: fallback.acceptBasicClientAuth)
-        acceptQueryParameters = try reader.bool("acceptQueryParameters", default: fallback.acceptQueryParameters)
-        concurrentRefreshDescription = try reader.string("concurrentRefreshDescription", default: fallback.concurrentRefreshDescription)
-        acceptZuluDateTimes = try reader.bool("acceptZuluDateTimes", default: fallback.acceptZuluDateTimes)
-        let order = try reader.string("upsertMatchOrder", default: fallback.upsertMatchOrder.rawValue)
-        guard let matchOrder = UpsertMatchOrder(rawValue: order) else {
-            throw JSONSchemaError(path: reader.path(of: "upsertMatchOrder"), message: "expected \"lastActivityAt\" or \"updatedAt\"")
-        }
-        upsertMatchOrder = matchOrder
+    /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        self = try JSONValueDecoder().decode(PardotSettings.self, from: json, path: path, defaults: PardotSettings())
         for (key, status) in [("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
             ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus)]
         where !(100...599).contains(status) {
-            throw JSONSchemaError(path: reader.path(of: key), message: "must be an HTTP status (100-599)")
+            throw JSONSchemaError(path: path.isEmpty ? key : "\(path).\(key)", message: "must be an HTTP status (100-599)")
         }
-        try reader.finish()
     }
 
-    var json: JSONValue {
-        [
-            "sessionTimeoutSeconds": .integer(sessionTimeoutSeconds),
-            "concurrentRequestLimit": .integer(concurrentRequestLimit),
-            "concurrencyLimitStatus": .integer(concurrencyLimitStatus),
-            "upsertCreatedStatus": .integer(upsertCreatedStatus),
-            "upsertUpdatedStatus": .integer(upsertUpdatedStatus),
-            "defaultFields": .array(defaultFields.map(JSONValue.string)),
-            "requireFieldsOnUpsert": .bool(requireFieldsOnUpsert),
-            "rejectUnknownProperties": .bool(rejectUnknownProperties),
-            "appendErrorDetail": .bool(appendErrorDetail),
-            "invalidClientStatus": .integer(invalidClientStatus),
-            "tokenDomain": .string(tokenDomain),
-            "refreshHoldMillis": .integer(refreshHoldMilliseconds),
-            "rotateRefreshTokens": .bool(rotateRefreshTokens),
-            "nonAmpseaDeletedMatch": .string(nonAmpseaDeletedMatch.rawValue),
-            "acceptBasicClientAuth": .bool(acceptBasicClientAuth),
-            "acceptQueryParameters": .bool(acceptQueryParameters),
-            "concurrentRefreshDescription": .string(concurrentRefreshDescription),
-            "acceptZuluDateTimes": .bool(acceptZuluDateTimes),
-            "upsertMatchOrder": .string(upsertMatchOrder.rawValue),
-        ]
-    }
+    var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
 extension PardotIPRestriction {

@@ -26,7 +26,7 @@ struct Prospect: Sendable, Equatable {
 
 /// Which match `upsertLatestByEmail` writes to when several share the email. The operation's name and Segment's
 /// docs say "latest activity"; the v5 transition guide says "the most recently updated": both readings.
-enum UpsertMatchOrder: String, Sendable {
+enum UpsertMatchOrder: String, Sendable, JSONChoice {
     case lastActivityAt
     case updatedAt
 }
@@ -41,7 +41,7 @@ enum UpsertOutcome: Equatable {
 /// How a business unit without AMPSEA treats a match whose only prospects are deleted. The v5 docs say
 /// `secondaryDeletedSearch` "only affects AMPSEA accounts"; v3 upsert un-archived (pardot/api-docs #54), so
 /// `undelete` is the default. UNKNOWN for v5: configurable.
-enum DeletedMatchPolicy: String, Sendable {
+enum DeletedMatchPolicy: String, Sendable, JSONChoice {
     case undelete
     case create
 }
