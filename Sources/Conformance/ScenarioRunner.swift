@@ -62,26 +62,62 @@ public struct ScenarioRunner: Sendable {
     }
 
     public func run(_ scenario: Scenario) async throws -> ScenarioResult {
+        let server = try Self.startFake(for: scenario)
+        defer { server.stop() }
+        let config = Self.pointed(scenario.config, at: server)
+        let credentials = Self.credentials(scenario)
+        let network = try AsyncHTTPClientTransport(timeoutSeconds: 10)
+        let recorder = RecordingTransport(wrapping: network)
+        // The client's time and the fake's move together: on backoff sleeps, steps and resumes.
+        let clock = VirtualDeliveryClock { seconds in server.control.advanceClock(by: seconds) }
+        let transport = StepTransport(inner: recorder, afterAnswer: Self.stepApplier(scenario.steps, control: server.control, clock: clock))
+
+        if scenario.command == .checkConfig {
+            let preflight = await Preflight(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 }).run()
+            await network.shutdown()
+            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
+            var (failures, recorded) = try compareGolden(scenario, transcript)
+            if let expected = scenario.expectedPreflight {
+                failures += StateMatcher.differences(expected: expected, actual: preflight.json, path: "preflight")
+            }
+            failures += Self.stateDifferences(scenario, server)
+            return ScenarioResult(
+                name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: nil,
+                preflight: preflight, transcript: transcript, recorded: recorded)
+        }
+
+        let (report, transcript) = try await deliver(scenario, config: config, credentials: credentials, transport: transport, recorder: recorder, clock: clock)
+        await network.shutdown()
+        var (failures, recorded) = try compareGolden(scenario, transcript)
+        failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
+        failures += Self.stateDifferences(scenario, server)
+        if !report.addsUp { failures.append("outcome: the counts do not add up to the \(report.records) records") }
+        return ScenarioResult(
+            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: report,
+            preflight: nil, transcript: transcript, recorded: recorded)
+    }
+
+    /// A fresh fake of the scenario's kind, set up through the typed control seam: seed, frozen clock, faults.
+    static func startFake(for scenario: Scenario) throws -> FakeServer {
         let server: FakeServer
         switch scenario.fake {
         case .accountEngagement: server = try PardotFake.start()
         case .marketingCloud: server = try MarketingCloudFake.start()
         }
-        defer { server.stop() }
-        @Sendable func control(_ method: String, _ path: String, _ body: JSONValue? = nil) throws -> JSONValue? {
-            var headers = HTTPHeaders()
-            if body != nil { headers.add(name: "Content-Type", value: "application/json") }
-            let response = server.respond(to: HTTPRequest(method: method, path: "/__fake/" + path, headers: headers, body: body.map { JSONWriter.bytes($0) } ?? []))
-            guard (200..<300).contains(response.status) else {
-                throw ScenarioError("\(scenario.file): the fake refused \(method) /__fake/\(path): \(String(decoding: response.body, as: UTF8.self))")
-            }
-            return try? JSONParser.parse(response.body)
+        do {
+            if let seed = scenario.seed { try server.control.replaceState(with: seed) }
+            try server.control.setClock(to: scenario.clock, frozen: true)
+            for fault in scenario.faults { try server.control.addFault(json: fault) }
+        } catch {
+            server.stop()
+            throw ScenarioError("\(scenario.file): the fake refused the scenario's setup: \(error)")
         }
-        if let seed = scenario.seed { _ = try control("PUT", "state", seed) }
-        _ = try control("POST", "clock", ["now": .string(scenario.clock), "frozen": true])
-        for fault in scenario.faults { _ = try control("POST", "faults", fault) }
+        return server
+    }
 
-        var config = scenario.config
+    /// The scenario's config with its hosts pointed at the fake.
+    static func pointed(_ declared: DestinationConfig, at server: FakeServer) -> DestinationConfig {
+        var config = declared
         let base = URL(string: server.baseURL)!
         switch config.target {
         case .accountEngagement(var connection, let action):
@@ -92,17 +128,15 @@ public struct ScenarioRunner: Sendable {
             connection.authURL = base
             config.target = .marketingCloud(connection, action)
         }
-        let credentials = Self.credentials(scenario)
+        return config
+    }
 
-        let network = try AsyncHTTPClientTransport(timeoutSeconds: 10)
-        let recorder = RecordingTransport(wrapping: network)
+    /// What runs after each answered API request (auth excluded): the steps that are due, in order. A step's
+    /// settings change only the settings it names (PATCH semantics), nothing else of the state.
+    static func stepApplier(_ steps: [Scenario.Step], control: FakeControl, clock: VirtualDeliveryClock) -> @Sendable () -> Void {
         let stepsApplied = Mutex(0)
         let answered = Mutex(0)
-        let steps = scenario.steps
-        // The client's time and the fake's move together: on backoff sleeps, steps and resumes.
-        let clock = VirtualDeliveryClock { seconds in server.clock.advance(by: seconds) }
-        let transport = StepTransport(inner: recorder) {
-            // Runs after each answered API request (auth excluded): apply the steps that are due.
+        return {
             let count = answered.withLock { value -> Int in
                 value += 1
                 return value
@@ -113,33 +147,19 @@ public struct ScenarioRunner: Sendable {
                 return Array(ready)
             }
             for step in due {
-                if step.clearFaults { _ = try? control("DELETE", "faults") }
-                for fault in step.faults { _ = try? control("POST", "faults", fault) }
+                if step.clearFaults { control.clearFaults() }
+                for fault in step.faults { _ = try? control.addFault(json: fault) }
                 if let seconds = step.advanceSeconds { clock.advance(by: seconds) }
-                if let settings = step.settings, case .object(var state)? = try? control("GET", "state"),
-                    case .object(var current)? = state["settings"], case .object(let changes) = settings
-                {
-                    current.merge(changes) { $1 }
-                    state["settings"] = .object(current)
-                    _ = try? control("PUT", "state", .object(state))
-                }
+                if case .object(let changes)? = step.settings { _ = try? control.changeSettings(changes) }
             }
         }
-        if scenario.command == .checkConfig {
-            let preflight = await Preflight(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 }).run()
-            await network.shutdown()
-            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
-            var (failures, recorded) = try compareGolden(scenario, transcript)
-            if let expected = scenario.expectedPreflight {
-                failures += StateMatcher.differences(expected: expected, actual: preflight.json, path: "preflight")
-            }
-            if let expected = scenario.expectedState {
-                failures += StateMatcher.differences(expected: expected, actual: try control("GET", "state"))
-            }
-            return ScenarioResult(
-                name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: nil,
-                preflight: preflight, transcript: transcript, recorded: recorded)
-        }
+    }
+
+    /// Runs the delivery (and the `--resume` run, when the scenario asks for one) and renders its transcript.
+    private func deliver(
+        _ scenario: Scenario, config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport, recorder: RecordingTransport,
+        clock: VirtualDeliveryClock
+    ) async throws -> (RunReport, String) {
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-scenario-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
@@ -148,33 +168,29 @@ public struct ScenarioRunner: Sendable {
         let checkpointPath = folder.appendingPathComponent("run.checkpoint").path
 
         // A fixed jitter draw: backoff waits are the same on every run.
-        func deliver(resume: Bool) async throws -> RunReport {
+        func run(resume: Bool) async throws -> RunReport {
             var run = DeliveryRun(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
             run.checkpoint = try Checkpoint(path: checkpointPath, resume: resume, fingerprints: .of(inputPath: inputFile.path, configPath: nil))
             return try await run.run(try NDJSONReader.open(inputFile.path))
         }
-        var report = try await deliver(resume: false)
+        var report = try await run(resume: false)
         var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
         if let seconds = scenario.resumeAfterSeconds {
             clock.advance(by: seconds)
             let before = recorder.recorded.count
-            report = try await deliver(resume: true)
+            report = try await run(resume: true)
             let second = Array(recorder.recorded.dropFirst(before))
             transcript += "\n# ---- resumed after \(Int(seconds)) s (--resume) ----\n\n"
                 + Transcript.forRun(config, exchanges: second, declaring: scenario.config).render(second).split(separator: "\n", omittingEmptySubsequences: false)
                 .drop { $0.hasPrefix("@") || $0.isEmpty }.joined(separator: "\n")
         }
-        await network.shutdown()
+        return (report, transcript)
+    }
 
-        var (failures, recorded) = try compareGolden(scenario, transcript)
-        failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
-        if let expected = scenario.expectedState {
-            failures += StateMatcher.differences(expected: expected, actual: try control("GET", "state"))
-        }
-        if !report.addsUp { failures.append("outcome: the counts do not add up to the \(report.records) records") }
-        return ScenarioResult(
-            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: report,
-            preflight: nil, transcript: transcript, recorded: recorded)
+    /// The differences between the scenario's expected state and the fake's.
+    static func stateDifferences(_ scenario: Scenario, _ server: FakeServer) -> [String] {
+        guard let expected = scenario.expectedState else { return [] }
+        return StateMatcher.differences(expected: expected, actual: server.control.state())
     }
 
     /// Compares a run's transcript with the scenario's golden, writing it as the record mode says.

@@ -27,6 +27,8 @@ struct ControlAPI: Sendable {
     let faults: FaultInjector
     let latency: LatencyModel
     let clock: FakeClock
+    /// The typed calls each route ends in (the harness calls them directly).
+    let seam: FakeControl
     /// When set, calls other than health must present it (`Authorization: Bearer …`) and the state's credentials
     /// are hidden unless asked for.
     let controlToken: String?
@@ -125,34 +127,21 @@ struct ControlAPI: Sendable {
             guard case .object(let changes) = try Self.body(request) else {
                 throw JSONSchemaError(path: "", message: "expected an object of the settings to change")
             }
-            guard case .object(var settings) = service.exportSettings() else { return Self.error(500, "settings are not an object") }
-            for (key, value) in changes {
-                guard settings[key] != nil else {
-                    throw JSONSchemaError(path: key, message: "unknown setting (known: \(settings.keys.sorted().joined(separator: ", ")))")
-                }
-                settings[key] = value
-            }
-            try service.replaceSettings(with: .object(settings))
-            return Self.json(service.exportSettings(), pretty: true)
+            return Self.json(try seam.changeSettings(changes), pretty: true)
         case .reset:
             let target = request.body.isEmpty ? nil : try JSONObjectReader(try Self.body(request))
-            let destination = try target?.string("to", default: "seed") ?? "seed"
-            guard destination == "seed" || destination == "defaults" else {
+            let word = try target?.string("to", default: "seed") ?? "seed"
+            guard let destination = FakeControl.ResetDestination(rawValue: word) else {
                 throw JSONSchemaError(path: "to", message: "expected \"seed\" or \"defaults\"")
             }
             if let key = service.tenantKey, let id = target?.value(key) {
                 try target?.finish()
-                // One tenant alone: the journal, faults and clock are shared with the other tenants' tests.
-                try service.resetTenant(id, toDefaults: destination == "defaults")
-                return Self.json(.object(["status": "reset", "to": .string(destination), key: id]))
+                try seam.resetTenant(id, to: destination)
+                return Self.json(.object(["status": "reset", "to": .string(word), key: id]))
             }
             try target?.finish()
-            if destination == "seed" { service.resetState() } else { service.resetToDefaults() }
-            journal.clear()
-            faults.removeAll()
-            // A frozen or moved clock would otherwise leak into the next test.
-            clock.reset()
-            return Self.json(["status": "reset", "to": .string(destination)])
+            seam.reset(to: destination)
+            return Self.json(["status": "reset", "to": .string(word)])
         case .getJournal:
             let (entries, evicted) = journal.entries(try JournalFilter(query: request.query))
             return Self.json(["evicted": .integer(evicted), "entries": .array(service.masked(entries).map(\.json))], pretty: true)
@@ -167,13 +156,7 @@ struct ControlAPI: Sendable {
         case .getFaults:
             return Self.json(["faults": .array(faults.rules.map(\.json))], pretty: true)
         case .addFault:
-            let parsed = try FaultRule(json: try Self.body(request))
-            if let preset = parsed.preset, service.faultPresets[preset] == nil {
-                let known = service.faultPresets.keys.sorted().joined(separator: ", ")
-                throw JSONSchemaError(path: "preset", message: "unknown preset (this fake has: \(known))")
-            }
-            let rule = faults.add(parsed)
-            return Self.json(rule.json, status: 201)
+            return Self.json(try seam.addFault(json: try Self.body(request)).json, status: 201)
         case .clearFaults:
             faults.removeAll()
             return Self.json(["status": "cleared"])
@@ -186,16 +169,8 @@ struct ControlAPI: Sendable {
             return Self.json(clockJSON)
         case .moveClock:
             let reader = try JSONObjectReader(try Self.body(request))
-            let frozen = try reader.optionalBool("frozen")
-            if let now = try reader.optionalString("now") {
-                guard let epoch = Timestamp.parse(now) else {
-                    throw JSONSchemaError(path: "now", message: "expected an ISO-8601 time such as 2026-01-01T00:00:00Z")
-                }
-                clock.set(to: Double(epoch), frozen: frozen ?? clock.isFrozen)
-            } else if let frozen {
-                clock.set(to: clock.now(), frozen: frozen)
-            }
-            if let seconds = try reader.optionalDouble("advanceSeconds") { clock.advance(by: seconds) }
+            try seam.setClock(to: try reader.optionalString("now"), frozen: try reader.optionalBool("frozen"))
+            if let seconds = try reader.optionalDouble("advanceSeconds") { seam.advanceClock(by: seconds) }
             try reader.finish()
             return Self.json(clockJSON)
         case .getLatency:

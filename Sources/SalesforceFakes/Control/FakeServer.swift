@@ -77,6 +77,8 @@ public final class FakeServer: Sendable {
 
     /// The emulated API.
     public var service: any EmulatedService { dispatcher.service }
+    /// The typed control seam: what `/__fake/…` does, as calls (state, settings, reset, faults, clock).
+    public var control: FakeControl { dispatcher.controlSeam }
     /// The requests the fake answered, oldest first, secrets masked; `since` is a sequence number.
     public func journalEntries(since: Int = 0, limit: Int = .max) -> (entries: [JournalEntry], evicted: Int) {
         let (entries, evicted) = dispatcher.journal.entries(since: since, limit: limit)
@@ -118,6 +120,7 @@ final class FakeDispatcher: Sendable {
     let latency = LatencyModel()
     let clock: FakeClock
     let options: FakeServer.Options
+    let controlSeam: FakeControl
     private let control: ControlAPI
 
     init(service: any EmulatedService, clock: FakeClock, options: FakeServer.Options) {
@@ -126,8 +129,10 @@ final class FakeDispatcher: Sendable {
         self.options = options
         self.journal = RequestJournal(
             capacity: options.journalCapacity, maxBytes: options.journalMaxBytes, maxBodyBytes: options.journalMaxBodyBytes)
+        let seam = FakeControl(service: service, journal: journal, faults: faults, latency: latency, clock: clock)
+        self.controlSeam = seam
         self.control = ControlAPI(
-            service: service, journal: journal, faults: faults, latency: latency, clock: clock,
+            service: service, journal: journal, faults: faults, latency: latency, clock: clock, seam: seam,
             controlToken: options.controlToken, saveState: options.saveState)
     }
 
