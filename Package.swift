@@ -80,7 +80,10 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["JSONCore"], path: "Tests/TestSupport"),
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
-        .testTarget(name: "SalesforceFakesTests", dependencies: ["SalesforceFakes", "TestSupport", "JSONCore"]),
+        .testTarget(
+            name: "SalesforceFakesTests",
+            dependencies: ["SalesforceFakes", "TestSupport", "JSONCore", .product(name: "Logging", package: "swift-log")]
+        ),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "TestSupport", "JSONCore"]),
         // The client against in-process fakes.
         .testTarget(

@@ -1,5 +1,6 @@
 import FakeHTTP
 import JSONCore
+import Logging
 import Synchronization
 
 /// A running fake: an ``EmulatedService`` served over HTTP with the shared control API under `/__fake/`,
@@ -26,6 +27,10 @@ public final class FakeServer: Sendable {
         public var controlToken: String?
         /// Saves the state on `POST /__fake/state/save` (`sfdest fake --state-file`); returns where it went.
         public var saveState: (@Sendable () throws -> String)?
+        /// Where the fake says what its control API did: each call at debug, refused calls at notice. The
+        /// emulated API's requests are not logged (the journal holds them; logging would cost the hot path).
+        /// Silent by default.
+        public var logger = Logger(label: "sfdest.fake", factory: { _ in SwiftLogNoOpLogHandler() })
 
         /// Creates options with the documented defaults.
         public init(
@@ -137,7 +142,16 @@ final class FakeDispatcher: Sendable {
     }
 
     func respond(to request: HTTPRequest) -> HTTPResponse {
-        if request.path.hasPrefix(ControlAPI.prefix) { return control.handle(request) }
+        if request.path.hasPrefix(ControlAPI.prefix) {
+            let response = control.handle(request)
+            let summary: Logger.Message = "\(request.method) \(request.path) → \(response.status)"
+            if response.status >= 400 {
+                options.logger.notice(summary, metadata: ["answer": .string(String(decoding: response.body.prefix(300), as: UTF8.self))])
+            } else {
+                options.logger.debug(summary)
+            }
+            return response
+        }
         let decision = faults.evaluate(method: request.method, path: request.path)
         var response: HTTPResponse
         var closestRoute: String?
