@@ -11,7 +11,7 @@ import JSONCore
 /// | `PUT /__fake/state` | replace the whole state, or `?mode=merge` lay it over the current one; JSON or YAML |
 /// | `POST /__fake/state/save` | write the state file (`sfdest fake --state-file`) |
 /// | `GET /__fake/settings`, `PATCH /__fake/settings` | read the settings, change only the keys given |
-/// | `POST /__fake/reset` | back to the seed (`{"to":"defaults"}` for the defaults); clears journal and faults, resets the clock; `{"businessUnitId": …}` resets one tenant alone |
+/// | `POST /__fake/reset` | back to the seed (`{"to":"defaults"}` for the defaults); clears journal and faults, resets the clock; `{"businessUnitId": …}` (Account Engagement) or `{"mid": …}` (Marketing Cloud) resets one tenant alone |
 /// | `GET /__fake/journal` | requests answered, oldest first, filtered (``JournalFilter``) |
 /// | `GET /__fake/journal/count` | how many match the same filters |
 /// | `POST /__fake/journal/verify` | exactly / at least / at most N matching, else 406 with the nearest requests |
