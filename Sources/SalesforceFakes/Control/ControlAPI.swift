@@ -96,10 +96,11 @@ struct ControlAPI: Sendable {
             guard secrets == nil || secrets == "include" else {
                 throw JSONSchemaError(path: "secrets", message: "expected secrets=include")
             }
-            let state = service.exportState()
             // Beyond loopback (a token guards the API) credentials stay hidden unless asked for; on loopback the
-            // state round-trips exactly.
-            return Self.json(controlToken != nil && secrets == nil ? StateDocument.maskingSecrets(state) : state, pretty: true)
+            // state round-trips exactly. Written by the service, which writes a large state without its tree.
+            var bytes: [UInt8] = []
+            service.writeState(into: &bytes, style: .pretty, maskingSecrets: controlToken != nil && secrets == nil)
+            return .bytes(bytes, status: 200, contentType: "application/json")
         case .putState:
             let mode = try request.queryValue("mode").map { text throws(JSONSchemaError) in
                 guard let mode = StateDocument.Mode(rawValue: text) else {
@@ -107,6 +108,14 @@ struct ControlAPI: Sendable {
                 }
                 return mode
             } ?? .replace
+            // A whole JSON state is read without its tree when the service can (a million prospects in seconds);
+            // anything else, errors included, goes the way below.
+            if mode == .replace, !request.bodyExceededLimit, !StateDocument.isYAMLMediaType(request.headers["Content-Type"]),
+                let replace = StateDocument.streamingReplacement(for: service, json: request.body)
+            {
+                replace()
+                return Self.json(["status": "replaced"])
+            }
             let document = try Self.body(request, depth: StateDocument.maximumDepth)
             try service.replaceState(with: mode == .merge ? StateDocument.merge(service.exportState(), document) : document)
             return Self.json(["status": mode == .merge ? "merged" : "replaced"])
