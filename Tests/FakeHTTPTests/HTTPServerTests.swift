@@ -254,7 +254,7 @@ final class Counter: @unchecked Sendable {
 
 /// A TCP connection that sends nothing, held open until closed.
 final class SilentConnection: @unchecked Sendable {
-    private let fd: Int32
+    private var fd: Int32
 
     init(port: UInt16, sourceAddress: String) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -270,7 +270,13 @@ final class SilentConnection: @unchecked Sendable {
         guard bound == 0, connected == 0 else { throw RawHTTPError.connectFailed(errno) }
     }
 
-    func close() { Glibc.close(fd) }
+    /// Closes once: a second close could close a descriptor another test has been given since (tests run in
+    /// parallel in one process).
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
 }
 
 /// A client connection written in steps, reading one Content-Length-framed response at a time.
