@@ -28,7 +28,9 @@ let package = Package(
             pkgConfig: "libmicrohttpd",
             providers: [.apt(["libmicrohttpd-dev"])]
         ),
-        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD"]),
+        // Accepts the fakes' connections and answers the request heads libmicrohttpd 0.9.75 mishandles.
+        .target(name: "CHTTPAcceptor", dependencies: ["CMicroHTTPD"]),
+        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD", "CHTTPAcceptor"]),
         // __builtin_prefetch for the fakes' batch lookups.
         .target(name: "CPrefetch"),
         .target(name: "JSONCore"),
@@ -95,7 +97,7 @@ let package = Package(
 )
 
 // Shared settings, applied to every Swift target: Swift 6 language mode with strict concurrency.
-for target in package.targets where target.type != .system && target.name != "CPrefetch" {
+for target in package.targets where target.type != .system && !["CPrefetch", "CHTTPAcceptor"].contains(target.name) {
     target.swiftSettings = (target.swiftSettings ?? []) + [
         .enableUpcomingFeature("ExistentialAny"),
     ]

@@ -73,6 +73,7 @@ do {
         print(row(["run", "seconds", "MiB"]))
         print(row(["export \(figures.prospects / 1000)k prospects", format(figures.exportSeconds, 2), format(Double(figures.bytes) / 1_048_576)]))
         print(row(["load \(figures.prospects / 1000)k prospects", format(figures.loadSeconds, 2), ""]))
+        print(row(["peak resident memory", "", format(Double(figures.peakResidentBytes) / 1_048_576)]))
         report([
             ("state export at \(figures.prospects / 1000)k = \(format(figures.exportSeconds, 2)) s, load = \(format(figures.loadSeconds, 2)) s (target: each < 10 s)",
              figures.exportSeconds < 10 && figures.loadSeconds < 10),

@@ -4,6 +4,7 @@ import Synchronization
 import Glibc
 #endif
 internal import CMicroHTTPD
+internal import CHTTPAcceptor
 
 /// An embedded HTTP/1.1 server on libmicrohttpd: an epoll thread pool, bodies collected in memory up to a limit,
 /// delays without blocking threads (suspend/resume), and connection faults (drop, reset) on request.
@@ -24,12 +25,15 @@ public final class HTTPServer: Sendable {
         /// headers are in; nil keeps ``maxBodyBytes``. (The fakes let their control API take whole states.)
         public var bodyLimit: (@Sendable (_ method: String, _ path: String) -> Int?)?
         /// A connection with no traffic for this many seconds is closed, whether idle between keep-alive requests
-        /// or stalled halfway through one (libmicrohttpd's default is never).
+        /// or stalled halfway through one (libmicrohttpd's default is never); so is one whose first request head
+        /// has not arrived whole within this many seconds of connecting.
         public var connectionTimeoutSeconds: Int
         /// Most simultaneous connections; beyond it the kernel queues them.
         public var connectionLimit: Int
         /// Most simultaneous connections from one client address (0: no bound); beyond it a new connection from
         /// that address is closed at once, so one misbehaving client cannot take every slot from the others.
+        /// Over plain HTTP the bound applies twice: to connections whose first request head has not arrived yet
+        /// (held by the acceptor) and to connections being served (held by libmicrohttpd).
         public var perClientConnectionLimit: Int
         /// Reject sloppy HTTP from clients (an HTTP/1.1 request without `Host`, spaces or control characters in
         /// the URL) with a 400, as a test server should. The server checks these itself rather than through
@@ -92,26 +96,49 @@ public final class HTTPServer: Sendable {
             handler: handler, maxBodyBytes: configuration.maxBodyBytes, bodyLimit: configuration.bodyLimit,
             strictForClient: configuration.strictForClient)
         let context = Unmanaged.passUnretained(core).toOpaque()
+        let threads = UInt32(max(1, configuration.threads))
+        let timeout = UInt32(max(0, configuration.connectionTimeoutSeconds))
+        let limit = UInt32(max(0, configuration.connectionLimit))
+        let perClient = UInt32(max(0, configuration.perClientConnectionLimit))
+        guard let tls = configuration.tls else {
+            // Plain HTTP: the acceptor owns the listening socket and checks each connection's first request head
+            // before libmicrohttpd reads it (CHTTPAcceptor says why).
+            tlsStrings = nil
+            var bound: UInt16 = 0
+            let listener = sfd_listen_ipv4(configuration.host, configuration.port, 1024, &bound)
+            guard listener >= 0 else {
+                throw StartError(description: "cannot listen on \(configuration.host):\(configuration.port)")
+            }
+            guard let daemon = sfd_start_daemon_without_listener(
+                threads, timeout, limit, perClient, mhdAccessHandler, mhdRequestCompleted, context)
+            else {
+                close(listener)
+                throw StartError(description: "cannot start libmicrohttpd for \(configuration.host):\(bound)")
+            }
+            guard let acceptor = sfd_acceptor_start(listener, daemon, limit, perClient, timeout) else {
+                MHD_stop_daemon(daemon)
+                close(listener)
+                throw StartError(description: "cannot start the accepting thread for \(configuration.host):\(bound)")
+            }
+            core.attach(daemon: daemon, acceptor: acceptor)
+            self.core = core
+            self.port = bound
+            return
+        }
+        // HTTPS: libmicrohttpd accepts and decrypts, so the head cannot be looked at before it; the two heads the
+        // acceptor answers keep libmicrohttpd's answers here (README, "The HTTP layer").
         // The PEM texts are handed to MHD as C strings that live as long as the server: MHD's docs do not
         // promise to copy them.
-        let pem = configuration.tls.map { CStringPair(first: $0.privateKeyPEM, second: $0.certificatePEM) }
-        tlsStrings = pem
-        let started: OpaquePointer? = pem.map { strings in
-            sfd_start_daemon(
-                configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
-                UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
-                UInt32(max(0, configuration.perClientConnectionLimit)), 0, strings.first, strings.second, mhdAccessHandler, mhdRequestCompleted, context)
-        } ?? sfd_start_daemon(
-            configuration.host, configuration.port, UInt32(max(1, configuration.threads)),
-            UInt32(configuration.connectionTimeoutSeconds), UInt32(configuration.connectionLimit),
-            UInt32(max(0, configuration.perClientConnectionLimit)), 0, nil, nil, mhdAccessHandler, mhdRequestCompleted, context)
-        guard let daemon = started else {
+        let strings = CStringPair(first: tls.privateKeyPEM, second: tls.certificatePEM)
+        tlsStrings = strings
+        guard let daemon = sfd_start_daemon(
+            configuration.host, configuration.port, threads, timeout, limit, perClient, 0, strings.first, strings.second,
+            mhdAccessHandler, mhdRequestCompleted, context)
+        else {
             throw StartError(
-                description: configuration.tls == nil
-                    ? "cannot listen on \(configuration.host):\(configuration.port)"
-                    : "cannot listen on \(configuration.host):\(configuration.port) with the given TLS key and certificate")
+                description: "cannot listen on \(configuration.host):\(configuration.port) with the given TLS key and certificate")
         }
-        core.attach(daemon: daemon)
+        core.attach(daemon: daemon, acceptor: nil)
         self.core = core
         self.port = sfd_daemon_port(daemon)
     }
@@ -130,9 +157,10 @@ public final class HTTPServer: Sendable {
     }
 }
 
-/// A libmicrohttpd connection pointer that may cross to the timer thread that resumes it.
-/// Safe because it is only passed back to MHD_resume_connection, which may be called from any thread,
-/// and only while the connection is in `ServerCore`'s suspended set (so the daemon is still running).
+/// A libmicrohttpd connection pointer that may cross to the timer thread that resumes it (or the daemon's or
+/// acceptor's pointer, kept for stop). Safe because a connection is only passed back to MHD_resume_connection, which
+/// may be called from any thread, and only while it is in `ServerCore`'s suspended set (so the daemon is still
+/// running); the daemon and acceptor are only stopped, once, under the lifecycle lock's `stopping` flag.
 private struct ConnectionHandle: @unchecked Sendable, Hashable {
     let pointer: OpaquePointer
 }
@@ -141,6 +169,7 @@ private struct ConnectionHandle: @unchecked Sendable, Hashable {
 final class ServerCore: Sendable {
     private struct Lifecycle {
         var daemon: ConnectionHandle?
+        var acceptor: ConnectionHandle?
         var suspended: Set<ConnectionHandle> = []
         var stopping = false
     }
@@ -161,8 +190,11 @@ final class ServerCore: Sendable {
         self.strictForClient = strictForClient
     }
 
-    func attach(daemon: OpaquePointer) {
-        lifecycle.withLock { $0.daemon = ConnectionHandle(pointer: daemon) }
+    func attach(daemon: OpaquePointer, acceptor: OpaquePointer?) {
+        lifecycle.withLock {
+            $0.daemon = ConnectionHandle(pointer: daemon)
+            $0.acceptor = acceptor.map(ConnectionHandle.init)
+        }
     }
 
     /// Suspends the connection and resumes it after `delay`. Returns false when the server is stopping,
@@ -193,15 +225,17 @@ final class ServerCore: Sendable {
     }
 
     func stop() {
-        let daemon = lifecycle.withLock { state -> ConnectionHandle? in
+        let handles = lifecycle.withLock { state -> (daemon: ConnectionHandle?, acceptor: ConnectionHandle?)? in
             guard !state.stopping else { return nil }
             state.stopping = true
             // libmicrohttpd requires every suspended connection to be resumed before MHD_stop_daemon.
             for handle in state.suspended { MHD_resume_connection(handle.pointer) }
             state.suspended.removeAll()
-            return state.daemon
+            return (state.daemon, state.acceptor)
         }
-        if let daemon { MHD_stop_daemon(daemon.pointer) }
+        // The acceptor first: once it has stopped, nothing more is handed to the daemon.
+        if let acceptor = handles?.acceptor { sfd_acceptor_stop(acceptor.pointer) }
+        if let daemon = handles?.daemon { MHD_stop_daemon(daemon.pointer) }
     }
 }
 

@@ -1,8 +1,9 @@
 /// The checks on a request's head that libmicrohttpd 0.9.75 leaves to the application, each answered with one
 /// well-formed response and a closed connection, as a hardened server answers them (RFC 9112).
 ///
-/// libmicrohttpd does the rest of the parsing itself, before the server sees the request: see README
-/// ("The HTTP layer") for what it answers and where its answers fall short.
+/// libmicrohttpd does the rest of the parsing itself, before the server sees the request; the heads it would answer
+/// badly (no answer, or one written twice) are answered earlier still, by the acceptor (CHTTPAcceptor). README
+/// ("The HTTP layer") has the whole list.
 enum MessageFraming {
     /// The response that refuses the request, or nil when its framing is sound. Runs on every request: one pass
     /// over the headers, no allocation unless something is wrong.

@@ -44,7 +44,8 @@ public enum JSONParser {
     }
 }
 
-private struct Cursor {
+/// The parser's position in a document; ``JSONPullReader`` drives it a piece at a time.
+struct Cursor {
     let bytes: UnsafeBufferPointer<UInt8>
     let maximumDepth: Int
     var index = 0

@@ -101,11 +101,20 @@ public enum JSONWriter {
         }
     }
 
-    private static func newline(into output: inout [UInt8], style: Style, indent: Int) {
+    static func newline(into output: inout [UInt8], style: Style, indent: Int) {
         guard style == .pretty else { return }
         output.append(UInt8(ascii: "\n"))
-        output.append(contentsOf: repeatElement(UInt8(ascii: " "), count: indent * 2))
+        // From a buffer of spaces: appending a repeated element went through the generic sequence path, a tenth of
+        // a large state's export.
+        var remaining = indent * 2
+        while remaining > 0 {
+            let count = min(remaining, spaces.count)
+            spaces.withUnsafeBufferPointer { output.append(contentsOf: UnsafeBufferPointer(rebasing: $0[0..<count])) }
+            remaining -= count
+        }
     }
+
+    private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     /// Appends a quoted, escaped string.
     public static func writeString(_ text: String, into output: inout [UInt8]) {

@@ -277,19 +277,45 @@ private final class ServerPair: @unchecked Sendable {
         self.marketingCloud = marketingCloud
     }
 
-    /// Saves both states as one document (the seed format), atomically; returns the path.
+    /// Saves both states as one document (the seed format), atomically; returns the path. Each fake writes its
+    /// own state, a large one without building its tree.
     func save(to path: String) throws -> String {
         lock.lock()
         defer { lock.unlock() }
-        var document: [String: JSONValue] = [:]
-        if let pardot { document["pardot"] = pardot.service.exportState() }
-        if let marketingCloud { document["marketingCloud"] = marketingCloud.service.exportState() }
-        try FakeStateFile.writeAtomically(JSONWriter.bytes(.object(document)), to: path, permissions: 0o600)
+        var bytes: [UInt8] = []
+        var document = JSONContainerWriter.object(into: &bytes, style: .compact, indent: 0)
+        // In sorted key order, as JSONWriter writes an object.
+        for (key, server) in [("marketingCloud", marketingCloud), ("pardot", pardot)] {
+            guard let server else { continue }
+            document.key(key, into: &bytes)
+            server.service.writeState(into: &bytes, style: .compact, maskingSecrets: false)
+        }
+        document.close(into: &bytes)
+        try FakeStateFile.writeAtomically(bytes, to: path, permissions: 0o600)
         return path
     }
 
     /// Replaces both states with a saved document's.
     func load(from path: String) throws {
+        if !StateDocument.isYAMLFile(path), let data = FileManager.default.contents(atPath: path),
+            let replacements = streamingReplacements(Array(data))
+        {
+            lock.lock()
+            defer { lock.unlock() }
+            for (key, replacement) in replacements {
+                switch replacement {
+                case .ready(let replace):
+                    replace()
+                case .tree(let state):
+                    do {
+                        try (key == "pardot" ? pardot : marketingCloud)?.service.replaceState(with: state)
+                    } catch {
+                        throw ValidationError("\(path): \(key).\(error)")
+                    }
+                }
+            }
+            return
+        }
         let members = try FakeStateFile.read(path)
         lock.lock()
         defer { lock.unlock() }
@@ -303,6 +329,44 @@ private final class ServerPair: @unchecked Sendable {
         } catch {
             throw ValidationError("\(path): marketingCloud.\(error)")
         }
+    }
+}
+
+extension ServerPair {
+    /// A fake's state read from a state file: read already (the fake read it without its tree), or as a tree.
+    enum Replacement {
+        case ready(() -> Void)
+        case tree(JSONValue)
+    }
+
+    /// Each fake's state read from a JSON state file, a large one without its tree, in the order they are to be put
+    /// in place (Account Engagement first, as ``load(from:)`` always did); nil for anything unusual (a syntax error,
+    /// an unknown or repeated key), which the tree reading then reports.
+    private func streamingReplacements(_ bytes: [UInt8]) -> [(String, Replacement)]? {
+        let (pardot, marketingCloud) = lock.withLock { (self.pardot, self.marketingCloud) }
+        let read = try? JSONPullReader.read(bytes, maximumDepth: StateDocument.maximumDepth) { reader throws(JSONParseError) -> [String: Replacement]? in
+            var states: [String: Replacement] = [:]
+            try reader.beginObject()
+            var seen: Set<String> = []
+            while let key = try reader.nextKey() {
+                guard seen.insert(key).inserted, ["pardot", "marketingCloud", "mode"].contains(key) else { return nil }
+                guard key != "mode", let server = key == "pardot" ? pardot : marketingCloud else {
+                    _ = try reader.value()
+                    continue
+                }
+                let start = reader.mark()
+                if let replace = server.service.stateReplacement(reading: &reader) {
+                    states[key] = .ready(replace)
+                } else {
+                    reader.reset(to: start)
+                    states[key] = .tree(try reader.value())
+                }
+            }
+            try reader.finish()
+            return states
+        }
+        guard let states = read ?? nil else { return nil }
+        return ["pardot", "marketingCloud"].compactMap { key in states[key].map { (key, $0) } }
     }
 }
 

@@ -148,6 +148,73 @@ final class Counter: @unchecked Sendable {
         #expect(!text.contains("served"))
     }
 
+    /// Heads libmicrohttpd 0.9.75 decides before the handler is called: it closed the first group without an
+    /// answer (or passed a control character on as a method), and answered the Content-Length group with its
+    /// status line and headers written twice. The acceptor answers each once, before libmicrohttpd reads it.
+    @Test(arguments: [
+        ("no space in the request line", "HELLO\r\n\r\n"),
+        ("request line starting with a space", " GET / HTTP/1.1\r\nHost: a\r\n\r\n"),
+        ("TLS handshake on the plain port", "\u{16}\u{03}\u{01}\u{00}\u{a5}\u{01}\u{00}\u{00}\u{a1}\u{03}\u{03}"),
+        ("control character in the method", "G\u{01}T / HTTP/1.1\r\nHost: a\r\n\r\n"),
+        ("letters as Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: abc\r\n\r\n"),
+        ("negative Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: -1\r\n\r\n"),
+        ("empty Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n"),
+        ("Content-Length with trailing space", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5 \r\n\r\nabcde"),
+        ("Content-Length as a list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nabcde"),
+        ("Content-Length beyond 64 bits", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+        ("space before a header's colon", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\n\r\nabcde"),
+        ("Content-Length folded over two lines", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nabcde"),
+    ])
+    func headsLibmicrohttpdMishandlesGetOneAnswer(name: String, request: String) throws {
+        let server = try HTTPServer { _ in .text("served", status: 200) }
+        defer { server.stop() }
+        let reply = try RawHTTPClient.exchange(port: server.port, bytes: Array(request.utf8), timeoutSeconds: 5)
+        let text = String(decoding: reply, as: UTF8.self)
+        #expect(text.components(separatedBy: "HTTP/1.1 ").count == 2, "\(name): \(text)")
+        let response = try RawHTTPClient.parse(reply)
+        #expect(response.status == 400, "\(name): \(text)")
+        #expect(response.header("Connection") == "close")
+        #expect(response.header("Date") != nil)
+        #expect(!text.contains("served"))
+    }
+
+    /// The acceptor waits for a head that arrives in pieces, and hands the connection over whole: the body sent
+    /// after a pause and a second request on the same connection are libmicrohttpd's as before.
+    @Test func aHeadInPiecesAndKeepAliveAreServed() throws {
+        let server = try HTTPServer { request in .text("\(request.method) \(request.path) \(request.body.count)", status: 200) }
+        defer { server.stop() }
+        let connection = try SteppedConnection(port: server.port)
+        defer { connection.close() }
+        for piece in ["PO", "ST /first HTT", "P/1.1\r\nHost: a\r\nContent-Le", "ngth: 3\r\n", "\r\n", "abc"] {
+            try connection.write(piece)
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        #expect(try connection.readResponse().text == "POST /first 3")
+        try connection.write("GET /second HTTP/1.1\r\nHost: a\r\n\r\n")
+        #expect(try connection.readResponse().text == "GET /second 0")
+    }
+
+    @Test func beyondTheConnectionLimitNewConnectionsWaitTheirTurn() throws {
+        let server = try HTTPServer(configuration: .init(threads: 1, connectionLimit: 2, perClientConnectionLimit: 0)) { _ in
+            .text("ok", status: 200)
+        }
+        defer { server.stop() }
+        let held = try (0..<2).map { _ in try SilentConnection(port: server.port, sourceAddress: "127.0.0.1") }
+        defer { held.forEach { $0.close() } }
+        let started = Date()
+        let results = RawHTTPClient.parallel(2) { index -> Int in
+            guard index == 1 else {
+                Thread.sleep(forTimeInterval: 1)
+                held[0].close()
+                return 0
+            }
+            return (try? RawHTTPClient.send(port: server.port, method: "GET", path: "/", timeoutSeconds: 10).status) ?? -1
+        }
+        // Queued rather than refused: answered once a slot came free.
+        #expect(results[1] == 200)
+        #expect(Date().timeIntervalSince(started) >= 0.9)
+    }
+
     @Test func identicalContentLengthsAndHTTP10WithoutHostAreFine() throws {
         let server = try HTTPServer { .text("\($0.body.count)", status: 200) }
         defer { server.stop() }
@@ -187,7 +254,7 @@ final class Counter: @unchecked Sendable {
 
 /// A TCP connection that sends nothing, held open until closed.
 final class SilentConnection: @unchecked Sendable {
-    private let fd: Int32
+    private var fd: Int32
 
     init(port: UInt16, sourceAddress: String) throws {
         fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
@@ -201,6 +268,58 @@ final class SilentConnection: @unchecked Sendable {
         let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
         guard bound == 0, connected == 0 else { throw RawHTTPError.connectFailed(errno) }
+    }
+
+    /// Closes once: a second close could close a descriptor another test has been given since (tests run in
+    /// parallel in one process).
+    func close() {
+        guard fd >= 0 else { return }
+        Glibc.close(fd)
+        fd = -1
+    }
+}
+
+/// A client connection written in steps, reading one Content-Length-framed response at a time.
+final class SteppedConnection: @unchecked Sendable {
+    private let fd: Int32
+    private var buffered: [UInt8] = []
+
+    init(port: UInt16) throws {
+        fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        var timeout = timeval(tv_sec: 5, tv_usec: 0)
+        setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &timeout, socklen_t(MemoryLayout<timeval>.size))
+        var remote = sockaddr_in()
+        remote.sin_family = sa_family_t(AF_INET)
+        remote.sin_port = port.bigEndian
+        inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
+        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        guard connected == 0 else { throw RawHTTPError.connectFailed(errno) }
+    }
+
+    func write(_ text: String) throws {
+        let bytes = Array(text.utf8)
+        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+            throw RawHTTPError.connectionReset
+        }
+    }
+
+    func readResponse() throws -> RawHTTPResponse {
+        var chunk = [UInt8](repeating: 0, count: 4096)
+        while true {
+            if let end = buffered.firstRange(of: [13, 10, 13, 10]) {
+                let head = String(decoding: buffered[..<end.lowerBound], as: UTF8.self).lowercased()
+                let length = head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
+                    .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
+                if buffered.count >= end.upperBound + length {
+                    let response = try RawHTTPClient.parse(Array(buffered[..<(end.upperBound + length)]))
+                    buffered.removeFirst(end.upperBound + length)
+                    return response
+                }
+            }
+            let count = chunk.withUnsafeMutableBytes { recv(fd, $0.baseAddress, $0.count, 0) }
+            guard count > 0 else { throw count == 0 ? RawHTTPError.emptyReply : RawHTTPError.timedOut }
+            buffered.append(contentsOf: chunk[0..<count])
+        }
     }
 
     func close() { Glibc.close(fd) }

@@ -79,3 +79,88 @@ import Testing
         }
     }
 }
+
+/// The piecewise reader and writer agree with the tree's parser and writer.
+@Suite struct JSONStreamingTests {
+    static let text = #"{"a": [1, {"b": "x\ny"}, []], "c": {}, "d": {"e": [true, null, -2.5e3]}}"#
+
+    @Test func thePullReaderSeesWhatTheParserSees() throws {
+        let parsed = try JSONParser.parse(Self.text)
+        let rebuilt = try JSONPullReader.read(Array(Self.text.utf8)) { reader throws(JSONParseError) -> JSONValue in
+            var members: [String: JSONValue] = [:]
+            try reader.beginObject()
+            while let key = try reader.nextKey() {
+                if key == "a" {
+                    var elements: [JSONValue] = []
+                    try reader.beginArray()
+                    while try reader.nextElement() { elements.append(try reader.value()) }
+                    members[key] = .array(elements)
+                } else {
+                    members[key] = try reader.value()
+                }
+            }
+            try reader.finish()
+            return .object(members)
+        }
+        #expect(rebuilt == parsed)
+    }
+
+    @Test(arguments: [#"{"a":1,}"#, #"{"a" 1}"#, #"{"a":1"#, #"{"a":1} x"#, #"{"a":[1 2]}"#, #"[1]"#])
+    func thePullReaderRefusesWhatTheParserRefuses(text: String) {
+        #expect(throws: JSONParseError.self) {
+            try JSONPullReader.read(Array(text.utf8)) { reader throws(JSONParseError) in
+                try reader.beginObject()
+                while let _ = try reader.nextKey() {
+                    if reader.atArray {
+                        try reader.beginArray()
+                        while try reader.nextElement() { _ = try reader.value() }
+                    } else {
+                        _ = try reader.value()
+                    }
+                }
+                try reader.finish()
+            }
+        }
+    }
+
+    @Test func thePullReaderKeepsTheDepthLimit() {
+        let deep = String(repeating: "[", count: 5) + String(repeating: "]", count: 5)
+        #expect(throws: JSONParseError.self) {
+            try JSONPullReader.read(Array(deep.utf8), maximumDepth: 4) { reader throws(JSONParseError) in
+                try reader.beginArray()
+                _ = try reader.nextElement()
+                _ = try reader.value()
+            }
+        }
+        #expect(throws: Never.self) {
+            try JSONPullReader.read(Array(deep.utf8), maximumDepth: 5) { reader throws(JSONParseError) in
+                try reader.beginArray()
+                _ = try reader.nextElement()
+                _ = try reader.value()
+            }
+        }
+    }
+
+    @Test(arguments: [JSONWriter.Style.pretty, .compact])
+    func theContainerWriterWritesWhatTheWriterWrites(style: JSONWriter.Style) throws {
+        let value = try JSONParser.parse(Self.text)
+        guard case .object(let members) = value else { return }
+        var output: [UInt8] = []
+        var object = JSONContainerWriter.object(into: &output, style: style, indent: 0)
+        for (key, member) in members.sorted(by: { $0.key < $1.key }) {
+            guard case .array(let elements) = member else {
+                object.member(key, member, into: &output)
+                continue
+            }
+            object.key(key, into: &output)
+            var array = JSONContainerWriter.array(into: &output, style: style, indent: object.entryIndent)
+            for element in elements {
+                array.element(into: &output)
+                JSONWriter.write(element, into: &output, style: style, indent: array.entryIndent)
+            }
+            array.close(into: &output)
+        }
+        object.close(into: &output)
+        #expect(output == JSONWriter.bytes(value, style: style))
+    }
+}

@@ -157,9 +157,63 @@ import TestSupport
         #expect(try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token).status == 200)
         #expect(try fake.control("POST", "reset", json: ["businessUnitId": "0Uv00000000000ZAAA"]).status == 400)
 
-        let mc = try MarketingCloudTestClient()
-        defer { mc.stop() }
-        #expect(try mc.control("POST", "reset", json: ["mid": 100000002]).status == 400)
+    }
+
+    @Test func resetOfOneMIDLeavesTheEnterpriseAndTheOtherUnits() throws {
+        // The enterprise's data (top level) and MID 100000002's own copy of the same data extension, empty.
+        guard case .object(var seed) = MarketingCloudTestClient.seed, let customers = seed["dataExtensions"] else { return }
+        seed["businessUnits"] = [["mid": 100000001], ["mid": 100000002, "name": "Team B", "dataExtensions": customers]]
+        let fake = try MarketingCloudTestClient(seed: .object(seed))
+        defer { fake.stop() }
+        let enterpriseToken = try fake.token()
+        let unitToken = try #require(try fake.tokenRequest([
+            "grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret",
+            "account_id": "100000002",
+        ]).json?["access_token"]?.stringValue)
+        let rowset = "/hub/v1/dataevents/key:customers-key/rowset"
+        func row(_ email: String) -> JSONValue { [["keys": ["Email": .string(email)], "values": ["FirstName": "X"]]] }
+        #expect(try fake.api("POST", rowset, token: enterpriseToken, json: row("mine@x.com")).status == 200)
+        #expect(try fake.api("POST", rowset, token: unitToken, json: row("theirs@x.com")).status == 200)
+        let contact = MarketingCloudTestClient.contact("theirs@x.com", sets: [("Email Addresses", [("Email Address", "theirs@x.com")])])
+        #expect(try fake.api("POST", "/contacts/v1/contacts", token: unitToken, json: contact).status == 200)
+
+        // Each MID sees only its own rows and contacts, and the state says whose is whose.
+        func emails(_ dataExtensions: JSONValue?) -> [JSONValue?] {
+            dataExtensions?.arrayValue?.first?["rows"]?.arrayValue?.map { $0["Email"] } ?? []
+        }
+        func unit(_ state: JSONValue) -> JSONValue? { state["businessUnits"]?.arrayValue?.first { $0["mid"] == 100000002 } }
+        let state = try fake.state()
+        #expect(emails(state["dataExtensions"]) == ["mine@x.com"])
+        #expect(state["contacts"]?.arrayValue?.isEmpty == true)
+        #expect(emails(unit(state)?["dataExtensions"]) == ["theirs@x.com"])
+        #expect(unit(state)?["contacts"]?.arrayValue?.map { $0["contactKey"] } == ["theirs@x.com"])
+        #expect(state["businessUnits"]?.arrayValue?.first { $0["mid"] == 100000001 }?["dataExtensions"] == nil)
+        // The state round-trips with the units' own data.
+        #expect(try fake.control("PUT", "state", json: state).status == 200)
+        #expect(try fake.state() == state)
+
+        let reset = try fake.control("POST", "reset", json: ["mid": 100000002])
+        #expect(reset.status == 200, "\(reset.text)")
+        let after = try fake.state()
+        #expect(emails(unit(after)?["dataExtensions"]) == [])
+        #expect(unit(after)?["contacts"]?.arrayValue?.isEmpty == true)
+        #expect(emails(after["dataExtensions"]) == ["mine@x.com"])
+        // The journal and the tokens are shared with the other tests: both survive.
+        #expect(try fake.control("GET", "journal/count").json?["count"]?.intValue ?? 0 >= 5)
+        #expect(try fake.api("POST", rowset, token: unitToken, json: row("again@x.com")).status == 200)
+
+        // The enterprise's data is every sharing unit's: no unit can reset it alone. Unknown MIDs are errors.
+        let shared = try fake.control("POST", "reset", json: ["mid": 100000001])
+        #expect(shared.status == 400)
+        #expect(shared.text.contains("cannot be reset alone"))
+        #expect(try fake.control("POST", "reset", json: ["mid": 999]).status == 400)
+        #expect(try fake.control("POST", "reset", json: ["mid": "not a number"]).status == 400)
+
+        // A unit added after start is removed by its reset, as an Account Engagement unit the seed lacks is.
+        let added = try fake.control("PUT", "state?mode=merge", json: ["businessUnits": [["mid": 100000003, "dataExtensions": []]]])
+        #expect(added.status == 200, "\(added.text)")
+        #expect(try fake.control("POST", "reset", json: ["mid": "100000003"]).status == 200)
+        #expect(try fake.state()["businessUnits"]?.arrayValue?.map { $0["mid"] } == [100000001, 100000002])
     }
 
     @Test func aMergedStateAddsToTheTenant() throws {

@@ -143,11 +143,15 @@ import TestSupport
         let onDemand = try JSONParser.parse(Array(try Data(contentsOf: stateFile)))
         #expect(onDemand["pardot"]?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue?.first?["email"] == "kept@x.com")
         try FileManager.default.removeItem(at: stateFile)
+        let before = try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/state").body
         // At a clean stop.
         #expect(first.stop() == 0)
         #expect(first.text.contains("state saved to"))
         let (second, secondPort) = try start()
-        let state = try RawHTTPClient.send(port: secondPort, method: "GET", path: "/__fake/state").json
+        let reloaded = try RawHTTPClient.send(port: secondPort, method: "GET", path: "/__fake/state")
+        // Exactly the state that was saved (written and read without a tree of the prospects).
+        #expect(reloaded.body == before)
+        let state = reloaded.json
         #expect(state?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue?.first?["email"] == "kept@x.com")
         #expect(state?["clients"]?.arrayValue?.first?["clientId"] == "fake-client-id")
         #expect(second.stop() == 0)

@@ -80,7 +80,8 @@ class Fake:
     # -- state -------------------------------------------------------------------------------------------------
 
     def reset(self, to: str = "seed", **tenant) -> None:
-        """Back to the seed (or `to="defaults"`); `business_unit_id=...` resets one business unit alone."""
+        """Back to the seed (or `to="defaults"`); `business_unit_id=...` (Account Engagement) or `mid=...`
+        (Marketing Cloud, a business unit with data of its own) resets that one tenant alone."""
         body: dict = {"to": to}
         if "business_unit_id" in tenant:
             body["businessUnitId"] = tenant.pop("business_unit_id")

@@ -11,7 +11,7 @@ import JSONCore
 /// | `PUT /__fake/state` | replace the whole state, or `?mode=merge` lay it over the current one; JSON or YAML |
 /// | `POST /__fake/state/save` | write the state file (`sfdest fake --state-file`) |
 /// | `GET /__fake/settings`, `PATCH /__fake/settings` | read the settings, change only the keys given |
-/// | `POST /__fake/reset` | back to the seed (`{"to":"defaults"}` for the defaults); clears journal and faults, resets the clock; `{"businessUnitId": …}` resets one tenant alone |
+/// | `POST /__fake/reset` | back to the seed (`{"to":"defaults"}` for the defaults); clears journal and faults, resets the clock; `{"businessUnitId": …}` (Account Engagement) or `{"mid": …}` (Marketing Cloud) resets one tenant alone |
 /// | `GET /__fake/journal` | requests answered, oldest first, filtered (``JournalFilter``) |
 /// | `GET /__fake/journal/count` | how many match the same filters |
 /// | `POST /__fake/journal/verify` | exactly / at least / at most N matching, else 406 with the nearest requests |
@@ -98,10 +98,11 @@ struct ControlAPI: Sendable {
             guard secrets == nil || secrets == "include" else {
                 throw JSONSchemaError(path: "secrets", message: "expected secrets=include")
             }
-            let state = service.exportState()
             // Beyond loopback (a token guards the API) credentials stay hidden unless asked for; on loopback the
-            // state round-trips exactly.
-            return Self.json(controlToken != nil && secrets == nil ? StateDocument.maskingSecrets(state) : state, pretty: true)
+            // state round-trips exactly. Written by the service, which writes a large state without its tree.
+            var bytes: [UInt8] = []
+            service.writeState(into: &bytes, style: .pretty, maskingSecrets: controlToken != nil && secrets == nil)
+            return .bytes(bytes, status: 200, contentType: "application/json")
         case .putState:
             let mode = try request.queryValue("mode").map { text throws(JSONSchemaError) in
                 guard let mode = StateDocument.Mode(rawValue: text) else {
@@ -109,6 +110,14 @@ struct ControlAPI: Sendable {
                 }
                 return mode
             } ?? .replace
+            // A whole JSON state is read without its tree when the service can (a million prospects in seconds);
+            // anything else, errors included, goes the way below.
+            if mode == .replace, !request.bodyExceededLimit, !StateDocument.isYAMLMediaType(request.headers["Content-Type"]),
+                let replace = StateDocument.streamingReplacement(for: service, json: request.body)
+            {
+                replace()
+                return Self.json(["status": "replaced"])
+            }
             let document = try Self.body(request, depth: StateDocument.maximumDepth)
             try service.replaceState(with: mode == .merge ? StateDocument.merge(service.exportState(), document) : document)
             return Self.json(["status": mode == .merge ? "merged" : "replaced"])

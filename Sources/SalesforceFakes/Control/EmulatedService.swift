@@ -13,6 +13,17 @@ public protocol EmulatedService: Sendable {
     /// Replaces the whole state; on error the state is unchanged.
     func replaceState(with json: JSONValue) throws(JSONSchemaError)
 
+    /// Appends the state document to `output`: the bytes `JSONWriter` writes for ``exportState()`` (passed through
+    /// ``StateDocument/maskingSecrets(_:)`` when `maskingSecrets` is set). A service with large states writes it
+    /// without building the whole tree first.
+    func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool)
+
+    /// Reads a state document from `reader` without building its tree, when the service can, and returns what
+    /// puts it in place; the state is not changed until that is called. Nil when the service cannot, or the
+    /// document is anything but a plain valid state: the caller then reads it as a tree and calls
+    /// ``replaceState(with:)``, which reports what is wrong.
+    func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)?
+
     /// Goes back to the state the fake started with (its seed, or the documented defaults).
     func resetState()
 
@@ -55,6 +66,15 @@ public protocol EmulatedService: Sendable {
 extension EmulatedService {
     /// No named profiles unless the service defines some.
     public var latencyProfiles: [String: [LatencyRule]] { [:] }
+
+    /// The tree, written.
+    public func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
+        let state = exportState()
+        JSONWriter.write(maskingSecrets ? StateDocument.maskingSecrets(state) : state, into: &output, style: style, indent: 0)
+    }
+
+    /// Always the tree.
+    public func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? { nil }
 
     /// No tenant can be reset alone unless the service says so.
     public var tenantKey: String? { nil }

@@ -63,6 +63,21 @@ public enum StateDocument {
         contentType.map { yamlMediaTypes.contains(HTTPRequest.mediaType(of: $0)) } ?? false
     }
 
+    // MARK: Large states
+
+    /// Reads a whole JSON state document (a `PUT /__fake/state` body) the way the service reads large ones, without
+    /// its tree, and returns what puts it in place; nil when the service cannot (then parse it and call
+    /// ``EmulatedService/replaceState(with:)``, which reports any error).
+    static func streamingReplacement(for service: any EmulatedService, json bytes: [UInt8]) -> (() -> Void)? {
+        let replacement = try? JSONPullReader.read(bytes, maximumDepth: maximumDepth) { reader throws(JSONParseError) -> (() -> Void)? in
+            guard let replacement = service.stateReplacement(reading: &reader) else { return nil }
+            // Text after the document makes it invalid: the tree reader reports it.
+            try reader.finish()
+            return replacement
+        }
+        return replacement ?? nil
+    }
+
     // MARK: Merge
 
     /// Members that identify an element of a list, tried in this order.

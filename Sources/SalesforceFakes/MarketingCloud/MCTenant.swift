@@ -135,6 +135,8 @@ struct MCTenant: Sendable {
     var nextContactID = 1_000_001
     /// Counter behind the deterministic ids (request ids, message ids, event instance ids).
     var idSequence = 0
+    /// Business units with data of their own (see ``MCUnitData``); the members above hold the data in use.
+    var partitions = MCPartitions()
     /// Throttling window (not part of the saved state).
     var windowStart = 0
     var windowCount = 0
@@ -206,17 +208,12 @@ extension MCTenant {
         let reader = try JSONObjectReader(json)
         if let settings = reader.value("settings"), !settings.isNull { self.settings = try MCSettings(json: settings, path: reader.path(of: "settings")) }
         clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try MCClient(json: value, path: path) }
-        for (position, unit) in try reader.array("businessUnits", { value, path throws(JSONSchemaError) -> (Int, String) in
-            let unit = try JSONObjectReader(value, path: path)
-            let mid = try unit.int("mid")
-            let name = try unit.string("name", default: "Business Unit \(mid)")
-            try unit.finish()
-            return (mid, name)
-        }).enumerated() {
-            guard businessUnits[unit.0] == nil else {
-                throw JSONSchemaError(path: "businessUnits[\(position)].mid", message: "MID \(unit.0) appears twice")
+        let units = try reader.array("businessUnits", Self.businessUnitEntry)
+        for (position, unit) in units.enumerated() {
+            guard businessUnits[unit.mid] == nil else {
+                throw JSONSchemaError(path: "businessUnits[\(position)].mid", message: "MID \(unit.mid) appears twice")
             }
-            businessUnits[unit.0] = unit.1
+            businessUnits[unit.mid] = unit.name
         }
         if let allowlist = try reader.object("ipAllowlist") {
             ipAllowlist = try IPAllowlist(rangesOf: allowlist)
@@ -269,6 +266,7 @@ extension MCTenant {
             asyncRequests[request.requestID] = request
         }
         idSequence = try reader.int("idSequence", default: 0)
+        try loadBusinessUnitData(units, attributeSets: reader.value("attributeSets"))
         try reader.finish()
     }
 
@@ -276,7 +274,7 @@ extension MCTenant {
         [
             "settings": settings.json,
             "clients": .array(clients.map(\.json)),
-            "businessUnits": .array(businessUnits.keys.sorted().map { ["mid": .integer($0), "name": .string(businessUnits[$0]!)] }),
+            "businessUnits": businessUnitsJSON,
             "ipAllowlist": ["ranges": .array(ipAllowlist.ranges.map { .string($0.description) })],
             "attributeSets": .array(attributeSets.map(\.json)),
             "dataExtensions": .array(dataExtensions.keys.sorted().map { dataExtensions[$0]!.json }),

@@ -66,6 +66,7 @@ public final class MarketingCloudFake: EmulatedService {
     @discardableResult
     public func insertSyntheticData(rows count: Int, dataExtensionKey: String) -> Bool {
         tenant.withLock { state in
+            state.activate(.enterprise)
             guard var dataExtension = state.dataExtensions.removeValue(forKey: dataExtensionKey) else { return false }
             dataExtension.rows.reserveCapacity(dataExtension.rows.count + count)
             state.contacts.reserveCapacity(state.contacts.count + count)
@@ -141,7 +142,7 @@ public final class MarketingCloudFake: EmulatedService {
         let now = Int(clock.now())
         return tenant.withLock { state in
             // A request due by the clock completes before anyone looks.
-            for id in state.asyncRequests.keys { DataExtensionOperations(now: now).progress(id, polled: false, tenant: &state) }
+            state.completeDueAsyncRequests(now: now)
             return state.json
         }
     }
@@ -155,8 +156,13 @@ public final class MarketingCloudFake: EmulatedService {
 
     public func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
 
-    // No per-MID reset: this model keeps contacts, data extensions, events and async requests for the whole
-    // enterprise, not per business unit, so there is nothing of one MID alone to put back (README says so).
+    /// Business units with data of their own are the tenants (``MCUnitData``), named by MID.
+    public var tenantKey: String? { "mid" }
+
+    public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
+        let source = toDefaults ? MCTenant.defaults : initial
+        try tenant.withLock { (state: inout MCTenant) throws(JSONSchemaError) in try state.resetBusinessUnit(id, from: source) }
+    }
 
     public func exportSettings() -> JSONValue {
         tenant.withLock { $0.settings.json }
@@ -257,6 +263,7 @@ public final class MarketingCloudFake: EmulatedService {
             }
         }
         guard token.scopes.contains(requiredScope(operation)) else { throw .insufficientPrivileges }
+        state.activate(mid: token.mid)
     }
 
     private static func perform(

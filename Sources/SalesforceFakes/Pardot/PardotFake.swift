@@ -127,6 +127,19 @@ public final class PardotFake: EmulatedService {
         tenant.withLock { $0 = replacement }
     }
 
+    /// Without a tree of the prospects (PardotTenant+LargeStates), from a snapshot: requests go on meanwhile.
+    public func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
+        tenant.withLock { $0 }.writeState(into: &output, style: style, maskingSecrets: maskingSecrets)
+    }
+
+    public func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? {
+        guard var replacement = PardotTenant(streaming: &reader) else { return nil }
+        return {
+            self.tenant.withLock { swap(&$0, &replacement) }
+            PardotTenant.releaseInBackground(&replacement)
+        }
+    }
+
     public func resetState() {
         tenant.withLock { $0 = initial }
     }

@@ -1,3 +1,5 @@
+import JSONCore
+
 /// ISO-8601 timestamps as Salesforce writes them (`2026-11-23T03:28:53+00:00`), from and to Unix seconds.
 ///
 /// Hand-written (days-from-civil, after H. Hinnant's public-domain algorithms) rather than through
@@ -16,9 +18,47 @@ public enum Timestamp {
             + "\(pad(secondsOfDay / 60 % 60, 2)):\(pad(secondsOfDay % 60, 2))\(sign)\(pad(offset / 60, 2)):\(pad(offset % 60, 2))"
     }
 
+    /// Appends `format(epochSeconds)` as a JSON string (in quotes) without building the String: a state export
+    /// writes three per prospect.
+    public static func writeQuoted(_ epochSeconds: Int, into output: inout [UInt8]) {
+        let days = floorDivide(epochSeconds, 86_400)
+        let secondsOfDay = epochSeconds - days * 86_400
+        let (year, month, day) = civil(fromDays: days)
+        guard (0...9999).contains(year) else {
+            // Beyond four digits `format` pads differently; such times are rare enough to take the slow way.
+            JSONWriter.writeString(format(epochSeconds), into: &output)
+            return
+        }
+        func two(_ value: Int) {
+            output.append(UInt8(truncatingIfNeeded: 0x30 + value / 10))
+            output.append(UInt8(truncatingIfNeeded: 0x30 + value % 10))
+        }
+        output.append(UInt8(ascii: "\""))
+        two(year / 100)
+        two(year % 100)
+        output.append(UInt8(ascii: "-"))
+        two(month)
+        output.append(UInt8(ascii: "-"))
+        two(day)
+        output.append(UInt8(ascii: "T"))
+        two(secondsOfDay / 3600)
+        output.append(UInt8(ascii: ":"))
+        two(secondsOfDay / 60 % 60)
+        output.append(UInt8(ascii: ":"))
+        two(secondsOfDay % 60)
+        output.append(contentsOf: "+00:00\"".utf8)
+    }
+
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; fractional seconds are dropped. Nil when malformed.
     public static func parse(_ text: String) -> Int? {
-        let bytes = Array(text.utf8)
+        // Over the string's own bytes: a state load parses three per prospect, and copying each into an array
+        // was a good part of it.
+        var text = text
+        return text.withUTF8 { parse(utf8: $0) }
+    }
+
+    /// ``parse(_:)`` over UTF-8 bytes.
+    static func parse(utf8 bytes: UnsafeBufferPointer<UInt8>) -> Int? {
         guard bytes.count >= 20, bytes[4] == 0x2D, bytes[7] == 0x2D, bytes[10] == 0x54 || bytes[10] == 0x20,
             bytes[13] == 0x3A, bytes[16] == 0x3A,
             let year = number(bytes, 0, 4), let month = number(bytes, 5, 2), let day = number(bytes, 8, 2),
@@ -75,7 +115,8 @@ public enum Timestamp {
         return days(year: number(bytes, 0, 4)!, month: number(bytes, 5, 2)!, day: number(bytes, 8, 2)!)
     }
 
-    private static func number(_ bytes: [UInt8], _ start: Int, _ count: Int) -> Int? {
+    private static func number<Bytes: RandomAccessCollection<UInt8>>(_ bytes: Bytes, _ start: Int, _ count: Int) -> Int?
+    where Bytes.Index == Int {
         guard start + count <= bytes.count else { return nil }
         var value = 0
         for byte in bytes[start..<start + count] {

@@ -1,0 +1,456 @@
+#define _GNU_SOURCE
+#include "acceptor.h"
+
+#include <arpa/inet.h>
+#include <errno.h>
+#include <microhttpd.h>
+#include <netinet/in.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/epoll.h>
+#include <sys/eventfd.h>
+#include <sys/socket.h>
+#include <time.h>
+#include <unistd.h>
+
+// MARK: - The head check
+
+/// RFC 9110 §5.6.2: tchar = "!" / "#" / "$" / "%" / "&" / "'" / "*" / "+" / "-" / "." / "^" / "_" / "`" / "|" /
+/// "~" / DIGIT / ALPHA.
+static int is_tchar(unsigned char c) {
+    if ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9')) { return 1; }
+    switch (c) {
+    case '!': case '#': case '$': case '%': case '&': case '\'': case '*': case '+': case '-': case '.': case '^':
+    case '_': case '`': case '|': case '~':
+        return 1;
+    default:
+        return 0;
+    }
+}
+
+static int equals_lowercase(const unsigned char *text, size_t length, const char *lowercase) {
+    if (strlen(lowercase) != length) { return 0; }
+    for (size_t i = 0; i < length; i++) {
+        unsigned char c = text[i];
+        if (c >= 'A' && c <= 'Z') { c = (unsigned char)(c + ('a' - 'A')); }
+        if (c != (unsigned char)lowercase[i]) { return 0; }
+    }
+    return 1;
+}
+
+static enum sfd_head_verdict refuse(int *status, const char **reason, const char *why) {
+    *status = 400;
+    *reason = why;
+    return SFD_HEAD_REFUSE;
+}
+
+enum sfd_head_verdict sfd_head_check(const char *bytes, size_t length, int no_more, int *status, const char **reason) {
+    const unsigned char *b = (const unsigned char *)bytes;
+    const enum sfd_head_verdict unfinished = no_more ? SFD_HEAD_PASS : SFD_HEAD_INCOMPLETE;
+    size_t i = 0;
+    // RFC 9112 §2.2: a server SHOULD ignore at least one empty line before the request line; libmicrohttpd
+    // ignores any number (CRLF or a bare LF, as it splits lines).
+    while (i < length) {
+        if (b[i] == '\n') { i++; continue; }
+        if (b[i] == '\r' && i + 1 < length && b[i + 1] == '\n') { i += 2; continue; }
+        if (b[i] == '\r' && i + 1 == length) { return unfinished; }
+        break;
+    }
+    if (i == length) { return unfinished; }
+
+    // The method is a token followed by one space (RFC 9112 §3). libmicrohttpd closes without an answer when the
+    // line has no space or starts with one, and passes control characters on to the application as a method: a
+    // TLS handshake sent to a plain port, or any other garbage, gets a 400 here instead.
+    static const char *const bad_request_line =
+        "the request line is not METHOD SP request-target SP HTTP-version (RFC 9112 section 3)";
+    size_t method_start = i;
+    while (i < length && is_tchar(b[i])) { i++; }
+    if (i == length) { return no_more ? refuse(status, reason, bad_request_line) : SFD_HEAD_INCOMPLETE; }
+    if (i == method_start || b[i] != ' ') { return refuse(status, reason, bad_request_line); }
+    // The rest of the request line is libmicrohttpd's to judge: it answers a bad target or version once.
+    const unsigned char *newline = memchr(b + i, '\n', length - i);
+    if (newline == NULL) { return unfinished; }
+    size_t position = (size_t)(newline - b) + 1;
+
+    int after_content_length = 0;
+    for (;;) {
+        if (position >= length) { return unfinished; }
+        newline = memchr(b + position, '\n', length - position);
+        if (newline == NULL) { return unfinished; }
+        size_t next = (size_t)(newline - b) + 1;
+        size_t end = next - 1;
+        if (end > position && b[end - 1] == '\r') { end--; }
+        if (end == position) { return SFD_HEAD_PASS; } // the empty line that ends the head
+        if (b[position] == ' ' || b[position] == '\t') {
+            // obs-fold: libmicrohttpd joins the line to the previous field's value, which is harmless except for a
+            // length it then cannot parse.
+            if (after_content_length) {
+                return refuse(status, reason, "the Content-Length header is folded over two lines");
+            }
+            position = next;
+            continue;
+        }
+        after_content_length = 0;
+        const unsigned char *colon = memchr(b + position, ':', end - position);
+        // A line without a colon gets libmicrohttpd's own single 400.
+        if (colon != NULL) {
+            size_t name_length = (size_t)(colon - (b + position));
+            // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad Request), any received
+            // request message that contains whitespace between a header field name and colon." libmicrohttpd keeps
+            // `Content-Length : 5` as a field named "Content-Length " and reads no body: the body would be taken
+            // for the next request.
+            if (name_length == 0) { return refuse(status, reason, "a header field has no name"); }
+            for (size_t k = 0; k < name_length; k++) {
+                if (!is_tchar(b[position + k])) {
+                    return refuse(status, reason,
+                                  "a header field name has whitespace or characters outside a token (RFC 9112 section 5.1)");
+                }
+            }
+            if (equals_lowercase(b + position, name_length, "content-length")) {
+                after_content_length = 1;
+                size_t v = position + name_length + 1;
+                while (v < end && (b[v] == ' ' || b[v] == '\t')) { v++; }
+                // libmicrohttpd takes the rest of the line, trailing whitespace included, as the number: anything but
+                // digits there (or a number beyond 64 bits) gets its answer written twice. RFC 9110 §8.6:
+                // Content-Length = 1*DIGIT.
+                if (v == end) { return refuse(status, reason, "the Content-Length header is empty"); }
+                uint64_t value = 0;
+                for (; v < end; v++) {
+                    if (b[v] < '0' || b[v] > '9') {
+                        return refuse(status, reason,
+                                      "the Content-Length value is not one decimal number (RFC 9110 section 8.6)");
+                    }
+                    uint64_t digit = (uint64_t)(b[v] - '0');
+                    if (value > (UINT64_MAX - digit) / 10) {
+                        return refuse(status, reason, "the Content-Length value does not fit in 64 bits");
+                    }
+                    value = value * 10 + digit;
+                }
+            }
+        }
+        position = next;
+    }
+}
+
+// MARK: - Listening
+
+int sfd_listen_ipv4(const char *bind_ipv4, uint16_t port, int backlog, uint16_t *bound_port) {
+    struct sockaddr_in address;
+    memset(&address, 0, sizeof(address));
+    address.sin_family = AF_INET;
+    address.sin_port = htons(port);
+    if (inet_pton(AF_INET, bind_ipv4, &address.sin_addr) != 1) { return -1; }
+    int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK | SOCK_CLOEXEC, 0);
+    if (fd < 0) { return -1; }
+    int on = 1;
+    setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &on, sizeof(on));
+    socklen_t length = sizeof(address);
+    if (bind(fd, (struct sockaddr *)&address, sizeof(address)) != 0 || listen(fd, backlog) != 0 ||
+        getsockname(fd, (struct sockaddr *)&address, &length) != 0) {
+        close(fd);
+        return -1;
+    }
+    *bound_port = ntohs(address.sin_port);
+    return fd;
+}
+
+// MARK: - The accepting thread
+
+enum slot_state {
+    SLOT_FREE = 0,
+    /// Accepted; its head is being peeked at.
+    SLOT_WAITING,
+    /// Refused and answered: its input is drained until the client closes or the grace time ends, so that closing
+    /// with unread input does not reset the connection before the client has read the answer.
+    SLOT_DRAINING,
+};
+
+struct slot {
+    enum slot_state state;
+    struct sockaddr_storage address;
+    socklen_t address_length;
+    int64_t deadline_ms;
+};
+
+struct sfd_acceptor {
+    int listen_fd;
+    int epoll_fd;
+    int wake_fd;
+    struct MHD_Daemon *daemon;
+    unsigned int connection_limit;
+    unsigned int per_client_limit;
+    int64_t timeout_ms;
+    pthread_t thread;
+    /// Connections not yet handed over, indexed by descriptor.
+    struct slot *slots;
+    size_t capacity;
+    unsigned int waiting;
+    int listening;
+    char buffer[SFD_HEAD_PEEK_LIMIT];
+};
+
+/// How long a refused connection's input is drained before it is closed regardless.
+static const int64_t drain_grace_ms = 2000;
+/// How often expired slots are looked for, and a paused listener is tried again.
+static const int sweep_interval_ms = 250;
+
+static int64_t now_ms(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
+}
+
+static void release(sfd_acceptor *acceptor, int fd) {
+    epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
+    acceptor->slots[fd].state = SLOT_FREE;
+    acceptor->waiting--;
+}
+
+static void close_slot(sfd_acceptor *acceptor, int fd) {
+    release(acceptor, fd);
+    close(fd);
+}
+
+static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
+    if (a->ss_family != b->ss_family) { return 0; }
+    if (a->ss_family == AF_INET) {
+        return ((const struct sockaddr_in *)a)->sin_addr.s_addr == ((const struct sockaddr_in *)b)->sin_addr.s_addr;
+    }
+    if (a->ss_family == AF_INET6) {
+        return memcmp(&((const struct sockaddr_in6 *)a)->sin6_addr, &((const struct sockaddr_in6 *)b)->sin6_addr,
+                      sizeof(struct in6_addr)) == 0;
+    }
+    return 0;
+}
+
+/// Connections from this address that are still waiting here. A scan: the waiting set is nearly always empty or
+/// tiny (a connection stays in it until its first head arrives), and bounded by the connection limit.
+static unsigned int waiting_from(const sfd_acceptor *acceptor, const struct sockaddr_storage *address) {
+    unsigned int count = 0;
+    for (size_t fd = 0; fd < acceptor->capacity; fd++) {
+        if (acceptor->slots[fd].state != SLOT_FREE && same_address(&acceptor->slots[fd].address, address)) { count++; }
+    }
+    return count;
+}
+
+static unsigned int daemon_connections(const sfd_acceptor *acceptor) {
+    const union MHD_DaemonInfo *info = MHD_get_daemon_info(acceptor->daemon, MHD_DAEMON_INFO_CURRENT_CONNECTIONS);
+    return info == NULL ? 0 : info->num_connections;
+}
+
+static void set_listening(sfd_acceptor *acceptor, int on) {
+    if (acceptor->listening == on) { return; }
+    struct epoll_event event = {.events = on ? EPOLLIN : 0, .data.fd = acceptor->listen_fd};
+    epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_MOD, acceptor->listen_fd, &event);
+    acceptor->listening = on;
+}
+
+static int ensure_capacity(sfd_acceptor *acceptor, int fd) {
+    if ((size_t)fd < acceptor->capacity) { return 1; }
+    size_t capacity = acceptor->capacity == 0 ? 1024 : acceptor->capacity;
+    while (capacity <= (size_t)fd) { capacity *= 2; }
+    struct slot *grown = realloc(acceptor->slots, capacity * sizeof(struct slot));
+    if (grown == NULL) { return 0; }
+    memset(grown + acceptor->capacity, 0, (capacity - acceptor->capacity) * sizeof(struct slot));
+    acceptor->slots = grown;
+    acceptor->capacity = capacity;
+    return 1;
+}
+
+static void on_readable(sfd_acceptor *acceptor, int fd, uint32_t events);
+
+static void accept_ready(sfd_acceptor *acceptor) {
+    for (;;) {
+        // At the limit, leave new connections in the kernel's queue, as libmicrohttpd does with its own socket.
+        if (acceptor->connection_limit > 0 &&
+            acceptor->waiting + daemon_connections(acceptor) >= acceptor->connection_limit) {
+            set_listening(acceptor, 0);
+            return;
+        }
+        struct sockaddr_storage address;
+        socklen_t length = sizeof(address);
+        int fd = accept4(acceptor->listen_fd, (struct sockaddr *)&address, &length, SOCK_NONBLOCK | SOCK_CLOEXEC);
+        if (fd < 0) {
+            if (errno == EINTR || errno == ECONNABORTED) { continue; }
+            // EMFILE and the like: the socket stays readable, so pause until the next sweep rather than spin.
+            if (errno != EAGAIN && errno != EWOULDBLOCK) { set_listening(acceptor, 0); }
+            return;
+        }
+        if ((acceptor->per_client_limit > 0 && waiting_from(acceptor, &address) >= acceptor->per_client_limit) ||
+            !ensure_capacity(acceptor, fd)) {
+            close(fd);
+            continue;
+        }
+        struct slot *slot = &acceptor->slots[fd];
+        slot->state = SLOT_WAITING;
+        slot->address = address;
+        slot->address_length = length;
+        slot->deadline_ms = acceptor->timeout_ms > 0 ? now_ms() + acceptor->timeout_ms : INT64_MAX;
+        acceptor->waiting++;
+        // Edge-triggered: peeking does not consume, so a level-triggered descriptor would stay ready and spin
+        // while a head is incomplete. Each new segment raises one event.
+        struct epoll_event event = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+        if (epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
+            acceptor->slots[fd].state = SLOT_FREE;
+            acceptor->waiting--;
+            close(fd);
+            continue;
+        }
+        // The request often arrives with the connection: look at once rather than wait for the event.
+        on_readable(acceptor, fd, 0);
+    }
+}
+
+/// Writes a refusal in the shape libmicrohttpd's own answers have (Date, Connection: close, Content-Length).
+static void send_refusal(int fd, int status, const char *reason) {
+    char date[64];
+    time_t now = time(NULL);
+    struct tm utc;
+    gmtime_r(&now, &utc);
+    strftime(date, sizeof(date), "%a, %d %b %Y %H:%M:%S GMT", &utc);
+    char response[512];
+    int length = snprintf(response, sizeof(response),
+                          "HTTP/1.1 %d %s\r\nDate: %s\r\nConnection: close\r\n"
+                          "Content-Type: text/plain; charset=utf-8\r\nContent-Length: %zu\r\n\r\n%s\n",
+                          status, status == 400 ? "Bad Request" : "Error", date, strlen(reason) + 1, reason);
+    if (length <= 0 || (size_t)length >= sizeof(response)) { return; }
+    // A fresh connection's send buffer takes a few hundred bytes at once; a client that cannot is not waited for.
+    (void)send(fd, response, (size_t)length, MSG_NOSIGNAL | MSG_DONTWAIT);
+}
+
+static void drain(sfd_acceptor *acceptor, int fd) {
+    for (;;) {
+        ssize_t count = recv(fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_DONTWAIT);
+        if (count > 0) { continue; }
+        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { return; }
+        if (count < 0 && errno == EINTR) { continue; }
+        close_slot(acceptor, fd); // the client closed (or the connection broke): done
+        return;
+    }
+}
+
+static void on_readable(sfd_acceptor *acceptor, int fd, uint32_t events) {
+    struct slot *slot = &acceptor->slots[fd];
+    if (slot->state == SLOT_DRAINING) {
+        drain(acceptor, fd);
+        return;
+    }
+    ssize_t count = recv(fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_PEEK | MSG_DONTWAIT);
+    if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) { return; }
+    if (count <= 0) {
+        close_slot(acceptor, fd); // closed or broken before a request: nothing to answer
+        return;
+    }
+    int status = 0;
+    const char *reason = NULL;
+    enum sfd_head_verdict verdict = sfd_head_check(acceptor->buffer, (size_t)count,
+                                                   count == (ssize_t)sizeof(acceptor->buffer), &status, &reason);
+    switch (verdict) {
+    case SFD_HEAD_INCOMPLETE:
+        // The client has stopped sending (shut down its side) before the head was complete: nothing will follow.
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) { close_slot(acceptor, fd); }
+        return;
+    case SFD_HEAD_PASS: {
+        struct sockaddr_storage address = slot->address;
+        socklen_t length = slot->address_length;
+        release(acceptor, fd);
+        // libmicrohttpd owns the socket from here, and closes it itself when it cannot take it (per-client bound).
+        (void)MHD_add_connection(acceptor->daemon, fd, (const struct sockaddr *)&address, length);
+        return;
+    }
+    case SFD_HEAD_REFUSE:
+        send_refusal(fd, status, reason);
+        shutdown(fd, SHUT_WR);
+        slot->state = SLOT_DRAINING;
+        int64_t grace = now_ms() + drain_grace_ms;
+        if (grace < slot->deadline_ms) { slot->deadline_ms = grace; }
+        drain(acceptor, fd);
+        return;
+    }
+}
+
+static void sweep(sfd_acceptor *acceptor) {
+    if (acceptor->waiting > 0) {
+        int64_t now = now_ms();
+        for (size_t fd = 0; fd < acceptor->capacity; fd++) {
+            // Waiting past the timeout: closed without an answer, as libmicrohttpd closes an idle connection. What
+            // was sent is read first, so that the close is a FIN, not the reset that unread input would make.
+            if (acceptor->slots[fd].state != SLOT_FREE && acceptor->slots[fd].deadline_ms <= now) {
+                while (recv((int)fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_DONTWAIT) > 0) {}
+                close_slot(acceptor, (int)fd);
+            }
+        }
+    }
+    if (!acceptor->listening) {
+        set_listening(acceptor, 1);
+        accept_ready(acceptor);
+    }
+}
+
+static void *run(void *context) {
+    sfd_acceptor *acceptor = context;
+    struct epoll_event events[64];
+    int64_t next_sweep = now_ms() + sweep_interval_ms;
+    for (;;) {
+        int timeout = (acceptor->waiting > 0 || !acceptor->listening) ? sweep_interval_ms : -1;
+        int count = epoll_wait(acceptor->epoll_fd, events, 64, timeout);
+        if (count < 0 && errno != EINTR) { break; }
+        for (int i = 0; i < count; i++) {
+            int fd = events[i].data.fd;
+            if (fd == acceptor->wake_fd) { return NULL; }
+            if (fd == acceptor->listen_fd) {
+                accept_ready(acceptor);
+            } else if ((size_t)fd < acceptor->capacity && acceptor->slots[fd].state != SLOT_FREE) {
+                on_readable(acceptor, fd, events[i].events);
+            }
+        }
+        int64_t now = now_ms();
+        if (now >= next_sweep) {
+            sweep(acceptor);
+            next_sweep = now + sweep_interval_ms;
+        }
+    }
+    return NULL;
+}
+
+sfd_acceptor *sfd_acceptor_start(int listen_fd, struct MHD_Daemon *daemon, unsigned int connection_limit,
+                                 unsigned int per_client_limit, unsigned int timeout_seconds) {
+    sfd_acceptor *acceptor = calloc(1, sizeof(*acceptor));
+    if (acceptor == NULL) { return NULL; }
+    acceptor->listen_fd = listen_fd;
+    acceptor->daemon = daemon;
+    acceptor->connection_limit = connection_limit;
+    acceptor->per_client_limit = per_client_limit;
+    acceptor->timeout_ms = (int64_t)timeout_seconds * 1000;
+    acceptor->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
+    acceptor->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
+    acceptor->listening = 1;
+    struct epoll_event listen_event = {.events = EPOLLIN, .data.fd = listen_fd};
+    struct epoll_event wake_event = {.events = EPOLLIN, .data.fd = acceptor->wake_fd};
+    if (acceptor->epoll_fd < 0 || acceptor->wake_fd < 0 ||
+        epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_ADD, listen_fd, &listen_event) != 0 ||
+        epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_ADD, acceptor->wake_fd, &wake_event) != 0 ||
+        pthread_create(&acceptor->thread, NULL, run, acceptor) != 0) {
+        if (acceptor->epoll_fd >= 0) { close(acceptor->epoll_fd); }
+        if (acceptor->wake_fd >= 0) { close(acceptor->wake_fd); }
+        free(acceptor);
+        return NULL;
+    }
+    return acceptor;
+}
+
+void sfd_acceptor_stop(sfd_acceptor *acceptor) {
+    uint64_t one = 1;
+    (void)write(acceptor->wake_fd, &one, sizeof(one));
+    pthread_join(acceptor->thread, NULL);
+    for (size_t fd = 0; fd < acceptor->capacity; fd++) {
+        if (acceptor->slots[fd].state != SLOT_FREE) { close((int)fd); }
+    }
+    close(acceptor->listen_fd);
+    close(acceptor->epoll_fd);
+    close(acceptor->wake_fd);
+    free(acceptor->slots);
+    free(acceptor);
+}
