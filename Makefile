@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-check dist-test
+.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-check dist-test format format-lint
 
 # The release artefact: `sfdest` with the Swift runtime linked in, for CI runners without a toolchain.
 DIST_NAME := sfdest-linux-$(shell uname -m)
@@ -39,13 +39,21 @@ fakes: deps
 # built fakes over TLS, then the pytest fixture (contrib/pytest) against the built binary. The release artefact is
 # checked when `make dist` has built it: building it costs about 12 minutes from a clean clone on two cores, which
 # would take make test past CI's budget, so `make dist-test` builds and checks it (a CI job of its own).
-test: deps
+test: deps format-lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(MAKE) --no-print-directory peer-clients
 	$(MAKE) --no-print-directory fixture
 	@if [ -x $(DIST) ]; then $(MAKE) --no-print-directory dist-check; \
 	else echo "dist: $(DIST) not built, not checked (make dist-test builds and checks it)"; fi
+
+# The repository's .swift-format, strictly: a warning fails the build (swift format ships with the toolchain).
+# `make format` rewrites the sources to it.
+format-lint:
+	$(SWIFT) format lint --strict --recursive Sources Tests Package.swift
+
+format:
+	$(SWIFT) format format --in-place --recursive Sources Tests Package.swift
 
 # Real PyPI clients of Salesforce's APIs, unchanged, against `sfdest fake` (see peer-clients/README.md).
 peer-clients: deps

@@ -84,7 +84,9 @@ let package = Package(
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
         .testTarget(
             name: "SalesforceFakesTests",
-            dependencies: ["SalesforceFakes", "TestSupport", "JSONCore", .product(name: "Logging", package: "swift-log")]
+            dependencies: [
+                "SalesforceFakes", "TestSupport", "JSONCore", .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "TestSupport", "JSONCore"]),
         // The client against in-process fakes.
@@ -98,7 +100,8 @@ let package = Package(
 
 // Shared settings, applied to every Swift target: Swift 6 language mode with strict concurrency.
 for target in package.targets where target.type != .system && !["CPrefetch", "CHTTPAcceptor"].contains(target.name) {
-    target.swiftSettings = (target.swiftSettings ?? []) + [
-        .enableUpcomingFeature("ExistentialAny"),
-    ]
+    target.swiftSettings =
+        (target.swiftSettings ?? []) + [
+            .enableUpcomingFeature("ExistentialAny")
+        ]
 }

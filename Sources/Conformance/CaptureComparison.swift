@@ -54,7 +54,9 @@ public struct CaptureComparison: Sendable {
 
     /// Starts a fake of the capture's API with `seed` (its state document, or the defaults) and replays.
     public func run(seed: JSONValue?) throws -> [ParityDifference] {
-        let server = capture["api"]?.stringValue == "accountEngagement" ? try PardotFake.start(seed: seed) : try MarketingCloudFake.start(seed: seed)
+        let server =
+            capture["api"]?.stringValue == "accountEngagement"
+            ? try PardotFake.start(seed: seed) : try MarketingCloudFake.start(seed: seed)
         defer { server.stop() }
         return replay(against: server)
     }
@@ -66,7 +68,9 @@ public struct CaptureComparison: Sendable {
         var requestIDs: [Int: String] = [:]
         var differences: [ParityDifference] = []
         for (position, exchange) in (capture["exchanges"]?.arrayValue ?? []).enumerated() {
-            guard let spec = exchange["request"], let captured = exchange["response"], captured["status"] != nil else { continue }
+            guard let spec = exchange["request"], let captured = exchange["response"], captured["status"] != nil else {
+                continue
+            }
             let request = Self.request(spec, state: state, tokens: tokens, requestIDs: requestIDs)
             let response = server.respond(to: request)
             let body = try? JSONParser.parse(response.body)
@@ -76,7 +80,9 @@ public struct CaptureComparison: Sendable {
             func differ(_ path: String, _ a: String?, _ b: String?) {
                 found.append(ParityDifference(exchange: position + 1, request: label, path: path, captured: a, fake: b))
             }
-            if let status = captured["status"]?.intValue, status != response.status { differ("status", String(status), String(response.status)) }
+            if let status = captured["status"]?.intValue, status != response.status {
+                differ("status", String(status), String(response.status))
+            }
             let capturedType = captured["headers"]?["content-type"]?.stringValue.map(HTTPRequest.mediaType(of:))
             let fakeType = response.headers["Content-Type"].map(HTTPRequest.mediaType(of:))
             if let capturedType, capturedType != fakeType { differ("content-type", capturedType, fakeType) }
@@ -85,9 +91,12 @@ public struct CaptureComparison: Sendable {
             if capturedCode != fakeCode { differ("code", capturedCode, fakeCode) }
             var capturedShape: [String: String] = [:]
             var fakeShape: [String: String] = [:]
-            if let value = captured["body"], value["text"] == nil || value.objectValue?.count != 1 { Self.shape(value, path: "body", into: &capturedShape) }
+            if let value = captured["body"], value["text"] == nil || value.objectValue?.count != 1 {
+                Self.shape(value, path: "body", into: &capturedShape)
+            }
             if let body { Self.shape(body, path: "body", into: &fakeShape) }
-            for path in Set(capturedShape.keys).union(fakeShape.keys).sorted() where capturedShape[path] != fakeShape[path] {
+            for path in Set(capturedShape.keys).union(fakeShape.keys).sorted()
+            where capturedShape[path] != fakeShape[path] {
                 differ(path, capturedShape[path], fakeShape[path])
             }
             differences += found
@@ -97,11 +106,15 @@ public struct CaptureComparison: Sendable {
 
     // MARK: Replaying
 
-    static func request(_ spec: JSONValue, state: JSONValue, tokens: [Int: String], requestIDs: [Int: String]) -> HTTPRequest {
+    static func request(_ spec: JSONValue, state: JSONValue, tokens: [Int: String], requestIDs: [Int: String])
+        -> HTTPRequest
+    {
         var url = spec["url"]?.stringValue ?? "/"
         // `{{variable}}/path` → `/path`.
         if url.hasPrefix("{{"), let close = url.range(of: "}}") { url = String(url[close.upperBound...]) }
-        if let scheme = url.range(of: "://"), let slash = url[scheme.upperBound...].firstIndex(of: "/") { url = String(url[slash...]) }
+        if let scheme = url.range(of: "://"), let slash = url[scheme.upperBound...].firstIndex(of: "/") {
+            url = String(url[slash...])
+        }
         url = substituteIDs(url, requestIDs)
         var path = url
         var query: [HTTPRequest.QueryItem] = []
@@ -111,9 +124,15 @@ public struct CaptureComparison: Sendable {
         }
         var headers = HTTPHeaders()
         for pair in spec["headers"]?.arrayValue ?? [] {
-            guard let name = pair.arrayValue?.first?.stringValue, var value = pair.arrayValue?.last?.stringValue else { continue }
+            guard let name = pair.arrayValue?.first?.stringValue, var value = pair.arrayValue?.last?.stringValue else {
+                continue
+            }
             if name.lowercased() == "authorization" {
-                if let number = placeholderNumber(value, "<access-token:") { value = "Bearer " + (tokens[number] ?? "unknown-token") } else { continue }
+                if let number = placeholderNumber(value, "<access-token:") {
+                    value = "Bearer " + (tokens[number] ?? "unknown-token")
+                } else {
+                    continue
+                }
             }
             if name.lowercased() == "host" { continue }
             headers.add(name: name, value: value)
@@ -121,7 +140,9 @@ public struct CaptureComparison: Sendable {
         var body: [UInt8] = []
         if let value = spec["body"] {
             if let form = value["form"]?.objectValue {
-                let pairs = form.sorted { $0.key < $1.key }.map { ($0.key, credential($0.key, $0.value.stringValue ?? "", form: form, state: state)) }
+                let pairs = form.sorted { $0.key < $1.key }.map {
+                    ($0.key, credential($0.key, $0.value.stringValue ?? "", form: form, state: state))
+                }
                 body = Array(FormURLEncoded.encode(pairs).utf8)
             } else if let text = value["text"]?.stringValue, value.objectValue?.count == 1 {
                 body = Array(text.utf8)
@@ -134,7 +155,8 @@ public struct CaptureComparison: Sendable {
                 body = JSONWriter.bytes(value)
             }
         }
-        return HTTPRequest(method: spec["method"]?.stringValue ?? "GET", path: path, query: query, headers: headers, body: body)
+        return HTTPRequest(
+            method: spec["method"]?.stringValue ?? "GET", path: path, query: query, headers: headers, body: body)
     }
 
     /// A masked credential filled from the fake's state: its first client, that client's run-as user or the
@@ -148,14 +170,17 @@ public struct CaptureComparison: Sendable {
         case "client_secret": return client?["clientSecret"]?.stringValue ?? ""
         case "username": return username ?? ""
         case "password":
-            return state["users"]?.arrayValue?.first { $0["username"]?.stringValue == username }?["password"]?.stringValue ?? ""
+            return state["users"]?.arrayValue?.first { $0["username"]?.stringValue == username }?["password"]?
+                .stringValue ?? ""
         case "refresh_token": return state["refreshTokens"]?.arrayValue?.first?["token"]?.stringValue ?? ""
         default: return ""
         }
     }
 
     /// Records which real token and request id each placeholder stands for in this replay.
-    static func learn(captured: JSONValue?, fake: JSONValue?, tokens: inout [Int: String], requestIDs: inout [Int: String]) {
+    static func learn(
+        captured: JSONValue?, fake: JSONValue?, tokens: inout [Int: String], requestIDs: inout [Int: String]
+    ) {
         if let number = captured?["access_token"]?.stringValue.flatMap({ placeholderNumber($0, "<access-token:") }),
             let token = fake?["access_token"]?.stringValue
         {
@@ -169,7 +194,9 @@ public struct CaptureComparison: Sendable {
     }
 
     static func placeholderNumber(_ text: String, _ prefix: String) -> Int? {
-        guard let start = text.range(of: prefix), let end = text[start.upperBound...].firstIndex(of: ">") else { return nil }
+        guard let start = text.range(of: prefix), let end = text[start.upperBound...].firstIndex(of: ">") else {
+            return nil
+        }
         return Int(text[start.upperBound..<end])
     }
 

@@ -7,15 +7,20 @@ public enum JUnitReport {
         let total = results.reduce(0) { $0 + $1.seconds }
         var lines = [#"<?xml version="1.0" encoding="UTF-8"?>"#]
         lines.append(#"<testsuites tests="\#(results.count)" failures="\#(failures)" time="\#(format(total))">"#)
-        lines.append(#"  <testsuite name="\#(escape(suite))" tests="\#(results.count)" failures="\#(failures)" time="\#(format(total))">"#)
+        lines.append(
+            #"  <testsuite name="\#(escape(suite))" tests="\#(results.count)" failures="\#(failures)" time="\#(format(total))">"#
+        )
         for result in results {
-            let open = #"    <testcase classname="scenarios" name="\#(escape(result.name))" file="\#(escape(result.file))" time="\#(format(result.seconds))""#
+            let open =
+                #"    <testcase classname="scenarios" name="\#(escape(result.name))" file="\#(escape(result.file))" time="\#(format(result.seconds))""#
             if result.passed {
                 lines.append(open + "/>")
             } else {
                 lines.append(open + ">")
                 let message = result.failures.first.map { String($0.split(separator: "\n").first ?? "") } ?? "failed"
-                lines.append(#"      <failure message="\#(escape(message))">\#(escape(result.failures.joined(separator: "\n\n")))</failure>"#)
+                lines.append(
+                    #"      <failure message="\#(escape(message))">\#(escape(result.failures.joined(separator: "\n\n")))</failure>"#
+                )
                 lines.append("    </testcase>")
             }
         }

@@ -98,28 +98,40 @@ public struct Scenario: Sendable {
             throw reader.error("fake", "expected accountEngagement or marketingCloud")
         }
         let commandName = try reader.optionalString("command") ?? Command.send.rawValue
-        guard let command = Command(rawValue: commandName) else { throw reader.error("command", "expected send or checkConfig") }
+        guard let command = Command(rawValue: commandName) else {
+            throw reader.error("command", "expected send or checkConfig")
+        }
         let seed = reader.value("seed").map(JSONValue.init(yaml:))
         let clock = try reader.optionalString("clock") ?? "2026-01-01T00:00:00Z"
         let faults = try Self.list(&reader, "faults")
         var steps: [Step] = []
         if let stepsNode = reader.value("steps") {
-            guard case .sequence(let sequence) = stepsNode else { throw reader.error("steps", "expected a list of steps") }
+            guard case .sequence(let sequence) = stepsNode else {
+                throw reader.error("steps", "expected a list of steps")
+            }
             for (index, item) in sequence.enumerated() {
                 var step = try YAMLReader(file: path, path: "steps[\(index)]", node: item)
                 let after = try step.int("afterRequests", default: -1, range: -1...1_000_000)
-                guard after >= 0 else { throw step.error("afterRequests", "is required: the number of answered API requests after which the step runs") }
+                guard after >= 0 else {
+                    throw step.error(
+                        "afterRequests", "is required: the number of answered API requests after which the step runs")
+                }
                 let advance = step.value("advanceSeconds").flatMap { $0.float }
                 let stepFaults = try Self.list(&step, "faults")
                 let clear = try step.bool("clearFaults", default: false)
                 let settings = step.value("settings").map(JSONValue.init(yaml:))
                 try step.finish()
-                steps.append(Step(afterRequests: after, advanceSeconds: advance, faults: stepFaults, clearFaults: clear, settings: settings))
+                steps.append(
+                    Step(
+                        afterRequests: after, advanceSeconds: advance, faults: stepFaults, clearFaults: clear,
+                        settings: settings))
             }
         }
         var resumeAfterSeconds: Double?
         if var resume = try reader.mapping("resume") {
-            guard let seconds = resume.value("advanceSeconds")?.float else { throw resume.error("advanceSeconds", "is required: seconds to move the clock before resuming") }
+            guard let seconds = resume.value("advanceSeconds")?.float else {
+                throw resume.error("advanceSeconds", "is required: seconds to move the clock before resuming")
+            }
             resumeAfterSeconds = seconds
             try resume.finish()
         }
@@ -127,7 +139,8 @@ public struct Scenario: Sendable {
         if var credentialReader = try reader.mapping("credentials") {
             for key in credentialReader.keys {
                 guard ["clientId", "clientSecret", "username", "password", "refreshToken"].contains(key) else {
-                    throw credentialReader.error(key, "unknown credential (clientId, clientSecret, username, password, refreshToken)")
+                    throw credentialReader.error(
+                        key, "unknown credential (clientId, clientSecret, username, password, refreshToken)")
                 }
                 credentials[key] = try credentialReader.string(key)
             }
@@ -158,12 +171,15 @@ public struct Scenario: Sendable {
             input = text
         case (nil, nil, let file?):
             let resolved = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).path
-            guard let data = FileManager.default.contents(atPath: resolved) else { throw reader.error("inputFile", "cannot read \(resolved)") }
+            guard let data = FileManager.default.contents(atPath: resolved) else {
+                throw reader.error("inputFile", "cannot read \(resolved)")
+            }
             input = String(decoding: data, as: UTF8.self)
         case (nil, nil, nil) where command == .checkConfig:
             input = ""
         default:
-            throw reader.error("input", "give exactly one of input (records), inputText (raw lines) or inputFile (a path)")
+            throw reader.error(
+                "input", "give exactly one of input (records), inputText (raw lines) or inputFile (a path)")
         }
         var expect = try reader.requiredMapping("expect")
         let transcriptLine = expect.value("transcript").flatMap(YAMLReader.line)
@@ -174,27 +190,40 @@ public struct Scenario: Sendable {
         let transcriptPath = URL(fileURLWithPath: root).appendingPathComponent(transcript).path
         var outcome: [String: JSONValue] = [:]
         if let outcomeNode = expect.value("outcome") {
-            guard case .object(let members) = JSONValue(yaml: outcomeNode) else { throw expect.error("outcome", "expected a mapping") }
-            let known: Set<String> = ["records", "created", "updated", "upserted", "rejected", "notAttempted", "delivered", "rejectedByCode", "resumed", "stopped", "tokensMinted", "retries", "requests"]
+            guard case .object(let members) = JSONValue(yaml: outcomeNode) else {
+                throw expect.error("outcome", "expected a mapping")
+            }
+            let known: Set<String> = [
+                "records", "created", "updated", "upserted", "rejected", "notAttempted", "delivered", "rejectedByCode",
+                "resumed", "stopped", "tokensMinted", "retries", "requests",
+            ]
             if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
-                throw expect.error("outcome", "unknown key \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
+                throw expect.error(
+                    "outcome", "unknown key \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
             }
             outcome = members
         }
         let state = expect.value("state").map(JSONValue.init(yaml:))
         let preflight = expect.value("preflight").map(JSONValue.init(yaml:))
-        if command == .checkConfig, !outcome.isEmpty { throw expect.error("outcome", "a checkConfig scenario sends nothing; expect preflight instead") }
-        if command == .send, preflight != nil { throw expect.error("preflight", "only a checkConfig scenario runs the preflight") }
+        if command == .checkConfig, !outcome.isEmpty {
+            throw expect.error("outcome", "a checkConfig scenario sends nothing; expect preflight instead")
+        }
+        if command == .send, preflight != nil {
+            throw expect.error("preflight", "only a checkConfig scenario runs the preflight")
+        }
         try expect.finish()
         try reader.finish()
         if config.destination.rawValue != fake.rawValue {
             throw reader.error("fake", "the config's destination is \(config.destination.rawValue)")
         }
         return Scenario(
-            file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock, faults: faults, steps: steps,
-            resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config, configText: configScalar.string, input: input, transcriptPath: transcriptPath,
+            file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock,
+            faults: faults, steps: steps,
+            resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config,
+            configText: configScalar.string, input: input, transcriptPath: transcriptPath,
             transcriptLocation: "\(path)\(transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
-            expectedOutcome: outcome, expectedState: state, expectedPreflight: preflight, goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
+            expectedOutcome: outcome, expectedState: state, expectedPreflight: preflight,
+            goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
     }
 
     private static func list(_ reader: inout YAMLReader, _ key: String) throws(ConfigError) -> [JSONValue] {

@@ -11,7 +11,9 @@ public enum RecordMode: String, Sendable, CaseIterable {
     case never, missing, all
 
     /// `SFDEST_UPDATE` (all | missing | never), overridden by `--update`; always `never` under CI.
-    public static func resolve(flag: Bool, environment: [String: String] = ProcessInfo.processInfo.environment) -> RecordMode {
+    public static func resolve(flag: Bool, environment: [String: String] = ProcessInfo.processInfo.environment)
+        -> RecordMode
+    {
         if let ci = environment["CI"], !ci.isEmpty, ci != "false" { return .never }
         if flag { return .all }
         return environment["SFDEST_UPDATE"].flatMap(RecordMode.init(rawValue:)) ?? .never
@@ -56,7 +58,8 @@ public struct ScenarioRunner: Sendable {
             return result
         } catch {
             return ScenarioResult(
-                name: name, file: file, passed: false, failures: ["\(error)"], seconds: Date().timeIntervalSince(started), report: nil,
+                name: name, file: file, passed: false, failures: ["\(error)"],
+                seconds: Date().timeIntervalSince(started), report: nil,
                 preflight: nil, transcript: "", recorded: false)
         }
     }
@@ -70,30 +73,37 @@ public struct ScenarioRunner: Sendable {
         let recorder = RecordingTransport(wrapping: network)
         // The client's time and the fake's move together: on backoff sleeps, steps and resumes.
         let clock = VirtualDeliveryClock { seconds in server.control.advanceClock(by: seconds) }
-        let transport = StepTransport(inner: recorder, afterAnswer: Self.stepApplier(scenario.steps, control: server.control, clock: clock))
+        let transport = StepTransport(
+            inner: recorder, afterAnswer: Self.stepApplier(scenario.steps, control: server.control, clock: clock))
 
         if scenario.command == .checkConfig {
-            let preflight = await Preflight(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 }).run()
+            let preflight = await Preflight(
+                config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 }
+            ).run()
             await network.shutdown()
-            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
+            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(
+                recorder.recorded)
             var (failures, recorded) = try compareGolden(scenario, transcript)
             if let expected = scenario.expectedPreflight {
                 failures += StateMatcher.differences(expected: expected, actual: preflight.json, path: "preflight")
             }
             failures += Self.stateDifferences(scenario, server)
             return ScenarioResult(
-                name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: nil,
+                name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0,
+                report: nil,
                 preflight: preflight, transcript: transcript, recorded: recorded)
         }
 
-        let (report, transcript) = try await deliver(scenario, config: config, credentials: credentials, transport: transport, recorder: recorder, clock: clock)
+        let (report, transcript) = try await deliver(
+            scenario, config: config, credentials: credentials, transport: transport, recorder: recorder, clock: clock)
         await network.shutdown()
         var (failures, recorded) = try compareGolden(scenario, transcript)
         failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
         failures += Self.stateDifferences(scenario, server)
         if !report.addsUp { failures.append("outcome: the counts do not add up to the \(report.records) records") }
         return ScenarioResult(
-            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0, report: report,
+            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0,
+            report: report,
             preflight: nil, transcript: transcript, recorded: recorded)
     }
 
@@ -133,7 +143,9 @@ public struct ScenarioRunner: Sendable {
 
     /// What runs after each answered API request (auth excluded): the steps that are due, in order. A step's
     /// settings change only the settings it names (PATCH semantics), nothing else of the state.
-    static func stepApplier(_ steps: [Scenario.Step], control: FakeControl, clock: VirtualDeliveryClock) -> @Sendable () -> Void {
+    static func stepApplier(_ steps: [Scenario.Step], control: FakeControl, clock: VirtualDeliveryClock)
+        -> @Sendable () -> Void
+    {
         let stepsApplied = Mutex(0)
         let answered = Mutex(0)
         return {
@@ -157,10 +169,12 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs the delivery (and the `--resume` run, when the scenario asks for one) and renders its transcript.
     private func deliver(
-        _ scenario: Scenario, config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport, recorder: RecordingTransport,
+        _ scenario: Scenario, config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
+        recorder: RecordingTransport,
         clock: VirtualDeliveryClock
     ) async throws -> (RunReport, String) {
-        let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-scenario-\(UUID().uuidString)")
+        let folder = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sfdest-scenario-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         defer { try? FileManager.default.removeItem(at: folder) }
         let inputFile = folder.appendingPathComponent("input.ndjson")
@@ -169,19 +183,25 @@ public struct ScenarioRunner: Sendable {
 
         // A fixed jitter draw: backoff waits are the same on every run.
         func run(resume: Bool) async throws -> RunReport {
-            var run = DeliveryRun(config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
-            run.checkpoint = try Checkpoint(path: checkpointPath, resume: resume, fingerprints: .of(inputPath: inputFile.path, configPath: nil))
+            var run = DeliveryRun(
+                config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
+            run.checkpoint = try Checkpoint(
+                path: checkpointPath, resume: resume, fingerprints: .of(inputPath: inputFile.path, configPath: nil))
             return try await run.run(try NDJSONReader.open(inputFile.path))
         }
         var report = try await run(resume: false)
-        var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(recorder.recorded)
+        var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(
+            recorder.recorded)
         if let seconds = scenario.resumeAfterSeconds {
             clock.advance(by: seconds)
             let before = recorder.recorded.count
             report = try await run(resume: true)
             let second = Array(recorder.recorded.dropFirst(before))
-            transcript += "\n# ---- resumed after \(Int(seconds)) s (--resume) ----\n\n"
-                + Transcript.forRun(config, exchanges: second, declaring: scenario.config).render(second).split(separator: "\n", omittingEmptySubsequences: false)
+            transcript +=
+                "\n# ---- resumed after \(Int(seconds)) s (--resume) ----\n\n"
+                + Transcript.forRun(config, exchanges: second, declaring: scenario.config).render(second).split(
+                    separator: "\n", omittingEmptySubsequences: false
+                )
                 .drop { $0.hasPrefix("@") || $0.isEmpty }.joined(separator: "\n")
         }
         return (report, transcript)
@@ -194,28 +214,41 @@ public struct ScenarioRunner: Sendable {
     }
 
     /// Compares a run's transcript with the scenario's golden, writing it as the record mode says.
-    private func compareGolden(_ scenario: Scenario, _ transcript: String) throws -> (failures: [String], recorded: Bool) {
+    private func compareGolden(_ scenario: Scenario, _ transcript: String) throws -> (
+        failures: [String], recorded: Bool
+    ) {
         var failures: [String] = []
         var recorded = false
-        let golden = FileManager.default.contents(atPath: scenario.transcriptPath).map { String(decoding: $0, as: UTF8.self) }
+        let golden = FileManager.default.contents(atPath: scenario.transcriptPath).map {
+            String(decoding: $0, as: UTF8.self)
+        }
         let relativeGolden = scenario.transcriptPath.replacingOccurrences(of: root + "/", with: "")
         if let golden {
             if golden != transcript {
                 if mode == .all {
                     try Data(transcript.utf8).write(to: URL(fileURLWithPath: scenario.transcriptPath))
                     recorded = true
-                    failures.append("re-recorded \(relativeGolden): review the diff and say in the commit which Salesforce behaviour it follows\n"
-                        + UnifiedDiff.make(expected: golden, actual: transcript, expectedName: relativeGolden, actualName: "this run"))
+                    failures.append(
+                        "re-recorded \(relativeGolden): review the diff and say in the commit which Salesforce behaviour it follows\n"
+                            + UnifiedDiff.make(
+                                expected: golden, actual: transcript, expectedName: relativeGolden,
+                                actualName: "this run"))
                 } else {
-                    failures.append("transcript differs from \(relativeGolden):\n"
-                        + UnifiedDiff.make(expected: golden, actual: transcript, expectedName: relativeGolden, actualName: "this run"))
+                    failures.append(
+                        "transcript differs from \(relativeGolden):\n"
+                            + UnifiedDiff.make(
+                                expected: golden, actual: transcript, expectedName: relativeGolden,
+                                actualName: "this run"))
                 }
             }
         } else if mode == .never {
-            failures.append("\(scenario.transcriptLocation): missing golden \(relativeGolden) (record it with sfdest check --update, then review it)")
+            failures.append(
+                "\(scenario.transcriptLocation): missing golden \(relativeGolden) (record it with sfdest check --update, then review it)"
+            )
         } else {
             try FileManager.default.createDirectory(
-                at: URL(fileURLWithPath: scenario.transcriptPath).deletingLastPathComponent(), withIntermediateDirectories: true)
+                at: URL(fileURLWithPath: scenario.transcriptPath).deletingLastPathComponent(),
+                withIntermediateDirectories: true)
             try Data(transcript.utf8).write(to: URL(fileURLWithPath: scenario.transcriptPath))
             recorded = true
             failures.append("recorded new golden \(relativeGolden): review it, then run again")
@@ -227,13 +260,18 @@ public struct ScenarioRunner: Sendable {
         let given = scenario.credentials
         switch scenario.fake {
         case .accountEngagement:
-            return .salesforce(SalesforceCredentials(
-                clientID: given["clientId"] ?? DefaultTenant.clientID, clientSecret: given["clientSecret"] ?? DefaultTenant.clientSecret,
-                username: given["username"] ?? DefaultTenant.username, password: given["password"] ?? DefaultTenant.password,
-                refreshToken: given["refreshToken"] ?? DefaultTenant.refreshToken))
+            return .salesforce(
+                SalesforceCredentials(
+                    clientID: given["clientId"] ?? DefaultTenant.clientID,
+                    clientSecret: given["clientSecret"] ?? DefaultTenant.clientSecret,
+                    username: given["username"] ?? DefaultTenant.username,
+                    password: given["password"] ?? DefaultTenant.password,
+                    refreshToken: given["refreshToken"] ?? DefaultTenant.refreshToken))
         case .marketingCloud:
-            return .marketingCloud(MarketingCloudCredentials(
-                clientID: given["clientId"] ?? DefaultTenant.clientID, clientSecret: given["clientSecret"] ?? DefaultTenant.clientSecret))
+            return .marketingCloud(
+                MarketingCloudCredentials(
+                    clientID: given["clientId"] ?? DefaultTenant.clientID,
+                    clientSecret: given["clientSecret"] ?? DefaultTenant.clientSecret))
         }
     }
 
@@ -250,12 +288,17 @@ public struct ScenarioRunner: Sendable {
             let got = actual[key] ?? .null
             if key == "stopped" {
                 switch want {
-                case .null: if got != .null { differences.append("outcome.stopped: expected no stop, got \(JSONWriter.string(got))") }
+                case .null:
+                    if got != .null {
+                        differences.append("outcome.stopped: expected no stop, got \(JSONWriter.string(got))")
+                    }
                 default: differences += StateMatcher.differences(expected: want, actual: got, path: "outcome.stopped")
                 }
                 continue
             }
-            if want != got { differences.append("outcome.\(key): expected \(JSONWriter.string(want)), got \(JSONWriter.string(got))") }
+            if want != got {
+                differences.append("outcome.\(key): expected \(JSONWriter.string(want)), got \(JSONWriter.string(got))")
+            }
         }
         return differences
     }

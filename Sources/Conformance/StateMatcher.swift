@@ -18,13 +18,16 @@ public enum StateMatcher {
                 return ["\(path): expected an array, found \(describe(actual))"]
             }
             guard items.count == actualItems.count else {
-                return ["\(path): expected \(items.count) items, found \(actualItems.count): \(JSONWriter.string(.array(actualItems)).prefix(400))"]
+                return [
+                    "\(path): expected \(items.count) items, found \(actualItems.count): \(JSONWriter.string(.array(actualItems)).prefix(400))"
+                ]
             }
             return zip(items, actualItems).enumerated().flatMap { index, pair in
                 differences(expected: pair.0, actual: pair.1, path: "\(path)[\(index)]")
             }
         default:
-            return expected == actual ? [] : ["\(path): expected \(JSONWriter.string(expected)), found \(describe(actual))"]
+            return expected == actual
+                ? [] : ["\(path): expected \(JSONWriter.string(expected)), found \(describe(actual))"]
         }
     }
 

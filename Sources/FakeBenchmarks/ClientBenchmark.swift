@@ -21,8 +21,11 @@ struct ClientBenchmark {
     let folder: URL
 
     init() throws {
-        sfdest = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent("sfdest")
-        guard FileManager.default.fileExists(atPath: sfdest.path) else { throw BenchError("build sfdest first: \(sfdest.path) is missing") }
+        sfdest = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
+            "sfdest")
+        guard FileManager.default.fileExists(atPath: sfdest.path) else {
+            throw BenchError("build sfdest first: \(sfdest.path) is missing")
+        }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-client-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
@@ -50,7 +53,9 @@ struct ClientBenchmark {
             delivery: {concurrency: 5}
             """
         let input = try inputFile(records: records)
-        return try send(config: config, input: input, records: records, environment: ["B_SECRET": "fake-client-secret", "B_PASSWORD": "fake-password"])
+        return try send(
+            config: config, input: input, records: records,
+            environment: ["B_SECRET": "fake-client-secret", "B_PASSWORD": "fake-password"])
     }
 
     /// Data extension rows, 50 per call, eight calls in flight.
@@ -58,12 +63,19 @@ struct ClientBenchmark {
         let clock = FakeClock()
         let fake = try MarketingCloudFake(
             seed: [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                "businessUnits": [["mid": 100_000_001]],
                 "settings": ["tokenLifetimeSeconds": 86400, "tokenExpiresInSeconds": 86400],
-                "dataExtensions": [["name": "Customers", "key": "customers-key", "columns": [
-                    ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254], ["name": "FirstName", "length": 100],
-                    ["name": "City", "length": 100],
-                ]]],
+                "dataExtensions": [
+                    [
+                        "name": "Customers", "key": "customers-key",
+                        "columns": [
+                            ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
+                            ["name": "FirstName", "length": 100],
+                            ["name": "City", "length": 100],
+                        ],
+                    ]
+                ],
             ], clock: clock)
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
         defer { server.stop() }
@@ -91,12 +103,15 @@ struct ClientBenchmark {
     private func inputFile(records: Int) throws -> URL {
         let url = folder.appendingPathComponent("input-\(records).ndjson")
         if FileManager.default.fileExists(atPath: url.path) { return url }
-        guard FileManager.default.createFile(atPath: url.path, contents: nil) else { throw BenchError("cannot create \(url.path)") }
+        guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
+            throw BenchError("cannot create \(url.path)")
+        }
         let handle = try FileHandle(forWritingTo: url)
         defer { try? handle.close() }
         var chunk = ""
         for index in 0..<records {
-            chunk += #"{"identityMap":{"Email":[{"id":"user\#(index)@example.com"}]},"person":{"name":{"firstName":"First\#(index)"}},"homeAddress":{"city":"Porto"},"segmentMembership":{"ups":{"seg-1":{"status":"realized"}}}}"#
+            chunk +=
+                #"{"identityMap":{"Email":[{"id":"user\#(index)@example.com"}]},"person":{"name":{"firstName":"First\#(index)"}},"homeAddress":{"city":"Porto"},"segmentMembership":{"ups":{"seg-1":{"status":"realized"}}}}"#
             chunk += "\n"
             if chunk.utf8.count > 1 << 20 {
                 handle.write(Data(chunk.utf8))
@@ -124,16 +139,22 @@ struct ClientBenchmark {
         let seconds = Date().timeIntervalSince(started)
         var after = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &after)
-        guard process.terminationStatus == 0 else { throw BenchError("sfdest send exited \(process.terminationStatus)") }
+        guard process.terminationStatus == 0 else {
+            throw BenchError("sfdest send exited \(process.terminationStatus)")
+        }
         let json = try JSONParser.parse(Array(try Data(contentsOf: report)))
         let delivered = json["delivered"]?.intValue ?? 0
-        guard delivered == records else { throw BenchError("only \(delivered) of \(records) delivered: \(JSONWriter.string(json))") }
+        guard delivered == records else {
+            throw BenchError("only \(delivered) of \(records) delivered: \(JSONWriter.string(json))")
+        }
         func cpu(_ usage: rusage) -> Double {
-            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+            Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
+                usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         }
         // Peak memory from the child's own report (VmHWM): a forked child's ru_maxrss counts the parent's pages.
         return Run(
-            records: records, seconds: seconds, cpuSeconds: cpu(after) - cpu(before), peakResidentBytes: json["peakResidentBytes"]?.intValue ?? 0,
+            records: records, seconds: seconds, cpuSeconds: cpu(after) - cpu(before),
+            peakResidentBytes: json["peakResidentBytes"]?.intValue ?? 0,
             delivered: delivered)
     }
 }

@@ -49,13 +49,15 @@ struct LoadGenerator {
     }
 
     private func runOnce(url: String, script: String, extraArguments: [String]) throws -> LoadResult {
-        let scriptURL = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-bench-\(UUID().uuidString).lua")
+        let scriptURL = FileManager.default.temporaryDirectory.appendingPathComponent(
+            "sfdest-bench-\(UUID().uuidString).lua")
         try script.write(to: scriptURL, atomically: true, encoding: .utf8)
         defer { try? FileManager.default.removeItem(at: scriptURL) }
 
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["wrk", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptURL.path]
+        process.arguments =
+            ["wrk", "-t\(threads)", "-c\(connections)", "-d\(seconds)s", "--latency", "-s", scriptURL.path]
             + extraArguments + [url]
         let pipe = Pipe()
         process.standardOutput = pipe
@@ -69,13 +71,20 @@ struct LoadGenerator {
 
     static func parse(_ output: String) throws -> LoadResult {
         func value(after label: String) -> String? {
-            guard let line = output.split(separator: "\n").first(where: { $0.trimmingCharacters(in: .whitespaces).hasPrefix(label) }) else {
+            guard
+                let line = output.split(separator: "\n").first(where: {
+                    $0.trimmingCharacters(in: .whitespaces).hasPrefix(label)
+                })
+            else {
                 return nil
             }
             return line.trimmingCharacters(in: .whitespaces).dropFirst(label.count).trimmingCharacters(in: .whitespaces)
         }
-        guard let rate = value(after: "Requests/sec:").flatMap(Double.init) else { throw BenchError("no Requests/sec in: \(output)") }
-        let total = output.split(separator: "\n").first { $0.contains("requests in") }
+        guard let rate = value(after: "Requests/sec:").flatMap(Double.init) else {
+            throw BenchError("no Requests/sec in: \(output)")
+        }
+        let total =
+            output.split(separator: "\n").first { $0.contains("requests in") }
             .flatMap { Int($0.trimmingCharacters(in: .whitespaces).split(separator: " ").first ?? "") } ?? 0
         let failures = value(after: "Non-2xx or 3xx responses:").flatMap { Int($0) } ?? 0
         let socketErrors = value(after: "Socket errors:") ?? ""

@@ -51,8 +51,10 @@ struct MarketingCloudBenchmark {
         }
         return Figures(
             trivial: results[0],
-            small: StateRuns(stored: smallCount, rowsetSingle: results[1], rowsetFifty: results[2], contactUpdate: results[3]),
-            large: StateRuns(stored: largeCount, rowsetSingle: results[4], rowsetFifty: results[5], contactUpdate: results[6]),
+            small: StateRuns(
+                stored: smallCount, rowsetSingle: results[1], rowsetFifty: results[2], contactUpdate: results[3]),
+            large: StateRuns(
+                stored: largeCount, rowsetSingle: results[4], rowsetFifty: results[5], contactUpdate: results[6]),
             bytesPerStoredRowAndContact: Double(after - before) / Double(largeCount))
     }
 
@@ -80,7 +82,8 @@ struct MarketingCloudBenchmark {
 
     private func requestLoop(server: FakeServer, token: String, stored: Int, requests: Int) throws {
         let headers: HTTPHeaders = [
-            "Host": "127.0.0.1", "Content-Type": "application/json", "Authorization": "Bearer \(token)", "Content-Length": "150",
+            "Host": "127.0.0.1", "Content-Type": "application/json", "Authorization": "Bearer \(token)",
+            "Content-Length": "150",
             "User-Agent": "wrk",
         ]
         // BENCH_MIX=contacts profiles contact updates alone, rowset50 50-row rowsets (read once: the environment
@@ -91,9 +94,12 @@ struct MarketingCloudBenchmark {
         let cpuBefore = ThreadCPU.now()
         defer {
             let cpu = ThreadCPU.now() - cpuBefore
-            print(String(format: "%@ loop at %d stored: %.2f us per request (thread CPU: %.2f user + %.2f system)", mix ?? "mixed", stored,
-                         Date().timeIntervalSince(started) / Double(requests) * 1e6, cpu.user / Double(requests) * 1e6,
-                         cpu.system / Double(requests) * 1e6))
+            print(
+                String(
+                    format: "%@ loop at %d stored: %.2f us per request (thread CPU: %.2f user + %.2f system)",
+                    mix ?? "mixed", stored,
+                    Date().timeIntervalSince(started) / Double(requests) * 1e6, cpu.user / Double(requests) * 1e6,
+                    cpu.system / Double(requests) * 1e6))
         }
         if mix == "rowset50" {
             var counter = 0
@@ -101,11 +107,15 @@ struct MarketingCloudBenchmark {
                 var rows: [String] = []
                 for _ in 0..<50 {
                     counter += 1
-                    rows.append("{\"keys\":{\"Email\":\"user\((counter * 7919) % stored)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}")
+                    rows.append(
+                        "{\"keys\":{\"Email\":\"user\((counter * 7919) % stored)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}"
+                    )
                 }
                 let body = Array(("[" + rows.joined(separator: ",") + "]").utf8)
-                let response = server.respond(to: HTTPRequest(
-                    method: "POST", path: "/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", headers: headers, body: body))
+                let response = server.respond(
+                    to: HTTPRequest(
+                        method: "POST", path: "/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset",
+                        headers: headers, body: body))
                 guard response.status == 200 else { throw BenchError("status \(response.status)") }
                 response.onComplete?()
             }
@@ -113,14 +123,22 @@ struct MarketingCloudBenchmark {
         }
         for counter in 0..<requests {
             let index = (counter * 7919) % stored
-            let (path, method, body) = counter % 2 == 0 && !contactsOnly
-                ? ("/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", "POST",
-                   "[{\"keys\":{\"Email\":\"user\(index)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}]")
-                : ("/contacts/v1/contacts", "PATCH",
-                   "{\"contactKey\":\"user\(index)@example.com\",\"attributeSets\":[{\"name\":\"Email Demographics\",\"items\":[{\"values\":"
-                   + "[{\"name\":\"First Name\",\"value\":\"F\(counter)\"},{\"name\":\"salesforce_mc_segment_1\",\"value\":\"realized\"}]}]}]}")
-            let response = server.respond(to: HTTPRequest(method: method, path: path, headers: headers, body: Array(body.utf8)))
-            guard response.status == 200 else { throw BenchError("status \(response.status): \(String(decoding: response.body, as: UTF8.self))") }
+            let (path, method, body) =
+                counter % 2 == 0 && !contactsOnly
+                ? (
+                    "/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", "POST",
+                    "[{\"keys\":{\"Email\":\"user\(index)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}]"
+                )
+                : (
+                    "/contacts/v1/contacts", "PATCH",
+                    "{\"contactKey\":\"user\(index)@example.com\",\"attributeSets\":[{\"name\":\"Email Demographics\",\"items\":[{\"values\":"
+                        + "[{\"name\":\"First Name\",\"value\":\"F\(counter)\"},{\"name\":\"salesforce_mc_segment_1\",\"value\":\"realized\"}]}]}]}"
+                )
+            let response = server.respond(
+                to: HTTPRequest(method: method, path: path, headers: headers, body: Array(body.utf8)))
+            guard response.status == 200 else {
+                throw BenchError("status \(response.status): \(String(decoding: response.body, as: UTF8.self))")
+            }
             response.onComplete?()
         }
     }
@@ -129,15 +147,26 @@ struct MarketingCloudBenchmark {
         let clock = FakeClock()
         let seed: JSONValue = [
             "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-            "businessUnits": [["mid": 100000001]],
-            "attributeSets": [["name": "Email Demographics", "attributes": [
-                ["name": "First Name", "length": 100], ["name": "Last Name", "length": 100], ["name": "salesforce_mc_segment_1", "length": 254],
-            ]]],
-            "dataExtensions": [[
-                "name": "Customers", "key": .string(Self.dataExtensionKey),
-                "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
-                            ["name": "FirstName", "length": 50], ["name": "Visits", "type": "Number"], ["name": "Active", "type": "Boolean"]],
-            ]],
+            "businessUnits": [["mid": 100_000_001]],
+            "attributeSets": [
+                [
+                    "name": "Email Demographics",
+                    "attributes": [
+                        ["name": "First Name", "length": 100], ["name": "Last Name", "length": 100],
+                        ["name": "salesforce_mc_segment_1", "length": 254],
+                    ],
+                ]
+            ],
+            "dataExtensions": [
+                [
+                    "name": "Customers", "key": .string(Self.dataExtensionKey),
+                    "columns": [
+                        ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
+                        ["name": "FirstName", "length": 50], ["name": "Visits", "type": "Number"],
+                        ["name": "Active", "type": "Boolean"],
+                    ],
+                ]
+            ],
             // A one-day token so that a long run does not measure 401 answers.
             "settings": ["tokenLifetimeSeconds": 86400],
         ]
@@ -151,7 +180,10 @@ struct MarketingCloudBenchmark {
         let response = fake.handle(
             HTTPRequest(
                 method: "POST", path: "/v2/token", headers: ["Content-Type": "application/json"],
-                body: JSONWriter.bytes(["grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret"])))
+                body: JSONWriter.bytes([
+                    "grant_type": "client_credentials", "client_id": "fake-client-id",
+                    "client_secret": "fake-client-secret",
+                ])))
         guard let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue else {
             throw BenchError("no token: \(String(decoding: response.body, as: UTF8.self))")
         }
@@ -209,5 +241,7 @@ struct ThreadCPU {
         return ThreadCPU(user: seconds(usage.ru_utime), system: seconds(usage.ru_stime))
     }
 
-    static func - (lhs: ThreadCPU, rhs: ThreadCPU) -> ThreadCPU { ThreadCPU(user: lhs.user - rhs.user, system: lhs.system - rhs.system) }
+    static func - (lhs: ThreadCPU, rhs: ThreadCPU) -> ThreadCPU {
+        ThreadCPU(user: lhs.user - rhs.user, system: lhs.system - rhs.system)
+    }
 }

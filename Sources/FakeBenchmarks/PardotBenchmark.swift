@@ -33,13 +33,17 @@ struct PardotBenchmark {
         let trivial = "wrk.method = \"GET\"\n"
         let results = try load.runInterleaved([
             .init(url: smallServer.baseURL + "/__fake/health", script: trivial),
-            .init(url: smallServer.baseURL + "/__fake/health", script: trivial, extraArguments: ["-H", "Connection: close"]),
+            .init(
+                url: smallServer.baseURL + "/__fake/health", script: trivial,
+                extraArguments: ["-H", "Connection: close"]),
             .init(url: smallServer.baseURL, script: upsertScript(token: token, prospects: smallCount)),
             .init(url: largeServer.baseURL, script: upsertScript(token: largeToken, prospects: largeCount)),
         ])
         let (keepAlive, newConnections, upsertSmall, upsertLarge) = (results[0], results[1], results[2], results[3])
-        for (name, result) in [("trivial", keepAlive), ("upsert 1k", upsertSmall), ("upsert 1M", upsertLarge)] where result.failures > 0 {
-            throw BenchError("\(name): \(result.failures) responses were not 2xx; the figures would not measure the real path")
+        for (name, result) in [("trivial", keepAlive), ("upsert 1k", upsertSmall), ("upsert 1M", upsertLarge)]
+        where result.failures > 0 {
+            throw BenchError(
+                "\(name): \(result.failures) responses were not 2xx; the figures would not measure the real path")
         }
         return Figures(
             trivialKeepAlive: keepAlive, trivialNewConnections: newConnections, upsertSmall: upsertSmall,
@@ -60,11 +64,15 @@ struct PardotBenchmark {
         ]
         let started = Date()
         defer {
-            print(String(format: "upsert loop at %d stored: %.2f us per request", stored, Date().timeIntervalSince(started) / Double(requests) * 1e6))
+            print(
+                String(
+                    format: "upsert loop at %d stored: %.2f us per request", stored,
+                    Date().timeIntervalSince(started) / Double(requests) * 1e6))
         }
         for counter in 0..<requests {
             let index = (counter * 7919) % stored
-            let body = "{\"matchEmail\":\"user\(index)@example.com\",\"prospect\":{\"firstName\":\"F\(counter)\",\"city\":\"Porto\"},"
+            let body =
+                "{\"matchEmail\":\"user\(index)@example.com\",\"prospect\":{\"firstName\":\"F\(counter)\",\"city\":\"Porto\"},"
                 + "\"secondaryDeletedSearch\":true,\"fields\":[\"id\",\"email\"]}"
             let response = server.respond(
                 to: HTTPRequest(
@@ -87,7 +95,8 @@ struct PardotBenchmark {
     }
 
     private func mintToken(_ fake: PardotFake) throws -> String {
-        let body = "grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret"
+        let body =
+            "grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret"
             + "&username=user%40example.com&password=fake-password"
         let response = fake.handle(
             HTTPRequest(

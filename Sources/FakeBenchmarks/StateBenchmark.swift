@@ -29,10 +29,14 @@ struct StateBenchmark {
         guard exported.status == 200 else { throw BenchmarkFailure("GET /__fake/state answered \(exported.status)") }
         let loadStarted = Date()
         let loaded = server.respond(
-            to: HTTPRequest(method: "PUT", path: "/__fake/state", headers: ["Content-Type": "application/json"], body: exported.body))
+            to: HTTPRequest(
+                method: "PUT", path: "/__fake/state", headers: ["Content-Type": "application/json"], body: exported.body
+            ))
         let loadSeconds = Date().timeIntervalSince(loadStarted)
         guard loaded.status == 200 else {
-            throw BenchmarkFailure("PUT /__fake/state answered \(loaded.status): \(String(decoding: loaded.body.prefix(300), as: UTF8.self))")
+            throw BenchmarkFailure(
+                "PUT /__fake/state answered \(loaded.status): \(String(decoding: loaded.body.prefix(300), as: UTF8.self))"
+            )
         }
         // The loaded state is the exported one: a second export gives the same bytes.
         let again = server.respond(to: HTTPRequest(method: "GET", path: "/__fake/state"))

@@ -31,7 +31,9 @@ if CommandLine.arguments.contains("--in-process") {
             try PardotBenchmark(load: load).inProcess(requests: count)
         }
         let elapsed = Date().timeIntervalSince(started)
-        print("in-process: \(count) requests in \(format(elapsed, 3)) s = \(format(elapsed / Double(count) * 1e6, 2)) us each")
+        print(
+            "in-process: \(count) requests in \(format(elapsed, 3)) s = \(format(elapsed / Double(count) * 1e6, 2)) us each"
+        )
     } catch {
         FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
         exit(1)
@@ -47,7 +49,9 @@ func report(_ checks: [(String, Bool)]) {
 
 do {
     if only == nil || only == "pardot" {
-        print("Account Engagement fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats), on \(ProcessInfo.processInfo.activeProcessorCount) cores")
+        print(
+            "Account Engagement fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats), on \(ProcessInfo.processInfo.activeProcessorCount) cores"
+        )
         let figures = try PardotBenchmark(load: load).run(largeCount: largeCount)
         print(row(["run", "req/s", "p50 ms", "p99 ms"]))
         for (name, result) in [
@@ -56,14 +60,21 @@ do {
             ("upsert, 1k prospects", figures.upsertSmall),
             ("upsert, \(figures.largeCount / 1000)k prospects", figures.upsertLarge),
         ] {
-            print(row([name, format(result.requestsPerSecond), format(result.p50Milliseconds, 2), format(result.p99Milliseconds, 2)]))
+            print(
+                row([
+                    name, format(result.requestsPerSecond), format(result.p50Milliseconds, 2),
+                    format(result.p99Milliseconds, 2),
+                ]))
         }
         let ceilingRatio = figures.upsertSmall.requestsPerSecond / figures.trivialKeepAlive.requestsPerSecond
         let flatRatio = figures.upsertLarge.requestsPerSecond / figures.upsertSmall.requestsPerSecond
         report([
             ("upsert 1k / trivial = \(format(ceilingRatio * 100, 1))% (target >= 50%)", ceilingRatio >= 0.5),
             ("upsert large / upsert 1k = \(format(flatRatio * 100, 1))% (target >= 90%)", flatRatio >= 0.9),
-            ("memory per stored prospect = \(format(figures.bytesPerProspect)) B (target < 1024 B)", figures.bytesPerProspect < 1024),
+            (
+                "memory per stored prospect = \(format(figures.bytesPerProspect)) B (target < 1024 B)",
+                figures.bytesPerProspect < 1024
+            ),
         ])
         print("")
     }
@@ -71,44 +82,68 @@ do {
         print("State round trip — GET then PUT /__fake/state (in-process), Account Engagement fake")
         let figures = try StateBenchmark().run(count: largeCount)
         print(row(["run", "seconds", "MiB"]))
-        print(row(["export \(figures.prospects / 1000)k prospects", format(figures.exportSeconds, 2), format(Double(figures.bytes) / 1_048_576)]))
+        print(
+            row([
+                "export \(figures.prospects / 1000)k prospects", format(figures.exportSeconds, 2),
+                format(Double(figures.bytes) / 1_048_576),
+            ]))
         print(row(["load \(figures.prospects / 1000)k prospects", format(figures.loadSeconds, 2), ""]))
         print(row(["peak resident memory", "", format(Double(figures.peakResidentBytes) / 1_048_576)]))
         report([
-            ("state export at \(figures.prospects / 1000)k = \(format(figures.exportSeconds, 2)) s, load = \(format(figures.loadSeconds, 2)) s (target: each < 10 s)",
-             figures.exportSeconds < 10 && figures.loadSeconds < 10),
+            (
+                "state export at \(figures.prospects / 1000)k = \(format(figures.exportSeconds, 2)) s, load = \(format(figures.loadSeconds, 2)) s (target: each < 10 s)",
+                figures.exportSeconds < 10 && figures.loadSeconds < 10
+            )
         ])
         print("")
     }
     if only == nil || only == "marketing-cloud" {
-        print("Marketing Cloud fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats)")
+        print(
+            "Marketing Cloud fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats)")
         let figures = try MarketingCloudBenchmark(load: load).run(largeCount: largeCount)
         print(row(["run", "req/s", "rows/s", "p50 ms", "p99 ms"]))
-        print(row(["trivial GET (keep-alive)", format(figures.trivial.requestsPerSecond), "", format(figures.trivial.p50Milliseconds, 2),
-                   format(figures.trivial.p99Milliseconds, 2)]))
+        print(
+            row([
+                "trivial GET (keep-alive)", format(figures.trivial.requestsPerSecond), "",
+                format(figures.trivial.p50Milliseconds, 2),
+                format(figures.trivial.p99Milliseconds, 2),
+            ]))
         for runs in [figures.small, figures.large] {
             let size = "\(runs.stored / 1000)k"
             for (name, result, rows) in [
                 ("rowset x1, \(size) rows", runs.rowsetSingle, 1), ("rowset x50, \(size) rows", runs.rowsetFifty, 50),
                 ("contact update, \(size) contacts", runs.contactUpdate, 1),
             ] {
-                print(row([name, format(result.requestsPerSecond), format(result.requestsPerSecond * Double(rows)),
-                           format(result.p50Milliseconds, 2), format(result.p99Milliseconds, 2)]))
+                print(
+                    row([
+                        name, format(result.requestsPerSecond), format(result.requestsPerSecond * Double(rows)),
+                        format(result.p50Milliseconds, 2), format(result.p99Milliseconds, 2),
+                    ]))
             }
         }
         let trivial = figures.trivial.requestsPerSecond
         func ratio(_ a: LoadResult, _ b: Double) -> Double { a.requestsPerSecond / b }
         report([
-            ("rowset x1 1k / trivial = \(format(ratio(figures.small.rowsetSingle, trivial) * 100, 1))% (target >= 50%)",
-             ratio(figures.small.rowsetSingle, trivial) >= 0.5),
-            ("contact update 1k / trivial = \(format(ratio(figures.small.contactUpdate, trivial) * 100, 1))% (target >= 50%)",
-             ratio(figures.small.contactUpdate, trivial) >= 0.5),
-            ("rowset x1 large / 1k = \(format(ratio(figures.large.rowsetSingle, figures.small.rowsetSingle.requestsPerSecond) * 100, 1))% (target >= 90%)",
-             ratio(figures.large.rowsetSingle, figures.small.rowsetSingle.requestsPerSecond) >= 0.9),
-            ("rowset x50 large / 1k = \(format(ratio(figures.large.rowsetFifty, figures.small.rowsetFifty.requestsPerSecond) * 100, 1))% (target >= 90%)",
-             ratio(figures.large.rowsetFifty, figures.small.rowsetFifty.requestsPerSecond) >= 0.9),
-            ("contact update large / 1k = \(format(ratio(figures.large.contactUpdate, figures.small.contactUpdate.requestsPerSecond) * 100, 1))% (target >= 90%)",
-             ratio(figures.large.contactUpdate, figures.small.contactUpdate.requestsPerSecond) >= 0.9),
+            (
+                "rowset x1 1k / trivial = \(format(ratio(figures.small.rowsetSingle, trivial) * 100, 1))% (target >= 50%)",
+                ratio(figures.small.rowsetSingle, trivial) >= 0.5
+            ),
+            (
+                "contact update 1k / trivial = \(format(ratio(figures.small.contactUpdate, trivial) * 100, 1))% (target >= 50%)",
+                ratio(figures.small.contactUpdate, trivial) >= 0.5
+            ),
+            (
+                "rowset x1 large / 1k = \(format(ratio(figures.large.rowsetSingle, figures.small.rowsetSingle.requestsPerSecond) * 100, 1))% (target >= 90%)",
+                ratio(figures.large.rowsetSingle, figures.small.rowsetSingle.requestsPerSecond) >= 0.9
+            ),
+            (
+                "rowset x50 large / 1k = \(format(ratio(figures.large.rowsetFifty, figures.small.rowsetFifty.requestsPerSecond) * 100, 1))% (target >= 90%)",
+                ratio(figures.large.rowsetFifty, figures.small.rowsetFifty.requestsPerSecond) >= 0.9
+            ),
+            (
+                "contact update large / 1k = \(format(ratio(figures.large.contactUpdate, figures.small.contactUpdate.requestsPerSecond) * 100, 1))% (target >= 90%)",
+                ratio(figures.large.contactUpdate, figures.small.contactUpdate.requestsPerSecond) >= 0.9
+            ),
         ])
         print("memory per stored row + contact: \(format(figures.bytesPerStoredRowAndContact)) B")
     }
@@ -123,17 +158,31 @@ do {
         let prospects = try client.prospects(records: clientSmall)
         let rows = try client.rows(records: clientSmall)
         let rowsLarge = try client.rows(records: clientLarge)
-        for (name, run) in [("prospect upsert, \(clientSmall / 1000)k", prospects), ("rowset x50, \(clientSmall / 1000)k", rows),
-                            ("rowset x50, \(clientLarge / 1000)k", rowsLarge)] {
-            print(row([name, format(run.recordsPerSecond), format(run.cpuMicrosecondsPerRecord, 1), format(Double(run.peakResidentBytes) / 1_048_576),
-                       format(run.seconds, 1)]))
+        for (name, run) in [
+            ("prospect upsert, \(clientSmall / 1000)k", prospects), ("rowset x50, \(clientSmall / 1000)k", rows),
+            ("rowset x50, \(clientLarge / 1000)k", rowsLarge),
+        ] {
+            print(
+                row([
+                    name, format(run.recordsPerSecond), format(run.cpuMicrosecondsPerRecord, 1),
+                    format(Double(run.peakResidentBytes) / 1_048_576),
+                    format(run.seconds, 1),
+                ]))
         }
         report([
-            ("prospect upserts = \(format(prospects.recordsPerSecond)) records/s (target >= 15,000)", prospects.recordsPerSecond >= 15_000),
-            ("rowset rows = \(format(rows.recordsPerSecond)) rows/s (target >= 100,000)", rows.recordsPerSecond >= 100_000),
-            ("peak memory at \(clientLarge / 1000)k lines = \(format(Double(rowsLarge.peakResidentBytes) / 1_048_576)) MiB, flat vs \(clientSmall / 1000)k "
-                + "(\(format(Double(rowsLarge.peakResidentBytes) / Double(max(1, rows.peakResidentBytes)), 2))x; target < 1.5x)",
-             Double(rowsLarge.peakResidentBytes) < 1.5 * Double(rows.peakResidentBytes)),
+            (
+                "prospect upserts = \(format(prospects.recordsPerSecond)) records/s (target >= 15,000)",
+                prospects.recordsPerSecond >= 15_000
+            ),
+            (
+                "rowset rows = \(format(rows.recordsPerSecond)) rows/s (target >= 100,000)",
+                rows.recordsPerSecond >= 100_000
+            ),
+            (
+                "peak memory at \(clientLarge / 1000)k lines = \(format(Double(rowsLarge.peakResidentBytes) / 1_048_576)) MiB, flat vs \(clientSmall / 1000)k "
+                    + "(\(format(Double(rowsLarge.peakResidentBytes) / Double(max(1, rows.peakResidentBytes)), 2))x; target < 1.5x)",
+                Double(rowsLarge.peakResidentBytes) < 1.5 * Double(rows.peakResidentBytes)
+            ),
         ])
     }
     print("peak resident memory: \(ProcessMemory.peakResidentBytes / 1_048_576) MiB")

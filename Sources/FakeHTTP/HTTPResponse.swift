@@ -50,7 +50,10 @@ public struct HTTPResponse: Sendable {
     /// Appends to `onComplete`, keeping any action already there.
     public mutating func addCompletion(_ action: @escaping @Sendable () -> Void) {
         if let existing = onComplete {
-            onComplete = { existing(); action() }
+            onComplete = {
+                existing()
+                action()
+            }
         } else {
             onComplete = action
         }

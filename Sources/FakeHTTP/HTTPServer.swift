@@ -1,10 +1,11 @@
+internal import CHTTPAcceptor
+internal import CMicroHTTPD
 import Dispatch
 import Synchronization
+
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
-internal import CMicroHTTPD
-internal import CHTTPAcceptor
 
 /// An embedded HTTP/1.1 server on libmicrohttpd: an epoll thread pool, bodies collected in memory up to a limit,
 /// delays without blocking threads (suspend/resume), and connection faults (drop, reset) on request.
@@ -109,8 +110,9 @@ public final class HTTPServer: Sendable {
             guard listener >= 0 else {
                 throw StartError(description: "cannot listen on \(configuration.host):\(configuration.port)")
             }
-            guard let daemon = sfd_start_daemon_without_listener(
-                threads, timeout, limit, perClient, mhdAccessHandler, mhdRequestCompleted, context)
+            guard
+                let daemon = sfd_start_daemon_without_listener(
+                    threads, timeout, limit, perClient, mhdAccessHandler, mhdRequestCompleted, context)
             else {
                 close(listener)
                 throw StartError(description: "cannot start libmicrohttpd for \(configuration.host):\(bound)")
@@ -131,12 +133,16 @@ public final class HTTPServer: Sendable {
         // promise to copy them.
         let strings = CStringPair(first: tls.privateKeyPEM, second: tls.certificatePEM)
         tlsStrings = strings
-        guard let daemon = sfd_start_daemon(
-            configuration.host, configuration.port, threads, timeout, limit, perClient, 0, strings.first, strings.second,
-            mhdAccessHandler, mhdRequestCompleted, context)
+        guard
+            let daemon = sfd_start_daemon(
+                configuration.host, configuration.port, threads, timeout, limit, perClient, 0, strings.first,
+                strings.second,
+                mhdAccessHandler, mhdRequestCompleted, context)
         else {
             throw StartError(
-                description: "cannot listen on \(configuration.host):\(configuration.port) with the given TLS key and certificate")
+                description:
+                    "cannot listen on \(configuration.host):\(configuration.port) with the given TLS key and certificate"
+            )
         }
         core.attach(daemon: daemon, acceptor: nil)
         self.core = core
@@ -208,7 +214,8 @@ final class ServerCore: Sendable {
             return true
         }
         guard accepted else { return false }
-        let nanoseconds = max(0, delay.components.seconds) * 1_000_000_000
+        let nanoseconds =
+            max(0, delay.components.seconds) * 1_000_000_000
             + max(0, delay.components.attoseconds / 1_000_000_000)
         DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
             resume(handle)
@@ -273,7 +280,8 @@ private func mhdAccessHandler(
             peerAddress: readPeerAddress(connection))
         let limit = core.bodyLimit?(request.method, request.path) ?? core.maxBodyBytes
         // Released exactly once, in mhdRequestCompleted.
-        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, maxBodyBytes: limit)).toOpaque()
+        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, maxBodyBytes: limit))
+            .toOpaque()
         let protocolVersion = version.map { String(cString: $0) } ?? "HTTP/1.1"
         if let refusal = MessageFraming.refusal(of: request, version: protocolVersion, strict: core.strictForClient) {
             // Answered before the body is read: libmicrohttpd then discards the body and closes the connection.

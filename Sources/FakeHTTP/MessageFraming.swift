@@ -52,7 +52,9 @@ enum MessageFraming {
             let codings = transferEncoding.split(separator: ",").map { $0.trimmingSpaces().lowercased() }
             // RFC 9112 §6.1: "A server that receives a request message with a transfer coding it does not understand
             // SHOULD respond with 501 (Not Implemented)." Only chunked is understood, and it must come last.
-            if codings != ["chunked"] { return refuse(501, "the transfer coding \(codings.joined(separator: ", ")) is not implemented") }
+            if codings != ["chunked"] {
+                return refuse(501, "the transfer coding \(codings.joined(separator: ", ")) is not implemented")
+            }
             // RFC 9112 §6.3 item 3: both headers may be an attempt at request smuggling; a server MAY reject it.
             if length != nil { return refuse(400, "the request has both Transfer-Encoding and Content-Length") }
         }

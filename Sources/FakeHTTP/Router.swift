@@ -55,8 +55,12 @@ public struct Router<Handler: Sendable>: Sendable {
         let route = Route(method: method, segments: segments, handler: handler, isLiteral: isLiteral, pattern: pattern)
         routes.append(route)
         if isLiteral {
-            literalRoutes["/" + segments.map { if case .literal(let text) = $0 { return text } else { return "" } }.joined(separator: "/"), default: []]
-                .append(route)
+            literalRoutes[
+                "/"
+                    + segments.map { if case .literal(let text) = $0 { return text } else { return "" } }.joined(
+                        separator: "/"), default: []
+            ]
+            .append(route)
         }
     }
 
@@ -123,11 +127,14 @@ public struct Router<Handler: Sendable>: Sendable {
         for route in routes {
             var distance = route.method == method ? 0 : 1
             for index in 0..<max(parts.count, route.segments.count) {
-                switch (index < parts.count ? parts[index] : nil, index < route.segments.count ? route.segments[index] : nil) {
+                switch (
+                    index < parts.count ? parts[index] : nil, index < route.segments.count ? route.segments[index] : nil
+                ) {
                 case (let part?, .literal(let literal)?):
                     distance += EditDistance.between(Array(part.utf8), Array(literal.utf8))
                 case (let part?, .parameter(_, let prefix)?):
-                    distance += part.hasPrefix(prefix) && part.utf8.count > prefix.utf8.count
+                    distance +=
+                        part.hasPrefix(prefix) && part.utf8.count > prefix.utf8.count
                         ? 0 : EditDistance.between(Array(part.utf8.prefix(prefix.utf8.count)), Array(prefix.utf8)) + 1
                 case (let part?, nil):
                     distance += part.utf8.count
@@ -145,7 +152,8 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     @inlinable
-    static func bind<Part: Collection>(_ segments: [Segment], to parts: [Part]) -> [String: String]? where Part.Element == UInt8 {
+    static func bind<Part: Collection>(_ segments: [Segment], to parts: [Part]) -> [String: String]?
+    where Part.Element == UInt8 {
         guard segments.count == parts.count else { return nil }
         var parameters: [String: String] = [:]
         for index in 0..<segments.count {

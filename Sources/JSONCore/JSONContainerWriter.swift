@@ -19,12 +19,14 @@ public struct JSONContainerWriter {
 
     /// Opens an object at indentation level `indent`.
     public static func object(into output: inout [UInt8], style: JSONWriter.Style, indent: Int) -> JSONContainerWriter {
-        JSONContainerWriter(opening: UInt8(ascii: "{"), closing: UInt8(ascii: "}"), into: &output, style: style, indent: indent)
+        JSONContainerWriter(
+            opening: UInt8(ascii: "{"), closing: UInt8(ascii: "}"), into: &output, style: style, indent: indent)
     }
 
     /// Opens an array at indentation level `indent`.
     public static func array(into output: inout [UInt8], style: JSONWriter.Style, indent: Int) -> JSONContainerWriter {
-        JSONContainerWriter(opening: UInt8(ascii: "["), closing: UInt8(ascii: "]"), into: &output, style: style, indent: indent)
+        JSONContainerWriter(
+            opening: UInt8(ascii: "["), closing: UInt8(ascii: "]"), into: &output, style: style, indent: indent)
     }
 
     /// Starts an array element: the caller then writes the value at ``entryIndent``.
@@ -48,7 +50,9 @@ public struct JSONContainerWriter {
         element(into: &output)
         output.append(UInt8(ascii: "\""))
         name.withUTF8Buffer { output.append(contentsOf: $0) }
-        output.append(contentsOf: style == .pretty ? [UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: " ")] : [UInt8(ascii: "\""), UInt8(ascii: ":")])
+        output.append(
+            contentsOf: style == .pretty
+                ? [UInt8(ascii: "\""), UInt8(ascii: ":"), UInt8(ascii: " ")] : [UInt8(ascii: "\""), UInt8(ascii: ":")])
     }
 
     /// A whole member.

@@ -41,7 +41,8 @@ public final class JSONObjectReader {
         return members[key]
     }
 
-    private func typed<T>(_ key: String, _ expected: String, _ convert: (JSONValue) -> T?) throws(JSONSchemaError) -> T? {
+    private func typed<T>(_ key: String, _ expected: String, _ convert: (JSONValue) -> T?) throws(JSONSchemaError) -> T?
+    {
         guard let value = value(key), !value.isNull else { return nil }
         guard let converted = convert(value) else {
             throw JSONSchemaError(path: path(of: key), message: "expected \(expected), found \(value.typeDescription)")
@@ -110,7 +111,9 @@ public final class JSONObjectReader {
     }
 
     /// An array member whose elements are each mapped with their own path (`key[2]`); absent means empty.
-    public func array<T>(_ key: String, _ transform: (JSONValue, String) throws(JSONSchemaError) -> T) throws(JSONSchemaError) -> [T] {
+    public func array<T>(_ key: String, _ transform: (JSONValue, String) throws(JSONSchemaError) -> T)
+        throws(JSONSchemaError) -> [T]
+    {
         guard let elements = try optionalArray(key) else { return [] }
         var result: [T] = []
         result.reserveCapacity(elements.count)

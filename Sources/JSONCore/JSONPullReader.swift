@@ -61,7 +61,9 @@ public struct JSONPullReader {
     }
 
     private mutating func open(_ bracket: UInt8, _ expectation: String) throws(JSONParseError) {
-        guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == bracket else { throw cursor.error(expectation) }
+        guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == bracket else {
+            throw cursor.error(expectation)
+        }
         guard depth + 1 <= cursor.maximumDepth else { throw cursor.error("nesting deeper than \(cursor.maximumDepth)") }
         cursor.index += 1
         depth += 1
@@ -78,7 +80,9 @@ public struct JSONPullReader {
         }
         let key = try cursor.parseString()
         cursor.skipSpace()
-        guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == UInt8(ascii: ":") else { throw cursor.error("expected ':'") }
+        guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == UInt8(ascii: ":") else {
+            throw cursor.error("expected ':'")
+        }
         cursor.index += 1
         cursor.skipSpace()
         return key

@@ -9,7 +9,9 @@ public struct JSONValueDecoder: Sendable {
     public init() {}
 
     /// Decodes `value` as `T`; errors name `path` and the member.
-    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, path: String = "") throws(JSONSchemaError) -> T {
+    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, path: String = "") throws(JSONSchemaError)
+        -> T
+    {
         do {
             return try T(from: ValueDecoder(value: value, codingPath: []))
         } catch let error as JSONSchemaError {
@@ -23,7 +25,9 @@ public struct JSONValueDecoder: Sendable {
 
     /// Decodes an object whose absent members take the values `defaults` has, refusing members `defaults`
     /// does not have (naming the known ones).
-    public func decode<T: Codable>(_ type: T.Type, from value: JSONValue, path: String = "", defaults: T) throws(JSONSchemaError) -> T {
+    public func decode<T: Codable>(_ type: T.Type, from value: JSONValue, path: String = "", defaults: T)
+        throws(JSONSchemaError) -> T
+    {
         guard case .object(let given) = value else {
             throw JSONSchemaError(path: path, message: "expected an object, found \(value.typeDescription)")
         }
@@ -32,7 +36,9 @@ public struct JSONValueDecoder: Sendable {
         }
         for key in given.keys.sorted() {
             guard merged[key] != nil else {
-                throw JSONSchemaError(path: Self.join(path, key), message: "unknown key (known: \(merged.keys.sorted().joined(separator: ", ")))")
+                throw JSONSchemaError(
+                    path: Self.join(path, key),
+                    message: "unknown key (known: \(merged.keys.sorted().joined(separator: ", ")))")
             }
             if !given[key]!.isNull { merged[key] = given[key]! }
         }
@@ -73,7 +79,9 @@ extension JSONChoice {
         let text = try container.decode(String.self)
         guard let value = Self(rawValue: text) else {
             let allowed = Self.allCases.map { "\"\($0.rawValue)\"" }.joined(separator: ", ")
-            throw DecodingError.dataCorrupted(.init(codingPath: decoder.codingPath, debugDescription: "expected one of \(allowed), found \"\(text)\""))
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "expected one of \(allowed), found \"\(text)\"")
+            )
         }
         self = value
     }
@@ -90,7 +98,9 @@ private struct ValueDecoder: Decoder {
     var userInfo: [CodingUserInfoKey: Any] { [:] }
 
     func mismatch(_ expected: String) -> DecodingError {
-        .typeMismatch(Any.self, .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(value.typeDescription)"))
+        .typeMismatch(
+            Any.self,
+            .init(codingPath: codingPath, debugDescription: "expected \(expected), found \(value.typeDescription)"))
     }
 
     func container<Key: CodingKey>(keyedBy type: Key.Type) throws -> KeyedDecodingContainer<Key> {
@@ -158,10 +168,14 @@ private struct KeyedContainer<Key: CodingKey>: KeyedDecodingContainerProtocol {
     func decode(_ type: Int.Type, forKey key: Key) throws -> Int { try child(key).decodeScalar(type) }
     func decode(_ type: Double.Type, forKey key: Key) throws -> Double { try child(key).decodeScalar(type) }
 
-    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws -> KeyedDecodingContainer<NestedKey> {
+    func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type, forKey key: Key) throws
+        -> KeyedDecodingContainer<NestedKey>
+    {
         try child(key).container(keyedBy: type)
     }
-    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer { try child(key).unkeyedContainer() }
+    func nestedUnkeyedContainer(forKey key: Key) throws -> any UnkeyedDecodingContainer {
+        try child(key).unkeyedContainer()
+    }
     func superDecoder() throws -> any Decoder { ValueDecoder(value: .object(members), codingPath: codingPath) }
     func superDecoder(forKey key: Key) throws -> any Decoder { try child(key) }
 }
@@ -183,7 +197,8 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
     private mutating func next() throws -> ValueDecoder {
         guard !isAtEnd else {
-            throw DecodingError.valueNotFound(Any.self, .init(codingPath: codingPath, debugDescription: "has too few items"))
+            throw DecodingError.valueNotFound(
+                Any.self, .init(codingPath: codingPath, debugDescription: "has too few items"))
         }
         defer { currentIndex += 1 }
         return ValueDecoder(value: items[currentIndex], codingPath: codingPath + [Index(currentIndex)])
@@ -195,7 +210,9 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
         return true
     }
     mutating func decode<T: Decodable>(_ type: T.Type) throws -> T { try next().decodeScalar(type) }
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy type: NestedKey.Type) throws -> KeyedDecodingContainer<
+        NestedKey
+    > {
         try next().container(keyedBy: type)
     }
     mutating func nestedUnkeyedContainer() throws -> any UnkeyedDecodingContainer { try next().unkeyedContainer() }
@@ -269,7 +286,9 @@ private struct SingleEncoding: SingleValueEncodingContainer {
     let box: ValueBox
     let codingPath: [any CodingKey]
     mutating func encodeNil() { box.value = .null }
-    mutating func encode<T: Encodable>(_ value: T) throws { try ValueEncoder.scalar(value, into: box, codingPath: codingPath) }
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try ValueEncoder.scalar(value, into: box, codingPath: codingPath)
+    }
 }
 
 private struct KeyedEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
@@ -284,14 +303,18 @@ private struct KeyedEncoding<Key: CodingKey>: KeyedEncodingContainerProtocol {
     mutating func encode<T: Encodable>(_ value: T, forKey key: Key) throws {
         try ValueEncoder.scalar(value, into: child(key), codingPath: codingPath + [key])
     }
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key) -> KeyedEncodingContainer<NestedKey> {
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type, forKey key: Key)
+        -> KeyedEncodingContainer<NestedKey>
+    {
         ValueEncoder(box: child(key), codingPath: codingPath + [key]).container(keyedBy: keyType)
     }
     mutating func nestedUnkeyedContainer(forKey key: Key) -> any UnkeyedEncodingContainer {
         ValueEncoder(box: child(key), codingPath: codingPath + [key]).unkeyedContainer()
     }
     mutating func superEncoder() -> any Encoder { ValueEncoder(box: box, codingPath: codingPath) }
-    mutating func superEncoder(forKey key: Key) -> any Encoder { ValueEncoder(box: child(key), codingPath: codingPath + [key]) }
+    mutating func superEncoder(forKey key: Key) -> any Encoder {
+        ValueEncoder(box: child(key), codingPath: codingPath + [key])
+    }
 }
 
 private struct UnkeyedEncoding: UnkeyedEncodingContainer {
@@ -304,10 +327,16 @@ private struct UnkeyedEncoding: UnkeyedEncodingContainer {
         return child
     }
     mutating func encodeNil() { next().value = .null }
-    mutating func encode<T: Encodable>(_ value: T) throws { try ValueEncoder.scalar(value, into: next(), codingPath: codingPath) }
-    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<NestedKey> {
+    mutating func encode<T: Encodable>(_ value: T) throws {
+        try ValueEncoder.scalar(value, into: next(), codingPath: codingPath)
+    }
+    mutating func nestedContainer<NestedKey: CodingKey>(keyedBy keyType: NestedKey.Type) -> KeyedEncodingContainer<
+        NestedKey
+    > {
         ValueEncoder(box: next(), codingPath: codingPath).container(keyedBy: keyType)
     }
-    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer { ValueEncoder(box: next(), codingPath: codingPath).unkeyedContainer() }
+    mutating func nestedUnkeyedContainer() -> any UnkeyedEncodingContainer {
+        ValueEncoder(box: next(), codingPath: codingPath).unkeyedContainer()
+    }
     mutating func superEncoder() -> any Encoder { ValueEncoder(box: next(), codingPath: codingPath) }
 }

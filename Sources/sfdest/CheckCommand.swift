@@ -48,8 +48,10 @@ struct CheckCommand: AsyncParsableCommand {
         let width = max(8, results.map(\.name.count).max() ?? 8)
         print("scenario".padding(toLength: width, withPad: " ", startingAt: 0) + "  result  time")
         for result in results {
-            print(result.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  " + (result.passed ? "pass  " : "FAIL  ")
-                + String(format: "  %.2fs", result.seconds))
+            print(
+                result.name.padding(toLength: width, withPad: " ", startingAt: 0) + "  "
+                    + (result.passed ? "pass  " : "FAIL  ")
+                    + String(format: "  %.2fs", result.seconds))
         }
         let failed = results.filter { !$0.passed }
         for result in failed {

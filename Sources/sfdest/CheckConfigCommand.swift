@@ -46,13 +46,16 @@ struct CheckConfigCommand: AsyncParsableCommand {
         OperatorLog.bootstrap(level: logLevel, format: logFormat, scrubber: console.scrubber, output: console.output)
         let target: OrgConnection
         do {
-            target = try OrgConnection.open(configPath: config, embeddedFake: embeddedFake, caFile: caFile, console: console)
+            target = try OrgConnection.open(
+                configPath: config, embeddedFake: embeddedFake, caFile: caFile, console: console)
         } catch {
             console.error("\(error)")
             throw ExitCode(1)
         }
         defer { target.close() }
-        let report = await Preflight(config: target.config, credentials: target.credentials, transport: target.transport).run()
+        let report = await Preflight(
+            config: target.config, credentials: target.credentials, transport: target.transport
+        ).run()
         await target.shutdown()
         let text = json ? JSONWriter.string(report.json, style: .pretty) + "\n" : report.table
         guard writeStandardOutput(console.scrubber.scrub(text)) else {
@@ -72,7 +75,8 @@ struct OrgConnection {
     var transport: any HTTPTransport
     var fake: FakeServer?
 
-    static func open(configPath: String, embeddedFake: Bool, caFile: String?, console: Console) throws -> OrgConnection {
+    static func open(configPath: String, embeddedFake: Bool, caFile: String?, console: Console) throws -> OrgConnection
+    {
         var configuration = try DestinationConfig.load(path: configPath)
         let trust = try TrustStore.load(caFile: caFile)
         var fake: FakeServer?
@@ -83,7 +87,9 @@ struct OrgConnection {
             credentials = demo
             console.say("embedded fake at \(server.baseURL)")
         } else {
-            do { credentials = try Credentials.resolve(configuration) } catch { throw SendRefusal("\(configPath): credentials: \(error)") }
+            do { credentials = try Credentials.resolve(configuration) } catch {
+                throw SendRefusal("\(configPath): credentials: \(error)")
+            }
         }
         console.scrubber.add(credentials.secrets)
         do {

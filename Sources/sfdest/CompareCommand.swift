@@ -18,7 +18,10 @@ struct CompareCommand: AsyncParsableCommand {
     @Argument(help: "The capture file.")
     var capture: String
 
-    @Option(help: "The fake's start state: a seed file as for `sfdest fake` ({\"pardot\": …, \"marketingCloud\": …}) or one state document.")
+    @Option(
+        help:
+            "The fake's start state: a seed file as for `sfdest fake` ({\"pardot\": …, \"marketingCloud\": …}) or one state document."
+    )
     var seed: String?
 
     @Option(help: "Also write the differences as JSON here.")

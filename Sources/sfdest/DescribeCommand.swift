@@ -10,7 +10,9 @@ struct DescribeCommand: AsyncParsableCommand {
     static let configuration = CommandConfiguration(
         commandName: "describe",
         abstract: "List the org's custom fields, attribute sets, data extension columns and event definitions.",
-        discussion: "Uses the config's connection and credentials; reads only documented metadata endpoints. Exit status: 0 read; 1 a read failed.")
+        discussion:
+            "Uses the config's connection and credentials; reads only documented metadata endpoints. Exit status: 0 read; 1 a read failed."
+    )
 
     @Option(help: "The YAML config (its connection and action are used).")
     var config: String
@@ -36,14 +38,16 @@ struct DescribeCommand: AsyncParsableCommand {
         OperatorLog.bootstrap(level: logLevel, format: .text, scrubber: console.scrubber, output: console.output)
         let target: OrgConnection
         do {
-            target = try OrgConnection.open(configPath: config, embeddedFake: embeddedFake, caFile: caFile, console: console)
+            target = try OrgConnection.open(
+                configPath: config, embeddedFake: embeddedFake, caFile: caFile, console: console)
         } catch {
             console.error("\(error)")
             throw ExitCode(1)
         }
         defer { target.close() }
         let description = await OrgDescription.read(
-            config: target.config, credentials: target.credentials, transport: target.transport, dataExtension: dataExtensionKey.map(DataExtensionReference.key))
+            config: target.config, credentials: target.credentials, transport: target.transport,
+            dataExtension: dataExtensionKey.map(DataExtensionReference.key))
         await target.shutdown()
         let text = json ? JSONWriter.string(description.json, style: .pretty) + "\n" : description.text
         guard writeStandardOutput(console.scrubber.scrub(text)) else {

@@ -39,7 +39,10 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(help: "PEM private key for --tls-cert.")
     var tlsKey: String?
 
-    @Option(help: "Latency profile for both fakes (production: answer times of the order Salesforce's, each request holding its slot meanwhile). Off by default.")
+    @Option(
+        help:
+            "Latency profile for both fakes (production: answer times of the order Salesforce's, each request holding its slot meanwhile). Off by default."
+    )
     var latency: String?
 
     @Option(help: "Seed of the latency model, so a run's answer times repeat.")
@@ -54,14 +57,21 @@ struct FakeCommand: AsyncParsableCommand {
     @Option(
         help: ArgumentHelp(
             "The URL the fakes hand out (instance_url, rest_instance_url, soap_instance_url, nextPageUrl).",
-            discussion: "A URL without a port (http://fakes) gives each fake its own port; pardot=URL and marketing-cloud=URL set one fake's.",
+            discussion:
+                "A URL without a port (http://fakes) gives each fake its own port; pardot=URL and marketing-cloud=URL set one fake's.",
             valueName: "url"))
     var advertiseUrl: [String] = []
 
-    @Option(help: "Load the state from this file at start (when it exists) and save it there at a clean stop and on POST /__fake/state/save.")
+    @Option(
+        help:
+            "Load the state from this file at start (when it exists) and save it there at a clean stop and on POST /__fake/state/save."
+    )
     var stateFile: String?
 
-    @Option(help: "File holding the control API token (else SFDEST_CONTROL_TOKEN; else, beyond loopback, one is generated and printed).")
+    @Option(
+        help:
+            "File holding the control API token (else SFDEST_CONTROL_TOKEN; else, beyond loopback, one is generated and printed)."
+    )
     var controlTokenFile: String?
 
     @Option(help: "Close a connection after this many seconds without traffic (idle or stalled).")
@@ -79,7 +89,9 @@ struct FakeCommand: AsyncParsableCommand {
     private var bindsLoopbackOnly: Bool { host.hasPrefix("127.") }
 
     /// The base URL each fake hands out, from --advertise-url; nil entries keep the bound address.
-    private func advertisedURLs(pardotPort: UInt16, marketingCloudPort: UInt16) throws -> (pardot: String?, marketingCloud: String?) {
+    private func advertisedURLs(pardotPort: UInt16, marketingCloudPort: UInt16) throws -> (
+        pardot: String?, marketingCloud: String?
+    ) {
         var pardot: String?
         var marketingCloud: String?
         for value in advertiseUrl {
@@ -90,13 +102,17 @@ struct FakeCommand: AsyncParsableCommand {
                 url = String(value.dropFirst(name.count + 1))
             }
             while url.hasSuffix("/") { url.removeLast() }
-            guard let parsed = URLComponents(string: url), let scheme = parsed.scheme, ["http", "https"].contains(scheme),
+            guard let parsed = URLComponents(string: url), let scheme = parsed.scheme,
+                ["http", "https"].contains(scheme),
                 parsed.host?.isEmpty == false, parsed.path.isEmpty, parsed.query == nil
             else {
-                throw ValidationError("--advertise-url \(value): expected [pardot=|marketing-cloud=]http(s)://HOST[:PORT]")
+                throw ValidationError(
+                    "--advertise-url \(value): expected [pardot=|marketing-cloud=]http(s)://HOST[:PORT]")
             }
             if target == nil, parsed.port != nil {
-                throw ValidationError("--advertise-url \(value): a URL for both fakes takes no port (each keeps its own); use pardot=URL and marketing-cloud=URL")
+                throw ValidationError(
+                    "--advertise-url \(value): a URL for both fakes takes no port (each keeps its own); use pardot=URL and marketing-cloud=URL"
+                )
             }
             func withPort(_ port: UInt16) -> String { parsed.port == nil ? "\(url):\(port)" : url }
             if target != "marketing-cloud" { pardot = withPort(pardotPort) }
@@ -115,7 +131,9 @@ struct FakeCommand: AsyncParsableCommand {
             guard !token.isEmpty else { throw ValidationError("\(controlTokenFile) is empty") }
             return (token, false)
         }
-        if let token = ProcessInfo.processInfo.environment["SFDEST_CONTROL_TOKEN"], !token.isEmpty { return (token, false) }
+        if let token = ProcessInfo.processInfo.environment["SFDEST_CONTROL_TOKEN"], !token.isEmpty {
+            return (token, false)
+        }
         guard !bindsLoopbackOnly else { return (nil, false) }
         var generator = SystemRandomNumberGenerator()
         let token = (0..<4).map { _ in String(format: "%016llx", generator.next() as UInt64) }.joined()
@@ -124,10 +142,14 @@ struct FakeCommand: AsyncParsableCommand {
 
     private func tlsIdentity() throws -> HTTPServer.TLSIdentity? {
         guard let tlsCert, let tlsKey else { return nil }
-        guard let certificate = FileManager.default.contents(atPath: tlsCert), let key = FileManager.default.contents(atPath: tlsKey) else {
+        guard let certificate = FileManager.default.contents(atPath: tlsCert),
+            let key = FileManager.default.contents(atPath: tlsKey)
+        else {
             throw ValidationError("cannot read \(tlsCert) or \(tlsKey)")
         }
-        return HTTPServer.TLSIdentity(privateKeyPEM: String(decoding: key, as: UTF8.self), certificatePEM: String(decoding: certificate, as: UTF8.self))
+        return HTTPServer.TLSIdentity(
+            privateKeyPEM: String(decoding: key, as: UTF8.self),
+            certificatePEM: String(decoding: certificate, as: UTF8.self))
     }
 
     func run() async throws {
@@ -153,7 +175,8 @@ struct FakeCommand: AsyncParsableCommand {
         let pardot: FakeServer
         let marketingCloud: FakeServer
         do {
-            pardot = try PardotFake.start(seed: seeds["pardot"], configuration: configuration(pardotPort), options: options)
+            pardot = try PardotFake.start(
+                seed: seeds["pardot"], configuration: configuration(pardotPort), options: options)
         } catch let error as JSONSchemaError {
             throw ValidationError("\(seed ?? "seed"): pardot.\(error.description)")
         }
@@ -193,12 +216,16 @@ struct FakeCommand: AsyncParsableCommand {
         } else {
             emit("pardot: \(pardot.baseURL)")
             emit("marketing-cloud: \(marketingCloud.baseURL)")
-            if let url = advertised.pardot ?? advertised.marketingCloud { emit("advertised: \(url) (instance URLs point there)") }
+            if let url = advertised.pardot ?? advertised.marketingCloud {
+                emit("advertised: \(url) (instance URLs point there)")
+            }
             // Printed only when generated: a token from a file or the environment is already the caller's.
             if let token, generated { emit("control token: \(token) (send Authorization: Bearer <token> to /__fake/)") }
             emit("control API: <base URL>/__fake/state on each (Ctrl-C stops)")
         }
-        if let readyFile { try writeAtomically(JSONWriter.bytes(.object(ready), style: .pretty), to: readyFile, private: token != nil) }
+        if let readyFile {
+            try writeAtomically(JSONWriter.bytes(.object(ready), style: .pretty), to: readyFile, private: token != nil)
+        }
         await termination.wait()
         pardot.stop()
         marketingCloud.stop()
@@ -220,7 +247,10 @@ struct FakeCommand: AsyncParsableCommand {
     /// What the ready file and `--json` say: each fake's URL to reach it from here, the URL it hands out, its port.
     private func readyDocument(pardot: FakeServer, marketingCloud: FakeServer, token: String?) -> [String: JSONValue] {
         func describe(_ server: FakeServer) -> JSONValue {
-            ["url": .string(server.reachableURL), "advertisedUrl": .string(server.advertisedBaseURL), "port": .integer(Int(server.port))]
+            [
+                "url": .string(server.reachableURL), "advertisedUrl": .string(server.advertisedBaseURL),
+                "port": .integer(Int(server.port)),
+            ]
         }
         var document: [String: JSONValue] = [
             "pardot": describe(pardot), "marketingCloud": describe(marketingCloud),
@@ -239,18 +269,22 @@ struct FakeCommand: AsyncParsableCommand {
     private func loadSeeds() throws -> [String: JSONValue] {
         guard let seed else { return [:] }
         let members = try FakeStateFile.read(seed)
-        let mode = try members["mode"].map { value -> StateDocument.Mode in
-            guard let text = value.stringValue, let mode = StateDocument.Mode(rawValue: text) else {
-                throw ValidationError("\(seed): mode: expected \"replace\" or \"merge\"")
-            }
-            return mode
-        } ?? .replace
+        let mode =
+            try members["mode"].map { value -> StateDocument.Mode in
+                guard let text = value.stringValue, let mode = StateDocument.Mode(rawValue: text) else {
+                    throw ValidationError("\(seed): mode: expected \"replace\" or \"merge\"")
+                }
+                return mode
+            } ?? .replace
         var states = members.filter { $0.key != "mode" }
         if mode == .merge {
             let clock = FakeClock()
-            if let overlay = states["pardot"] { states["pardot"] = StateDocument.merge(try PardotFake(clock: clock).exportState(), overlay) }
+            if let overlay = states["pardot"] {
+                states["pardot"] = StateDocument.merge(try PardotFake(clock: clock).exportState(), overlay)
+            }
             if let overlay = states["marketingCloud"] {
-                states["marketingCloud"] = StateDocument.merge(try MarketingCloudFake(clock: clock).exportState(), overlay)
+                states["marketingCloud"] = StateDocument.merge(
+                    try MarketingCloudFake(clock: clock).exportState(), overlay)
             }
         }
         return states
@@ -344,7 +378,8 @@ extension ServerPair {
     /// an unknown or repeated key), which the tree reading then reports.
     private func streamingReplacements(_ bytes: [UInt8]) -> [(String, Replacement)]? {
         let (pardot, marketingCloud) = lock.withLock { (self.pardot, self.marketingCloud) }
-        let read = try? JSONPullReader.read(bytes, maximumDepth: StateDocument.maximumDepth) { reader throws(JSONParseError) -> [String: Replacement]? in
+        let read = try? JSONPullReader.read(bytes, maximumDepth: StateDocument.maximumDepth) {
+            reader throws(JSONParseError) -> [String: Replacement]? in
             var states: [String: Replacement] = [:]
             try reader.beginObject()
             var seen: Set<String> = []
@@ -373,7 +408,9 @@ extension ServerPair {
 /// Seed and state files: `{"pardot": <state>, "marketingCloud": <state>}` in JSON, or YAML by extension.
 enum FakeStateFile {
     static func read(_ path: String) throws -> [String: JSONValue] {
-        guard let data = FileManager.default.contents(atPath: path) else { throw ValidationError("cannot read \(path)") }
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ValidationError("cannot read \(path)")
+        }
         let document: JSONValue
         do {
             document = try StateDocument.parse(Array(data), yaml: StateDocument.isYAMLFile(path))
@@ -389,7 +426,10 @@ enum FakeStateFile {
 
     static func writeAtomically(_ bytes: [UInt8], to path: String, permissions: Int) throws {
         let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        guard FileManager.default.createFile(atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: permissions]) else {
+        guard
+            FileManager.default.createFile(
+                atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: permissions])
+        else {
             throw ValidationError("cannot write \(temporary)")
         }
         guard rename(temporary, path) == 0 else {

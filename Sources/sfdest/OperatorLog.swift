@@ -13,6 +13,9 @@ enum LogFormat: String, ExpressibleByArgument, CaseIterable {
     case json
 }
 
+// ArgumentParser reads `--log-level` straight into swift-log's type: neither package owns the other's type, and
+// this executable is the only place both meet, so the retroactive conformance cannot clash with another.
+// swift-format-ignore: AvoidRetroactiveConformances
 extension Logger.Level: @retroactive ExpressibleByArgument {}
 
 enum OperatorLog {
@@ -39,7 +42,9 @@ final class SecretScrubber: Sendable {
 
     func scrub(_ text: String) -> String {
         secrets.withLock { list in
-            list.reduce(text) { text, secret in text.contains(secret) ? text.replacingOccurrences(of: secret, with: "<redacted>") : text }
+            list.reduce(text) { text, secret in
+                text.contains(secret) ? text.replacingOccurrences(of: secret, with: "<redacted>") : text
+            }
         }
     }
 }
@@ -97,16 +102,22 @@ struct OperatorLogHandler: LogHandler {
     func log(event: LogEvent) {
         var all = metadata
         if let extra = event.metadata { all.merge(extra) { $1 } }
-        let time = Date().formatted(.iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
+        let time = Date().formatted(
+            .iso8601.year().month().day().time(includingFractionalSeconds: true).timeZone(separator: .omitted))
         let line: String
         switch format {
         case .text:
-            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.text($0.value))" }.joined(separator: " ")
+            let fields = all.sorted { $0.key < $1.key }.map { "\($0.key)=\(Self.text($0.value))" }.joined(
+                separator: " ")
             line = "\(time) \(event.level) \(label): \(event.message)" + (fields.isEmpty ? "" : " " + fields)
         case .json:
-            var object: [String: Any] = ["time": time, "level": event.level.rawValue, "logger": label, "message": "\(event.message)"]
+            var object: [String: Any] = [
+                "time": time, "level": event.level.rawValue, "logger": label, "message": "\(event.message)",
+            ]
             for (key, value) in all where object[key] == nil { object[key] = Self.json(value) }
-            let data = (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes])) ?? Data()
+            let data =
+                (try? JSONSerialization.data(withJSONObject: object, options: [.sortedKeys, .withoutEscapingSlashes]))
+                ?? Data()
             line = String(decoding: data, as: UTF8.self)
         }
         output.writeLine(scrubber.scrub(line))

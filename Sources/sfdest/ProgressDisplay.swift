@@ -38,7 +38,11 @@ final class ProgressDisplay: Sendable {
             if Task.isCancelled { break }
             let report = latest.withLock { $0 }
             let bytesRead = report.inputBytesRead
-            if output.isTerminal { output.drawBar(bar(report, bytesRead: bytesRead)) } else { logLine(report, bytesRead: bytesRead) }
+            if output.isTerminal {
+                output.drawBar(bar(report, bytesRead: bytesRead))
+            } else {
+                logLine(report, bytesRead: bytesRead)
+            }
         }
         if output.isTerminal { output.clearBar() }
     }
@@ -73,7 +77,8 @@ final class ProgressDisplay: Sendable {
             text += "[" + String(repeating: "=", count: filled) + String(repeating: " ", count: width - filled) + "] "
             text += String(format: "%3.0f%% ", fraction * 100)
         }
-        text += "\(report.records) read, \(report.delivered) delivered, \(report.rejected) rejected, \(Int(figures.rate))/s"
+        text +=
+            "\(report.records) read, \(report.delivered) delivered, \(report.rejected) rejected, \(Int(figures.rate))/s"
         if let eta = figures.eta { text += ", ETA \(Self.duration(eta))" }
         return text
     }
@@ -91,6 +96,8 @@ final class ProgressDisplay: Sendable {
 
     static func duration(_ seconds: Double) -> String {
         let total = Int(seconds.rounded())
-        return total >= 3600 ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60) : String(format: "%d:%02d", total / 60, total % 60)
+        return total >= 3600
+            ? String(format: "%d:%02d:%02d", total / 3600, total / 60 % 60, total % 60)
+            : String(format: "%d:%02d", total / 60, total % 60)
     }
 }

@@ -7,23 +7,31 @@ enum RunSummary {
     static func text(_ report: RunReport, rejectsFile: String?) -> String {
         var text = report.dryRun ? "dry run, nothing was sent: " : ""
         if report.dryRun {
-            text += "\(report.records) records: \(report.delivered) would be sent, \(report.rejected) rejected, \(report.notAttempted) not attempted"
+            text +=
+                "\(report.records) records: \(report.delivered) would be sent, \(report.rejected) rejected, \(report.notAttempted) not attempted"
         } else {
-            text += "\(report.records) records: \(report.created) created, \(report.updated) updated, "
-                + (report.upserted > 0 ? "\(report.upserted) upserted, " : "") + "\(report.rejected) rejected, \(report.notAttempted) not attempted"
+            text +=
+                "\(report.records) records: \(report.created) created, \(report.updated) updated, "
+                + (report.upserted > 0 ? "\(report.upserted) upserted, " : "")
+                + "\(report.rejected) rejected, \(report.notAttempted) not attempted"
         }
         if report.resumed > 0 { text += " (\(report.resumed) finished in an earlier run)" }
-        text += "; \(report.requests) requests, \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
+        text +=
+            "; \(report.requests) requests, \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
         text += "\n" + table(report)
         if report.rejected > 0, rejectsFile == nil { text += "\n  (pass --rejects FILE to keep the rejected records)" }
         return text
     }
 
     static func table(_ report: RunReport) -> String {
-        var rows: [(String, String)] = report.dryRun
+        var rows: [(String, String)] =
+            report.dryRun
             ? [("would be sent", "\(report.delivered)")]
             : [("created", "\(report.created)"), ("updated", "\(report.updated)"), ("upserted", "\(report.upserted)")]
-        rows += [("rejected", "\(report.rejected)"), ("not attempted", "\(report.notAttempted)"), ("records", "\(report.records)")]
+        rows += [
+            ("rejected", "\(report.rejected)"), ("not attempted", "\(report.notAttempted)"),
+            ("records", "\(report.records)"),
+        ]
         let width = rows.map(\.1.count).max() ?? 1
         var lines = rows.map { "  " + String(repeating: " ", count: width - $0.1.count) + $0.1 + "  " + $0.0 }
         let top = report.topRejections(5)
@@ -32,7 +40,9 @@ enum RunSummary {
             let countWidth = top.map { "\($0.count)".count }.max() ?? 1
             for (reason, count) in top {
                 let message = reason.message.count > 100 ? String(reason.message.prefix(99)) + "…" : reason.message
-                lines.append("  " + String(repeating: " ", count: countWidth - "\(count)".count) + "\(count)  [\(reason.code)] \(message)")
+                lines.append(
+                    "  " + String(repeating: " ", count: countWidth - "\(count)".count)
+                        + "\(count)  [\(reason.code)] \(message)")
             }
         }
         return lines.joined(separator: "\n")

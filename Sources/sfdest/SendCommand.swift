@@ -44,28 +44,40 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Record finished lines here, so that --resume can continue after a stop or a crash.")
     var checkpoint: String?
 
-    @Flag(help: "Skip the lines the checkpoint says are finished (the input and config must be the ones that run used).")
+    @Flag(
+        help: "Skip the lines the checkpoint says are finished (the input and config must be the ones that run used).")
     var resume = false
 
     @Option(help: "Write the normalised request transcript (golden .http format, secrets masked) here.")
     var transcript: String?
 
-    @Option(help: "Write a capture here: every exchange, request and answer, normalised and with secrets masked, for `sfdest compare` (run it against a real org or sandbox to measure the fakes' drift).")
+    @Option(
+        help:
+            "Write a capture here: every exchange, request and answer, normalised and with secrets masked, for `sfdest compare` (run it against a real org or sandbox to measure the fakes' drift)."
+    )
     var capture: String?
 
     @Flag(help: "Build every request and write the transcript, but send nothing.")
     var dryRun = false
 
-    @Flag(help: "Start the destination's fake in this process and deliver to it (demo; ignores the config's hosts and credentials).")
+    @Flag(
+        help:
+            "Start the destination's fake in this process and deliver to it (demo; ignores the config's hosts and credentials)."
+    )
     var embeddedFake = false
 
     @Flag(help: "Run the check-config preflight first; send nothing if a check fails (exit 1).")
     var preflight = false
 
-    @Option(name: .customLong("ca-file"), help: "PEM file of CA certificates to trust as well as the system store (a private CA, a TLS-inspecting proxy). SSL_CERT_FILE replaces the system store.")
+    @Option(
+        name: .customLong("ca-file"),
+        help:
+            "PEM file of CA certificates to trust as well as the system store (a private CA, a TLS-inspecting proxy). SSL_CERT_FILE replaces the system store."
+    )
     var caFile: String?
 
-    @Option(help: "Log level: trace, debug (every exchange), info (progress, retries), notice, warning, error, critical.")
+    @Option(
+        help: "Log level: trace, debug (every exchange), info (progress, retries), notice, warning, error, critical.")
     var logLevel: Logger.Level = .info
 
     @Option(help: "Log format on standard error: text, or json (one object per line, for log collectors).")
@@ -79,11 +91,19 @@ struct SendCommand: AsyncParsableCommand {
 
     func validate() throws {
         if resume, checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
-        if dryRun, embeddedFake { throw ValidationError("--dry-run sends nothing; --embedded-fake has nothing to do with it") }
-        if dryRun, preflight { throw ValidationError("--dry-run talks to no org; --preflight needs one (use sfdest check-config)") }
+        if dryRun, embeddedFake {
+            throw ValidationError("--dry-run sends nothing; --embedded-fake has nothing to do with it")
+        }
+        if dryRun, preflight {
+            throw ValidationError("--dry-run talks to no org; --preflight needs one (use sfdest check-config)")
+        }
         // A dry run delivers nothing, so a checkpoint would record as finished lines that were never sent.
-        if dryRun, checkpoint != nil { throw ValidationError("--dry-run sends nothing, so there is nothing to checkpoint; drop --checkpoint") }
-        if progressInterval < 0 || drainSeconds < 0 { throw ValidationError("--progress-interval and --drain-seconds cannot be negative") }
+        if dryRun, checkpoint != nil {
+            throw ValidationError("--dry-run sends nothing, so there is nothing to checkpoint; drop --checkpoint")
+        }
+        if progressInterval < 0 || drainSeconds < 0 {
+            throw ValidationError("--progress-interval and --drain-seconds cannot be negative")
+        }
     }
 
     /// Exit statuses (see the discussion above).
@@ -162,11 +182,19 @@ struct SendCommand: AsyncParsableCommand {
             // start empty: an empty one means the run did not finish.
             return Prepared(
                 config: configuration, credentials: credentials, reader: reader, fingerprints: fingerprints,
-                report: try report.map { path throws(OutputError) in try OutputFile(path: path, purpose: "report", mode: .truncate) },
-                transcript: try transcript.map { path throws(OutputError) in try OutputFile(path: path, purpose: "transcript", mode: .truncate) },
-                capture: try capture.map { path throws(OutputError) in try OutputFile(path: path, purpose: "capture", mode: .truncate) },
+                report: try report.map { path throws(OutputError) in
+                    try OutputFile(path: path, purpose: "report", mode: .truncate)
+                },
+                transcript: try transcript.map { path throws(OutputError) in
+                    try OutputFile(path: path, purpose: "transcript", mode: .truncate)
+                },
+                capture: try capture.map { path throws(OutputError) in
+                    try OutputFile(path: path, purpose: "capture", mode: .truncate)
+                },
                 rejects: try rejects.map { path throws(OutputError) in try RejectsWriter(path: path, append: resume) },
-                checkpoint: try checkpoint.map { path throws(CheckpointError) in try Checkpoint(path: path, resume: resume, fingerprints: fingerprints) },
+                checkpoint: try checkpoint.map { path throws(CheckpointError) in
+                    try Checkpoint(path: path, resume: resume, fingerprints: fingerprints)
+                },
                 trust: trust, fake: fake)
         } catch {
             fake?.stop()
@@ -184,9 +212,12 @@ struct SendCommand: AsyncParsableCommand {
             throw ExitCode(Status.refused)
         }
         let transport = InstrumentedTransport(wrapping: network, logger: Logger(label: "sfdest.http"))
-        let report = await Preflight(config: prepared.config, credentials: prepared.credentials, transport: transport).run()
+        let report = await Preflight(config: prepared.config, credentials: prepared.credentials, transport: transport)
+            .run()
         await network.shutdown()
-        for line in report.table.split(separator: "\n", omittingEmptySubsequences: false).dropLast() { console.say(String(line)) }
+        for line in report.table.split(separator: "\n", omittingEmptySubsequences: false).dropLast() {
+            console.say(String(line))
+        }
         guard report.passed else {
             console.error("preflight failed: nothing was sent")
             throw ExitCode(Status.refused)
@@ -211,12 +242,16 @@ struct SendCommand: AsyncParsableCommand {
                 network = try AsyncHTTPClientTransport(trust: prepared.trust)
             } catch {
                 var report = RunReport()
-                report.stop = DeliveryStop(code: "tls", reason: "the HTTP client could not start: \(error)", advice: "Check --ca-file and SSL_CERT_FILE.")
+                report.stop = DeliveryStop(
+                    code: "tls", reason: "the HTTP client could not start: \(error)",
+                    advice: "Check --ca-file and SSL_CERT_FILE.")
                 return Delivered(report: report, recorded: [], endpoints: [])
             }
         }
         let recorder: RecordingTransport? =
-            dryRun ? RecordingTransport(dryRun: SendSetup.dryRunAnswer) : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
+            dryRun
+            ? RecordingTransport(dryRun: SendSetup.dryRunAnswer)
+            : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
         let instrumented = InstrumentedTransport(wrapping: recorder ?? network!, logger: Logger(label: "sfdest.http"))
 
         var run = DeliveryRun(config: prepared.config, credentials: prepared.credentials, transport: instrumented)
@@ -226,13 +261,20 @@ struct SendCommand: AsyncParsableCommand {
         let interruption = RunInterruption(drainSeconds: drainSeconds)
         run.interruption = interruption
         let progress = ProgressDisplay(
-            totalBytes: prepared.fingerprints.inputBytes, output: console.output, logger: Logger(label: "sfdest.progress"), interval: progressInterval)
+            totalBytes: prepared.fingerprints.inputBytes, output: console.output,
+            logger: Logger(label: "sfdest.progress"), interval: progressInterval)
         run.progress = progress.update
         if let repaired = prepared.checkpoint?.repairedBytes, repaired > 0 {
-            console.say("checkpoint: cut a torn last record (\(repaired) bytes, a write a crash cut short); that line is sent again")
+            console.say(
+                "checkpoint: cut a torn last record (\(repaired) bytes, a write a crash cut short); that line is sent again"
+            )
         }
         Logger(label: "sfdest.send").info(
-            "starting", metadata: ["destination": "\(prepared.config.destination)", "input": .string(input), "trust": .string(prepared.trust.description)])
+            "starting",
+            metadata: [
+                "destination": "\(prepared.config.destination)", "input": .string(input),
+                "trust": .string(prepared.trust.description),
+            ])
 
         let signals = InterruptHandling(interruption: interruption, output: console.output)
         let ticker = Task { await progress.run() }
@@ -242,13 +284,16 @@ struct SendCommand: AsyncParsableCommand {
         } catch {
             // DeliveryRun accounts for input errors itself; anything else is a bug worth a clear message.
             report = RunReport()
-            report.stop = DeliveryStop(code: "internal", reason: "\(error)", advice: "Report this with the log; rerun with --resume.")
+            report.stop = DeliveryStop(
+                code: "internal", reason: "\(error)", advice: "Report this with the log; rerun with --resume.")
         }
         ticker.cancel()
         await ticker.value
         signals.cancel()
         await network?.shutdown()
-        return Delivered(report: report, recorded: recorder?.recorded ?? [], endpoints: dryRun ? [] : instrumented.contactedEndpoints)
+        return Delivered(
+            report: report, recorded: recorder?.recorded ?? [], endpoints: dryRun ? [] : instrumented.contactedEndpoints
+        )
     }
 
     // MARK: - 3. Finish
@@ -266,7 +311,10 @@ struct SendCommand: AsyncParsableCommand {
         }
         do {
             let api = prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"
-            try prepared.capture?.replaceContents(with: JSONWriter.bytes(Capture.render(exchanges, api: api, variables: variables), style: .pretty) + [0x0A])
+            try prepared.capture?.replaceContents(
+                with: JSONWriter.bytes(Capture.render(exchanges, api: api, variables: variables), style: .pretty) + [
+                    0x0A
+                ])
         } catch {
             outputFailures.append(error.description)
         }
@@ -305,16 +353,21 @@ struct SendCommand: AsyncParsableCommand {
     /// How to continue a run that did not finish.
     func resumeAdvice(_ what: String) -> String {
         guard let checkpoint else {
-            return "\(what): the lines not attempted were not sent. Pass --checkpoint FILE next time to be able to resume."
+            return
+                "\(what): the lines not attempted were not sent. Pass --checkpoint FILE next time to be able to resume."
         }
-        var arguments = ["sfdest", "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume"]
+        var arguments = [
+            "sfdest", "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume",
+        ]
         if let rejects { arguments += ["--rejects", rejects] }
         if let report { arguments += ["--report", report] }
-        return "\(what): to continue where it stopped, run:\n  " + arguments.map(Self.shellQuoted).joined(separator: " ")
+        return "\(what): to continue where it stopped, run:\n  "
+            + arguments.map(Self.shellQuoted).joined(separator: " ")
     }
 
     static func shellQuoted(_ argument: String) -> String {
-        argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@".contains($0) } ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
+        argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@".contains($0) }
+            ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
     }
 
     /// The report's `run` member: what ran, when, on what, and over which transport.
@@ -326,7 +379,8 @@ struct SendCommand: AsyncParsableCommand {
             "version": .string(SfdestVersion.current),
             "startedAt": .string(started.formatted(format)),
             "endedAt": .string(Date().formatted(format)),
-            "destination": .string(prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"),
+            "destination": .string(
+                prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"),
             "config": ["path": .string(config), "sha256": fingerprints.configSHA256.map { .string($0) } ?? .null],
             "input": [
                 "path": .string(input), "bytes": fingerprints.inputBytes.map { .integer($0) } ?? .null,
@@ -335,7 +389,9 @@ struct SendCommand: AsyncParsableCommand {
             "resumed": .bool(resume),
             "transport": [
                 "endpoints": .array(endpoints.map { .string($0) }),
-                "tls": .string(endpoints.isEmpty ? "none" : allTLS ? "verified" : "plain http to loopback or allowInsecureHTTP hosts"),
+                "tls": .string(
+                    endpoints.isEmpty
+                        ? "none" : allTLS ? "verified" : "plain http to loopback or allowInsecureHTTP hosts"),
                 "trust": .string(prepared.trust.description),
             ],
         ]
@@ -356,10 +412,18 @@ struct Console: Sendable {
     let scrubber = SecretScrubber()
 
     func say(_ text: String) {
-        if format == .json { Logger(label: "sfdest.send").notice("\(text)") } else { output.writeLine(scrubber.scrub(text)) }
+        if format == .json {
+            Logger(label: "sfdest.send").notice("\(text)")
+        } else {
+            output.writeLine(scrubber.scrub(text))
+        }
     }
 
     func error(_ text: String) {
-        if format == .json { Logger(label: "sfdest.send").error("\(text)") } else { output.writeLine(scrubber.scrub("error: " + text)) }
+        if format == .json {
+            Logger(label: "sfdest.send").error("\(text)")
+        } else {
+            output.writeLine(scrubber.scrub("error: " + text))
+        }
     }
 }

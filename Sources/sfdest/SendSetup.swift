@@ -10,27 +10,42 @@ enum SendSetup {
     /// host), success for everything else.
     @Sendable static func dryRunAnswer(_ request: TransportRequest) -> TransportResponse {
         if request.url.path.hasSuffix("/oauth2/token") {
-            return TransportResponse(status: 200, body: JSONWriter.bytes(["access_token": "dry-run-token", "token_type": "Bearer"]))
+            return TransportResponse(
+                status: 200, body: JSONWriter.bytes(["access_token": "dry-run-token", "token_type": "Bearer"]))
         }
         if request.url.path.hasSuffix("/v2/token") {
-            return TransportResponse(status: 200, body: JSONWriter.bytes([
-                "access_token": "dry-run-token", "expires_in": 1080, "rest_instance_url": "https://rest.dry-run.invalid/"]))
+            return TransportResponse(
+                status: 200,
+                body: JSONWriter.bytes([
+                    "access_token": "dry-run-token", "expires_in": 1080,
+                    "rest_instance_url": "https://rest.dry-run.invalid/",
+                ]))
         }
         if request.url.path.contains("/data/v1/async/") {
-            if request.method == "PUT" { return TransportResponse(status: 202, body: JSONWriter.bytes(["requestId": "00000000-0000-4000-8000-000000000000"])) }
-            if request.url.path.hasSuffix("/status") { return TransportResponse(status: 200, body: JSONWriter.bytes(["status": ["requestStatus": "Complete"]])) }
+            if request.method == "PUT" {
+                return TransportResponse(
+                    status: 202, body: JSONWriter.bytes(["requestId": "00000000-0000-4000-8000-000000000000"]))
+            }
+            if request.url.path.hasSuffix("/status") {
+                return TransportResponse(status: 200, body: JSONWriter.bytes(["status": ["requestStatus": "Complete"]]))
+            }
             return TransportResponse(status: 200, body: JSONWriter.bytes(["items": []]))
         }
         if request.url.path.hasSuffix("/contacts/v1/contacts") {
-            return TransportResponse(status: 200, body: JSONWriter.bytes(["operationStatus": "OK", "isNewContactKey": true]))
+            return TransportResponse(
+                status: 200, body: JSONWriter.bytes(["operationStatus": "OK", "isNewContactKey": true]))
         }
-        return TransportResponse(status: request.url.path.hasSuffix("/rowset") ? 200 : 201, body: JSONWriter.bytes(["id": 0]))
+        return TransportResponse(
+            status: request.url.path.hasSuffix("/rowset") ? 200 : 201, body: JSONWriter.bytes(["id": 0]))
     }
 
     static func placeholderCredentials(_ config: DestinationConfig) -> Credentials {
         switch config.destination {
         case .accountEngagement:
-            return .salesforce(SalesforceCredentials(clientID: "<unset>", clientSecret: "<unset>", username: "<unset>", password: "<unset>", refreshToken: "<unset>"))
+            return .salesforce(
+                SalesforceCredentials(
+                    clientID: "<unset>", clientSecret: "<unset>", username: "<unset>", password: "<unset>",
+                    refreshToken: "<unset>"))
         case .marketingCloud:
             return .marketingCloud(MarketingCloudCredentials(clientID: "<unset>", clientSecret: "<unset>"))
         }
@@ -39,12 +54,18 @@ enum SendSetup {
     /// Starts the destination's fake with the default credentials and what the config names (custom fields,
     /// attribute sets, the data extension, the event definition), and points the config at it.
     static func startEmbeddedFake(for configuration: inout DestinationConfig) throws -> (FakeServer, Credentials) {
-        let targets = configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
+        let targets =
+            configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
         switch configuration.target {
         case .accountEngagement(var connection, let action):
             let server = try PardotFake.start(seed: [
                 "clients": DefaultTenant.pardotClients, "users": DefaultTenant.pardotUsers,
-                "businessUnits": [["id": .string(DefaultTenant.businessUnitID), "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] })]],
+                "businessUnits": [
+                    [
+                        "id": .string(DefaultTenant.businessUnitID),
+                        "customFields": .array(targets.filter { $0.hasSuffix("__c") }.map { ["name": .string($0)] }),
+                    ]
+                ],
             ])
             let base = URL(string: server.baseURL)!
             connection.loginURL = base
@@ -52,34 +73,54 @@ enum SendSetup {
             connection.businessUnitID = DefaultTenant.businessUnitID
             connection.grant = .password
             configuration.target = .accountEngagement(connection, action)
-            return (server, .salesforce(SalesforceCredentials(
-                clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, username: DefaultTenant.username, password: DefaultTenant.password)))
+            return (
+                server,
+                .salesforce(
+                    SalesforceCredentials(
+                        clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret,
+                        username: DefaultTenant.username, password: DefaultTenant.password))
+            )
         case .marketingCloud(var connection, let action):
             var sets: [String: [JSONValue]] = [:]
             for target in targets where target != "contactKey" {
                 guard let dot = target.firstIndex(of: ".") else { continue }
-                sets[String(target[..<dot]), default: []].append(["name": .string(String(target[target.index(after: dot)...])), "length": 4000])
+                sets[String(target[..<dot]), default: []].append([
+                    "name": .string(String(target[target.index(after: dot)...])), "length": 4000,
+                ])
             }
-            var seed: [String: JSONValue] = ["clients": DefaultTenant.marketingCloudClients, "businessUnits": DefaultTenant.marketingCloudBusinessUnits]
+            var seed: [String: JSONValue] = [
+                "clients": DefaultTenant.marketingCloudClients,
+                "businessUnits": DefaultTenant.marketingCloudBusinessUnits,
+            ]
             if action.kind == .updateContact || action.kind == .createContact {
                 // Standard sets keep their attributes; what the mapping adds is appended as Text.
-                let standard = Dictionary(uniqueKeysWithValues: DefaultTenant.standardAttributeSets.compactMap { set in
-                    set["name"]?.stringValue.map { ($0, set["attributes"]?.arrayValue ?? []) }
-                })
-                seed["attributeSets"] = .array(sets.keys.sorted().map { name in
-                    let known = standard[name] ?? []
-                    let names = Set(known.compactMap { $0["name"]?.stringValue })
-                    return ["name": .string(name), "attributes": .array(known + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") })]
-                })
+                let standard = Dictionary(
+                    uniqueKeysWithValues: DefaultTenant.standardAttributeSets.compactMap { set in
+                        set["name"]?.stringValue.map { ($0, set["attributes"]?.arrayValue ?? []) }
+                    })
+                seed["attributeSets"] = .array(
+                    sets.keys.sorted().map { name in
+                        let known = standard[name] ?? []
+                        let names = Set(known.compactMap { $0["name"]?.stringValue })
+                        return [
+                            "name": .string(name),
+                            "attributes": .array(
+                                known + sets[name]!.filter { !names.contains($0["name"]?.stringValue ?? "") }),
+                        ]
+                    })
             }
             if let reference = action.dataExtension {
                 let columns: [JSONValue] = targets.map { target in
-                    action.primaryKeys.contains(target) ? ["name": .string(target), "isPrimaryKey": true, "length": 254] : ["name": .string(target), "length": 4000]
+                    action.primaryKeys.contains(target)
+                        ? ["name": .string(target), "isPrimaryKey": true, "length": 254]
+                        : ["name": .string(target), "length": 4000]
                 }
                 var dataExtension: [String: JSONValue] = ["name": "Demo", "columns": .array(columns)]
                 switch reference {
                 case .key(let key): dataExtension["key"] = .string(key)
-                case .id(let id): dataExtension["id"] = .string(id); dataExtension["key"] = "demo"
+                case .id(let id):
+                    dataExtension["id"] = .string(id)
+                    dataExtension["key"] = "demo"
                 }
                 seed["dataExtensions"] = [.object(dataExtension)]
             }
@@ -89,7 +130,12 @@ enum SendSetup {
             connection.accountID = nil
             connection.scope = nil
             configuration.target = .marketingCloud(connection, action)
-            return (server, .marketingCloud(MarketingCloudCredentials(clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret)))
+            return (
+                server,
+                .marketingCloud(
+                    MarketingCloudCredentials(
+                        clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret))
+            )
         }
     }
 }

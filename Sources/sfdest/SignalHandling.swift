@@ -15,7 +15,9 @@ final class InterruptHandling {
             source.setEventHandler {
                 let name = number == SIGINT ? "SIGINT" : "SIGTERM"
                 if interruption.request(signal: number) {
-                    output.writeLine("\(name): stopping: no new requests; those in flight get up to \(Int(interruption.drainSeconds)) s. Send it again to stop at once.")
+                    output.writeLine(
+                        "\(name): stopping: no new requests; those in flight get up to \(Int(interruption.drainSeconds)) s. Send it again to stop at once."
+                    )
                 } else {
                     output.writeLine("\(name) again: stopping now; the checkpoint holds every outcome written so far.")
                     _exit(128 + number)

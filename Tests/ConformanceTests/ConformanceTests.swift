@@ -1,10 +1,11 @@
 import Conformance
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 /// The repository's root, where `scenarios/` and `golden/` live.
-let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent().path
+let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+    .deletingLastPathComponent().path
 
 /// Every scenario of the library, through the Swift test suite (`make test`), never recording.
 @Suite struct ScenarioLibraryTests {
@@ -31,7 +32,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         let golden: String
 
         init(_ name: String) throws {
-            root = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-harness-\(UUID().uuidString)").path
+            root =
+                FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-harness-\(UUID().uuidString)")
+                .path
             for folder in ["scenarios", "golden"] {
                 try FileManager.default.createDirectory(atPath: root + "/" + folder, withIntermediateDirectories: true)
             }
@@ -42,7 +45,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         }
 
         func edit(_ path: String, _ change: (String) -> String) throws {
-            try Data(change(try String(contentsOfFile: path, encoding: .utf8)).utf8).write(to: URL(fileURLWithPath: path))
+            try Data(change(try String(contentsOfFile: path, encoding: .utf8)).utf8).write(
+                to: URL(fileURLWithPath: path))
         }
 
         func remove() { try? FileManager.default.removeItem(atPath: root) }
@@ -51,7 +55,9 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test func aWrongGoldenFailsWithAReadableUnifiedDiff() async throws {
         let sandbox = try Sandbox("ae-create-prospect")
         defer { sandbox.remove() }
-        try sandbox.edit(sandbox.golden) { $0.replacingOccurrences(of: "\"firstName\": \"Ana\"", with: "\"firstName\": \"Anna\"") }
+        try sandbox.edit(sandbox.golden) {
+            $0.replacingOccurrences(of: "\"firstName\": \"Ana\"", with: "\"firstName\": \"Anna\"")
+        }
         let result = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
         #expect(!result.passed)
         let message = try #require(result.failures.first)
@@ -70,10 +76,11 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
                 .replacingOccurrences(of: "firstName: Ana}]", with: "firstName: Bea}]")
         }
         let result = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
-        #expect(result.failures == [
-            "outcome.created: expected 2, got 1",
-            "state.businessUnits[0].prospects[0].firstName: expected \"Bea\", found \"Ana\"",
-        ])
+        #expect(
+            result.failures == [
+                "outcome.created: expected 2, got 1",
+                "state.businessUnits[0].prospects[0].firstName: expected \"Bea\", found \"Ana\"",
+            ])
     }
 
     @Test func recordModesWriteButStillFailAndCINeverRecords() async throws {
@@ -81,12 +88,17 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         defer { sandbox.remove() }
         try FileManager.default.removeItem(atPath: sandbox.golden)
         let never = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
-        #expect(never.failures.first == "\(sandbox.scenario):16: expect.transcript: missing golden golden/ae-invalid-email.http (record it with sfdest check --update, then review it)")
+        #expect(
+            never.failures.first
+                == "\(sandbox.scenario):16: expect.transcript: missing golden golden/ae-invalid-email.http (record it with sfdest check --update, then review it)"
+        )
         #expect(!FileManager.default.fileExists(atPath: sandbox.golden))
         let recording = await ScenarioRunner(root: sandbox.root, mode: .missing).run(file: sandbox.scenario)
         #expect(!recording.passed)
         #expect(recording.recorded)
-        #expect(try String(contentsOfFile: sandbox.golden, encoding: .utf8) == String(contentsOfFile: repositoryRoot + "/golden/ae-invalid-email.http", encoding: .utf8))
+        #expect(
+            try String(contentsOfFile: sandbox.golden, encoding: .utf8)
+                == String(contentsOfFile: repositoryRoot + "/golden/ae-invalid-email.http", encoding: .utf8))
         let after = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
         #expect(after.passed)
         #expect(RecordMode.resolve(flag: true, environment: ["CI": "true"]) == .never)
@@ -109,7 +121,10 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
     @Test(arguments: [
         ("fake: accountEngagement", "fake: pardot", ":2: fake: expected accountEngagement or marketingCloud"),
         ("expect:", "colour: blue\nexpect:", ":14: colour: unknown key"),
-        ("transcript: golden/ae-create-prospect.http", "transcript: goldens/x.txt", "expect.transcript: expected a path golden/<name>.http"),
+        (
+            "transcript: golden/ae-create-prospect.http", "transcript: goldens/x.txt",
+            "expect.transcript: expected a path golden/<name>.http"
+        ),
         ("    email: identityMap.Email[0].id", "    email: identityMap..id", ":10: config.mapping.email: invalid path"),
         ("outcome: {created: 1,", "outcome: {made: 1, created: 1,", "expect.outcome: unknown key made"),
     ])
@@ -129,7 +144,8 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         defer { sandbox.remove() }
         try sandbox.edit(sandbox.golden) { $0.replacingOccurrences(of: "Ana", with: "Anna") }
         let failed = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
-        let passed = await ScenarioRunner(root: repositoryRoot, mode: .never).run(file: repositoryRoot + "/scenarios/ae-invalid-email.yaml")
+        let passed = await ScenarioRunner(root: repositoryRoot, mode: .never).run(
+            file: repositoryRoot + "/scenarios/ae-invalid-email.yaml")
         let xml = JUnitReport.xml([failed, passed])
         #expect(xml.contains(#"<testsuites tests="2" failures="1""#))
         #expect(xml.contains(#"<testcase classname="scenarios" name="ae-create-prospect""#))

@@ -1,13 +1,15 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
+
 @testable import FakeHTTP
 
 @Suite struct HTTPServerTests {
     @Test func echoesMethodPathQueryHeadersBodyAndPeer() throws {
         let server = try HTTPServer { request in
             let query = request.query.map { "\($0.name)=\($0.value ?? "<nil>")" }.joined(separator: "&")
-            let text = "\(request.method) \(request.path) \(query) \(request.headers["x-probe"] ?? "-") "
+            let text =
+                "\(request.method) \(request.path) \(query) \(request.headers["x-probe"] ?? "-") "
                 + "\(request.body.count) \(request.peerAddress)"
             return .text(text, status: 201)
         }
@@ -32,9 +34,11 @@ import TestSupport
             .text("\(request.bodyExceededLimit) \(request.body.count)", status: 200)
         }
         defer { server.stop() }
-        let small = try RawHTTPClient.send(port: server.port, method: "POST", path: "/", body: Array(repeating: 65, count: 1000))
+        let small = try RawHTTPClient.send(
+            port: server.port, method: "POST", path: "/", body: Array(repeating: 65, count: 1000))
         #expect(small.text == "false 1000")
-        let large = try RawHTTPClient.send(port: server.port, method: "POST", path: "/", body: Array(repeating: 65, count: 200_000))
+        let large = try RawHTTPClient.send(
+            port: server.port, method: "POST", path: "/", body: Array(repeating: 65, count: 200_000))
         #expect(large.text == "true 0")
     }
 
@@ -114,18 +118,29 @@ import TestSupport
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
 }
 
 @Suite struct HTTPHardeningTests {
     @Test func pathsStayRawAndQueriesAreDecodedWhole() throws {
         let server = try HTTPServer { request in
-            let query = request.query.map { "\($0.name)=\(($0.value ?? "").unicodeScalars.map { $0.value < 32 ? "<\($0.value)>" : String($0) }.joined())" }
+            let query = request.query.map {
+                "\($0.name)=\(($0.value ?? "").unicodeScalars.map { $0.value < 32 ? "<\($0.value)>" : String($0) }.joined())"
+            }
             return .text(request.path + " " + query.joined(separator: "&"), status: 200)
         }
         defer { server.stop() }
-        let response = try RawHTTPClient.send(port: server.port, method: "GET", path: "/a%2Fb/c%00d?x=%00y&z=a+b%2B&e%3D=1")
+        let response = try RawHTTPClient.send(
+            port: server.port, method: "GET", path: "/a%2Fb/c%00d?x=%00y&z=a+b%2B&e%3D=1")
         #expect(response.text == "/a%2Fb/c%00d x=<0>y&z=a b+&e==1")
     }
 
@@ -134,9 +149,15 @@ final class Counter: @unchecked Sendable {
         ("no Host", "GET / HTTP/1.1\r\nConnection: close\r\n\r\n", 400),
         ("two Hosts", "GET / HTTP/1.1\r\nHost: a\r\nHost: b\r\n\r\n", 400),
         ("space in target", "GET /a b HTTP/1.1\r\nHost: a\r\n\r\n", 400),
-        ("differing Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", 400),
+        (
+            "differing Content-Length",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 3\r\nContent-Length: 5\r\n\r\nabcde", 400
+        ),
         ("unknown Transfer-Encoding", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: gzip\r\n\r\nabc", 501),
-        ("chunked and Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400),
+        (
+            "chunked and Content-Length",
+            "POST / HTTP/1.1\r\nHost: a\r\nTransfer-Encoding: chunked\r\nContent-Length: 3\r\n\r\n0\r\n\r\n", 400
+        ),
     ])
     func badFramingGetsOneAnswer(name: String, request: String, status: Int) throws {
         let server = try HTTPServer { _ in .text("served", status: 200) }
@@ -161,7 +182,10 @@ final class Counter: @unchecked Sendable {
         ("empty Content-Length", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: \r\n\r\n"),
         ("Content-Length with trailing space", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5 \r\n\r\nabcde"),
         ("Content-Length as a list", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 5, 5\r\n\r\nabcde"),
-        ("Content-Length beyond 64 bits", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n"),
+        (
+            "Content-Length beyond 64 bits",
+            "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 99999999999999999999999\r\n\r\n"
+        ),
         ("space before a header's colon", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length : 5\r\n\r\nabcde"),
         ("Content-Length folded over two lines", "POST / HTTP/1.1\r\nHost: a\r\nContent-Length:\r\n 5\r\n\r\nabcde"),
     ])
@@ -181,7 +205,9 @@ final class Counter: @unchecked Sendable {
     /// The acceptor waits for a head that arrives in pieces, and hands the connection over whole: the body sent
     /// after a pause and a second request on the same connection are libmicrohttpd's as before.
     @Test func aHeadInPiecesAndKeepAliveAreServed() throws {
-        let server = try HTTPServer { request in .text("\(request.method) \(request.path) \(request.body.count)", status: 200) }
+        let server = try HTTPServer { request in
+            .text("\(request.method) \(request.path) \(request.body.count)", status: 200)
+        }
         defer { server.stop() }
         let connection = try SteppedConnection(port: server.port)
         defer { connection.close() }
@@ -195,12 +221,13 @@ final class Counter: @unchecked Sendable {
     }
 
     @Test func beyondTheConnectionLimitNewConnectionsWaitTheirTurn() throws {
-        let server = try HTTPServer(configuration: .init(threads: 1, connectionLimit: 2, perClientConnectionLimit: 0)) { _ in
+        let server = try HTTPServer(configuration: .init(threads: 1, connectionLimit: 2, perClientConnectionLimit: 0)) {
+            _ in
             .text("ok", status: 200)
         }
         defer { server.stop() }
         let held = try (0..<2).map { _ in try SilentConnection(port: server.port, sourceAddress: "127.0.0.1") }
-        defer { held.forEach { $0.close() } }
+        defer { for connection in held { connection.close() } }
         let started = Date()
         let results = RawHTTPClient.parallel(2) { index -> Int in
             guard index == 1 else {
@@ -208,7 +235,8 @@ final class Counter: @unchecked Sendable {
                 held[0].close()
                 return 0
             }
-            return (try? RawHTTPClient.send(port: server.port, method: "GET", path: "/", timeoutSeconds: 10).status) ?? -1
+            return (try? RawHTTPClient.send(port: server.port, method: "GET", path: "/", timeoutSeconds: 10).status)
+                ?? -1
         }
         // Queued rather than refused: answered once a slot came free.
         #expect(results[1] == 200)
@@ -219,7 +247,10 @@ final class Counter: @unchecked Sendable {
         let server = try HTTPServer { .text("\($0.body.count)", status: 200) }
         defer { server.stop() }
         let same = try RawHTTPClient.exchange(
-            port: server.port, bytes: Array("POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab".utf8))
+            port: server.port,
+            bytes: Array(
+                "POST / HTTP/1.1\r\nHost: a\r\nContent-Length: 2\r\nContent-Length: 2\r\nConnection: close\r\n\r\nab"
+                    .utf8))
         #expect(try RawHTTPClient.parse(same).text == "2")
         let old = try RawHTTPClient.exchange(port: server.port, bytes: Array("GET / HTTP/1.0\r\n\r\n".utf8))
         #expect(try RawHTTPClient.parse(old).status == 200)
@@ -227,17 +258,22 @@ final class Counter: @unchecked Sendable {
 
     @Test func oneClientCannotTakeEveryConnection() throws {
         // One server thread accepts from the listen queue in order, so the fifth connection is counted fifth.
-        let server = try HTTPServer(configuration: .init(threads: 1, connectionTimeoutSeconds: 30, perClientConnectionLimit: 4)) { _ in
+        let server = try HTTPServer(
+            configuration: .init(threads: 1, connectionTimeoutSeconds: 30, perClientConnectionLimit: 4)
+        ) { _ in
             .text("ok", status: 200)
         }
         defer { server.stop() }
         // Four silent connections from one address: its whole allowance.
         let held = try (0..<4).map { _ in try SilentConnection(port: server.port, sourceAddress: "127.0.0.9") }
-        defer { held.forEach { $0.close() } }
+        defer { for connection in held { connection.close() } }
         #expect(throws: (any Error).self) {
-            try RawHTTPClient.send(port: server.port, method: "GET", path: "/", sourceAddress: "127.0.0.9", timeoutSeconds: 5)
+            try RawHTTPClient.send(
+                port: server.port, method: "GET", path: "/", sourceAddress: "127.0.0.9", timeoutSeconds: 5)
         }
-        #expect(try RawHTTPClient.send(port: server.port, method: "GET", path: "/", sourceAddress: "127.0.0.10").status == 200)
+        #expect(
+            try RawHTTPClient.send(port: server.port, method: "GET", path: "/", sourceAddress: "127.0.0.10").status
+                == 200)
     }
 
     @Test func aStalledConnectionIsClosedAfterTheTimeout() throws {
@@ -246,7 +282,8 @@ final class Counter: @unchecked Sendable {
         let started = Date()
         // Half a request head, then nothing: the server closes it without an answer.
         #expect(throws: RawHTTPError.emptyReply) {
-            try RawHTTPClient.exchange(port: server.port, bytes: Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8), timeoutSeconds: 10)
+            try RawHTTPClient.exchange(
+                port: server.port, bytes: Array("GET / HTTP/1.1\r\nHost: a\r\n".utf8), timeoutSeconds: 10)
         }
         #expect(Date().timeIntervalSince(started) < 5)
     }
@@ -265,8 +302,16 @@ final class SilentConnection: @unchecked Sendable {
         remote.sin_family = sa_family_t(AF_INET)
         remote.sin_port = port.bigEndian
         inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
-        let bound = withUnsafePointer(to: &local) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
-        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let bound = withUnsafePointer(to: &local) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                bind(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
+        let connected = withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         guard bound == 0, connected == 0 else { throw RawHTTPError.connectFailed(errno) }
     }
 
@@ -292,13 +337,18 @@ final class SteppedConnection: @unchecked Sendable {
         remote.sin_family = sa_family_t(AF_INET)
         remote.sin_port = port.bigEndian
         inet_pton(AF_INET, "127.0.0.1", &remote.sin_addr)
-        let connected = withUnsafePointer(to: &remote) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size)) } }
+        let connected = withUnsafePointer(to: &remote) {
+            $0.withMemoryRebound(to: sockaddr.self, capacity: 1) {
+                connect(fd, $0, socklen_t(MemoryLayout<sockaddr_in>.size))
+            }
+        }
         guard connected == 0 else { throw RawHTTPError.connectFailed(errno) }
     }
 
     func write(_ text: String) throws {
         let bytes = Array(text.utf8)
-        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count else {
+        guard bytes.withUnsafeBytes({ Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }) == bytes.count
+        else {
             throw RawHTTPError.connectionReset
         }
     }
@@ -308,7 +358,8 @@ final class SteppedConnection: @unchecked Sendable {
         while true {
             if let end = buffered.firstRange(of: [13, 10, 13, 10]) {
                 let head = String(decoding: buffered[..<end.lowerBound], as: UTF8.self).lowercased()
-                let length = head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
+                let length =
+                    head.components(separatedBy: "\r\n").first { $0.hasPrefix("content-length:") }
                     .flatMap { Int($0.dropFirst("content-length:".count).trimmingCharacters(in: .whitespaces)) } ?? 0
                 if buffered.count >= end.upperBound + length {
                     let response = try RawHTTPClient.parse(Array(buffered[..<(end.upperBound + length)]))

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import FakeHTTP
 
 @Suite struct RouterTests {
@@ -10,17 +11,33 @@ import Testing
         router.add("POST", "/hub/v1/dataevents/key:{key}/rowset", "by-key")
         router.add("POST", "/hub/v1/dataevents/{id}/rowset", "by-id")
 
-        guard case .found(let upsert, _) = router.match(method: "POST", path: "/api/v5/objects/prospects/do/upsertLatestByEmail")
-        else { Issue.record("no match"); return }
+        guard
+            case .found(let upsert, _) = router.match(
+                method: "POST", path: "/api/v5/objects/prospects/do/upsertLatestByEmail")
+        else {
+            Issue.record("no match")
+            return
+        }
         #expect(upsert == "upsert")
         guard case .found(let read, let parameters) = router.match(method: "GET", path: "/api/v5/objects/prospects/42")
-        else { Issue.record("no match"); return }
+        else {
+            Issue.record("no match")
+            return
+        }
         #expect(read == "read" && parameters == ["id": "42"])
-        guard case .found(let byKey, let keyParameters) = router.match(method: "POST", path: "/hub/v1/dataevents/key:Orders/rowset")
-        else { Issue.record("no match"); return }
+        guard
+            case .found(let byKey, let keyParameters) = router.match(
+                method: "POST", path: "/hub/v1/dataevents/key:Orders/rowset")
+        else {
+            Issue.record("no match")
+            return
+        }
         #expect(byKey == "by-key" && keyParameters == ["key": "Orders"])
         guard case .found(let byID, _) = router.match(method: "POST", path: "/hub/v1/dataevents/ABC-1/rowset")
-        else { Issue.record("no match"); return }
+        else {
+            Issue.record("no match")
+            return
+        }
         #expect(byID == "by-id")
     }
 
@@ -29,9 +46,13 @@ import Testing
         router.add("GET", "/a/{id}", 1)
         router.add("PATCH", "/a/{id}", 2)
         guard case .methodNotAllowed(let allowed) = router.match(method: "PUT", path: "/a/1") else {
-            Issue.record("expected 405"); return
+            Issue.record("expected 405")
+            return
         }
         #expect(allowed == ["GET", "PATCH"])
-        guard case .notFound = router.match(method: "GET", path: "/b") else { Issue.record("expected 404"); return }
+        guard case .notFound = router.match(method: "GET", path: "/b") else {
+            Issue.record("expected 404")
+            return
+        }
     }
 }

@@ -1,4 +1,5 @@
 import Testing
+
 @testable import JSONCore
 
 @Suite struct JSONTests {
@@ -110,7 +111,7 @@ import Testing
         #expect(throws: JSONParseError.self) {
             try JSONPullReader.read(Array(text.utf8)) { reader throws(JSONParseError) in
                 try reader.beginObject()
-                while let _ = try reader.nextKey() {
+                while (try reader.nextKey()) != nil {
                     if reader.atArray {
                         try reader.beginArray()
                         while try reader.nextElement() { _ = try reader.value() }

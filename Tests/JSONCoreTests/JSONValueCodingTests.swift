@@ -22,10 +22,13 @@ struct JSONValueCodingTests {
     let decoder = JSONValueDecoder()
 
     @Test func absentMembersTakeTheDefaultsAndTheRoundTripIsExact() throws {
-        let decoded = try decoder.decode(Settings.self, from: ["limit": 9, "mode": "careful"], path: "settings", defaults: Settings())
+        let decoded = try decoder.decode(
+            Settings.self, from: ["limit": 9, "mode": "careful"], path: "settings", defaults: Settings())
         #expect(decoded == Settings(limit: 9, mode: .careful))
         let encoded = try JSONValueEncoder().encode(decoded)
-        #expect(encoded["limit"] == 9 && encoded["mode"] == "careful" && encoded["nested"] == ["flag": false] && encoded["tags"] == ["a"])
+        #expect(
+            encoded["limit"] == 9 && encoded["mode"] == "careful" && encoded["nested"] == ["flag": false]
+                && encoded["tags"] == ["a"])
         #expect(try decoder.decode(Settings.self, from: encoded, path: "settings", defaults: Settings()) == decoded)
     }
 

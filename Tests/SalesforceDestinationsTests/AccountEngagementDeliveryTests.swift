@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceDestinations
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct AccountEngagementDeliveryTests {
     typealias Fixture = AccountEngagementFixture
@@ -31,7 +31,9 @@ import TestSupport
         #expect(report.tokensMinted == 1)
         let same = try fake.prospects().first { $0["email"] == "same@example.com" }
         #expect(same?["firstName"] == "v4")
-        let versions = try fake.upsertBodies().filter { $0["matchEmail"] == "same@example.com" }.map { $0["prospect"]?["firstName"] }
+        let versions = try fake.upsertBodies().filter { $0["matchEmail"] == "same@example.com" }.map {
+            $0["prospect"]?["firstName"]
+        }
         #expect(versions == ["v0", "v1", "v2", "v3", "v4"])
     }
 
@@ -40,10 +42,11 @@ import TestSupport
         defer { Task { await fake.close() } }
         _ = try await fake.send([Self.profile("new@example.com", "Ana", previous: "old@example.com")])
         let body = try #require(try fake.upsertBodies().first)
-        #expect(body == [
-            "matchEmail": "old@example.com", "prospect": ["email": "new@example.com", "firstName": "Ana"],
-            "secondaryDeletedSearch": true, "fields": ["id", "email"],
-        ])
+        #expect(
+            body == [
+                "matchEmail": "old@example.com", "prospect": ["email": "new@example.com", "firstName": "Ana"],
+                "secondaryDeletedSearch": true, "fields": ["id", "email"],
+            ])
     }
 
     @Test func badLinesAndServerRefusalsAreRejectedWithReasonsAndTheRunGoesOn() async throws {
@@ -57,17 +60,22 @@ import TestSupport
             Self.profile("not-an-email", "B"),
             Self.profile("ok2@example.com", "C"),
         ]
-        let report = try await fake.send(lines, config: try fake.config(extraMapping: "Nope__c: {literal: x}"), rejects: rejects)
+        let report = try await fake.send(
+            lines, config: try fake.config(extraMapping: "Nope__c: {literal: x}"), rejects: rejects)
         // With an undefined custom field every upsert is refused with 180; the local checks come first.
         #expect(report.records == 5)
         #expect(report.rejected == 5)
-        #expect(report.rejectedByCode == ["input": 1, "mapping": 1, "4": 1, "180": 2] || report.rejectedByCode == ["input": 1, "mapping": 1, "180": 3])
+        #expect(
+            report.rejectedByCode == ["input": 1, "mapping": 1, "4": 1, "180": 2]
+                || report.rejectedByCode == ["input": 1, "mapping": 1, "180": 3])
         #expect(report.addsUp)
 
         let clean = try await fake.send(lines, rejects: rejects)
         #expect(clean.created == 2)
         #expect(clean.rejectedByCode == ["input": 1, "mapping": 1, "4": 1])
-        let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").map { try JSONParser.parse(Array($0.utf8)) }
+        let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").map {
+            try JSONParser.parse(Array($0.utf8))
+        }
         #expect(written.count == 3)
         #expect(written[0]["_sfdestReject"]?["text"] == "{not json")
         #expect(written[1]["_sfdestReject"]?["message"] == "line 3: email: no value at email (required)")
@@ -76,7 +84,8 @@ import TestSupport
         #expect(written[2]["_sfdestReject"]?["line"] == 4)
 
         // Fixed and fed straight back: the annotation is ignored by the mapping.
-        let fixed = try String(contentsOfFile: rejects, encoding: .utf8).replacingOccurrences(of: "not-an-email", with: "fixed@example.com")
+        let fixed = try String(contentsOfFile: rejects, encoding: .utf8).replacingOccurrences(
+            of: "not-an-email", with: "fixed@example.com")
         let again = try await fake.send(fixed.split(separator: "\n").map(String.init))
         #expect(again.created == 1)
         #expect(again.rejectedByCode == ["mapping": 2])  // the two lines that still have no email
@@ -87,7 +96,14 @@ import TestSupport
         let fake = try Fixture()
         defer { Task { await fake.close() } }
         let path = "/api/v5/objects/prospects/do/upsertLatestByEmail"
-        _ = try fake.control("POST", "faults", json: ["path": .string(path), "times": 2, "response": ["status": 503, "headers": ["Retry-After": "30"], "body": ["code": 183, "message": "busy"]]])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "path": .string(path), "times": 2,
+                "response": [
+                    "status": 503, "headers": ["Retry-After": "30"], "body": ["code": 183, "message": "busy"],
+                ],
+            ])
         _ = try fake.control("POST", "faults", json: ["path": .string(path), "times": 1, "connection": "drop"])
         _ = try fake.control("POST", "faults", json: ["path": .string(path), "times": 1, "preset": "concurrencyLimit"])
         let report = try await fake.send([Self.profile("a@example.com", "A")])
@@ -100,7 +116,12 @@ import TestSupport
     @Test func retriesAreBoundedAndThenTheRecordIsRejected() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["path": "/api/v5/objects/prospects/*", "response": ["status": 500, "body": ["code": 183, "message": "boom"]]])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "path": "/api/v5/objects/prospects/*",
+                "response": ["status": 500, "body": ["code": 183, "message": "boom"]],
+            ])
         let report = try await fake.send([Self.profile("a@example.com")], config: try fake.config(maxAttempts: 3))
         #expect(report.rejected == 1)
         #expect(report.rejectedByCode == ["183": 1])
@@ -127,9 +148,16 @@ import TestSupport
     func theRefreshConflictIsRetried(description: String) async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["path": "/services/oauth2/token", "times": 1, "response": [
-            "status": 400, "body": ["error": "invalid_grant", "error_description": .string(description)]]])
-        let report = try await fake.send([Self.profile("a@example.com")], config: try fake.config(grant: "refresh_token"))
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "path": "/services/oauth2/token", "times": 1,
+                "response": [
+                    "status": 400, "body": ["error": "invalid_grant", "error_description": .string(description)],
+                ],
+            ])
+        let report = try await fake.send(
+            [Self.profile("a@example.com")], config: try fake.config(grant: "refresh_token"))
         #expect(report.created == 1)
         #expect(report.tokensMinted == 1)
     }
@@ -145,23 +173,37 @@ import TestSupport
         defer { Task { await fake.close() } }
         switch setup {
         case "badSecret":
-            _ = try fake.control("PUT", "state", json: ["clients": [["clientId": "fake-client-id", "clientSecret": "other"]],
-                                                          "users": [["username": "user@example.com", "password": "fake-password"]],
-                                                          "businessUnits": [["id": "0Uv000000000001AAA"]]])
+            _ = try fake.control(
+                "PUT", "state",
+                json: [
+                    "clients": [["clientId": "fake-client-id", "clientSecret": "other"]],
+                    "users": [["username": "user@example.com", "password": "fake-password"]],
+                    "businessUnits": [["id": "0Uv000000000001AAA"]],
+                ])
         case "unknownUnit":
             break  // the config names a unit the fake does not have
         case "ipRestricted":
-            _ = try fake.control("PUT", "state", json: ["clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-                                                          "users": [["username": "user@example.com", "password": "fake-password"]],
-                                                          "ipAllowlist": ["ranges": ["203.0.113.0/24"]],
-                                                          "businessUnits": [["id": "0Uv000000000001AAA"]]])
+            _ = try fake.control(
+                "PUT", "state",
+                json: [
+                    "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                    "users": [["username": "user@example.com", "password": "fake-password"]],
+                    "ipAllowlist": ["ranges": ["203.0.113.0/24"]],
+                    "businessUnits": [["id": "0Uv000000000001AAA"]],
+                ])
         default:
-            _ = try fake.control("PUT", "state", json: ["clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-                                                          "users": [["username": "user@example.com", "password": "fake-password"]],
-                                                          "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 3]]])
+            _ = try fake.control(
+                "PUT", "state",
+                json: [
+                    "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                    "users": [["username": "user@example.com", "password": "fake-password"]],
+                    "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 3]],
+                ])
         }
-        let report = try await fake.send((0..<10).map { Self.profile("u\($0)@example.com") }, config: try fake.config(
-            businessUnit: setup == "unknownUnit" ? "0Uv000000000009AAA" : "0Uv000000000001AAA", concurrency: 1))
+        let report = try await fake.send(
+            (0..<10).map { Self.profile("u\($0)@example.com") },
+            config: try fake.config(
+                businessUnit: setup == "unknownUnit" ? "0Uv000000000009AAA" : "0Uv000000000001AAA", concurrency: 1))
         let stop = try #require(report.stop)
         #expect(stop.code == code)
         #expect(stop.advice.contains(advice), "\(stop)")
@@ -175,10 +217,14 @@ import TestSupport
         let fake = try Fixture()
         defer { Task { await fake.close() } }
         _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T12:00:00Z", "frozen": true])
-        _ = try fake.control("PUT", "state", json: ["clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-                                                      "users": [["username": "user@example.com", "password": "fake-password"]],
-                                                      "settings": ["sessionTimeoutSeconds": 172800],
-                                                      "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 4]]])
+        _ = try fake.control(
+            "PUT", "state",
+            json: [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                "users": [["username": "user@example.com", "password": "fake-password"]],
+                "settings": ["sessionTimeoutSeconds": 172800],
+                "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 4]],
+            ])
         let checkpoint = fake.directory.appendingPathComponent("run.checkpoint").path
         let lines = (0..<7).map { Self.profile("u\($0)@example.com") } + ["{broken"]
         let first = try await fake.send(lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint)
@@ -186,7 +232,8 @@ import TestSupport
         #expect(first.created == 4)
         #expect(first.notAttempted == 4)
         _ = try fake.control("POST", "clock", json: ["advanceSeconds": 43200])
-        let second = try await fake.send(lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint, resume: true)
+        let second = try await fake.send(
+            lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint, resume: true)
         #expect(second.stop == nil)
         #expect(second.resumed == 4)
         #expect(second.created == 7)

@@ -12,7 +12,8 @@ final class AccountEngagementFixture: @unchecked Sendable {
     let directory: URL
     let clock = VirtualDeliveryClock()
     static let credentials = SalesforceCredentials(
-        clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com", password: "fake-password",
+        clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com",
+        password: "fake-password",
         refreshToken: "fake-refresh-token")
 
     init(seed: JSONValue? = nil) throws {
@@ -31,7 +32,8 @@ final class AccountEngagementFixture: @unchecked Sendable {
     /// A config pointing both hosts at the fake; `auth`, `action` and `mapping` lines may be replaced.
     func config(
         grant: String = "password", businessUnit: String = "0Uv000000000001AAA", concurrency: Int = 5,
-        mapping: String = "email: email\n  firstName: firstName\n  previousEmail: previousEmail", extraMapping: String = "",
+        mapping: String = "email: email\n  firstName: firstName\n  previousEmail: previousEmail",
+        extraMapping: String = "",
         maxAttempts: Int = 6
     ) throws -> DestinationConfig {
         let text = """
@@ -66,22 +68,28 @@ final class AccountEngagementFixture: @unchecked Sendable {
 
     /// Runs the real client over `lines` and returns its report.
     func send(
-        _ lines: [String], config: DestinationConfig? = nil, rejects: String? = nil, checkpoint: String? = nil, resume: Bool = false,
+        _ lines: [String], config: DestinationConfig? = nil, rejects: String? = nil, checkpoint: String? = nil,
+        resume: Bool = false,
         recorder: RecordingTransport? = nil
     ) async throws -> RunReport {
         let input = try inputFile(lines)
         var run = DeliveryRun(
-            config: try config ?? self.config(), credentials: .salesforce(Self.credentials), transport: recorder ?? transport, clock: clock,
+            config: try config ?? self.config(), credentials: .salesforce(Self.credentials),
+            transport: recorder ?? transport, clock: clock,
             random: { 0.5 })
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
-        if let checkpoint { run.checkpoint = try Checkpoint(path: checkpoint, resume: resume, fingerprints: .of(inputPath: input, configPath: nil)) }
+        if let checkpoint {
+            run.checkpoint = try Checkpoint(
+                path: checkpoint, resume: resume, fingerprints: .of(inputPath: input, configPath: nil))
+        }
         return try await run.run(try NDJSONReader.open(input))
     }
 
     func control(_ method: String, _ path: String, json: JSONValue? = nil) throws -> RawHTTPResponse {
         try RawHTTPClient.send(
             port: server.port, method: method, path: "/__fake/" + path,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { JSONWriter.bytes($0) } ?? [])
+            headers: json == nil ? [] : [("Content-Type", "application/json")],
+            body: json.map { JSONWriter.bytes($0) } ?? [])
     }
 
     /// The default unit's prospects, from the fake's state.
@@ -93,7 +101,9 @@ final class AccountEngagementFixture: @unchecked Sendable {
     /// Upsert request bodies the fake answered, in the order it answered them.
     func upsertBodies() throws -> [JSONValue] {
         let entries = try control("GET", "journal?limit=10000").json?["entries"]?.arrayValue ?? []
-        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap { $0["body"] }
+        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap {
+            $0["body"]
+        }
     }
 
     static func line(_ object: JSONValue) -> String { JSONWriter.string(object) }

@@ -23,7 +23,9 @@ import Testing
         let resumed = try Checkpoint(path: path, resume: true, fingerprints: fingerprints)
         #expect(resumed.finished.count == 4)
         #expect(resumed.finished[2]?.textHash == 2 && resumed.finished[2]?.outcome == .created)
-        #expect(resumed.finished[4]?.textHash == 7 && resumed.finished[4]?.outcome == .rejected(code: "4", message: "Invalid prospect email address"))
+        #expect(
+            resumed.finished[4]?.textHash == 7
+                && resumed.finished[4]?.outcome == .rejected(code: "4", message: "Invalid prospect email address"))
         #expect(resumed.repairedBytes == 0)
     }
 
@@ -53,10 +55,14 @@ import Testing
         let path = try written(1)
         var other = fingerprints
         other.inputSHA256 = "cc"
-        #expect { try Checkpoint(path: path, resume: true, fingerprints: other) } throws: { "\($0)".contains("belongs to another input") }
+        #expect { try Checkpoint(path: path, resume: true, fingerprints: other) } throws: {
+            "\($0)".contains("belongs to another input")
+        }
         other = fingerprints
         other.configSHA256 = "dd"
-        #expect { try Checkpoint(path: path, resume: true, fingerprints: other) } throws: { "\($0)".contains("another config") }
+        #expect { try Checkpoint(path: path, resume: true, fingerprints: other) } throws: {
+            "\($0)".contains("another config")
+        }
         // Standard input has no whole-file fingerprint: each line's hash is checked instead.
         other = fingerprints
         other.inputSHA256 = nil

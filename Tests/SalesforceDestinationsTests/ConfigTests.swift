@@ -24,7 +24,10 @@ import Testing
 
     @Test func sandboxDefaultsAndSecretReferences() throws {
         let config = try DestinationConfig.parse(Self.valid)
-        guard case .accountEngagement(let connection, let action) = config.target else { Issue.record("wrong target"); return }
+        guard case .accountEngagement(let connection, let action) = config.target else {
+            Issue.record("wrong target")
+            return
+        }
         #expect(connection.loginURL.absoluteString == "https://test.salesforce.com")
         #expect(connection.apiURL.absoluteString == "https://pi.demo.pardot.com")
         #expect(connection.clientSecret == .environment("SFDEST_CLIENT_SECRET"))
@@ -36,22 +39,47 @@ import Testing
 
     /// Each broken config names the file, the line and the key, and says what is expected.
     @Test(arguments: [
-        (valid.replacingOccurrences(of: "grant: password", with: "grant: magic"),
-         "sfdest.yaml:6: connection.auth.grant: expected one of password, client_credentials, refresh_token, found \"magic\""),
-        (valid.replacingOccurrences(of: "clientSecret: {env: SFDEST_CLIENT_SECRET}", with: "clientSecret: hunter2"),
-         "sfdest.yaml:8: connection.auth.clientSecret: secrets cannot be written in the config: use {env: VARIABLE} or {file: PATH}"),
-        (valid.replacingOccurrences(of: "  type: upsertProspect", with: "  type: upsertProspect\n  colour: blue"),
-         "sfdest.yaml:13: action.colour: unknown key (known here: secondaryDeletedSearch, type)"),
-        (valid.replacingOccurrences(of: "concurrency: 3", with: "concurrency: 9"),
-         "sfdest.yaml:16: delivery.concurrency: expected a number from 1 to 5"),
-        (valid.replacingOccurrences(of: "0Uv000000000001AAA", with: "0Uv1"), "sfdest.yaml:4: connection.businessUnitId: expected a business unit id"),
-        (valid.replacingOccurrences(of: "email: identityMap.Email[0].id", with: "firstName: a.b"), "mapping: email must be mapped"),
-        (valid.replacingOccurrences(of: "email: identityMap.Email[0].id", with: "email: a..b"), "sfdest.yaml:14: mapping.email: invalid path"),
-        (valid.replacingOccurrences(of: "environment: sandbox", with: "environment: sandbox\n  loginUrl: http://example.com"),
-         "connection.loginUrl: plain http is only allowed to loopback hosts"),
-        (valid.replacingOccurrences(of: "grant: password", with: "grant: client_credentials"),
-         "connection.loginUrl: the client_credentials grant needs your My Domain URL"),
-        (valid.replacingOccurrences(of: "destination: accountEngagement", with: "destination: accountEngagement\n  oops"), "sfdest.yaml"),
+        (
+            valid.replacingOccurrences(of: "grant: password", with: "grant: magic"),
+            "sfdest.yaml:6: connection.auth.grant: expected one of password, client_credentials, refresh_token, found \"magic\""
+        ),
+        (
+            valid.replacingOccurrences(of: "clientSecret: {env: SFDEST_CLIENT_SECRET}", with: "clientSecret: hunter2"),
+            "sfdest.yaml:8: connection.auth.clientSecret: secrets cannot be written in the config: use {env: VARIABLE} or {file: PATH}"
+        ),
+        (
+            valid.replacingOccurrences(of: "  type: upsertProspect", with: "  type: upsertProspect\n  colour: blue"),
+            "sfdest.yaml:13: action.colour: unknown key (known here: secondaryDeletedSearch, type)"
+        ),
+        (
+            valid.replacingOccurrences(of: "concurrency: 3", with: "concurrency: 9"),
+            "sfdest.yaml:16: delivery.concurrency: expected a number from 1 to 5"
+        ),
+        (
+            valid.replacingOccurrences(of: "0Uv000000000001AAA", with: "0Uv1"),
+            "sfdest.yaml:4: connection.businessUnitId: expected a business unit id"
+        ),
+        (
+            valid.replacingOccurrences(of: "email: identityMap.Email[0].id", with: "firstName: a.b"),
+            "mapping: email must be mapped"
+        ),
+        (
+            valid.replacingOccurrences(of: "email: identityMap.Email[0].id", with: "email: a..b"),
+            "sfdest.yaml:14: mapping.email: invalid path"
+        ),
+        (
+            valid.replacingOccurrences(
+                of: "environment: sandbox", with: "environment: sandbox\n  loginUrl: http://example.com"),
+            "connection.loginUrl: plain http is only allowed to loopback hosts"
+        ),
+        (
+            valid.replacingOccurrences(of: "grant: password", with: "grant: client_credentials"),
+            "connection.loginUrl: the client_credentials grant needs your My Domain URL"
+        ),
+        (
+            valid.replacingOccurrences(
+                of: "destination: accountEngagement", with: "destination: accountEngagement\n  oops"), "sfdest.yaml"
+        ),
         ("", "sfdest.yaml: the config is empty"),
     ])
     func errorsNameFileLineAndKey(text: String, expected: String) {

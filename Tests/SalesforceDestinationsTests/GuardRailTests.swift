@@ -7,7 +7,8 @@ import Testing
 @Suite struct GuardRailTests {
     @Test(arguments: [
         ("localhost", true), ("127.0.0.1", true), ("127.1.2.3", true), ("::1", true), ("[::1]", true),
-        ("127.evil.example", false), ("127.0.0.1.evil.example", false), ("127.0.0.256", false), ("127.0.0", false), ("128.0.0.1", false),
+        ("127.evil.example", false), ("127.0.0.1.evil.example", false), ("127.0.0.256", false), ("127.0.0", false),
+        ("128.0.0.1", false),
         ("localhost.evil.example", false),
     ])
     func onlyLoopbackLiteralsAreLoopback(host: String, loopback: Bool) {
@@ -26,7 +27,9 @@ import Testing
             mapping: {email: email}
             """
         #expect(throws: ConfigError.self) { try DestinationConfig.parse(yaml) }
-        #expect(throws: Never.self) { try DestinationConfig.parse(yaml.replacingOccurrences(of: "127.evil.example", with: "127.0.0.1:8181")) }
+        #expect(throws: Never.self) {
+            try DestinationConfig.parse(yaml.replacingOccurrences(of: "127.evil.example", with: "127.0.0.1:8181"))
+        }
     }
 
     /// A token answer whose rest_instance_url is plain http to another host stops the run before the bearer
@@ -35,11 +38,14 @@ import Testing
         let fake = try MarketingCloudFixture()
         let redirected = RestInstanceRewrite(inner: fake.transport, restInstanceURL: "http://rest.evil.example/")
         let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 50}", mapping: "Email: email")
+            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 50}",
+            mapping: "Email: email")
         let input = fake.directory.appendingPathComponent("input.ndjson")
         try Data("{\"email\":\"a@example.com\"}\n".utf8).write(to: input)
         let run = DeliveryRun(
-            config: config, credentials: .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")),
+            config: config,
+            credentials: .marketingCloud(
+                MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")),
             transport: redirected, clock: fake.clock, random: { 0.5 })
         let report = try await run.run(try NDJSONReader.open(input.path))
         await fake.close()

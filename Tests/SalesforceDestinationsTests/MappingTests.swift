@@ -58,32 +58,47 @@ import Testing
         let mapped = try RecordMapper(mapping: config.mapping).map(profile, line: 7).get()
         #expect(mapped.identity == "ana@example.com")
         #expect(mapped.line == 7)
-        #expect(mapped.fields == [
-            "email": "ana@example.com", "firstName": "Ana", "city": "Porto", "Source__c": "CDP", "Score__c": 5,
-            "Segment_1__c": "realized", "Segment_2__c": "exited",
-        ])
+        #expect(
+            mapped.fields == [
+                "email": "ana@example.com", "firstName": "Ana", "city": "Porto", "Source__c": "CDP", "Score__c": 5,
+                "Segment_1__c": "realized", "Segment_2__c": "exited",
+            ])
     }
 
     @Test func mapsASegmentIdentifyEventWithAudienceBooleans() throws {
         let mapping = RecordMapping(
-            fields: [("email", .path(try FieldPath("traits.email"), default: nil)), ("firstName", .path(try FieldPath("traits.first_name"), default: nil))],
-            segments: SegmentMapping(path: try FieldPath("traits"), fields: [("vip_buyers", "VIP__c"), ("churn_risk", "Churn__c")]),
+            fields: [
+                ("email", .path(try FieldPath("traits.email"), default: nil)),
+                ("firstName", .path(try FieldPath("traits.first_name"), default: nil)),
+            ],
+            segments: SegmentMapping(
+                path: try FieldPath("traits"), fields: [("vip_buyers", "VIP__c"), ("churn_risk", "Churn__c")]),
             required: ["email"])
-        let event: JSONValue = ["type": "identify", "userId": "u1", "traits": ["email": "bo@example.com", "first_name": "Bo", "vip_buyers": true, "churn_risk": false]]
+        let event: JSONValue = [
+            "type": "identify", "userId": "u1",
+            "traits": ["email": "bo@example.com", "first_name": "Bo", "vip_buyers": true, "churn_risk": false],
+        ]
         let mapped = try RecordMapper(mapping: mapping).map(event, line: 1).get()
-        #expect(mapped.fields == ["email": "bo@example.com", "firstName": "Bo", "VIP__c": "realized", "Churn__c": "exited"])
+        #expect(
+            mapped.fields == ["email": "bo@example.com", "firstName": "Bo", "VIP__c": "realized", "Churn__c": "exited"])
     }
 
     @Test func errorsNameTheLineAndTheField() throws {
         let mapper = RecordMapper(mapping: try DestinationConfig.parse(Self.adobeConfig).mapping)
         let noEmail = mapper.map(["person": ["name": ["firstName": "Ana"]]], line: 3)
-        #expect(noEmail == .failure(MappingError(line: 3, field: "email", message: "no value at identityMap.Email[0].id (required)")))
-        #expect("\(try #require(noEmail.failureValue))" == "line 3: email: no value at identityMap.Email[0].id (required)")
-        let objectName = mapper.map(["identityMap": ["Email": [["id": "a@x.com"]]], "person": ["name": ["firstName": ["x": 1]]]], line: 4)
+        #expect(
+            noEmail
+                == .failure(
+                    MappingError(line: 3, field: "email", message: "no value at identityMap.Email[0].id (required)")))
+        #expect(
+            "\(try #require(noEmail.failureValue))" == "line 3: email: no value at identityMap.Email[0].id (required)")
+        let objectName = mapper.map(
+            ["identityMap": ["Email": [["id": "a@x.com"]]], "person": ["name": ["firstName": ["x": 1]]]], line: 4)
         #expect(objectName.failureValue?.field == "firstName")
         let emptyEmail = mapper.map(["identityMap": ["Email": [["id": ""]]]], line: 5)
         #expect(emptyEmail.failureValue?.message == "is empty (required)")
-        let badSegment = mapper.map(["identityMap": ["Email": [["id": "a@x.com"]]], "segmentMembership": ["ups": ["seg-1": 5]]], line: 6)
+        let badSegment = mapper.map(
+            ["identityMap": ["Email": [["id": "a@x.com"]]], "segmentMembership": ["ups": ["seg-1": 5]]], line: 6)
         #expect(badSegment.failureValue?.field == "Segment_1__c")
     }
 }

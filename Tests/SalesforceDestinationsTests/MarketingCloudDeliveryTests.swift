@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceDestinations
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct MarketingCloudDeliveryTests {
     typealias Fixture = MarketingCloudFixture
@@ -27,21 +27,46 @@ import TestSupport
     @Test func updatesContactsWithEmailDemographicsAndSegmentStatus() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, segments: Self.segments)
+        let config = try fake.config(
+            action: "{type: updateContact}", mapping: Self.contactMapping, segments: Self.segments)
         let report = try await fake.send(
-            [Self.profile("ana@example.com", "Ana", segment: "realized"), Self.profile("ana@example.com", "Ana B", segment: "exited"),
-             Self.profile("bo@example.com", "Bo")], config: config)
+            [
+                Self.profile("ana@example.com", "Ana", segment: "realized"),
+                Self.profile("ana@example.com", "Ana B", segment: "exited"),
+                Self.profile("bo@example.com", "Bo"),
+            ], config: config)
         #expect(report.created == 2)
         #expect(report.updated == 1)
         #expect(report.addsUp)
         let ana = try fake.state()["contacts"]?.arrayValue?.first { $0["contactKey"] == "ana@example.com" }
-        #expect(ana?["attributes"]?["Email Demographics"] == ["First Name": "Ana B", "salesforce_mc_segment_1": "exited"])
+        #expect(
+            ana?["attributes"]?["Email Demographics"] == ["First Name": "Ana B", "salesforce_mc_segment_1": "exited"])
         // Only the order per contact key is kept under concurrency: take Ana's first request.
-        let body = try #require(try fake.journal(pathContaining: "/contacts/v1/contacts").first { $0["body"]?["contactKey"] == "ana@example.com" }?["body"])
-        #expect(body == ["contactKey": "ana@example.com", "attributeSets": [
-            ["name": "Email Addresses", "items": [["values": [["name": "Email Address", "value": "ana@example.com"]]]]],
-            ["name": "Email Demographics", "items": [["values": [["name": "First Name", "value": "Ana"], ["name": "salesforce_mc_segment_1", "value": "realized"]]]]],
-        ]])
+        let body = try #require(
+            try fake.journal(pathContaining: "/contacts/v1/contacts").first {
+                $0["body"]?["contactKey"] == "ana@example.com"
+            }?["body"])
+        #expect(
+            body == [
+                "contactKey": "ana@example.com",
+                "attributeSets": [
+                    [
+                        "name": "Email Addresses",
+                        "items": [["values": [["name": "Email Address", "value": "ana@example.com"]]]],
+                    ],
+                    [
+                        "name": "Email Demographics",
+                        "items": [
+                            [
+                                "values": [
+                                    ["name": "First Name", "value": "Ana"],
+                                    ["name": "salesforce_mc_segment_1", "value": "realized"],
+                                ]
+                            ]
+                        ],
+                    ],
+                ],
+            ])
     }
 
     @Test func aMappingIDMissingInTheTenantRejectsWithTheServersMessage() async throws {
@@ -49,8 +74,11 @@ import TestSupport
         defer { Task { await fake.close() } }
         let config = try fake.config(
             action: "{type: createContact}", mapping: Self.contactMapping,
-            segments: "segments:\n  path: segmentMembership.ups\n  fields: {seg-1: \"Email Demographics.salesforce_mc_segment_9\"}")
-        let report = try await fake.send([Self.profile("a@example.com", "A", segment: "realized"), #"{"firstName": "no key"}"#], config: config)
+            segments:
+                "segments:\n  path: segmentMembership.ups\n  fields: {seg-1: \"Email Demographics.salesforce_mc_segment_9\"}"
+        )
+        let report = try await fake.send(
+            [Self.profile("a@example.com", "A", segment: "realized"), #"{"firstName": "no key"}"#], config: config)
         #expect(report.rejected == 2)
         #expect(report.rejectedByCode == ["AttributeNotFound": 1, "mapping": 1])
         #expect(try fake.journal(pathContaining: "/contacts/").count == 1)
@@ -73,7 +101,8 @@ import TestSupport
         // 3 batches, plus each row of the refused second batch sent alone: the 10006 answer does not say which
         // row was bad (evidence/marketing-cloud/rowset-10006-additional-errors-members.json).
         #expect(try fake.journal(pathContaining: "/rowset").count == 3 + 50)
-        let reject = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: rejects))).split(separator: 0x0A)[0].map { $0 })
+        let reject = try JSONParser.parse(
+            Array(try Data(contentsOf: URL(fileURLWithPath: rejects))).split(separator: 0x0A)[0].map { $0 })
         #expect(reject["_sfdestReject"]?["line"] == 71)
         #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("[Visits] must be a whole number") == true)
         // The reject names one position, the input line; no 0-based "Row 70" contradicts it (issue: "line 37"
@@ -84,14 +113,17 @@ import TestSupport
     @Test func unknownDataExtensionStopsTheRun() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        let config = try fake.config(action: "{type: upsertRows, dataExtension: {key: nope}, primaryKeys: [Email], batchSize: 2}", mapping: "Email: email")
+        let config = try fake.config(
+            action: "{type: upsertRows, dataExtension: {key: nope}, primaryKeys: [Email], batchSize: 2}",
+            mapping: "Email: email")
         let report = try await fake.send((0..<6).map { #"{"email": "u\#($0)@example.com"}"# }, config: config)
         #expect(report.stop?.advice.contains("external key") == true)
         #expect(report.notAttempted == 6)
         #expect(report.addsUp)
     }
 
-    static let asyncAction = "{type: asyncUpsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 10}"
+    static let asyncAction =
+        "{type: asyncUpsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 10}"
     static let asyncPath = "/data/v1/async/dataextensions/key:customers-key/rows"
 
     /// The documented results list successes too; every row succeeding must read as delivered.
@@ -99,7 +131,8 @@ import TestSupport
         let fake = try Fixture()
         defer { Task { await fake.close() } }
         let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send((0..<4).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        let report = try await fake.send(
+            (0..<4).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
         #expect(report.upserted == 4)
         #expect(report.rejected == 0)
         #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
@@ -110,11 +143,34 @@ import TestSupport
     @Test func anUnreadableStatusIsPolledAgainNotReuploaded() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 500, "body": ["message": "oops", "errorcode": 0]]])
-        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 200, "body": [
-            "requestId": "x", "resultMessages": [["resultType": "Operational", "resultClass": "Error", "resultCode": "AsyncRequestStatusNotFound", "message": "Unable to locate an Async Request Status Record for the provided RequestId: x."]]]]])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                "response": ["status": 500, "body": ["message": "oops", "errorcode": 0]],
+            ])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                "response": [
+                    "status": 200,
+                    "body": [
+                        "requestId": "x",
+                        "resultMessages": [
+                            [
+                                "resultType": "Operational", "resultClass": "Error",
+                                "resultCode": "AsyncRequestStatusNotFound",
+                                "message":
+                                    "Unable to locate an Async Request Status Record for the provided RequestId: x.",
+                            ]
+                        ],
+                    ],
+                ],
+            ])
         let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        let report = try await fake.send(
+            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
         #expect(report.upserted == 3)
         #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
         #expect(report.addsUp)
@@ -124,10 +180,13 @@ import TestSupport
     @Test func anAggregateErrorWithoutDetailIsRetried() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["path": "/hub/v1/dataevents/*", "times": 1, "preset": "aggregateNoDetail"])
+        _ = try fake.control(
+            "POST", "faults", json: ["path": "/hub/v1/dataevents/*", "times": 1, "preset": "aggregateNoDetail"])
         let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 5}", mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 5}",
+            mapping: "Email: email\nVisits: visits")
+        let report = try await fake.send(
+            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
         #expect(report.upserted == 3)
         #expect(report.retries == 3)
     }
@@ -137,7 +196,8 @@ import TestSupport
         let fake = try Fixture(settings: ["asyncStatusNotFoundReads": 2])
         defer { Task { await fake.close() } }
         let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        let report = try await fake.send(
+            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
         #expect(report.upserted == 3)
         #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
         #expect(try fake.journal(pathContaining: "/status").count == 3)
@@ -147,12 +207,32 @@ import TestSupport
     @Test func anAsyncRequestThatEndsInErrorIsNotSuccess() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 200, "body": [
-            "requestId": "x", "status": ["requestStatus": "Error", "hasErrors": true, "resultStatus": "Has Errors"]]]])
-        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "times": 1, "response": ["status": 200, "body": [
-            "page": 1, "pageSize": 50, "count": 0, "items": [], "requestId": "x"]]])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                "response": [
+                    "status": 200,
+                    "body": [
+                        "requestId": "x",
+                        "status": ["requestStatus": "Error", "hasErrors": true, "resultStatus": "Has Errors"],
+                    ],
+                ],
+            ])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                "response": [
+                    "status": 200,
+                    "body": [
+                        "page": 1, "pageSize": 50, "count": 0, "items": [], "requestId": "x",
+                    ],
+                ],
+            ])
         let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        let report = try await fake.send(
+            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
         // Uploaded twice: the first request failed as a whole.
         #expect(try fake.journal(pathContaining: Self.asyncPath).count == 2)
         #expect(report.upserted == 3)
@@ -163,14 +243,30 @@ import TestSupport
     @Test func aTransientItemIsRetried() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1, "response": ["status": 200, "body": [
-            "page": 1, "pageSize": 50, "count": 3, "requestId": "x", "items": [
-                ["message": "Upserted DataExtensionObject", "status": "OK"],
-                ["errorCode": "UnexpectedError", "message": "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.", "status": "Error"],
-                ["message": "Upserted DataExtensionObject", "status": "OK"],
-            ]]]])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1,
+                "response": [
+                    "status": 200,
+                    "body": [
+                        "page": 1, "pageSize": 50, "count": 3, "requestId": "x",
+                        "items": [
+                            ["message": "Upserted DataExtensionObject", "status": "OK"],
+                            [
+                                "errorCode": "UnexpectedError",
+                                "message":
+                                    "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.",
+                                "status": "Error",
+                            ],
+                            ["message": "Upserted DataExtensionObject", "status": "OK"],
+                        ],
+                    ],
+                ],
+            ])
         let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send((0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+        let report = try await fake.send(
+            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
         #expect(report.upserted == 3)
         #expect(report.retries == 1)
         let uploads = try fake.journal(pathContaining: Self.asyncPath)
@@ -182,10 +278,24 @@ import TestSupport
     @Test func unattributableResultsSendEachRowAlone() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1, "response": ["status": 200, "body": [
-            "page": 1, "pageSize": 50, "count": 1, "requestId": "x", "items": [["errorCode": "UnexpectedError", "message": "something", "status": "Error"]]]]])
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1,
+                "response": [
+                    "status": 200,
+                    "body": [
+                        "page": 1, "pageSize": 50, "count": 1, "requestId": "x",
+                        "items": [["errorCode": "UnexpectedError", "message": "something", "status": "Error"]],
+                    ],
+                ],
+            ])
         let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let lines = (0..<3).map { $0 == 1 ? #"{"email": "x@example.com", "visits": "lots"}"# : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }
+        let lines = (0..<3).map {
+            $0 == 1
+                ? #"{"email": "x@example.com", "visits": "lots"}"#
+                : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"#
+        }
         let report = try await fake.send(lines, config: config)
         #expect(report.upserted == 2)
         #expect(report.rejected == 1)
@@ -196,9 +306,14 @@ import TestSupport
         let fake = try Fixture(settings: ["asyncCompletion": "seconds", "asyncCompletionAfter": 5])
         defer { Task { await fake.close() } }
         let config = try fake.config(
-            action: "{type: asyncUpsertRows, dataExtension: {id: A1B2C3D4-0000-4000-B000-000000000001}, primaryKeys: [Email], batchSize: 10}",
+            action:
+                "{type: asyncUpsertRows, dataExtension: {id: A1B2C3D4-0000-4000-B000-000000000001}, primaryKeys: [Email], batchSize: 10}",
             mapping: "Email: email\nVisits: visits")
-        let lines = (0..<15).map { $0 == 3 ? #"{"email": "x@example.com", "visits": "lots"}"# : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }
+        let lines = (0..<15).map {
+            $0 == 3
+                ? #"{"email": "x@example.com", "visits": "lots"}"#
+                : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"#
+        }
         let report = try await fake.send(lines, config: config)
         #expect(report.upserted == 14)
         #expect(report.rejected == 1)
@@ -212,10 +327,23 @@ import TestSupport
     @Test func additionalErrorsUnderAnyCodeReachTheRejectReason() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "faults", json: ["path": "/interaction/v1/events", "times": 1, "response": ["status": 400, "body": [
-            "message": "Validation failed", "errorcode": 10000, "documentation": "",
-            "additionalErrors": [["message": "Data.accountNumber is required", "errorcode": 10002, "documentation": ""]]]]])
-        let config = try fake.config(action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}", mapping: "contactKey: email\nfirstName: firstName")
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "path": "/interaction/v1/events", "times": 1,
+                "response": [
+                    "status": 400,
+                    "body": [
+                        "message": "Validation failed", "errorcode": 10000, "documentation": "",
+                        "additionalErrors": [
+                            ["message": "Data.accountNumber is required", "errorcode": 10002, "documentation": ""]
+                        ],
+                    ],
+                ],
+            ])
+        let config = try fake.config(
+            action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
+            mapping: "contactKey: email\nfirstName: firstName")
         let rejects = fake.directory.appendingPathComponent("event-rejects.ndjson").path
         let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, rejects: rejects)
         #expect(report.rejected == 1)
@@ -226,13 +354,18 @@ import TestSupport
     @Test func apiEventsAndAnUnknownEventKey() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        let good = try fake.config(action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}", mapping: "contactKey: email\nfirstName: firstName")
-        let report = try await fake.send([Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: good)
+        let good = try fake.config(
+            action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
+            mapping: "contactKey: email\nfirstName: firstName")
+        let report = try await fake.send(
+            [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: good)
         #expect(report.upserted == 2)
         let events = try #require(try fake.state()["events"]?.arrayValue)
         #expect(Set(events.compactMap { $0["data"]?["firstName"]?.stringValue }) == ["A", "B"])
-        let bad = try fake.config(action: "{type: apiEvent, eventDefinitionKey: Nope}", mapping: "contactKey: email", concurrency: 1)
-        let stopped = try await fake.send([Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: bad)
+        let bad = try fake.config(
+            action: "{type: apiEvent, eventDefinitionKey: Nope}", mapping: "contactKey: email", concurrency: 1)
+        let stopped = try await fake.send(
+            [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: bad)
         #expect(stopped.stop?.advice.contains("Journey Builder") == true)
         #expect(stopped.notAttempted == 2)
     }
@@ -244,9 +377,17 @@ import TestSupport
     func tokensAreRefreshedBeforeExpiryOrAfterA401(lifetime: Int?, faults: Int, expected401s: Int) async throws {
         let fake = try Fixture(settings: lifetime.map { ["tokenLifetimeSeconds": .integer($0)] })
         defer { Task { await fake.close() } }
-        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1, maxRetrySeconds: 3000)
-        _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "times": .integer(faults), "response": [
-            "status": 429, "headers": ["Retry-After": "250"], "body": ["message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 250]]])
+        let config = try fake.config(
+            action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1, maxRetrySeconds: 3000)
+        _ = try fake.control(
+            "POST", "faults",
+            json: [
+                "path": "/contacts/*", "times": .integer(faults),
+                "response": [
+                    "status": 429, "headers": ["Retry-After": "250"],
+                    "body": ["message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 250],
+                ],
+            ])
         let report = try await fake.send((0..<5).map { Self.profile("u\($0)@example.com", "F") }, config: config)
         #expect(report.created == 5)
         #expect(report.retries == faults)  // the re-send after a refresh is not a backoff retry
@@ -263,10 +404,13 @@ import TestSupport
         }
         let fake = try Fixture(seed: seed)
         defer { Task { await fake.close() } }
-        if setup == "blocked" { _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "preset": "blocked"]) }
+        if setup == "blocked" {
+            _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "preset": "blocked"])
+        }
         let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1)
-        let report = try await fake.send((0..<3).map { Self.profile("u\($0)@example.com", "F") }, config: config,
-                                         secret: setup == "badSecret" ? "wrong" : "fake-client-secret")
+        let report = try await fake.send(
+            (0..<3).map { Self.profile("u\($0)@example.com", "F") }, config: config,
+            secret: setup == "badSecret" ? "wrong" : "fake-client-secret")
         let stop = try #require(report.stop)
         switch setup {
         case "blocked": #expect(stop.code == "50200")
@@ -296,7 +440,10 @@ import TestSupport
         if case .object(var members) = seed, case .array(var extensions)? = members["dataExtensions"] {
             extensions.append([
                 "name": "VIP", "key": "vip-key", "id": "A1B2C3D4-0000-4000-B000-000000000002",
-                "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254], ["name": "FirstName", "length": 50]],
+                "columns": [
+                    ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
+                    ["name": "FirstName", "length": 50],
+                ],
             ])
             members["dataExtensions"] = .array(extensions)
             seed = .object(members)
@@ -304,7 +451,8 @@ import TestSupport
         let fake = try Fixture(seed: seed)
         defer { Task { await fake.close() } }
         let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {keyFrom: de}, primaryKeys: [Email], batchSize: 50}", mapping: "Email: email\nFirstName: name")
+            action: "{type: upsertRows, dataExtension: {keyFrom: de}, primaryKeys: [Email], batchSize: 50}",
+            mapping: "Email: email\nFirstName: name")
         let lines = (0..<30).map { index in
             #"{"email": "u\#(index)@example.com", "name": "N\#(index)", "de": "\#(index == 7 ? "nope" : index % 3 == 0 ? "vip-key" : "customers-key")"}"#
         }
@@ -312,45 +460,63 @@ import TestSupport
         #expect(report.upserted == 29 && report.rejected == 1 && report.stop == nil, "\(report)")
         #expect(report.rejectedByCode == ["404": 1])
         let state = try fake.state()
-        let rows = { (key: String) in state["dataExtensions"]?.arrayValue?.first { $0["key"]?.stringValue == key }?["rows"]?.arrayValue ?? [] }
+        let rows = { (key: String) in
+            state["dataExtensions"]?.arrayValue?.first { $0["key"]?.stringValue == key }?["rows"]?.arrayValue ?? []
+        }
         #expect(rows("vip-key").count == 10)
         #expect(rows("customers-key").count == 19)
         // One batch per data extension, plus the unknown one.
         let calls = try fake.journal(pathContaining: "/rowset").map { $0["path"]?.stringValue ?? "" }
-        #expect(calls.sorted() == [
-            "/hub/v1/dataevents/key:customers-key/rowset", "/hub/v1/dataevents/key:nope/rowset", "/hub/v1/dataevents/key:vip-key/rowset",
-        ])
+        #expect(
+            calls.sorted() == [
+                "/hub/v1/dataevents/key:customers-key/rowset", "/hub/v1/dataevents/key:nope/rowset",
+                "/hub/v1/dataevents/key:vip-key/rowset",
+            ])
     }
 
     @Test func eachRecordCanNameItsJourneyEvent() async throws {
         let fake = try Fixture()
         defer { Task { await fake.close() } }
-        let config = try fake.config(action: "{type: apiEvent, eventDefinitionKeyFrom: event}", mapping: "contactKey: userId")
-        let report = try await fake.send([#"{"userId": "u1", "event": "APIEvent-welcome"}"#, #"{"userId": "u2", "event": "APIEvent-unknown"}"#], config: config)
+        let config = try fake.config(
+            action: "{type: apiEvent, eventDefinitionKeyFrom: event}", mapping: "contactKey: userId")
+        let report = try await fake.send(
+            [#"{"userId": "u1", "event": "APIEvent-welcome"}"#, #"{"userId": "u2", "event": "APIEvent-unknown"}"#],
+            config: config)
         // An unknown key named by one record rejects that record; the run goes on.
         #expect(report.upserted == 1 && report.rejected == 1 && report.stop == nil, "\(report)")
-        let bodies = try fake.journal(pathContaining: "/interaction/v1/events").compactMap { $0["body"]?["EventDefinitionKey"]?.stringValue }
+        let bodies = try fake.journal(pathContaining: "/interaction/v1/events").compactMap {
+            $0["body"]?["EventDefinitionKey"]?.stringValue
+        }
         #expect(bodies.sorted() == ["APIEvent-unknown", "APIEvent-welcome"])
     }
 
     /// A batch leaves before its payload would pass 5 MB, whatever batchSize says.
     @Test func asyncBatchesAreBoundedByBytesAsWellAsRows() async throws {
         let seed: JSONValue = [
-            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]], "businessUnits": [["mid": 100000001]],
-            "dataExtensions": [[
-                "name": "Wide", "key": "wide-key",
-                "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254], ["name": "Notes", "length": 4000]],
-            ]],
+            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+            "businessUnits": [["mid": 100_000_001]],
+            "dataExtensions": [
+                [
+                    "name": "Wide", "key": "wide-key",
+                    "columns": [
+                        ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
+                        ["name": "Notes", "length": 4000],
+                    ],
+                ]
+            ],
         ]
         let fake = try Fixture(seed: seed)
         defer { Task { await fake.close() } }
         let config = try fake.config(
-            action: "{type: asyncUpsertRows, dataExtension: {key: wide-key}, primaryKeys: [Email], batchSize: 32000}", mapping: "Email: email\nNotes: notes")
+            action: "{type: asyncUpsertRows, dataExtension: {key: wide-key}, primaryKeys: [Email], batchSize: 32000}",
+            mapping: "Email: email\nNotes: notes")
         let notes = String(repeating: "n", count: 900)
         let lines = (0..<8000).map { #"{"email": "u\#($0)@example.com", "notes": "\#(notes)"}"# }
         let report = try await fake.send(lines, config: config)
         #expect(report.upserted == 8000, "\(report)")
-        let uploads = try fake.journal(pathContaining: "/data/v1/async/dataextensions/key:wide-key/rows").filter { $0["method"] == "PUT" }
+        let uploads = try fake.journal(pathContaining: "/data/v1/async/dataextensions/key:wide-key/rows").filter {
+            $0["method"] == "PUT"
+        }
         #expect(uploads.count == 2)
     }
 }

@@ -15,15 +15,25 @@ final class MarketingCloudFixture: @unchecked Sendable {
 
     static let seed: JSONValue = [
         "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-        "businessUnits": [["mid": 100000001]],
-        "attributeSets": [["name": "Email Demographics", "attributes": [
-            ["name": "First Name", "length": 100], ["name": "Last Name", "length": 100], ["name": "salesforce_mc_segment_1", "length": 254],
-        ]]],
-        "dataExtensions": [[
-            "name": "Customers", "key": "customers-key", "id": "A1B2C3D4-0000-4000-B000-000000000001",
-            "columns": [["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
-                        ["name": "FirstName", "length": 50], ["name": "Visits", "type": "Number"]],
-        ]],
+        "businessUnits": [["mid": 100_000_001]],
+        "attributeSets": [
+            [
+                "name": "Email Demographics",
+                "attributes": [
+                    ["name": "First Name", "length": 100], ["name": "Last Name", "length": 100],
+                    ["name": "salesforce_mc_segment_1", "length": 254],
+                ],
+            ]
+        ],
+        "dataExtensions": [
+            [
+                "name": "Customers", "key": "customers-key", "id": "A1B2C3D4-0000-4000-B000-000000000001",
+                "columns": [
+                    ["name": "Email", "type": "EmailAddress", "isPrimaryKey": true, "length": 254],
+                    ["name": "FirstName", "length": 50], ["name": "Visits", "type": "Number"],
+                ],
+            ]
+        ],
         "eventDefinitions": [["key": "APIEvent-welcome"]],
     ]
 
@@ -48,10 +58,14 @@ final class MarketingCloudFixture: @unchecked Sendable {
         try? FileManager.default.removeItem(at: directory)
     }
 
-    func config(action: String, mapping: String, segments: String = "", concurrency: Int = 5, clientSecret: String = "S", maxRetrySeconds: Int = 300) throws
+    func config(
+        action: String, mapping: String, segments: String = "", concurrency: Int = 5, clientSecret: String = "S",
+        maxRetrySeconds: Int = 300
+    ) throws
         -> DestinationConfig
     {
-        try DestinationConfig.parse("""
+        try DestinationConfig.parse(
+            """
             destination: marketingCloud
             connection:
               authUrl: \(server.baseURL)
@@ -65,13 +79,17 @@ final class MarketingCloudFixture: @unchecked Sendable {
             """, file: "mc.yaml")
     }
 
-    func send(_ lines: [String], config: DestinationConfig, secret: String = "fake-client-secret", recorder: RecordingTransport? = nil, rejects: String? = nil)
+    func send(
+        _ lines: [String], config: DestinationConfig, secret: String = "fake-client-secret",
+        recorder: RecordingTransport? = nil, rejects: String? = nil
+    )
         async throws -> RunReport
     {
         let input = directory.appendingPathComponent("input-\(UUID().uuidString).ndjson")
         try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
         var run = DeliveryRun(
-            config: config, credentials: .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: secret)),
+            config: config,
+            credentials: .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: secret)),
             transport: recorder ?? transport, clock: clock, random: { 0.5 })
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: false) }
         return try await run.run(try NDJSONReader.open(input.path))
@@ -80,7 +98,8 @@ final class MarketingCloudFixture: @unchecked Sendable {
     func control(_ method: String, _ path: String, json: JSONValue? = nil) throws -> RawHTTPResponse {
         try RawHTTPClient.send(
             port: server.port, method: method, path: "/__fake/" + path,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { JSONWriter.bytes($0) } ?? [])
+            headers: json == nil ? [] : [("Content-Type", "application/json")],
+            body: json.map { JSONWriter.bytes($0) } ?? [])
     }
 
     func state() throws -> JSONValue { try control("GET", "state").json ?? .null }

@@ -27,7 +27,8 @@ import Testing
     }
 
     @Test func missingFileIsAClearError() {
-        #expect(throws: InputError(message: "cannot open input file /nonexistent/x.ndjson: No such file or directory")) {
+        #expect(throws: InputError(message: "cannot open input file /nonexistent/x.ndjson: No such file or directory"))
+        {
             try NDJSONReader.open("/nonexistent/x.ndjson")
         }
     }

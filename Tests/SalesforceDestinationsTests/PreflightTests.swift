@@ -10,8 +10,12 @@ struct PreflightPlanningTests {
         #expect(PlannedValue.of(.literal("gold"), rules: nil) == .text(maxLength: 4))
         #expect(PlannedValue.of(.literal(3), rules: nil) == .number(whole: true))
         #expect(PlannedValue.of(.path(try FieldPath("a.b"), default: nil), rules: nil) == .unknown)
-        #expect(PlannedValue.of(.path(try FieldPath("a"), default: nil), rules: FieldRules(transforms: [.date])) == .date)
-        #expect(PlannedValue.of(.path(try FieldPath("a"), default: nil), rules: FieldRules(transforms: [.membershipBoolean])) == .boolean)
+        #expect(
+            PlannedValue.of(.path(try FieldPath("a"), default: nil), rules: FieldRules(transforms: [.date])) == .date)
+        #expect(
+            PlannedValue.of(
+                .path(try FieldPath("a"), default: nil), rules: FieldRules(transforms: [.membershipBoolean]))
+                == .boolean)
         #expect(PlannedValue.segmentStatus == .text(maxLength: 8))
     }
 
@@ -32,7 +36,10 @@ struct PreflightPlanningTests {
     }
 
     @Test func suggestionsNameCloseNamesOnly() {
-        #expect(NameSuggestion.closest(to: "Favourite_Colour__c", among: ["Favorite_Color__c", "Plan__c"]) == ["Favorite_Color__c"])
+        #expect(
+            NameSuggestion.closest(to: "Favourite_Colour__c", among: ["Favorite_Color__c", "Plan__c"]) == [
+                "Favorite_Color__c"
+            ])
         #expect(NameSuggestion.closest(to: "Region", among: ["Email", "FirstName"]).isEmpty)
         #expect(MarketingCloudPreflight.permissionName("data_extensions_write") == "Data Extensions: Write")
         #expect(MarketingCloudPreflight.permissionName("list_and_subscribers_read") == "List And Subscribers: Read")

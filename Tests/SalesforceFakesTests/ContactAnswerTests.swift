@@ -1,5 +1,6 @@
 import JSONCore
 import Testing
+
 @testable import SalesforceFakes
 
 /// Contact answers are written member by member after the tenant lock; their bytes must stay those of the
@@ -17,13 +18,20 @@ import Testing
         switch answer.outcome {
         case .saved(let contactID, let isNew):
             object.merge([
-                "contactID": .integer(contactID), "contactKey": .string(answer.contactKey ?? ""), "contactTypeID": 0, "hasErrors": false,
+                "contactID": .integer(contactID), "contactKey": .string(answer.contactKey ?? ""), "contactTypeID": 0,
+                "hasErrors": false,
                 "isNewContactKey": .bool(isNew), "operationStatus": "OK", "resultMessages": [], "rowsAffected": 1,
             ]) { $1 }
         case .refused(let code, let message):
             object.merge([
-                "contactKey": answer.contactKey.map(JSONValue.string) ?? .null, "hasErrors": true, "operationStatus": "FAIL",
-                "resultMessages": [["resultType": "Validation", "resultClass": "Error", "resultCode": .string(code), "message": .string(message)]],
+                "contactKey": answer.contactKey.map(JSONValue.string) ?? .null, "hasErrors": true,
+                "operationStatus": "FAIL",
+                "resultMessages": [
+                    [
+                        "resultType": "Validation", "resultClass": "Error", "resultCode": .string(code),
+                        "message": .string(message),
+                    ]
+                ],
                 "rowsAffected": 0,
             ]) { $1 }
         }
@@ -32,13 +40,15 @@ import Testing
 
     @Test(arguments: [
         ContactOperations.Answer(
-            outcome: .saved(contactID: 12, isNewContactKey: true), contactKey: "a\"b@example.com", requestServiceMessageID: 1,
-            serviceMessageID: 0xABCDEF012345, responseDateTime: "2026-11-24T05:15:11.0000000-06:00"),
+            outcome: .saved(contactID: 12, isNewContactKey: true), contactKey: "a\"b@example.com",
+            requestServiceMessageID: 1,
+            serviceMessageID: 0xABCD_EF01_2345, responseDateTime: "2026-11-24T05:15:11.0000000-06:00"),
         ContactOperations.Answer(
             outcome: .refused(code: "AttributeNotFound", message: "Attribute 'X' was not found."), contactKey: nil,
             requestServiceMessageID: 7, serviceMessageID: 8, responseDateTime: "t"),
         ContactOperations.Answer(
-            outcome: .refused(code: "ContactNotFound", message: "No contact"), contactKey: "k", requestServiceMessageID: 9,
+            outcome: .refused(code: "ContactNotFound", message: "No contact"), contactKey: "k",
+            requestServiceMessageID: 9,
             serviceMessageID: 10, responseDateTime: "t"),
     ])
     func renderedBytesEqualTheCanonicalWriters(answer: ContactOperations.Answer) {

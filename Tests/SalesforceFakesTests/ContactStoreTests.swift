@@ -1,5 +1,6 @@
 import JSONCore
 import Testing
+
 @testable import SalesforceFakes
 
 /// Contacts in flat per-set tables: what goes in comes out as the state API shows it.
@@ -13,19 +14,29 @@ import Testing
         store.setValue("a@example.com", row: row, set: addresses, attribute: 0)
         #expect(store.row(for: "a@example.com", hash: "a@example.com".hashValue) == row)
         #expect(store.contactID(ofRow: row) == 7)
-        #expect(store.contact(ofRow: row) == MCContact(
-            contactKey: "a@example.com", contactID: 7, attributes: ["Email Addresses": ["Email Address": "a@example.com"]]))
+        #expect(
+            store.contact(ofRow: row)
+                == MCContact(
+                    contactKey: "a@example.com", contactID: 7,
+                    attributes: ["Email Addresses": ["Email Address": "a@example.com"]]))
     }
 
     /// A second contact with the same key replaces the first whole: values it does not carry are gone.
     @Test func upsertReplacesTheWholeContact() {
         var store = ContactStore(sets: Self.sets)
-        store.upsert(MCContact(contactKey: "k", contactID: 1, attributes: [
-            "Email Addresses": ["Email Address": "k@example.com", "HTML Enabled": true], "Email Demographics": ["First Name": "Ana"],
-        ]))
+        store.upsert(
+            MCContact(
+                contactKey: "k", contactID: 1,
+                attributes: [
+                    "Email Addresses": ["Email Address": "k@example.com", "HTML Enabled": true],
+                    "Email Demographics": ["First Name": "Ana"],
+                ]))
         store.upsert(MCContact(contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]]))
         #expect(store.count == 1)
-        #expect(store.contactsByKey == [MCContact(contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]])])
+        #expect(
+            store.contactsByKey == [
+                MCContact(contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]])
+            ])
     }
 
     @Test func manyContactsKeepTheirOwnValues() {

@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 /// The control API as a test harness uses it: find, count and verify, near misses, resets, seeds, settings.
 @Suite struct ControlAPIForTestsTests {
@@ -59,22 +59,31 @@ import TestSupport
     @Test func verifyPassesOrListsTheNearestRequests() throws {
         let (fake, _) = try busyFake()
         defer { fake.stop() }
-        let exact = try fake.control("POST", "journal/verify", json: ["method": "POST", "path": .string(Self.upsertPath), "exactly": 2])
+        let exact = try fake.control(
+            "POST", "journal/verify", json: ["method": "POST", "path": .string(Self.upsertPath), "exactly": 2])
         #expect(exact.status == 200)
         #expect(exact.json?["verified"] == true)
-        #expect(try fake.control("POST", "journal/verify", json: ["path": "/api/*", "atLeast": 3, "atMost": 3]).status == 200)
+        #expect(
+            try fake.control("POST", "journal/verify", json: ["path": "/api/*", "atLeast": 3, "atMost": 3]).status
+                == 200)
         #expect(try fake.control("POST", "journal/verify", json: ["path": "/api/*"]).status == 200)
         #expect(try fake.control("POST", "journal/verify", json: ["status": "5xx", "atMost": 0]).status == 200)
 
         // Too few: a near miss names what differs.
-        let missing = try fake.control("POST", "journal/verify", json: [
-            "method": "POST", "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "status": 200, "exactly": 2,
-        ])
+        let missing = try fake.control(
+            "POST", "journal/verify",
+            json: [
+                "method": "POST", "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "status": 200,
+                "exactly": 2,
+            ])
         #expect(missing.status == 406)
         #expect(missing.json?["verified"] == false)
         #expect(missing.json?["count"] == 1)
         let error = missing.json?["error"]?.stringValue ?? ""
-        #expect(error.contains("expected exactly 2 requests matching POST /api/v5/objects/prospects/do/upsertLatestByEmail status 200, found 1"), "\(error)")
+        #expect(
+            error.contains(
+                "expected exactly 2 requests matching POST /api/v5/objects/prospects/do/upsertLatestByEmail status 200, found 1"
+            ), "\(error)")
         let nearest = try #require(missing.json?["nearMisses"]?.arrayValue?.first)
         #expect(nearest["sequence"] == 2)
         #expect(nearest["differences"] == ["status is 201, not 200"])
@@ -93,16 +102,20 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let token = try fake.token()
-        let typo = try fake.api("POST", "/api/v5/objects/prospect/do/upsertLatestByEmail", token: token, json: ["matchEmail": "a@x.com"])
+        let typo = try fake.api(
+            "POST", "/api/v5/objects/prospect/do/upsertLatestByEmail", token: token, json: ["matchEmail": "a@x.com"])
         #expect(typo.status == 404)
         #expect(typo.pardotCode == 192)
-        let wrongMethod = try fake.api("PUT", "/api/v5/objects/prospects/do/upsertLatestByEmail", token: token, json: [:])
+        let wrongMethod = try fake.api(
+            "PUT", "/api/v5/objects/prospects/do/upsertLatestByEmail", token: token, json: [:])
         #expect(wrongMethod.status == 405)
         #expect(wrongMethod.pardotCode == 60)
         let journal = try entries(fake, "?status=4xx")
-        #expect(journal.map { $0["closestRoute"] } == [
-            "POST /api/v5/objects/prospects/do/upsertLatestByEmail", "POST /api/v5/objects/prospects/do/upsertLatestByEmail",
-        ])
+        #expect(
+            journal.map { $0["closestRoute"] } == [
+                "POST /api/v5/objects/prospects/do/upsertLatestByEmail",
+                "POST /api/v5/objects/prospects/do/upsertLatestByEmail",
+            ])
         // A route that exists but answers 404 for a missing record is not a near miss.
         _ = try fake.api("GET", "/api/v5/objects/prospects/12345?fields=id", token: token)
         #expect(try entries(fake, "?method=GET").first?["closestRoute"] == nil)
@@ -116,7 +129,9 @@ import TestSupport
         let mcJournal = try mc.control("GET", "journal?status=404").json?["entries"]?.arrayValue ?? []
         #expect(mcJournal.first?["closestRoute"] == "POST /hub/v1/dataevents/key:{key}/rowset")
         // The control API's own misses name its closest endpoint.
-        #expect(try fake.control("GET", "jornal").json?["error"]?.stringValue?.contains("closest: GET /__fake/journal") == true)
+        #expect(
+            try fake.control("GET", "jornal").json?["error"]?.stringValue?.contains("closest: GET /__fake/journal")
+                == true)
     }
 
     @Test func resetPutsTheClockBack() throws {
@@ -134,7 +149,9 @@ import TestSupport
     @Test func resetOfOneBusinessUnitLeavesTheOthers() throws {
         let other = "0Uv000000000002AAA"
         let seed: JSONValue = [
-            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
+            "clients": [
+                ["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]
+            ],
             "users": [["username": "user@example.com", "password": "fake-password"]],
             "businessUnits": [
                 ["id": "0Uv000000000001AAA", "prospects": [["id": 1, "email": "seed@x.com"]]],
@@ -146,12 +163,19 @@ import TestSupport
         let token = try fake.token()
         _ = try fake.upsert(["matchEmail": "mine@x.com", "prospect": [:]], token: token)
         _ = try fake.api(
-            "POST", Self.upsertPath, token: token, businessUnit: other, json: ["matchEmail": "theirs@x.com", "prospect": [:]])
+            "POST", Self.upsertPath, token: token, businessUnit: other,
+            json: ["matchEmail": "theirs@x.com", "prospect": [:]])
         let reset = try fake.control("POST", "reset", json: ["businessUnitId": "0Uv000000000001AAA"])
         #expect(reset.status == 200)
         let units = try fake.control("GET", "state").json?["businessUnits"]?.arrayValue ?? []
-        #expect(units.first { $0["id"] == "0Uv000000000001AAA" }?["prospects"]?.arrayValue?.map { $0["email"] } == ["seed@x.com"])
-        #expect(units.first { $0["id"] == .string(other) }?["prospects"]?.arrayValue?.map { $0["email"] } == ["theirs@x.com"])
+        #expect(
+            units.first { $0["id"] == "0Uv000000000001AAA" }?["prospects"]?.arrayValue?.map { $0["email"] } == [
+                "seed@x.com"
+            ])
+        #expect(
+            units.first { $0["id"] == .string(other) }?["prospects"]?.arrayValue?.map { $0["email"] } == [
+                "theirs@x.com"
+            ])
         // The journal and the token are shared with the other unit's test: both survive.
         #expect(try fake.control("GET", "journal/count").json?["count"] == 3)
         #expect(try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token).status == 200)
@@ -161,38 +185,47 @@ import TestSupport
 
     @Test func resetOfOneMIDLeavesTheEnterpriseAndTheOtherUnits() throws {
         // The enterprise's data (top level) and MID 100000002's own copy of the same data extension, empty.
-        guard case .object(var seed) = MarketingCloudTestClient.seed, let customers = seed["dataExtensions"] else { return }
-        seed["businessUnits"] = [["mid": 100000001], ["mid": 100000002, "name": "Team B", "dataExtensions": customers]]
+        guard case .object(var seed) = MarketingCloudTestClient.seed, let customers = seed["dataExtensions"] else {
+            return
+        }
+        seed["businessUnits"] = [
+            ["mid": 100_000_001], ["mid": 100_000_002, "name": "Team B", "dataExtensions": customers],
+        ]
         let fake = try MarketingCloudTestClient(seed: .object(seed))
         defer { fake.stop() }
         let enterpriseToken = try fake.token()
-        let unitToken = try #require(try fake.tokenRequest([
-            "grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret",
-            "account_id": "100000002",
-        ]).json?["access_token"]?.stringValue)
+        let unitToken = try #require(
+            try fake.tokenRequest([
+                "grant_type": "client_credentials", "client_id": "fake-client-id",
+                "client_secret": "fake-client-secret",
+                "account_id": "100000002",
+            ]).json?["access_token"]?.stringValue)
         let rowset = "/hub/v1/dataevents/key:customers-key/rowset"
         func row(_ email: String) -> JSONValue { [["keys": ["Email": .string(email)], "values": ["FirstName": "X"]]] }
         #expect(try fake.api("POST", rowset, token: enterpriseToken, json: row("mine@x.com")).status == 200)
         #expect(try fake.api("POST", rowset, token: unitToken, json: row("theirs@x.com")).status == 200)
-        let contact = MarketingCloudTestClient.contact("theirs@x.com", sets: [("Email Addresses", [("Email Address", "theirs@x.com")])])
+        let contact = MarketingCloudTestClient.contact(
+            "theirs@x.com", sets: [("Email Addresses", [("Email Address", "theirs@x.com")])])
         #expect(try fake.api("POST", "/contacts/v1/contacts", token: unitToken, json: contact).status == 200)
 
         // Each MID sees only its own rows and contacts, and the state says whose is whose.
         func emails(_ dataExtensions: JSONValue?) -> [JSONValue?] {
             dataExtensions?.arrayValue?.first?["rows"]?.arrayValue?.map { $0["Email"] } ?? []
         }
-        func unit(_ state: JSONValue) -> JSONValue? { state["businessUnits"]?.arrayValue?.first { $0["mid"] == 100000002 } }
+        func unit(_ state: JSONValue) -> JSONValue? {
+            state["businessUnits"]?.arrayValue?.first { $0["mid"] == 100_000_002 }
+        }
         let state = try fake.state()
         #expect(emails(state["dataExtensions"]) == ["mine@x.com"])
         #expect(state["contacts"]?.arrayValue?.isEmpty == true)
         #expect(emails(unit(state)?["dataExtensions"]) == ["theirs@x.com"])
         #expect(unit(state)?["contacts"]?.arrayValue?.map { $0["contactKey"] } == ["theirs@x.com"])
-        #expect(state["businessUnits"]?.arrayValue?.first { $0["mid"] == 100000001 }?["dataExtensions"] == nil)
+        #expect(state["businessUnits"]?.arrayValue?.first { $0["mid"] == 100_000_001 }?["dataExtensions"] == nil)
         // The state round-trips with the units' own data.
         #expect(try fake.control("PUT", "state", json: state).status == 200)
         #expect(try fake.state() == state)
 
-        let reset = try fake.control("POST", "reset", json: ["mid": 100000002])
+        let reset = try fake.control("POST", "reset", json: ["mid": 100_000_002])
         #expect(reset.status == 200, "\(reset.text)")
         let after = try fake.state()
         #expect(emails(unit(after)?["dataExtensions"]) == [])
@@ -203,29 +236,33 @@ import TestSupport
         #expect(try fake.api("POST", rowset, token: unitToken, json: row("again@x.com")).status == 200)
 
         // The enterprise's data is every sharing unit's: no unit can reset it alone. Unknown MIDs are errors.
-        let shared = try fake.control("POST", "reset", json: ["mid": 100000001])
+        let shared = try fake.control("POST", "reset", json: ["mid": 100_000_001])
         #expect(shared.status == 400)
         #expect(shared.text.contains("cannot be reset alone"))
         #expect(try fake.control("POST", "reset", json: ["mid": 999]).status == 400)
         #expect(try fake.control("POST", "reset", json: ["mid": "not a number"]).status == 400)
 
         // A unit added after start is removed by its reset, as an Account Engagement unit the seed lacks is.
-        let added = try fake.control("PUT", "state?mode=merge", json: ["businessUnits": [["mid": 100000003, "dataExtensions": []]]])
+        let added = try fake.control(
+            "PUT", "state?mode=merge", json: ["businessUnits": [["mid": 100_000_003, "dataExtensions": []]]])
         #expect(added.status == 200, "\(added.text)")
         #expect(try fake.control("POST", "reset", json: ["mid": "100000003"]).status == 200)
-        #expect(try fake.state()["businessUnits"]?.arrayValue?.map { $0["mid"] } == [100000001, 100000002])
+        #expect(try fake.state()["businessUnits"]?.arrayValue?.map { $0["mid"] } == [100_000_001, 100_000_002])
     }
 
     @Test func aMergedStateAddsToTheTenant() throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
-        let merged = try fake.control("PUT", "state?mode=merge", json: [
-            "businessUnits": [["id": "0Uv000000000001AAA", "customFields": [["name": "Seg__c"]]]],
-        ])
+        let merged = try fake.control(
+            "PUT", "state?mode=merge",
+            json: [
+                "businessUnits": [["id": "0Uv000000000001AAA", "customFields": [["name": "Seg__c"]]]]
+            ])
         #expect(merged.status == 200)
         // The default client still exists, and the new field is usable.
         let token = try fake.token()
-        let upsert = try fake.upsert(["matchEmail": "m@x.com", "prospect": ["Seg__c": "gold"], "fields": ["Seg__c"]], token: token)
+        let upsert = try fake.upsert(
+            ["matchEmail": "m@x.com", "prospect": ["Seg__c": "gold"], "fields": ["Seg__c"]], token: token)
         #expect(upsert.json == ["Seg__c": "gold"])
         #expect(try fake.control("PUT", "state?mode=append", json: [:]).status == 400)
     }
@@ -243,7 +280,8 @@ import TestSupport
                   - {id: 4, email: y@x.com}
             """
         let put = try RawHTTPClient.send(
-            port: fake.port, method: "PUT", path: "/__fake/state", headers: [("Content-Type", "application/yaml")], body: Array(yaml.utf8))
+            port: fake.port, method: "PUT", path: "/__fake/state", headers: [("Content-Type", "application/yaml")],
+            body: Array(yaml.utf8))
         #expect(put.status == 200, "\(put.text)")
         let state = try fake.control("GET", "state").json
         #expect(state?["clients"]?.arrayValue?.first?["clientId"] == "yaml-client")
@@ -263,7 +301,9 @@ import TestSupport
         let unknown = try fake.control("PATCH", "settings", json: ["sessionTimeout": 60])
         #expect(unknown.status == 400)
         #expect(unknown.json?["path"] == "sessionTimeout")
-        #expect(try fake.control("PATCH", "settings", json: ["tokenDomain": "moon"]).json?["path"] == "settings.tokenDomain")
+        #expect(
+            try fake.control("PATCH", "settings", json: ["tokenDomain": "moon"]).json?["path"] == "settings.tokenDomain"
+        )
     }
 
     @Test func formBodiesAreDecodedWithSecretsMasked() throws {
@@ -271,10 +311,11 @@ import TestSupport
         defer { fake.stop() }
         _ = try fake.token()
         let entry = try #require(try entries(fake, "?path=/services/oauth2/token").first)
-        #expect(entry["body"] == [
-            "grant_type": "password", "client_id": "fake-client-id", "client_secret": "<redacted>",
-            "username": "user@example.com", "password": "<redacted>",
-        ])
+        #expect(
+            entry["body"] == [
+                "grant_type": "password", "client_id": "fake-client-id", "client_secret": "<redacted>",
+                "username": "user@example.com", "password": "<redacted>",
+            ])
     }
 
     @Test func theJournalIsBoundedByBytesAndMarksTruncatedBodies() throws {
@@ -283,11 +324,14 @@ import TestSupport
         options.journalMaxBytes = 3 * (RequestJournalCost.overhead + 200)
         let server = try PardotFake.start(options: options)
         defer { server.stop() }
-        let body = Array(#"{"matchEmail":"a@x.com","prospect":{"firstName":""#.utf8) + Array(repeating: UInt8(ascii: "x"), count: 400)
+        let body =
+            Array(#"{"matchEmail":"a@x.com","prospect":{"firstName":""#.utf8)
+            + Array(repeating: UInt8(ascii: "x"), count: 400)
             + Array(#""}}"#.utf8)
         for _ in 0..<5 {
             _ = try RawHTTPClient.send(
-                port: server.port, method: "POST", path: Self.upsertPath, headers: [("Content-Type", "application/json")], body: body)
+                port: server.port, method: "POST", path: Self.upsertPath,
+                headers: [("Content-Type", "application/json")], body: body)
         }
         let journal = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal").json
         let kept = journal?["entries"]?.arrayValue ?? []
@@ -302,7 +346,11 @@ import TestSupport
         defer { fake.stop() }
         #expect(try fake.control("POST", "state/save").status == 409)
         let saved = Counter()
-        let server = try PardotFake.start(options: .init(saveState: { saved.increment(); return "/tmp/somewhere.json" }))
+        let server = try PardotFake.start(
+            options: .init(saveState: {
+                saved.increment()
+                return "/tmp/somewhere.json"
+            }))
         defer { server.stop() }
         let answer = try RawHTTPClient.send(port: server.port, method: "POST", path: "/__fake/state/save")
         #expect(answer.json?["file"] == "/tmp/somewhere.json")
@@ -318,6 +366,14 @@ enum RequestJournalCost {
 final class Counter: @unchecked Sendable {
     private let lock = NSLock()
     private var count = 0
-    func increment() { lock.lock(); count += 1; lock.unlock() }
-    var value: Int { lock.lock(); defer { lock.unlock() }; return count }
+    func increment() {
+        lock.lock()
+        count += 1
+        lock.unlock()
+    }
+    var value: Int {
+        lock.lock()
+        defer { lock.unlock() }
+        return count
+    }
 }

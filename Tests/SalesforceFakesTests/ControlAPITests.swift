@@ -1,14 +1,19 @@
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct ControlAPITests {
     @Test func stateRoundTripsExactly() throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(
-            prospects: [["id": 3, "email": "a@x.com", "firstName": "A", "Seg__c": "existing", "lastActivityAt": "2026-01-02T03:04:05+00:00"]],
+            prospects: [
+                [
+                    "id": 3, "email": "a@x.com", "firstName": "A", "Seg__c": "existing",
+                    "lastActivityAt": "2026-01-02T03:04:05+00:00",
+                ]
+            ],
             unit: ["customFields": [["name": "Seg__c"]], "ampsea": false], settings: ["sessionTimeoutSeconds": 60])
         let token = try fake.token()
         _ = try fake.upsert(["matchEmail": "b@x.com", "prospect": ["score": 7]], token: token)
@@ -25,12 +30,17 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let before = try fake.control("GET", "state").text
-        let typo = try fake.control("PUT", "state", json: ["businessUnits": [["id": "0Uv000000000001AAA", "prospectz": []]]])
+        let typo = try fake.control(
+            "PUT", "state", json: ["businessUnits": [["id": "0Uv000000000001AAA", "prospectz": []]]])
         #expect(typo.status == 400)
         #expect(typo.json?["path"] == "businessUnits[0].prospectz")
-        let badField = try fake.control("PUT", "state", json: [
-            "businessUnits": [["id": "0Uv000000000001AAA", "prospects": [["id": 1, "email": "a@x.com", "Undefined__c": "x"]]]],
-        ])
+        let badField = try fake.control(
+            "PUT", "state",
+            json: [
+                "businessUnits": [
+                    ["id": "0Uv000000000001AAA", "prospects": [["id": 1, "email": "a@x.com", "Undefined__c": "x"]]]
+                ]
+            ])
         #expect(badField.json?["path"] == "businessUnits[0].prospects[0].Undefined__c")
         let badUnit = try fake.control("PUT", "state", json: ["businessUnits": [["id": "bogus"]]])
         #expect(badUnit.json?["path"] == "businessUnits[0].id")
@@ -50,7 +60,8 @@ import TestSupport
         let units = try fake.control("GET", "state").json?["businessUnits"]?.arrayValue
         #expect(units?.first?["id"] == "0Uv00000000000XAAA")
         _ = try fake.control("POST", "reset", json: ["to": "defaults"])
-        #expect(try fake.control("GET", "state").json?["businessUnits"]?.arrayValue?.first?["id"] == "0Uv000000000001AAA")
+        #expect(
+            try fake.control("GET", "state").json?["businessUnits"]?.arrayValue?.first?["id"] == "0Uv000000000001AAA")
     }
 
     @Test func journalRecordsRequestsWithSecretsMasked() throws {
@@ -81,10 +92,15 @@ import TestSupport
         defer { fake.stop() }
         let token = try fake.token()
         let path = "/api/v5/objects/prospects/do/upsertLatestByEmail"
-        let added = try fake.control("POST", "faults", json: [
-            "method": "POST", "path": .string(path), "times": 2,
-            "response": ["status": 503, "headers": ["Retry-After": "3"], "body": ["code": 183, "message": "An internal error occurred, please try your request again"]],
-        ])
+        let added = try fake.control(
+            "POST", "faults",
+            json: [
+                "method": "POST", "path": .string(path), "times": 2,
+                "response": [
+                    "status": 503, "headers": ["Retry-After": "3"],
+                    "body": ["code": 183, "message": "An internal error occurred, please try your request again"],
+                ],
+            ])
         #expect(added.status == 201)
         let body: JSONValue = ["matchEmail": "f@x.com", "prospect": [:]]
         for _ in 0..<2 {
@@ -119,7 +135,8 @@ import TestSupport
         #expect(moved.json?["now"] == "2030-01-01T00:01:30+00:00")
         #expect(try fake.control("POST", "clock", json: ["now": "yesterday"]).status == 400)
         let token = try fake.token()
-        let created = try fake.upsert(["matchEmail": "t@x.com", "prospect": [:], "fields": ["createdAt"]], token: token)
+        let created = try fake.upsert(
+            ["matchEmail": "t@x.com", "prospect": [:], "fields": ["createdAt"]], token: token)
         #expect(created.json == ["createdAt": "2030-01-01T00:01:30+00:00"])
     }
 
@@ -130,7 +147,8 @@ import TestSupport
         let wrong = try fake.control("DELETE", "state")
         #expect(wrong.status == 405)
         #expect(wrong.json?["error"] != nil)
-        let broken = try RawHTTPClient.send(port: fake.port, method: "PUT", path: "/__fake/state", body: Array("{".utf8))
+        let broken = try RawHTTPClient.send(
+            port: fake.port, method: "PUT", path: "/__fake/state", body: Array("{".utf8))
         #expect(broken.status == 400)
     }
 }

@@ -21,7 +21,8 @@ struct EvidenceReplayTests {
             var isDirectory: ObjCBool = false
             let path = evidenceFolder.appendingPathComponent(folder).path
             guard manager.fileExists(atPath: path, isDirectory: &isDirectory), isDirectory.boolValue else { continue }
-            for file in ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted() where file.hasSuffix(".json") {
+            for file in ((try? manager.contentsOfDirectory(atPath: path)) ?? []).sorted() where file.hasSuffix(".json")
+            {
                 names.append("\(folder)/\(file)")
             }
         }
@@ -39,13 +40,19 @@ struct EvidenceReplayTests {
         let data = try Data(contentsOf: Self.evidenceFolder.appendingPathComponent(name))
         let fixture = try JSONParser.parse(Array(data))
         let problems = try EvidenceReplay(fixture: fixture).run()
-        #expect(problems.isEmpty, "\(name) (\(fixture["source"]?["title"]?.stringValue ?? "no source")):\n\(problems.joined(separator: "\n"))")
+        #expect(
+            problems.isEmpty,
+            "\(name) (\(fixture["source"]?["title"]?.stringValue ?? "no source")):\n\(problems.joined(separator: "\n"))"
+        )
     }
 
     @Test func fixturesNameTheirSource() throws {
         for name in Self.fixtures {
-            let fixture = try JSONParser.parse(Array(try Data(contentsOf: Self.evidenceFolder.appendingPathComponent(name))))
-            let missing = ["title", "url", "kind", "retrieved", "excerpt"].filter { (fixture["source"]?[$0]?.stringValue ?? "").isEmpty }
+            let fixture = try JSONParser.parse(
+                Array(try Data(contentsOf: Self.evidenceFolder.appendingPathComponent(name))))
+            let missing = ["title", "url", "kind", "retrieved", "excerpt"].filter {
+                (fixture["source"]?[$0]?.stringValue ?? "").isEmpty
+            }
             #expect(missing.isEmpty, "\(name): source lacks \(missing)")
             let fact = fixture["fact"]?.stringValue ?? ""
             #expect(fact.count > 10, "\(name): fact is missing")
@@ -61,9 +68,12 @@ struct EvidenceReplayTests {
         EvidenceReplay.match("<prefix:abc>", "abd", path: "p", into: &problems)
         #expect(problems.count == 4, "\(problems)")
         var none: [String] = []
-        EvidenceReplay.match(["a": "<any>", "b": "<prefix:ab>", "c": "<number>"], ["a": nil, "b": "abc", "c": 1.5, "d": 1], path: "", into: &none)
+        EvidenceReplay.match(
+            ["a": "<any>", "b": "<prefix:ab>", "c": "<number>"], ["a": nil, "b": "abc", "c": 1.5, "d": 1], path: "",
+            into: &none)
         #expect(none.isEmpty, "\(none)")
-        #expect(EvidenceReplay.values(at: "items[*].itemIndex", in: ["items": [["itemIndex": 1], ["x": 1]]]).count == 1)
+        #expect(
+            EvidenceReplay.values(at: "items[*].itemIndex", in: ["items": [["itemIndex": 1], ["x": 1]]]).count == 1)
     }
 }
 
@@ -106,7 +116,8 @@ struct EvidenceReplay {
             }
             if case .object(let captures)? = step["capture"] {
                 for (variable, path) in captures {
-                    guard let value = Self.values(at: path.stringValue ?? "", in: body ?? .null).first, value.stringValue != nil || value.intValue != nil
+                    guard let value = Self.values(at: path.stringValue ?? "", in: body ?? .null).first,
+                        value.stringValue != nil || value.intValue != nil
                     else {
                         stepProblems.append("capture \(variable): nothing at \(path.stringValue ?? "")")
                         continue
@@ -114,7 +125,9 @@ struct EvidenceReplay {
                     variables[variable] = value.stringValue ?? value.intValue.map(String.init)
                 }
             }
-            problems += stepProblems.map { "step \(position) \(request.method) \(request.path): \($0)\n    answer \(response.status): \(String(decoding: response.body.prefix(600), as: UTF8.self))" }
+            problems += stepProblems.map {
+                "step \(position) \(request.method) \(request.path): \($0)\n    answer \(response.status): \(String(decoding: response.body.prefix(600), as: UTF8.self))"
+            }
         }
         return problems
     }
@@ -125,16 +138,23 @@ struct EvidenceReplay {
         let request: HTTPRequest
         if fake == "pardot" {
             request = HTTPRequest(
-                method: "POST", path: "/services/oauth2/token", headers: ["Content-Type": "application/x-www-form-urlencoded"],
-                body: Array("grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret&username=user%40example.com&password=fake-password".utf8))
+                method: "POST", path: "/services/oauth2/token",
+                headers: ["Content-Type": "application/x-www-form-urlencoded"],
+                body: Array(
+                    "grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret&username=user%40example.com&password=fake-password"
+                        .utf8))
         } else {
             request = HTTPRequest(
                 method: "POST", path: "/v2/token", headers: ["Content-Type": "application/json"],
-                body: JSONWriter.bytes(["grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret"]))
+                body: JSONWriter.bytes([
+                    "grant_type": "client_credentials", "client_id": "fake-client-id",
+                    "client_secret": "fake-client-secret",
+                ]))
         }
         let response = server.respond(to: request)
         guard let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue else {
-            throw EvidenceError("no token for {{token}}: \(response.status) \(String(decoding: response.body, as: UTF8.self))")
+            throw EvidenceError(
+                "no token for {{token}}: \(response.status) \(String(decoding: response.body, as: UTF8.self))")
         }
         return token
     }
@@ -170,16 +190,21 @@ struct EvidenceReplay {
         }
         var body: [UInt8] = []
         if let form = spec["form"]?.objectValue {
-            let pairs = form.sorted { $0.key < $1.key }.map { ($0.key, substitute($0.value.stringValue ?? "", variables)) }
+            let pairs = form.sorted { $0.key < $1.key }.map {
+                ($0.key, substitute($0.value.stringValue ?? "", variables))
+            }
             body = Array(FormURLEncoded.encode(pairs).utf8)
-            if headers["Content-Type"] == nil { headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded") }
+            if headers["Content-Type"] == nil {
+                headers.add(name: "Content-Type", value: "application/x-www-form-urlencoded")
+            }
         } else if let json = spec["body"] {
             body = JSONWriter.bytes(substitute(json, variables))
             if headers["Content-Type"] == nil { headers.add(name: "Content-Type", value: "application/json") }
         } else if let text = spec["bodyText"]?.stringValue {
             body = Array(substitute(text, variables).utf8)
         }
-        return HTTPRequest(method: spec["method"]?.stringValue ?? "GET", path: path, query: query, headers: headers, body: body)
+        return HTTPRequest(
+            method: spec["method"]?.stringValue ?? "GET", path: path, query: query, headers: headers, body: body)
     }
 
     // MARK: Checks
@@ -194,8 +219,12 @@ struct EvidenceReplay {
             case "<present>"?: if actual == nil { problems.append("header \(name) missing") }
             case "<absent>"?: if let actual { problems.append("header \(name) present (\(actual)), documented absent") }
             case let wanted?:
-                let compare = { (text: String) in name.lowercased() == "content-type" ? HTTPRequest.mediaType(of: text) : text }
-                if actual.map(compare) != compare(wanted) { problems.append("header \(name) is \(actual ?? "missing"), documented \(wanted)") }
+                let compare = { (text: String) in
+                    name.lowercased() == "content-type" ? HTTPRequest.mediaType(of: text) : text
+                }
+                if actual.map(compare) != compare(wanted) {
+                    problems.append("header \(name) is \(actual ?? "missing"), documented \(wanted)")
+                }
             case nil: problems.append("header \(name): expected value must be a string")
             }
         }
@@ -246,11 +275,15 @@ struct EvidenceReplay {
                 problems.append("\(here) has \(elements.count) elements, documented \(wanted.count)")
                 return
             }
-            for (index, value) in wanted.enumerated() { match(value, elements[index], path: "\(path)[\(index)]", into: &problems) }
+            for (index, value) in wanted.enumerated() {
+                match(value, elements[index], path: "\(path)[\(index)]", into: &problems)
+            }
         case (.integer(let number), .double(let value)?) where Double(number) == value:
             return
         default:
-            if actual != expected { problems.append("\(here): \(describe(actual)), documented \(JSONWriter.string(expected))") }
+            if actual != expected {
+                problems.append("\(here): \(describe(actual)), documented \(JSONWriter.string(expected))")
+            }
         }
     }
 

@@ -17,7 +17,9 @@ struct FakeLoggingTests {
             set { metadata[key] = newValue }
         }
         func log(event: LogEvent) {
-            lines.withLock { $0.append((event.level, "\(event.message)\(event.metadata?["answer"].map { " \($0)" } ?? "")")) }
+            lines.withLock {
+                $0.append((event.level, "\(event.message)\(event.metadata?["answer"].map { " \($0)" } ?? "")"))
+            }
         }
     }
 
@@ -28,7 +30,10 @@ struct FakeLoggingTests {
         let server = try PardotFake.start(options: options)
         defer { server.stop() }
         _ = server.respond(to: HTTPRequest(method: "GET", path: "/__fake/health"))
-        _ = server.respond(to: HTTPRequest(method: "PATCH", path: "/__fake/settings", headers: ["Content-Type": "application/json"], body: Array(#"{"nope": 1}"#.utf8)))
+        _ = server.respond(
+            to: HTTPRequest(
+                method: "PATCH", path: "/__fake/settings", headers: ["Content-Type": "application/json"],
+                body: Array(#"{"nope": 1}"#.utf8)))
         _ = server.respond(to: HTTPRequest(method: "GET", path: "/api/v5/objects/prospects"))
         let lines = handler.lines.withLock { $0 }
         #expect(lines.count == 2)

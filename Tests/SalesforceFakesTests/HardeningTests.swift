@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 /// Found by fuzzing, hostile clients and large states: the fakes' state round trip, raw-path routing, and the
 /// control API beyond loopback.
@@ -20,7 +20,8 @@ import TestSupport
         #expect(fired.status == 201, "\(fired.text)")
         let exported = try fake.control("GET", "state")
         let put = try RawHTTPClient.send(
-            port: fake.port, method: "PUT", path: "/__fake/state", headers: [("Content-Type", "application/json")], body: exported.body)
+            port: fake.port, method: "PUT", path: "/__fake/state", headers: [("Content-Type", "application/json")],
+            body: exported.body)
         #expect(put.status == 200, "\(put.text)")
         #expect(try fake.control("GET", "state").body == exported.body)
     }
@@ -29,22 +30,28 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let prospects: [JSONValue] = (0..<60_000).map { index in
-            ["id": .integer(index + 1), "email": .string("someone-with-a-long-address-\(index)@example.com"),
-             "firstName": .string(String(repeating: "n", count: 40)), "company": .string(String(repeating: "c", count: 40))]
+            [
+                "id": .integer(index + 1), "email": .string("someone-with-a-long-address-\(index)@example.com"),
+                "firstName": .string(String(repeating: "n", count: 40)),
+                "company": .string(String(repeating: "c", count: 40)),
+            ]
         }
         try fake.seedDefaultUnit(prospects: prospects)
         let exported = try fake.control("GET", "state")
         #expect(exported.body.count > 8 << 20)
         let put = try RawHTTPClient.send(
-            port: fake.port, method: "PUT", path: "/__fake/state", headers: [("Content-Type", "application/json")], body: exported.body)
+            port: fake.port, method: "PUT", path: "/__fake/state", headers: [("Content-Type", "application/json")],
+            body: exported.body)
         #expect(put.status == 200, "\(put.text)")
         #expect(try fake.prospects().count == 60_000)
         // The emulated API keeps its own limit.
         let token = try fake.token()
         let huge = try RawHTTPClient.send(
             port: fake.port, method: "POST", path: "/api/v5/objects/prospects/do/upsertLatestByEmail",
-            headers: [("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", PardotTestClient.businessUnit),
-                      ("Content-Type", "application/json")],
+            headers: [
+                ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", PardotTestClient.businessUnit),
+                ("Content-Type", "application/json"),
+            ],
             body: exported.body)
         #expect(huge.status == 413)
     }

@@ -8,9 +8,11 @@ import Testing
 struct LatencyModelTests {
     @Test func aSeededModelRepeatsAndFollowsItsMedian() {
         let model = LatencyModel()
-        model.configure(profile: nil, rules: [LatencyRule(path: "/api/*", medianMilliseconds: 200, p99Milliseconds: 1000)], seed: 7)
+        model.configure(
+            profile: nil, rules: [LatencyRule(path: "/api/*", medianMilliseconds: 200, p99Milliseconds: 1000)], seed: 7)
         let first = (0..<2000).compactMap { _ in model.delay(method: "GET", path: "/api/x") }
-        model.configure(profile: nil, rules: [LatencyRule(path: "/api/*", medianMilliseconds: 200, p99Milliseconds: 1000)], seed: 7)
+        model.configure(
+            profile: nil, rules: [LatencyRule(path: "/api/*", medianMilliseconds: 200, p99Milliseconds: 1000)], seed: 7)
         let again = (0..<2000).compactMap { _ in model.delay(method: "GET", path: "/api/x") }
         #expect(first == again)
         let milliseconds: [Double] = first.map { (delay: Duration) -> Double in
@@ -32,7 +34,9 @@ struct LatencyModelTests {
         let token = try fake.token()
         func burst() -> [Int] {
             RawHTTPClient.parallel(10) { index in
-                (try? fake.upsert(["matchEmail": .string("p\(index)@x.com"), "prospect": ["firstName": "P"]], token: token).json?["code"]?.intValue) ?? 0
+                (try? fake.upsert(
+                    ["matchEmail": .string("p\(index)@x.com"), "prospect": ["firstName": "P"]], token: token
+                ).json?["code"]?.intValue) ?? 0
             }
         }
         #expect(!burst().contains(66))

@@ -1,11 +1,12 @@
 import JSONCore
-import Testing
 import TestSupport
+import Testing
 
 /// Journey Builder events, the REST error shape for bad requests, throttling and the fault presets.
 @Suite struct MarketingCloudAPITests {
     typealias Client = MarketingCloudTestClient
-    static let documentation: JSONValue = "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
+    static let documentation: JSONValue =
+        "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
 
     @Test func apiEventsAreKeptWithPropertyNamesMatchedCaseInsensitively() throws {
         let fake = try Client()
@@ -18,7 +19,8 @@ import TestSupport
         let instance = try #require(pascal.json?["eventInstanceId"]?.stringValue)
         #expect(instance.count == 36)
         let camel = try fake.api(
-            "POST", "/interaction/v1/events", token: token, json: ["contactKey": "ID602", "eventDefinitionKey": "APIEvent-welcome"])
+            "POST", "/interaction/v1/events", token: token,
+            json: ["contactKey": "ID602", "eventDefinitionKey": "APIEvent-welcome"])
         #expect(camel.status == 201)
         let events = try #require(fake.state()["events"]?.arrayValue)
         #expect(events.map { $0["contactKey"] } == ["ID601", "ID602"])
@@ -30,13 +32,16 @@ import TestSupport
         let fake = try Client()
         defer { fake.stop() }
         let response = try fake.api(
-            "POST", "/interaction/v1/events", token: try fake.token(), json: ["ContactKey": "ID601", "EventDefinitionKey": "Nope"])
+            "POST", "/interaction/v1/events", token: try fake.token(),
+            json: ["ContactKey": "ID601", "EventDefinitionKey": "Nope"])
         #expect(response.status == 400)
-        #expect(response.json == [
-            "message": "Event definition key 'Nope' does not match any event definition.", "errorcode": 10000,
-            "documentation": "",
-        ])
-        let missing = try fake.api("POST", "/interaction/v1/events", token: try fake.token(), json: ["EventDefinitionKey": "APIEvent-welcome"])
+        #expect(
+            response.json == [
+                "message": "Event definition key 'Nope' does not match any event definition.", "errorcode": 10000,
+                "documentation": "",
+            ])
+        let missing = try fake.api(
+            "POST", "/interaction/v1/events", token: try fake.token(), json: ["EventDefinitionKey": "APIEvent-welcome"])
         #expect(missing.status == 400)
         #expect(missing.json?["errorcode"] == 10002)
         #expect(try fake.state()["events"] == [])
@@ -48,15 +53,18 @@ import TestSupport
         let token = try fake.token()
         let auth = [("Authorization", "Bearer \(token)")]
         let json = auth + [("Content-Type", "application/json")]
-        let badJSON = try RawHTTPClient.send(port: fake.port, method: "POST", path: "/interaction/v1/events", headers: json, body: Array("{\"a\":".utf8))
+        let badJSON = try RawHTTPClient.send(
+            port: fake.port, method: "POST", path: "/interaction/v1/events", headers: json, body: Array("{\"a\":".utf8))
         #expect(badJSON.status == 400)
         #expect(badJSON.json?["errorcode"] == 10004)
         // Captured 400 bodies carry an empty documentation member; 401 and 429 carry the URL.
         #expect(badJSON.json?["documentation"] == "")
         let text = try RawHTTPClient.send(
-            port: fake.port, method: "POST", path: "/interaction/v1/events", headers: auth + [("Content-Type", "text/plain")], body: Array("{}".utf8))
+            port: fake.port, method: "POST", path: "/interaction/v1/events",
+            headers: auth + [("Content-Type", "text/plain")], body: Array("{}".utf8))
         #expect(text.status == 415)
-        let empty = try RawHTTPClient.send(port: fake.port, method: "PATCH", path: "/contacts/v1/contacts", headers: json, body: [])
+        let empty = try RawHTTPClient.send(
+            port: fake.port, method: "PATCH", path: "/contacts/v1/contacts", headers: json, body: [])
         #expect(empty.status == 400)
         #expect(empty.json?["errorcode"] == 10002)
         let unknown = try fake.api("GET", "/nope/v1/things", token: token)
@@ -66,12 +74,18 @@ import TestSupport
         #expect(method.status == 405)
         #expect(method.json?["message"] != nil)
         // Wrong JSON types anywhere are refused, never a crash.
-        for body: JSONValue in [[], "x", 5, ["contactKey": 5, "attributeSets": "no"], ["contactKey": "k", "attributeSets": [5]]] {
+        for body: JSONValue in [
+            [], "x", 5, ["contactKey": 5, "attributeSets": "no"], ["contactKey": "k", "attributeSets": [5]],
+        ] {
             #expect(try fake.api("PATCH", "/contacts/v1/contacts", token: token, json: body).status == 400)
             // An empty array is an empty batch, which the rowset endpoint accepts.
-            #expect(try fake.api("POST", "/hub/v1/dataevents/key:customers-key/rowset", token: token, json: body).status == (body == [] ? 200 : 400))
+            #expect(
+                try fake.api("POST", "/hub/v1/dataevents/key:customers-key/rowset", token: token, json: body).status
+                    == (body == [] ? 200 : 400))
             #expect(try fake.api("POST", "/interaction/v1/events", token: token, json: body).status == 400)
-            #expect(try fake.api("PUT", "/data/v1/async/dataextensions/key:customers-key/rows", token: token, json: body).status == 400)
+            #expect(
+                try fake.api("PUT", "/data/v1/async/dataextensions/key:customers-key/rows", token: token, json: body)
+                    .status == 400)
         }
         #expect(try fake.control("GET", "health").status == 200)
     }
@@ -88,19 +102,24 @@ import TestSupport
         let throttled = try fake.api("GET", path, token: token)
         #expect(throttled.status == 429)
         #expect(throttled.header("Retry-After") == "10")
-        #expect(throttled.json == [
-            "message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 10, "documentation": Self.documentation,
-        ])
+        #expect(
+            throttled.json == [
+                "message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 10,
+                "documentation": Self.documentation,
+            ])
         _ = try fake.control("POST", "clock", json: ["advanceSeconds": 10])
         #expect(try fake.api("GET", path, token: token).status == 200)
     }
 
-    @Test(arguments: [("blocked", 429, 50200, nil), ("unavailable", 503, 50300, "5"), ("throttled", 429, 50100, "5")] as [(String, Int, Int, String?)])
+    @Test(
+        arguments: [("blocked", 429, 50200, nil), ("unavailable", 503, 50300, "5"), ("throttled", 429, 50100, "5")]
+            as [(String, Int, Int, String?)])
     func faultPresetsAnswerInTheRestShape(preset: String, status: Int, code: Int, retryAfter: String?) throws {
         let fake = try Client()
         defer { fake.stop() }
         let token = try fake.token()
-        let added = try fake.control("POST", "faults", json: ["path": "/contacts/*", "times": 1, "preset": .string(preset)])
+        let added = try fake.control(
+            "POST", "faults", json: ["path": "/contacts/*", "times": 1, "preset": .string(preset)])
         #expect(added.status == 201)
         let faulted = try fake.api("GET", "/contacts/v1/attributeSetDefinitions", token: token)
         #expect(faulted.status == status)
@@ -116,16 +135,19 @@ import TestSupport
         let fake = try Client()
         defer { fake.stop() }
         let token = try fake.token()
-        _ = try fake.api("POST", "/hub/v1/dataevents/key:customers-key/rowset", token: token,
-                         json: [["keys": ["Email": "a@x.com"], "values": ["Visits": 1]]])
-        _ = try fake.api("PATCH", "/contacts/v1/contacts", token: token,
-                         json: Client.contact("a@x.com", sets: [("Email Addresses", [("Email Address", "a@x.com")])]))
+        _ = try fake.api(
+            "POST", "/hub/v1/dataevents/key:customers-key/rowset", token: token,
+            json: [["keys": ["Email": "a@x.com"], "values": ["Visits": 1]]])
+        _ = try fake.api(
+            "PATCH", "/contacts/v1/contacts", token: token,
+            json: Client.contact("a@x.com", sets: [("Email Addresses", [("Email Address", "a@x.com")])]))
         let exported = try fake.control("GET", "state")
         #expect(try fake.control("PUT", "state", json: try parsed(exported)).status == 200)
         #expect(try fake.control("GET", "state").body == exported.body)
         // The token survives the round trip, so the client keeps working.
         #expect(try fake.api("GET", "/contacts/v1/attributeSetDefinitions", token: token).status == 200)
-        let invalid = try fake.control("PUT", "state", json: ["dataExtensions": [["name": "X", "columns": [["name": "A", "type": "Blob"]]]]])
+        let invalid = try fake.control(
+            "PUT", "state", json: ["dataExtensions": [["name": "X", "columns": [["name": "A", "type": "Blob"]]]]])
         #expect(invalid.status == 400)
         #expect(invalid.text.contains("dataExtensions[0].columns[0].type"))
         _ = try fake.control("POST", "reset")

@@ -1,6 +1,6 @@
 import JSONCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct MarketingCloudContactTests {
     typealias Client = MarketingCloudTestClient
@@ -11,10 +11,12 @@ import TestSupport
         let token = try fake.token()
         let create = try fake.api(
             "POST", "/contacts/v1/contacts", token: token,
-            json: Client.contact("ana@example.com", sets: [
-                ("Email Addresses", [("Email Address", "ana@example.com"), ("HTML Enabled", true)]),
-                ("Email Demographics", [("First Name", "Ana")]),
-            ]))
+            json: Client.contact(
+                "ana@example.com",
+                sets: [
+                    ("Email Addresses", [("Email Address", "ana@example.com"), ("HTML Enabled", true)]),
+                    ("Email Demographics", [("First Name", "Ana")]),
+                ]))
         #expect(create.status == 200)
         let created = try #require(create.json)
         #expect(created["operationStatus"] == "OK")
@@ -30,18 +32,23 @@ import TestSupport
 
         let update = try fake.api(
             "PATCH", "/contacts/v1/contacts", token: token,
-            json: Client.contact("ana@example.com", sets: [
-                ("Email Demographics", [("Last Name", "Silva"), ("salesforce_mc_segment_1", "realized")]),
-            ]))
+            json: Client.contact(
+                "ana@example.com",
+                sets: [
+                    ("Email Demographics", [("Last Name", "Silva"), ("salesforce_mc_segment_1", "realized")])
+                ]))
         #expect(update.status == 200)
         #expect(update.json?["isNewContactKey"] == false)
         #expect(update.json?["contactID"]?.intValue == contactID)
 
         let stored = try fake.state()["contacts"]?.arrayValue?.first { $0["contactKey"] == "ana@example.com" }
-        #expect(stored?["attributes"] == [
-            "Email Addresses": ["Email Address": "ana@example.com", "HTML Enabled": true],
-            "Email Demographics": ["First Name": "Ana", "Last Name": "Silva", "salesforce_mc_segment_1": "realized"],
-        ])
+        #expect(
+            stored?["attributes"] == [
+                "Email Addresses": ["Email Address": "ana@example.com", "HTML Enabled": true],
+                "Email Demographics": [
+                    "First Name": "Ana", "Last Name": "Silva", "salesforce_mc_segment_1": "realized",
+                ],
+            ])
     }
 
     @Test func stringBooleansAndNumbersAreCoercedAsTheDocsPatchExampleSends() throws {
@@ -49,7 +56,9 @@ import TestSupport
         defer { fake.stop() }
         let response = try fake.api(
             "PATCH", "/contacts/v1/contacts", token: try fake.token(),
-            json: Client.contact("b@example.com", sets: [("Email Addresses", [("Email Address", "b@example.com"), ("HTML Enabled", "true")])]))
+            json: Client.contact(
+                "b@example.com",
+                sets: [("Email Addresses", [("Email Address", "b@example.com"), ("HTML Enabled", "true")])]))
         #expect(response.status == 200)
         let stored = try fake.state()["contacts"]?.arrayValue?.first
         #expect(stored?["attributes"]?["Email Addresses"]?["HTML Enabled"] == true)
@@ -58,25 +67,50 @@ import TestSupport
     @Test func emptyAttributeSetsAreAcceptedAsSegmentSendsThem() throws {
         let fake = try Client()
         defer { fake.stop() }
-        let response = try fake.api("POST", "/contacts/v1/contacts", token: try fake.token(), json: ["contactKey": "k-1", "attributeSets": []])
+        let response = try fake.api(
+            "POST", "/contacts/v1/contacts", token: try fake.token(), json: ["contactKey": "k-1", "attributeSets": []])
         #expect(response.status == 200)
         #expect(response.json?["isNewContactKey"] == true)
     }
 
     /// Each bad request names what is wrong, and writes nothing.
-    @Test(arguments: [
-        (Client.contact(nil, sets: [("Email Addresses", [("Email Address", "a@x.com")])]), "ContactKeyRequired", "contactKey"),
-        (Client.contact("a@x.com", sets: [("Mobile Things", [("X", "1")])]), "AttributeSetNotFound", "Mobile Things"),
-        (Client.contact("a@x.com", sets: [("Email Demographics", [("salesforce_mc_segment_9", "realized")])]), "AttributeNotFound",
-         "salesforce_mc_segment_9"),
-        (Client.contact("a@x.com", sets: [("Email Demographics", [("First Name", .string(String(repeating: "x", count: 101)))])]),
-         "ValueTooLong", "100 characters"),
-        (Client.contact("a@x.com", sets: [("Email Addresses", [("Email Address", "not-an-email")])]), "InvalidValue", "Email Address"),
-        (Client.contact("a@x.com", sets: [("Email Addresses", [("HTML Enabled", "maybe")])]), "InvalidValue", "true or false"),
-        (Client.contact("a@x.com", sets: [("Email Demographics", [("First Name", "A")]), ("Email Demographics", [("Last Name", "B")])]),
-         "DuplicateAttributeSet", "more than once"),
-        (["contactKey": "a@x.com"], "AttributeSetsRequired", "attributeSets"),
-    ] as [(JSONValue, String, String)])
+    @Test(
+        arguments: [
+            (
+                Client.contact(nil, sets: [("Email Addresses", [("Email Address", "a@x.com")])]), "ContactKeyRequired",
+                "contactKey"
+            ),
+            (
+                Client.contact("a@x.com", sets: [("Mobile Things", [("X", "1")])]), "AttributeSetNotFound",
+                "Mobile Things"
+            ),
+            (
+                Client.contact("a@x.com", sets: [("Email Demographics", [("salesforce_mc_segment_9", "realized")])]),
+                "AttributeNotFound",
+                "salesforce_mc_segment_9"
+            ),
+            (
+                Client.contact(
+                    "a@x.com",
+                    sets: [("Email Demographics", [("First Name", .string(String(repeating: "x", count: 101)))])]),
+                "ValueTooLong", "100 characters"
+            ),
+            (
+                Client.contact("a@x.com", sets: [("Email Addresses", [("Email Address", "not-an-email")])]),
+                "InvalidValue", "Email Address"
+            ),
+            (
+                Client.contact("a@x.com", sets: [("Email Addresses", [("HTML Enabled", "maybe")])]), "InvalidValue",
+                "true or false"
+            ),
+            (
+                Client.contact(
+                    "a@x.com",
+                    sets: [("Email Demographics", [("First Name", "A")]), ("Email Demographics", [("Last Name", "B")])]),
+                "DuplicateAttributeSet", "more than once"
+            ),
+            (["contactKey": "a@x.com"], "AttributeSetsRequired", "attributeSets"),
+        ] as [(JSONValue, String, String)])
     func invalidContactsAreRefusedNamingTheProblem(body: JSONValue, code: String, mentions: String) throws {
         let fake = try Client()
         defer { fake.stop() }
@@ -127,7 +161,9 @@ import TestSupport
         // One definition is wrapped in `item` (retrieveAttributeSetDefinitions sample response).
         #expect(byName.json?["item"]?["key"] == "EmailAddresses")
         #expect(byName.json?["key"] == nil)
-        #expect(try fake.api("GET", "/contacts/v1/attributeSetDefinitions/key:EmailDemographics", token: token).json?["item"]?["key"] == "EmailDemographics")
+        #expect(
+            try fake.api("GET", "/contacts/v1/attributeSetDefinitions/key:EmailDemographics", token: token).json?[
+                "item"]?["key"] == "EmailDemographics")
         let missing = try fake.api("GET", "/contacts/v1/attributeSetDefinitions/key:Nope", token: token)
         #expect(missing.status == 404)
         #expect(missing.json?["errorcode"] == 30003)
@@ -141,7 +177,7 @@ import TestSupport
             json: Client.contact("a@x.com", sets: [("Email Demographics", [("salesforce_mc_segment_1", "realized")])]))
         #expect(response.json?["resultMessages"]?.arrayValue?.first?["resultCode"] == "AttributeNotFound")
         let state = try fake.state()
-        #expect(state["businessUnits"] == [["mid": 100000001, "name": "Default"]])
+        #expect(state["businessUnits"] == [["mid": 100_000_001, "name": "Default"]])
         #expect(state["dataExtensions"] == [])
         #expect(state["eventDefinitions"] == [])
     }

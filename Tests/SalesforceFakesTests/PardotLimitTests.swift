@@ -1,7 +1,7 @@
 import Foundation
 import JSONCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PardotLimitTests {
     @Test func sixthConcurrentRequestGetsCode66() throws {
@@ -16,7 +16,11 @@ import TestSupport
         let statuses = responses.compactMap { $0?.status }.sorted()
         #expect(statuses == [200, 200, 200, 200, 200, 429])
         let limited = responses.compactMap { $0 }.first { $0.status == 429 }
-        #expect(limited?.json == ["code": 66, "message": "You have exceeded your concurrent request limit. Please wait, before trying again"])
+        #expect(
+            limited?.json == [
+                "code": 66,
+                "message": "You have exceeded your concurrent request limit. Please wait, before trying again",
+            ])
         // Slots are released when answers are sent.
         _ = try fake.control("DELETE", "faults")
         #expect(try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token).status == 200)
@@ -32,7 +36,9 @@ import TestSupport
         _ = try fake.control("POST", "faults", json: delay)
         let held = try fake.token()
         let answered = RawHTTPClient.parallel(6) { index -> Int? in
-            guard index == 5 else { return try? fake.api("GET", "/api/v5/objects/prospects?fields=id", token: held).status }
+            guard index == 5 else {
+                return try? fake.api("GET", "/api/v5/objects/prospects?fields=id", token: held).status
+            }
             // The sixth thread resets once the five requests are being held (the reset clears the faults too).
             Thread.sleep(forTimeInterval: 0.5)
             return try? fake.control("POST", "reset").status
@@ -50,7 +56,8 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T20:00:00Z", "frozen": true])
-        try fake.seedDefaultUnit(unit: ["dailyRequestLimit": 3, "utcOffsetMinutes": -300], settings: ["sessionTimeoutSeconds": 86400])
+        try fake.seedDefaultUnit(
+            unit: ["dailyRequestLimit": 3, "utcOffsetMinutes": -300], settings: ["sessionTimeoutSeconds": 86400])
         let token = try fake.token()
         let usage = [("X-Return-Api-Usage", "1")]
         for expected in 1...3 {

@@ -1,8 +1,8 @@
 import Crypto
 import Foundation
 import JSONCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PardotOAuthTests {
     @Test func passwordGrantAnswersLikeSalesforce() throws {
@@ -30,7 +30,8 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let credentials = try fake.tokenRequest([
-            ("grant_type", "client_credentials"), ("client_id", "fake-client-id"), ("client_secret", "fake-client-secret"),
+            ("grant_type", "client_credentials"), ("client_id", "fake-client-id"),
+            ("client_secret", "fake-client-secret"),
         ])
         #expect(credentials.status == 200)
         let refresh = try fake.tokenRequest([
@@ -44,21 +45,52 @@ import TestSupport
         }
     }
 
-    @Test(arguments: [
-        ("unknown client", [("grant_type", "password"), ("client_id", "nobody"), ("client_secret", "x"), ("username", "user@example.com"), ("password", "fake-password")],
-         400, "invalid_client_id", "client identifier invalid"),
-        ("wrong secret", [("grant_type", "password"), ("client_id", "fake-client-id"), ("client_secret", "nope"), ("username", "user@example.com"), ("password", "fake-password")],
-         400, "invalid_client", "invalid client credentials"),
-        ("wrong password", [("grant_type", "password"), ("client_id", "fake-client-id"), ("client_secret", "fake-client-secret"), ("username", "user@example.com"), ("password", "bad")],
-         400, "invalid_grant", "authentication failure"),
-        ("unknown user", [("grant_type", "password"), ("client_id", "fake-client-id"), ("client_secret", "fake-client-secret"), ("username", "who@example.com"), ("password", "fake-password")],
-         400, "invalid_grant", "authentication failure"),
-        ("unsupported grant", [("grant_type", "authorization_code"), ("client_id", "fake-client-id")],
-         400, "unsupported_grant_type", "grant type not supported"),
-        ("no grant", [("client_id", "fake-client-id")], 400, "unsupported_grant_type", "grant type not supported"),
-        ("revoked refresh token", [("grant_type", "refresh_token"), ("client_id", "fake-client-id"), ("refresh_token", "gone")],
-         400, "invalid_grant", "expired access/refresh token"),
-    ] as [(String, [(String, String)], Int, String, String)])
+    @Test(
+        arguments: [
+            (
+                "unknown client",
+                [
+                    ("grant_type", "password"), ("client_id", "nobody"), ("client_secret", "x"),
+                    ("username", "user@example.com"), ("password", "fake-password"),
+                ],
+                400, "invalid_client_id", "client identifier invalid"
+            ),
+            (
+                "wrong secret",
+                [
+                    ("grant_type", "password"), ("client_id", "fake-client-id"), ("client_secret", "nope"),
+                    ("username", "user@example.com"), ("password", "fake-password"),
+                ],
+                400, "invalid_client", "invalid client credentials"
+            ),
+            (
+                "wrong password",
+                [
+                    ("grant_type", "password"), ("client_id", "fake-client-id"),
+                    ("client_secret", "fake-client-secret"), ("username", "user@example.com"), ("password", "bad"),
+                ],
+                400, "invalid_grant", "authentication failure"
+            ),
+            (
+                "unknown user",
+                [
+                    ("grant_type", "password"), ("client_id", "fake-client-id"),
+                    ("client_secret", "fake-client-secret"), ("username", "who@example.com"),
+                    ("password", "fake-password"),
+                ],
+                400, "invalid_grant", "authentication failure"
+            ),
+            (
+                "unsupported grant", [("grant_type", "authorization_code"), ("client_id", "fake-client-id")],
+                400, "unsupported_grant_type", "grant type not supported"
+            ),
+            ("no grant", [("client_id", "fake-client-id")], 400, "unsupported_grant_type", "grant type not supported"),
+            (
+                "revoked refresh token",
+                [("grant_type", "refresh_token"), ("client_id", "fake-client-id"), ("refresh_token", "gone")],
+                400, "invalid_grant", "expired access/refresh token"
+            ),
+        ] as [(String, [(String, String)], Int, String, String)])
     func tokenErrors(name: String, form: [(String, String)], status: Int, error: String, description: String) throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
@@ -73,7 +105,8 @@ import TestSupport
         let get = try RawHTTPClient.send(port: fake.port, method: "GET", path: "/services/oauth2/token")
         #expect(get.status == 400)
         #expect(get.json?["error_description"] == "must use HTTP POST")
-        let json = try RawHTTPClient.sendJSON(port: fake.port, method: "POST", path: "/services/oauth2/token", json: ["grant_type": "password"])
+        let json = try RawHTTPClient.sendJSON(
+            port: fake.port, method: "POST", path: "/services/oauth2/token", json: ["grant_type": "password"])
         #expect(json.json?["error"] == "unsupported_grant_type")
     }
 
@@ -82,7 +115,8 @@ import TestSupport
         defer { fake.stop() }
         try fake.seedDefaultUnit(settings: ["tokenDomain": "login"])
         let response = try fake.tokenRequest([
-            ("grant_type", "client_credentials"), ("client_id", "fake-client-id"), ("client_secret", "fake-client-secret"),
+            ("grant_type", "client_credentials"), ("client_id", "fake-client-id"),
+            ("client_secret", "fake-client-secret"),
         ])
         #expect(response.status == 400)
         #expect(response.json?["error_description"] == "request not supported on this domain")
@@ -93,7 +127,9 @@ import TestSupport
     func concurrentRefreshWithOneTokenGetsAlreadyBeingProcessed(description: String) throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
-        try fake.seedDefaultUnit(settings: ["refreshHoldMillis": 600, "concurrentRefreshDescription": .string(description)])
+        try fake.seedDefaultUnit(settings: [
+            "refreshHoldMillis": 600, "concurrentRefreshDescription": .string(description),
+        ])
         let form: [(String, String)] = [
             ("grant_type", "refresh_token"), ("client_id", "fake-client-id"), ("refresh_token", "fake-refresh-token"),
         ]
@@ -144,10 +180,14 @@ import TestSupport
         let allowed = try fake.tokenRequest(PardotTestClient.passwordGrant, sourceAddress: "127.0.0.5")
         let token = try #require(allowed.json?["access_token"]?.stringValue)
         // By default the v5 API itself does not re-check the address.
-        #expect(try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token, sourceAddress: "127.0.0.9").status == 200)
+        #expect(
+            try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token, sourceAddress: "127.0.0.9").status
+                == 200)
 
         try fake.seedDefaultUnit(tenant: ["ipAllowlist": ["ranges": ["127.0.0.5/32"], "enforceOnApi": true]])
-        let token2 = try #require(try fake.tokenRequest(PardotTestClient.passwordGrant, sourceAddress: "127.0.0.5").json?["access_token"]?.stringValue)
+        let token2 = try #require(
+            try fake.tokenRequest(PardotTestClient.passwordGrant, sourceAddress: "127.0.0.5").json?["access_token"]?
+                .stringValue)
         let call = try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token2, sourceAddress: "127.0.0.9")
         #expect(call.status == 403)
         #expect(call.pardotCode == 53)

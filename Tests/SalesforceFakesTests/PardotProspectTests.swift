@@ -1,6 +1,6 @@
 import JSONCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct PardotProspectTests {
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
@@ -9,10 +9,14 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let token = try fake.token()
-        let created = try fake.upsert(["matchEmail": "ana@x.com", "prospect": ["firstName": "Ana"], "fields": ["id", "email", "firstName"]], token: token)
+        let created = try fake.upsert(
+            ["matchEmail": "ana@x.com", "prospect": ["firstName": "Ana"], "fields": ["id", "email", "firstName"]],
+            token: token)
         #expect(created.status == 201)
         #expect(created.text == "{\"id\":1,\"email\":\"ana@x.com\",\"firstName\":\"Ana\"}")
-        let updated = try fake.upsert(["matchEmail": "ana@x.com", "prospect": ["lastName": "Lima"], "fields": ["id", "firstName", "lastName"]], token: token)
+        let updated = try fake.upsert(
+            ["matchEmail": "ana@x.com", "prospect": ["lastName": "Lima"], "fields": ["id", "firstName", "lastName"]],
+            token: token)
         #expect(updated.status == 200)
         #expect(updated.json == ["id": 1, "firstName": "Ana", "lastName": "Lima"])
         #expect(try fake.prospects().count == 1)
@@ -53,7 +57,10 @@ import TestSupport
         try fake.seedDefaultUnit(prospects: [["id": 7, "email": "gone@x.com", "isDeleted": true]])
         let token = try fake.token()
         let response = try fake.upsert(
-            ["matchEmail": "gone@x.com", "prospect": ["firstName": "Back"], "secondaryDeletedSearch": .bool(flag), "fields": ["id", "isDeleted"]],
+            [
+                "matchEmail": "gone@x.com", "prospect": ["firstName": "Back"], "secondaryDeletedSearch": .bool(flag),
+                "fields": ["id", "isDeleted"],
+            ],
             token: token)
         #expect(response.status == status)
         #expect(response.json == ["id": .integer(expectedID), "isDeleted": false])
@@ -75,7 +82,8 @@ import TestSupport
     @Test func nonAmpseaUnitsKeepEmailsUnique() throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
-        try fake.seedDefaultUnit(prospects: [["id": 1, "email": "a@x.com"], ["id": 2, "email": "b@x.com"]], unit: ["ampsea": false])
+        try fake.seedDefaultUnit(
+            prospects: [["id": 1, "email": "a@x.com"], ["id": 2, "email": "b@x.com"]], unit: ["ampsea": false])
         let token = try fake.token()
         let create = try fake.api("POST", "/api/v5/objects/prospects", token: token, json: ["email": "a@x.com"])
         #expect(create.status == 400)
@@ -87,19 +95,27 @@ import TestSupport
     @Test func customAndSegmentFieldsAreWrittenAndRead() throws {
         let fake = try PardotTestClient()
         defer { fake.stop() }
-        try fake.seedDefaultUnit(unit: ["customFields": [["name": "Segment_A__c"], ["name": "Score_Boost__c", "type": "number"]]])
+        try fake.seedDefaultUnit(unit: [
+            "customFields": [["name": "Segment_A__c"], ["name": "Score_Boost__c", "type": "number"]]
+        ])
         let token = try fake.token()
         let response = try fake.upsert(
-            ["matchEmail": "s@x.com", "prospect": ["Segment_A__c": "realized", "Score_Boost__c": "12"], "fields": ["Segment_A__c", "Score_Boost__c"]],
+            [
+                "matchEmail": "s@x.com", "prospect": ["Segment_A__c": "realized", "Score_Boost__c": "12"],
+                "fields": ["Segment_A__c", "Score_Boost__c"],
+            ],
             token: token)
         #expect(response.status == 201)
         #expect(response.json == ["Segment_A__c": "realized", "Score_Boost__c": 12])
-        let listed = try fake.api("GET", "/api/v5/objects/custom-fields?fields=name,fieldId,apiFieldId,type", token: token)
-        #expect(listed.json?["values"] == [
-            ["name": "Score_Boost", "fieldId": "Score_Boost", "apiFieldId": "Score_Boost__c", "type": "Number"],
-            ["name": "Segment_A", "fieldId": "Segment_A", "apiFieldId": "Segment_A__c", "type": "Text"],
-        ])
-        let refused = try fake.api("GET", "/api/v5/objects/custom-fields?fields=name,isRecordMultipleResponseType", token: token)
+        let listed = try fake.api(
+            "GET", "/api/v5/objects/custom-fields?fields=name,fieldId,apiFieldId,type", token: token)
+        #expect(
+            listed.json?["values"] == [
+                ["name": "Score_Boost", "fieldId": "Score_Boost", "apiFieldId": "Score_Boost__c", "type": "Number"],
+                ["name": "Segment_A", "fieldId": "Segment_A", "apiFieldId": "Segment_A__c", "type": "Text"],
+            ])
+        let refused = try fake.api(
+            "GET", "/api/v5/objects/custom-fields?fields=name,isRecordMultipleResponseType", token: token)
         #expect(refused.status == 400)
         #expect(refused.json?["code"] == 51)
     }
@@ -108,9 +124,11 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let token = try fake.token()
-        let fromQuery = try fake.upsert(["matchEmail": "f@x.com", "prospect": ["city": "Porto"]], token: token, query: "?fields=id,city")
+        let fromQuery = try fake.upsert(
+            ["matchEmail": "f@x.com", "prospect": ["city": "Porto"]], token: token, query: "?fields=id,city")
         #expect(fromQuery.json == ["id": 1, "city": "Porto"])
-        let bodyWins = try fake.upsert(["matchEmail": "f@x.com", "prospect": [:], "fields": ["email"]], token: token, query: "?fields=id,city")
+        let bodyWins = try fake.upsert(
+            ["matchEmail": "f@x.com", "prospect": [:], "fields": ["email"]], token: token, query: "?fields=id,city")
         #expect(bodyWins.json == ["email": "f@x.com"])
         let defaults = try fake.upsert(["matchEmail": "f@x.com", "prospect": [:]], token: token)
         #expect(defaults.json == ["id": 1, "email": "f@x.com"])
@@ -120,14 +138,17 @@ import TestSupport
         let fake = try PardotTestClient()
         defer { fake.stop() }
         let token = try fake.token()
-        let created = try fake.api("POST", "/api/v5/objects/prospects?fields=id,email", token: token, json: ["email": "c@x.com", "firstName": "C"])
+        let created = try fake.api(
+            "POST", "/api/v5/objects/prospects?fields=id,email", token: token,
+            json: ["email": "c@x.com", "firstName": "C"])
         #expect(created.status == 201)
         #expect(created.header("Location") == "/api/v5/objects/prospects/1")
         let duplicate = try fake.api("POST", "/api/v5/objects/prospects", token: token, json: ["email": "c@x.com"])
         #expect(duplicate.status == 201)  // AMPSEA: create always creates
         let read = try fake.api("GET", "/api/v5/objects/prospects/1?fields=id,firstName,isDeleted", token: token)
         #expect(read.json == ["id": 1, "firstName": "C", "isDeleted": false])
-        let patched = try fake.api("PATCH", "/api/v5/objects/prospects/1?fields=id,jobTitle", token: token, json: ["jobTitle": "CTO"])
+        let patched = try fake.api(
+            "PATCH", "/api/v5/objects/prospects/1?fields=id,jobTitle", token: token, json: ["jobTitle": "CTO"])
         #expect(patched.json == ["id": 1, "jobTitle": "CTO"])
         #expect(try fake.api("DELETE", "/api/v5/objects/prospects/1", token: token).status == 204)
         // In the recycle bin: not found unless the read says deleted=true (error-codes page, code 192).
@@ -139,14 +160,22 @@ import TestSupport
         #expect(fromBin.header("Pardot-Warning") == "201;Record In Recycle Bin")
         let patchDeleted = try fake.api("PATCH", "/api/v5/objects/prospects/1", token: token, json: ["jobTitle": "x"])
         #expect(patchDeleted.status == 400)
-        #expect(patchDeleted.json == ["code": 219, "message": "Deleted records can't be updated. Please undelete before updating."])
+        #expect(
+            patchDeleted.json == [
+                "code": 219, "message": "Deleted records can't be updated. Please undelete before updating.",
+            ])
         let query = try fake.api("GET", "/api/v5/objects/prospects?fields=id&email=c%40x.com", token: token)
         #expect(query.json?["values"] == [["id": 2]])
         let all = try fake.api("GET", "/api/v5/objects/prospects?fields=id&email=c%40x.com&deleted=all", token: token)
         #expect(all.json?["values"] == [["id": 1], ["id": 2]])
-        let undeleted = try fake.api("POST", "/api/v5/objects/prospects/do/undelete", token: token, json: ["matchEmail": "c@x.com", "fields": ["id", "isDeleted"]])
+        let undeleted = try fake.api(
+            "POST", "/api/v5/objects/prospects/do/undelete", token: token,
+            json: ["matchEmail": "c@x.com", "fields": ["id", "isDeleted"]])
         #expect(undeleted.json == ["id": 1, "isDeleted": false])
-        #expect(try fake.api("GET", "/api/v5/objects/prospects/99?fields=id", token: token).json == ["code": 192, "message": "Object specified does not exist"])
+        #expect(
+            try fake.api("GET", "/api/v5/objects/prospects/99?fields=id", token: token).json == [
+                "code": 192, "message": "Object specified does not exist",
+            ])
     }
 
     @Test func queryPagesWithNextPageToken() throws {
@@ -160,16 +189,21 @@ import TestSupport
         // The token carries the query (limit included); anything but fields beside it is refused.
         let second = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(next)", token: token)
         #expect(second.json?["values"] == [["id": 3], ["id": 4]])
-        let third = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(try #require(second.json?["nextPageToken"]?.stringValue))", token: token)
+        let third = try fake.api(
+            "GET",
+            "/api/v5/objects/prospects?fields=id&nextPageToken=\(try #require(second.json?["nextPageToken"]?.stringValue))",
+            token: token)
         #expect(third.json?["values"] == [["id": 5]])
         #expect(third.json?["nextPageToken"] == .null)
-        let mixed = try fake.api("GET", "/api/v5/objects/prospects?fields=id&limit=2&nextPageToken=\(next)", token: token)
+        let mixed = try fake.api(
+            "GET", "/api/v5/objects/prospects?fields=id&limit=2&nextPageToken=\(next)", token: token)
         #expect(mixed.status == 400)
         let forged = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=id:2", token: token)
         #expect(forged.json == ["code": 211, "message": "Page token is invalid."])
         // Tokens live 4 hours on the fake clock (code 210).
         _ = try fake.control("POST", "clock", json: ["advanceSeconds": .integer(4 * 3600 + 1)])
-        let stale = try fake.api("GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(next)", token: try fake.token())
+        let stale = try fake.api(
+            "GET", "/api/v5/objects/prospects?fields=id&nextPageToken=\(next)", token: try fake.token())
         #expect(stale.json?["code"] == 210)
     }
 
@@ -179,7 +213,9 @@ import TestSupport
         try fake.seedDefaultUnit(settings: ["concurrentRequestLimit": 100])
         let token = try fake.token()
         let statuses = RawHTTPClient.parallel(24) { index in
-            (try? fake.upsert(["matchEmail": "race@x.com", "prospect": ["notes": .string("writer \(index)")]], token: token).status) ?? -1
+            (try? fake.upsert(
+                ["matchEmail": "race@x.com", "prospect": ["notes": .string("writer \(index)")]], token: token
+            ).status) ?? -1
         }
         #expect(statuses.filter { $0 == 201 }.count == 1)
         #expect(statuses.filter { $0 == 200 }.count == 23)

@@ -51,7 +51,8 @@ struct PardotTestClient {
             headers.append(("Content-Type", "application/json"))
             body = JSONWriter.bytes(json)
         }
-        return try RawHTTPClient.send(port: port, method: method, path: path, headers: headers, body: body, sourceAddress: sourceAddress)
+        return try RawHTTPClient.send(
+            port: port, method: method, path: path, headers: headers, body: body, sourceAddress: sourceAddress)
     }
 
     func upsert(_ body: JSONValue, token: String, query: String = "") throws -> RawHTTPResponse {
@@ -61,7 +62,8 @@ struct PardotTestClient {
     func control(_ method: String, _ path: String, json: JSONValue? = nil) throws -> RawHTTPResponse {
         try RawHTTPClient.send(
             port: port, method: method, path: "/__fake/" + path,
-            headers: json == nil ? [] : [("Content-Type", "application/json")], body: json.map { JSONWriter.bytes($0) } ?? [])
+            headers: json == nil ? [] : [("Content-Type", "application/json")],
+            body: json.map { JSONWriter.bytes($0) } ?? [])
     }
 
     /// The prospects of the default business unit, from the control API.
@@ -79,9 +81,13 @@ struct PardotTestClient {
         var unitObject: [String: JSONValue] = ["id": .string(Self.businessUnit), "prospects": .array(prospects)]
         unitObject.merge(unit) { $1 }
         var state: [String: JSONValue] = [
-            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
+            "clients": [
+                ["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]
+            ],
             "users": [["username": "user@example.com", "password": "fake-password"]],
-            "refreshTokens": [["token": "fake-refresh-token", "clientId": "fake-client-id", "username": "user@example.com"]],
+            "refreshTokens": [
+                ["token": "fake-refresh-token", "clientId": "fake-client-id", "username": "user@example.com"]
+            ],
             "businessUnits": [.object(unitObject)],
             "settings": .object(settings),
         ]

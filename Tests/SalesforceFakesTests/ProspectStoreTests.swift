@@ -1,5 +1,6 @@
 import JSONCore
 import Testing
+
 @testable import SalesforceFakes
 
 /// The upsert matching rules on the pure model, table by table.
@@ -10,9 +11,10 @@ import Testing
     static func store(_ rows: [Row]) -> ProspectStore {
         var store = ProspectStore()
         for row in rows {
-            store.insert(Prospect(
-                id: row.id, email: row.email, isDeleted: row.deleted, createdAt: 0, updatedAt: row.updated,
-                lastActivityAt: row.activity, values: [:]))
+            store.insert(
+                Prospect(
+                    id: row.id, email: row.email, isDeleted: row.deleted, createdAt: 0, updatedAt: row.updated,
+                    lastActivityAt: row.activity, values: [:]))
         }
         return store
     }
@@ -33,30 +35,47 @@ import Testing
     static let cases: [Case] = [
         Case(name: "no match creates", rows: [(1, "a@x.com", false, nil, 1)], matchEmail: "b@x.com", expected: nil),
         Case(name: "one match updates", rows: [(1, "a@x.com", false, nil, 1)], matchEmail: "a@x.com", expected: 1),
-        Case(name: "case differs: no match", rows: [(1, "Ana@x.com", false, nil, 1)], matchEmail: "ana@x.com", expected: nil),
-        Case(name: "case differs: exact one wins", rows: [(1, "Ana@x.com", false, 50, 1), (2, "ana@x.com", false, 10, 1)],
-             matchEmail: "ana@x.com", expected: 2),
-        Case(name: "latest activity wins", rows: [(1, "a@x.com", false, 100, 5), (2, "a@x.com", false, 200, 1), (3, "a@x.com", false, 150, 9)],
-             matchEmail: "a@x.com", expected: 2),
-        Case(name: "updatedAt reading: most recently updated wins", rows: [(1, "a@x.com", false, 100, 5), (2, "a@x.com", false, 200, 1), (3, "a@x.com", false, 150, 9)],
-             matchEmail: "a@x.com", order: .updatedAt, expected: 3),
-        Case(name: "no activity is oldest", rows: [(1, "a@x.com", false, nil, 9), (2, "a@x.com", false, 1, 1)],
-             matchEmail: "a@x.com", expected: 2),
-        Case(name: "activity tie: later update wins", rows: [(1, "a@x.com", false, 5, 8), (2, "a@x.com", false, 5, 3)],
-             matchEmail: "a@x.com", expected: 1),
-        Case(name: "full tie: higher id wins", rows: [(1, "a@x.com", false, 5, 3), (2, "a@x.com", false, 5, 3)],
-             matchEmail: "a@x.com", expected: 2),
-        Case(name: "live match beats a later deleted one", rows: [(1, "a@x.com", false, 1, 1), (2, "a@x.com", true, 99, 9)],
-             matchEmail: "a@x.com", secondaryDeletedSearch: true, expected: 1),
-        Case(name: "all deleted + secondaryDeletedSearch: latest deleted is undeleted",
-             rows: [(1, "a@x.com", true, 10, 1), (2, "a@x.com", true, 20, 1)], matchEmail: "a@x.com",
-             secondaryDeletedSearch: true, expected: 2),
-        Case(name: "all deleted, no secondaryDeletedSearch: create", rows: [(1, "a@x.com", true, 10, 1)],
-             matchEmail: "a@x.com", secondaryDeletedSearch: false, expected: nil),
-        Case(name: "non-AMPSEA ignores the flag and undeletes by default", rows: [(1, "a@x.com", true, 10, 1)],
-             matchEmail: "a@x.com", secondaryDeletedSearch: false, ampsea: false, expected: 1),
-        Case(name: "non-AMPSEA with the create policy", rows: [(1, "a@x.com", true, 10, 1)],
-             matchEmail: "a@x.com", secondaryDeletedSearch: true, ampsea: false, policy: .create, expected: nil),
+        Case(
+            name: "case differs: no match", rows: [(1, "Ana@x.com", false, nil, 1)], matchEmail: "ana@x.com",
+            expected: nil),
+        Case(
+            name: "case differs: exact one wins",
+            rows: [(1, "Ana@x.com", false, 50, 1), (2, "ana@x.com", false, 10, 1)],
+            matchEmail: "ana@x.com", expected: 2),
+        Case(
+            name: "latest activity wins",
+            rows: [(1, "a@x.com", false, 100, 5), (2, "a@x.com", false, 200, 1), (3, "a@x.com", false, 150, 9)],
+            matchEmail: "a@x.com", expected: 2),
+        Case(
+            name: "updatedAt reading: most recently updated wins",
+            rows: [(1, "a@x.com", false, 100, 5), (2, "a@x.com", false, 200, 1), (3, "a@x.com", false, 150, 9)],
+            matchEmail: "a@x.com", order: .updatedAt, expected: 3),
+        Case(
+            name: "no activity is oldest", rows: [(1, "a@x.com", false, nil, 9), (2, "a@x.com", false, 1, 1)],
+            matchEmail: "a@x.com", expected: 2),
+        Case(
+            name: "activity tie: later update wins", rows: [(1, "a@x.com", false, 5, 8), (2, "a@x.com", false, 5, 3)],
+            matchEmail: "a@x.com", expected: 1),
+        Case(
+            name: "full tie: higher id wins", rows: [(1, "a@x.com", false, 5, 3), (2, "a@x.com", false, 5, 3)],
+            matchEmail: "a@x.com", expected: 2),
+        Case(
+            name: "live match beats a later deleted one",
+            rows: [(1, "a@x.com", false, 1, 1), (2, "a@x.com", true, 99, 9)],
+            matchEmail: "a@x.com", secondaryDeletedSearch: true, expected: 1),
+        Case(
+            name: "all deleted + secondaryDeletedSearch: latest deleted is undeleted",
+            rows: [(1, "a@x.com", true, 10, 1), (2, "a@x.com", true, 20, 1)], matchEmail: "a@x.com",
+            secondaryDeletedSearch: true, expected: 2),
+        Case(
+            name: "all deleted, no secondaryDeletedSearch: create", rows: [(1, "a@x.com", true, 10, 1)],
+            matchEmail: "a@x.com", secondaryDeletedSearch: false, expected: nil),
+        Case(
+            name: "non-AMPSEA ignores the flag and undeletes by default", rows: [(1, "a@x.com", true, 10, 1)],
+            matchEmail: "a@x.com", secondaryDeletedSearch: false, ampsea: false, expected: 1),
+        Case(
+            name: "non-AMPSEA with the create policy", rows: [(1, "a@x.com", true, 10, 1)],
+            matchEmail: "a@x.com", secondaryDeletedSearch: true, ampsea: false, policy: .create, expected: nil),
     ]
 
     @Test(arguments: cases)

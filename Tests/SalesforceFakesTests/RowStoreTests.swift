@@ -1,5 +1,6 @@
 import JSONCore
 import Testing
+
 @testable import SalesforceFakes
 
 /// The data extension row index on its own: lookups, colliding hashes, growth, huge-page growth and reads.

@@ -21,7 +21,9 @@ struct SecretsInTheJournalTests {
         // Everything in the query string, as Salesforce's flow pages write it.
         let byQuery = try RawHTTPClient.send(
             port: fake.port, method: "POST",
-            path: "/services/oauth2/token?grant_type=refresh_token&client_id=fake-client-id&client_secret=fake-client-secret&refresh_token=fake-refresh-token&format=urlencoded")
+            path:
+                "/services/oauth2/token?grant_type=refresh_token&client_id=fake-client-id&client_secret=fake-client-secret&refresh_token=fake-refresh-token&format=urlencoded"
+        )
         #expect(byQuery.status == 200)
         #expect(byQuery.text.hasPrefix("access_token="))
         let journal = try fake.control("GET", "journal").text

@@ -9,11 +9,15 @@ public final class BuiltProduct: @unchecked Sendable {
 
     /// The products folder: where the test bundle itself was built.
     public static var productsDirectory: URL {
-        let candidates = [Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent()]
+        let candidates = [
+            Bundle.main.bundleURL, URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent(),
+        ]
         for candidate in candidates {
             var folder = candidate
             for _ in 0..<3 {
-                if FileManager.default.fileExists(atPath: folder.appendingPathComponent("sfdest").path) { return folder }
+                if FileManager.default.fileExists(atPath: folder.appendingPathComponent("sfdest").path) {
+                    return folder
+                }
                 folder = folder.deletingLastPathComponent()
             }
         }
@@ -22,7 +26,9 @@ public final class BuiltProduct: @unchecked Sendable {
 
     /// Starts `name` with arguments and environment additions.
     public convenience init(_ name: String, arguments: [String], environment: [String: String] = [:]) throws {
-        try self.init(executable: Self.productsDirectory.appendingPathComponent(name).path, arguments: arguments, environment: environment)
+        try self.init(
+            executable: Self.productsDirectory.appendingPathComponent(name).path, arguments: arguments,
+            environment: environment)
     }
 
     /// Starts any program (a shell that sets limits first, `script` for a terminal) the same way.
@@ -42,7 +48,9 @@ public final class BuiltProduct: @unchecked Sendable {
             let text = String(decoding: buffer, as: UTF8.self)
             if let line = text.split(separator: "\n").map(String.init).first(where: predicate) { return line }
             guard Date() < deadline else { return nil }
-            if !readAvailable(waitingUpTo: min(0.2, max(0, deadline.timeIntervalSinceNow))), !process.isRunning { return nil }
+            if !readAvailable(waitingUpTo: min(0.2, max(0, deadline.timeIntervalSinceNow))), !process.isRunning {
+                return nil
+            }
         }
     }
 
@@ -67,7 +75,8 @@ public final class BuiltProduct: @unchecked Sendable {
         process.waitUntilExit()
         // Never readDataToEndOfFile: another test's child may hold a copy of the write end (see readAvailable).
         while readAvailable(waitingUpTo: 0.2) {}
-        return process.terminationReason == .uncaughtSignal ? 128 + process.terminationStatus : process.terminationStatus
+        return process.terminationReason == .uncaughtSignal
+            ? 128 + process.terminationStatus : process.terminationStatus
     }
 
     /// Everything read so far.

@@ -2,7 +2,7 @@ import Foundation
 import JSONCore
 
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// A response as read off the socket.
@@ -90,7 +90,9 @@ public enum RawHTTPClient {
         guard connected == 0 else { throw RawHTTPError.connectFailed(errno) }
         var written = 0
         while written < bytes.count {
-            let result = bytes[written...].withUnsafeBytes { Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL)) }
+            let result = bytes[written...].withUnsafeBytes {
+                Glibc.send(fd, $0.baseAddress, $0.count, Int32(MSG_NOSIGNAL))
+            }
             if result <= 0 {
                 if errno == ECONNRESET || errno == EPIPE { throw RawHTTPError.connectionReset }
                 throw RawHTTPError.connectFailed(errno)

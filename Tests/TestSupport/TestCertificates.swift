@@ -22,17 +22,28 @@ public struct TestCertificates: Sendable {
             try process.run()
             process.waitUntilExit()
             guard process.terminationStatus == 0 else {
-                throw TestFailure("openssl \(arguments.first ?? ""): " + String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
+                throw TestFailure(
+                    "openssl \(arguments.first ?? ""): "
+                        + String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self))
             }
         }
         let curve = ["-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes"]
-        try run(["req", "-x509"] + curve + ["-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=sfdest test CA",
-                                            "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign"])
+        try run(
+            ["req", "-x509"] + curve + [
+                "-keyout", "ca.key", "-out", "ca.pem", "-days", "2", "-subj", "/CN=sfdest test CA",
+                "-addext", "basicConstraints=critical,CA:TRUE", "-addext", "keyUsage=critical,keyCertSign,cRLSign",
+            ])
         try run(["req"] + curve + ["-keyout", "server.key", "-out", "server.csr", "-subj", "/CN=127.0.0.1"])
-        try Data("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".utf8).write(to: folder.appendingPathComponent("ext.cnf"))
-        try run(["x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out", "server.pem",
-                 "-days", "2", "-extfile", "ext.cnf"])
-        func read(_ name: String) throws -> String { try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8) }
+        try Data("subjectAltName=IP:127.0.0.1\nextendedKeyUsage=serverAuth\n".utf8).write(
+            to: folder.appendingPathComponent("ext.cnf"))
+        try run([
+            "x509", "-req", "-in", "server.csr", "-CA", "ca.pem", "-CAkey", "ca.key", "-CAcreateserial", "-out",
+            "server.pem",
+            "-days", "2", "-extfile", "ext.cnf",
+        ])
+        func read(_ name: String) throws -> String {
+            try String(contentsOf: folder.appendingPathComponent(name), encoding: .utf8)
+        }
         caPEM = try read("ca.pem")
         serverKeyPEM = try read("server.key")
         serverCertificatePEM = try read("server.pem")

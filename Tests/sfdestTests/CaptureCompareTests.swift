@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 /// Record and compare, end to end through the binary: `sfdest send --capture` against a stand-in upstream (a fake
 /// with other settings, as a real org would differ), then `sfdest compare` against a fresh default fake.
@@ -24,7 +24,9 @@ import TestSupport
     }
 
     func capture(against upstream: FakeServer, name: String) throws -> String {
-        let config = try file("\(name).yaml", """
+        let config = try file(
+            "\(name).yaml",
+            """
             destination: accountEngagement
             connection:
               loginUrl: \(upstream.baseURL)
@@ -34,9 +36,15 @@ import TestSupport
             action: {type: upsertProspect}
             mapping: {email: email, firstName: firstName}
             """)
-        let input = try file("\(name).ndjson", "{\"email\": \"ana@example.com\", \"firstName\": \"Ana\"}\n{\"email\": \"bad\"}\n")
+        let input = try file(
+            "\(name).ndjson", "{\"email\": \"ana@example.com\", \"firstName\": \"Ana\"}\n{\"email\": \"bad\"}\n")
         let capture = try file("\(name).capture.json")
-        let send = try BuiltProduct("sfdest", arguments: ["send", "--config", config, "--input", input, "--capture", capture, "--report", try file("\(name).report.json")],
+        let send = try BuiltProduct(
+            "sfdest",
+            arguments: [
+                "send", "--config", config, "--input", input, "--capture", capture, "--report",
+                try file("\(name).report.json"),
+            ],
             environment: ["SFDEST_CLIENT_SECRET": "fake-client-secret", "SFDEST_PASSWORD": "fake-password"])
         send.process.waitUntilExit()
         _ = send.waitForLine(timeout: 1) { _ in false }
@@ -49,7 +57,10 @@ import TestSupport
         let compare = try BuiltProduct("sfdest", arguments: ["compare", capture, "--json", report])
         compare.process.waitUntilExit()
         _ = compare.waitForLine(timeout: 1) { _ in false }
-        return (compare.process.terminationStatus, compare.text, try? JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: report)))))
+        return (
+            compare.process.terminationStatus, compare.text,
+            try? JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: report))))
+        )
     }
 
     @Test func aCaptureFromTheSameBehaviourReplaysWithoutDifferences() throws {
@@ -73,8 +84,12 @@ import TestSupport
         let result = try compare(capture)
         #expect(result.status == 1, "\(result.output)")
         let differences = result.json?["differences"]?.arrayValue ?? []
-        #expect(differences.contains { $0["path"] == "status" && $0["captured"] == "200" && $0["fake"] == "201" }, "\(result.output)")
-        #expect(differences.allSatisfy { $0["request"]?.stringValue?.contains("upsertLatestByEmail") == true }, "\(result.output)")
+        #expect(
+            differences.contains { $0["path"] == "status" && $0["captured"] == "200" && $0["fake"] == "201" },
+            "\(result.output)")
+        #expect(
+            differences.allSatisfy { $0["request"]?.stringValue?.contains("upsertLatestByEmail") == true },
+            "\(result.output)")
     }
 
     @Test func aFileThatIsNotACaptureIsRefused() throws {

@@ -1,9 +1,10 @@
 import Foundation
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct CheckCommandTests {
-    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let root = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
 
     func run(_ arguments: [String], environment: [String: String] = [:]) throws -> BuiltProduct {
         let check = try BuiltProduct("sfdest", arguments: arguments, environment: environment)
@@ -16,7 +17,8 @@ import TestSupport
         let junit = FileManager.default.temporaryDirectory.appendingPathComponent("junit-\(UUID().uuidString).xml").path
         defer { try? FileManager.default.removeItem(atPath: junit) }
         let check = try run([
-            "check", Self.root.appendingPathComponent("scenarios").path, "--filter", "ae-invalid", "--root", Self.root.path, "--junit", junit,
+            "check", Self.root.appendingPathComponent("scenarios").path, "--filter", "ae-invalid", "--root",
+            Self.root.path, "--junit", junit,
         ])
         #expect(check.process.terminationStatus == 0, "\(check.text)")
         #expect(check.text.contains("scenario          result  time"))
@@ -29,20 +31,27 @@ import TestSupport
         let folder = FileManager.default.temporaryDirectory.appendingPathComponent("check-\(UUID().uuidString)")
         defer { try? FileManager.default.removeItem(at: folder) }
         for sub in ["scenarios", "golden"] {
-            try FileManager.default.createDirectory(at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
+            try FileManager.default.createDirectory(
+                at: folder.appendingPathComponent(sub), withIntermediateDirectories: true)
         }
         try FileManager.default.copyItem(
-            at: Self.root.appendingPathComponent("scenarios/ae-invalid-email.yaml"), to: folder.appendingPathComponent("scenarios/ae-invalid-email.yaml"))
-        let golden = try String(contentsOf: Self.root.appendingPathComponent("golden/ae-invalid-email.http"), encoding: .utf8)
+            at: Self.root.appendingPathComponent("scenarios/ae-invalid-email.yaml"),
+            to: folder.appendingPathComponent("scenarios/ae-invalid-email.yaml"))
+        let golden = try String(
+            contentsOf: Self.root.appendingPathComponent("golden/ae-invalid-email.http"), encoding: .utf8)
         try Data(golden.replacingOccurrences(of: "fine@example.com", with: "other@example.com").utf8)
             .write(to: folder.appendingPathComponent("golden/ae-invalid-email.http"))
-        let inFolder = try run(["check", folder.appendingPathComponent("scenarios").path, "--root", folder.path, "--update"], environment: ["CI": "true"])
+        let inFolder = try run(
+            ["check", folder.appendingPathComponent("scenarios").path, "--root", folder.path, "--update"],
+            environment: ["CI": "true"])
         #expect(inFolder.process.terminationStatus == 1)
         #expect(inFolder.text.contains("ae-invalid-email  FAIL"))
         #expect(inFolder.text.contains("-  \"matchEmail\": \"other@example.com\","))
         #expect(inFolder.text.contains("+  \"matchEmail\": \"fine@example.com\","))
         #expect(inFolder.text.contains("CI is set, so goldens are not written"))
         // CI: the golden was not rewritten.
-        #expect(try String(contentsOf: folder.appendingPathComponent("golden/ae-invalid-email.http"), encoding: .utf8).contains("other@example.com"))
+        #expect(
+            try String(contentsOf: folder.appendingPathComponent("golden/ae-invalid-email.http"), encoding: .utf8)
+                .contains("other@example.com"))
     }
 }

@@ -1,16 +1,18 @@
 import Foundation
 import JSONCore
-import Testing
 import TestSupport
+import Testing
 
 @Suite struct FakeCommandTests {
     @Test func servesTheSeedAndStopsCleanlyOnSIGTERM() throws {
         let seed = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString).json")
-        try Data("""
+        try Data(
+            """
             {"pardot": {"clients": [{"clientId": "seeded", "clientSecret": "s"}],
                         "businessUnits": [{"id": "0Uv00000000000SAAA", "prospects": [{"id": 9, "email": "seeded@x.com"}]}]},
              "marketingCloud": {"eventDefinitions": [{"key": "APIEvent-seeded"}]}}
-            """.utf8).write(to: seed)
+            """.utf8
+        ).write(to: seed)
         defer { try? FileManager.default.removeItem(at: seed) }
 
         let fake = try BuiltProduct("sfdest", arguments: ["fake", "--seed", seed.path])
@@ -24,15 +26,23 @@ import TestSupport
         let mcPort = try #require(UInt16(mcLine.split(separator: ":").last ?? ""))
         #expect(mcPort != port)
         let mcState = try RawHTTPClient.send(port: mcPort, method: "GET", path: "/__fake/state").json
-        #expect(mcState?["eventDefinitions"] == [["key": "APIEvent-seeded", "name": "APIEvent-seeded", "id": "163e9c8a-0000-4000-8000-9c8a37ea19f4"]])
+        #expect(
+            mcState?["eventDefinitions"] == [
+                ["key": "APIEvent-seeded", "name": "APIEvent-seeded", "id": "163e9c8a-0000-4000-8000-9c8a37ea19f4"]
+            ])
         #expect(fake.stop() == 0)
         #expect(fake.text.contains("stopped"))
     }
 
     @Test(arguments: [
-        (#"{"pardot": {"businessUnits": [{"id": "0Uv00000000000SAAA", "ampsea": "yes"}]}}"#, "pardot.businessUnits[0].ampsea: expected true or false"),
-        (#"{"marketingCloud": {"dataExtensions": [{"name": "D", "columns": [{"name": "A", "type": "Blob"}]}]}}"#,
-         "marketingCloud.dataExtensions[0].columns[0].type: unknown type"),
+        (
+            #"{"pardot": {"businessUnits": [{"id": "0Uv00000000000SAAA", "ampsea": "yes"}]}}"#,
+            "pardot.businessUnits[0].ampsea: expected true or false"
+        ),
+        (
+            #"{"marketingCloud": {"dataExtensions": [{"name": "D", "columns": [{"name": "A", "type": "Blob"}]}]}}"#,
+            "marketingCloud.dataExtensions[0].columns[0].type: unknown type"
+        ),
     ])
     func aBadSeedFailsWithThePathOfTheProblem(document: String, message: String) throws {
         let seed = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString).json")
@@ -97,11 +107,16 @@ import TestSupport
         let token = try RawHTTPClient.send(
             port: UInt16(port), method: "POST", path: "/services/oauth2/token",
             headers: [("Content-Type", "application/x-www-form-urlencoded")],
-            body: Array("grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret&username=user%40example.com&password=fake-password".utf8))
+            body: Array(
+                "grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret&username=user%40example.com&password=fake-password"
+                    .utf8))
         #expect(token.json?["instance_url"] == .string("http://fakes.internal:\(port)"))
         let mcToken = try RawHTTPClient.sendJSON(
             port: UInt16(mcPort), method: "POST", path: "/v2/token",
-            json: ["grant_type": "client_credentials", "client_id": "fake-client-id", "client_secret": "fake-client-secret"])
+            json: [
+                "grant_type": "client_credentials", "client_id": "fake-client-id",
+                "client_secret": "fake-client-secret",
+            ])
         #expect(mcToken.json?["rest_instance_url"] == .string("http://fakes.internal:\(mcPort)/"))
         #expect(try RawHTTPClient.send(port: UInt16(port), method: "GET", path: "/__fake/journal").status == 401)
         let allowed = try RawHTTPClient.send(
@@ -112,14 +127,18 @@ import TestSupport
     }
 
     @Test func generatesAndPrintsATokenWhenNoneIsGiven() throws {
-        let fake = try BuiltProduct("sfdest", arguments: ["fake", "--host", "0.0.0.0"], environment: ["SFDEST_CONTROL_TOKEN": ""])
+        let fake = try BuiltProduct(
+            "sfdest", arguments: ["fake", "--host", "0.0.0.0"], environment: ["SFDEST_CONTROL_TOKEN": ""])
         let line = try #require(fake.waitForLine { $0.hasPrefix("control token: ") })
         let token = String(line.dropFirst("control token: ".count).prefix { $0 != " " })
         #expect(token.count == 64)
         let pardot = try #require(fake.waitForLine { $0.hasPrefix("pardot: ") })
         let port = try #require(UInt16(pardot.split(separator: ":").last ?? ""))
         #expect(try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/clock").status == 401)
-        #expect(try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/clock", headers: [("Authorization", "Bearer \(token)")]).status == 200)
+        #expect(
+            try RawHTTPClient.send(
+                port: port, method: "GET", path: "/__fake/clock", headers: [("Authorization", "Bearer \(token)")]
+            ).status == 200)
         #expect(fake.stop() == 0)
     }
 
@@ -141,7 +160,9 @@ import TestSupport
         let saved = try RawHTTPClient.send(port: port, method: "POST", path: "/__fake/state/save")
         #expect(saved.json?["file"] == .string(stateFile.path))
         let onDemand = try JSONParser.parse(Array(try Data(contentsOf: stateFile)))
-        #expect(onDemand["pardot"]?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue?.first?["email"] == "kept@x.com")
+        #expect(
+            onDemand["pardot"]?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue?.first?["email"]
+                == "kept@x.com")
         try FileManager.default.removeItem(at: stateFile)
         let before = try RawHTTPClient.send(port: port, method: "GET", path: "/__fake/state").body
         // At a clean stop.
@@ -159,13 +180,15 @@ import TestSupport
 
     @Test func aYAMLSeedMayMergeIntoTheDefaultTenant() throws {
         let seed = temporary("seed").appendingPathExtension("yaml")
-        try Data("""
+        try Data(
+            """
             mode: merge
             pardot:
               businessUnits:
                 - id: 0Uv000000000001AAA
                   customFields: [{name: Tier__c}]
-            """.utf8).write(to: seed)
+            """.utf8
+        ).write(to: seed)
         defer { try? FileManager.default.removeItem(at: seed) }
         let fake = try BuiltProduct("sfdest", arguments: ["fake", "--seed", seed.path])
         let line = try #require(fake.waitForLine { $0.hasPrefix("pardot: ") })

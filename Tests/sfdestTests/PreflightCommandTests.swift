@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 /// `sfdest check-config`, `sfdest describe` and `sfdest send --preflight`, through the binary against an Account
 /// Engagement fake: the table, the exit status, and that nothing is sent when a check fails.
@@ -14,9 +14,19 @@ import TestSupport
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
         server = try PardotFake.start(seed: [
-            "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]],
+            "clients": [
+                ["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]
+            ],
             "users": [["username": "user@example.com", "password": "fake-password"]],
-            "businessUnits": [["id": "0Uv000000000001AAA", "customFields": [["name": "Favorite_Color__c", "label": "Favorite Color"], ["name": "Points__c", "type": "number"]]]],
+            "businessUnits": [
+                [
+                    "id": "0Uv000000000001AAA",
+                    "customFields": [
+                        ["name": "Favorite_Color__c", "label": "Favorite Color"],
+                        ["name": "Points__c", "type": "number"],
+                    ],
+                ]
+            ],
         ])
     }
 
@@ -27,7 +37,8 @@ import TestSupport
 
     func config(_ mapping: String) throws -> String {
         let path = folder.appendingPathComponent("config-\(UUID().uuidString).yaml").path
-        try Data("""
+        try Data(
+            """
             destination: accountEngagement
             connection:
               loginUrl: \(server.baseURL)
@@ -36,7 +47,8 @@ import TestSupport
               auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
             action: {type: upsertProspect}
             mapping: \(mapping)
-            """.utf8).write(to: URL(fileURLWithPath: path))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: path))
         return path
     }
 
@@ -47,12 +59,16 @@ import TestSupport
     }
 
     func apiRequests() throws -> [JSONValue] {
-        let entries = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal?limit=1000").json?["entries"]?.arrayValue ?? []
+        let entries =
+            try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal?limit=1000").json?[
+                "entries"]?.arrayValue ?? []
         return entries.filter { $0["path"]?.stringValue?.hasPrefix("/api/") == true }
     }
 
     @Test func checkConfigPassesAGoodConfigAndPrintsTheTable() throws {
-        let result = try run(["check-config", "--config", try config("{email: email, Favorite_Color__c: color, Points__c: {literal: 3}}")])
+        let result = try run([
+            "check-config", "--config", try config("{email: email, Favorite_Color__c: color, Points__c: {literal: 3}}"),
+        ])
         #expect(result.status == 0, "\(result.text)")
         let line = result.text.split(separator: "\n").first { $0.hasPrefix("custom field Favorite_Color__c ") }
         #expect(line?.contains(" OK ") == true)
@@ -62,7 +78,8 @@ import TestSupport
 
     @Test func checkConfigFailsAMisspeltFieldAndAWrongTypeWithExitOneAndJSON() throws {
         let result = try run([
-            "check-config", "--json", "--config", try config("{email: email, Favourite_Color__c: color, Points__c: {literal: realized}}"),
+            "check-config", "--json", "--config",
+            try config("{email: email, Favourite_Color__c: color, Points__c: {literal: realized}}"),
         ])
         #expect(result.status == 1)
         let json = try JSONParser.parse(Array(result.text.utf8.drop { $0 != UInt8(ascii: "{") }))
@@ -77,11 +94,16 @@ import TestSupport
     @Test func sendWithPreflightSendsNothingWhenACheckFails() throws {
         let input = folder.appendingPathComponent("input.ndjson").path
         try Data("{\"email\":\"a@example.com\",\"color\":\"red\"}\n".utf8).write(to: URL(fileURLWithPath: input))
-        let bad = try run(["send", "--preflight", "--config", try config("{email: email, Favourite_Color__c: color}"), "--input", input])
+        let bad = try run([
+            "send", "--preflight", "--config", try config("{email: email, Favourite_Color__c: color}"), "--input",
+            input,
+        ])
         #expect(bad.status == 1)
         #expect(bad.text.contains("preflight failed: nothing was sent"))
         #expect(try apiRequests().allSatisfy { $0["method"] == "GET" })
-        let good = try run(["send", "--preflight", "--config", try config("{email: email, Favorite_Color__c: color}"), "--input", input])
+        let good = try run([
+            "send", "--preflight", "--config", try config("{email: email, Favorite_Color__c: color}"), "--input", input,
+        ])
         #expect(good.status == 0, "\(good.text)")
         #expect(try apiRequests().filter { $0["method"] == "POST" }.count == 1)
     }

@@ -1,13 +1,14 @@
 import Foundation
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 /// A class so that each test's files (reports, transcripts, checkpoints, inputs) go in one folder that its
 /// `deinit` removes once the test has run.
 @Suite final class SendCommandTests: Sendable {
-    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent().deletingLastPathComponent()
+    static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
+        .deletingLastPathComponent()
         .appendingPathComponent("examples/account-engagement")
 
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-send-\(UUID().uuidString)")
@@ -27,11 +28,13 @@ import TestSupport
     @Test func theExampleRunsAgainstTheEmbeddedFake() throws {
         let report = temporary("report.json")
         let transcript = temporary("transcript.http")
-        let send = try BuiltProduct("sfdest", arguments: [
-            "send", "--config", Self.examples.appendingPathComponent("adobe-profiles.yaml").path,
-            "--input", Self.examples.appendingPathComponent("adobe-profiles.ndjson").path,
-            "--embedded-fake", "--report", report, "--transcript", transcript,
-        ])
+        let send = try BuiltProduct(
+            "sfdest",
+            arguments: [
+                "send", "--config", Self.examples.appendingPathComponent("adobe-profiles.yaml").path,
+                "--input", Self.examples.appendingPathComponent("adobe-profiles.ndjson").path,
+                "--embedded-fake", "--report", report, "--transcript", transcript,
+            ])
         send.process.waitUntilExit()
         _ = send.waitForLine(timeout: 1) { _ in false }
         #expect(send.process.terminationStatus == 0, "\(send.text)")
@@ -47,11 +50,17 @@ import TestSupport
 
     @Test func aDryRunSendsNothingAndNeedsNoSecrets() throws {
         let transcript = temporary("dry.http")
-        let send = try BuiltProduct("sfdest", arguments: [
-            "send", "--config", Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud/upsert-rows.yaml").path,
-            "--input", Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud/profiles.ndjson").path,
-            "--dry-run", "--transcript", transcript, "--report", temporary("dry.json"),
-        ], environment: ["SFMC_CLIENT_ID": "", "SFMC_CLIENT_SECRET": ""])
+        let send = try BuiltProduct(
+            "sfdest",
+            arguments: [
+                "send", "--config",
+                Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud/upsert-rows.yaml")
+                    .path,
+                "--input",
+                Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud/profiles.ndjson")
+                    .path,
+                "--dry-run", "--transcript", transcript, "--report", temporary("dry.json"),
+            ], environment: ["SFMC_CLIENT_ID": "", "SFMC_CLIENT_SECRET": ""])
         send.process.waitUntilExit()
         _ = send.waitForLine(timeout: 1) { _ in false }
         #expect(send.process.terminationStatus == 0, "\(send.text)")
@@ -65,15 +74,20 @@ import TestSupport
     @Test func theRoutedExampleBuildsOneBatchPerDataExtension() throws {
         let folder = Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud")
         let transcript = temporary("routed.http")
-        let send = try BuiltProduct("sfdest", arguments: [
-            "send", "--config", folder.appendingPathComponent("segment-events-routed.yaml").path,
-            "--input", folder.appendingPathComponent("segment-events.ndjson").path, "--dry-run", "--transcript", transcript, "--report", temporary("r.json"),
-        ])
+        let send = try BuiltProduct(
+            "sfdest",
+            arguments: [
+                "send", "--config", folder.appendingPathComponent("segment-events-routed.yaml").path,
+                "--input", folder.appendingPathComponent("segment-events.ndjson").path, "--dry-run", "--transcript",
+                transcript, "--report", temporary("r.json"),
+            ])
         #expect(send.finish() == 0, "\(send.text)")
         let text = try String(contentsOfFile: transcript, encoding: .utf8)
         #expect(text.contains("POST {{restUrl}}/hub/v1/dataevents/key:customers-key/rowset"))
         #expect(text.contains("POST {{restUrl}}/hub/v1/dataevents/key:vip-key/rowset"))
-        #expect(text.contains("\"Email\": \"ana@example.com\"") && text.contains("\"Custom_plan\": \"enterprise\"") && text.contains("\"SignedUp\": \"2024-03-01\""))
+        #expect(
+            text.contains("\"Email\": \"ana@example.com\"") && text.contains("\"Custom_plan\": \"enterprise\"")
+                && text.contains("\"SignedUp\": \"2024-03-01\""))
         #expect(!text.contains("internalScore") && !text.contains("Custom_internal"))
         #expect(text.contains("\"FirstName\": \"Friend\""))
         #expect(send.text.contains("4 records: 3 would be sent, 1 rejected"), "\(send.text)")
@@ -86,12 +100,15 @@ import TestSupport
         defer { server.stop() }
         // Each upsert takes 5 ms, so the run is still going when it is killed.
         _ = try RawHTTPClient.sendJSON(
-            port: server.port, method: "POST", path: "/__fake/faults", json: ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "delayMillis": 5])
+            port: server.port, method: "POST", path: "/__fake/faults",
+            json: ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "delayMillis": 5])
         let count = 2000
         let input = temporary("input.ndjson")
-        try Data((0..<count).map { "{\"email\":\"user\($0)@example.com\",\"n\":\($0)}" }.joined(separator: "\n").utf8).write(to: URL(fileURLWithPath: input))
+        try Data((0..<count).map { "{\"email\":\"user\($0)@example.com\",\"n\":\($0)}" }.joined(separator: "\n").utf8)
+            .write(to: URL(fileURLWithPath: input))
         let config = temporary("config.yaml")
-        try Data("""
+        try Data(
+            """
             destination: accountEngagement
             connection:
               loginUrl: \(server.baseURL)
@@ -100,14 +117,19 @@ import TestSupport
               auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
             action: {type: upsertProspect}
             mapping: {email: email}
-            """.utf8).write(to: URL(fileURLWithPath: config))
+            """.utf8
+        ).write(to: URL(fileURLWithPath: config))
         let checkpoint = temporary("run.checkpoint")
         let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
-        let arguments = ["send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--report", temporary("r.json")]
+        let arguments = [
+            "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--report", temporary("r.json"),
+        ]
 
         let first = try BuiltProduct("sfdest", arguments: arguments, environment: environment)
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, (try? String(contentsOfFile: checkpoint, encoding: .utf8))?.split(separator: "\n").count ?? 0 < 301 {
+        while Date() < deadline,
+            (try? String(contentsOfFile: checkpoint, encoding: .utf8))?.split(separator: "\n").count ?? 0 < 301
+        {
             Thread.sleep(forTimeInterval: 0.01)
         }
         #expect(first.stop(signal: SIGKILL) == 9)
@@ -124,14 +146,19 @@ import TestSupport
         let finishedEmails = Set(finishedBeforeKill.map { "user\($0 - 1)@example.com" })
         #expect(resent.filter { finishedEmails.contains($0) }.isEmpty)
         #expect(Set(emails).count == count)
-        let prospects = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/state").json?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue
+        let prospects = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/state").json?[
+            "businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue
         #expect(prospects?.count == count)
         // At most the records in flight at the kill (5) were sent twice.
         #expect(emails.count - count <= 5)
     }
 
     func journalEmails(_ server: FakeServer) throws -> [String] {
-        let entries = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal?limit=100000").json?["entries"]?.arrayValue ?? []
-        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap { $0["body"]?["matchEmail"]?.stringValue }
+        let entries =
+            try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal?limit=100000").json?[
+                "entries"]?.arrayValue ?? []
+        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap {
+            $0["body"]?["matchEmail"]?.stringValue
+        }
     }
 }

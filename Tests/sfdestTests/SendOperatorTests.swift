@@ -1,8 +1,8 @@
 import Foundation
 import JSONCore
 import SalesforceFakes
-import Testing
 import TestSupport
+import Testing
 
 /// `sfdest send` as an operator runs it: through the binary, against an Account Engagement fake, checking exit
 /// statuses, files, signals and what is printed. Each test owns a folder and a fake.
@@ -30,9 +30,13 @@ import TestSupport
     }
 
     /// A config for the fake; `mapping` in YAML flow style.
-    func config(mapping: String = "{email: email, firstName: v}", concurrency: Int = 5, base: String? = nil) throws -> String {
+    func config(mapping: String = "{email: email, firstName: v}", concurrency: Int = 5, base: String? = nil) throws
+        -> String
+    {
         let url = base ?? server.baseURL
-        return try write("config-\(UUID().uuidString).yaml", """
+        return try write(
+            "config-\(UUID().uuidString).yaml",
+            """
             destination: accountEngagement
             connection:
               loginUrl: \(url)
@@ -48,41 +52,59 @@ import TestSupport
     /// `count` records; record i is email u(i % identities), value "v(i / identities)".
     func input(_ name: String = "input.ndjson", count: Int, identities: Int? = nil) throws -> String {
         let identities = identities ?? count
-        return try write(name, (0..<count).map { "{\"email\":\"u\($0 % identities)@example.com\",\"v\":\"v\($0 / identities)\"}" }.joined(separator: "\n") + "\n")
+        return try write(
+            name,
+            (0..<count).map { "{\"email\":\"u\($0 % identities)@example.com\",\"v\":\"v\($0 / identities)\"}" }.joined(
+                separator: "\n") + "\n")
     }
 
-    func start(_ arguments: [String], environment: [String: String] = SendOperatorTests.environment) throws -> BuiltProduct {
+    func start(_ arguments: [String], environment: [String: String] = SendOperatorTests.environment) throws
+        -> BuiltProduct
+    {
         try BuiltProduct("sfdest", arguments: ["send"] + arguments, environment: environment)
     }
 
-    func send(_ arguments: [String], environment: [String: String] = SendOperatorTests.environment) throws -> (status: Int32, text: String) {
+    func send(_ arguments: [String], environment: [String: String] = SendOperatorTests.environment) throws -> (
+        status: Int32, text: String
+    ) {
         let process = try start(arguments, environment: environment)
         let status = process.finish()
         return (status, process.text)
     }
 
     func control(_ method: String, _ path: String, _ json: JSONValue? = nil) throws -> JSONValue? {
-        if let json { return try RawHTTPClient.sendJSON(port: server.port, method: method, path: "/__fake/" + path, json: json).json }
+        if let json {
+            return try RawHTTPClient.sendJSON(port: server.port, method: method, path: "/__fake/" + path, json: json)
+                .json
+        }
         return try RawHTTPClient.send(port: server.port, method: method, path: "/__fake/" + path).json
     }
 
     /// Every upsert the fake received, in order, as its matchEmail.
     func upsertsSent() throws -> [String] {
         let entries = try control("GET", "journal?limit=1000000")?["entries"]?.arrayValue ?? []
-        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap { $0["body"]?["matchEmail"]?.stringValue }
+        return entries.filter { $0["path"]?.stringValue?.hasSuffix("upsertLatestByEmail") == true }.compactMap {
+            $0["body"]?["matchEmail"]?.stringValue
+        }
     }
 
-    func requestsSent() throws -> Int { try control("GET", "journal?limit=1000000")?["entries"]?.arrayValue?.count ?? -1 }
+    func requestsSent() throws -> Int {
+        try control("GET", "journal?limit=1000000")?["entries"]?.arrayValue?.count ?? -1
+    }
 
     func prospects() throws -> [JSONValue] {
         try control("GET", "state")?["businessUnits"]?.arrayValue?.first?["prospects"]?.arrayValue ?? []
     }
 
     func slowUpserts(millis: Int) throws {
-        _ = try control("POST", "faults", ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "delayMillis": .integer(millis)])
+        _ = try control(
+            "POST", "faults",
+            ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "delayMillis": .integer(millis)])
     }
 
-    func json(_ file: String) throws -> JSONValue { try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file)))) }
+    func json(_ file: String) throws -> JSONValue {
+        try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: file))))
+    }
 
     // MARK: - Records silently skipped or lost
 
@@ -107,13 +129,18 @@ import TestSupport
     @Test func resumeRefusesAnInputThatChangedAndSendsNothing() throws {
         let config = try config()
         _ = try input(count: 5)
-        let first = try send(["--config", config, "--input", path("input.ndjson"), "--checkpoint", path("k"), "--report", path("r.json")])
+        let first = try send([
+            "--config", config, "--input", path("input.ndjson"), "--checkpoint", path("k"), "--report", path("r.json"),
+        ])
         #expect(first.status == 0, "\(first.text)")
         let sent = try upsertsSent().count
         // One new line at the top: every line number in the checkpoint now names another record.
         let original = try String(contentsOfFile: path("input.ndjson"), encoding: .utf8)
         try write("input.ndjson", "{\"email\":\"new@example.com\",\"v\":\"new\"}\n" + original)
-        let resumed = try send(["--config", config, "--input", path("input.ndjson"), "--checkpoint", path("k"), "--resume", "--report", path("r.json")])
+        let resumed = try send([
+            "--config", config, "--input", path("input.ndjson"), "--checkpoint", path("k"), "--resume", "--report",
+            path("r.json"),
+        ])
         #expect(resumed.status == 1, "\(resumed.text)")
         #expect(resumed.text.contains("belongs to another input"))
         #expect(try upsertsSent().count == sent)
@@ -121,7 +148,9 @@ import TestSupport
         // The config is fingerprinted too.
         try write("input.ndjson", original)
         let otherConfig = try self.config(mapping: "{email: email, lastName: v}")
-        let changed = try send(["--config", otherConfig, "--input", path("input.ndjson"), "--checkpoint", path("k"), "--resume"])
+        let changed = try send([
+            "--config", otherConfig, "--input", path("input.ndjson"), "--checkpoint", path("k"), "--resume",
+        ])
         #expect(changed.status == 1, "\(changed.text)")
         #expect(changed.text.contains("belongs to a run with another config"))
     }
@@ -177,7 +206,9 @@ import TestSupport
 
     @Test(arguments: ["--report", "--transcript", "--capture", "--rejects", "--checkpoint"])
     func anUnwritableOutputIsRefusedBeforeAnythingIsSent(option: String) throws {
-        let result = try send(["--config", try config(), "--input", try input(count: 3), option, "/nonexistent-folder/out"])
+        let result = try send([
+            "--config", try config(), "--input", try input(count: 3), option, "/nonexistent-folder/out",
+        ])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("/nonexistent-folder/out"))
         #expect(!result.text.contains("Fatal error") && !result.text.contains("deinit"))
@@ -185,15 +216,22 @@ import TestSupport
     }
 
     @Test func aMissingInputExitsOneWithAMessage() throws {
-        let result = try send(["--config", try config(), "--input", path("absent.ndjson"), "--rejects", path("rejects")])
+        let result = try send([
+            "--config", try config(), "--input", path("absent.ndjson"), "--rejects", path("rejects"),
+        ])
         #expect(result.status == 1, "\(result.text)")
         #expect(result.text.contains("cannot open input file \(path("absent.ndjson")): No such file or directory"))
         #expect(!FileManager.default.fileExists(atPath: path("rejects")))
     }
 
     @Test func aFullDiskForRejectsStopsWithExitThreeAndEveryRecordCounted() throws {
-        let input = try write("input.ndjson", "{\"email\":\"a@example.com\"}\n{\"email\":\"not-an-email\"}\n{\"firstName\":\"no email\"}\n")
-        let result = try send(["--config", try config(concurrency: 1), "--input", input, "--rejects", "/dev/full", "--report", path("r.json")])
+        let input = try write(
+            "input.ndjson",
+            "{\"email\":\"a@example.com\"}\n{\"email\":\"not-an-email\"}\n{\"firstName\":\"no email\"}\n")
+        let result = try send([
+            "--config", try config(concurrency: 1), "--input", input, "--rejects", "/dev/full", "--report",
+            path("r.json"),
+        ])
         #expect(result.status == 3, "\(result.text)")
         #expect(result.text.contains("cannot write the rejects file /dev/full: No space left on device"))
         let report = try json(path("r.json"))
@@ -210,7 +248,11 @@ import TestSupport
         // dash counts ulimit -f in 512-byte blocks: room for the header and a few records.
         let limited = try BuiltProduct(
             executable: "/bin/sh",
-            arguments: ["-c", "ulimit -f 1; exec \"$0\" send --config \"$1\" --input \"$2\" --checkpoint \"$3\" --progress-interval 0", binary, config, input, path("k")],
+            arguments: [
+                "-c",
+                "ulimit -f 1; exec \"$0\" send --config \"$1\" --input \"$2\" --checkpoint \"$3\" --progress-interval 0",
+                binary, config, input, path("k"),
+            ],
             environment: Self.environment)
         let status = limited.finish()
         #expect(status == 3, "\(limited.text)")
@@ -230,7 +272,10 @@ import TestSupport
         let binary = BuiltProduct.productsDirectory.appendingPathComponent("sfdest").path
         let closed = try BuiltProduct(
             executable: "/bin/sh",
-            arguments: ["-c", "exec \"$0\" send --config \"$1\" --input \"$2\" --progress-interval 0 >&-", binary, try config(), try input(count: 2)],
+            arguments: [
+                "-c", "exec \"$0\" send --config \"$1\" --input \"$2\" --progress-interval 0 >&-", binary, try config(),
+                try input(count: 2),
+            ],
             environment: Self.environment)
         #expect(closed.finish() == 3, "\(closed.text)")
         #expect(closed.text.contains("cannot write the report on standard output"), "\(closed.text)")
@@ -240,7 +285,8 @@ import TestSupport
     @Test func rejectsAreWrittenThroughASymlinkAndOntoADevice() throws {
         let input = try write("input.ndjson", "{\"email\":\"not-an-email\"}\n")
         try write("target.ndjson", "")
-        try FileManager.default.createSymbolicLink(atPath: path("link.ndjson"), withDestinationPath: path("target.ndjson"))
+        try FileManager.default.createSymbolicLink(
+            atPath: path("link.ndjson"), withDestinationPath: path("target.ndjson"))
         let linked = try send(["--config", try config(), "--input", input, "--rejects", path("link.ndjson")])
         #expect(linked.status == 0, "\(linked.text)")
         #expect(try FileManager.default.destinationOfSymbolicLink(atPath: path("link.ndjson")) == path("target.ndjson"))
@@ -259,10 +305,15 @@ import TestSupport
 
         try Data([0x1F, 0x8B, 0x08, 0x00, 0x00]).write(to: URL(fileURLWithPath: path("input.gz")))
         let gzip = try send(["--config", config, "--input", path("input.gz")])
-        #expect(gzip.status == 1 && gzip.text.contains("gzip-compressed") && gzip.text.contains("gzip -dc"), "\(gzip.text)")
+        #expect(
+            gzip.status == 1 && gzip.text.contains("gzip-compressed") && gzip.text.contains("gzip -dc"), "\(gzip.text)")
 
-        let array = try send(["--config", config, "--input", try write("array.json", "[\n  {\"email\": \"a@example.com\"}\n]\n")])
-        #expect(array.status == 1 && array.text.contains("is a JSON array") && array.text.contains("jq -c"), "\(array.text)")
+        let array = try send([
+            "--config", config, "--input", try write("array.json", "[\n  {\"email\": \"a@example.com\"}\n]\n"),
+        ])
+        #expect(
+            array.status == 1 && array.text.contains("is a JSON array") && array.text.contains("jq -c"), "\(array.text)"
+        )
         #expect(try requestsSent() == 0)
 
         // A byte-order mark (Windows tools write one) is skipped, not a broken first record.
@@ -277,7 +328,10 @@ import TestSupport
 
     @Test func aPrivateCAIsTrustedThroughCaFileOrSSLCertFile() throws {
         let certificates = try TestCertificates()
-        let tls = try PardotFake.start(configuration: .init(tls: .init(privateKeyPEM: certificates.serverKeyPEM, certificatePEM: certificates.serverCertificatePEM)))
+        let tls = try PardotFake.start(
+            configuration: .init(
+                tls: .init(privateKeyPEM: certificates.serverKeyPEM, certificatePEM: certificates.serverCertificatePEM))
+        )
         defer { tls.stop() }
         let config = try config(base: tls.baseURL)
         let input = try input(count: 1)
@@ -289,12 +343,16 @@ import TestSupport
 
         let added = try send(["--config", config, "--input", input, "--ca-file", ca, "--report", path("r.json")])
         #expect(added.status == 0, "\(added.text)")
-        #expect(try json(path("r.json"))["run"]?["transport"]?["trust"]?.stringValue?.contains("--ca-file \(ca)") == true)
+        #expect(
+            try json(path("r.json"))["run"]?["transport"]?["trust"]?.stringValue?.contains("--ca-file \(ca)") == true)
 
-        let replaced = try send(["--config", config, "--input", input], environment: Self.environment.merging(["SSL_CERT_FILE": ca]) { $1 })
+        let replaced = try send(
+            ["--config", config, "--input", input], environment: Self.environment.merging(["SSL_CERT_FILE": ca]) { $1 })
         #expect(replaced.status == 0, "\(replaced.text)")
 
-        let broken = try send(["--config", config, "--input", input, "--ca-file", try write("junk.pem", "not a certificate")])
+        let broken = try send([
+            "--config", config, "--input", input, "--ca-file", try write("junk.pem", "not a certificate"),
+        ])
         #expect(broken.status == 1 && broken.text.contains("--ca-file"), "\(broken.text)")
     }
 
@@ -303,29 +361,42 @@ import TestSupport
     @Test func versionIsPrinted() throws {
         let process = try BuiltProduct("sfdest", arguments: ["--version"])
         #expect(process.finish() == 0)
-        #expect(process.text.trimmingCharacters(in: .whitespacesAndNewlines).range(of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression) != nil, "\(process.text)")
+        #expect(
+            process.text.trimmingCharacters(in: .whitespacesAndNewlines).range(
+                of: #"^\d+\.\d+\.\d+$"#, options: .regularExpression) != nil, "\(process.text)")
     }
 
     /// At trace level, in JSON, every line on standard error is one JSON object, exchanges are logged, and no
     /// secret or token appears anywhere.
     @Test func jsonLogsAtTraceLevelHoldNoSecret() throws {
-        let result = try send(["--config", try config(), "--input", try input(count: 3), "--log-level", "trace", "--log-format", "json", "--report", path("r.json")])
+        let result = try send([
+            "--config", try config(), "--input", try input(count: 3), "--log-level", "trace", "--log-format", "json",
+            "--report", path("r.json"),
+        ])
         #expect(result.status == 0, "\(result.text)")
         let lines = result.text.split(separator: "\n")
         #expect(!lines.isEmpty)
         for line in lines {
             let value = try? JSONParser.parse(Array(line.utf8))
-            #expect(value?["level"]?.stringValue != nil && value?["message"]?.stringValue != nil, "not a JSON log line: \(line)")
+            #expect(
+                value?["level"]?.stringValue != nil && value?["message"]?.stringValue != nil,
+                "not a JSON log line: \(line)")
         }
         #expect(lines.contains { $0.contains("\"message\":\"exchange\"") && $0.contains("\"status\":201") })
-        let tokens = try control("GET", "state")?["accessTokens"]?.arrayValue?.compactMap { $0["token"]?.stringValue } ?? []
+        let tokens =
+            try control("GET", "state")?["accessTokens"]?.arrayValue?.compactMap { $0["token"]?.stringValue } ?? []
         #expect(!tokens.isEmpty)
-        for secret in ["fake-client-secret", "fake-password", "Bearer"] + tokens { #expect(!result.text.contains(secret), "\(secret) leaked") }
+        for secret in ["fake-client-secret", "fake-password", "Bearer"] + tokens {
+            #expect(!result.text.contains(secret), "\(secret) leaked")
+        }
     }
 
     @Test func progressLinesAppearOffATerminal() throws {
         try slowUpserts(millis: 20)
-        let result = try send(["--config", try config(concurrency: 1), "--input", try input(count: 40), "--progress-interval", "0.2", "--report", path("r.json")])
+        let result = try send([
+            "--config", try config(concurrency: 1), "--input", try input(count: 40), "--progress-interval", "0.2",
+            "--report", path("r.json"),
+        ])
         #expect(result.status == 0, "\(result.text)")
         let progress = result.text.split(separator: "\n").filter { $0.contains("progress") && $0.contains("percent=") }
         #expect(progress.count >= 2, "\(result.text)")
@@ -334,9 +405,13 @@ import TestSupport
     @Test func aTerminalGetsAProgressBar() throws {
         try slowUpserts(millis: 20)
         let binary = BuiltProduct.productsDirectory.appendingPathComponent("sfdest").path
-        let command = [binary, "send", "--config", try config(concurrency: 1), "--input", try input(count: 40), "--report", path("r.json")].joined(separator: " ")
+        let command = [
+            binary, "send", "--config", try config(concurrency: 1), "--input", try input(count: 40), "--report",
+            path("r.json"),
+        ].joined(separator: " ")
         // script(1) gives the run a pseudo-terminal, as an operator's shell would.
-        let process = try BuiltProduct(executable: "/usr/bin/script", arguments: ["-qec", command, "/dev/null"], environment: Self.environment)
+        let process = try BuiltProduct(
+            executable: "/usr/bin/script", arguments: ["-qec", command, "/dev/null"], environment: Self.environment)
         #expect(process.finish() == 0, "\(process.text)")
         #expect(process.text.contains("\r\u{1B}[K["), "\(process.text)")
         #expect(process.text.contains("% ") && process.text.contains("ETA"))
@@ -347,10 +422,15 @@ import TestSupport
         try slowUpserts(millis: 5)
         let config = try config()
         let input = try input(count: 2000)
-        let arguments = ["--config", config, "--input", input, "--checkpoint", path("k"), "--report", path("r.json"), "--progress-interval", "0"]
+        let arguments = [
+            "--config", config, "--input", input, "--checkpoint", path("k"), "--report", path("r.json"),
+            "--progress-interval", "0",
+        ]
         let run = try start(arguments)
         let deadline = Date().addingTimeInterval(30)
-        while Date() < deadline, (try? CheckpointFile.finishedLines(path("k")).count) ?? 0 < 100 { Thread.sleep(forTimeInterval: 0.01) }
+        while Date() < deadline, (try? CheckpointFile.finishedLines(path("k")).count) ?? 0 < 100 {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
         kill(run.process.processIdentifier, signal)
         let status = run.finish()
         #expect(status == 128 + signal, "\(run.text)")
@@ -370,7 +450,10 @@ import TestSupport
 
     @Test func aSecondSignalStopsAtOnce() throws {
         try slowUpserts(millis: 3000)
-        let run = try start(["--config", try config(), "--input", try input(count: 50), "--drain-seconds", "60", "--progress-interval", "0"])
+        let run = try start([
+            "--config", try config(), "--input", try input(count: 50), "--drain-seconds", "60", "--progress-interval",
+            "0",
+        ])
         let deadline = Date().addingTimeInterval(20)
         while Date() < deadline, try upsertsSent().isEmpty { Thread.sleep(forTimeInterval: 0.01) }
         kill(run.process.processIdentifier, SIGINT)
@@ -382,7 +465,9 @@ import TestSupport
 
     @Test func theReportCarriesTheRunsMetadataAndTheSummaryTheTopReasons() throws {
         let config = try config()
-        let input = try write("input.ndjson", "{\"email\":\"a@example.com\"}\n{\"email\":\"bad\"}\n{\"email\":\"worse\"}\n{\"v\":\"no email\"}\n")
+        let input = try write(
+            "input.ndjson",
+            "{\"email\":\"a@example.com\"}\n{\"email\":\"bad\"}\n{\"email\":\"worse\"}\n{\"v\":\"no email\"}\n")
         let result = try send(["--config", config, "--input", input, "--report", path("r.json")])
         #expect(result.status == 0, "\(result.text)")
         let run = try json(path("r.json"))["run"]
@@ -391,11 +476,17 @@ import TestSupport
         let ended = run?["endedAt"]?.stringValue ?? ""
         #expect(started.hasPrefix("20") && ended >= started)
         #expect(run?["input"]?["sha256"]?.stringValue == (try Self.sha256(input)))
-        #expect(run?["input"]?["bytes"]?.intValue == (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int))
+        #expect(
+            run?["input"]?["bytes"]?.intValue
+                == (try FileManager.default.attributesOfItem(atPath: input)[.size] as? Int))
         #expect(run?["config"]?["sha256"]?.stringValue == (try Self.sha256(config)))
         #expect(run?["transport"]?["endpoints"] == [.string(server.baseURL)])
-        #expect(try json(path("r.json"))["topRejections"]?.arrayValue?.first == ["code": "4", "message": "Invalid prospect email address", "count": 2])
-        #expect(result.text.contains("top rejection reasons:\n  2  [4] Invalid prospect email address"), "\(result.text)")
+        #expect(
+            try json(path("r.json"))["topRejections"]?.arrayValue?.first == [
+                "code": "4", "message": "Invalid prospect email address", "count": 2,
+            ])
+        #expect(
+            result.text.contains("top rejection reasons:\n  2  [4] Invalid prospect email address"), "\(result.text)")
     }
 
     /// kill -9 again and again, with a torn checkpoint write injected after each kill (half a record appended, or
@@ -408,7 +499,10 @@ import TestSupport
         let identities = 300
         let config = try config(concurrency: 5)
         let input = try input(count: count, identities: identities)
-        let arguments = ["--config", config, "--input", input, "--checkpoint", path("k"), "--progress-interval", "0", "--report", path("r.json")]
+        let arguments = [
+            "--config", config, "--input", input, "--checkpoint", path("k"), "--progress-interval", "0", "--report",
+            path("r.json"),
+        ]
         // Kill points: this many more finished lines after each start (fixed, so every run of the test is alike).
         let steps = [90, 140, 60, 170, 110, 75, 155, 95]
         var kills = 0
@@ -418,7 +512,9 @@ import TestSupport
             let finishedBefore = (try? CheckpointFile.finishedLines(path("k")).count) ?? 0
             let target = min(count - 1, finishedBefore + steps[round])
             let deadline = Date().addingTimeInterval(10)
-            while Date() < deadline, run.process.isRunning, (try? CheckpointFile.finishedLines(path("k")).count) ?? 0 < target {
+            while Date() < deadline, run.process.isRunning,
+                (try? CheckpointFile.finishedLines(path("k")).count) ?? 0 < target
+            {
                 Thread.sleep(forTimeInterval: 0.005)
             }
             guard run.process.isRunning else {
@@ -452,7 +548,8 @@ import TestSupport
         #expect(try CheckpointFile.records(path("k")).allSatisfy { $0 != nil })
         #expect(try CheckpointFile.finishedLines(path("k")).count == count)
         // Sent twice at most: what was in flight at each kill (5 slots) and each record whose write was torn.
-        #expect(try upsertsSent().count - count <= kills * 5 + tornRecords, "\(kills) kills, \(tornRecords) torn records")
+        #expect(
+            try upsertsSent().count - count <= kills * 5 + tornRecords, "\(kills) kills, \(tornRecords) torn records")
     }
 
     static func sha256(_ file: String) throws -> String {
@@ -466,4 +563,3 @@ import TestSupport
         return String(String(decoding: output.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self).prefix(64))
     }
 }
-

@@ -19,7 +19,10 @@ public struct AccountEngagementUpsert: DeliveryAction {
 
     public var batchSize: Int { 1 }
 
-    public func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+    public func attempt(
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock
+    ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         switch await send(request(for: batch[0], token: grant.token, attempt: attempt), transport: transport) {
@@ -44,7 +47,8 @@ public struct AccountEngagementUpsert: DeliveryAction {
                 ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", connection.businessUnitID),
                 ("Content-Type", "application/json"), ("Accept", "application/json"),
             ],
-            body: JSONWriter.bytes(body), context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
+            body: JSONWriter.bytes(body),
+            context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
     }
 
     private static func addressRefused(_ code: String, _ message: String) -> DeliveryStop {
@@ -71,16 +75,25 @@ public struct AccountEngagementUpsert: DeliveryAction {
         case (_, 66?):
             return .retry(code: "66", message: message, retryAfter: retryAfter)
         case (_, 122?):
-            return .stop(DeliveryStop(
-                code: "122", reason: "the business unit's daily API quota is used up (\(message))",
-                advice: "The quota resets at midnight in the business unit's time zone; run again then with --resume. Raise the quota with Salesforce if this recurs."))
+            return .stop(
+                DeliveryStop(
+                    code: "122", reason: "the business unit's daily API quota is used up (\(message))",
+                    advice:
+                        "The quota resets at midnight in the business unit's time zone; run again then with --resume. Raise the quota with Salesforce if this recurs."
+                ))
         case (_, 181?), (_, 182?), (_, 201?):
-            let sandboxHint = connection.environment == .production
+            let sandboxHint =
+                connection.environment == .production
                 ? "A sandbox business unit is only known at pi.demo.pardot.com: set environment: sandbox."
                 : "A production business unit is only known at pi.pardot.com: set environment: production."
-            return .stop(DeliveryStop(
-                code: codeText, reason: "Account Engagement does not accept business unit \(connection.businessUnitID) (\(message))",
-                advice: "Check connection.businessUnitId (Setup > Account Engagement > Business Unit Setup). \(sandboxHint)"))
+            return .stop(
+                DeliveryStop(
+                    code: codeText,
+                    reason:
+                        "Account Engagement does not accept business unit \(connection.businessUnitID) (\(message))",
+                    advice:
+                        "Check connection.businessUnitId (Setup > Account Engagement > Business Unit Setup). \(sandboxHint)"
+                ))
         case (_, 53?):
             return .stop(Self.addressRefused(codeText, message))
         case (403, _) where message.lowercased().contains("ip"):
@@ -90,7 +103,8 @@ public struct AccountEngagementUpsert: DeliveryAction {
         case (400..<500, _):
             return .done(.rejected(code: codeText, message: message))
         default:
-            return .retry(code: codeText, message: "unexpected status \(response.status): \(message)", retryAfter: retryAfter)
+            return .retry(
+                code: codeText, message: "unexpected status \(response.status): \(message)", retryAfter: retryAfter)
         }
     }
 }

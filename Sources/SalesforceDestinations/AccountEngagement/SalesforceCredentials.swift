@@ -10,7 +10,10 @@ public struct SalesforceCredentials: Sendable {
     public var password: String?
     public var refreshToken: String?
 
-    public init(clientID: String, clientSecret: String, username: String? = nil, password: String? = nil, refreshToken: String? = nil) {
+    public init(
+        clientID: String, clientSecret: String, username: String? = nil, password: String? = nil,
+        refreshToken: String? = nil
+    ) {
         self.clientID = clientID
         self.clientSecret = clientSecret
         self.username = username
@@ -19,7 +22,9 @@ public struct SalesforceCredentials: Sendable {
     }
 
     /// Resolves every reference of the connection; the error names the variable or file.
-    public static func resolve(_ connection: AccountEngagementConnection, environment: [String: String] = ProcessInfo.processInfo.environment) throws
+    public static func resolve(
+        _ connection: AccountEngagementConnection, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws
         -> SalesforceCredentials
     {
         SalesforceCredentials(

@@ -9,9 +9,13 @@ public final class SalesforceTokenProvider: AccessTokenSource {
     private let minter: SalesforceTokenMinter
     private let cache: TokenCache
 
-    public init(connection: AccountEngagementConnection, credentials: SalesforceCredentials, transport: any HTTPTransport, clock: any DeliveryClock, policy: RetryPolicy) {
+    public init(
+        connection: AccountEngagementConnection, credentials: SalesforceCredentials, transport: any HTTPTransport,
+        clock: any DeliveryClock, policy: RetryPolicy
+    ) {
         let minter = SalesforceTokenMinter(
-            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy, requestCount: Counter())
+            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy,
+            requestCount: Counter())
         self.minter = minter
         cache = TokenCache(clock: clock, margin: 0) { () async throws(DeliveryStop) in
             (grant: try await minter.mintWithRetries(), expiresAt: nil)
@@ -20,7 +24,9 @@ public final class SalesforceTokenProvider: AccessTokenSource {
 
     public func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
 
-    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant { try await cache.refresh(after: stale) }
+    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
+        try await cache.refresh(after: stale)
+    }
 
     public func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
 }
@@ -39,7 +45,10 @@ struct SalesforceTokenMinter: Sendable {
     }
 
     private func mint() async -> MintAttempt<AccessGrant> {
-        var form: [(String, String)] = [("grant_type", connection.grant.rawValue), ("client_id", credentials.clientID), ("client_secret", credentials.clientSecret)]
+        var form: [(String, String)] = [
+            ("grant_type", connection.grant.rawValue), ("client_id", credentials.clientID),
+            ("client_secret", credentials.clientSecret),
+        ]
         switch connection.grant {
         case .password:
             form += [("username", credentials.username ?? ""), ("password", credentials.password ?? "")]
@@ -50,16 +59,20 @@ struct SalesforceTokenMinter: Sendable {
         }
         let request = TransportRequest(
             method: "POST", url: connection.loginURL.appendingPathComponent("services/oauth2/token"),
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")], body: FormEncoding.encode(form))
+            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            body: FormEncoding.encode(form))
         requestCount.increment()
         let response: TransportResponse
-        switch await sendTokenRequest(request, over: transport) as Result<TransportResponse, TokenRequestFailure<AccessGrant>> {
+        switch await sendTokenRequest(request, over: transport)
+            as Result<TransportResponse, TokenRequestFailure<AccessGrant>>
+        {
         case .success(let answer): response = answer
         case .failure(let failure): return failure.attempt
         }
         let body = try? JSONParser.parse(response.body)
         if response.status == 200, let token = body?["access_token"]?.stringValue, !token.isEmpty {
-            return .minted(AccessGrant(token: token, instanceURL: connection.apiURL, scopes: AccessGrant.scopes(in: body)))
+            return .minted(
+                AccessGrant(token: token, instanceURL: connection.apiURL, scopes: AccessGrant.scopes(in: body)))
         }
         let answer = OAuthErrorAnswer(response, json: body)
         if let retry: MintAttempt<AccessGrant> = answer.transient() { return retry }
@@ -67,35 +80,49 @@ struct SalesforceTokenMinter: Sendable {
     }
 
     /// Salesforce's token errors and what the operator should do about each.
-    private static func classify(error: String, description: String, connection: AccountEngagementConnection) -> MintAttempt<AccessGrant> {
+    private static func classify(error: String, description: String, connection: AccountEngagementConnection)
+        -> MintAttempt<AccessGrant>
+    {
         let host = connection.loginURL.host ?? ""
         switch (error, description) {
-        case ("invalid_grant", "token request is already being processed"), ("invalid_grant", "expired authorization code"):
+        case ("invalid_grant", "token request is already being processed"),
+            ("invalid_grant", "expired authorization code"):
             // Another refresh with the same refresh token is running; it will finish soon. Salesforce answered
             // "expired authorization code" until August 2024 and the first text since; Segment's actions-pardot
             // index.ts (PR #2315) retries both, and so do we.
             return .retry(code: error, message: description, retryAfter: nil)
         case ("invalid_grant", "ip restricted"):
-            return .stop(DeliveryStop(
-                code: error, reason: "Salesforce refused to issue a token from this machine's address (\(description))",
-                advice: "Add this machine's public IP address to the connected app's or profile's login IP ranges, or relax its IP relaxation policy."))
+            return .stop(
+                DeliveryStop(
+                    code: error,
+                    reason: "Salesforce refused to issue a token from this machine's address (\(description))",
+                    advice:
+                        "Add this machine's public IP address to the connected app's or profile's login IP ranges, or relax its IP relaxation policy."
+                ))
         case ("invalid_grant", "request not supported on this domain"):
-            return .stop(DeliveryStop(
-                code: error, reason: "the client_credentials grant is not available on \(host)",
-                advice: "Set connection.loginUrl to your My Domain (https://<domain>.my.salesforce.com)."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "the client_credentials grant is not available on \(host)",
+                    advice: "Set connection.loginUrl to your My Domain (https://<domain>.my.salesforce.com)."))
         case ("invalid_client_id", _), ("invalid_client", _):
-            return .stop(DeliveryStop(
-                code: error, reason: "Salesforce refused the client id or secret (\(description))",
-                advice: "Check the connected app's consumer key and secret; a sandbox app needs environment: sandbox."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "Salesforce refused the client id or secret (\(description))",
+                    advice:
+                        "Check the connected app's consumer key and secret; a sandbox app needs environment: sandbox."))
         case ("invalid_grant", _):
-            return .stop(DeliveryStop(
-                code: error, reason: "Salesforce refused the credentials (\(description))",
-                advice: connection.grant == .refreshToken
-                    ? "The refresh token is expired or revoked: authorise again and store the new token."
-                    : "Check the username, password (with security token if required) and that the user is active and allowed to use the connected app."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "Salesforce refused the credentials (\(description))",
+                    advice: connection.grant == .refreshToken
+                        ? "The refresh token is expired or revoked: authorise again and store the new token."
+                        : "Check the username, password (with security token if required) and that the user is active and allowed to use the connected app."
+                ))
         default:
-            return .stop(DeliveryStop(code: error, reason: "the token request failed: \(description)", advice: "Check the connection settings against the connected app."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "the token request failed: \(description)",
+                    advice: "Check the connection settings against the connected app."))
         }
     }
 }
-

@@ -45,13 +45,18 @@ public struct AccountEngagementConnection: Sendable, Equatable {
         guard businessUnitID.count == 18 || businessUnitID.count == 15, businessUnitID.hasPrefix("0Uv"),
             businessUnitID.allSatisfy({ $0.isASCII && ($0.isLetter || $0.isNumber) })
         else {
-            throw reader.error("businessUnitId", "expected a business unit id: 15 or 18 characters starting 0Uv (Setup > Account Engagement > Business Unit Setup)")
+            throw reader.error(
+                "businessUnitId",
+                "expected a business unit id: 15 or 18 characters starting 0Uv (Setup > Account Engagement > Business Unit Setup)"
+            )
         }
         var auth = try reader.requiredMapping("auth")
         grant = try auth.choice("grant", default: nil)
         guard let clientID = try auth.credentialValue("clientId") else { throw auth.error("clientId", "is required") }
         self.clientID = clientID
-        guard let secret = try auth.secret("clientSecret") else { throw auth.error("clientSecret", "is required: {env: VARIABLE} or {file: PATH}") }
+        guard let secret = try auth.secret("clientSecret") else {
+            throw auth.error("clientSecret", "is required: {env: VARIABLE} or {file: PATH}")
+        }
         clientSecret = secret
         username = try auth.credentialValue("username")
         password = try auth.secret("password")
@@ -59,13 +64,20 @@ public struct AccountEngagementConnection: Sendable, Equatable {
         switch grant {
         case .password:
             guard username != nil else { throw auth.error("username", "is required for the password grant") }
-            guard password != nil else { throw auth.error("password", "is required for the password grant: {env: VARIABLE} or {file: PATH}") }
+            guard password != nil else {
+                throw auth.error("password", "is required for the password grant: {env: VARIABLE} or {file: PATH}")
+            }
         case .refreshToken:
-            guard refreshToken != nil else { throw auth.error("refreshToken", "is required for the refresh_token grant") }
+            guard refreshToken != nil else {
+                throw auth.error("refreshToken", "is required for the refresh_token grant")
+            }
         case .clientCredentials:
             // Salesforce refuses client credentials on login/test: they need the org's My Domain.
             if let host = loginURL.host, host == "login.salesforce.com" || host == "test.salesforce.com" {
-                throw reader.error("loginUrl", "the client_credentials grant needs your My Domain URL (https://<domain>.my.salesforce.com), not \(host)")
+                throw reader.error(
+                    "loginUrl",
+                    "the client_credentials grant needs your My Domain URL (https://<domain>.my.salesforce.com), not \(host)"
+                )
             }
         }
         try auth.finish()
@@ -73,13 +85,17 @@ public struct AccountEngagementConnection: Sendable, Equatable {
     }
 
     /// An absolute http(s) URL; plain http only to loopback unless insecure is allowed.
-    static func url(_ reader: inout YAMLReader, _ key: String, default fallback: String, allowInsecure: Bool) throws(ConfigError) -> URL {
+    static func url(_ reader: inout YAMLReader, _ key: String, default fallback: String, allowInsecure: Bool)
+        throws(ConfigError) -> URL
+    {
         let text = try reader.optionalString(key) ?? fallback
-        guard let url = URL(string: text.hasSuffix("/") ? String(text.dropLast()) : text), let scheme = url.scheme, let host = url.host,
+        guard let url = URL(string: text.hasSuffix("/") ? String(text.dropLast()) : text), let scheme = url.scheme,
+            let host = url.host,
             scheme == "https" || scheme == "http"
         else { throw reader.error(key, "expected an absolute https URL, found \"\(text)\"") }
         if scheme == "http", !allowInsecure, !Self.isLoopback(host) {
-            throw reader.error(key, "plain http is only allowed to loopback hosts; use https or set allowInsecureHTTP: true")
+            throw reader.error(
+                key, "plain http is only allowed to loopback hosts; use https or set allowInsecureHTTP: true")
         }
         return url
     }
@@ -91,6 +107,9 @@ public struct AccountEngagementConnection: Sendable, Equatable {
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)
         guard parts.count == 4, parts[0] == "127" else { return false }
-        return parts.allSatisfy { part in !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber) && Int(part)! <= 255 }
+        return parts.allSatisfy { part in
+            !part.isEmpty && part.count <= 3 && part.allSatisfy(\.isASCII) && part.allSatisfy(\.isNumber)
+                && Int(part)! <= 255
+        }
     }
 }

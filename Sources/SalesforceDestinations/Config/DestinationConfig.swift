@@ -62,7 +62,8 @@ public struct DestinationConfig: Sendable, Equatable {
         do {
             node = try Yams.compose(yaml: text)
         } catch let error as YamlError {
-            throw ConfigError(file: file, line: Self.line(of: error), path: "", message: "not valid YAML: \(Self.summary(of: error))")
+            throw ConfigError(
+                file: file, line: Self.line(of: error), path: "", message: "not valid YAML: \(Self.summary(of: error))")
         } catch {
             throw ConfigError(file: file, line: nil, path: "", message: "not valid YAML: \(error)")
         }
@@ -82,7 +83,8 @@ public struct DestinationConfig: Sendable, Equatable {
         switch destination {
         case .accountEngagement:
             target = .accountEngagement(
-                try AccountEngagementConnection(reader: &connectionReader), try AccountEngagementAction(reader: &actionReader))
+                try AccountEngagementConnection(reader: &connectionReader),
+                try AccountEngagementAction(reader: &actionReader))
             required = ["email"]
             maxConcurrency = AccountEngagementConnection.maxConcurrency
         case .marketingCloud:
@@ -117,9 +119,9 @@ public struct DestinationConfig: Sendable, Equatable {
 
     private static func summary(of error: YamlError) -> String {
         switch error {
-        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _): return problem
+        case .scanner(_, let problem, _, _), .parser(_, let problem, _, _), .composer(_, let problem, _, _):
+            return problem
         default: return "\(error)"
         }
     }
 }
-

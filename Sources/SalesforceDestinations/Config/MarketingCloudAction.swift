@@ -75,12 +75,19 @@ public enum MarketingCloudAction: Sendable, Equatable {
         case .apiEvent:
             let key = try reader.optionalString("eventDefinitionKey")
             if let from = try reader.optionalString("eventDefinitionKeyFrom") {
-                guard key == nil else { throw reader.error("eventDefinitionKeyFrom", "give eventDefinitionKey or eventDefinitionKeyFrom, not both") }
-                do { self = .apiEvent(.perRecord(try FieldPath(from))) } catch { throw reader.error("eventDefinitionKeyFrom", error.description) }
+                guard key == nil else {
+                    throw reader.error(
+                        "eventDefinitionKeyFrom", "give eventDefinitionKey or eventDefinitionKeyFrom, not both")
+                }
+                do { self = .apiEvent(.perRecord(try FieldPath(from))) } catch {
+                    throw reader.error("eventDefinitionKeyFrom", error.description)
+                }
             } else if let key {
                 self = .apiEvent(.fixed(key))
             } else {
-                throw reader.error("eventDefinitionKey", "is required (or eventDefinitionKeyFrom: a path in each record that names its event)")
+                throw reader.error(
+                    "eventDefinitionKey",
+                    "is required (or eventDefinitionKeyFrom: a path in each record that names its event)")
             }
         case .updateContact: self = .updateContact
         case .createContact: self = .createContact
@@ -101,8 +108,12 @@ public enum MarketingCloudAction: Sendable, Equatable {
         guard kind == .updateContact || kind == .createContact else { return }
         let targets = mapping.fields.map(\.target) + (mapping.segments?.fields.map(\.field) ?? [])
         for target in targets where target != "contactKey" {
-            guard let dot = target.firstIndex(of: "."), dot != target.startIndex, target.index(after: dot) != target.endIndex else {
-                throw reader.error(target, "contact fields are named \"Attribute Set.Attribute\", e.g. \"Email Demographics.First Name\"")
+            guard let dot = target.firstIndex(of: "."), dot != target.startIndex,
+                target.index(after: dot) != target.endIndex
+            else {
+                throw reader.error(
+                    target,
+                    "contact fields are named \"Attribute Set.Attribute\", e.g. \"Email Demographics.First Name\"")
             }
         }
     }
@@ -138,14 +149,18 @@ public struct DataExtensionRows: Sendable, Equatable {
         case (nil, nil, nil, let from?): target = .perRecordID(try path(from, "idFrom"))
         default:
             throw reader.error(
-                "dataExtension", "give exactly one of key (the external key), id, keyFrom or idFrom (a path in each record that names its data extension)")
+                "dataExtension",
+                "give exactly one of key (the external key), id, keyFrom or idFrom (a path in each record that names its data extension)"
+            )
         }
         try reference.finish()
         guard let keys = reader.value("primaryKeys"), case .sequence(let sequence) = keys, !sequence.isEmpty,
             sequence.allSatisfy({ $0.string != nil })
         else { throw reader.error("primaryKeys", "list the data extension's primary-key columns, e.g. [Email]") }
         primaryKeys = sequence.compactMap(\.string)
-        batchSize = try reader.int("batchSize", default: synchronous ? 50 : 500, range: 1...(synchronous ? 5000 : AsyncRowsDelivery.maxRowsPerCall))
+        batchSize = try reader.int(
+            "batchSize", default: synchronous ? 50 : 500,
+            range: 1...(synchronous ? 5000 : AsyncRowsDelivery.maxRowsPerCall))
     }
 }
 

@@ -18,11 +18,15 @@ public struct MarketingCloudConnection: Sendable, Equatable {
     init(reader: inout YAMLReader) throws(ConfigError) {
         allowInsecureHTTP = try reader.bool("allowInsecureHTTP", default: false)
         guard try reader.optionalString("authUrl") != nil else {
-            throw reader.error("authUrl", "is required: https://<your subdomain>.auth.marketingcloudapis.com (Setup > Installed Packages)")
+            throw reader.error(
+                "authUrl",
+                "is required: https://<your subdomain>.auth.marketingcloudapis.com (Setup > Installed Packages)")
         }
         authURL = try AccountEngagementConnection.url(&reader, "authUrl", default: "", allowInsecure: allowInsecureHTTP)
         if let node = reader.value("accountId") {
-            guard let text = node.string, Int(text) != nil else { throw reader.error("accountId", "expected the business unit's MID, a number") }
+            guard let text = node.string, Int(text) != nil else {
+                throw reader.error("accountId", "expected the business unit's MID, a number")
+            }
             accountID = text
         } else {
             accountID = nil
@@ -31,7 +35,9 @@ public struct MarketingCloudConnection: Sendable, Equatable {
         var auth = try reader.requiredMapping("auth")
         guard let clientID = try auth.credentialValue("clientId") else { throw auth.error("clientId", "is required") }
         self.clientID = clientID
-        guard let secret = try auth.secret("clientSecret") else { throw auth.error("clientSecret", "is required: {env: VARIABLE} or {file: PATH}") }
+        guard let secret = try auth.secret("clientSecret") else {
+            throw auth.error("clientSecret", "is required: {env: VARIABLE} or {file: PATH}")
+        }
         clientSecret = secret
         try auth.finish()
         try reader.finish()
@@ -81,7 +87,10 @@ public enum DataExtensionTarget: Sendable, Equatable {
     func unknown(_ reference: DataExtensionReference, code: String, message: String, advice: String) -> AttemptVerdict {
         switch self {
         case .fixed:
-            return .stop(DeliveryStop(code: code, reason: "Marketing Cloud has no data extension with \(reference) (\(message))", advice: advice))
+            return .stop(
+                DeliveryStop(
+                    code: code, reason: "Marketing Cloud has no data extension with \(reference) (\(message))",
+                    advice: advice))
         case .perRecordKey, .perRecordID:
             return .done(.rejected(code: code, message: "no data extension with \(reference) (\(message))"))
         }

@@ -15,7 +15,8 @@ public struct YAMLReader {
         self.path = path
         self.node = node
         guard let mapping = node.mapping else {
-            throw ConfigError(file: file, line: Self.line(node), path: path, message: "expected a mapping of keys to values")
+            throw ConfigError(
+                file: file, line: Self.line(node), path: path, message: "expected a mapping of keys to values")
         }
         var pairs: [(String, Node, Int?)] = []
         for (key, value) in mapping {
@@ -58,7 +59,9 @@ public struct YAMLReader {
     public mutating func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
         guard let node = value(key) else { return fallback }
         guard let number = node.int else { throw error(key, "expected a whole number") }
-        guard range.contains(number) else { throw error(key, "expected a number from \(range.lowerBound) to \(range.upperBound)") }
+        guard range.contains(number) else {
+            throw error(key, "expected a number from \(range.lowerBound) to \(range.upperBound)")
+        }
         return number
     }
 
@@ -71,7 +74,9 @@ public struct YAMLReader {
     mutating func choice<T: RawRepresentable>(_ key: String, default fallback: T?) throws(ConfigError) -> T
     where T: CaseIterable, T.RawValue == String {
         guard let text = try optionalString(key) else {
-            guard let fallback else { throw error(key, "is required (one of \(T.allCases.map(\.rawValue).joined(separator: ", ")))") }
+            guard let fallback else {
+                throw error(key, "is required (one of \(T.allCases.map(\.rawValue).joined(separator: ", ")))")
+            }
             return fallback
         }
         guard let value = T(rawValue: text) else {

@@ -81,7 +81,9 @@ actor TokenCache {
         } catch let stop as DeliveryStop {
             throw stop
         } catch {
-            throw DeliveryStop(code: "token", reason: "could not get an access token: \(error)", advice: "Check the network path to the auth host.")
+            throw DeliveryStop(
+                code: "token", reason: "could not get an access token: \(error)",
+                advice: "Check the network path to the auth host.")
         }
     }
 }
@@ -110,10 +112,12 @@ extension RetryPolicy {
             case .retry(let code, let message, let retryAfter):
                 guard let wait = delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
                     throw DeliveryStop(
-                        code: code, reason: "the token endpoint kept failing: \(message)", advice: "\(service) may be degraded; run again later with --resume.")
+                        code: code, reason: "the token endpoint kept failing: \(message)",
+                        advice: "\(service) may be degraded; run again later with --resume.")
                 }
                 do { try await clock.sleep(seconds: wait) } catch {
-                    throw DeliveryStop(code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
+                    throw DeliveryStop(
+                        code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
                 }
                 waited += wait
                 attempt += 1
@@ -123,13 +127,16 @@ extension RetryPolicy {
 }
 
 /// Sends a token request: an answer, or (no answer) what that means for minting.
-func sendTokenRequest<Value>(_ request: TransportRequest, over transport: any HTTPTransport) async -> Result<TransportResponse, TokenRequestFailure<Value>> {
+func sendTokenRequest<Value>(_ request: TransportRequest, over transport: any HTTPTransport) async -> Result<
+    TransportResponse, TokenRequestFailure<Value>
+> {
     do {
         return .success(try await transport.send(request))
     } catch {
         // A refused certificate will not get better; anything else is worth another try.
         if case .stop(let stop) = error.verdict { return .failure(TokenRequestFailure(attempt: .stop(stop))) }
-        return .failure(TokenRequestFailure(attempt: .retry(code: "connection", message: error.message, retryAfter: nil)))
+        return .failure(
+            TokenRequestFailure(attempt: .retry(code: "connection", message: error.message, retryAfter: nil)))
     }
 }
 
@@ -149,7 +156,8 @@ struct OAuthErrorAnswer {
 
     init(_ response: TransportResponse, json: JSONValue?) {
         error = json?["error"]?.stringValue ?? "http_\(response.status)"
-        description = json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
+        description =
+            json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
         isTransient = response.status == 429 || response.status >= 500
         retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
     }
@@ -163,13 +171,16 @@ struct OAuthErrorAnswer {
 /// The token source for a target: one home for which credentials go with which product.
 enum TokenSources {
     static func make(
-        for target: DestinationConfig.Target, credentials: Credentials, transport: any HTTPTransport, clock: any DeliveryClock, policy: RetryPolicy
+        for target: DestinationConfig.Target, credentials: Credentials, transport: any HTTPTransport,
+        clock: any DeliveryClock, policy: RetryPolicy
     ) -> any AccessTokenSource {
         switch (target, credentials) {
         case (.accountEngagement(let connection, _), .salesforce(let salesforce)):
-            return SalesforceTokenProvider(connection: connection, credentials: salesforce, transport: transport, clock: clock, policy: policy)
+            return SalesforceTokenProvider(
+                connection: connection, credentials: salesforce, transport: transport, clock: clock, policy: policy)
         case (.marketingCloud(let connection, _), .marketingCloud(let marketingCloud)):
-            return MarketingCloudTokenSource(connection: connection, credentials: marketingCloud, transport: transport, clock: clock, policy: policy)
+            return MarketingCloudTokenSource(
+                connection: connection, credentials: marketingCloud, transport: transport, clock: clock, policy: policy)
         default:
             return MismatchedCredentials()
         }
@@ -179,7 +190,8 @@ enum TokenSources {
 /// Credentials of the other product's kind: every grant fails with a stop that says so, instead of a trap.
 struct MismatchedCredentials: AccessTokenSource {
     private static let stop = DeliveryStop(
-        code: "credentials", reason: "the credentials are for the other Salesforce product than the config's destination",
+        code: "credentials",
+        reason: "the credentials are for the other Salesforce product than the config's destination",
         advice: "Resolve credentials from the same config (Credentials.resolve).")
     func grant() async throws(DeliveryStop) -> AccessGrant { throw Self.stop }
     func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant { throw Self.stop }

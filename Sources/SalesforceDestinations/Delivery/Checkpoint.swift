@@ -78,7 +78,9 @@ public final class Checkpoint: @unchecked Sendable {
         var status = stat()
         let exists = stat(path, &status) == 0
         if exists, status.st_mode & S_IFMT != S_IFREG {
-            throw CheckpointError(path: path, problem: "is not a regular file; a checkpoint must be a file sfdest can read back and repair")
+            throw CheckpointError(
+                path: path,
+                problem: "is not a regular file; a checkpoint must be a file sfdest can read back and repair")
         }
         if resume, !exists {
             throw CheckpointError(
@@ -104,7 +106,9 @@ public final class Checkpoint: @unchecked Sendable {
             file = try OutputFile(path: path, purpose: "checkpoint", mode: resume ? .append : .truncate)
             if keptBytes < totalBytes { try file.truncate(to: keptBytes) }
             if !hasHeader {
-                let header: JSONValue = ["sfdestCheckpoint": .integer(Self.formatVersion), "fingerprints": fingerprints.json]
+                let header: JSONValue = [
+                    "sfdestCheckpoint": .integer(Self.formatVersion), "fingerprints": fingerprints.json,
+                ]
                 try file.write(Self.frame(header))
                 try file.sync()
             }
@@ -148,7 +152,9 @@ public final class Checkpoint: @unchecked Sendable {
         var hasHeader = false
     }
 
-    private static func read(_ bytes: [UInt8], path: String, fingerprints: Fingerprints) throws(CheckpointError) -> Contents {
+    private static func read(_ bytes: [UInt8], path: String, fingerprints: Fingerprints) throws(CheckpointError)
+        -> Contents
+    {
         var contents = Contents()
         var start = 0
         var recordNumber = 0
@@ -168,22 +174,29 @@ public final class Checkpoint: @unchecked Sendable {
                     problem: recordNumber == 1
                         ? "is not an sfdest checkpoint (its first line is not a checksummed header)"
                         : "is damaged at record \(recordNumber) (byte \(start)): its checksum does not match",
-                    advice: "It was changed by something other than sfdest. Start over without --resume, or restore the file.")
+                    advice:
+                        "It was changed by something other than sfdest. Start over without --resume, or restore the file."
+                )
             }
             if recordNumber == 1 {
                 guard value["sfdestCheckpoint"]?.intValue == formatVersion else {
                     throw CheckpointError(
-                        path: path, problem: "has format \(value["sfdestCheckpoint"].map { "\($0)" } ?? "unknown"); this sfdest reads format \(formatVersion)",
+                        path: path,
+                        problem:
+                            "has format \(value["sfdestCheckpoint"].map { "\($0)" } ?? "unknown"); this sfdest reads format \(formatVersion)",
                         advice: "Finish that run with the sfdest that started it, or start over without --resume.")
                 }
                 try check(Fingerprints(json: value["fingerprints"] ?? .null), against: fingerprints, path: path)
                 contents.hasHeader = true
             } else {
-                guard let line = value["line"]?.intValue, let hash = value["hash"]?.stringValue.flatMap({ UInt64($0, radix: 16) }),
+                guard let line = value["line"]?.intValue,
+                    let hash = value["hash"]?.stringValue.flatMap({ UInt64($0, radix: 16) }),
                     let outcome = outcome(value)
                 else {
                     throw CheckpointError(
-                        path: path, problem: "has a record this sfdest does not understand at record \(recordNumber) (byte \(start))",
+                        path: path,
+                        problem:
+                            "has a record this sfdest does not understand at record \(recordNumber) (byte \(start))",
                         advice: "Start over without --resume.")
                 }
                 contents.finished[line] = FinishedLine(textHash: hash, outcome: outcome)
@@ -194,17 +207,25 @@ public final class Checkpoint: @unchecked Sendable {
         return contents
     }
 
-    private static func check(_ recorded: Fingerprints, against current: Fingerprints, path: String) throws(CheckpointError) {
+    private static func check(_ recorded: Fingerprints, against current: Fingerprints, path: String)
+        throws(CheckpointError)
+    {
         if let before = recorded.configSHA256, let now = current.configSHA256, before != now {
             throw CheckpointError(
-                path: path, problem: "belongs to a run with another config (SHA-256 \(before.prefix(12))…, now \(now.prefix(12))…)",
-                advice: "Resume with the config that run used, or start over without --resume: a changed mapping or target would skip records that were never sent to the new one.")
+                path: path,
+                problem: "belongs to a run with another config (SHA-256 \(before.prefix(12))…, now \(now.prefix(12))…)",
+                advice:
+                    "Resume with the config that run used, or start over without --resume: a changed mapping or target would skip records that were never sent to the new one."
+            )
         }
         if let before = recorded.inputSHA256, let now = current.inputSHA256, before != now {
             throw CheckpointError(
                 path: path,
-                problem: "belongs to another input (\(recorded.inputBytes ?? 0) bytes, SHA-256 \(before.prefix(12))…; this input has \(current.inputBytes ?? 0) bytes, SHA-256 \(now.prefix(12))…)",
-                advice: "Resume with the input file that run read, unchanged; line numbers in the checkpoint refer to it. To send a new or edited file, run without --resume.")
+                problem:
+                    "belongs to another input (\(recorded.inputBytes ?? 0) bytes, SHA-256 \(before.prefix(12))…; this input has \(current.inputBytes ?? 0) bytes, SHA-256 \(now.prefix(12))…)",
+                advice:
+                    "Resume with the input file that run read, unchanged; line numbers in the checkpoint refer to it. To send a new or edited file, run without --resume."
+            )
         }
     }
 
@@ -213,7 +234,8 @@ public final class Checkpoint: @unchecked Sendable {
         case "created": return .created
         case "updated": return .updated
         case "delivered": return .delivered
-        case "rejected": return .rejected(code: value["code"]?.stringValue ?? "", message: value["message"]?.stringValue ?? "")
+        case "rejected":
+            return .rejected(code: value["code"]?.stringValue ?? "", message: value["message"]?.stringValue ?? "")
         default: return nil
         }
     }
@@ -258,7 +280,9 @@ public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertib
         self.advice = advice
     }
 
-    public var description: String { "checkpoint \(path) \(problem)" + (advice.isEmpty ? "" : "\n  what to do: \(advice)") }
+    public var description: String {
+        "checkpoint \(path) \(problem)" + (advice.isEmpty ? "" : "\n  what to do: \(advice)")
+    }
 }
 
 /// CRC-32 (IEEE 802.3, the checksum of zip and PNG), for detecting torn or altered checkpoint records.

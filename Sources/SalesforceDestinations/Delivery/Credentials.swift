@@ -6,7 +6,9 @@ public enum Credentials: Sendable {
     case marketingCloud(MarketingCloudCredentials)
 
     /// Resolves the references of the config's connection; the error names the variable or file.
-    public static func resolve(_ config: DestinationConfig, environment: [String: String] = ProcessInfo.processInfo.environment) throws -> Credentials {
+    public static func resolve(
+        _ config: DestinationConfig, environment: [String: String] = ProcessInfo.processInfo.environment
+    ) throws -> Credentials {
         switch config.target {
         case .accountEngagement(let connection, _):
             return .salesforce(try SalesforceCredentials.resolve(connection, environment: environment))
@@ -21,7 +23,8 @@ public enum Credentials: Sendable {
     /// Every secret among them, for scrubbing from what is printed.
     public var secrets: [String] {
         switch self {
-        case .salesforce(let credentials): return [credentials.clientSecret, credentials.password, credentials.refreshToken].compactMap { $0 }
+        case .salesforce(let credentials):
+            return [credentials.clientSecret, credentials.password, credentials.refreshToken].compactMap { $0 }
         case .marketingCloud(let credentials): return [credentials.clientSecret]
         }
     }

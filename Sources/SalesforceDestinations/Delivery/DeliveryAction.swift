@@ -12,7 +12,10 @@ public protocol DeliveryAction: Sendable {
     func encodedSize(of record: MappedRecord) -> Int
 
     /// Tries the batch once with `grant`; returns one verdict per record, in order, and the requests made.
-    func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+    func attempt(
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock
+    ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
 }
 

@@ -45,6 +45,8 @@ extension DeliveryStop {
     static func outputFailure(_ error: OutputError) -> DeliveryStop {
         DeliveryStop(
             code: outputFailureCode, reason: error.description,
-            advice: "Free space or fix the file, then run again with --resume: lines whose outcome could not be recorded are sent again (upserts, so that changes nothing).")
+            advice:
+                "Free space or fix the file, then run again with --resume: lines whose outcome could not be recorded are sent again (upserts, so that changes nothing)."
+        )
     }
 }

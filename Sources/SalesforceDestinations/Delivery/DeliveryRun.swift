@@ -23,13 +23,15 @@ public struct DeliveryRun: Sendable {
 
     public init(
         config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
-        clock: any DeliveryClock = SystemDeliveryClock(), random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
+        clock: any DeliveryClock = SystemDeliveryClock(),
+        random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.config = config
         self.transport = transport
         self.clock = clock
         policy = RetryPolicy(limits: config.delivery, random: random)
-        tokens = TokenSources.make(for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
+        tokens = TokenSources.make(
+            for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
         switch config.target {
         case .accountEngagement(let connection, let action):
             self.action = AccountEngagementUpsert(connection: connection, action: action)
@@ -70,7 +72,8 @@ public struct DeliveryRun: Sendable {
         func set() { flag.store(true, ordering: .relaxed) }
     }
 
-    public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport where Input.Element == InputLine {
+    public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport
+    where Input.Element == InputLine {
         let started = clock.now()
         var report = RunReport()
         let mapper = RecordMapper(mapping: config.mapping)
@@ -94,7 +97,9 @@ public struct DeliveryRun: Sendable {
             for (item, outcome) in result.finished {
                 report.count(outcome)
                 if case .rejected(let code, let message) = outcome {
-                    logger.debug("rejected", metadata: ["line": "\(item.record.line)", "code": .string(code), "message": .string(message)])
+                    logger.debug(
+                        "rejected",
+                        metadata: ["line": "\(item.record.line)", "code": .string(code), "message": .string(message)])
                 }
             }
             report.notAttempted += result.notAttempted
@@ -105,9 +110,14 @@ public struct DeliveryRun: Sendable {
         func rejectLocally(_ line: InputLine, record: JSONValue?, code: String, message: String) {
             let outcome = RecordOutcome.rejected(code: code, message: message)
             report.count(outcome)
-            logger.debug("rejected", metadata: ["line": "\(line.number)", "code": .string(code), "message": .string(message)])
+            logger.debug(
+                "rejected", metadata: ["line": "\(line.number)", "code": .string(code), "message": .string(message)])
             do {
-                try recorder.record([.init(line: line.number, textHash: line.textHash, original: record, rawText: record == nil ? line.rawText : nil, outcome: outcome)])
+                try recorder.record([
+                    .init(
+                        line: line.number, textHash: line.textHash, original: record,
+                        rawText: record == nil ? line.rawText : nil, outcome: outcome)
+                ])
             } catch {
                 stop(DeliveryStop.outputFailure(error))
             }
@@ -145,12 +155,14 @@ public struct DeliveryRun: Sendable {
                 let ticket = await lanes.enqueue(items.map { ($0.record.route ?? "") + "\u{0}" + $0.record.identity })
                 group.addTask {
                     await lanes.wait(ticket)
-                    var result = halt.isSet ? TaskResult(notAttempted: items.count) : await self.deliver(items, halt: halt)
+                    var result =
+                        halt.isSet ? TaskResult(notAttempted: items.count) : await self.deliver(items, halt: halt)
                     // Recorded before the lane is left: the next record of these identities is not sent until
                     // this one's outcome is in the checkpoint.
                     let finished = result.finished.map { item, outcome in
                         OutcomeRecorder.Finished(
-                            line: item.record.line, textHash: item.textHash, identity: item.record.identity, original: item.original, outcome: outcome)
+                            line: item.record.line, textHash: item.textHash, identity: item.record.identity,
+                            original: item.original, outcome: outcome)
                     }
                     do throws(OutputError) {
                         try recorder.record(finished)
@@ -172,9 +184,12 @@ public struct DeliveryRun: Sendable {
                 } catch {
                     // A read error (or input that is not NDJSON, found on standard input) ends reading; what was
                     // read is still delivered and accounted for.
-                    stop(DeliveryStop(
-                        code: "input", reason: "reading the input failed after \(report.records) records: \(error)",
-                        advice: "Fix the input; with --checkpoint, rerun with --resume to continue after the lines that finished."))
+                    stop(
+                        DeliveryStop(
+                            code: "input", reason: "reading the input failed after \(report.records) records: \(error)",
+                            advice:
+                                "Fix the input; with --checkpoint, rerun with --resume to continue after the lines that finished."
+                        ))
                     break
                 }
                 guard let line = next else { break }
@@ -195,10 +210,14 @@ public struct DeliveryRun: Sendable {
                         continue
                     }
                     if report.stop == nil {
-                        stop(DeliveryStop(
-                            code: "checkpoint",
-                            reason: "line \(line.number) is not the line the checkpoint recorded as finished: the input changed since that run",
-                            advice: "Resume with the input that run read, unchanged, or run without --resume to send this input from its first line."))
+                        stop(
+                            DeliveryStop(
+                                code: "checkpoint",
+                                reason:
+                                    "line \(line.number) is not the line the checkpoint recorded as finished: the input changed since that run",
+                                advice:
+                                    "Resume with the input that run read, unchanged, or run without --resume to send this input from its first line."
+                            ))
                     }
                 }
                 // After a stop the rest of the input is read only to be counted.
@@ -220,9 +239,12 @@ public struct DeliveryRun: Sendable {
                 case .success(let record):
                     let route = record.route ?? ""
                     let size = action.maxBatchBytes == nil ? 0 : action.encodedSize(of: record)
-                    if let pending = batches[route], let limit = action.maxBatchBytes, pending.bytes + size > limit { try await launch(route) }
+                    if let pending = batches[route], let limit = action.maxBatchBytes, pending.bytes + size > limit {
+                        try await launch(route)
+                    }
                     if batches[route] == nil { routeOrder.append(route) }
-                    batches[route, default: PendingBatch()].items.append(Item(record: record, original: original, textHash: line.textHash))
+                    batches[route, default: PendingBatch()].items.append(
+                        Item(record: record, original: original, textHash: line.textHash))
                     batches[route]!.bytes += size
                     if batches[route]!.items.count >= batchSize { try await launch(route) }
                 }
@@ -277,7 +299,8 @@ public struct DeliveryRun: Sendable {
                 result.notAttempted += pending.count
                 return result
             }
-            let (verdicts, requests) = await action.attempt(pending.map(\.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
+            let (verdicts, requests) = await action.attempt(
+                pending.map(\.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
             result.requests += requests
             var again: [Item] = []
             var needsRefresh = false
@@ -309,7 +332,9 @@ public struct DeliveryRun: Sendable {
                 guard !refreshed else {
                     result.stop = DeliveryStop(
                         code: "401", reason: "the API refused a token the auth server had just issued",
-                        advice: "Check that the user or installed package has access to this API and business unit (scopes, permissions).")
+                        advice:
+                            "Check that the user or installed package has access to this API and business unit (scopes, permissions)."
+                    )
                     result.notAttempted += pending.count
                     return result
                 }
@@ -326,13 +351,20 @@ public struct DeliveryRun: Sendable {
             guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
                 let last = lastRetry ?? ("retry", "no attempts left")
                 for item in pending {
-                    result.finished.append((item, .rejected(code: last.code, message: "gave up after \(attempt) attempts: \(last.message)")))
+                    result.finished.append(
+                        (
+                            item,
+                            .rejected(code: last.code, message: "gave up after \(attempt) attempts: \(last.message)")
+                        ))
                 }
                 return result
             }
             logger.info(
                 "retrying \(pending.count) record(s) in \(String(format: "%.2f", delay)) s",
-                metadata: ["line": "\(pending[0].record.line)", "attempt": "\(attempt + 1)", "code": .string(lastRetry?.code ?? ""), "reason": .string(lastRetry?.message ?? "")])
+                metadata: [
+                    "line": "\(pending[0].record.line)", "attempt": "\(attempt + 1)",
+                    "code": .string(lastRetry?.code ?? ""), "reason": .string(lastRetry?.message ?? ""),
+                ])
             do {
                 try await clock.sleep(seconds: delay)
             } catch {
@@ -346,4 +378,3 @@ public struct DeliveryRun: Sendable {
         return result
     }
 }
-

@@ -38,6 +38,7 @@ extension Checkpoint.Fingerprints {
     public static func of(inputPath: String, configPath: String?) throws(InputError) -> Checkpoint.Fingerprints {
         let input = try FileFingerprint.of(path: inputPath)
         let config = try configPath.flatMap { path throws(InputError) in try FileFingerprint.of(path: path) }
-        return Checkpoint.Fingerprints(inputSHA256: input?.sha256, inputBytes: input?.bytes, configSHA256: config?.sha256)
+        return Checkpoint.Fingerprints(
+            inputSHA256: input?.sha256, inputBytes: input?.bytes, configSHA256: config?.sha256)
     }
 }

@@ -2,7 +2,8 @@ import Foundation
 
 /// `application/x-www-form-urlencoded` bodies for the OAuth token endpoints.
 enum FormEncoding {
-    private static let unreserved = CharacterSet(charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
+    private static let unreserved = CharacterSet(
+        charactersIn: "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-._~")
 
     static func encode(_ pairs: [(String, String)]) -> [UInt8] {
         let text = pairs.map { name, value in

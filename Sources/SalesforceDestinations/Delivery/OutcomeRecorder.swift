@@ -30,7 +30,9 @@ final class OutcomeRecorder: Sendable {
                 var wrote = false
                 for item in batch {
                     guard case .rejected(let code, let message) = item.outcome else { continue }
-                    try rejects.write(record: item.original, rawText: item.rawText, line: item.line, identity: item.identity, code: code, message: message)
+                    try rejects.write(
+                        record: item.original, rawText: item.rawText, line: item.line, identity: item.identity,
+                        code: code, message: message)
                     wrote = true
                 }
                 if wrote, files.checkpoint != nil { try rejects.sync() }

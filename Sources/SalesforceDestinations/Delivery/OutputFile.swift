@@ -94,7 +94,9 @@ public final class OutputFile: @unchecked Sendable {
 
     /// Cuts a regular file to `length` bytes (a checkpoint's torn tail).
     public func truncate(to length: Int) throws(OutputError) {
-        guard ftruncate(descriptor, off_t(length)) == 0 else { throw OutputError(purpose: purpose, path: path, errno: errno) }
+        guard ftruncate(descriptor, off_t(length)) == 0 else {
+            throw OutputError(purpose: purpose, path: path, errno: errno)
+        }
     }
 
     /// Makes what was written durable (`fdatasync`); a no-op for devices and pipes, which cannot be synced.

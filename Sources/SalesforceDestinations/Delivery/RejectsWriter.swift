@@ -15,7 +15,9 @@ public final class RejectsWriter: @unchecked Sendable {
         file = try OutputFile(path: path, purpose: "rejects file", mode: append ? .append : .truncate)
     }
 
-    func write(record: JSONValue?, rawText: String?, line: Int, identity: String?, code: String, message: String) throws(OutputError) {
+    func write(record: JSONValue?, rawText: String?, line: Int, identity: String?, code: String, message: String)
+        throws(OutputError)
+    {
         var reason: [String: JSONValue] = ["line": .integer(line), "code": .string(code), "message": .string(message)]
         if let identity { reason["identity"] = .string(identity) }
         if let rawText { reason["text"] = .string(rawText) }

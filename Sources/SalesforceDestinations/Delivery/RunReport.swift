@@ -93,10 +93,15 @@ public struct RunReport: Sendable, Equatable {
     /// The report file's JSON.
     public var json: JSONValue {
         // A dry run's "created" would be a claim about Salesforce that nothing backs: it says what would be sent.
-        let outcomes: JSONValue = dryRun
-            ? ["wouldSend": .integer(delivered), "rejected": .integer(rejected), "notAttempted": .integer(notAttempted)]
+        let outcomes: JSONValue =
+            dryRun
+            ? [
+                "wouldSend": .integer(delivered), "rejected": .integer(rejected),
+                "notAttempted": .integer(notAttempted),
+            ]
             : [
-                "created": .integer(created), "updated": .integer(updated), "upserted": .integer(upserted), "rejected": .integer(rejected),
+                "created": .integer(created), "updated": .integer(updated), "upserted": .integer(upserted),
+                "rejected": .integer(rejected),
                 "notAttempted": .integer(notAttempted),
             ]
         var object: [String: JSONValue] = [
@@ -108,11 +113,19 @@ public struct RunReport: Sendable, Equatable {
             "resumed": .integer(resumed),
             "requests": .integer(requests), "retries": .integer(retries), "tokensMinted": .integer(tokensMinted),
             "durationSeconds": .double((durationSeconds * 1000).rounded() / 1000),
-            "recordsPerSecond": .double(durationSeconds > 0 ? (Double(records - resumed) / durationSeconds).rounded() : 0),
-            "stopped": stop.map { ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)] } ?? .null,
+            "recordsPerSecond": .double(
+                durationSeconds > 0 ? (Double(records - resumed) / durationSeconds).rounded() : 0),
+            "stopped": stop.map {
+                ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)]
+            } ?? .null,
         ]
-        object["interrupted"] = interruption.map { ["signal": .string($0.signalName), "readThroughLine": .integer($0.readThroughLine)] } ?? .null
-        object["topRejections"] = .array(topRejections(10).map { ["code": .string($0.reason.code), "message": .string($0.reason.message), "count": .integer($0.count)] })
+        object["interrupted"] =
+            interruption.map { ["signal": .string($0.signalName), "readThroughLine": .integer($0.readThroughLine)] }
+            ?? .null
+        object["topRejections"] = .array(
+            topRejections(10).map {
+                ["code": .string($0.reason.code), "message": .string($0.reason.message), "count": .integer($0.count)]
+            })
         if let metadata { object["run"] = metadata }
         object["countsAddUp"] = .bool(addsUp)
         object["peakResidentBytes"] = .integer(peakResidentBytes)

@@ -15,7 +15,10 @@ public struct InputLine: Sendable {
     /// Input bytes read up to the end of this line (for progress against the file's size).
     public var endOffset: Int
 
-    public init(number: Int, record: Result<JSONValue, InputError>, rawText: String? = nil, textHash: UInt64 = 0, endOffset: Int = 0) {
+    public init(
+        number: Int, record: Result<JSONValue, InputError>, rawText: String? = nil, textHash: UInt64 = 0,
+        endOffset: Int = 0
+    ) {
         self.number = number
         self.record = record
         self.rawText = rawText
@@ -45,12 +48,17 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// Why input that starts with `bytes` is not NDJSON at all (so no line of it should be tried), or nil.
     static func notNDJSON(_ bytes: [UInt8]) -> InputError? {
         if bytes.starts(with: [0x1F, 0x8B]) {
-            return InputError(message: "is gzip-compressed; decompress it first, for example: gzip -dc FILE | sfdest send --input - …")
+            return InputError(
+                message: "is gzip-compressed; decompress it first, for example: gzip -dc FILE | sfdest send --input - …"
+            )
         }
         var body = bytes[...]
         if body.starts(with: [0xEF, 0xBB, 0xBF]) { body = body.dropFirst(3) }
         if let first = body.first(where: { ![0x20, 0x09, 0x0A, 0x0D].contains($0) }), first == 0x5B {
-            return InputError(message: "is a JSON array, not NDJSON (one JSON object per line); convert it first, for example: jq -c '.[]' FILE > FILE.ndjson")
+            return InputError(
+                message:
+                    "is a JSON array, not NDJSON (one JSON object per line); convert it first, for example: jq -c '.[]' FILE > FILE.ndjson"
+            )
         }
         return nil
     }
@@ -79,19 +87,27 @@ public struct NDJSONReader: AsyncSequence, Sendable {
     public static func open(_ path: String) throws(InputError) -> NDJSONReader {
         if path == "-" { return NDJSONReader(handle: .standardInput) }
         var status = stat()
-        guard stat(path, &status) == 0 else { throw InputError(message: "cannot open input file \(path): \(String(cString: strerror(errno)))") }
-        if status.st_mode & S_IFMT == S_IFDIR { throw InputError(message: "input \(path) is a directory; give an NDJSON file, or - for standard input") }
+        guard stat(path, &status) == 0 else {
+            throw InputError(message: "cannot open input file \(path): \(String(cString: strerror(errno)))")
+        }
+        if status.st_mode & S_IFMT == S_IFDIR {
+            throw InputError(message: "input \(path) is a directory; give an NDJSON file, or - for standard input")
+        }
         guard let handle = FileHandle(forReadingAtPath: path) else {
             throw InputError(message: "cannot open input file \(path): \(String(cString: strerror(errno)))")
         }
         let start = (try? handle.read(upToCount: 512)) ?? Data()
-        if let problem = InputError.notNDJSON([UInt8](start)) { throw InputError(message: "input \(path) \(problem.message)") }
+        if let problem = InputError.notNDJSON([UInt8](start)) {
+            throw InputError(message: "input \(path) \(problem.message)")
+        }
         try? handle.seek(toOffset: 0)
         return NDJSONReader(handle: handle)
     }
 
     /// The same reader with another read size (tests use tiny chunks to split lines across reads).
-    public func withChunkSize(_ size: Int) -> NDJSONReader { NDJSONReader(handle: handle, chunkSize: Swift.max(1, size)) }
+    public func withChunkSize(_ size: Int) -> NDJSONReader {
+        NDJSONReader(handle: handle, chunkSize: Swift.max(1, size))
+    }
 
     public func makeAsyncIterator() -> Iterator { Iterator(handle: handle, chunkSize: chunkSize) }
 
@@ -117,7 +133,9 @@ public struct NDJSONReader: AsyncSequence, Sendable {
                 if !startChecked, finished || buffer.count >= 3 {
                     // Standard input is checked here; a file was checked when it was opened.
                     startChecked = true
-                    if let problem = InputError.notNDJSON(buffer) { throw InputError(message: "input \(problem.message)") }
+                    if let problem = InputError.notNDJSON(buffer) {
+                        throw InputError(message: "input \(problem.message)")
+                    }
                     if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
                 }
                 if startChecked, let newline = buffer[start...].firstIndex(of: 0x0A) {
@@ -163,9 +181,13 @@ public struct NDJSONReader: AsyncSequence, Sendable {
                 return InputLine(number: number, record: .success(value), textHash: hash, endOffset: endOffset)
             } catch {
                 // A lone "{" is the first line of pretty-printed JSON, the usual way a file that is not NDJSON looks.
-                let hint = line.elementsEqual([0x7B]) ? " (NDJSON needs each object on one line; pretty-printed JSON is not NDJSON: convert it with jq -c)" : ""
+                let hint =
+                    line.elementsEqual([0x7B])
+                    ? " (NDJSON needs each object on one line; pretty-printed JSON is not NDJSON: convert it with jq -c)"
+                    : ""
                 return InputLine(
-                    number: number, record: .failure(InputError(message: "line \(number): not valid JSON: \(error)\(hint)")),
+                    number: number,
+                    record: .failure(InputError(message: "line \(number): not valid JSON: \(error)\(hint)")),
                     rawText: String(decoding: line, as: UTF8.self), textHash: hash, endOffset: endOffset)
             }
         }

@@ -34,8 +34,14 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
             let character = characters[index]
             switch character {
             case ".":
-                if name.isEmpty, case .index? = steps.last { index += 1; continue }
-                if name.isEmpty, index > 0, characters[index - 1] == "]" { index += 1; continue }
+                if name.isEmpty, case .index? = steps.last {
+                    index += 1
+                    continue
+                }
+                if name.isEmpty, index > 0, characters[index - 1] == "]" {
+                    index += 1
+                    continue
+                }
                 try flushName()
                 index += 1
             case "[":
@@ -49,7 +55,9 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
                         quoted.append(characters[index])
                         index += 1
                     }
-                    guard index + 1 < characters.count, characters[index + 1] == "]" else { throw fail("expected \"] after a quoted name") }
+                    guard index + 1 < characters.count, characters[index + 1] == "]" else {
+                        throw fail("expected \"] after a quoted name")
+                    }
                     guard !quoted.isEmpty else { throw fail("empty quoted name") }
                     steps.append(.member(quoted))
                     index += 2

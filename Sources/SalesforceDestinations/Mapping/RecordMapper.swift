@@ -61,12 +61,14 @@ public struct RecordMapper: Sendable {
                 found = literal
             case .path(let path, let fallback):
                 switch Self.scalar(at: [path], in: record, fallback: fallback, objects: acceptsObjects(target)) {
-                case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
+                case .failure(let problem):
+                    return .failure(MappingError(line: line, field: target, message: problem.message))
                 case .success(let value): found = value
                 }
             case .firstOf(let paths, let fallback):
                 switch Self.scalar(at: paths, in: record, fallback: fallback, objects: acceptsObjects(target)) {
-                case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
+                case .failure(let problem):
+                    return .failure(MappingError(line: line, field: target, message: problem.message))
                 case .success(let value): found = value
                 }
             }
@@ -88,8 +90,11 @@ public struct RecordMapper: Sendable {
             for (segment, field) in segments.fields {
                 guard let membership = memberships[segment] else { continue }
                 guard let status = SegmentMapping.status(of: membership) else {
-                    return .failure(MappingError(
-                        line: line, field: field, message: "segment \(segment): expected a status (\"realized\", {\"status\": …} or true/false)"))
+                    return .failure(
+                        MappingError(
+                            line: line, field: field,
+                            message:
+                                "segment \(segment): expected a status (\"realized\", {\"status\": …} or true/false)"))
                 }
                 fields[field] = .string(status)
             }
@@ -97,7 +102,9 @@ public struct RecordMapper: Sendable {
         var route: String?
         if let source = mapping.route {
             guard let value = source.path.value(in: record)?.textValue, !value.isEmpty else {
-                return .failure(MappingError(line: line, field: source.name, message: "no value at \(source.path) (the record's target)"))
+                return .failure(
+                    MappingError(
+                        line: line, field: source.name, message: "no value at \(source.path) (the record's target)"))
             }
             route = value
         }
@@ -112,15 +119,19 @@ public struct RecordMapper: Sendable {
 
     /// The first path's scalar, else the fallback. A null is passed over for a later path or the fallback; when
     /// nothing else has a value the result is null, and the null policy decides (clear or skip).
-    private static func scalar(at paths: [FieldPath], in record: JSONValue, fallback: JSONValue?, objects: Bool) -> Result<JSONValue?, MappingProblem> {
+    private static func scalar(at paths: [FieldPath], in record: JSONValue, fallback: JSONValue?, objects: Bool)
+        -> Result<JSONValue?, MappingProblem>
+    {
         var sawNull = false
         for path in paths {
             switch path.value(in: record) {
             case nil: continue
             case .null?: sawNull = true
             case let value? where objects: return .success(value)
-            case .object?: return .failure(MappingProblem("expected a string, number or boolean at \(path), found an object"))
-            case .array?: return .failure(MappingProblem("expected a string, number or boolean at \(path), found an array"))
+            case .object?:
+                return .failure(MappingProblem("expected a string, number or boolean at \(path), found an object"))
+            case .array?:
+                return .failure(MappingProblem("expected a string, number or boolean at \(path), found an array"))
             case let value?: return .success(value)
             }
         }
@@ -142,7 +153,8 @@ public struct RecordMapper: Sendable {
         for transform in rules?.transforms ?? [] {
             switch transform.apply(value) {
             case .success(let transformed): value = transformed
-            case .failure(let problem): return .failure(MappingError(line: line, field: target, message: problem.message))
+            case .failure(let problem):
+                return .failure(MappingError(line: line, field: target, message: problem.message))
             }
         }
         var policy = mapping.policy

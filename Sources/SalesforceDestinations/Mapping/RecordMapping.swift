@@ -19,7 +19,9 @@ public struct FieldRules: Sendable, Equatable {
     public var nulls: NullPolicy.Nulls?
     public var emptyStrings: NullPolicy.EmptyStrings?
 
-    public init(transforms: [ValueTransform] = [], nulls: NullPolicy.Nulls? = nil, emptyStrings: NullPolicy.EmptyStrings? = nil) {
+    public init(
+        transforms: [ValueTransform] = [], nulls: NullPolicy.Nulls? = nil, emptyStrings: NullPolicy.EmptyStrings? = nil
+    ) {
         self.transforms = transforms
         self.nulls = nulls
         self.emptyStrings = emptyStrings
@@ -84,8 +86,10 @@ public struct RecordMapping: Sendable, Equatable {
     public var route: RouteSource?
 
     public static func == (a: RecordMapping, b: RecordMapping) -> Bool {
-        a.segments == b.segments && a.required == b.required && a.spreads == b.spreads && a.rules == b.rules && a.policy == b.policy
-            && a.route == b.route && a.fields.elementsEqual(b.fields) { $0.target == $1.target && $0.source == $1.source }
+        a.segments == b.segments && a.required == b.required && a.spreads == b.spreads && a.rules == b.rules
+            && a.policy == b.policy
+            && a.route == b.route
+            && a.fields.elementsEqual(b.fields) { $0.target == $1.target && $0.source == $1.source }
     }
 
     public init(fields: [(target: String, source: FieldSource)], segments: SegmentMapping? = nil, required: [String]) {
@@ -94,7 +98,9 @@ public struct RecordMapping: Sendable, Equatable {
         self.required = required
     }
 
-    init(fields reader: inout YAMLReader, segments segmentReader: inout YAMLReader?, required: [String]) throws(ConfigError) {
+    init(fields reader: inout YAMLReader, segments segmentReader: inout YAMLReader?, required: [String])
+        throws(ConfigError)
+    {
         var fields: [(String, FieldSource)] = []
         var rules: [String: FieldRules] = [:]
         for key in reader.keys {
@@ -105,7 +111,9 @@ public struct RecordMapping: Sendable, Equatable {
         }
         self.rules = rules
         for name in required where !fields.contains(where: { $0.0 == name }) {
-            throw ConfigError(file: reader.file, line: YAMLReader.line(reader.node), path: reader.path, message: "\(name) must be mapped (it identifies the record)")
+            throw ConfigError(
+                file: reader.file, line: YAMLReader.line(reader.node), path: reader.path,
+                message: "\(name) must be mapped (it identifies the record)")
         }
         self.fields = fields
         self.required = required
@@ -128,7 +136,9 @@ public struct RecordMapping: Sendable, Equatable {
 
     /// A string is a path; a list is fallback paths; `{path, default, transform, nulls, emptyStrings}` or
     /// `{literal}` say more (`path` may be a list too).
-    private static func source(_ node: Node, key: String, reader: YAMLReader) throws(ConfigError) -> (FieldSource, FieldRules?) {
+    private static func source(_ node: Node, key: String, reader: YAMLReader) throws(ConfigError) -> (
+        FieldSource, FieldRules?
+    ) {
         func parsePath(_ text: String, _ owner: YAMLReader, _ key: String) throws(ConfigError) -> FieldPath {
             do { return try FieldPath(text) } catch { throw owner.error(key, error.description) }
         }
@@ -164,13 +174,18 @@ public struct RecordMapping: Sendable, Equatable {
             }
             for name in names {
                 guard let transform = ValueTransform(rawValue: name) else {
-                    throw entry.error("transform", "unknown transform \(name); expected one of \(ValueTransform.allCases.map(\.rawValue).joined(separator: ", "))")
+                    throw entry.error(
+                        "transform",
+                        "unknown transform \(name); expected one of \(ValueTransform.allCases.map(\.rawValue).joined(separator: ", "))"
+                    )
                 }
                 rules.transforms.append(transform)
             }
         }
         if entry.keys.contains("nulls") { rules.nulls = try entry.choice("nulls", default: nil) as NullPolicy.Nulls }
-        if entry.keys.contains("emptyStrings") { rules.emptyStrings = try entry.choice("emptyStrings", default: nil) as NullPolicy.EmptyStrings }
+        if entry.keys.contains("emptyStrings") {
+            rules.emptyStrings = try entry.choice("emptyStrings", default: nil) as NullPolicy.EmptyStrings
+        }
         let hasRules = rules != FieldRules()
         if let literal = entry.value("literal") {
             try entry.finish()
@@ -178,7 +193,9 @@ public struct RecordMapping: Sendable, Equatable {
         }
         guard let pathNode = entry.value("path") else { throw entry.error("path", "is required (or give literal)") }
         let paths = try parsePaths(pathNode, entry, "path")
-        let fallback = try entry.value("default").map { node throws(ConfigError) in try scalarValue(node, entry, "default") }
+        let fallback = try entry.value("default").map { node throws(ConfigError) in
+            try scalarValue(node, entry, "default")
+        }
         try entry.finish()
         return (source(paths, fallback), hasRules ? rules : nil)
     }
@@ -186,7 +203,9 @@ public struct RecordMapping: Sendable, Equatable {
     /// `spread:` entries: `{from, include, exclude, prefix}`.
     static func spreads(_ node: Node?, reader: YAMLReader) throws(ConfigError) -> [ObjectSpread] {
         guard let node else { return [] }
-        guard case .sequence(let sequence) = node else { throw reader.error("spread", "expected a list of {from, include, exclude, prefix}") }
+        guard case .sequence(let sequence) = node else {
+            throw reader.error("spread", "expected a list of {from, include, exclude, prefix}")
+        }
         var spreads: [ObjectSpread] = []
         for (index, item) in sequence.enumerated() {
             var entry = try YAMLReader(file: reader.file, path: "spread[\(index)]", node: item)
@@ -196,7 +215,9 @@ public struct RecordMapping: Sendable, Equatable {
             func patterns(_ key: String) throws(ConfigError) -> [String] {
                 guard let value = entry.value(key) else { return [] }
                 if let text = value.string { return [text] }
-                guard case .sequence(let list) = value, list.allSatisfy({ $0.string != nil }) else { throw entry.error(key, "expected a list of name patterns") }
+                guard case .sequence(let list) = value, list.allSatisfy({ $0.string != nil }) else {
+                    throw entry.error(key, "expected a list of name patterns")
+                }
                 return list.compactMap(\.string)
             }
             let include = try patterns("include")
@@ -209,16 +230,21 @@ public struct RecordMapping: Sendable, Equatable {
     }
 
     /// `values: {nulls, emptyStrings}` over the destination's defaults.
-    static func policy(_ reader: inout YAMLReader?, destination: DestinationConfig.Destination) throws(ConfigError) -> NullPolicy {
+    static func policy(_ reader: inout YAMLReader?, destination: DestinationConfig.Destination) throws(ConfigError)
+        -> NullPolicy
+    {
         var policy = NullPolicy.defaults(for: destination)
         guard var reader else { return policy }
         if reader.keys.contains("nulls") { policy.nulls = try reader.choice("nulls", default: nil) }
-        if reader.keys.contains("emptyStrings") { policy.emptyStrings = try reader.choice("emptyStrings", default: nil) }
+        if reader.keys.contains("emptyStrings") {
+            policy.emptyStrings = try reader.choice("emptyStrings", default: nil)
+        }
         try reader.finish()
         return policy
     }
 
-    private static func scalarValue(_ node: Node, _ reader: YAMLReader, _ key: String) throws(ConfigError) -> JSONValue {
+    private static func scalarValue(_ node: Node, _ reader: YAMLReader, _ key: String) throws(ConfigError) -> JSONValue
+    {
         guard case .scalar(let scalar) = node else { throw reader.error(key, "expected a string, number or boolean") }
         if scalar.style == .plain {
             if let number = node.int { return .integer(number) }

@@ -85,7 +85,10 @@ public enum ValueTransform: String, Sendable, CaseIterable {
         case .date, .dateTime:
             guard let instant = Self.instant(value) else {
                 let found = value.textValue.map { "\"\($0)\"" } ?? "a non-scalar"
-                return .failure(MappingProblem("\(self): expected an ISO 8601 date or date-time, or epoch seconds or milliseconds; found \(found)"))
+                return .failure(
+                    MappingProblem(
+                        "\(self): expected an ISO 8601 date or date-time, or epoch seconds or milliseconds; found \(found)"
+                    ))
             }
             return .success(.string(self == .date ? instant.date : instant.dateTime))
         case .membershipBoolean:
@@ -95,7 +98,10 @@ public enum ValueTransform: String, Sendable, CaseIterable {
                 switch text.lowercased() {
                 case "realized", "existing", "true": return .success(true)
                 case "exited", "false": return .success(false)
-                default: return .failure(MappingProblem("membershipBoolean: expected realized, existing, exited, true or false; found \"\(text)\""))
+                default:
+                    return .failure(
+                        MappingProblem(
+                            "membershipBoolean: expected realized, existing, exited, true or false; found \"\(text)\""))
                 }
             default:
                 if let status = value["status"] { return apply(status) }
@@ -120,7 +126,9 @@ public enum ValueTransform: String, Sendable, CaseIterable {
             if text.count == 10, let parsed = try? Date(text + "T00:00:00Z", strategy: .iso8601) {
                 return Instant(date: text, dateTime: format(parsed))
             }
-            if let parsed = parseDateTime(text) { return Instant(date: String(format(parsed).prefix(10)), dateTime: format(parsed)) }
+            if let parsed = parseDateTime(text) {
+                return Instant(date: String(format(parsed).prefix(10)), dateTime: format(parsed))
+            }
             return nil
         default: return nil
         }
@@ -139,7 +147,9 @@ public enum ValueTransform: String, Sendable, CaseIterable {
         ]
         for strategy in strategies { if let date = try? strategy.parse(text) { return date } }
         // Without a zone, as many exports write it: taken as UTC.
-        if !text.hasSuffix("Z"), text.count == 19, let date = try? Date.ISO8601FormatStyle().parse(text + "Z") { return date }
+        if !text.hasSuffix("Z"), text.count == 19, let date = try? Date.ISO8601FormatStyle().parse(text + "Z") {
+            return date
+        }
         return nil
     }
 

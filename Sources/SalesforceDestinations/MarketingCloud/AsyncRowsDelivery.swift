@@ -32,16 +32,21 @@ struct AsyncRowsDelivery: DeliveryAction {
     /// The row as the `items` array carries it, plus its comma.
     func encodedSize(of record: MappedRecord) -> Int { JSONWriter.bytes(.object(record.fields)).count + 1 }
 
-    func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+    func attempt(
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock
+    ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         var requests = 0
-        let first = await submitAndRead(batch, grant: grant, attempt: attempt, transport: transport, clock: clock, requests: &requests)
+        let first = await submitAndRead(
+            batch, grant: grant, attempt: attempt, transport: transport, clock: clock, requests: &requests)
         guard case .unattributed = first else { return (first.verdicts(count: batch.count), requests) }
         // One request per row: slow, but every row then gets its own result.
         var verdicts: [AttemptVerdict] = []
         for record in batch {
-            let alone = await submitAndRead([record], grant: grant, attempt: attempt, transport: transport, clock: clock, requests: &requests)
+            let alone = await submitAndRead(
+                [record], grant: grant, attempt: attempt, transport: transport, clock: clock, requests: &requests)
             if case .unattributed(let message) = alone {
                 verdicts.append(.retry(code: "asyncResults", message: message, retryAfter: nil))
             } else {
@@ -64,20 +69,24 @@ struct AsyncRowsDelivery: DeliveryAction {
             switch self {
             case .perRow(let verdicts): return verdicts
             case .all(let verdict): return Array(repeating: verdict, count: count)
-            case .unattributed(let message): return Array(repeating: .retry(code: "asyncResults", message: message, retryAfter: nil), count: count)
+            case .unattributed(let message):
+                return Array(repeating: .retry(code: "asyncResults", message: message, retryAfter: nil), count: count)
             }
         }
     }
 
     private func submitAndRead(
-        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock,
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock,
         requests: inout Int
     ) async -> Outcome {
         let dataExtension = target.reference(for: batch[0])
         let context = RequestContext(line: batch[0].line, identity: batch[0].identity, attempt: attempt)
         let submit = TransportRequest(
-            method: "PUT", url: MarketingCloudREST.url(grant, "data/v1/async/dataextensions/\(dataExtension.pathSegment)/rows"),
-            headers: MarketingCloudREST.headers(grant), body: JSONWriter.bytes(["items": .array(batch.map { .object($0.fields) })]), context: context)
+            method: "PUT",
+            url: MarketingCloudREST.url(grant, "data/v1/async/dataextensions/\(dataExtension.pathSegment)/rows"),
+            headers: MarketingCloudREST.headers(grant),
+            body: JSONWriter.bytes(["items": .array(batch.map { .object($0.fields) })]), context: context)
         requests += 1
         let response: TransportResponse
         switch await send(submit, transport: transport) {
@@ -88,27 +97,36 @@ struct AsyncRowsDelivery: DeliveryAction {
         if let problem = json?["resultMessages"]?.arrayValue?.first(where: { $0["resultClass"] == "Error" }) {
             let message = problem["message"]?.stringValue ?? ""
             if problem["resultCode"] == "CustomObjectNotFound" {
-                return .all(target.unknown(
-                    dataExtension, code: "CustomObjectNotFound", message: message, advice: "Check action.dataExtension: the external key, not the name."))
+                return .all(
+                    target.unknown(
+                        dataExtension, code: "CustomObjectNotFound", message: message,
+                        advice: "Check action.dataExtension: the external key, not the name."))
             }
-            return .all(.done(.rejected(code: problem["resultCode"]?.stringValue ?? "\(response.status)", message: message)))
+            return .all(
+                .done(.rejected(code: problem["resultCode"]?.stringValue ?? "\(response.status)", message: message)))
         }
         guard response.status == 202 || response.status == 200, let requestID = json?["requestId"]?.stringValue else {
             return .all(MarketingCloudREST.verdict(response, json: json))
         }
         let state: String
-        switch await waitForCompletion(requestID, grant: grant, context: context, transport: transport, clock: clock, requests: &requests) {
+        switch await waitForCompletion(
+            requestID, grant: grant, context: context, transport: transport, clock: clock, requests: &requests)
+        {
         case .finished(let final): state = final
         case .gaveUp(let verdict): return .all(verdict)
         }
         requests += 1
         let resultsRequest = TransportRequest(
-            method: "GET", url: MarketingCloudREST.url(grant, "data/v1/async/\(requestID)/results"), headers: MarketingCloudREST.headers(grant),
+            method: "GET", url: MarketingCloudREST.url(grant, "data/v1/async/\(requestID)/results"),
+            headers: MarketingCloudREST.headers(grant),
             context: context)
         guard case .answered(let answer) = await send(resultsRequest, transport: transport), answer.status == 200,
             let items = (try? JSONParser.parse(answer.body))?["items"]?.arrayValue
         else {
-            return .all(.retry(code: "asyncResults", message: "could not read the results of async request \(requestID)", retryAfter: nil))
+            return .all(
+                .retry(
+                    code: "asyncResults", message: "could not read the results of async request \(requestID)",
+                    retryAfter: nil))
         }
         return Self.outcome(of: items, rows: batch.count, requestStatus: state, requestID: requestID)
     }
@@ -122,7 +140,10 @@ struct AsyncRowsDelivery: DeliveryAction {
         if failed.isEmpty {
             // No refusal listed: every row was taken, unless the request itself failed.
             return requestStatus == "Error"
-                ? .all(.retry(code: "asyncRequestError", message: "async request \(requestID) ended in Error with no item results", retryAfter: nil))
+                ? .all(
+                    .retry(
+                        code: "asyncRequestError",
+                        message: "async request \(requestID) ended in Error with no item results", retryAfter: nil))
                 : .all(.done(.delivered))
         }
         if rows == 1 { return .perRow([verdict(for: failed[0])]) }
@@ -143,7 +164,8 @@ struct AsyncRowsDelivery: DeliveryAction {
     /// row was not written, and the same row sent again can succeed.
     static func isTransient(_ message: String) -> Bool {
         let lowered = message.lowercased()
-        return lowered.contains("rerun the transaction") || lowered.contains("deadlock") || lowered.contains("lock request time out")
+        return lowered.contains("rerun the transaction") || lowered.contains("deadlock")
+            || lowered.contains("lock request time out")
     }
 
     private enum Completion {
@@ -154,7 +176,8 @@ struct AsyncRowsDelivery: DeliveryAction {
     /// Polls the status with growing waits (1, 2, 4 … 30 s on the delivery clock) until it is final. A status that
     /// cannot be read is polled again: the request was accepted, and uploading it again would write it twice.
     private func waitForCompletion(
-        _ requestID: String, grant: AccessGrant, context: RequestContext, transport: any HTTPTransport, clock: any DeliveryClock,
+        _ requestID: String, grant: AccessGrant, context: RequestContext, transport: any HTTPTransport,
+        clock: any DeliveryClock,
         requests: inout Int
     ) async -> Completion {
         var waited = 0.0
@@ -163,19 +186,28 @@ struct AsyncRowsDelivery: DeliveryAction {
         while true {
             requests += 1
             let status = TransportRequest(
-                method: "GET", url: MarketingCloudREST.url(grant, "data/v1/async/\(requestID)/status"), headers: MarketingCloudREST.headers(grant),
+                method: "GET", url: MarketingCloudREST.url(grant, "data/v1/async/\(requestID)/status"),
+                headers: MarketingCloudREST.headers(grant),
                 context: context)
             if case .answered(let answer) = await send(status, transport: transport) {
                 if answer.status == 401 { return .gaveUp(.refreshToken) }
-                if answer.status == 200, let state = (try? JSONParser.parse(answer.body))?["status"]?["requestStatus"]?.stringValue {
+                if answer.status == 200,
+                    let state = (try? JSONParser.parse(answer.body))?["status"]?["requestStatus"]?.stringValue
+                {
                     lastSeen = state
                     if state == "Complete" || state == "Completed" || state == "Error" { return .finished(state) }
                 }
             }
             guard waited + delay <= maxWaitSeconds else {
-                return .gaveUp(.done(.rejected(code: "asyncTimeout", message: "async request \(requestID) still \(lastSeen) after \(Int(waited)) s")))
+                return .gaveUp(
+                    .done(
+                        .rejected(
+                            code: "asyncTimeout",
+                            message: "async request \(requestID) still \(lastSeen) after \(Int(waited)) s")))
             }
-            do { try await clock.sleep(seconds: delay) } catch { return .gaveUp(.retry(code: "cancelled", message: "cancelled", retryAfter: nil)) }
+            do { try await clock.sleep(seconds: delay) } catch {
+                return .gaveUp(.retry(code: "cancelled", message: "cancelled", retryAfter: nil))
+            }
             waited += delay
             delay = min(30, delay * 2)
         }

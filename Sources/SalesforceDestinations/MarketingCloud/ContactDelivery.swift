@@ -7,7 +7,10 @@ struct ContactDelivery: DeliveryAction {
     let create: Bool
     var batchSize: Int { 1 }
 
-    func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+    func attempt(
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock
+    ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         let record = batch[0]
@@ -21,7 +24,8 @@ struct ContactDelivery: DeliveryAction {
             return ["name": .string(name), "items": [["values": .array(values)]]]
         }
         let request = TransportRequest(
-            method: create ? "POST" : "PATCH", url: MarketingCloudREST.url(grant, "contacts/v1/contacts"), headers: MarketingCloudREST.headers(grant),
+            method: create ? "POST" : "PATCH", url: MarketingCloudREST.url(grant, "contacts/v1/contacts"),
+            headers: MarketingCloudREST.headers(grant),
             body: JSONWriter.bytes(["contactKey": .string(record.identity), "attributeSets": .array(attributeSets)]),
             context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
         switch await send(request, transport: transport) {
@@ -32,7 +36,14 @@ struct ContactDelivery: DeliveryAction {
                 return ([.done(json?["isNewContactKey"] == true ? .created : .updated)], 1)
             }
             if response.status == 400, let message = json?["resultMessages"]?.arrayValue?.first {
-                return ([.done(.rejected(code: message["resultCode"]?.stringValue ?? "400", message: message["message"]?.stringValue ?? ""))], 1)
+                return (
+                    [
+                        .done(
+                            .rejected(
+                                code: message["resultCode"]?.stringValue ?? "400",
+                                message: message["message"]?.stringValue ?? ""))
+                    ], 1
+                )
             }
             return ([MarketingCloudREST.verdict(response, json: json)], 1)
         }

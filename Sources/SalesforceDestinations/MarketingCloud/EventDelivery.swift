@@ -7,7 +7,10 @@ struct EventDelivery: DeliveryAction {
     let target: EventDefinitionTarget
     var batchSize: Int { 1 }
 
-    func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+    func attempt(
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock
+    ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         let record = batch[0]
@@ -19,8 +22,12 @@ struct EventDelivery: DeliveryAction {
         var data = record.fields
         data.removeValue(forKey: "contactKey")
         let request = TransportRequest(
-            method: "POST", url: MarketingCloudREST.url(grant, "interaction/v1/events"), headers: MarketingCloudREST.headers(grant),
-            body: JSONWriter.bytes(["ContactKey": .string(record.identity), "EventDefinitionKey": .string(eventDefinitionKey), "Data": .object(data)]),
+            method: "POST", url: MarketingCloudREST.url(grant, "interaction/v1/events"),
+            headers: MarketingCloudREST.headers(grant),
+            body: JSONWriter.bytes([
+                "ContactKey": .string(record.identity), "EventDefinitionKey": .string(eventDefinitionKey),
+                "Data": .object(data),
+            ]),
             context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
         switch await send(request, transport: transport) {
         case .failed(let verdict): return ([verdict], 1)
@@ -29,10 +36,21 @@ struct EventDelivery: DeliveryAction {
             let json = try? JSONParser.parse(response.body)
             let verdict = MarketingCloudREST.verdict(response, json: json)
             // Every event would be refused the same way: stop rather than reject a million records.
-            if case .fixed = target, case .done(.rejected(let code, let message)) = verdict, message.contains(eventDefinitionKey) {
-                return ([.stop(DeliveryStop(
-                    code: code, reason: "Marketing Cloud does not know event definition \(eventDefinitionKey) (\(message))",
-                    advice: "Check action.eventDefinitionKey against Journey Builder > Entry Sources > API Event, in this business unit."))], 1)
+            if case .fixed = target, case .done(.rejected(let code, let message)) = verdict,
+                message.contains(eventDefinitionKey)
+            {
+                return (
+                    [
+                        .stop(
+                            DeliveryStop(
+                                code: code,
+                                reason:
+                                    "Marketing Cloud does not know event definition \(eventDefinitionKey) (\(message))",
+                                advice:
+                                    "Check action.eventDefinitionKey against Journey Builder > Entry Sources > API Event, in this business unit."
+                            ))
+                    ], 1
+                )
             }
             return ([verdict], 1)
         }

@@ -8,15 +8,23 @@ public final class MarketingCloudTokenSource: AccessTokenSource {
     private let cache: TokenCache
     private let minter: MarketingCloudTokenMinter
 
-    public init(connection: MarketingCloudConnection, credentials: MarketingCloudCredentials, transport: any HTTPTransport, clock: any DeliveryClock, policy: RetryPolicy) {
+    public init(
+        connection: MarketingCloudConnection, credentials: MarketingCloudCredentials, transport: any HTTPTransport,
+        clock: any DeliveryClock, policy: RetryPolicy
+    ) {
         let minter = MarketingCloudTokenMinter(
-            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy, requestCount: Counter())
+            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy,
+            requestCount: Counter())
         self.minter = minter
-        cache = TokenCache(clock: clock, margin: 120) { () async throws(DeliveryStop) in try await minter.mintWithRetries() }
+        cache = TokenCache(clock: clock, margin: 120) { () async throws(DeliveryStop) in
+            try await minter.mintWithRetries()
+        }
     }
 
     public func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
-    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant { try await cache.refresh(after: stale) }
+    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
+        try await cache.refresh(after: stale)
+    }
     public func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
 
     /// `rest_instance_url` as a base URL: `https://x.rest…/`, or `x.rest…/` without a scheme (the docs' example;
@@ -55,52 +63,81 @@ struct MarketingCloudTokenMinter: Sendable {
 
     private func mint() async -> MintAttempt<Minted> {
         var body: [String: JSONValue] = [
-            "grant_type": "client_credentials", "client_id": .string(credentials.clientID), "client_secret": .string(credentials.clientSecret),
+            "grant_type": "client_credentials", "client_id": .string(credentials.clientID),
+            "client_secret": .string(credentials.clientSecret),
         ]
         if let account = connection.accountID { body["account_id"] = .string(account) }
         if let scope = connection.scope { body["scope"] = .string(scope) }
         let request = TransportRequest(
             method: "POST", url: connection.authURL.appendingPathComponent("v2/token"),
-            headers: [("Content-Type", "application/json"), ("Accept", "application/json")], body: JSONWriter.bytes(.object(body)))
+            headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+            body: JSONWriter.bytes(.object(body)))
         requestCount.increment()
         let response: TransportResponse
-        switch await sendTokenRequest(request, over: transport) as Result<TransportResponse, TokenRequestFailure<Minted>> {
+        switch await sendTokenRequest(request, over: transport)
+            as Result<TransportResponse, TokenRequestFailure<Minted>>
+        {
         case .success(let answer): response = answer
         case .failure(let failure): return failure.attempt
         }
         let json = try? JSONParser.parse(response.body)
         if response.status == 200, let token = json?["access_token"]?.stringValue {
-            guard let instance = json?["rest_instance_url"]?.stringValue.flatMap(MarketingCloudTokenSource.instanceURL) else {
-                return .stop(DeliveryStop(code: "rest_instance_url", reason: "the token answer has no usable rest_instance_url", advice: "Check connection.authUrl: it must be the tenant's auth host."))
+            guard let instance = json?["rest_instance_url"]?.stringValue.flatMap(MarketingCloudTokenSource.instanceURL)
+            else {
+                return .stop(
+                    DeliveryStop(
+                        code: "rest_instance_url", reason: "the token answer has no usable rest_instance_url",
+                        advice: "Check connection.authUrl: it must be the tenant's auth host."))
             }
             // The bearer token goes wherever rest_instance_url says: never in clear to a host the config itself
             // could not name over plain http.
-            if instance.scheme == "http", !connection.allowInsecureHTTP, !AccountEngagementConnection.isLoopback(instance.host ?? "") {
-                return .stop(DeliveryStop(
-                    code: "rest_instance_url",
-                    reason: "the token answer's rest_instance_url (\(instance.absoluteString)) is plain http to a host that is not loopback; the token would travel in clear",
-                    advice: "Check connection.authUrl: it must be the tenant's https auth host. Set allowInsecureHTTP: true only for a test server you trust."))
+            if instance.scheme == "http", !connection.allowInsecureHTTP,
+                !AccountEngagementConnection.isLoopback(instance.host ?? "")
+            {
+                return .stop(
+                    DeliveryStop(
+                        code: "rest_instance_url",
+                        reason:
+                            "the token answer's rest_instance_url (\(instance.absoluteString)) is plain http to a host that is not loopback; the token would travel in clear",
+                        advice:
+                            "Check connection.authUrl: it must be the tenant's https auth host. Set allowInsecureHTTP: true only for a test server you trust."
+                    ))
             }
             let expiresIn = json?["expires_in"]?.doubleValue ?? 1080
-            return .minted(Minted(grant: AccessGrant(token: token, instanceURL: instance, scopes: AccessGrant.scopes(in: json)), expiresAt: clock.now() + expiresIn))
+            return .minted(
+                Minted(
+                    grant: AccessGrant(token: token, instanceURL: instance, scopes: AccessGrant.scopes(in: json)),
+                    expiresAt: clock.now() + expiresIn))
         }
         let answer = OAuthErrorAnswer(response, json: json)
         if let retry: MintAttempt<Minted> = answer.transient() { return retry }
         let (error, description) = (answer.error, answer.description)
         if description.contains("IP address is unauthorized") {
-            return .stop(DeliveryStop(
-                code: error, reason: "Marketing Cloud refused a token to this machine's address (\(description))",
-                advice: "Add this machine's public IP address to Setup > Security > Login IP Allowlist (API ranges) for the business unit."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "Marketing Cloud refused a token to this machine's address (\(description))",
+                    advice:
+                        "Add this machine's public IP address to Setup > Security > Login IP Allowlist (API ranges) for the business unit."
+                ))
         }
         switch error {
         case "invalid_client":
-            return .stop(DeliveryStop(
-                code: error, reason: "Marketing Cloud refused the client id or secret (\(description))",
-                advice: "Check the installed package's API integration client id and secret, that the package is installed in this business unit, and accountId."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "Marketing Cloud refused the client id or secret (\(description))",
+                    advice:
+                        "Check the installed package's API integration client id and secret, that the package is installed in this business unit, and accountId."
+                ))
         case "invalid_scope":
-            return .stop(DeliveryStop(code: error, reason: description, advice: "Remove connection.scope or grant those scopes to the installed package."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: description,
+                    advice: "Remove connection.scope or grant those scopes to the installed package."))
         default:
-            return .stop(DeliveryStop(code: error, reason: "the token request failed: \(description)", advice: "Check connection.authUrl and the installed package."))
+            return .stop(
+                DeliveryStop(
+                    code: error, reason: "the token request failed: \(description)",
+                    advice: "Check connection.authUrl and the installed package."))
         }
     }
 }

@@ -18,7 +18,10 @@ struct RowsetDelivery: DeliveryAction {
 
     func encodedSize(of record: MappedRecord) -> Int { JSONWriter.bytes(row(record)).count + 1 }
 
-    func attempt(_ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport, clock: any DeliveryClock) async
+    func attempt(
+        _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
+        clock: any DeliveryClock
+    ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
         let dataExtension = target.reference(for: batch[0])
@@ -30,9 +33,12 @@ struct RowsetDelivery: DeliveryAction {
             let sending = alone ? [remaining[0]] : remaining
             requests += 1
             let request = TransportRequest(
-                method: "POST", url: MarketingCloudREST.url(grant, "hub/v1/dataevents/\(dataExtension.pathSegment)/rowset"),
-                headers: MarketingCloudREST.headers(grant), body: JSONWriter.bytes(.array(sending.map { row(batch[$0]) })),
-                context: RequestContext(line: batch[sending[0]].line, identity: batch[sending[0]].identity, attempt: attempt))
+                method: "POST",
+                url: MarketingCloudREST.url(grant, "hub/v1/dataevents/\(dataExtension.pathSegment)/rowset"),
+                headers: MarketingCloudREST.headers(grant),
+                body: JSONWriter.bytes(.array(sending.map { row(batch[$0]) })),
+                context: RequestContext(
+                    line: batch[sending[0]].line, identity: batch[sending[0]].identity, attempt: attempt))
             let response: TransportResponse
             switch await send(request, transport: transport) {
             case .failed(let verdict):
@@ -51,7 +57,9 @@ struct RowsetDelivery: DeliveryAction {
             if response.status == 404 {
                 let verdict = target.unknown(
                     dataExtension, code: "404", message: json?["message"]?.stringValue ?? "not found",
-                    advice: "Check action.dataExtension: the external key (Email Studio > Subscribers > Data Extensions > Properties), not the name.")
+                    advice:
+                        "Check action.dataExtension: the external key (Email Studio > Subscribers > Data Extensions > Properties), not the name."
+                )
                 for index in remaining { verdicts[index] = verdict }
                 remaining = []
                 continue
@@ -59,7 +67,8 @@ struct RowsetDelivery: DeliveryAction {
             let additional = json?["additionalErrors"]?.arrayValue ?? []
             guard response.status == 400, json?["errorcode"]?.intValue == 10006, let first = additional.first else {
                 // 10006 without details is transient for Segment's destination; everything else as REST says.
-                let verdict = response.status == 400 && json?["errorcode"]?.intValue == 10006
+                let verdict =
+                    response.status == 400 && json?["errorcode"]?.intValue == 10006
                     ? AttemptVerdict.retry(code: "10006", message: json?["message"]?.stringValue ?? "", retryAfter: nil)
                     : MarketingCloudREST.verdict(response, json: json)
                 if case .done = verdict, !alone, sending.count > 1 {
@@ -72,13 +81,20 @@ struct RowsetDelivery: DeliveryAction {
             }
             if sending.count == 1 {
                 let messages = additional.compactMap { $0["message"]?.stringValue }
-                verdicts[sending[0]] = .done(.rejected(code: "10006", message: messages.isEmpty ? (first["message"]?.stringValue ?? "refused") : messages.joined(separator: "; ")))
+                verdicts[sending[0]] = .done(
+                    .rejected(
+                        code: "10006",
+                        message: messages.isEmpty
+                            ? (first["message"]?.stringValue ?? "refused") : messages.joined(separator: "; ")))
                 remaining.removeFirst()
             } else {
                 alone = true
             }
         }
-        return (verdicts.map { $0 ?? .retry(code: "internal", message: "no answer for this row", retryAfter: nil) }, requests)
+        return (
+            verdicts.map { $0 ?? .retry(code: "internal", message: "no answer for this row", retryAfter: nil) },
+            requests
+        )
     }
 
     func row(_ record: MappedRecord) -> JSONValue {
@@ -90,4 +106,3 @@ struct RowsetDelivery: DeliveryAction {
         return ["keys": .object(keys), "values": .object(values)]
     }
 }
-

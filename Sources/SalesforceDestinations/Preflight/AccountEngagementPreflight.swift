@@ -30,15 +30,21 @@ struct AccountEngagementPreflight: Sendable {
         let grant: AccessGrant
         do {
             grant = try await tokens.grant()
-            checks.append(PreflightCheck(target: "credentials", status: .ok, detail: "Salesforce issued a token (\(connection.grant.rawValue) grant)"))
+            checks.append(
+                PreflightCheck(
+                    target: "credentials", status: .ok,
+                    detail: "Salesforce issued a token (\(connection.grant.rawValue) grant)"))
         } catch {
             checks.append(PreflightCheck(target: "credentials", status: .fail, detail: error.reason, fix: error.advice))
             return checks + skippedFieldChecks(because: "no token")
         }
         if let scopes = grant.scopes {
-            checks.append(scopes.contains("pardot_api")
-                ? PreflightCheck(target: "scope pardot_api", status: .ok, detail: "the token's scopes include pardot_api")
-                : Self.missingScope(detail: "the token's scopes are \(scopes.joined(separator: " ")), without pardot_api"))
+            checks.append(
+                scopes.contains("pardot_api")
+                    ? PreflightCheck(
+                        target: "scope pardot_api", status: .ok, detail: "the token's scopes include pardot_api")
+                    : Self.missingScope(
+                        detail: "the token's scopes are \(scopes.joined(separator: " ")), without pardot_api"))
         }
         switch await customFields(grant) {
         case .failure(let failed):
@@ -46,10 +52,13 @@ struct AccountEngagementPreflight: Sendable {
             return checks + skippedFieldChecks(because: "the custom fields could not be read")
         case .success(let fields):
             if grant.scopes == nil {
-                checks.append(PreflightCheck(target: "scope pardot_api", status: .ok, detail: "the API accepted the token"))
+                checks.append(
+                    PreflightCheck(target: "scope pardot_api", status: .ok, detail: "the API accepted the token"))
             }
-            checks.append(PreflightCheck(
-                target: "business unit \(connection.businessUnitID)", status: .ok, detail: "exists and answers (\(fields.count) custom fields)"))
+            checks.append(
+                PreflightCheck(
+                    target: "business unit \(connection.businessUnitID)", status: .ok,
+                    detail: "exists and answers (\(fields.count) custom fields)"))
             checks += fieldChecks(fields)
         }
         return checks
@@ -58,31 +67,43 @@ struct AccountEngagementPreflight: Sendable {
     static func missingScope(detail: String) -> PreflightCheck {
         PreflightCheck(
             target: "scope pardot_api", status: .fail, detail: detail,
-            fix: "Add \"Manage Pardot services (pardot_api)\" to the connected app's selected OAuth scopes, then get a new token.")
+            fix:
+                "Add \"Manage Pardot services (pardot_api)\" to the connected app's selected OAuth scopes, then get a new token."
+        )
     }
 
     // MARK: Reading
 
     /// Every custom field of the business unit, following `nextPageUrl`; or the checks that say why not.
     func customFields(_ grant: AccessGrant) async -> Result<[CustomField], FailedChecks> {
-        var url: URL? = MetadataReader.url(connection.apiURL, "api/v5/objects/custom-fields", query: [("fields", "id,name,fieldId,type"), ("limit", "1000")])
+        var url: URL? = MetadataReader.url(
+            connection.apiURL, "api/v5/objects/custom-fields",
+            query: [("fields", "id,name,fieldId,type"), ("limit", "1000")])
         var fields: [CustomField] = []
         var pages = 0
         while let next = url, pages < 100 {
             pages += 1
-            let headers = [("Authorization", "Bearer \(grant.token)"), ("Pardot-Business-Unit-Id", connection.businessUnitID)]
+            let headers = [
+                ("Authorization", "Bearer \(grant.token)"), ("Pardot-Business-Unit-Id", connection.businessUnitID),
+            ]
             switch await reader.get(next, headers: headers, purpose: "preflight: custom fields") {
             case .failed(let reason):
-                return .failure(FailedChecks([PreflightCheck(
-                    target: "custom fields", status: .fail, detail: "no answer from \(connection.apiURL.host ?? "the API"): \(reason)",
-                    fix: "Check connection.environment (or apiUrl) and the network path.")]))
+                return .failure(
+                    FailedChecks([
+                        PreflightCheck(
+                            target: "custom fields", status: .fail,
+                            detail: "no answer from \(connection.apiURL.host ?? "the API"): \(reason)",
+                            fix: "Check connection.environment (or apiUrl) and the network path.")
+                    ]))
             case .answered(let response, let json):
                 guard response.status == 200 else { return .failure(FailedChecks([refusal(response, json)])) }
                 for item in json?["values"]?.arrayValue ?? [] {
                     guard let fieldID = item["fieldId"]?.stringValue else { continue }
                     let apiName = fieldID.hasSuffix("__c") ? fieldID : fieldID + "__c"
-                    fields.append(CustomField(
-                        apiName: apiName, label: item["name"]?.stringValue ?? fieldID, type: item["type"]?.stringValue ?? "Text"))
+                    fields.append(
+                        CustomField(
+                            apiName: apiName, label: item["name"]?.stringValue ?? fieldID,
+                            type: item["type"]?.stringValue ?? "Text"))
                 }
                 url = json?["nextPageUrl"]?.stringValue.flatMap(URL.init(string:))
             }
@@ -102,10 +123,14 @@ struct AccountEngagementPreflight: Sendable {
                 target: "credentials", status: .fail, detail: "the API refused a fresh token: \(message)",
                 fix: "Check that the connected app and user have Account Engagement access.")
         case (_, 181?), (_, 182?), (_, 201?), (403, nil):
-            let other = connection.environment == .production ? "sandbox (pi.demo.pardot.com)" : "production (pi.pardot.com)"
+            let other =
+                connection.environment == .production ? "sandbox (pi.demo.pardot.com)" : "production (pi.pardot.com)"
             return PreflightCheck(
-                target: "business unit \(connection.businessUnitID)", status: .fail, detail: "\(message) (code \(code.map(String.init) ?? "none"))",
-                fix: "Check connection.businessUnitId (Setup > Account Engagement > Business Unit Setup; it starts with 0Uv and has 18 characters); a \(other) unit is only known at its own host.")
+                target: "business unit \(connection.businessUnitID)", status: .fail,
+                detail: "\(message) (code \(code.map(String.init) ?? "none"))",
+                fix:
+                    "Check connection.businessUnitId (Setup > Account Engagement > Business Unit Setup; it starts with 0Uv and has 18 characters); a \(other) unit is only known at its own host."
+            )
         case (_, 53?):
             return PreflightCheck(
                 target: "network address", status: .fail, detail: message,
@@ -131,37 +156,51 @@ struct AccountEngagementPreflight: Sendable {
             let label = "custom field \(target.name)"
             if let field = byName[target.name] {
                 if let problem = target.value.problem(fitting: .accountEngagement(field.type)) {
-                    checks.append(PreflightCheck(
-                        target: label, status: .fail, detail: "\(field.type) field: it \(problem)",
-                        fix: "Map a value that fits (\(target.origin)), or change the field's type in Account Engagement."))
+                    checks.append(
+                        PreflightCheck(
+                            target: label, status: .fail, detail: "\(field.type) field: it \(problem)",
+                            fix:
+                                "Map a value that fits (\(target.origin)), or change the field's type in Account Engagement."
+                        ))
                 } else {
-                    checks.append(PreflightCheck(target: label, status: .ok, detail: "exists (\(field.type), \"\(field.label)\")"))
+                    checks.append(
+                        PreflightCheck(target: label, status: .ok, detail: "exists (\(field.type), \"\(field.label)\")")
+                    )
                 }
                 continue
             }
             let names = fields.map(\.apiName)
             if let cased = names.first(where: { $0.lowercased() == target.name.lowercased() }) {
-                checks.append(PreflightCheck(
-                    target: label, status: .fail, detail: "the business unit spells it \(cased); names are case-sensitive",
-                    fix: "Rename the target in \(target.origin) to \(cased)."))
+                checks.append(
+                    PreflightCheck(
+                        target: label, status: .fail,
+                        detail: "the business unit spells it \(cased); names are case-sensitive",
+                        fix: "Rename the target in \(target.origin) to \(cased)."))
                 continue
             }
-            checks.append(PreflightCheck(
-                target: label, status: .fail,
-                detail: "the business unit has no custom field \(target.name)." + NameSuggestion.hint(for: target.name, among: names),
-                fix: target.isSegmentField
-                    ? "Create a custom prospect field with API name \(target.name) (Account Engagement Settings > Prospect Fields > Custom), or fix \(target.origin)."
-                    : "Fix the name in \(target.origin) (custom fields are written with their API name, ending in __c), or create the field."))
+            checks.append(
+                PreflightCheck(
+                    target: label, status: .fail,
+                    detail: "the business unit has no custom field \(target.name)."
+                        + NameSuggestion.hint(for: target.name, among: names),
+                    fix: target.isSegmentField
+                        ? "Create a custom prospect field with API name \(target.name) (Account Engagement Settings > Prospect Fields > Custom), or fix \(target.origin)."
+                        : "Fix the name in \(target.origin) (custom fields are written with their API name, ending in __c), or create the field."
+                ))
         }
         if !standard.isEmpty {
-            checks.append(PreflightCheck(
-                target: "standard fields", status: .skipped,
-                detail: "\(standard.joined(separator: ", ")): the custom-fields endpoint lists custom fields only"))
+            checks.append(
+                PreflightCheck(
+                    target: "standard fields", status: .skipped,
+                    detail: "\(standard.joined(separator: ", ")): the custom-fields endpoint lists custom fields only"))
         }
         for spread in mapping.spreads {
-            checks.append(PreflightCheck(
-                target: "spread \(spread.from)", status: .skipped,
-                detail: "its members are known only per record; the business unit has \(fields.count) custom fields (sfdest describe lists them)"))
+            checks.append(
+                PreflightCheck(
+                    target: "spread \(spread.from)", status: .skipped,
+                    detail:
+                        "its members are known only per record; the business unit has \(fields.count) custom fields (sfdest describe lists them)"
+                ))
         }
         return checks
     }

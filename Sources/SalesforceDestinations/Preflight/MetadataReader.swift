@@ -47,7 +47,9 @@ struct MetadataReader: Sendable {
     /// `base` + `path` + an encoded query.
     static func url(_ base: URL, _ path: String, query: [(String, String)] = []) -> URL {
         var url = base.appendingPathComponent(path)
-        guard !query.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else { return url }
+        guard !query.isEmpty, var components = URLComponents(url: url, resolvingAgainstBaseURL: false) else {
+            return url
+        }
         components.percentEncodedQuery = query.map { name, value in
             "\(Self.encode(name))=\(Self.encode(value))"
         }.joined(separator: "&")

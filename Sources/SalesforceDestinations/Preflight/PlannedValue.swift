@@ -80,11 +80,14 @@ public struct PlannedTarget: Sendable, Equatable {
     public static func all(in mapping: RecordMapping) -> [PlannedTarget] {
         var targets = mapping.fields.map { field in
             PlannedTarget(
-                name: field.target, origin: "mapping.\(field.target)", value: PlannedValue.of(field.source, rules: mapping.rules[field.target]),
+                name: field.target, origin: "mapping.\(field.target)",
+                value: PlannedValue.of(field.source, rules: mapping.rules[field.target]),
                 isSegmentField: false)
         }
         for (segment, field) in mapping.segments?.fields ?? [] {
-            targets.append(PlannedTarget(name: field, origin: "segments.fields.\(segment)", value: .segmentStatus, isSegmentField: true))
+            targets.append(
+                PlannedTarget(
+                    name: field, origin: "segments.fields.\(segment)", value: .segmentStatus, isSegmentField: true))
         }
         return targets
     }
@@ -95,7 +98,8 @@ enum NameSuggestion {
     static func closest(to name: String, among candidates: [String], limit: Int = 2) -> [String] {
         let wanted = Array(name.lowercased())
         let threshold = max(2, wanted.count / 3)
-        return candidates
+        return
+            candidates
             .map { ($0, distance(wanted, Array($0.lowercased()))) }
             .filter { $0.1 <= threshold }
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
@@ -169,15 +173,21 @@ extension PlannedValue {
             return nil
         case (.text(let longest?), .text(let length?)), (.text(let longest?), .emailAddress(let length?)):
             if longest > length { return "holds \(length) characters; the mapping writes \(self)" }
-            if case .emailAddress = kind, self == .segmentStatus { return "is an EmailAddress field; the mapping writes segment statuses" }
+            if case .emailAddress = kind, self == .segmentStatus {
+                return "is an EmailAddress field; the mapping writes segment statuses"
+            }
             return nil
         case (.text, .text), (.text, .emailAddress):
             return nil
         case (.text, _):
-            return self == .segmentStatus ? "is \(kind.word); the mapping writes segment statuses (\(PlannedValue.segmentStatuses.joined(separator: ", ")))" : nil
-        case (.date, .date), (.dateTime, .date), (.boolean, .boolean), (.number(true), .number), (.number(false), .number(false)):
+            return self == .segmentStatus
+                ? "is \(kind.word); the mapping writes segment statuses (\(PlannedValue.segmentStatuses.joined(separator: ", ")))"
+                : nil
+        case (.date, .date), (.dateTime, .date), (.boolean, .boolean), (.number(true), .number),
+            (.number(false), .number(false)):
             return nil
-        case (.date, .text(let length)), (.dateTime, .text(let length)), (.boolean, .text(let length)), (.number, .text(let length)):
+        case (.date, .text(let length)), (.dateTime, .text(let length)), (.boolean, .text(let length)),
+            (.number, .text(let length)):
             let needed = self == .date ? 10 : self == .dateTime ? 25 : self == .boolean ? 5 : 1
             if let length, length < needed { return "holds \(length) characters; the mapping writes \(self)" }
             return nil

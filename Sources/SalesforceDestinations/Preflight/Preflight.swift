@@ -10,21 +10,29 @@ public struct Preflight: Sendable {
 
     /// Credentials must be of the config's kind (``DeliveryRun/resolve(_:environment:)`` gives the right one).
     public init(
-        config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport, clock: any DeliveryClock = SystemDeliveryClock(),
+        config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
+        clock: any DeliveryClock = SystemDeliveryClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
     ) {
         self.config = config
         let policy = RetryPolicy(limits: config.delivery, random: random)
         reader = MetadataReader(transport: transport, clock: clock, policy: policy)
-        tokens = TokenSources.make(for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
+        tokens = TokenSources.make(
+            for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
     }
 
     public func run() async -> PreflightReport {
         switch config.target {
         case .accountEngagement(let connection, _):
-            return PreflightReport(checks: await AccountEngagementPreflight(connection: connection, mapping: config.mapping, tokens: tokens, reader: reader).run())
+            return PreflightReport(
+                checks: await AccountEngagementPreflight(
+                    connection: connection, mapping: config.mapping, tokens: tokens, reader: reader
+                ).run())
         case .marketingCloud(_, let action):
-            return PreflightReport(checks: await MarketingCloudPreflight(action: action, mapping: config.mapping, tokens: tokens, reader: reader).run())
+            return PreflightReport(
+                checks: await MarketingCloudPreflight(
+                    action: action, mapping: config.mapping, tokens: tokens, reader: reader
+                ).run())
         }
     }
 }

@@ -49,7 +49,11 @@ public struct PreflightReport: Sendable, Equatable {
     public var json: JSONValue {
         [
             "passed": .bool(passed), "checks": .array(checks.map(\.json)),
-            "counts": .object(Dictionary(uniqueKeysWithValues: PreflightCheck.Status.allCases.map { ($0.rawValue, JSONValue.integer(count($0))) })),
+            "counts": .object(
+                Dictionary(
+                    uniqueKeysWithValues: PreflightCheck.Status.allCases.map {
+                        ($0.rawValue, JSONValue.integer(count($0)))
+                    })),
         ]
     }
 
@@ -57,7 +61,9 @@ public struct PreflightReport: Sendable, Equatable {
     /// indented lines, so that long ones stay readable in a terminal and in CI logs.
     public var table: String {
         let width = min(64, max(6, checks.map(\.target.count).max() ?? 6))
-        func pad(_ text: String, _ count: Int) -> String { text.count >= count ? text : text + String(repeating: " ", count: count - text.count) }
+        func pad(_ text: String, _ count: Int) -> String {
+            text.count >= count ? text : text + String(repeating: " ", count: count - text.count)
+        }
         var lines = ["\(pad("TARGET", width))  STATUS   DETAIL"]
         for check in checks {
             lines.append("\(pad(check.target, width))  \(pad(check.status.rawValue.uppercased(), 7))  \(check.detail)")
@@ -65,7 +71,9 @@ public struct PreflightReport: Sendable, Equatable {
         }
         let verdict = passed ? "preflight passed" : "preflight FAILED"
         lines.append("")
-        lines.append("\(verdict): \(count(.ok)) ok, \(count(.fail)) failed, \(count(.warn)) warnings, \(count(.skipped)) skipped")
+        lines.append(
+            "\(verdict): \(count(.ok)) ok, \(count(.fail)) failed, \(count(.warn)) warnings, \(count(.skipped)) skipped"
+        )
         return lines.joined(separator: "\n") + "\n"
     }
 }

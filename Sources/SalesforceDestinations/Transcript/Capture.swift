@@ -30,7 +30,8 @@ public enum Capture {
         for exchange in ordered {
             var object: [String: JSONValue] = [:]
             if let context = exchange.request.context { object["line"] = .integer(context.line) }
-            object["request"] = request(exchange.request, variables: variables, tokens: &tokens, requestIDs: &requestIDs)
+            object["request"] = request(
+                exchange.request, variables: variables, tokens: &tokens, requestIDs: &requestIDs)
             switch exchange.response {
             case .success(let response):
                 object["response"] = answer(response, tokens: &tokens, requestIDs: &requestIDs)
@@ -47,17 +48,25 @@ public enum Capture {
         return "<access-token:\(tokens[token]!)>"
     }
 
-    private static func request(_ request: TransportRequest, variables: Transcript, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> JSONValue {
+    private static func request(
+        _ request: TransportRequest, variables: Transcript, tokens: inout [String: Int], requestIDs: inout [String: Int]
+    ) -> JSONValue {
         var headers: [JSONValue] = []
         for header in request.headers.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
             var value = header.value
             if header.name.lowercased() == "authorization" {
-                if value.hasPrefix("Bearer ") { value = "Bearer " + reference(String(value.dropFirst(7)), &tokens) } else { value = "<redacted>" }
+                if value.hasPrefix("Bearer ") {
+                    value = "Bearer " + reference(String(value.dropFirst(7)), &tokens)
+                } else {
+                    value = "<redacted>"
+                }
             }
             headers.append([.string(header.name), .string(value)])
         }
         let url = Transcript.maskIDs(variables.substitute(request.url.absoluteString), &requestIDs)
-        var object: [String: JSONValue] = ["method": .string(request.method), "url": .string(url), "headers": .array(headers)]
+        var object: [String: JSONValue] = [
+            "method": .string(request.method), "url": .string(url), "headers": .array(headers),
+        ]
         if !request.body.isEmpty { object["body"] = requestBody(request) }
         return .object(object)
     }
@@ -70,7 +79,9 @@ public enum Capture {
             for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
                 let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-                let value = parts.count > 1 ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+                let value =
+                    parts.count > 1
+                    ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
                 fields[name] = .string(secrets.contains(name) ? "<redacted>" : value)
             }
             return ["form": .object(fields)]
@@ -83,7 +94,9 @@ public enum Capture {
         return ["text": .string(String(decoding: request.body, as: UTF8.self))]
     }
 
-    private static func answer(_ response: TransportResponse, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> JSONValue {
+    private static func answer(
+        _ response: TransportResponse, tokens: inout [String: Int], requestIDs: inout [String: Int]
+    ) -> JSONValue {
         var headers: [String: JSONValue] = [:]
         for header in response.headers where keptHeaders.contains(header.name.lowercased()) {
             headers[header.name.lowercased()] = .string(header.value)
@@ -103,7 +116,8 @@ public enum Capture {
     }
 
     /// Tokens, secrets and request ids in an answer body replaced by their placeholders.
-    static func normalise(_ value: JSONValue, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> JSONValue {
+    static func normalise(_ value: JSONValue, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> JSONValue
+    {
         switch value {
         case .object(var members):
             for (name, member) in members {

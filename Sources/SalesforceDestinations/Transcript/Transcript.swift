@@ -14,13 +14,18 @@ public struct Transcript: Sendable {
     /// after the base starts with it (the token endpoint is `{{loginUrl}}` even when one host serves both).
     public var variables: [(base: String, name: String, pathPrefix: String?)]
     /// Credential fields (form fields, or top-level JSON members) whose values never reach a transcript.
-    public static let maskedFormFields: Set<String> = ["client_id", "client_secret", "username", "password", "refresh_token"]
+    public static let maskedFormFields: Set<String> = [
+        "client_id", "client_secret", "username", "password", "refresh_token",
+    ]
 
     /// `@name = value` lines at the top (JetBrains HTTP client in-file variables): the hosts the config names,
     /// so the file runs as is and shows which environment a run targeted.
     public var declarations: [(name: String, value: String)]
 
-    public init(variables: [(base: String, name: String, pathPrefix: String?)], declarations: [(name: String, value: String)] = []) {
+    public init(
+        variables: [(base: String, name: String, pathPrefix: String?)],
+        declarations: [(name: String, value: String)] = []
+    ) {
         self.variables = variables
         self.declarations = declarations
     }
@@ -29,25 +34,31 @@ public struct Transcript: Sendable {
     public func render(_ exchanges: [RecordedExchange]) -> String {
         let auth = exchanges.filter { $0.request.context == nil }.sorted { $0.sequence < $1.sequence }
         let records = exchanges.filter { $0.request.context != nil }.sorted { a, b in
-            let x = a.request.context!, y = b.request.context!
+            let x = a.request.context!
+            let y = b.request.context!
             return (x.line, x.attempt, a.sequence) < (y.line, y.attempt, b.sequence)
         }
         var tokens: [String: Int] = [:]
         for exchange in auth {
-            if case .success(let response) = exchange.response, let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue,
+            if case .success(let response) = exchange.response,
+                let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue,
                 tokens[token] == nil
             {
                 tokens[token] = tokens.count + 1
             }
         }
         var blocks: [String] = []
-        if !declarations.isEmpty { blocks.append(declarations.map { "@\($0.name) = \($0.value)" }.joined(separator: "\n") + "\n") }
+        if !declarations.isEmpty {
+            blocks.append(declarations.map { "@\($0.name) = \($0.value)" }.joined(separator: "\n") + "\n")
+        }
         var requestIDs: [String: Int] = [:]
         for exchange in auth + records { blocks.append(block(exchange, tokens: &tokens, requestIDs: &requestIDs)) }
         return blocks.joined(separator: "\n")
     }
 
-    private func block(_ exchange: RecordedExchange, tokens: inout [String: Int], requestIDs: inout [String: Int]) -> String {
+    private func block(_ exchange: RecordedExchange, tokens: inout [String: Int], requestIDs: inout [String: Int])
+        -> String
+    {
         let request = exchange.request
         var lines: [String] = []
         if let context = request.context, context.line == 0 {
@@ -112,7 +123,8 @@ public struct Transcript: Sendable {
 
     static func isUUID(_ text: String) -> Bool {
         let parts = text.split(separator: "-")
-        return text.count == 36 && parts.map(\.count) == [8, 4, 4, 4, 12] && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }
+        return text.count == 36 && parts.map(\.count) == [8, 4, 4, 4, 12]
+            && parts.allSatisfy { $0.allSatisfy(\.isHexDigit) }
     }
 
     /// The URL with its base replaced by the variable that names it (`{{apiUrl}}/api/v5/...`).
@@ -132,11 +144,15 @@ extension Transcript {
     /// recorded token answers gave.
     /// `declaring` names the hosts to declare when they differ from where requests went (the harness redirects
     /// a production config to a fake); by default the config's own.
-    public static func forRun(_ config: DestinationConfig, exchanges: [RecordedExchange], declaring: DestinationConfig? = nil) -> Transcript {
+    public static func forRun(
+        _ config: DestinationConfig, exchanges: [RecordedExchange], declaring: DestinationConfig? = nil
+    ) -> Transcript {
         var transcript = variables(config, exchanges: exchanges)
         switch (declaring ?? config).target {
         case .accountEngagement(let connection, _):
-            transcript.declarations = [("loginUrl", connection.loginURL.absoluteString), ("apiUrl", connection.apiURL.absoluteString)]
+            transcript.declarations = [
+                ("loginUrl", connection.loginURL.absoluteString), ("apiUrl", connection.apiURL.absoluteString),
+            ]
         case .marketingCloud(let connection, _):
             transcript.declarations = [("authUrl", connection.authURL.absoluteString)]
         }
@@ -152,7 +168,8 @@ extension Transcript {
             for exchange in exchanges where exchange.request.context == nil {
                 if case .success(let response) = exchange.response,
                     let text = (try? JSONParser.parse(response.body))?["rest_instance_url"]?.stringValue,
-                    let url = MarketingCloudTokenSource.instanceURL(text), !variables.contains(where: { $0.0 == url.absoluteString && $0.1 == "restUrl" })
+                    let url = MarketingCloudTokenSource.instanceURL(text),
+                    !variables.contains(where: { $0.0 == url.absoluteString && $0.1 == "restUrl" })
                 {
                     variables.append((url.absoluteString, "restUrl", nil))
                 }
@@ -164,7 +181,8 @@ extension Transcript {
     /// The variables of an Account Engagement connection.
     public static func accountEngagement(_ connection: AccountEngagementConnection) -> Transcript {
         Transcript(variables: [
-            (connection.loginURL.absoluteString, "loginUrl", "/services/oauth2/"), (connection.apiURL.absoluteString, "apiUrl", nil),
+            (connection.loginURL.absoluteString, "loginUrl", "/services/oauth2/"),
+            (connection.apiURL.absoluteString, "apiUrl", nil),
         ])
     }
 }

@@ -26,7 +26,10 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             tls.trustRoots = .certificates(try pems.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
         }
         if !additionalRootCertificates.isEmpty {
-            tls.additionalTrustRoots = [.certificates(try additionalRootCertificates.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })]
+            tls.additionalTrustRoots = [
+                .certificates(
+                    try additionalRootCertificates.flatMap { try NIOSSLCertificate.fromPEMBytes(Array($0.utf8)) })
+            ]
         }
         var configuration = HTTPClient.Configuration(tlsConfiguration: tls)
         configuration.decompression = .enabled(limit: .ratio(20))
@@ -52,7 +55,9 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                 status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
                 body: Array(body.readableBytesView))
         } catch {
-            throw TransportError(message: "\(request.method) \(request.url.host ?? ""): \(error)", isCertificateFailure: Self.isTrustFailure(error))
+            throw TransportError(
+                message: "\(request.method) \(request.url.host ?? ""): \(error)",
+                isCertificateFailure: Self.isTrustFailure(error))
         }
     }
 

@@ -10,7 +10,10 @@ public struct TransportRequest: Sendable, Equatable {
     /// What the request is for, so transcripts can group by it: the record's line and identity, or nil for auth.
     public var context: RequestContext?
 
-    public init(method: String, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [], context: RequestContext? = nil) {
+    public init(
+        method: String, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        context: RequestContext? = nil
+    ) {
         self.method = method
         self.url = url
         self.headers = headers
@@ -58,7 +61,8 @@ public struct TransportResponse: Sendable, Equatable {
     }
 
     public static func == (a: TransportResponse, b: TransportResponse) -> Bool {
-        a.status == b.status && a.body == b.body && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
+        a.status == b.status && a.body == b.body
+            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
     }
 
     public func header(_ name: String) -> String? {
@@ -80,9 +84,12 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// The verdict for a request that got no answer: retry, unless the certificate was refused.
     var verdict: AttemptVerdict {
         guard isCertificateFailure else { return .retry(code: "connection", message: message, retryAfter: nil) }
-        return .stop(DeliveryStop(
-            code: "tls", reason: "the server's TLS certificate was not trusted (\(message))",
-            advice: "Check the host name in the config. For a private CA or a TLS-inspecting proxy, pass its CA certificate with --ca-file (or SSL_CERT_FILE to replace the system store)."))
+        return .stop(
+            DeliveryStop(
+                code: "tls", reason: "the server's TLS certificate was not trusted (\(message))",
+                advice:
+                    "Check the host name in the config. For a private CA or a TLS-inspecting proxy, pass its CA certificate with --ca-file (or SSL_CERT_FILE to replace the system store)."
+            ))
     }
 }
 

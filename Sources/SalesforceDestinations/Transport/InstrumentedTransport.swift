@@ -25,7 +25,8 @@ public final class InstrumentedTransport: HTTPTransport {
         let endpoint = Self.endpoint(request.url)
         endpoints.withLock { list in if !list.contains(endpoint) { list.append(endpoint) } }
         var metadata: Logger.Metadata = [
-            "method": .string(request.method), "url": .string(endpoint + request.url.path), "requestBytes": .stringConvertible(request.body.count),
+            "method": .string(request.method), "url": .string(endpoint + request.url.path),
+            "requestBytes": .stringConvertible(request.body.count),
         ]
         if let context = request.context {
             metadata["line"] = .stringConvertible(context.line)

@@ -26,9 +26,13 @@ public struct TrustStore: Sendable, Equatable {
     }
 
     /// Reads and checks the files: each must hold at least one PEM certificate.
-    public static func load(caFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment) throws(TrustStoreError) -> TrustStore {
+    public static func load(caFile: String?, environment: [String: String] = ProcessInfo.processInfo.environment)
+        throws(TrustStoreError) -> TrustStore
+    {
         var store = TrustStore()
-        if let path = environment["SSL_CERT_FILE"], !path.isEmpty { store.replacement = try bundle(path, named: "SSL_CERT_FILE=\(path)") }
+        if let path = environment["SSL_CERT_FILE"], !path.isEmpty {
+            store.replacement = try bundle(path, named: "SSL_CERT_FILE=\(path)")
+        }
         if let caFile { store.additional = try bundle(caFile, named: "--ca-file \(caFile)") }
         return store
     }
@@ -44,13 +48,16 @@ public struct TrustStore: Sendable, Equatable {
         } catch {
             throw TrustStoreError(message: "\(name): not a PEM certificate file (\(error))")
         }
-        guard count > 0 else { throw TrustStoreError(message: "\(name): holds no PEM certificate (-----BEGIN CERTIFICATE-----)") }
+        guard count > 0 else {
+            throw TrustStoreError(message: "\(name): holds no PEM certificate (-----BEGIN CERTIFICATE-----)")
+        }
         return Bundle(path: path, pem: pem, certificateCount: count)
     }
 
     /// For the report and logs: where trust comes from.
     public var description: String {
-        var text = replacement.map { "SSL_CERT_FILE \($0.path) (\($0.certificateCount) certificates)" } ?? "system store"
+        var text =
+            replacement.map { "SSL_CERT_FILE \($0.path) (\($0.certificateCount) certificates)" } ?? "system store"
         if let additional { text += " + --ca-file \(additional.path) (\(additional.certificateCount) certificates)" }
         return text
     }
@@ -66,7 +73,8 @@ extension AsyncHTTPClientTransport {
     /// The production transport trusting `store`.
     public convenience init(trust store: TrustStore, timeoutSeconds: Int64 = 60) throws {
         try self.init(
-            trustedRootCertificates: store.replacement.map { [$0.pem] }, additionalRootCertificates: store.additional.map { [$0.pem] } ?? [],
+            trustedRootCertificates: store.replacement.map { [$0.pem] },
+            additionalRootCertificates: store.additional.map { [$0.pem] } ?? [],
             timeoutSeconds: timeoutSeconds)
     }
 }

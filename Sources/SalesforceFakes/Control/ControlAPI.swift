@@ -68,14 +68,17 @@ struct ControlAPI: Sendable {
     func handle(_ request: HTTPRequest) -> HTTPResponse {
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:
-            let closest = Self.router.closestRoute(method: request.method, path: request.path).map { " (closest: \($0))" } ?? ""
+            let closest =
+                Self.router.closestRoute(method: request.method, path: request.path).map { " (closest: \($0))" } ?? ""
             return Self.error(404, "no control endpoint \(request.method) \(request.path)\(closest)")
         case .methodNotAllowed(let allowed):
-            return Self.error(405, "\(request.method) is not allowed here (allowed: \(allowed.joined(separator: ", ")))")
+            return Self.error(
+                405, "\(request.method) is not allowed here (allowed: \(allowed.joined(separator: ", ")))")
         case .found(let route, let parameters):
             if route != .health, let controlToken, !Self.presents(controlToken, request) {
                 var refused = Self.error(
-                    401, "this control API needs its token: Authorization: Bearer <token> (sfdest fake prints it at start)")
+                    401,
+                    "this control API needs its token: Authorization: Bearer <token> (sfdest fake prints it at start)")
                 refused.headers.add(name: "WWW-Authenticate", value: "Bearer realm=\"sfdest control API\"")
                 return refused
             }
@@ -104,22 +107,25 @@ struct ControlAPI: Sendable {
             service.writeState(into: &bytes, style: .pretty, maskingSecrets: controlToken != nil && secrets == nil)
             return .bytes(bytes, status: 200, contentType: "application/json")
         case .putState:
-            let mode = try request.queryValue("mode").map { text throws(JSONSchemaError) in
-                guard let mode = StateDocument.Mode(rawValue: text) else {
-                    throw JSONSchemaError(path: "mode", message: "expected replace or merge")
-                }
-                return mode
-            } ?? .replace
+            let mode =
+                try request.queryValue("mode").map { text throws(JSONSchemaError) in
+                    guard let mode = StateDocument.Mode(rawValue: text) else {
+                        throw JSONSchemaError(path: "mode", message: "expected replace or merge")
+                    }
+                    return mode
+                } ?? .replace
             // A whole JSON state is read without its tree when the service can (a million prospects in seconds);
             // anything else, errors included, goes the way below.
-            if mode == .replace, !request.bodyExceededLimit, !StateDocument.isYAMLMediaType(request.headers["Content-Type"]),
+            if mode == .replace, !request.bodyExceededLimit,
+                !StateDocument.isYAMLMediaType(request.headers["Content-Type"]),
                 let replace = StateDocument.streamingReplacement(for: service, json: request.body)
             {
                 replace()
                 return Self.json(["status": "replaced"])
             }
             let document = try Self.body(request, depth: StateDocument.maximumDepth)
-            try service.replaceState(with: mode == .merge ? StateDocument.merge(service.exportState(), document) : document)
+            try service.replaceState(
+                with: mode == .merge ? StateDocument.merge(service.exportState(), document) : document)
             return Self.json(["status": mode == .merge ? "merged" : "replaced"])
         case .saveState:
             guard let saveState else {
@@ -153,7 +159,8 @@ struct ControlAPI: Sendable {
             return Self.json(["status": "reset", "to": .string(word)])
         case .getJournal:
             let (entries, evicted) = journal.entries(try JournalFilter(query: request.query))
-            return Self.json(["evicted": .integer(evicted), "entries": .array(service.masked(entries).map(\.json))], pretty: true)
+            return Self.json(
+                ["evicted": .integer(evicted), "entries": .array(service.masked(entries).map(\.json))], pretty: true)
         case .countJournal:
             let (count, evicted) = journal.count(try JournalFilter(query: request.query))
             return Self.json(["count": .integer(count), "evicted": .integer(evicted)])
@@ -226,7 +233,8 @@ struct ControlAPI: Sendable {
         let matching = all.filter(filter.matches)
         let count = matching.count
         let summary: [String: JSONValue] = [
-            "count": .integer(count), "expected": .string(expected), "filter": .string(filter.description), "evicted": .integer(evicted),
+            "count": .integer(count), "expected": .string(expected), "filter": .string(filter.description),
+            "evicted": .integer(evicted),
         ]
         if count >= (atLeast ?? 0), count <= (atMost ?? .max) {
             return Self.json(.object(summary.merging(["verified": true]) { $1 }))
@@ -251,7 +259,8 @@ struct ControlAPI: Sendable {
             if let closest = entry.closestRoute { item["closestRoute"] = .string(closest) }
             return .object(item)
         }
-        let text = "expected \(expected) requests matching \(filter.description), found \(count)"
+        let text =
+            "expected \(expected) requests matching \(filter.description), found \(count)"
             + (evicted > 0 ? " (\(evicted) older entries were evicted from the journal)" : "")
         var failure = summary
         failure["verified"] = false
@@ -262,7 +271,8 @@ struct ControlAPI: Sendable {
 
     /// Whether the request carries the control token (compared in constant time).
     private static func presents(_ token: String, _ request: HTTPRequest) -> Bool {
-        guard let value = request.headers["Authorization"], value.count > 7, value.prefix(7).lowercased() == "bearer " else {
+        guard let value = request.headers["Authorization"], value.count > 7, value.prefix(7).lowercased() == "bearer "
+        else {
             return false
         }
         let given = Array(value.dropFirst(7).utf8)
@@ -293,12 +303,19 @@ struct ControlAPI: Sendable {
 
     private var clockJSON: JSONValue {
         let now = clock.now()
-        return ["now": .string(Timestamp.format(Int(now.rounded(.down)))), "epochSeconds": .double(now), "frozen": .bool(clock.isFrozen)]
+        return [
+            "now": .string(Timestamp.format(Int(now.rounded(.down)))), "epochSeconds": .double(now),
+            "frozen": .bool(clock.isFrozen),
+        ]
     }
 
     /// The body as JSON, or YAML when its `Content-Type` says so.
-    private static func body(_ request: HTTPRequest, depth: Int = JSONParser.maximumDepth) throws(JSONSchemaError) -> JSONValue {
-        if request.bodyExceededLimit { throw JSONSchemaError(path: "", message: "request body is over the server's limit") }
+    private static func body(_ request: HTTPRequest, depth: Int = JSONParser.maximumDepth) throws(JSONSchemaError)
+        -> JSONValue
+    {
+        if request.bodyExceededLimit {
+            throw JSONSchemaError(path: "", message: "request body is over the server's limit")
+        }
         if StateDocument.isYAMLMediaType(request.headers["Content-Type"]) {
             do {
                 return try StateDocument.parse(request.body, yaml: true)
@@ -314,7 +331,9 @@ struct ControlAPI: Sendable {
     }
 
     static func json(_ value: JSONValue, status: Int = 200, pretty: Bool = false) -> HTTPResponse {
-        .bytes(JSONWriter.bytes(value, style: pretty ? .pretty : .compact), status: status, contentType: "application/json")
+        .bytes(
+            JSONWriter.bytes(value, style: pretty ? .pretty : .compact), status: status, contentType: "application/json"
+        )
     }
 
     static func error(_ status: Int, _ message: String, path: String = "") -> HTTPResponse {

@@ -70,7 +70,8 @@ extension EmulatedService {
     /// The tree, written.
     public func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
         let state = exportState()
-        JSONWriter.write(maskingSecrets ? StateDocument.maskingSecrets(state) : state, into: &output, style: style, indent: 0)
+        JSONWriter.write(
+            maskingSecrets ? StateDocument.maskingSecrets(state) : state, into: &output, style: style, indent: 0)
     }
 
     /// Always the tree.
@@ -83,4 +84,3 @@ extension EmulatedService {
         throw JSONSchemaError(path: "", message: "this fake has no tenant that can be reset alone")
     }
 }
-

@@ -43,7 +43,8 @@ public struct FakeControl: Sendable {
         }
         for key in changes.keys.sorted() {
             guard settings[key] != nil else {
-                throw JSONSchemaError(path: key, message: "unknown setting (known: \(settings.keys.sorted().joined(separator: ", ")))")
+                throw JSONSchemaError(
+                    path: key, message: "unknown setting (known: \(settings.keys.sorted().joined(separator: ", ")))")
             }
             settings[key] = changes[key]
         }
@@ -82,7 +83,9 @@ public struct FakeControl: Sendable {
 
     /// Adds a fault rule written in the control API's format (`{path, times, preset, …}`).
     @discardableResult
-    public func addFault(json: JSONValue) throws(JSONSchemaError) -> FaultRule { try addFault(try FaultRule(json: json)) }
+    public func addFault(json: JSONValue) throws(JSONSchemaError) -> FaultRule {
+        try addFault(try FaultRule(json: json))
+    }
 
     public func clearFaults() { faults.removeAll() }
 

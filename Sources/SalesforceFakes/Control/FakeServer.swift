@@ -133,7 +133,8 @@ final class FakeDispatcher: Sendable {
         self.clock = clock
         self.options = options
         self.journal = RequestJournal(
-            capacity: options.journalCapacity, maxBytes: options.journalMaxBytes, maxBodyBytes: options.journalMaxBodyBytes)
+            capacity: options.journalCapacity, maxBytes: options.journalMaxBytes,
+            maxBodyBytes: options.journalMaxBodyBytes)
         let seam = FakeControl(service: service, journal: journal, faults: faults, latency: latency, clock: clock)
         self.controlSeam = seam
         self.control = ControlAPI(
@@ -146,7 +147,8 @@ final class FakeDispatcher: Sendable {
             let response = control.handle(request)
             let summary: Logger.Message = "\(request.method) \(request.path) → \(response.status)"
             if response.status >= 400 {
-                options.logger.notice(summary, metadata: ["answer": .string(String(decoding: response.body.prefix(300), as: UTF8.self))])
+                options.logger.notice(
+                    summary, metadata: ["answer": .string(String(decoding: response.body.prefix(300), as: UTF8.self))])
             } else {
                 options.logger.debug(summary)
             }
@@ -168,7 +170,9 @@ final class FakeDispatcher: Sendable {
         }
         if let delay = decision?.delay {
             response.delay = delay
-        } else if response.disposition == .send, let modelled = latency.delay(method: request.method, path: request.path) {
+        } else if response.disposition == .send,
+            let modelled = latency.delay(method: request.method, path: request.path)
+        {
             // The answer waits before it is written, so the request keeps its concurrency slot meanwhile.
             response.delay = modelled
         }

@@ -69,7 +69,8 @@ public enum StateDocument {
     /// its tree, and returns what puts it in place; nil when the service cannot (then parse it and call
     /// ``EmulatedService/replaceState(with:)``, which reports any error).
     static func streamingReplacement(for service: any EmulatedService, json bytes: [UInt8]) -> (() -> Void)? {
-        let replacement = try? JSONPullReader.read(bytes, maximumDepth: maximumDepth) { reader throws(JSONParseError) -> (() -> Void)? in
+        let replacement = try? JSONPullReader.read(bytes, maximumDepth: maximumDepth) {
+            reader throws(JSONParseError) -> (() -> Void)? in
             guard let replacement = service.stateReplacement(reading: &reader) else { return nil }
             // Text after the document makes it invalid: the tree reader reports it.
             try reader.finish()
@@ -81,7 +82,9 @@ public enum StateDocument {
     // MARK: Merge
 
     /// Members that identify an element of a list, tried in this order.
-    static let identityKeys = ["id", "clientId", "username", "contactKey", "key", "mid", "requestId", "eventInstanceId", "token", "name"]
+    static let identityKeys = [
+        "id", "clientId", "username", "contactKey", "key", "mid", "requestId", "eventInstanceId", "token", "name",
+    ]
 
     /// `overlay` laid over `base` (see ``Mode/merge``).
     public static func merge(_ base: JSONValue, _ overlay: JSONValue) -> JSONValue {
@@ -106,7 +109,8 @@ public enum StateDocument {
 
     /// The first identity key every element of a list of objects has; nil for any other list.
     private static func identityKey(of elements: [JSONValue]) -> String? {
-        guard !elements.isEmpty, elements.allSatisfy({ if case .object = $0 { return true } else { return false } }) else { return nil }
+        guard !elements.isEmpty, elements.allSatisfy({ if case .object = $0 { return true } else { return false } })
+        else { return nil }
         return identityKeys.first { key in elements.allSatisfy { $0[key] != nil } }
     }
 
@@ -123,11 +127,12 @@ public enum StateDocument {
         guard case .object(var members) = state else { return state }
         for (key, value) in members {
             guard case .array(let elements) = value else { continue }
-            members[key] = .array(elements.map { element in
-                guard case .object(var fields) = element else { return element }
-                for name in secretMembers where fields[name]?.stringValue != nil { fields[name] = "<redacted>" }
-                return .object(fields)
-            })
+            members[key] = .array(
+                elements.map { element in
+                    guard case .object(var fields) = element else { return element }
+                    for name in secretMembers where fields[name]?.stringValue != nil { fields[name] = "<redacted>" }
+                    return .object(fields)
+                })
         }
         return .object(members)
     }

@@ -43,14 +43,23 @@ struct ContactOperations {
                 object.member("hasErrors", bool: true)
                 object.member("operationStatus", string: "FAIL")
             }
-            object.member("requestServiceMessageID") { MCTenant.writeID(requestServiceMessageID, quoted: true, into: &$0) }
+            object.member("requestServiceMessageID") {
+                MCTenant.writeID(requestServiceMessageID, quoted: true, into: &$0)
+            }
             object.member("responseDateTime", string: responseDateTime)
             switch outcome {
             case .saved:
                 object.member("resultMessages", .array([]))
                 object.member("rowsAffected", integer: 1)
             case .refused(let code, let message):
-                object.member("resultMessages", [["resultType": "Validation", "resultClass": "Error", "resultCode": .string(code), "message": .string(message)]])
+                object.member(
+                    "resultMessages",
+                    [
+                        [
+                            "resultType": "Validation", "resultClass": "Error", "resultCode": .string(code),
+                            "message": .string(message),
+                        ]
+                    ])
                 object.member("rowsAffected", integer: 0)
             }
             object.member("serviceMessageID") { MCTenant.writeID(serviceMessageID, quoted: true, into: &$0) }
@@ -64,7 +73,8 @@ struct ContactOperations {
         do {
             return try perform(body, isCreate: isCreate, tenant: &tenant)
         } catch {
-            return answer(.refused(code: error.code, message: error.message), contactKey: error.contactKey, tenant: &tenant)
+            return answer(
+                .refused(code: error.code, message: error.message), contactKey: error.contactKey, tenant: &tenant)
         }
     }
 
@@ -76,45 +86,75 @@ struct ContactOperations {
             throw Failure(code: "ContactKeyRequired", message: "contactKey is required.")
         }
         guard let setsValue = members["attributeSets"], let sets = setsValue.arrayValue else {
-            throw Failure(code: "AttributeSetsRequired", message: "attributeSets is required (it may be an empty array).", contactKey: key)
+            throw Failure(
+                code: "AttributeSetsRequired", message: "attributeSets is required (it may be an empty array).",
+                contactKey: key)
         }
         // Validate everything before writing anything: a contact is written whole or not at all.
         var setsSeen: Set<String> = []
         var writes: [(set: Int, attribute: Int, value: JSONValue)] = []
         for (position, setValue) in sets.enumerated() {
             guard let name = setValue["name"]?.stringValue else {
-                throw Failure(code: "AttributeSetNameRequired", message: "attributeSets[\(position)].name is required.", contactKey: key)
+                throw Failure(
+                    code: "AttributeSetNameRequired", message: "attributeSets[\(position)].name is required.",
+                    contactKey: key)
             }
             guard let setIndex = tenant.contacts.position(ofSet: name) else {
-                throw Failure(code: "AttributeSetNotFound", message: "Attribute set '\(name)' was not found.", contactKey: key)
+                throw Failure(
+                    code: "AttributeSetNotFound", message: "Attribute set '\(name)' was not found.", contactKey: key)
             }
             let definition = tenant.contacts.sets[setIndex]
             guard setsSeen.insert(name).inserted else {
-                throw Failure(code: "DuplicateAttributeSet", message: "Attribute set '\(name)' appears more than once; each call accepts one instance of each set.", contactKey: key)
+                throw Failure(
+                    code: "DuplicateAttributeSet",
+                    message:
+                        "Attribute set '\(name)' appears more than once; each call accepts one instance of each set.",
+                    contactKey: key)
             }
             let items = setValue["items"]?.arrayValue ?? []
             guard items.count <= 1 else {
-                throw Failure(code: "DuplicateAttributeSet", message: "Attribute set '\(name)' has \(items.count) items; each call accepts one instance of each set.", contactKey: key)
+                throw Failure(
+                    code: "DuplicateAttributeSet",
+                    message:
+                        "Attribute set '\(name)' has \(items.count) items; each call accepts one instance of each set.",
+                    contactKey: key)
             }
             for entry in items.first?["values"]?.arrayValue ?? [] {
                 guard let attributeName = entry["name"]?.stringValue else {
-                    throw Failure(code: "AttributeNameRequired", message: "Every value in '\(name)' needs a name.", contactKey: key)
+                    throw Failure(
+                        code: "AttributeNameRequired", message: "Every value in '\(name)' needs a name.",
+                        contactKey: key)
                 }
                 guard let attributeIndex = definition.attributes.firstIndex(where: { $0.name == attributeName }) else {
-                    throw Failure(code: "AttributeNotFound", message: "Attribute '\(attributeName)' was not found in attribute set '\(name)'.", contactKey: key)
+                    throw Failure(
+                        code: "AttributeNotFound",
+                        message: "Attribute '\(attributeName)' was not found in attribute set '\(name)'.",
+                        contactKey: key)
                 }
                 let attribute = definition.attributes[attributeIndex]
                 guard !attribute.readOnly else {
-                    throw Failure(code: "AttributeReadOnly", message: "Attribute '\(attributeName)' in attribute set '\(name)' is read-only.", contactKey: key)
+                    throw Failure(
+                        code: "AttributeReadOnly",
+                        message: "Attribute '\(attributeName)' in attribute set '\(name)' is read-only.",
+                        contactKey: key)
                 }
                 do {
                     writes.append((setIndex, attributeIndex, try attribute.coerce(entry["value"] ?? .null)))
                 } catch .tooLong(let length) {
-                    throw Failure(code: "ValueTooLong", message: "The value of '\(attributeName)' in attribute set '\(name)' is longer than \(length) characters.", contactKey: key)
+                    throw Failure(
+                        code: "ValueTooLong",
+                        message:
+                            "The value of '\(attributeName)' in attribute set '\(name)' is longer than \(length) characters.",
+                        contactKey: key)
                 } catch .wrongType(let expected) {
-                    throw Failure(code: "InvalidValue", message: "The value of '\(attributeName)' in attribute set '\(name)' must be \(expected).", contactKey: key)
+                    throw Failure(
+                        code: "InvalidValue",
+                        message: "The value of '\(attributeName)' in attribute set '\(name)' must be \(expected).",
+                        contactKey: key)
                 } catch {
-                    throw Failure(code: "ValueRequired", message: "'\(attributeName)' in attribute set '\(name)' cannot be empty.", contactKey: key)
+                    throw Failure(
+                        code: "ValueRequired",
+                        message: "'\(attributeName)' in attribute set '\(name)' cannot be empty.", contactKey: key)
                 }
             }
         }
@@ -122,17 +162,23 @@ struct ContactOperations {
         let existing = tenant.contacts.row(for: key, hash: hash)
         if existing == nil {
             if !isCreate, !tenant.settings.patchCreatesContacts {
-                throw Failure(code: "ContactNotFound", message: "No contact with contactKey '\(key)' exists.", contactKey: key)
+                throw Failure(
+                    code: "ContactNotFound", message: "No contact with contactKey '\(key)' exists.", contactKey: key)
             }
             // The docs: "You must also include [Email Addresses] if you include Email Demographics."
             if setsSeen.contains("Email Demographics"), !setsSeen.contains("Email Addresses") {
-                throw Failure(code: "EmailAddressesRequired", message: "The Email Addresses attribute set is required when Email Demographics is included.", contactKey: key)
+                throw Failure(
+                    code: "EmailAddressesRequired",
+                    message: "The Email Addresses attribute set is required when Email Demographics is included.",
+                    contactKey: key)
             }
         }
         // One lookup in the (possibly million-entry) contact table for the whole write.
         let row = existing ?? tenant.contacts.append(key: key, hash: hash, contactID: tenant.nextContactID)
         if existing == nil { tenant.nextContactID += 1 }
-        for write in writes { tenant.contacts.setValue(write.value, row: row, set: write.set, attribute: write.attribute) }
+        for write in writes {
+            tenant.contacts.setValue(write.value, row: row, set: write.set, attribute: write.attribute)
+        }
         let contactID = tenant.contacts.contactID(ofRow: row)
         let exists = existing != nil
         return answer(.saved(contactID: contactID, isNewContactKey: !exists), contactKey: key, tenant: &tenant)
@@ -146,7 +192,8 @@ struct ContactOperations {
         }
         let requestID = tenant.takeIDSequence()
         return Answer(
-            outcome: outcome, contactKey: contactKey, requestServiceMessageID: requestID, serviceMessageID: tenant.takeIDSequence(),
+            outcome: outcome, contactKey: contactKey, requestServiceMessageID: requestID,
+            serviceMessageID: tenant.takeIDSequence(),
             responseDateTime: tenant.responseTimeText)
     }
 
@@ -172,13 +219,16 @@ struct ContactOperations {
             guard let set = sets.first else { return MCRestError.notFound.response }
             // One definition comes wrapped in `item` (retrieveAttributeSetDefinitions' sample response;
             // evidence/marketing-cloud/attribute-set-definition-by-id-wrapped-in-item.json).
-            return .bytes(JSONWriter.bytes(["item": Self.definitionJSON(set)]), status: 200, contentType: "application/json; charset=utf-8")
+            return .bytes(
+                JSONWriter.bytes(["item": Self.definitionJSON(set)]), status: 200,
+                contentType: "application/json; charset=utf-8")
         }
         let body: JSONValue = [
             "page": 1, "pageSize": .integer(max(50, sets.count)), "count": .integer(sets.count),
             "items": .array(sets.map(Self.definitionJSON)),
             "links": ["self": ["href": "/v1/attributeSetDefinitions"]],
-            "requestServiceMessageID": .string(tenant.nextID()), "resultMessages": [], "serviceMessageID": .string(tenant.nextID()),
+            "requestServiceMessageID": .string(tenant.nextID()), "resultMessages": [],
+            "serviceMessageID": .string(tenant.nextID()),
         ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
@@ -187,17 +237,22 @@ struct ContactOperations {
         let standard = MCAttributeSet.standard.contains { $0.name == set.name }
         return [
             "id": .string(set.id), "key": .string(set.key), "name": ["value": .string(set.name)],
-            "fullyQualifiedName": .string(set.name), "isSystemDefined": .bool(standard), "storageLogicalType": "DataExtension",
-            "attributes": .array(set.attributes.enumerated().map { position, attribute in
-                var object: [String: JSONValue] = [
-                    "key": .string(attribute.name.filter { !$0.isWhitespace }), "name": ["value": .string(attribute.name)],
-                    "fullyQualifiedName": .string("\(set.name).\(attribute.name)"), "dataType": .string(attribute.type.rawValue),
-                    "isPrimaryKey": false, "isNullable": .bool(attribute.nullable), "isReadOnly": .bool(attribute.readOnly),
-                    "isUpdateable": .bool(!attribute.readOnly), "displayOrder": .integer(position + 1),
-                ]
-                if let length = attribute.length { object["length"] = .integer(length) }
-                return .object(object)
-            }),
+            "fullyQualifiedName": .string(set.name), "isSystemDefined": .bool(standard),
+            "storageLogicalType": "DataExtension",
+            "attributes": .array(
+                set.attributes.enumerated().map { position, attribute in
+                    var object: [String: JSONValue] = [
+                        "key": .string(attribute.name.filter { !$0.isWhitespace }),
+                        "name": ["value": .string(attribute.name)],
+                        "fullyQualifiedName": .string("\(set.name).\(attribute.name)"),
+                        "dataType": .string(attribute.type.rawValue),
+                        "isPrimaryKey": false, "isNullable": .bool(attribute.nullable),
+                        "isReadOnly": .bool(attribute.readOnly),
+                        "isUpdateable": .bool(!attribute.readOnly), "displayOrder": .integer(position + 1),
+                    ]
+                    if let length = attribute.length { object["length"] = .integer(length) }
+                    return .object(object)
+                }),
         ]
     }
 }

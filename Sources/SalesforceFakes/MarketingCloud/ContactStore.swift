@@ -25,7 +25,9 @@ struct ContactStore: Sendable {
     /// Room for `count` contacts.
     mutating func reserveCapacity(_ count: Int) {
         index.reserveCapacity(count)
-        for (position, set) in sets.enumerated() { HugePages.reserve(&tables[position], capacity: count * set.attributes.count) }
+        for (position, set) in sets.enumerated() {
+            HugePages.reserve(&tables[position], capacity: count * set.attributes.count)
+        }
     }
 
     /// Where set `name` and its attribute `attribute` live, if the tenant has them.

@@ -28,8 +28,11 @@ struct DataExtensionOperations {
     /// As the real API does, rows before the first bad row are saved; that row and the rest are refused with
     /// 400 / 10006 and one `additionalErrors` entry per bad column. Nothing says which row: Segment's destination
     /// notes the errors "cannot be mapped" to rows (evidence/marketing-cloud/rowset-10006-*.json).
-    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> MCAnswer {
-        guard let rows = body.arrayValue else { throw .validation("The request body must be an array of {\"keys\", \"values\"} objects.") }
+    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> MCAnswer
+    {
+        guard let rows = body.arrayValue else {
+            throw .validation("The request body must be an array of {\"keys\", \"values\"} objects.")
+        }
         let limit = tenant.settings.maxRowsPerCall
         if limit > 0, rows.count > limit {
             throw .validation("A rowset call accepts at most \(limit) rows; this one has \(rows.count).")
@@ -52,13 +55,16 @@ struct DataExtensionOperations {
     }
 
     /// `PUT /hub/v1/dataevents/key:{key}/rows/{Name:Value[,Name:Value]}` with `{"values": {...}}`.
-    func singleRow(_ body: JSONValue, primaryKeys: String, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError)
+    func singleRow(_ body: JSONValue, primaryKeys: String, dataExtensionKey key: String, tenant: inout MCTenant)
+        throws(MCRestError)
         -> HTTPResponse
     {
         var keys: [String: JSONValue] = [:]
         for pair in primaryKeys.split(separator: ",") {
             let parts = pair.split(separator: ":", maxSplits: 1)
-            guard parts.count == 2 else { throw .validation("Primary keys in the path must be Name:Value pairs separated by commas.") }
+            guard parts.count == 2 else {
+                throw .validation("Primary keys in the path must be Name:Value pairs separated by commas.")
+            }
             keys[String(parts[0])] = .string(String(parts[1]))
         }
         let id = tenant.dataExtensions[key]!.id
@@ -75,7 +81,9 @@ struct DataExtensionOperations {
 
     /// Writes one row: `keys` must name every primary-key column (and only those), `values` other columns.
     func upsert(keys: JSONValue?, values: JSONValue?, in dataExtension: inout MCDataExtension) throws(RowProblem) {
-        guard case .object(let keyMembers)? = keys else { throw RowProblem(message: "keys is required and must be an object") }
+        guard case .object(let keyMembers)? = keys else {
+            throw RowProblem(message: "keys is required and must be an object")
+        }
         let valueMembers: [String: JSONValue]
         switch values {
         case nil, .null?: valueMembers = [:]
@@ -86,12 +94,16 @@ struct DataExtensionOperations {
             // Segment's destination reports this text from the real API.
             throw RowProblem(message: "At least one existing field is required in the values property")
         }
-        try write(Array(keyMembers) + Array(valueMembers), keyCount: keyMembers.count, insertOnly: false, into: &dataExtension)
+        try write(
+            Array(keyMembers) + Array(valueMembers), keyCount: keyMembers.count, insertOnly: false, into: &dataExtension
+        )
     }
 
     /// Validates and stores a row given as name/value pairs. The first `keyCount` pairs were sent as `keys`
     /// (nil for async items, whose keys and values are merged).
-    func write(_ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool, into dataExtension: inout MCDataExtension) throws(RowProblem) {
+    func write(
+        _ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool, into dataExtension: inout MCDataExtension
+    ) throws(RowProblem) {
         var updates: [(Int, JSONValue)] = []
         updates.reserveCapacity(pairs.count)
         var problems: [String] = []
@@ -124,11 +136,16 @@ struct DataExtensionOperations {
         let hash = rowKey.hashValue
         if let row = dataExtension.rows.row(for: rowKey, hash: hash) {
             if insertOnly {
-                throw RowProblem(message: "Violation of PRIMARY KEY constraint. Cannot insert duplicate key in data extension \(dataExtension.key): (\(keyValues.joined(separator: ", ")))")
+                throw RowProblem(
+                    message:
+                        "Violation of PRIMARY KEY constraint. Cannot insert duplicate key in data extension \(dataExtension.key): (\(keyValues.joined(separator: ", ")))"
+                )
             }
             // Key columns already hold these values (the lookup matched their text). Not rewriting them also
             // spares a million-row store from freeing the old key string, a cache miss no prefetch covers.
-            for (index, value) in updates where !dataExtension.columns[index].isPrimaryKey { dataExtension.rows[row, index] = value }
+            for (index, value) in updates where !dataExtension.columns[index].isPrimaryKey {
+                dataExtension.rows[row, index] = value
+            }
             return
         }
         var row = [JSONValue](repeating: .null, count: dataExtension.columns.count)
@@ -145,7 +162,8 @@ struct DataExtensionOperations {
         switch problem {
         case .tooLong: return "\(name): The value for column [\(name)] exceeds the column's maximum length."
         case .wrongType(let expected) where expected == "an email address":
-            return "\(name): The value for column [\(name)] is not a valid email address. Parse error [InvalidEmailAddress]"
+            return
+                "\(name): The value for column [\(name)] is not a valid email address. Parse error [InvalidEmailAddress]"
         case .wrongType(let expected): return "\(name): The value for column [\(name)] must be \(expected)."
         case .required: return "\(name): The value for column [\(name)] is required."
         }
@@ -173,10 +191,14 @@ struct DataExtensionOperations {
     // MARK: Asynchronous
 
     /// `POST` (insert) or `PUT` (upsert) `/data/v1/async/dataextensions/key:{key}/rows`: 202 and a request id.
-    func submitAsync(_ body: JSONValue, mode: String, dataExtensionKey key: String?, reference: String, tenant: inout MCTenant) throws(MCRestError)
+    func submitAsync(
+        _ body: JSONValue, mode: String, dataExtensionKey key: String?, reference: String, tenant: inout MCTenant
+    ) throws(MCRestError)
         -> HTTPResponse
     {
-        guard let items = body["items"]?.arrayValue else { throw .validation("The request body must be {\"items\": [ ... ]}.", code: 10002) }
+        guard let items = body["items"]?.arrayValue else {
+            throw .validation("The request body must be {\"items\": [ ... ]}.", code: 10002)
+        }
         let limit = tenant.settings.maxAsyncItemsPerCall
         if limit > 0, items.count > limit {
             throw .validation("An asynchronous request accepts at most \(limit) items; this one has \(items.count).")
@@ -185,17 +207,25 @@ struct DataExtensionOperations {
             let status = tenant.settings.asyncUnknownDataExtensionStatus
             let body: JSONValue = [
                 "requestId": .string(tenant.nextID()),
-                "resultMessages": [[
-                    "resultType": status == 200 ? "Operational" : "Validation", "resultClass": "Error", "resultCode": "CustomObjectNotFound",
-                    "message": .string("Failed to resolve the Custom Object from the provided ObjectReferenceIdentifier [\(reference)]."),
-                ]],
+                "resultMessages": [
+                    [
+                        "resultType": status == 200 ? "Operational" : "Validation", "resultClass": "Error",
+                        "resultCode": "CustomObjectNotFound",
+                        "message": .string(
+                            "Failed to resolve the Custom Object from the provided ObjectReferenceIdentifier [\(reference)]."
+                        ),
+                    ]
+                ],
             ]
             return .bytes(JSONWriter.bytes(body), status: status, contentType: "application/json; charset=utf-8")
         }
         let id = tenant.nextID()
-        tenant.asyncRequests[id] = MCAsyncRequest(requestID: id, dataExtensionKey: key, mode: mode, items: items, submittedAt: now)
+        tenant.asyncRequests[id] = MCAsyncRequest(
+            requestID: id, dataExtensionKey: key, mode: mode, items: items, submittedAt: now)
         if tenant.settings.asyncCompletion == .immediate { complete(id, tenant: &tenant) }
-        return .bytes(JSONWriter.bytes(["requestId": .string(id), "resultMessages": []]), status: 202, contentType: "application/json; charset=utf-8")
+        return .bytes(
+            JSONWriter.bytes(["requestId": .string(id), "resultMessages": []]), status: 202,
+            contentType: "application/json; charset=utf-8")
     }
 
     /// Applies a pending request's items and records one result per item, in order: every good item is saved.
@@ -204,20 +234,30 @@ struct DataExtensionOperations {
     /// anywhere: "Inserted DataExtensionObject" is INFERRED by analogy.
     func complete(_ id: String, tenant: inout MCTenant) {
         guard var request = tenant.asyncRequests[id], request.completedAt == nil else { return }
-        let saved: JSONValue = ["message": .string(request.mode == "insert" ? "Inserted DataExtensionObject" : "Upserted DataExtensionObject"), "status": "OK"]
+        let saved: JSONValue = [
+            "message": .string(
+                request.mode == "insert" ? "Inserted DataExtensionObject" : "Upserted DataExtensionObject"),
+            "status": "OK",
+        ]
         request.results = []
         for item in request.items {
             guard case .object(let members) = item else {
-                request.results.append(["errorCode": "InvalidItem", "message": "The item is not an object", "status": "Error"])
+                request.results.append([
+                    "errorCode": "InvalidItem", "message": "The item is not an object", "status": "Error",
+                ])
                 continue
             }
             guard tenant.dataExtensions[request.dataExtensionKey] != nil else { break }
             do {
-                try write(Array(members), keyCount: nil, insertOnly: request.mode == "insert", into: &tenant.dataExtensions[request.dataExtensionKey]!)
+                try write(
+                    Array(members), keyCount: nil, insertOnly: request.mode == "insert",
+                    into: &tenant.dataExtensions[request.dataExtensionKey]!)
                 request.results.append(saved)
             } catch {
                 let code = error.message.hasPrefix("Violation of PRIMARY KEY") ? "UnexpectedError" : "ValidationError"
-                request.results.append(["errorCode": .string(code), "message": .string(error.message), "status": "Error"])
+                request.results.append([
+                    "errorCode": .string(code), "message": .string(error.message), "status": "Error",
+                ])
             }
         }
         request.completedAt = now
@@ -232,7 +272,9 @@ struct DataExtensionOperations {
         case .polls:
             if polled { tenant.asyncRequests[id]!.polls += 1 }
             // Reads answered "not found" before pickup do not count towards completion.
-            if tenant.asyncRequests[id]!.polls >= settings.asyncCompletionAfter + settings.asyncStatusNotFoundReads { complete(id, tenant: &tenant) }
+            if tenant.asyncRequests[id]!.polls >= settings.asyncCompletionAfter + settings.asyncStatusNotFoundReads {
+                complete(id, tenant: &tenant)
+            }
         case .seconds:
             if now >= request.submittedAt + settings.asyncCompletionAfter { complete(id, tenant: &tenant) }
         case .immediate:
@@ -251,13 +293,16 @@ struct DataExtensionOperations {
         guard let request = tenant.asyncRequests[id] else { return notFound(id) }
         let done = request.completedAt != nil
         let status: JSONValue = [
-            "callDateTime": .string(Self.callTime(request.submittedAt)), "pickupDateTime": .string(Self.callTime(request.submittedAt)),
+            "callDateTime": .string(Self.callTime(request.submittedAt)),
+            "pickupDateTime": .string(Self.callTime(request.submittedAt)),
             "completionDateTime": request.completedAt.map { .string(Self.callTime($0)) } ?? .null,
             // "Has Errors" is Segment's production type for resultStatus (index.async.ts: 'OK' | 'Has Errors').
             "hasErrors": .bool(request.hasErrors), "requestStatus": done ? "Complete" : "Pending",
             "resultStatus": done ? (request.hasErrors ? "Has Errors" : "OK") : "Pending", "requestId": .string(id),
         ]
-        return .bytes(JSONWriter.bytes(["status": status, "requestId": .string(id)]), status: 200, contentType: "application/json; charset=utf-8")
+        return .bytes(
+            JSONWriter.bytes(["status": status, "requestId": .string(id)]), status: 200,
+            contentType: "application/json; charset=utf-8")
     }
 
     /// `GET /data/v1/async/{requestId}/results`: one result per item (empty until the request completes).
@@ -265,15 +310,22 @@ struct DataExtensionOperations {
         progress(id, polled: false, tenant: &tenant)
         guard let request = tenant.asyncRequests[id] else { return notFound(id) }
         let items = request.completedAt == nil ? [] : request.results
-        let body: JSONValue = ["page": 1, "pageSize": 50, "count": .integer(items.count), "items": .array(items), "requestId": .string(id)]
+        let body: JSONValue = [
+            "page": 1, "pageSize": 50, "count": .integer(items.count), "items": .array(items), "requestId": .string(id),
+        ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
 
     private func notFound(_ id: String) -> HTTPResponse {
         let body: JSONValue = [
             "requestId": .string(id),
-            "resultMessages": [["resultType": "Operational", "resultClass": "Error", "resultCode": "AsyncRequestStatusNotFound",
-                                "message": .string("Unable to locate an Async Request Status Record for the provided RequestId: \(id).")]],
+            "resultMessages": [
+                [
+                    "resultType": "Operational", "resultClass": "Error", "resultCode": "AsyncRequestStatusNotFound",
+                    "message": .string(
+                        "Unable to locate an Async Request Status Record for the provided RequestId: \(id)."),
+                ]
+            ],
         ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
@@ -290,13 +342,17 @@ struct DataExtensionOperations {
         let dataExtension = tenant.dataExtensions[key]!
         let fields: [JSONValue] = dataExtension.columns.enumerated().map { position, column in
             var object: [String: JSONValue] = [
-                "name": .string(column.name), "type": .string(column.type.rawValue), "isPrimaryKey": .bool(column.isPrimaryKey),
+                "name": .string(column.name), "type": .string(column.type.rawValue),
+                "isPrimaryKey": .bool(column.isPrimaryKey),
                 "isNullable": .bool(column.nullable), "ordinal": .integer(position),
             ]
             if let length = column.length { object["length"] = .integer(length) }
             return .object(object)
         }
-        let body: JSONValue = ["id": .string(dataExtension.id), "key": .string(dataExtension.key), "count": .integer(fields.count), "fields": .array(fields)]
+        let body: JSONValue = [
+            "id": .string(dataExtension.id), "key": .string(dataExtension.key), "count": .integer(fields.count),
+            "fields": .array(fields),
+        ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
 
@@ -311,12 +367,17 @@ struct DataExtensionOperations {
             var keyObject: [String: JSONValue] = [:]
             var valueObject: [String: JSONValue] = [:]
             for (column, value) in zip(dataExtension.columns, dataExtension.rows.values(ofRow: row)) {
-                if column.isPrimaryKey { keyObject[column.name.lowercased()] = value } else { valueObject[column.name.lowercased()] = value }
+                if column.isPrimaryKey {
+                    keyObject[column.name.lowercased()] = value
+                } else {
+                    valueObject[column.name.lowercased()] = value
+                }
             }
             return ["keys": .object(keyObject), "values": .object(valueObject)]
         }
         let body: JSONValue = [
-            "customObjectId": .string(dataExtension.id), "customObjectKey": .string(dataExtension.key), "page": .integer(page),
+            "customObjectId": .string(dataExtension.id), "customObjectKey": .string(dataExtension.key),
+            "page": .integer(page),
             "pageSize": .integer(pageSize), "count": .integer(ordered.count), "items": .array(items),
         ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")

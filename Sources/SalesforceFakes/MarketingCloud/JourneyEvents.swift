@@ -24,7 +24,12 @@ struct JourneyEvents {
         let data = member("Data") ?? [:]
         guard data.objectValue != nil || data.isNull else { throw .validation("Data must be an object.", code: 10001) }
         let id = tenant.nextID()
-        tenant.events.append(MCEvent(eventInstanceID: id, contactKey: contactKey, eventDefinitionKey: definitionKey, data: data.isNull ? [:] : data, time: now))
-        return .bytes(JSONWriter.bytes(["eventInstanceId": .string(id)]), status: 201, contentType: "application/json; charset=utf-8")
+        tenant.events.append(
+            MCEvent(
+                eventInstanceID: id, contactKey: contactKey, eventDefinitionKey: definitionKey,
+                data: data.isNull ? [:] : data, time: now))
+        return .bytes(
+            JSONWriter.bytes(["eventInstanceId": .string(id)]), status: 201,
+            contentType: "application/json; charset=utf-8")
     }
 }

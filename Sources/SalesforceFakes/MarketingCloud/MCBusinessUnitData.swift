@@ -115,7 +115,8 @@ extension MCTenant {
             } else {
                 throw JSONSchemaError(
                     path: "mid",
-                    message: "business unit \(mid) uses the enterprise's data (the state's top-level lists), so it cannot be "
+                    message:
+                        "business unit \(mid) uses the enterprise's data (the state's top-level lists), so it cannot be "
                         + "reset alone; list it with data of its own (businessUnits[].dataExtensions, [] is enough)")
             }
             businessUnits[mid] = name
@@ -153,7 +154,9 @@ extension MCTenant {
 
     /// Loads the data of the units that have their own, once the tenant's attribute sets are read: each unit's
     /// lists are read as the top-level ones are, over the same sets. Contact ids stay unique across the enterprise.
-    mutating func loadBusinessUnitData(_ entries: [BusinessUnitEntry], attributeSets sets: JSONValue?) throws(JSONSchemaError) {
+    mutating func loadBusinessUnitData(_ entries: [BusinessUnitEntry], attributeSets sets: JSONValue?)
+        throws(JSONSchemaError)
+    {
         for entry in entries {
             guard case .object(var members)? = entry.data else { continue }
             if let sets { members["attributeSets"] = sets }
@@ -161,7 +164,8 @@ extension MCTenant {
             do {
                 unit = try MCTenant(json: .object(members))
             } catch {
-                throw JSONSchemaError(path: error.path.isEmpty ? entry.path : "\(entry.path).\(error.path)", message: error.message)
+                throw JSONSchemaError(
+                    path: error.path.isEmpty ? entry.path : "\(entry.path).\(error.path)", message: error.message)
             }
             nextContactID = max(nextContactID, unit.nextContactID)
             partitions.parked[.unit(entry.mid)] = unit.data(of: .enterprise)
@@ -172,21 +176,22 @@ extension MCTenant {
     /// The `businessUnits` list of the state: MID and name, and the data of units that have their own, in the
     /// format of the top-level lists. Read with the enterprise's data in use (``completeDueAsyncRequests(now:)``).
     var businessUnitsJSON: JSONValue {
-        .array(businessUnits.keys.sorted().map { mid in
-            var entry: [String: JSONValue] = ["mid": .integer(mid), "name": .string(businessUnits[mid]!)]
-            if partitions.unitsWithOwnData.contains(mid) {
-                var unit = MCTenant()
-                unit.attributeSets = attributeSets
-                let data = self.data(of: .unit(mid))
-                unit.dataExtensions = data.dataExtensions
-                unit.contacts = data.contacts
-                unit.eventDefinitions = data.eventDefinitions
-                unit.events = data.events
-                unit.asyncRequests = data.asyncRequests
-                let written = unit.json
-                for member in MCUnitData.members { entry[member] = written[member] }
-            }
-            return .object(entry)
-        })
+        .array(
+            businessUnits.keys.sorted().map { mid in
+                var entry: [String: JSONValue] = ["mid": .integer(mid), "name": .string(businessUnits[mid]!)]
+                if partitions.unitsWithOwnData.contains(mid) {
+                    var unit = MCTenant()
+                    unit.attributeSets = attributeSets
+                    let data = self.data(of: .unit(mid))
+                    unit.dataExtensions = data.dataExtensions
+                    unit.contacts = data.contacts
+                    unit.eventDefinitions = data.eventDefinitions
+                    unit.events = data.events
+                    unit.asyncRequests = data.asyncRequests
+                    let written = unit.json
+                    for member in MCUnitData.members { entry[member] = written[member] }
+                }
+                return .object(entry)
+            })
     }
 }

@@ -4,7 +4,8 @@ import JSONCore
 /// A Marketing Cloud REST error: `{"message", "errorcode", "documentation"}` (+ `additionalErrors`), per the
 /// "Handle Errors in REST API" table (docs/reference/salesforce-apis.md §B2–B3).
 struct MCRestError: Error, Sendable {
-    static let documentation = "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
+    static let documentation =
+        "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
 
     var status: Int
     var code: Int
@@ -18,21 +19,27 @@ struct MCRestError: Error, Sendable {
     var documentationText: String { status == 400 ? "" : Self.documentation }
 
     var response: HTTPResponse {
-        var body: [String: JSONValue] = ["message": .string(message), "errorcode": .integer(code), "documentation": .string(documentationText)]
+        var body: [String: JSONValue] = [
+            "message": .string(message), "errorcode": .integer(code), "documentation": .string(documentationText),
+        ]
         if !additionalErrors.isEmpty { body["additionalErrors"] = .array(additionalErrors) }
         body.merge(extra) { $1 }
-        var response = HTTPResponse.bytes(JSONWriter.bytes(.object(body)), status: status, contentType: "application/json; charset=utf-8")
+        var response = HTTPResponse.bytes(
+            JSONWriter.bytes(.object(body)), status: status, contentType: "application/json; charset=utf-8")
         for field in headers { response.headers.add(name: field.name, value: field.value) }
         return response
     }
 
     static let notAuthorized = MCRestError(status: 401, code: 0, message: "Not Authorized")
-    static let insufficientPrivileges = MCRestError(status: 403, code: 20002, message: "Insufficient privileges to complete this action.")
+    static let insufficientPrivileges = MCRestError(
+        status: 403, code: 20002, message: "Insufficient privileges to complete this action.")
     static let blocked = MCRestError(status: 429, code: 50200, message: "Your requests are temporarily blocked.")
     // Unknown paths and methods: the real bodies are UNKNOWN; the shape is the REST one.
     static let notFound = MCRestError(status: 404, code: 30003, message: "The requested resource was not found.")
-    static let methodNotAllowed = MCRestError(status: 405, code: 10000, message: "The requested HTTP method is not allowed for this resource.")
-    static let unsupportedMediaType = MCRestError(status: 415, code: 10000, message: "Unsupported Media Type. Use Content-Type: application/json.")
+    static let methodNotAllowed = MCRestError(
+        status: 405, code: 10000, message: "The requested HTTP method is not allowed for this resource.")
+    static let unsupportedMediaType = MCRestError(
+        status: 415, code: 10000, message: "Unsupported Media Type. Use Content-Type: application/json.")
     static let invalidJSON = MCRestError(status: 400, code: 10004, message: "The request body is not valid JSON.")
     static let emptyBody = MCRestError(status: 400, code: 10002, message: "The request body is required.")
     static let tooLarge = MCRestError(status: 413, code: 10000, message: "The request body is too large.")
@@ -62,12 +69,17 @@ struct MCAuthError: Error, Sendable {
 
     var response: HTTPResponse {
         .bytes(
-            JSONWriter.bytes(["error": .string(error), "error_description": .string(description), "error_uri": "https://developer.salesforce.com/docs"]),
+            JSONWriter.bytes([
+                "error": .string(error), "error_description": .string(description),
+                "error_uri": "https://developer.salesforce.com/docs",
+            ]),
             status: status, contentType: "application/json; charset=utf-8")
     }
 
     // Captured body (sfmc-sdk and mcdev test fixtures).
     static let invalidClient = MCAuthError(
         status: 401, error: "invalid_client",
-        description: "Client authentication failed. Make sure that the client ID and client secret are valid and that the package is installed and enabled.")
+        description:
+            "Client authentication failed. Make sure that the client ID and client secret are valid and that the package is installed and enabled."
+    )
 }

@@ -13,7 +13,9 @@ enum MCFieldType: String, Sendable, CaseIterable {
 
     /// Reads a type name, case-insensitively ("text", "Text").
     init?(name: String) {
-        guard let match = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else { return nil }
+        guard let match = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
+            return nil
+        }
         self = match
     }
 }
@@ -120,7 +122,8 @@ extension MCField {
             isPrimaryKey = try reader.bool("isPrimaryKey", default: false)
             nullable = try reader.bool("nullable", default: !isPrimaryKey)
             if isPrimaryKey, nullable {
-                throw JSONSchemaError(path: reader.path(of: "nullable"), message: "a primary key column cannot be nullable")
+                throw JSONSchemaError(
+                    path: reader.path(of: "nullable"), message: "a primary key column cannot be nullable")
             }
         } else {
             readOnly = try reader.bool("readOnly", default: false)
@@ -181,7 +184,10 @@ extension MCAttributeSet {
     }
 
     var json: JSONValue {
-        ["name": .string(name), "key": .string(key), "id": .string(id), "attributes": .array(attributes.map { $0.json(column: false) })]
+        [
+            "name": .string(name), "key": .string(key), "id": .string(id),
+            "attributes": .array(attributes.map { $0.json(column: false) }),
+        ]
     }
 }
 
@@ -205,7 +211,9 @@ struct MCDataExtension: Sendable {
 
     /// The index key of a row: primary-key values in column order, as text. Without a primary key every row
     /// is new (keys from a counter), as a data extension without one only inserts.
-    static func rowKey(_ values: [String]) -> String { values.count == 1 ? values[0] : values.joined(separator: "\u{1F}") }
+    static func rowKey(_ values: [String]) -> String {
+        values.count == 1 ? values[0] : values.joined(separator: "\u{1F}")
+    }
 }
 
 extension MCDataExtension {
@@ -217,7 +225,9 @@ extension MCDataExtension {
         columns = try reader.array("columns") { value, path throws(JSONSchemaError) in
             try MCField(json: value, path: path, column: true)
         }
-        guard !columns.isEmpty else { throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns") }
+        guard !columns.isEmpty else {
+            throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns")
+        }
         let columns = self.columns
         let keyColumns = columns.filter(\.isPrimaryKey)
         var rows = RowStore<JSONValue>(stride: columns.count)
@@ -226,20 +236,24 @@ extension MCDataExtension {
             var values = [JSONValue](repeating: .null, count: columns.count)
             for (index, column) in columns.enumerated() {
                 guard let raw = row.value(column.name) else {
-                    if column.isPrimaryKey { throw JSONSchemaError(path: row.path(of: column.name), message: "primary key value is required") }
+                    if column.isPrimaryKey {
+                        throw JSONSchemaError(path: row.path(of: column.name), message: "primary key value is required")
+                    }
                     continue
                 }
                 do {
                     values[index] = try column.coerce(raw)
                 } catch {
-                    throw JSONSchemaError(path: row.path(of: column.name), message: "not a valid \(column.type.rawValue) value")
+                    throw JSONSchemaError(
+                        path: row.path(of: column.name), message: "not a valid \(column.type.rawValue) value")
                 }
             }
             try row.finish()
             return values
         }
         for (position, values) in parsed.enumerated() {
-            let key = keyColumns.isEmpty
+            let key =
+                keyColumns.isEmpty
                 ? String(position)
                 : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].textValue })
             guard rows.row(for: key, hash: key.hashValue) == nil else {

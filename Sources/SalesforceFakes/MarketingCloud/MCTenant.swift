@@ -149,7 +149,11 @@ struct MCTenant: Sendable {
     /// The documented default tenant (README).
     static let defaults: MCTenant = {
         var tenant = MCTenant()
-        tenant.clients = [MCClient(clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, scopes: defaultScopes, defaultMID: DefaultTenant.mid)]
+        tenant.clients = [
+            MCClient(
+                clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, scopes: defaultScopes,
+                defaultMID: DefaultTenant.mid)
+        ]
         tenant.businessUnits = [100_000_001: "Default"]
         return tenant
     }()
@@ -206,8 +210,12 @@ extension MCTenant {
     init(json: JSONValue) throws(JSONSchemaError) {
         self.init()
         let reader = try JSONObjectReader(json)
-        if let settings = reader.value("settings"), !settings.isNull { self.settings = try MCSettings(json: settings, path: reader.path(of: "settings")) }
-        clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try MCClient(json: value, path: path) }
+        if let settings = reader.value("settings"), !settings.isNull {
+            self.settings = try MCSettings(json: settings, path: reader.path(of: "settings"))
+        }
+        clients = try reader.array("clients") { value, path throws(JSONSchemaError) in
+            try MCClient(json: value, path: path)
+        }
         let units = try reader.array("businessUnits", Self.businessUnitEntry)
         for (position, unit) in units.enumerated() {
             guard businessUnits[unit.mid] == nil else {
@@ -220,49 +228,72 @@ extension MCTenant {
             try allowlist.finish()
         }
         // Custom sets add to the standard ones; a set named like a standard one replaces it.
-        for set in try reader.array("attributeSets", { value, path throws(JSONSchemaError) in try MCAttributeSet(json: value, path: path) }) {
+        for set in try reader.array(
+            "attributeSets", { value, path throws(JSONSchemaError) in try MCAttributeSet(json: value, path: path) })
+        {
             var set = set
             if let index = attributeSets.firstIndex(where: { $0.name == set.name }) {
                 if set.id.isEmpty { set.id = attributeSets[index].id }
                 attributeSets[index] = set
             } else {
-                if set.id.isEmpty { set.id = "00000000-0000-4000-a000-" + String(format: "%012d", attributeSets.count + 1) }
+                if set.id.isEmpty {
+                    set.id = "00000000-0000-4000-a000-" + String(format: "%012d", attributeSets.count + 1)
+                }
                 attributeSets.append(set)
             }
         }
-        for (position, extensionValue) in try reader.array("dataExtensions", { value, path throws(JSONSchemaError) in
-            try MCDataExtension(json: value, path: path)
-        }).enumerated() {
+        for (position, extensionValue) in try reader.array(
+            "dataExtensions",
+            { value, path throws(JSONSchemaError) in
+                try MCDataExtension(json: value, path: path)
+            }
+        ).enumerated() {
             var dataExtension = extensionValue
-            if dataExtension.id.isEmpty { dataExtension.id = "00000000-0000-4000-b000-" + String(format: "%012d", position + 1) }
+            if dataExtension.id.isEmpty {
+                dataExtension.id = "00000000-0000-4000-b000-" + String(format: "%012d", position + 1)
+            }
             guard dataExtensions[dataExtension.key] == nil else {
-                throw JSONSchemaError(path: "dataExtensions[\(position)].key", message: "key \(dataExtension.key) appears twice")
+                throw JSONSchemaError(
+                    path: "dataExtensions[\(position)].key", message: "key \(dataExtension.key) appears twice")
             }
             dataExtensions[dataExtension.key] = dataExtension
         }
         nextContactID = try reader.int("nextContactId", default: nextContactID)
         let sets = attributeSets
         contacts = ContactStore(sets: sets)
-        for contact in try reader.array("contacts", { value, path throws(JSONSchemaError) in try MCContact(json: value, path: path, sets: sets) }) {
+        for contact in try reader.array(
+            "contacts", { value, path throws(JSONSchemaError) in try MCContact(json: value, path: path, sets: sets) })
+        {
             contacts.upsert(contact)
             nextContactID = max(nextContactID, contact.contactID + 1)
         }
-        for definition in try reader.array("eventDefinitions", { value, path throws(JSONSchemaError) -> MCEventDefinition in
-            let definition = try JSONObjectReader(value, path: path)
-            let key = try definition.string("key")
-            let result = MCEventDefinition(key: key, name: try definition.string("name", default: key), id: try definition.optionalString("id"))
-            try definition.finish()
-            return result
-        }) {
+        for definition in try reader.array(
+            "eventDefinitions",
+            { value, path throws(JSONSchemaError) -> MCEventDefinition in
+                let definition = try JSONObjectReader(value, path: path)
+                let key = try definition.string("key")
+                let result = MCEventDefinition(
+                    key: key, name: try definition.string("name", default: key), id: try definition.optionalString("id")
+                )
+                try definition.finish()
+                return result
+            })
+        {
             eventDefinitions[definition.key] = definition
         }
-        events = try reader.array("events") { value, path throws(JSONSchemaError) in try MCEvent(json: value, path: path) }
+        events = try reader.array("events") { value, path throws(JSONSchemaError) in
+            try MCEvent(json: value, path: path)
+        }
         tokenSequence = try reader.int("tokenSequence", default: 0)
-        for token in try reader.array("tokens", { value, path throws(JSONSchemaError) in try MCToken(json: value, path: path) }) {
+        for token in try reader.array(
+            "tokens", { value, path throws(JSONSchemaError) in try MCToken(json: value, path: path) })
+        {
             tokens[token.token] = token
             tokenSequence = max(tokenSequence, token.sequence)
         }
-        for request in try reader.array("asyncRequests", { value, path throws(JSONSchemaError) in try MCAsyncRequest(json: value, path: path) }) {
+        for request in try reader.array(
+            "asyncRequests", { value, path throws(JSONSchemaError) in try MCAsyncRequest(json: value, path: path) })
+        {
             asyncRequests[request.requestID] = request
         }
         idSequence = try reader.int("idSequence", default: 0)
@@ -280,10 +311,11 @@ extension MCTenant {
             "dataExtensions": .array(dataExtensions.keys.sorted().map { dataExtensions[$0]!.json }),
             "nextContactId": .integer(nextContactID),
             "contacts": .array(contacts.contactsByKey.map(\.json)),
-            "eventDefinitions": .array(eventDefinitions.keys.sorted().map { key in
-                let definition = eventDefinitions[key]!
-                return ["key": .string(key), "name": .string(definition.name), "id": .string(definition.id)]
-            }),
+            "eventDefinitions": .array(
+                eventDefinitions.keys.sorted().map { key in
+                    let definition = eventDefinitions[key]!
+                    return ["key": .string(key), "name": .string(definition.name), "id": .string(definition.id)]
+                }),
             "events": .array(events.map(\.json)),
             "tokenSequence": .integer(tokenSequence),
             "tokens": .array(tokens.values.sorted { $0.sequence < $1.sequence }.map(\.json)),
@@ -314,7 +346,10 @@ extension MCClient {
     }
 
     var json: JSONValue {
-        ["clientId": .string(clientID), "clientSecret": .string(clientSecret), "scopes": .array(scopes.map(JSONValue.string)), "defaultMid": .integer(defaultMID)]
+        [
+            "clientId": .string(clientID), "clientSecret": .string(clientSecret),
+            "scopes": .array(scopes.map(JSONValue.string)), "defaultMid": .integer(defaultMID),
+        ]
     }
 }
 
@@ -335,7 +370,8 @@ extension MCToken {
 
     var json: JSONValue {
         [
-            "token": .string(token), "sequence": .integer(sequence), "clientId": .string(clientID), "mid": .integer(mid),
+            "token": .string(token), "sequence": .integer(sequence), "clientId": .string(clientID),
+            "mid": .integer(mid),
             "scopes": .array(scopes.map(JSONValue.string)), "issuedAt": .string(Timestamp.format(issuedAt)),
         ]
     }
@@ -356,12 +392,14 @@ extension MCContact {
                 var stored: [String: JSONValue] = [:]
                 for name in setValues.members.keys.sorted() {
                     guard let attribute = set.attribute(name) else {
-                        throw JSONSchemaError(path: setValues.path(of: name), message: "no attribute of that name in \(setName)")
+                        throw JSONSchemaError(
+                            path: setValues.path(of: name), message: "no attribute of that name in \(setName)")
                     }
                     do {
                         stored[name] = try attribute.coerce(setValues.value(name) ?? .null)
                     } catch {
-                        throw JSONSchemaError(path: setValues.path(of: name), message: "not a valid \(attribute.type.rawValue) value")
+                        throw JSONSchemaError(
+                            path: setValues.path(of: name), message: "not a valid \(attribute.type.rawValue) value")
                     }
                 }
                 try setValues.finish()
@@ -421,4 +459,3 @@ extension MCAsyncRequest {
         ]
     }
 }
-

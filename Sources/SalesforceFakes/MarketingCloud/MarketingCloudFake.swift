@@ -56,7 +56,9 @@ public final class MarketingCloudFake: EmulatedService {
         seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
         options: FakeServer.Options = .init()
     ) throws -> FakeServer {
-        try FakeServer(service: MarketingCloudFake(seed: seed, clock: clock), clock: clock, configuration: configuration, options: options)
+        try FakeServer(
+            service: MarketingCloudFake(seed: seed, clock: clock), clock: clock, configuration: configuration,
+            options: options)
     }
 
     /// Adds `count` generated rows (`user<N>@example.com`, …) to a data extension and as many contacts with a
@@ -74,14 +76,22 @@ public final class MarketingCloudFake: EmulatedService {
             for index in 0..<count {
                 let email = "user\(index)@example.com"
                 let pairs = dataExtension.columns.map { column in
-                    (column.name, column.isPrimaryKey && column.type == .text ? .string(email) : Self.syntheticValue(column, index: index, email: email))
+                    (
+                        column.name,
+                        column.isPrimaryKey && column.type == .text
+                            ? .string(email) : Self.syntheticValue(column, index: index, email: email)
+                    )
                 }
                 try? operations.write(pairs, keyCount: nil, insertOnly: false, into: &dataExtension)
                 let hash = email.hashValue
-                let row = state.contacts.row(for: email, hash: hash) ?? state.contacts.append(key: email, hash: hash, contactID: state.nextContactID)
+                let row =
+                    state.contacts.row(for: email, hash: hash)
+                    ?? state.contacts.append(key: email, hash: hash, contactID: state.nextContactID)
                 for (set, definition) in state.contacts.sets.enumerated() {
                     for (attribute, field) in definition.attributes.enumerated() {
-                        state.contacts.setValue(Self.syntheticValue(field, index: index, email: email), row: row, set: set, attribute: attribute)
+                        state.contacts.setValue(
+                            Self.syntheticValue(field, index: index, email: email), row: row, set: set,
+                            attribute: attribute)
                     }
                 }
                 state.nextContactID += 1
@@ -114,9 +124,13 @@ public final class MarketingCloudFake: EmulatedService {
     /// `throttled` (429, 50100, Retry-After 5), `blocked` (429, 50200), `unavailable` (503, 50300, Retry-After 5).
     public var faultPresets: [String: HTTPResponse] {
         // aggregateNoDetail: 10006 with no additionalErrors, which Segment's sfmc-operations.ts treats as transient.
-        ["throttled": MCRestError.throttled(retryAfter: 5).response, "blocked": MCRestError.blocked.response,
-         "unavailable": MCRestError.unavailable(retryAfter: 5).response,
-         "aggregateNoDetail": MCRestError(status: 400, code: 10006, message: "Unable to save rows for data extension ID").response]
+        [
+            "throttled": MCRestError.throttled(retryAfter: 5).response, "blocked": MCRestError.blocked.response,
+            "unavailable": MCRestError.unavailable(retryAfter: 5).response,
+            "aggregateNoDetail": MCRestError(
+                status: 400, code: 10006, message: "Unable to save rows for data extension ID"
+            ).response,
+        ]
     }
 
     /// `production`: answer times of the order production clients see. Salesforce publishes no latency figures:
@@ -161,7 +175,9 @@ public final class MarketingCloudFake: EmulatedService {
 
     public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
         let source = toDefaults ? MCTenant.defaults : initial
-        try tenant.withLock { (state: inout MCTenant) throws(JSONSchemaError) in try state.resetBusinessUnit(id, from: source) }
+        try tenant.withLock { (state: inout MCTenant) throws(JSONSchemaError) in
+            try state.resetBusinessUnit(id, from: source)
+        }
     }
 
     public func exportSettings() -> JSONValue {
@@ -208,7 +224,8 @@ public final class MarketingCloudFake: EmulatedService {
             let answer = tenant.withLock { state -> MCAnswer in
                 do throws(MCRestError) {
                     try Self.authorize(request, operation: operation, state: &state, now: now)
-                    return try Self.perform(operation, parameters: parameters, request: request, body: body, state: &state, now: now)
+                    return try Self.perform(
+                        operation, parameters: parameters, request: request, body: body, state: &state, now: now)
                 } catch {
                     return .ready(error.response)
                 }
@@ -227,7 +244,8 @@ public final class MarketingCloudFake: EmulatedService {
         do {
             return .success(try JSONParser.parse(request.body))
         } catch {
-            return .failure(MCRestError(status: 400, code: 10004, message: "The request body is not valid JSON: \(error)."))
+            return .failure(
+                MCRestError(status: 400, code: 10004, message: "The request body is not valid JSON: \(error)."))
         }
     }
 
@@ -244,7 +262,9 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     /// Token (known, not expired), throttling window, then the scope the endpoint needs.
-    private static func authorize(_ request: HTTPRequest, operation: Operation, state: inout MCTenant, now: Int) throws(MCRestError) {
+    private static func authorize(_ request: HTTPRequest, operation: Operation, state: inout MCTenant, now: Int)
+        throws(MCRestError)
+    {
         guard let presented = BearerToken.parse(request.headers), let token = state.tokens[presented],
             now < token.issuedAt + state.settings.tokenLifetimeSeconds
         else { throw .notAuthorized }
@@ -258,7 +278,9 @@ public final class MarketingCloudFake: EmulatedService {
             }
             state.windowCount += 1
             if state.windowCount > limit {
-                let retryAfter = state.settings.throttleRetryAfterSeconds > 0 ? state.settings.throttleRetryAfterSeconds : max(1, start + window - now)
+                let retryAfter =
+                    state.settings.throttleRetryAfterSeconds > 0
+                    ? state.settings.throttleRetryAfterSeconds : max(1, start + window - now)
                 throw .throttled(retryAfter: retryAfter)
             }
         }
@@ -267,7 +289,8 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     private static func perform(
-        _ operation: Operation, parameters: [String: String], request: HTTPRequest, body: Result<JSONValue, MCRestError>,
+        _ operation: Operation, parameters: [String: String], request: HTTPRequest,
+        body: Result<JSONValue, MCRestError>,
         state: inout MCTenant, now: Int
     ) throws(MCRestError) -> MCAnswer {
         func json() throws(MCRestError) -> JSONValue {
@@ -280,7 +303,9 @@ public final class MarketingCloudFake: EmulatedService {
         func dataExtension(byKey: Bool) throws(MCRestError) -> String {
             let reference = byKey ? parameters["key"] : parameters["id"]
             guard let key = state.dataExtensionKey(key: byKey ? reference : nil, id: byKey ? nil : reference) else {
-                throw MCRestError(status: 404, code: 10000, message: "Data extension \(byKey ? "with key" : "with ID") \(reference ?? "") was not found.")
+                throw MCRestError(
+                    status: 404, code: 10000,
+                    message: "Data extension \(byKey ? "with key" : "with ID") \(reference ?? "") was not found.")
             }
             return key
         }
@@ -291,33 +316,49 @@ public final class MarketingCloudFake: EmulatedService {
         case .updateContact: return .contact(contacts.upsert(try json(), isCreate: false, tenant: &state))
         case .definitions: return .ready(contacts.definitions(selector: nil, tenant: &state))
         case .definition: return .ready(contacts.definitions(selector: parameters["selector"], tenant: &state))
-        case .rowsetByKey: return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: true), tenant: &state)
-        case .rowsetByID: return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: false), tenant: &state)
+        case .rowsetByKey:
+            return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: true), tenant: &state)
+        case .rowsetByID:
+            return try rows.rowset(try json(), dataExtensionKey: try dataExtension(byKey: false), tenant: &state)
         case .rowByKey:
-            return .ready(try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: true), tenant: &state))
+            return .ready(
+                try rows.singleRow(
+                    try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: true),
+                    tenant: &state))
         case .rowByID:
-            return .ready(try rows.singleRow(try json(), primaryKeys: parameters["keys"] ?? "", dataExtensionKey: try dataExtension(byKey: false), tenant: &state))
+            return .ready(
+                try rows.singleRow(
+                    try json(), primaryKeys: parameters["keys"] ?? "",
+                    dataExtensionKey: try dataExtension(byKey: false), tenant: &state))
         case .asyncInsertByKey, .asyncUpsertByKey, .asyncInsertByID, .asyncUpsertByID:
             let byKey = operation == .asyncInsertByKey || operation == .asyncUpsertByKey
             let reference = byKey ? "Key: \(parameters["key"] ?? "")" : "Id: \(parameters["id"] ?? "")"
             let key = state.dataExtensionKey(key: byKey ? parameters["key"] : nil, id: byKey ? nil : parameters["id"])
             let mode = operation == .asyncInsertByKey || operation == .asyncInsertByID ? "insert" : "upsert"
-            return .ready(try rows.submitAsync(try json(), mode: mode, dataExtensionKey: key, reference: reference, tenant: &state))
+            return .ready(
+                try rows.submitAsync(
+                    try json(), mode: mode, dataExtensionKey: key, reference: reference, tenant: &state))
         case .asyncStatus: return .ready(rows.status(parameters["requestId"] ?? "", tenant: &state))
         case .asyncResults: return .ready(rows.results(parameters["requestId"] ?? "", tenant: &state))
         case .fields:
             let reference = parameters["id"] ?? ""
-            let key = reference.hasPrefix("key:")
-                ? state.dataExtensionKey(key: String(reference.dropFirst(4)), id: nil) : state.dataExtensionKey(key: nil, id: reference)
-            guard let key else { throw MCRestError(status: 404, code: 30003, message: "Custom object \(reference) was not found.") }
+            let key =
+                reference.hasPrefix("key:")
+                ? state.dataExtensionKey(key: String(reference.dropFirst(4)), id: nil)
+                : state.dataExtensionKey(key: nil, id: reference)
+            guard let key else {
+                throw MCRestError(status: 404, code: 30003, message: "Custom object \(reference) was not found.")
+            }
             return .ready(rows.fields(of: key, tenant: state))
         case .readRows:
             return .ready(rows.readRows(of: try dataExtension(byKey: true), query: request.query, tenant: state))
         case .event:
             return .ready(try JourneyEvents(now: now).fire(try json(), tenant: &state))
-        case .searchDataExtensions: return .ready(try MetadataReads().searchDataExtensions(query: request.query, tenant: state))
+        case .searchDataExtensions:
+            return .ready(try MetadataReads().searchDataExtensions(query: request.query, tenant: state))
         case .eventDefinitions: return .ready(MetadataReads().eventDefinitions(query: request.query, tenant: state))
-        case .eventDefinition: return .ready(try MetadataReads().eventDefinition(selector: parameters["selector"] ?? "", tenant: state))
+        case .eventDefinition:
+            return .ready(try MetadataReads().eventDefinition(selector: parameters["selector"] ?? "", tenant: state))
         }
     }
 }

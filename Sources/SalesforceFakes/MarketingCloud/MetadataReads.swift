@@ -31,7 +31,9 @@ struct MetadataReads {
         }
         let body: JSONValue = [
             "count": .integer(matches.count), "page": .integer(page), "pageSize": .integer(pageSize),
-            "links": ["self": ["href": .string("/v1/customobjects?$search=\(search)&$page=\(page)&$pageSize=\(pageSize)")]],
+            "links": [
+                "self": ["href": .string("/v1/customobjects?$search=\(search)&$page=\(page)&$pageSize=\(pageSize)")]
+            ],
             "items": .array(items),
         ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
@@ -50,7 +52,8 @@ struct MetadataReads {
     }
 
     func eventDefinition(selector: String, tenant: MCTenant) throws(MCRestError) -> HTTPResponse {
-        let found = selector.hasPrefix("key:")
+        let found =
+            selector.hasPrefix("key:")
             ? tenant.eventDefinitions[String(selector.dropFirst(4))]
             : tenant.eventDefinitions.values.first { $0.id.lowercased() == selector.lowercased() }
         guard let found else { throw .validation("Event definition \(selector) was not found.") }
@@ -65,10 +68,13 @@ struct MetadataReads {
         ]
     }
 
-    private static func paging(_ query: [HTTPRequest.QueryItem], defaultSize: Int, maximum: Int, sizeNeedsPage: Bool) -> (page: Int, size: Int) {
+    private static func paging(_ query: [HTTPRequest.QueryItem], defaultSize: Int, maximum: Int, sizeNeedsPage: Bool)
+        -> (page: Int, size: Int)
+    {
         func number(_ name: String) -> Int? { query.first { $0.name == name }?.value.flatMap { Int($0) } }
         let page = number("$page")
-        let size = (sizeNeedsPage && page == nil) ? defaultSize : min(maximum, max(1, number("$pageSize") ?? defaultSize))
+        let size =
+            (sizeNeedsPage && page == nil) ? defaultSize : min(maximum, max(1, number("$pageSize") ?? defaultSize))
         return (max(1, page ?? 1), size)
     }
 }

@@ -1,8 +1,9 @@
 internal import CPrefetch
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSONCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// Keyed records in insertion order behind an open-addressing index: a data extension's rows (cells are
 /// `JSONValue`s, `stride` per row) and the tenant's contact keys (one contact id per key, ``ContactStore``).
@@ -70,7 +71,9 @@ struct RowStore<Cell: Sendable>: Sendable {
                 while true {
                     let slot = slots[index]
                     if slot.rowPlusOne == 0 { return nil }
-                    if slot.tag == tag, Self.key(at: slot.keyOffset, in: arena, equals: wanted) { return Int(slot.rowPlusOne) - 1 }
+                    if slot.tag == tag, Self.key(at: slot.keyOffset, in: arena, equals: wanted) {
+                        return Int(slot.rowPlusOne) - 1
+                    }
                     index = (index + 1) & mask
                 }
             }
@@ -110,7 +113,9 @@ struct RowStore<Cell: Sendable>: Sendable {
     func key(ofRow row: Int) -> String {
         keyBytes.withUnsafeBufferPointer { arena in
             let offset = keyOffsets[row]
-            return String(decoding: UnsafeBufferPointer(rebasing: arena[(offset + 4)..<(offset + 4 + Self.length(at: offset, in: arena))]), as: UTF8.self)
+            return String(
+                decoding: UnsafeBufferPointer(
+                    rebasing: arena[(offset + 4)..<(offset + 4 + Self.length(at: offset, in: arena))]), as: UTF8.self)
         }
     }
 
@@ -155,7 +160,9 @@ struct RowStore<Cell: Sendable>: Sendable {
         Int(arena[offset]) | Int(arena[offset + 1]) << 8 | Int(arena[offset + 2]) << 16 | Int(arena[offset + 3]) << 24
     }
 
-    private static func key(at offset: Int, in arena: UnsafeBufferPointer<UInt8>, equals wanted: UnsafeBufferPointer<UInt8>) -> Bool {
+    private static func key(
+        at offset: Int, in arena: UnsafeBufferPointer<UInt8>, equals wanted: UnsafeBufferPointer<UInt8>
+    ) -> Bool {
         guard length(at: offset, in: arena) == wanted.count else { return false }
         guard let wantedBase = wanted.baseAddress else { return true }
         return memcmp(arena.baseAddress! + offset + 4, wantedBase, wanted.count) == 0

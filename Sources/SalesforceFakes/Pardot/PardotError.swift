@@ -16,21 +16,26 @@ struct PardotAPIError: Error, Sendable {
     }
 
     var response: HTTPResponse {
-        .bytes(JSONWriter.bytes(["code": .integer(code), "message": .string(message)]), status: status,
+        .bytes(
+            JSONWriter.bytes(["code": .integer(code), "message": .string(message)]), status: status,
             contentType: "application/json")
     }
 
-    static let invalidToken = PardotAPIError(status: 401, code: 184, message: "access_token is invalid, unknown, or malformed")
+    static let invalidToken = PardotAPIError(
+        status: 401, code: 184, message: "access_token is invalid, unknown, or malformed")
     /// A token Salesforce issued to a connected app without the `pardot_api` scope. Pardot Authentication docs:
     /// "the "pardot_api" scope must be one of the selected OAuth scopes"; the answer's text is from a Trailblazer
     /// report (evidence/pardot/api-token-without-pardot-api-scope-184.json).
-    static let invalidScope = PardotAPIError(status: 401, code: 184, message: "access_token is invalid, unknown, or malformed: Invalid scope")
-    static let missingBusinessUnitHeader = PardotAPIError(status: 400, code: 181, message: "A required header is missing")
+    static let invalidScope = PardotAPIError(
+        status: 401, code: 184, message: "access_token is invalid, unknown, or malformed: Invalid scope")
+    static let missingBusinessUnitHeader = PardotAPIError(
+        status: 400, code: 181, message: "A required header is missing")
     // 400 for a malformed header value is INFERRED.
     static let invalidBusinessUnitHeader = PardotAPIError(status: 400, code: 182, message: "Invalid header value")
     // 403 as Segment's destination checks for it.
     static let unknownBusinessUnit = PardotAPIError(
-        status: 403, code: 201, message: "Business Unit specified in Pardot-Business-Unit-Id header not found or inactive.")
+        status: 403, code: 201,
+        message: "Business Unit specified in Pardot-Business-Unit-Id header not found or inactive.")
     static let invalidMethod = PardotAPIError(status: 405, code: 60, message: "Invalid HTTP request method")
     static let notFound = PardotAPIError(status: 404, code: 192, message: "Object specified does not exist")
     static let invalidJSON = PardotAPIError(status: 400, code: 150, message: "Input needs to be valid JSON")
@@ -38,7 +43,8 @@ struct PardotAPIError: Error, Sendable {
     static let emptyBody = PardotAPIError(status: 400, code: 152, message: "Request body can't be empty")
     static let dailyLimit = PardotAPIError(status: 429, code: 122, message: "Daily API rate limit met")
     // The current error-codes table prints one space after "limit." (the 2020 v3 docs printed two).
-    static let concurrencyLimitMessage = "You have exceeded your concurrent request limit. Please wait, before trying again"
+    static let concurrencyLimitMessage =
+        "You have exceeded your concurrent request limit. Please wait, before trying again"
     static let ipNotAllowed = "Client IP address/location must be activated before accessing API"
     static let deletedRecord = "Deleted records can't be updated. Please undelete before updating."
 }

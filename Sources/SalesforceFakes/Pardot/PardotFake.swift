@@ -39,7 +39,8 @@ public final class PardotFake: EmulatedService {
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
-        let start = try seed.map { value throws(JSONSchemaError) in try PardotTenant(json: value) } ?? PardotTenant.defaults
+        let start =
+            try seed.map { value throws(JSONSchemaError) in try PardotTenant(json: value) } ?? PardotTenant.defaults
         self.initial = start
         self.tenant = Mutex(start)
         self.clock = clock
@@ -50,7 +51,8 @@ public final class PardotFake: EmulatedService {
         seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
         options: FakeServer.Options = .init()
     ) throws -> FakeServer {
-        try FakeServer(service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration, options: options)
+        try FakeServer(
+            service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration, options: options)
     }
 
     /// Adds `count` generated prospects (`user<N>@example.com`, first and last name, company, city) to a
@@ -95,9 +97,12 @@ public final class PardotFake: EmulatedService {
     /// `concurrencyLimit` (66), `dailyLimit` (122), `internalError` (500, 183).
     public var faultPresets: [String: HTTPResponse] {
         [
-            "concurrencyLimit": PardotAPIError(status: 429, code: 66, message: PardotAPIError.concurrencyLimitMessage).response,
+            "concurrencyLimit": PardotAPIError(status: 429, code: 66, message: PardotAPIError.concurrencyLimitMessage)
+                .response,
             "dailyLimit": PardotAPIError.dailyLimit.response,
-            "internalError": PardotAPIError(status: 500, code: 183, message: "An internal error occurred, please try your request again").response,
+            "internalError": PardotAPIError(
+                status: 500, code: 183, message: "An internal error occurred, please try your request again"
+            ).response,
         ]
     }
 
@@ -162,7 +167,8 @@ public final class PardotFake: EmulatedService {
             if let start = source.businessUnits[unitID] {
                 state.businessUnits[unitID] = start
             } else if state.businessUnits.removeValue(forKey: unitID) == nil {
-                throw JSONSchemaError(path: "businessUnitId", message: "no business unit \(unitID) in the fake or its seed")
+                throw JSONSchemaError(
+                    path: "businessUnitId", message: "no business unit \(unitID) in the fake or its seed")
             }
         }
     }
@@ -237,7 +243,9 @@ public final class PardotFake: EmulatedService {
         guard needed else { return .none }
         if request.bodyExceededLimit {
             // The real limit and its answer are UNKNOWN; 413 with the JSON-input code, documented.
-            return .failure(PardotAPIError(status: 413, code: 150, message: "Input needs to be valid JSON", detail: "the body is too large"))
+            return .failure(
+                PardotAPIError(
+                    status: 413, code: 150, message: "Input needs to be valid JSON", detail: "the body is too large"))
         }
         if request.body.isEmpty { return .failure(.emptyBody) }
         guard request.hasMediaType("application/json") else { return .failure(.unsupportedContentType) }
@@ -248,7 +256,9 @@ public final class PardotFake: EmulatedService {
         }
     }
 
-    private func api(_ request: HTTPRequest, operation: Operation, parameters: [String: String], body: ParsedBody) -> HTTPResponse {
+    private func api(_ request: HTTPRequest, operation: Operation, parameters: [String: String], body: ParsedBody)
+        -> HTTPResponse
+    {
         let now = Int(clock.now())
         let base = baseURL.withLock { $0 }
         return tenant.withLock { (state: inout PardotTenant) -> HTTPResponse in
@@ -271,20 +281,24 @@ public final class PardotFake: EmulatedService {
                 }
                 switch operation {
                 case .upsert:
-                    response = try operations.upsertLatestByEmail(try json(), query: query, unit: &state.businessUnits.values[slot])
+                    response = try operations.upsertLatestByEmail(
+                        try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .create:
                     response = try operations.create(try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .read:
-                    response = try operations.read(id: parameters["id"] ?? "", query: query, unit: state.businessUnits.values[slot])
+                    response = try operations.read(
+                        id: parameters["id"] ?? "", query: query, unit: state.businessUnits.values[slot])
                 case .query:
                     response = try operations.query(query, unit: state.businessUnits.values[slot], baseURL: base)
                 case .update:
                     response = try operations.update(
                         id: parameters["id"] ?? "", try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .delete:
-                    response = try operations.delete(id: parameters["id"] ?? "", unit: &state.businessUnits.values[slot])
+                    response = try operations.delete(
+                        id: parameters["id"] ?? "", unit: &state.businessUnits.values[slot])
                 case .undelete:
-                    response = try operations.undelete(try json(), query: query, unit: &state.businessUnits.values[slot])
+                    response = try operations.undelete(
+                        try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .customFields:
                     response = try operations.customFields(query: query, unit: state.businessUnits.values[slot])
                 }
@@ -313,7 +327,9 @@ public final class PardotFake: EmulatedService {
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
         // Salesforce issues tokens to any connected app; Account Engagement only honours those with pardot_api.
-        if let client = state.clients.first(where: { $0.clientID == token.clientID }), !client.grantsPardotAPI { throw .invalidScope }
+        if let client = state.clients.first(where: { $0.clientID == token.clientID }), !client.grantsPardotAPI {
+            throw .invalidScope
+        }
         guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }
         guard PardotRequestContext.isWellFormedBusinessUnitID(unitID) else { throw .invalidBusinessUnitHeader }
         guard let slot = state.businessUnits.index(forKey: unitID) else { throw .unknownBusinessUnit }
@@ -326,7 +342,8 @@ public final class PardotFake: EmulatedService {
             }
             // The slot is taken before the quota check (66 comes before 122 when both apply) and given back on 122.
             guard inFlight.acquire(unitID, limit: settings.concurrentRequestLimit) else {
-                throw PardotAPIError(status: settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
+                throw PardotAPIError(
+                    status: settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
             }
             let today = Timestamp.dayNumber(now, offsetMinutes: unit.utcOffsetMinutes)
             if unit.usageDay != today {
@@ -344,6 +361,8 @@ public final class PardotFake: EmulatedService {
 }
 
 /// Runs `body` on a value in place (typed throws, so the caller keeps its error type).
-private func modify<Value, Result>(_ value: inout Value, _ body: (inout Value) throws(PardotAPIError) -> Result) throws(PardotAPIError) -> Result {
+private func modify<Value, Result>(_ value: inout Value, _ body: (inout Value) throws(PardotAPIError) -> Result)
+    throws(PardotAPIError) -> Result
+{
     try body(&value)
 }

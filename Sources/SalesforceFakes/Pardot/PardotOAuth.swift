@@ -17,17 +17,20 @@ enum PardotOAuth {
     ) -> Grant {
         // Parsed once, before anything can fail, so errors come back in the encoding the request asked for too.
         let parameters = TokenRequest(request, settings: tenant.settings)
-        let format = parameters?.format
+        let format =
+            parameters?.format
             ?? TokenAnswerFormat(parameter: request.queryValue("format"), accept: request.headers["Accept"])
         do {
-            return try grant(request, parameters: parameters, format: format, tenant: &tenant, now: now, baseURL: baseURL)
+            return try grant(
+                request, parameters: parameters, format: format, tenant: &tenant, now: now, baseURL: baseURL)
         } catch {
             return Grant(response: error.response(format), heldRefreshToken: nil)
         }
     }
 
     private static func grant(
-        _ request: HTTPRequest, parameters: TokenRequest?, format: TokenAnswerFormat, tenant: inout PardotTenant, now: Int,
+        _ request: HTTPRequest, parameters: TokenRequest?, format: TokenAnswerFormat, tenant: inout PardotTenant,
+        now: Int,
         baseURL: String
     ) throws(OAuthError) -> Grant {
         let settings = tenant.settings
@@ -37,20 +40,27 @@ enum PardotOAuth {
         // Salesforce refuses a login from outside the user's Login IP Ranges with this body
         // (seen in forceworkbench #772, sfdx-actions/setup-sfdx #17).
         guard tenant.ipRestriction.allowlist.permits(request.peerAddress) else {
-            throw OAuthError(status: tenant.ipRestriction.tokenStatus, error: "invalid_grant", description: "ip restricted")
+            throw OAuthError(
+                status: tenant.ipRestriction.tokenStatus, error: "invalid_grant", description: "ip restricted")
         }
-        let unsupported = OAuthError(status: 400, error: "unsupported_grant_type", description: "grant type not supported")
+        let unsupported = OAuthError(
+            status: 400, error: "unsupported_grant_type", description: "grant type not supported")
         guard let parameter = parameters else { throw unsupported }
 
-        guard let grantType = parameter("grant_type"), ["password", "client_credentials", "refresh_token"].contains(grantType)
+        guard let grantType = parameter("grant_type"),
+            ["password", "client_credentials", "refresh_token"].contains(grantType)
         else { throw unsupported }
         guard let clientID = parameter("client_id"), let client = tenant.client(clientID) else {
-            throw OAuthError(status: settings.invalidClientStatus, error: "invalid_client_id", description: "client identifier invalid")
+            throw OAuthError(
+                status: settings.invalidClientStatus, error: "invalid_client_id",
+                description: "client identifier invalid")
         }
         let secret = parameter("client_secret")
         // The refresh flow may omit the secret (apps without "Require Secret for Refresh Token Flow").
         if grantType != "refresh_token" || secret != nil, secret != client.clientSecret {
-            throw OAuthError(status: settings.invalidClientStatus, error: "invalid_client", description: "invalid client credentials")
+            throw OAuthError(
+                status: settings.invalidClientStatus, error: "invalid_client", description: "invalid client credentials"
+            )
         }
 
         switch grantType {
@@ -58,8 +68,12 @@ enum PardotOAuth {
             guard let username = parameter("username"), let user = tenant.user(username),
                 parameter("password") == user.password
             else { throw OAuthError(status: 400, error: "invalid_grant", description: "authentication failure") }
-            guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
-            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format), heldRefreshToken: nil)
+            guard user.active else {
+                throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive")
+            }
+            return Grant(
+                response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format),
+                heldRefreshToken: nil)
 
         case "client_credentials":
             // The grant works only on the org's My Domain: login/test.salesforce.com answer "request not supported
@@ -67,13 +81,18 @@ enum PardotOAuth {
             // sends it to the My Domain URL). The Host a client names decides; `tokenDomain` speaks for a fake
             // reached by address.
             guard settings.tokenDomain == .myDomain, !Self.isGenericLoginHost(request.headers["Host"]) else {
-                throw OAuthError(status: 400, error: "invalid_grant", description: "request not supported on this domain")
+                throw OAuthError(
+                    status: 400, error: "invalid_grant", description: "request not supported on this domain")
             }
             guard let runAs = client.runAsUser, let user = tenant.user(runAs) else {
                 throw OAuthError(status: 400, error: "invalid_grant", description: "no client credentials user enabled")
             }
-            guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
-            return Grant(response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format), heldRefreshToken: nil)
+            guard user.active else {
+                throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive")
+            }
+            return Grant(
+                response: issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format),
+                heldRefreshToken: nil)
 
         default:  // refresh_token
             guard let presented = parameter("refresh_token"), let stored = tenant.refreshTokens[presented],
@@ -82,18 +101,24 @@ enum PardotOAuth {
             // Since about September 2024 Salesforce refuses a second refresh with the same token while the
             // first is running (Segment's Pardot destination retries on exactly this text).
             guard !tenant.refreshesInFlight.contains(presented) else {
-                throw OAuthError(status: 400, error: "invalid_grant", description: settings.concurrentRefreshDescription)
+                throw OAuthError(
+                    status: 400, error: "invalid_grant", description: settings.concurrentRefreshDescription)
             }
-            guard user.active else { throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive") }
+            guard user.active else {
+                throw OAuthError(status: 400, error: "inactive_user", description: "user is inactive")
+            }
             var rotated: String?
             if settings.rotateRefreshTokens {
                 tenant.refreshTokens[presented] = nil
                 let next = "5Aep" + digest("refresh:\(tenant.tokenSequence + 1):\(tenant.organizationID)", length: 80)
-                tenant.refreshTokens[next] = RefreshToken(token: next, clientID: client.clientID, username: user.username)
+                tenant.refreshTokens[next] = RefreshToken(
+                    token: next, clientID: client.clientID, username: user.username)
                 rotated = next
             }
             tenant.refreshesInFlight.insert(presented)
-            var response = issue(for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format, refreshToken: rotated)
+            var response = issue(
+                for: client, user: user, tenant: &tenant, now: now, baseURL: baseURL, format: format,
+                refreshToken: rotated)
             if settings.refreshHoldMillis > 0 { response.delay = .milliseconds(settings.refreshHoldMillis) }
             return Grant(response: response, heldRefreshToken: presented)
         }

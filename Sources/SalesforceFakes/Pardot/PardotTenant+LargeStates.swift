@@ -69,7 +69,9 @@ extension PardotTenant {
             try reader.beginArray()
             var read: [BusinessUnit] = []
             while try reader.nextElement() {
-                guard let unit = try BusinessUnit.read(&reader, path: "businessUnits[\(read.count)]") else { return nil }
+                guard let unit = try BusinessUnit.read(&reader, path: "businessUnits[\(read.count)]") else {
+                    return nil
+                }
                 read.append(unit)
             }
             units = read
@@ -104,10 +106,12 @@ extension BusinessUnit {
             var scratch: [(key: String, value: JSONValue)] = []
             for (position, entry) in order.enumerated() {
                 list.element(into: &output)
-                byID[entry.index].value.writeState(into: &output, style: style, indent: list.entryIndent, scratch: &scratch)
+                byID[entry.index].value.writeState(
+                    into: &output, style: style, indent: list.entryIndent, scratch: &scratch)
                 // Room for the rest at the first prospects' size, rather than doubling (and copying) hundreds of MiB.
                 if position == 1023 {
-                    output.reserveCapacity(output.count + (output.count - start) / 1024 * (order.count - 1024) * 21 / 20)
+                    output.reserveCapacity(
+                        output.count + (output.count - start) / 1024 * (order.count - 1024) * 21 / 20)
                 }
             }
             list.close(into: &output)
@@ -138,8 +142,11 @@ extension BusinessUnit {
             try reader.beginArray()
             let start = reader.offset
             while try reader.nextElement() {
-                guard let prospect = try Prospect.read(&reader, unit: unit, fields: &fields), store[prospect.id] == nil else { return nil }
-                if !unit.ampsea, !prospect.isDeleted, store.liveProspectUses(prospect.email, exceptID: nil) { return nil }
+                guard let prospect = try Prospect.read(&reader, unit: unit, fields: &fields), store[prospect.id] == nil
+                else { return nil }
+                if !unit.ampsea, !prospect.isDeleted, store.liveProspectUses(prospect.email, exceptID: nil) {
+                    return nil
+                }
                 store.insert(prospect)
                 // Room for as many more as the rest of the document holds at the first ones' size, rather than
                 // growing (and rehashing) the indexes twenty times on the way to a million.
@@ -180,7 +187,8 @@ extension Prospect {
     /// Appends the prospect as `JSONWriter` writes its ``json``: members in sorted order, timestamps written
     /// straight to bytes. `fields` is room for sorting the field values, reused from one prospect to the next.
     func writeState(
-        into output: inout [UInt8], style: JSONWriter.Style, indent: Int, scratch fields: inout [(key: String, value: JSONValue)]
+        into output: inout [UInt8], style: JSONWriter.Style, indent: Int,
+        scratch fields: inout [(key: String, value: JSONValue)]
     ) {
         var object = JSONContainerWriter.object(into: &output, style: style, indent: indent)
         // `json` lets the system members win over a value of the same name.
@@ -200,7 +208,11 @@ extension Prospect {
             case .id: JSONWriter.writeInteger(id, into: &output)
             case .isDeleted: output.append(contentsOf: (isDeleted ? "true" : "false").utf8)
             case .lastActivityAt:
-                if let lastActivityAt { Timestamp.writeQuoted(lastActivityAt, into: &output) } else { output.append(contentsOf: "null".utf8) }
+                if let lastActivityAt {
+                    Timestamp.writeQuoted(lastActivityAt, into: &output)
+                } else {
+                    output.append(contentsOf: "null".utf8)
+                }
             case .updatedAt: Timestamp.writeQuoted(updatedAt, into: &output)
             }
         }
@@ -213,7 +225,9 @@ extension Prospect {
 
     /// Reads one prospect as ``init(json:path:unit:)`` does, without a reader object or a tree of its members; nil
     /// for anything that reading would refuse (or a repeated member).
-    fileprivate static func read(_ reader: inout JSONPullReader, unit: BusinessUnit, fields: inout FieldCache) throws -> Prospect? {
+    fileprivate static func read(_ reader: inout JSONPullReader, unit: BusinessUnit, fields: inout FieldCache) throws
+        -> Prospect?
+    {
         guard reader.atObject else { return nil }
         try reader.beginObject()
         var id: Int?
@@ -273,7 +287,8 @@ extension Prospect {
         guard let id, let email else { return nil }
         let created = (createdAt ?? nil) ?? 0
         return Prospect(
-            id: id, email: email, isDeleted: isDeleted ?? false, createdAt: created, updatedAt: (updatedAt ?? nil) ?? created,
+            id: id, email: email, isDeleted: isDeleted ?? false, createdAt: created,
+            updatedAt: (updatedAt ?? nil) ?? created,
             lastActivityAt: lastActivityAt ?? nil, values: values)
     }
 }

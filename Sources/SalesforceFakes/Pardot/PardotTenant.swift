@@ -149,10 +149,17 @@ struct PardotTenant: Sendable {
     /// The documented default tenant, so that `sfdest fake` works with no seed.
     static let defaults: PardotTenant = {
         var tenant = PardotTenant()
-        tenant.clients = [OAuthClient(clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, runAsUser: DefaultTenant.username)]
-        tenant.users = [OAuthUser(username: DefaultTenant.username, password: DefaultTenant.password, userID: DefaultTenant.userID)]
+        tenant.clients = [
+            OAuthClient(
+                clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret,
+                runAsUser: DefaultTenant.username)
+        ]
+        tenant.users = [
+            OAuthUser(username: DefaultTenant.username, password: DefaultTenant.password, userID: DefaultTenant.userID)
+        ]
         tenant.refreshTokens = [
-            DefaultTenant.refreshToken: RefreshToken(token: DefaultTenant.refreshToken, clientID: DefaultTenant.clientID, username: DefaultTenant.username)
+            DefaultTenant.refreshToken: RefreshToken(
+                token: DefaultTenant.refreshToken, clientID: DefaultTenant.clientID, username: DefaultTenant.username)
         ]
         tenant.businessUnits = ["0Uv000000000001AAA": BusinessUnit(id: "0Uv000000000001AAA")]
         return tenant
@@ -170,20 +177,34 @@ extension PardotTenant {
     init(json: JSONValue) throws(JSONSchemaError) {
         self.init()
         let reader = try JSONObjectReader(json)
-        if let settings = reader.value("settings"), !settings.isNull { self.settings = try PardotSettings(json: settings, path: reader.path(of: "settings")) }
+        if let settings = reader.value("settings"), !settings.isNull {
+            self.settings = try PardotSettings(json: settings, path: reader.path(of: "settings"))
+        }
         organizationID = try reader.string("organizationId", default: organizationID)
-        clients = try reader.array("clients") { value, path throws(JSONSchemaError) in try OAuthClient(json: value, path: path) }
-        users = try reader.array("users") { value, path throws(JSONSchemaError) in try OAuthUser(json: value, path: path) }
-        if let restriction = try reader.object("ipAllowlist") { ipRestriction = try PardotIPRestriction(reader: restriction) }
+        clients = try reader.array("clients") { value, path throws(JSONSchemaError) in
+            try OAuthClient(json: value, path: path)
+        }
+        users = try reader.array("users") { value, path throws(JSONSchemaError) in
+            try OAuthUser(json: value, path: path)
+        }
+        if let restriction = try reader.object("ipAllowlist") {
+            ipRestriction = try PardotIPRestriction(reader: restriction)
+        }
         tokenSequence = try reader.int("tokenSequence", default: 0)
-        for token in try reader.array("accessTokens", { value, path throws(JSONSchemaError) in try AccessToken(json: value, path: path) }) {
+        for token in try reader.array(
+            "accessTokens", { value, path throws(JSONSchemaError) in try AccessToken(json: value, path: path) })
+        {
             accessTokens[token.token] = token
             tokenSequence = max(tokenSequence, token.sequence)
         }
-        for token in try reader.array("refreshTokens", { value, path throws(JSONSchemaError) in try RefreshToken(json: value, path: path) }) {
+        for token in try reader.array(
+            "refreshTokens", { value, path throws(JSONSchemaError) in try RefreshToken(json: value, path: path) })
+        {
             refreshTokens[token.token] = token
         }
-        for unit in try reader.array("businessUnits", { value, path throws(JSONSchemaError) in try BusinessUnit(json: value, path: path) }) {
+        for unit in try reader.array(
+            "businessUnits", { value, path throws(JSONSchemaError) in try BusinessUnit(json: value, path: path) })
+        {
             guard businessUnits[unit.id] == nil else {
                 throw JSONSchemaError(path: "businessUnits", message: "business unit \(unit.id) appears twice")
             }
@@ -211,10 +232,13 @@ extension PardotSettings {
     /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         self = try JSONValueDecoder().decode(PardotSettings.self, from: json, path: path, defaults: PardotSettings())
-        for (key, status) in [("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
-            ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus)]
+        for (key, status) in [
+            ("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
+            ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus),
+        ]
         where !(100...599).contains(status) {
-            throw JSONSchemaError(path: path.isEmpty ? key : "\(path).\(key)", message: "must be an HTTP status (100-599)")
+            throw JSONSchemaError(
+                path: path.isEmpty ? key : "\(path).\(key)", message: "must be an HTTP status (100-599)")
         }
     }
 
@@ -268,7 +292,10 @@ extension OAuthUser {
     }
 
     var json: JSONValue {
-        ["username": .string(username), "password": .string(password), "userId": .string(userID), "active": .bool(active)]
+        [
+            "username": .string(username), "password": .string(password), "userId": .string(userID),
+            "active": .bool(active),
+        ]
     }
 }
 
@@ -318,7 +345,9 @@ extension BusinessUnit {
         guard (-14 * 60...14 * 60).contains(utcOffsetMinutes) else {
             throw JSONSchemaError(path: reader.path(of: "utcOffsetMinutes"), message: "must be within ±840 minutes")
         }
-        for spec in try reader.array("customFields", { value, path throws(JSONSchemaError) in try Self.customField(value, path) }) {
+        for spec in try reader.array(
+            "customFields", { value, path throws(JSONSchemaError) in try Self.customField(value, path) })
+        {
             customFields[spec.name] = spec
         }
         if let usage = try reader.object("usage") {
@@ -337,7 +366,8 @@ extension BusinessUnit {
         self.prospects = ProspectStore(nextID: try reader.int("nextProspectId", default: 1))
         for prospect in prospects {
             guard self.prospects[prospect.id] == nil else {
-                throw JSONSchemaError(path: reader.path(of: "prospects"), message: "prospect id \(prospect.id) appears twice")
+                throw JSONSchemaError(
+                    path: reader.path(of: "prospects"), message: "prospect id \(prospect.id) appears twice")
             }
             if !ampsea, !prospect.isDeleted, self.prospects.liveProspectUses(prospect.email, exceptID: nil) {
                 throw JSONSchemaError(
@@ -370,11 +400,14 @@ extension BusinessUnit {
             "id": .string(id), "name": .string(name), "active": .bool(active), "ampsea": .bool(ampsea),
             "dailyRequestLimit": .integer(dailyRequestLimit), "utcOffsetMinutes": .integer(utcOffsetMinutes),
             "nextProspectId": .integer(prospects.nextID),
-            "customFields": .array(customFields.values.sorted { $0.name < $1.name }.map { spec in
-                var field: [String: JSONValue] = ["name": .string(spec.name), "type": .string(spec.declaredType ?? Self.typeName(spec))]
-                if let label = spec.label { field["label"] = .string(label) }
-                return .object(field)
-            }),
+            "customFields": .array(
+                customFields.values.sorted { $0.name < $1.name }.map { spec in
+                    var field: [String: JSONValue] = [
+                        "name": .string(spec.name), "type": .string(spec.declaredType ?? Self.typeName(spec)),
+                    ]
+                    if let label = spec.label { field["label"] = .string(label) }
+                    return .object(field)
+                }),
             "prospects": .array(prospects.all.map(\.json)),
         ]
         if usageDay != 0 || usageCount != 0 {
@@ -405,7 +438,8 @@ extension Prospect {
         values = [:]
         for key in reader.members.keys.sorted() where !ProspectFieldCatalog.systemFields.contains(key) {
             guard let spec = unit.field(key) else {
-                throw JSONSchemaError(path: reader.path(of: key), message: "not a prospect field of business unit \(unit.id)")
+                throw JSONSchemaError(
+                    path: reader.path(of: key), message: "not a prospect field of business unit \(unit.id)")
             }
             let raw = reader.value(key) ?? .null
             do {
@@ -432,7 +466,8 @@ extension Prospect {
 private func readTimestamp(_ reader: JSONObjectReader, _ key: String) throws(JSONSchemaError) -> Int? {
     guard let text = try reader.optionalString(key) else { return nil }
     guard let seconds = Timestamp.parse(text) else {
-        throw JSONSchemaError(path: reader.path(of: key), message: "expected an ISO-8601 time such as 2026-01-31T12:00:00+00:00")
+        throw JSONSchemaError(
+            path: reader.path(of: key), message: "expected an ISO-8601 time such as 2026-01-31T12:00:00+00:00")
     }
     return seconds
 }

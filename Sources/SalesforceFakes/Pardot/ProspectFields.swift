@@ -26,28 +26,37 @@ enum ProspectFieldCatalog {
         func add(_ kind: ProspectFieldKind, writable: Bool, _ names: [String]) {
             for name in names { fields[name] = ProspectFieldSpec(name: name, kind: kind, writable: writable) }
         }
-        add(.text, writable: true, [
-            "email", "firstName", "lastName", "salutation", "jobTitle", "company", "website", "industry", "department",
-            "phone", "fax", "addressOne", "addressTwo", "city", "state", "zip", "country", "territory",
-            "annualRevenue", "employees", "yearsInBusiness", "comments", "notes", "source",
-        ])
+        add(
+            .text, writable: true,
+            [
+                "email", "firstName", "lastName", "salutation", "jobTitle", "company", "website", "industry",
+                "department",
+                "phone", "fax", "addressOne", "addressTwo", "city", "state", "zip", "country", "territory",
+                "annualRevenue", "employees", "yearsInBusiness", "comments", "notes", "source",
+            ])
         add(.integer, writable: true, ["campaignId", "profileId", "score"])
         add(.boolean, writable: true, ["optedOut", "isDoNotCall", "isDoNotEmail", "isReviewed", "isStarred"])
-        add(.integer, writable: false, [
-            "id", "lifecycleStageId", "prospectAccountId", "userId", "assignedToId", "createdById", "updatedById",
-        ])
+        add(
+            .integer, writable: false,
+            [
+                "id", "lifecycleStageId", "prospectAccountId", "userId", "assignedToId", "createdById", "updatedById",
+            ])
         add(.boolean, writable: false, ["isDeleted", "isEmailHardBounced", "doNotSell"])
-        add(.datetime, writable: false, [
-            "createdAt", "updatedAt", "lastActivityAt", "firstActivityAt", "firstAssignedAt", "convertedAt",
-            "emailBouncedAt", "salesforceLastSync",
-        ])
-        add(.text, writable: false, [
-            "grade", "emailBouncedReason", "recentInteraction", "firstReferrerQuery", "firstReferrerType",
-            "firstReferrerUrl", "sourceParameter", "campaignParameter", "mediumParameter", "contentParameter",
-            "termParameter", "salesforceId", "salesforceContactId", "salesforceLeadId", "salesforceAccountId",
-            "salesforceCampaignId", "salesforceOwnerId", "salesforceUrl", "convertedFromObjectName",
-            "convertedFromObjectType",
-        ])
+        add(
+            .datetime, writable: false,
+            [
+                "createdAt", "updatedAt", "lastActivityAt", "firstActivityAt", "firstAssignedAt", "convertedAt",
+                "emailBouncedAt", "salesforceLastSync",
+            ])
+        add(
+            .text, writable: false,
+            [
+                "grade", "emailBouncedReason", "recentInteraction", "firstReferrerQuery", "firstReferrerType",
+                "firstReferrerUrl", "sourceParameter", "campaignParameter", "mediumParameter", "contentParameter",
+                "termParameter", "salesforceId", "salesforceContactId", "salesforceLeadId", "salesforceAccountId",
+                "salesforceCampaignId", "salesforceOwnerId", "salesforceUrl", "convertedFromObjectName",
+                "convertedFromObjectType",
+            ])
         return fields
     }()
 
@@ -61,7 +70,8 @@ enum ProspectFieldCatalog {
     /// Button", Checkbox, Dropdown, Textarea, Multi-Select, Hidden, Number, Date, "CRM User"").
     static let customFieldTypeNames: [String: String] = [
         "text": "Text", "textarea": "Textarea", "hidden": "Hidden", "dropdown": "Dropdown", "radio": "Radio Button",
-        "number": "Number", "date": "Date", "checkbox": "Checkbox", "multiselect": "Multi-Select", "crmuser": "CRM User",
+        "number": "Number", "date": "Date", "checkbox": "Checkbox", "multiselect": "Multi-Select",
+        "crmuser": "CRM User",
     ]
 }
 

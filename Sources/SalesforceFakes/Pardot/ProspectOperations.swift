@@ -28,11 +28,14 @@ struct ProspectOperations {
     static let upsertProperties: Set<String> = ["matchEmail", "prospect", "secondaryDeletedSearch", "fields"]
 
     /// `POST /api/v5/objects/prospects/do/upsertLatestByEmail`.
-    func upsertLatestByEmail(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+    func upsertLatestByEmail(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit)
+        throws(PardotAPIError)
         -> HTTPResponse
     {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
-        if settings.rejectUnknownProperties, let unknown = members.keys.sorted().first(where: { !Self.upsertProperties.contains($0) }) {
+        if settings.rejectUnknownProperties,
+            let unknown = members.keys.sorted().first(where: { !Self.upsertProperties.contains($0) })
+        {
             throw invalid(unknown)
         }
         let matchEmail = try requiredEmail(members["matchEmail"], property: "matchEmail")
@@ -43,7 +46,8 @@ struct ProspectOperations {
             guard let value = flag.boolValue else { throw invalid("secondaryDeletedSearch") }
             secondaryDeletedSearch = value
         }
-        let fields = try responseFields(body: members["fields"], query: query, unit: unit, required: settings.requireFieldsOnUpsert)
+        let fields = try responseFields(
+            body: members["fields"], query: query, unit: unit, required: settings.requireFieldsOnUpsert)
         let (newEmail, values) = try validatedChanges(changes, unit: unit)
 
         let target = unit.prospects.upsertTarget(
@@ -68,7 +72,8 @@ struct ProspectOperations {
             if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: nil) {
                 throw error(400, 54, "Email address is already in use")
             }
-            prospect = unit.prospects.create(email: email, values: values.compactMapValues { $0.isNull ? nil : $0 }, now: now)
+            prospect = unit.prospects.create(
+                email: email, values: values.compactMapValues { $0.isNull ? nil : $0 }, now: now)
             status = settings.upsertCreatedStatus
         }
         return render(prospect, fields: fields, unit: unit, status: status)
@@ -77,7 +82,9 @@ struct ProspectOperations {
     // MARK: Create, read, query, update, delete, undelete
 
     /// `POST /api/v5/objects/prospects`: always a new prospect on AMPSEA units; 54 on others when the email is taken.
-    func create(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+    func create(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+        -> HTTPResponse
+    {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
         let fields = try responseFields(body: nil, query: query, unit: unit, required: false)
         guard members["email"] != nil, !(members["email"]!.isNull) else { throw missing("email") }
@@ -86,7 +93,8 @@ struct ProspectOperations {
         if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: nil) {
             throw error(400, 54, "Email address is already in use")
         }
-        let prospect = unit.prospects.create(email: email, values: values.compactMapValues { $0.isNull ? nil : $0 }, now: now)
+        let prospect = unit.prospects.create(
+            email: email, values: values.compactMapValues { $0.isNull ? nil : $0 }, now: now)
         var response = render(prospect, fields: fields, unit: unit, status: 201)
         response.headers.add(name: "Location", value: "/api/v5/objects/prospects/\(prospect.id)")
         return response
@@ -108,7 +116,9 @@ struct ProspectOperations {
     }
 
     /// `GET /api/v5/objects/prospects?fields=…` with filters, `orderBy`, `limit` and page tokens (``ProspectQuery``).
-    func query(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit, baseURL: String) throws(PardotAPIError) -> HTTPResponse {
+    func query(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit, baseURL: String) throws(PardotAPIError)
+        -> HTTPResponse
+    {
         let fields = try requiredQueryFields(query, unit: unit)
         let parsed = try ProspectQuery(query, settings: settings, now: now)
         let (page, token) = parsed.page(of: unit.prospects, now: now)
@@ -116,7 +126,8 @@ struct ProspectOperations {
         var nextURL: JSONValue = .null
         if let token {
             nextToken = .string(token)
-            nextURL = .string("\(baseURL)/api/v5/objects/prospects?fields=\(fields.joined(separator: ","))&nextPageToken=\(token)")
+            nextURL = .string(
+                "\(baseURL)/api/v5/objects/prospects?fields=\(fields.joined(separator: ","))&nextPageToken=\(token)")
         }
         var output: [UInt8] = Array("{\"nextPageToken\":".utf8)
         JSONWriter.write(nextToken, into: &output, style: .compact, indent: 0)
@@ -132,7 +143,8 @@ struct ProspectOperations {
     }
 
     /// `PATCH /api/v5/objects/prospects/{id}`.
-    func update(id: String, _ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+    func update(id: String, _ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit)
+        throws(PardotAPIError)
         -> HTTPResponse
     {
         let prospect = try existing(id, unit: unit)
@@ -141,7 +153,9 @@ struct ProspectOperations {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
         let fields = try responseFields(body: nil, query: query, unit: unit, required: false)
         let (email, values) = try validatedChanges(members, unit: unit)
-        if let email, email != prospect.email, !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
+        if let email, email != prospect.email, !unit.ampsea,
+            unit.prospects.liveProspectUses(email, exceptID: prospect.id)
+        {
             throw error(400, 54, "Email address is already in use")
         }
         unit.prospects.update(id: prospect.id) { apply(values, email: email, to: &$0) }
@@ -160,12 +174,15 @@ struct ProspectOperations {
 
     /// `POST /api/v5/objects/prospects/do/undelete` with `{"matchEmail": …}`: restores the deleted prospect with
     /// the latest activity for that email (the body's shape is INFERRED from the operation's name).
-    func undelete(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+    func undelete(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+        -> HTTPResponse
+    {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
         let email = try requiredEmail(members["matchEmail"], property: "matchEmail")
         let fields = try responseFields(body: members["fields"], query: query, unit: unit, required: false)
-        guard var prospect = unit.prospects.prospects(withEmail: email).filter(\.isDeleted)
-            .max(by: { Prospect.isLater($1, than: $0, order: settings.upsertMatchOrder) })
+        guard
+            var prospect = unit.prospects.prospects(withEmail: email).filter(\.isDeleted)
+                .max(by: { Prospect.isLater($1, than: $0, order: settings.upsertMatchOrder) })
         else { throw PardotAPIError.notFound }
         if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
             throw error(400, 54, "Email address is already in use")
@@ -187,7 +204,9 @@ struct ProspectOperations {
         guard let requested = query.first(where: { $0.name == "fields" })?.value else { throw missing("fields") }
         let fields = requested.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if let bad = fields.first(where: { !Self.customFieldMembers.contains($0) }) {
-            throw PardotAPIError(status: 400, code: 51, message: "Invalid parameter: fields. It contains an invalid or unknown field: \(bad).")
+            throw PardotAPIError(
+                status: 400, code: 51,
+                message: "Invalid parameter: fields. It contains an invalid or unknown field: \(bad).")
         }
         let specs = unit.customFields.values.sorted { $0.name < $1.name }
         let values: [JSONValue] = specs.enumerated().map { position, spec in
@@ -199,7 +218,9 @@ struct ProspectOperations {
                 case "name": object[field] = .string(spec.label ?? fieldID)
                 case "fieldId": object[field] = .string(fieldID)
                 case "apiFieldId": object[field] = .string(spec.name)
-                case "type": object[field] = .string(ProspectFieldCatalog.customFieldTypeNames[spec.declaredType ?? "text"] ?? "Text")
+                case "type":
+                    object[field] = .string(
+                        ProspectFieldCatalog.customFieldTypeNames[spec.declaredType ?? "text"] ?? "Text")
                 case "isRequired", "isRecordMultipleResponses", "isUseValues", "isAnalyticsSynced":
                     object[field] = .bool(field == "isRecordMultipleResponses" && spec.declaredType == "multiselect")
                 default: object[field] = .null
@@ -294,11 +315,17 @@ struct ProspectOperations {
 
     /// The `fields` of a read or query. An unknown one is 400 / 51 naming it, as PostHog's captured answer shows
     /// (`Invalid parameter: fields. It contains an invalid or unknown field: X.`); 180 is for writes.
-    private func requiredQueryFields(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> [String] {
-        guard let text = query.first(where: { $0.name == "fields" })?.value, !text.isEmpty else { throw missing("fields") }
+    private func requiredQueryFields(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError)
+        -> [String]
+    {
+        guard let text = query.first(where: { $0.name == "fields" })?.value, !text.isEmpty else {
+            throw missing("fields")
+        }
         let fields = text.split(separator: ",").map { String($0).trimmingSpaces() }
         if let unknown = fields.first(where: { unit.field($0) == nil }) {
-            throw PardotAPIError(status: 400, code: 51, message: "Invalid parameter: fields. It contains an invalid or unknown field: \(unknown).")
+            throw PardotAPIError(
+                status: 400, code: 51,
+                message: "Invalid parameter: fields. It contains an invalid or unknown field: \(unknown).")
         }
         return fields
     }
@@ -317,7 +344,8 @@ struct ProspectOperations {
         case "createdAt": return .string(Timestamp.format(prospect.createdAt, offsetMinutes: unit.utcOffsetMinutes))
         case "updatedAt": return .string(Timestamp.format(prospect.updatedAt, offsetMinutes: unit.utcOffsetMinutes))
         case "lastActivityAt":
-            return prospect.lastActivityAt.map { .string(Timestamp.format($0, offsetMinutes: unit.utcOffsetMinutes)) } ?? .null
+            return prospect.lastActivityAt.map { .string(Timestamp.format($0, offsetMinutes: unit.utcOffsetMinutes)) }
+                ?? .null
         default: return prospect.values[field] ?? .null
         }
     }

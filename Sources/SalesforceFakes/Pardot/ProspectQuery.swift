@@ -29,8 +29,14 @@ struct ProspectQuery: Equatable {
 
     enum Comparison: String, CaseIterable {
         case equal = ""
-        case after = "After", afterOrEqual = "AfterOrEqualTo", before = "Before", beforeOrEqual = "BeforeOrEqualTo"
-        case greater = "GreaterThan", greaterOrEqual = "GreaterThanOrEqualTo", less = "LessThan", lessOrEqual = "LessThanOrEqualTo"
+        case after = "After"
+        case afterOrEqual = "AfterOrEqualTo"
+        case before = "Before"
+        case beforeOrEqual = "BeforeOrEqualTo"
+        case greater = "GreaterThan"
+        case greaterOrEqual = "GreaterThanOrEqualTo"
+        case less = "LessThan"
+        case lessOrEqual = "LessThanOrEqualTo"
 
         func holds(_ value: Int, _ bound: Int) -> Bool {
             switch self {
@@ -64,7 +70,8 @@ struct ProspectQuery: Equatable {
     static let filterNames: [String: (SortField, Comparison)] = {
         var names: [String: (SortField, Comparison)] = [:]
         for field in SortField.allCases {
-            let comparisons: [Comparison] = field == .id
+            let comparisons: [Comparison] =
+                field == .id
                 ? [.equal, .greater, .greaterOrEqual, .less, .lessOrEqual]
                 : [.equal, .after, .afterOrEqual, .before, .beforeOrEqual]
             for comparison in comparisons { names[field.rawValue + comparison.rawValue] = (field, comparison) }
@@ -96,16 +103,23 @@ struct ProspectQuery: Equatable {
             filters.append(Filter(field: field, comparison: comparison, bound: bound))
             filteredFields.insert(field.rawValue)
         }
-        if let value = argument("email") { email = value; filteredFields.insert("email") }
+        if let value = argument("email") {
+            email = value
+            filteredFields.insert("email")
+        }
         if filteredFields.count > 3 {
             throw PardotAPIError(
                 status: 400, code: 209,
-                message: "Too many fields have filters: The max number of 3 distinct fields with filters was exceeded for this query.")
+                message:
+                    "Too many fields have filters: The max number of 3 distinct fields with filters was exceeded for this query."
+            )
         }
         deleted = argument("deleted") ?? "false"
         guard ["true", "false", "all"].contains(deleted) else { throw Self.invalidParameter("deleted") }
         if let text = argument("limit") {
-            guard let number = Int(text), (1...Self.maximumLimit).contains(number) else { throw Self.invalidParameter("limit") }
+            guard let number = Int(text), (1...Self.maximumLimit).contains(number) else {
+                throw Self.invalidParameter("limit")
+            }
             limit = number
         }
         if let text = argument("orderBy") {
@@ -186,13 +200,15 @@ struct ProspectQuery: Equatable {
     /// Opaque and URL-safe (base64url of the query), as clients paste tokens into URLs unencoded.
     func encode(issuedAt: Int) -> String {
         let object: JSONValue = [
-            "f": .array(filters.map { [.string($0.field.rawValue), .string($0.comparison.rawValue), .integer($0.bound)] }),
+            "f": .array(
+                filters.map { [.string($0.field.rawValue), .string($0.comparison.rawValue), .integer($0.bound)] }),
             "e": email.map(JSONValue.string) ?? .null, "d": .string(deleted),
             "o": .array(order.map { [.string($0.field.rawValue), .bool($0.ascending)] }), "l": .integer(limit),
             "a": .array((after ?? []).map(JSONValue.integer)), "t": .integer(issuedAt),
         ]
         return Data(JSONWriter.bytes(object)).base64EncodedString()
-            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(of: "=", with: "")
+            .replacingOccurrences(of: "+", with: "-").replacingOccurrences(of: "/", with: "_").replacingOccurrences(
+                of: "=", with: "")
     }
 
     static func decode(_ token: String, now: Int) throws(PardotAPIError) -> ProspectQuery {
@@ -200,7 +216,8 @@ struct ProspectQuery: Equatable {
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let object = try? JSONParser.parse(Array(data)),
-            let issuedAt = object["t"]?.intValue, let limit = object["l"]?.intValue, let deleted = object["d"]?.stringValue
+            let issuedAt = object["t"]?.intValue, let limit = object["l"]?.intValue,
+            let deleted = object["d"]?.stringValue
         else { throw invalid }
         var query = ProspectQuery()
         query.limit = limit
@@ -215,7 +232,8 @@ struct ProspectQuery: Equatable {
         }
         query.order = []
         for part in object["o"]?.arrayValue ?? [] {
-            guard let field = part.arrayValue?.first?.stringValue.flatMap(SortField.init(rawValue:)), let ascending = part.arrayValue?.last?.boolValue
+            guard let field = part.arrayValue?.first?.stringValue.flatMap(SortField.init(rawValue:)),
+                let ascending = part.arrayValue?.last?.boolValue
             else { throw invalid }
             query.order.append(Order(field: field, ascending: ascending))
         }

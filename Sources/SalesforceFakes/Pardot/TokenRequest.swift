@@ -32,7 +32,8 @@ struct TokenRequest {
             else { return nil }
             parameters = form
         }
-        for item in request.query where settings.acceptQueryParameters && !parameters.contains(where: { $0.0 == item.name }) {
+        for item in request.query
+        where settings.acceptQueryParameters && !parameters.contains(where: { $0.0 == item.name }) {
             parameters.append((item.name, item.value ?? ""))
         }
         if settings.acceptBasicClientAuth, let (id, secret) = Self.basicCredentials(request.headers) {
@@ -41,7 +42,8 @@ struct TokenRequest {
         }
         guard !parameters.isEmpty else { return nil }
         self.parameters = parameters
-        self.format = TokenAnswerFormat(parameter: parameters.first { $0.0 == "format" }?.1, accept: request.headers["Accept"])
+        self.format = TokenAnswerFormat(
+            parameter: parameters.first { $0.0 == "format" }?.1, accept: request.headers["Accept"])
     }
 
     /// The first value of a parameter.
@@ -49,7 +51,9 @@ struct TokenRequest {
 
     /// `Authorization: Basic base64(id:secret)`; RFC 6749 §2.3.1 form-encodes each part before joining them.
     static func basicCredentials(_ headers: HTTPHeaders) -> (String, String)? {
-        guard let value = headers["Authorization"], value.count > 6, value.prefix(6).lowercased() == "basic " else { return nil }
+        guard let value = headers["Authorization"], value.count > 6, value.prefix(6).lowercased() == "basic " else {
+            return nil
+        }
         let encoded = value.dropFirst(6).trimmingCharacters(in: .whitespaces)
         guard let data = Data(base64Encoded: encoded), let text = String(data: data, encoding: .utf8),
             let colon = text.firstIndex(of: ":")
@@ -90,9 +94,12 @@ enum TokenAnswerFormat: Sendable {
         case .json:
             var object: [String: JSONValue] = [:]
             for (name, value) in members { object[name] = .string(value) }
-            return .bytes(JSONWriter.bytes(.object(object)), status: status, contentType: "application/json;charset=UTF-8")
+            return .bytes(
+                JSONWriter.bytes(.object(object)), status: status, contentType: "application/json;charset=UTF-8")
         case .urlencoded:
-            return .bytes(Array(FormURLEncoded.encode(members).utf8), status: status, contentType: "application/x-www-form-urlencoded;charset=UTF-8")
+            return .bytes(
+                Array(FormURLEncoded.encode(members).utf8), status: status,
+                contentType: "application/x-www-form-urlencoded;charset=UTF-8")
         case .xml:
             var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><OAuth>"
             for (name, value) in members { text += "<\(name)>\(Self.escapeXML(value))</\(name)>" }

@@ -15,10 +15,14 @@ public enum DefaultTenant {
     public static let mid = 100_000_001
 
     /// The Account Engagement seed members for the default client and user, in the state format.
-    public static var pardotClients: JSONValue { [["clientId": .string(clientID), "clientSecret": .string(clientSecret), "runAsUser": .string(username)]] }
+    public static var pardotClients: JSONValue {
+        [["clientId": .string(clientID), "clientSecret": .string(clientSecret), "runAsUser": .string(username)]]
+    }
     public static var pardotUsers: JSONValue { [["username": .string(username), "password": .string(password)]] }
     /// The Marketing Cloud seed members for the default client and business unit.
-    public static var marketingCloudClients: JSONValue { [["clientId": .string(clientID), "clientSecret": .string(clientSecret)]] }
+    public static var marketingCloudClients: JSONValue {
+        [["clientId": .string(clientID), "clientSecret": .string(clientSecret)]]
+    }
     public static var marketingCloudBusinessUnits: JSONValue { [["mid": .integer(mid)]] }
 
     /// The standard attribute sets every Marketing Cloud tenant has (Email Addresses, Email Demographics), in the

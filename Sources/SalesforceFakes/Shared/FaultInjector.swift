@@ -146,7 +146,8 @@ public final class FaultInjector: Sendable {
         let delay = rule.delayMilliseconds.map { Duration.milliseconds($0) }
         var replacement: HTTPResponse?
         if let connection = rule.connection {
-            replacement = HTTPResponse(status: 0, disposition: connection == .drop ? .closeWithoutResponse : .resetConnection)
+            replacement = HTTPResponse(
+                status: 0, disposition: connection == .drop ? .closeWithoutResponse : .resetConnection)
         } else if let status = rule.status {
             var headers = rule.headers
             var body: [UInt8] = []
@@ -162,7 +163,8 @@ public final class FaultInjector: Sendable {
             }
             replacement = HTTPResponse(status: status, headers: headers, body: body)
         }
-        return FaultDecision(ruleID: rule.id, replacement: replacement, delay: delay, preset: rule.connection == nil ? rule.preset : nil)
+        return FaultDecision(
+            ruleID: rule.id, replacement: replacement, delay: delay, preset: rule.connection == nil ? rule.preset : nil)
     }
 }
 
@@ -208,7 +210,8 @@ extension FaultRule {
             throw JSONSchemaError(path: "preset", message: "give either a preset or a response, not both")
         }
         if status == nil, connection == nil, delayMilliseconds == nil, preset == nil {
-            throw JSONSchemaError(path: "", message: "a fault needs a response, a preset, a connection fault or delayMillis")
+            throw JSONSchemaError(
+                path: "", message: "a fault needs a response, a preset, a connection fault or delayMillis")
         }
         try reader.finish()
     }
@@ -229,7 +232,8 @@ extension FaultRule {
         if let status {
             var response: [String: JSONValue] = ["status": .integer(status)]
             if !headers.isEmpty {
-                response["headers"] = .object(Dictionary(headers.map { ($0.name, .string($0.value)) }, uniquingKeysWith: { $1 }))
+                response["headers"] = .object(
+                    Dictionary(headers.map { ($0.name, .string($0.value)) }, uniquingKeysWith: { $1 }))
             }
             if let body { response["body"] = body }
             object["response"] = .object(response)

@@ -22,7 +22,9 @@ public enum FormURLEncoded {
     public static func queryItems(_ query: String) -> [HTTPRequest.QueryItem] {
         query.split(separator: "&").map { part in
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-            return .init(name: unescape(pieces[0]) ?? String(pieces[0]), value: pieces.count > 1 ? (unescape(pieces[1]) ?? String(pieces[1])) : nil)
+            return .init(
+                name: unescape(pieces[0]) ?? String(pieces[0]),
+                value: pieces.count > 1 ? (unescape(pieces[1]) ?? String(pieces[1])) : nil)
         }
     }
 
@@ -35,8 +37,9 @@ public enum FormURLEncoded {
         text.replacingOccurrences(of: "+", with: " ").removingPercentEncoding
     }
 
-    private static let unreserved = CharacterSet(charactersIn:
-        "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
+    private static let unreserved = CharacterSet(
+        charactersIn:
+            "abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789-._~")
 
     private static func escape(_ text: String) -> String {
         text.addingPercentEncoding(withAllowedCharacters: unreserved) ?? text

@@ -1,5 +1,5 @@
 #if canImport(Glibc)
-import Glibc
+    import Glibc
 #endif
 
 /// Growth for the large arrays that requests read at random places (a data extension's index and cells), on
@@ -51,12 +51,12 @@ enum HugePages {
     /// bounds, and the bytes around the buffer belong to the allocator.
     private static func advise(_ buffer: UnsafeMutableRawBufferPointer) {
         #if canImport(Glibc)
-        guard let base = buffer.baseAddress else { return }
-        let start = (Int(bitPattern: base) + pageSize - 1) & ~(pageSize - 1)
-        let end = (Int(bitPattern: base) + buffer.count) & ~(pageSize - 1)
-        guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
-        // A refusal (EINVAL where THP is compiled out) only means small pages; nothing to report.
-        _ = madvise(pointer, end - start, MADV_HUGEPAGE)
+            guard let base = buffer.baseAddress else { return }
+            let start = (Int(bitPattern: base) + pageSize - 1) & ~(pageSize - 1)
+            let end = (Int(bitPattern: base) + buffer.count) & ~(pageSize - 1)
+            guard end > start, let pointer = UnsafeMutableRawPointer(bitPattern: start) else { return }
+            // A refusal (EINVAL where THP is compiled out) only means small pages; nothing to report.
+            _ = madvise(pointer, end - start, MADV_HUGEPAGE)
         #endif
     }
 }

@@ -1,7 +1,8 @@
-#if canImport(Glibc)
-import Glibc
-#endif
 import JSONCore
+
+#if canImport(Glibc)
+    import Glibc
+#endif
 
 /// An IPv4 or IPv6 range in CIDR notation (`203.0.113.0/24`, `::1/128`); a bare address is a /32 or /128.
 public struct CIDRRange: Sendable, Hashable, CustomStringConvertible {

@@ -83,14 +83,17 @@ struct JournalFilter: Sendable, CustomStringConvertible {
         case nil, .null?: status = nil
         case .integer(let number)?: status = try Self.status(String(number), path: reader.path(of: "status"))
         case .string(let text)?: status = try Self.status(text, path: reader.path(of: "status"))
-        default: throw JSONSchemaError(path: reader.path(of: "status"), message: "expected a status such as 201 or \"2xx\"")
+        default:
+            throw JSONSchemaError(path: reader.path(of: "status"), message: "expected a status such as 201 or \"2xx\"")
         }
         if let wanted = try reader.object("headers") {
             for name in wanted.members.keys.sorted() { headers.append((name, try wanted.string(name))) }
             try wanted.finish()
         }
         since = try reader.int("since", default: 0)
-        guard since >= 0 else { throw JSONSchemaError(path: reader.path(of: "since"), message: "expected a non-negative integer") }
+        guard since >= 0 else {
+            throw JSONSchemaError(path: reader.path(of: "since"), message: "expected a non-negative integer")
+        }
     }
 
     private static func status(_ text: String, path: String) throws(JSONSchemaError) -> StatusMatch {
@@ -108,7 +111,9 @@ struct JournalFilter: Sendable, CustomStringConvertible {
     }
 
     private static func count(_ text: String, path: String) throws(JSONSchemaError) -> Int {
-        guard let value = Int(text), value >= 0 else { throw JSONSchemaError(path: path, message: "expected a non-negative integer") }
+        guard let value = Int(text), value >= 0 else {
+            throw JSONSchemaError(path: path, message: "expected a non-negative integer")
+        }
         return value
     }
 
@@ -122,13 +127,17 @@ struct JournalFilter: Sendable, CustomStringConvertible {
     /// What does not match, one phrase per filter, for a verify failure's near misses.
     func differences(_ entry: JournalEntry) -> [String] {
         var found: [String] = []
-        if let method = pattern.method, method != entry.method { found.append("method is \(entry.method), not \(method)") }
+        if let method = pattern.method, method != entry.method {
+            found.append("method is \(entry.method), not \(method)")
+        }
         if let path = pattern.path, !RequestPattern(path: path).matches(method: entry.method, path: entry.path) {
             found.append("path is \(entry.path), not \(path)")
         }
         if let status, !status.matches(entry.status) { found.append("status is \(entry.status), not \(status)") }
         for wanted in headers where entry.headers[wanted.name] != wanted.value {
-            found.append("\(wanted.name) is \(entry.headers[wanted.name].map { "\"\($0)\"" } ?? "absent"), not \"\(wanted.value)\"")
+            found.append(
+                "\(wanted.name) is \(entry.headers[wanted.name].map { "\"\($0)\"" } ?? "absent"), not \"\(wanted.value)\""
+            )
         }
         if entry.sequence <= since { found.append("sequence \(entry.sequence) is not after \(since)") }
         return found
@@ -140,7 +149,8 @@ struct JournalFilter: Sendable, CustomStringConvertible {
         var distance = differences(entry).count * 8
         if let path = pattern.path {
             let wanted: [UInt8] = path.hasSuffix("*") ? Array(path.utf8.dropLast()) : Array(path.utf8)
-            let actual: [UInt8] = path.hasSuffix("*") ? Array(entry.path.utf8.prefix(wanted.count)) : Array(entry.path.utf8)
+            let actual: [UInt8] =
+                path.hasSuffix("*") ? Array(entry.path.utf8.prefix(wanted.count)) : Array(entry.path.utf8)
             distance += EditDistance.between(wanted, actual)
         }
         return distance

@@ -20,7 +20,9 @@ struct JournalMasker {
     /// Members of a token answer replaced by a placeholder (besides `access_token`).
     var responseReplacements: [String: JSONValue] = [:]
 
-    func reference(_ token: String) -> String { tokenSequences[token].map { "<access-token:\($0)>" } ?? "<access-token>" }
+    func reference(_ token: String) -> String {
+        tokenSequences[token].map { "<access-token:\($0)>" } ?? "<access-token>"
+    }
 
     func mask(_ entry: JournalEntry) -> JournalEntry {
         var entry = entry
@@ -34,20 +36,24 @@ struct JournalMasker {
         entry.query = entry.query.map { item in
             guard item.value != nil else { return item }
             if requestSecrets.contains(item.name) { return .init(name: item.name, value: "<redacted>") }
-            if item.name == "access_token", let value = item.value { return .init(name: item.name, value: reference(value)) }
+            if item.name == "access_token", let value = item.value {
+                return .init(name: item.name, value: reference(value))
+            }
             return item
         }
         // A form body anywhere may carry credentials (the journal shows form bodies decoded, field by field).
         let isForm = JournalEntry.isForm(entry.headers["Content-Type"])
         if isForm, let form = FormURLEncoded.decode(entry.body) {
-            entry.body = Array(FormURLEncoded.encode(form.map { requestSecrets.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
+            entry.body = Array(
+                FormURLEncoded.encode(form.map { requestSecrets.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
         }
         guard entry.path == tokenPath else { return entry }
         if case .object(var object)? = try? JSONParser.parse(entry.body) {
             for name in requestSecrets where object[name] != nil { object[name] = "<redacted>" }
             entry.body = JSONWriter.bytes(.object(object))
         } else if !isForm, let form = FormURLEncoded.decode(entry.body) {
-            entry.body = Array(FormURLEncoded.encode(form.map { requestSecrets.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
+            entry.body = Array(
+                FormURLEncoded.encode(form.map { requestSecrets.contains($0.0) ? ($0.0, "<redacted>") : $0 }).utf8)
         } else if entry.truncatedBodyBytes != nil {
             // Truncated by the journal and no longer parseable: nothing of it may show.
             entry.body = Array("<redacted: truncated token request>".utf8)
@@ -63,17 +69,21 @@ struct JournalMasker {
             return responseReplacements[name]?.stringValue
         }
         if case .object(var object)? = try? JSONParser.parse(body) {
-            for (name, value) in object { if let value = value.stringValue, let text = placeholder(name, value) { object[name] = .string(text) } }
+            for (name, value) in object {
+                if let value = value.stringValue, let text = placeholder(name, value) { object[name] = .string(text) }
+            }
             return JSONWriter.bytes(.object(object))
         }
         let text = String(decoding: body, as: UTF8.self)
         if text.hasPrefix("<?xml") {
             var masked = text
             for name in ["access_token"] + responseReplacements.keys.sorted() {
-                guard let open = masked.range(of: "<\(name)>"), let close = masked.range(of: "</\(name)>", range: open.upperBound..<masked.endIndex)
+                guard let open = masked.range(of: "<\(name)>"),
+                    let close = masked.range(of: "</\(name)>", range: open.upperBound..<masked.endIndex)
                 else { continue }
                 let value = String(masked[open.upperBound..<close.lowerBound])
-                masked.replaceSubrange(open.upperBound..<close.lowerBound, with: placeholder(name, value) ?? "<redacted>")
+                masked.replaceSubrange(
+                    open.upperBound..<close.lowerBound, with: placeholder(name, value) ?? "<redacted>")
             }
             return Array(masked.utf8)
         }

@@ -50,7 +50,9 @@ public struct LatencyRule: Sendable, Equatable {
         guard median >= 0, p99 >= median else {
             throw JSONSchemaError(path: reader.path, message: "expected 0 <= medianMillis <= p99Millis")
         }
-        self.init(method: try reader.optionalString("method"), path: try reader.optionalString("path"), medianMilliseconds: median, p99Milliseconds: p99)
+        self.init(
+            method: try reader.optionalString("method"), path: try reader.optionalString("path"),
+            medianMilliseconds: median, p99Milliseconds: p99)
         try reader.finish()
     }
 }
@@ -102,7 +104,8 @@ public final class LatencyModel: Sendable {
     public var json: JSONValue {
         state.withLock { state in
             [
-                "profile": state.profile.map(JSONValue.string) ?? .null, "seed": .integer(Int(truncatingIfNeeded: state.seed)),
+                "profile": state.profile.map(JSONValue.string) ?? .null,
+                "seed": .integer(Int(truncatingIfNeeded: state.seed)),
                 "rules": .array(state.rules.map(\.json)),
             ]
         }

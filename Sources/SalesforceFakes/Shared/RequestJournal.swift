@@ -81,7 +81,9 @@ public struct JournalEntry: Sendable {
             object["bodyTruncated"] = ["keptBytes": .integer(body.count), "totalBytes": .integer(total)]
         }
         if let total = truncatedResponseBodyBytes {
-            object["responseBodyTruncated"] = ["keptBytes": .integer(responseBody.count), "totalBytes": .integer(total)]
+            object["responseBodyTruncated"] = [
+                "keptBytes": .integer(responseBody.count), "totalBytes": .integer(total),
+            ]
         }
         return .object(object)
     }
