@@ -169,6 +169,10 @@ enum slot_state {
 
 struct slot {
     enum slot_state state;
+    /// Whether the descriptor is in the epoll set (only once a first look found its head incomplete).
+    int registered;
+    /// Its place in `held`.
+    unsigned int position;
     struct sockaddr_storage address;
     socklen_t address_length;
     int64_t deadline_ms;
@@ -183,9 +187,11 @@ struct sfd_acceptor {
     unsigned int per_client_limit;
     int64_t timeout_ms;
     pthread_t thread;
-    /// Connections not yet handed over, indexed by descriptor.
+    /// Connections not yet handed over, indexed by descriptor...
     struct slot *slots;
     size_t capacity;
+    /// ...and listed densely (`waiting` of them), for the per-address count and the sweep.
+    int *held;
     unsigned int waiting;
     int listening;
     char buffer[SFD_HEAD_PEEK_LIMIT];
@@ -202,15 +208,59 @@ static int64_t now_ms(void) {
     return (int64_t)now.tv_sec * 1000 + now.tv_nsec / 1000000;
 }
 
+/// Makes room for descriptor `fd` (slots) and one more held connection. False when memory is short.
+static int ensure_capacity(sfd_acceptor *acceptor, int fd) {
+    if ((size_t)fd < acceptor->capacity) { return 1; }
+    size_t capacity = acceptor->capacity == 0 ? 1024 : acceptor->capacity;
+    while (capacity <= (size_t)fd) { capacity *= 2; }
+    struct slot *slots = realloc(acceptor->slots, capacity * sizeof(struct slot));
+    if (slots == NULL) { return 0; }
+    memset(slots + acceptor->capacity, 0, (capacity - acceptor->capacity) * sizeof(struct slot));
+    acceptor->slots = slots;
+    // At most one held entry per descriptor, so `held` needs no more room than the slots.
+    int *held = realloc(acceptor->held, capacity * sizeof(int));
+    if (held == NULL) { return 0; }
+    acceptor->held = held;
+    acceptor->capacity = capacity;
+    return 1;
+}
+
+static void hold(sfd_acceptor *acceptor, int fd, const struct sockaddr_storage *address, socklen_t length) {
+    struct slot *slot = &acceptor->slots[fd];
+    slot->state = SLOT_WAITING;
+    slot->registered = 0;
+    slot->position = acceptor->waiting;
+    slot->address = *address;
+    slot->address_length = length;
+    slot->deadline_ms = acceptor->timeout_ms > 0 ? now_ms() + acceptor->timeout_ms : INT64_MAX;
+    acceptor->held[acceptor->waiting++] = fd;
+}
+
 static void release(sfd_acceptor *acceptor, int fd) {
-    epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_DEL, fd, NULL);
-    acceptor->slots[fd].state = SLOT_FREE;
-    acceptor->waiting--;
+    struct slot *slot = &acceptor->slots[fd];
+    if (slot->registered) { epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_DEL, fd, NULL); }
+    int last = acceptor->held[--acceptor->waiting];
+    acceptor->held[slot->position] = last;
+    acceptor->slots[last].position = slot->position;
+    slot->state = SLOT_FREE;
+    slot->registered = 0;
 }
 
 static void close_slot(sfd_acceptor *acceptor, int fd) {
     release(acceptor, fd);
     close(fd);
+}
+
+/// Puts a held connection in the epoll set, to hear of its next bytes. Edge-triggered: peeking does not consume,
+/// so a level-triggered descriptor would stay ready and spin while a head is incomplete; each new segment raises
+/// one event, and one that arrived before this call raises one at once.
+static int watch(sfd_acceptor *acceptor, int fd) {
+    struct slot *slot = &acceptor->slots[fd];
+    if (slot->registered) { return 1; }
+    struct epoll_event event = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
+    if (epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) { return 0; }
+    slot->registered = 1;
+    return 1;
 }
 
 static int same_address(const struct sockaddr_storage *a, const struct sockaddr_storage *b) {
@@ -225,12 +275,12 @@ static int same_address(const struct sockaddr_storage *a, const struct sockaddr_
     return 0;
 }
 
-/// Connections from this address that are still waiting here. A scan: the waiting set is nearly always empty or
-/// tiny (a connection stays in it until its first head arrives), and bounded by the connection limit.
+/// Connections from this address that are still held here. A scan of the held ones: nearly always none or a few
+/// (a connection is held until its first head arrives), at most the connection limit.
 static unsigned int waiting_from(const sfd_acceptor *acceptor, const struct sockaddr_storage *address) {
     unsigned int count = 0;
-    for (size_t fd = 0; fd < acceptor->capacity; fd++) {
-        if (acceptor->slots[fd].state != SLOT_FREE && same_address(&acceptor->slots[fd].address, address)) { count++; }
+    for (unsigned int i = 0; i < acceptor->waiting; i++) {
+        if (same_address(&acceptor->slots[acceptor->held[i]].address, address)) { count++; }
     }
     return count;
 }
@@ -245,18 +295,6 @@ static void set_listening(sfd_acceptor *acceptor, int on) {
     struct epoll_event event = {.events = on ? EPOLLIN : 0, .data.fd = acceptor->listen_fd};
     epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_MOD, acceptor->listen_fd, &event);
     acceptor->listening = on;
-}
-
-static int ensure_capacity(sfd_acceptor *acceptor, int fd) {
-    if ((size_t)fd < acceptor->capacity) { return 1; }
-    size_t capacity = acceptor->capacity == 0 ? 1024 : acceptor->capacity;
-    while (capacity <= (size_t)fd) { capacity *= 2; }
-    struct slot *grown = realloc(acceptor->slots, capacity * sizeof(struct slot));
-    if (grown == NULL) { return 0; }
-    memset(grown + acceptor->capacity, 0, (capacity - acceptor->capacity) * sizeof(struct slot));
-    acceptor->slots = grown;
-    acceptor->capacity = capacity;
-    return 1;
 }
 
 static void on_readable(sfd_acceptor *acceptor, int fd, uint32_t events);
@@ -283,22 +321,8 @@ static void accept_ready(sfd_acceptor *acceptor) {
             close(fd);
             continue;
         }
-        struct slot *slot = &acceptor->slots[fd];
-        slot->state = SLOT_WAITING;
-        slot->address = address;
-        slot->address_length = length;
-        slot->deadline_ms = acceptor->timeout_ms > 0 ? now_ms() + acceptor->timeout_ms : INT64_MAX;
-        acceptor->waiting++;
-        // Edge-triggered: peeking does not consume, so a level-triggered descriptor would stay ready and spin
-        // while a head is incomplete. Each new segment raises one event.
-        struct epoll_event event = {.events = EPOLLIN | EPOLLRDHUP | EPOLLET, .data.fd = fd};
-        if (epoll_ctl(acceptor->epoll_fd, EPOLL_CTL_ADD, fd, &event) != 0) {
-            acceptor->slots[fd].state = SLOT_FREE;
-            acceptor->waiting--;
-            close(fd);
-            continue;
-        }
-        // The request often arrives with the connection: look at once rather than wait for the event.
+        hold(acceptor, fd, &address, length);
+        // The request usually arrives with the connection: look at once, and watch the descriptor only if not.
         on_readable(acceptor, fd, 0);
     }
 }
@@ -324,8 +348,11 @@ static void drain(sfd_acceptor *acceptor, int fd) {
     for (;;) {
         ssize_t count = recv(fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_DONTWAIT);
         if (count > 0) { continue; }
-        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) { return; }
         if (count < 0 && errno == EINTR) { continue; }
+        if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK)) {
+            if (!watch(acceptor, fd)) { close_slot(acceptor, fd); }
+            return;
+        }
         close_slot(acceptor, fd); // the client closed (or the connection broke): done
         return;
     }
@@ -338,7 +365,10 @@ static void on_readable(sfd_acceptor *acceptor, int fd, uint32_t events) {
         return;
     }
     ssize_t count = recv(fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_PEEK | MSG_DONTWAIT);
-    if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) { return; }
+    if (count < 0 && (errno == EAGAIN || errno == EWOULDBLOCK || errno == EINTR)) {
+        if (!watch(acceptor, fd)) { close_slot(acceptor, fd); }
+        return;
+    }
     if (count <= 0) {
         close_slot(acceptor, fd); // closed or broken before a request: nothing to answer
         return;
@@ -350,7 +380,11 @@ static void on_readable(sfd_acceptor *acceptor, int fd, uint32_t events) {
     switch (verdict) {
     case SFD_HEAD_INCOMPLETE:
         // The client has stopped sending (shut down its side) before the head was complete: nothing will follow.
-        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) { close_slot(acceptor, fd); }
+        if (events & (EPOLLRDHUP | EPOLLHUP | EPOLLERR)) {
+            close_slot(acceptor, fd);
+        } else if (!watch(acceptor, fd)) {
+            close_slot(acceptor, fd);
+        }
         return;
     case SFD_HEAD_PASS: {
         struct sockaddr_storage address = slot->address;
@@ -372,15 +406,15 @@ static void on_readable(sfd_acceptor *acceptor, int fd, uint32_t events) {
 }
 
 static void sweep(sfd_acceptor *acceptor) {
-    if (acceptor->waiting > 0) {
-        int64_t now = now_ms();
-        for (size_t fd = 0; fd < acceptor->capacity; fd++) {
-            // Waiting past the timeout: closed without an answer, as libmicrohttpd closes an idle connection. What
-            // was sent is read first, so that the close is a FIN, not the reset that unread input would make.
-            if (acceptor->slots[fd].state != SLOT_FREE && acceptor->slots[fd].deadline_ms <= now) {
-                while (recv((int)fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_DONTWAIT) > 0) {}
-                close_slot(acceptor, (int)fd);
-            }
+    int64_t now = now_ms();
+    // Backwards: closing one moves the last held into its place.
+    for (unsigned int i = acceptor->waiting; i > 0; i--) {
+        int fd = acceptor->held[i - 1];
+        // Past the timeout: closed without an answer, as libmicrohttpd closes an idle connection. What was sent is
+        // read first, so that the close is a FIN, not the reset that unread input would make.
+        if (acceptor->slots[fd].deadline_ms <= now) {
+            while (recv(fd, acceptor->buffer, sizeof(acceptor->buffer), MSG_DONTWAIT) > 0) {}
+            close_slot(acceptor, fd);
         }
     }
     if (!acceptor->listening) {
@@ -424,9 +458,9 @@ sfd_acceptor *sfd_acceptor_start(int listen_fd, struct MHD_Daemon *daemon, unsig
     acceptor->connection_limit = connection_limit;
     acceptor->per_client_limit = per_client_limit;
     acceptor->timeout_ms = (int64_t)timeout_seconds * 1000;
+    acceptor->listening = 1;
     acceptor->epoll_fd = epoll_create1(EPOLL_CLOEXEC);
     acceptor->wake_fd = eventfd(0, EFD_NONBLOCK | EFD_CLOEXEC);
-    acceptor->listening = 1;
     struct epoll_event listen_event = {.events = EPOLLIN, .data.fd = listen_fd};
     struct epoll_event wake_event = {.events = EPOLLIN, .data.fd = acceptor->wake_fd};
     if (acceptor->epoll_fd < 0 || acceptor->wake_fd < 0 ||
@@ -445,12 +479,11 @@ void sfd_acceptor_stop(sfd_acceptor *acceptor) {
     uint64_t one = 1;
     (void)write(acceptor->wake_fd, &one, sizeof(one));
     pthread_join(acceptor->thread, NULL);
-    for (size_t fd = 0; fd < acceptor->capacity; fd++) {
-        if (acceptor->slots[fd].state != SLOT_FREE) { close((int)fd); }
-    }
+    for (unsigned int i = 0; i < acceptor->waiting; i++) { close(acceptor->held[i]); }
     close(acceptor->listen_fd);
     close(acceptor->epoll_fd);
     close(acceptor->wake_fd);
     free(acceptor->slots);
+    free(acceptor->held);
     free(acceptor);
 }
