@@ -3,11 +3,13 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-check dist-test format format-lint
+.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-debug dist-check dist-test format format-lint
 
 # The release artefact: `sfdest` with the Swift runtime linked in, for CI runners without a toolchain.
 DIST_NAME := sfdest-linux-$(shell uname -m)
 DIST := dist/$(DIST_NAME)
+# The same artefact relinked from the debug build (contrib/dist/static-debug.sh), which make test checks.
+DIST_DEBUG := .build/dist-debug/$(DIST_NAME)
 
 # System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config, and
 # openssl, which the TLS tests use to make a throwaway CA.
@@ -36,14 +38,18 @@ fakes: deps
 	$$($(SWIFT) build --show-bin-path)/sfdest fake --pardot-port 8181 --marketing-cloud-port 8282
 
 # The Swift suite, then real third-party clients from PyPI (peer-clients/, in a throwaway venv) against the
-# built fakes over TLS, then the pytest fixture (contrib/pytest) against the built binary. The release artefact is
-# checked when `make dist` has built it: building it costs about 12 minutes from a clean clone on two cores, which
-# would take make test past CI's budget, so `make dist-test` builds and checks it (a CI job of its own).
+# built fakes over TLS, then the pytest fixture (contrib/pytest) against the built binary, then the README's CI job
+# against the artefact with the toolchain hidden. The release artefact takes about 12 minutes to build from a clean
+# clone on two cores, past CI's budget, so make test checks the debug build relinked in the artefact's shape (the
+# Swift runtime linked in, seconds), and the release artefact too when `make dist` has built it (`make dist-test`
+# builds and checks it, a CI job of its own).
 test: deps format-lint
 	$(SWIFT) build --build-tests
 	$(SWIFT) test
 	$(MAKE) --no-print-directory peer-clients
 	$(MAKE) --no-print-directory fixture
+	$(MAKE) --no-print-directory dist-debug
+	$(MAKE) --no-print-directory dist-check ARTEFACT=$(DIST_DEBUG)
 	@if [ -x $(DIST) ]; then $(MAKE) --no-print-directory dist-check; \
 	else echo "dist: $(DIST) not built, not checked (make dist-test builds and checks it)"; fi
 
@@ -74,13 +80,18 @@ dist: deps
 	strip $(DIST)
 	cd dist && sha256sum $(DIST_NAME) > $(DIST_NAME).sha256
 
-# The artefact as a CI runner without Swift uses it: checksum, no libswift* linked, and, with the toolchain folder
-# hidden in a private mount namespace, a curl smoke test and the pytest fixture's suite against it.
+# The debug build in the artefact's shape: its objects relinked with the Swift runtime linked in, a checksum beside.
+dist-debug: deps
+	$(SWIFT) build --product sfdest
+	SWIFT=$(SWIFT) bash contrib/dist/static-debug.sh $(DIST_DEBUG)
+
+# The artefact (ARTEFACT, default the release one) as the README's CI job uses it, with the toolchain folder hidden
+# in a private mount namespace: downloaded and checked, started on a ready file, a curl smoke test verified through
+# the control API, a pytest job with the fixture, and the fixture's suite. Needs the peer clients' venv (pytest).
+ARTEFACT ?= $(DIST)
 dist-check:
-	bash contrib/dist/check.sh $(DIST)
 	@test -x peer-clients/.venv-peer/bin/python || { echo "dist-check: run make peer-clients once (it makes the venv)"; exit 2; }
-	unshare -rm bash -c 'mount -t tmpfs none "$$(dirname "$$(dirname "$$(dirname "$$(command -v $(SWIFT))")")")" && \
-		SFDEST_BIN="$(CURDIR)/$(DIST)" peer-clients/.venv-peer/bin/python -m pytest -c contrib/pytest/pytest.ini contrib/pytest -q'
+	SWIFT=$(SWIFT) bash contrib/dist/check.sh $(ARTEFACT)
 
 dist-test: dist peer-clients dist-check
 
