@@ -22,13 +22,29 @@ struct CheckConfigCommand: AsyncParsableCommand {
             could not be read.
             """)
 
-    @Option(help: "The YAML config (destination, connection, action, mapping).")
-    var config: String
+    @OptionGroup var org: OrgOptions
 
     @Flag(help: "Print the checks as JSON on standard output instead of a table.")
     var json = false
 
-    @Flag(help: "Check against a fake started in this process, seeded from the config (demo).")
+    func run() async throws {
+        try await org.run { target in
+            let report = await Preflight(
+                config: target.config, credentials: target.credentials, transport: target.transport
+            ).run()
+            let text = json ? JSONWriter.string(report.json, style: .pretty) + "\n" : report.table
+            return (text, report.passed)
+        }
+    }
+}
+
+/// What `check-config` and `describe` share: the config, the org or embedded fake it names, TLS trust, logging;
+/// and one way to run: open the org, do the work, print its text, exit 1 when it did not succeed.
+struct OrgOptions: ParsableArguments {
+    @Option(help: "The YAML config (destination, connection, action, mapping).")
+    var config: String
+
+    @Flag(help: "Use a fake started in this process, seeded from the config (demo).")
     var embeddedFake = false
 
     @Option(name: .customLong("ca-file"), help: "PEM file of CA certificates to trust as well as the system store.")
@@ -40,7 +56,10 @@ struct CheckConfigCommand: AsyncParsableCommand {
     @Option(help: "Log format on standard error: text or json.")
     var logFormat: LogFormat = .text
 
-    func run() async throws {
+    /// Opens the org, runs `work`, prints its text on standard output (secrets scrubbed) and exits 1 when it
+    /// says it failed, 3 when standard output could not be written. The HTTP client and fake are closed on every
+    /// path.
+    func run(_ work: (OrgConnection) async -> (text: String, succeeded: Bool)) async throws {
         signal(SIGPIPE, SIG_IGN)
         let console = Console(format: logFormat, output: StandardErrorSink())
         OperatorLog.bootstrap(level: logLevel, format: logFormat, scrubber: console.scrubber, output: console.output)
@@ -53,16 +72,13 @@ struct CheckConfigCommand: AsyncParsableCommand {
             throw ExitCode(1)
         }
         defer { target.close() }
-        let report = await Preflight(
-            config: target.config, credentials: target.credentials, transport: target.transport
-        ).run()
+        let (text, succeeded) = await work(target)
         await target.shutdown()
-        let text = json ? JSONWriter.string(report.json, style: .pretty) + "\n" : report.table
         guard writeStandardOutput(console.scrubber.scrub(text)) else {
-            console.error("could not write the result to standard output: \(String(cString: strerror(errno)))")
+            console.error("could not write to standard output: \(String(cString: strerror(errno)))")
             throw ExitCode(3)
         }
-        if !report.passed { throw ExitCode(1) }
+        if !succeeded { throw ExitCode(1) }
     }
 }
 

@@ -38,9 +38,8 @@ public enum PlannedValue: Sendable, Equatable, CustomStringConvertible {
         var planned: PlannedValue
         switch source {
         case .literal(let value): planned = of(literal: value)
-        case .path(_, let fallback), .firstOf(_, let fallback):
-            // A default is only the value for some records; the rest come from the record.
-            _ = fallback
+        case .path, .firstOf:
+            // A default is the value of only some records; the rest come from the records themselves.
             planned = .unknown
         }
         for transform in rules?.transforms ?? [] {
