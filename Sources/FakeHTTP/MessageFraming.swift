@@ -12,7 +12,9 @@ enum MessageFraming {
         var length: String?
         var lengthsDiffer = false
         var transferEncoding: String?
+        var malformedName: String?
         for field in request.headers.fields {
+            if strict, malformedName == nil, !isToken(field.name) { malformedName = field.name }
             switch field.name.utf8.count {
             case 4 where field.name.caseInsensitiveEquals("Host"):
                 hosts += 1
@@ -35,6 +37,15 @@ enum MessageFraming {
             }
         }
         if strict {
+            // RFC 9110 §9.1: a method is a token. The acceptor refuses a bad one on a connection's first request;
+            // libmicrohttpd passes one on a later keep-alive request to the handler, so it is refused here too.
+            if !isToken(request.method) { return refuse(400, "the request method is not a token") }
+            // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad Request), any received
+            // request message that contains whitespace between a header field name and colon." RFC 9110 §5.1: a
+            // field name is a token. libmicrohttpd keeps the space in the name on a later keep-alive request.
+            if let malformedName {
+                return refuse(400, "the header field name \"\(malformedName)\" is not a token")
+            }
             // RFC 9112 §3.2: "A server MUST respond with a 400 (Bad Request) status code to any HTTP/1.1 request
             // message that lacks a Host header field and to any request message that contains more than one Host
             // header field line or a Host header field with an invalid field value."
@@ -59,6 +70,23 @@ enum MessageFraming {
             if length != nil { return refuse(400, "the request has both Transfer-Encoding and Content-Length") }
         }
         return nil
+    }
+
+    /// RFC 9110 §5.6.2: `token = 1*tchar`, tchar being the visible ASCII characters other than the delimiters
+    /// `"(),/:;<=>?@[\]{}`.
+    static func isToken(_ text: String) -> Bool {
+        let utf8 = text.utf8
+        return !utf8.isEmpty && utf8.allSatisfy(isTokenCharacter)
+    }
+
+    private static func isTokenCharacter(_ byte: UInt8) -> Bool {
+        switch byte {
+        case UInt8(ascii: "a")...UInt8(ascii: "z"), UInt8(ascii: "A")...UInt8(ascii: "Z"),
+            UInt8(ascii: "0")...UInt8(ascii: "9"):
+            return true
+        default:
+            return "!#$%&'*+-.^_`|~".utf8.contains(byte)
+        }
     }
 
     private static func refuse(_ status: Int, _ reason: String) -> HTTPResponse {
