@@ -15,151 +15,152 @@ import Testing
     }
 
     @Test func createsThenUpdatesAndKeepsInputOrderPerEmail() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        // Five versions of one email among others, with five requests in flight: the last version must win.
-        var lines: [String] = []
-        for round in 0..<5 {
-            lines.append(Self.profile("same@example.com", "v\(round)"))
-            lines.append(Self.profile("other\(round)@example.com", "o\(round)"))
+        try await withFixture(Fixture()) { fake in
+            // Five versions of one email among others, with five requests in flight: the last version must win.
+            var lines: [String] = []
+            for round in 0..<5 {
+                lines.append(Self.profile("same@example.com", "v\(round)"))
+                lines.append(Self.profile("other\(round)@example.com", "o\(round)"))
+            }
+            let report = try await fake.send(lines)
+            #expect(report.records == 10)
+            #expect(report.created == 6)
+            #expect(report.updated == 4)
+            #expect(report.addsUp)
+            #expect(report.tokensMinted == 1)
+            let same = try fake.prospects().first { $0["email"] == "same@example.com" }
+            #expect(same?["firstName"] == "v4")
+            let versions = try fake.upsertBodies().filter { $0["matchEmail"] == "same@example.com" }.map {
+                $0["prospect"]?["firstName"]
+            }
+            #expect(versions == ["v0", "v1", "v2", "v3", "v4"])
         }
-        let report = try await fake.send(lines)
-        #expect(report.records == 10)
-        #expect(report.created == 6)
-        #expect(report.updated == 4)
-        #expect(report.addsUp)
-        #expect(report.tokensMinted == 1)
-        let same = try fake.prospects().first { $0["email"] == "same@example.com" }
-        #expect(same?["firstName"] == "v4")
-        let versions = try fake.upsertBodies().filter { $0["matchEmail"] == "same@example.com" }.map {
-            $0["prospect"]?["firstName"]
-        }
-        #expect(versions == ["v0", "v1", "v2", "v3", "v4"])
     }
 
     @Test func sendsTheDocumentedUpsertBody() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try await fake.send([Self.profile("new@example.com", "Ana", previous: "old@example.com")])
-        let body = try #require(try fake.upsertBodies().first)
-        #expect(
-            body == [
-                "matchEmail": "old@example.com", "prospect": ["email": "new@example.com", "firstName": "Ana"],
-                "secondaryDeletedSearch": true, "fields": ["id", "email"],
-            ])
+        try await withFixture(Fixture()) { fake in
+            _ = try await fake.send([Self.profile("new@example.com", "Ana", previous: "old@example.com")])
+            let body = try #require(try fake.upsertBodies().first)
+            #expect(
+                body == [
+                    "matchEmail": "old@example.com", "prospect": ["email": "new@example.com", "firstName": "Ana"],
+                    "secondaryDeletedSearch": true, "fields": ["id", "email"],
+                ])
+        }
     }
 
     @Test func badLinesAndServerRefusalsAreRejectedWithReasonsAndTheRunGoesOn() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
-        let lines = [
-            Self.profile("ok@example.com", "A"),
-            "{not json",
-            #"{"firstName": "no email"}"#,
-            Self.profile("not-an-email", "B"),
-            Self.profile("ok2@example.com", "C"),
-        ]
-        let report = try await fake.send(
-            lines, config: try fake.config(extraMapping: "Nope__c: {literal: x}"), rejects: rejects)
-        // With an undefined custom field every upsert is refused with 180; the local checks come first.
-        #expect(report.records == 5)
-        #expect(report.rejected == 5)
-        #expect(
-            report.rejectedByCode == ["input": 1, "mapping": 1, "4": 1, "180": 2]
-                || report.rejectedByCode == ["input": 1, "mapping": 1, "180": 3])
-        #expect(report.addsUp)
+        try await withFixture(Fixture()) { fake in
+            let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
+            let lines = [
+                Self.profile("ok@example.com", "A"),
+                "{not json",
+                #"{"firstName": "no email"}"#,
+                Self.profile("not-an-email", "B"),
+                Self.profile("ok2@example.com", "C"),
+            ]
+            let report = try await fake.send(
+                lines, config: try fake.config(extraMapping: "Nope__c: {literal: x}"), rejects: rejects)
+            // With an undefined custom field every upsert is refused with 180; the local checks come first.
+            #expect(report.records == 5)
+            #expect(report.rejected == 5)
+            #expect(
+                report.rejectedByCode == ["input": 1, "mapping": 1, "4": 1, "180": 2]
+                    || report.rejectedByCode == ["input": 1, "mapping": 1, "180": 3])
+            #expect(report.addsUp)
 
-        let clean = try await fake.send(lines, rejects: rejects)
-        #expect(clean.created == 2)
-        #expect(clean.rejectedByCode == ["input": 1, "mapping": 1, "4": 1])
-        let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").map {
-            try JSONParser.parse(Array($0.utf8))
+            let clean = try await fake.send(lines, rejects: rejects)
+            #expect(clean.created == 2)
+            #expect(clean.rejectedByCode == ["input": 1, "mapping": 1, "4": 1])
+            let written = try String(contentsOfFile: rejects, encoding: .utf8).split(separator: "\n").map {
+                try JSONParser.parse(Array($0.utf8))
+            }
+            #expect(written.count == 3)
+            #expect(written[0]["_sfdestReject"]?["text"] == "{not json")
+            #expect(written[1]["_sfdestReject"]?["message"] == "line 3: email: no value at email (required)")
+            #expect(written[2]["email"] == "not-an-email")
+            #expect(written[2]["_sfdestReject"]?["code"] == "4")
+            #expect(written[2]["_sfdestReject"]?["line"] == 4)
+
+            // Fixed and fed straight back: the annotation is ignored by the mapping.
+            let fixed = try String(contentsOfFile: rejects, encoding: .utf8).replacingOccurrences(
+                of: "not-an-email", with: "fixed@example.com")
+            let again = try await fake.send(fixed.split(separator: "\n").map(String.init))
+            #expect(again.created == 1)
+            #expect(again.rejectedByCode == ["mapping": 2])  // the two lines that still have no email
+            #expect(try fake.prospects().contains { $0["email"] == "fixed@example.com" })
         }
-        #expect(written.count == 3)
-        #expect(written[0]["_sfdestReject"]?["text"] == "{not json")
-        #expect(written[1]["_sfdestReject"]?["message"] == "line 3: email: no value at email (required)")
-        #expect(written[2]["email"] == "not-an-email")
-        #expect(written[2]["_sfdestReject"]?["code"] == "4")
-        #expect(written[2]["_sfdestReject"]?["line"] == 4)
-
-        // Fixed and fed straight back: the annotation is ignored by the mapping.
-        let fixed = try String(contentsOfFile: rejects, encoding: .utf8).replacingOccurrences(
-            of: "not-an-email", with: "fixed@example.com")
-        let again = try await fake.send(fixed.split(separator: "\n").map(String.init))
-        #expect(again.created == 1)
-        #expect(again.rejectedByCode == ["mapping": 2])  // the two lines that still have no email
-        #expect(try fake.prospects().contains { $0["email"] == "fixed@example.com" })
     }
 
     @Test func transientFailuresAreRetriedAndRetryAfterIsHonoured() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let path = "/api/v5/objects/prospects/do/upsertLatestByEmail"
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "path": .string(path), "times": 2,
-                "response": [
-                    "status": 503, "headers": ["Retry-After": "30"], "body": ["code": 183, "message": "busy"],
-                ],
-            ])
-        _ = try fake.control("POST", "faults", json: ["path": .string(path), "times": 1, "connection": "drop"])
-        _ = try fake.control("POST", "faults", json: ["path": .string(path), "times": 1, "preset": "concurrencyLimit"])
-        let report = try await fake.send([Self.profile("a@example.com", "A")])
-        #expect(report.created == 1)
-        #expect(report.retries == 4)
-        // Two Retry-After: 30 waits cost no wall time on the virtual clock but are honoured on it.
-        #expect(fake.clock.now() >= 60)
+        try await withFixture(Fixture()) { fake in
+            let path = "/api/v5/objects/prospects/do/upsertLatestByEmail"
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": .string(path), "times": 2,
+                    "response": [
+                        "status": 503, "headers": ["Retry-After": "30"], "body": ["code": 183, "message": "busy"],
+                    ],
+                ])
+            _ = try fake.control("POST", "faults", json: ["path": .string(path), "times": 1, "connection": "drop"])
+            _ = try fake.control(
+                "POST", "faults", json: ["path": .string(path), "times": 1, "preset": "concurrencyLimit"])
+            let report = try await fake.send([Self.profile("a@example.com", "A")])
+            #expect(report.created == 1)
+            #expect(report.retries == 4)
+            // Two Retry-After: 30 waits cost no wall time on the virtual clock but are honoured on it.
+            #expect(fake.clock.now() >= 60)
+        }
     }
 
     @Test func retriesAreBoundedAndThenTheRecordIsRejected() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "path": "/api/v5/objects/prospects/*",
-                "response": ["status": 500, "body": ["code": 183, "message": "boom"]],
-            ])
-        let report = try await fake.send([Self.profile("a@example.com")], config: try fake.config(maxAttempts: 3))
-        #expect(report.rejected == 1)
-        #expect(report.rejectedByCode == ["183": 1])
-        #expect(report.retries == 2)
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/api/v5/objects/prospects/*",
+                    "response": ["status": 500, "body": ["code": 183, "message": "boom"]],
+                ])
+            let report = try await fake.send([Self.profile("a@example.com")], config: try fake.config(maxAttempts: 3))
+            #expect(report.rejected == 1)
+            #expect(report.rejectedByCode == ["183": 1])
+            #expect(report.retries == 2)
+        }
     }
 
     @Test func anExpiredTokenIsRefreshedOnceForAllRequestsInFlight() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T00:00:00Z", "frozen": true])
-        let first = try await fake.send((0..<5).map { Self.profile("u\($0)@example.com") })
-        #expect(first.tokensMinted == 1)
-        // Same client run, token now expired: every request in flight sees 184, one refresh serves them all.
-        _ = try fake.control("POST", "clock", json: ["advanceSeconds": 7201])
-        let second = try await fake.send((0..<20).map { Self.profile("u\($0)@example.com", "x") })
-        #expect(second.updated == 5)
-        #expect(second.created == 15)
-        #expect(second.tokensMinted == 1)
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T00:00:00Z", "frozen": true])
+            let first = try await fake.send((0..<5).map { Self.profile("u\($0)@example.com") })
+            #expect(first.tokensMinted == 1)
+            // Same client run, token now expired: every request in flight sees 184, one refresh serves them all.
+            _ = try fake.control("POST", "clock", json: ["advanceSeconds": 7201])
+            let second = try await fake.send((0..<20).map { Self.profile("u\($0)@example.com", "x") })
+            #expect(second.updated == 5)
+            #expect(second.created == 15)
+            #expect(second.tokensMinted == 1)
+        }
     }
 
     /// Salesforce's answer to a second refresh with a token being refreshed: "expired authorization code" until
     /// August 2024, the other text since (Segment actions-pardot/index.ts, PR #2315, retries both).
     @Test(arguments: ["token request is already being processed", "expired authorization code"])
     func theRefreshConflictIsRetried(description: String) async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "path": "/services/oauth2/token", "times": 1,
-                "response": [
-                    "status": 400, "body": ["error": "invalid_grant", "error_description": .string(description)],
-                ],
-            ])
-        let report = try await fake.send(
-            [Self.profile("a@example.com")], config: try fake.config(grant: "refresh_token"))
-        #expect(report.created == 1)
-        #expect(report.tokensMinted == 1)
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/services/oauth2/token", "times": 1,
+                    "response": [
+                        "status": 400, "body": ["error": "invalid_grant", "error_description": .string(description)],
+                    ],
+                ])
+            let report = try await fake.send(
+                [Self.profile("a@example.com")], config: try fake.config(grant: "refresh_token"))
+            #expect(report.created == 1)
+            #expect(report.tokensMinted == 1)
+        }
     }
 
     @Test(arguments: [
@@ -169,79 +170,79 @@ import Testing
         ("dailyQuota", "122", "midnight"),
     ])
     func unfixableErrorsStopTheRunWithAdvice(setup: String, code: String, advice: String) async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        switch setup {
-        case "badSecret":
-            _ = try fake.control(
-                "PUT", "state",
-                json: [
-                    "clients": [["clientId": "fake-client-id", "clientSecret": "other"]],
-                    "users": [["username": "user@example.com", "password": "fake-password"]],
-                    "businessUnits": [["id": "0Uv000000000001AAA"]],
-                ])
-        case "unknownUnit":
-            break  // the config names a unit the fake does not have
-        case "ipRestricted":
-            _ = try fake.control(
-                "PUT", "state",
-                json: [
-                    "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-                    "users": [["username": "user@example.com", "password": "fake-password"]],
-                    "ipAllowlist": ["ranges": ["203.0.113.0/24"]],
-                    "businessUnits": [["id": "0Uv000000000001AAA"]],
-                ])
-        default:
-            _ = try fake.control(
-                "PUT", "state",
-                json: [
-                    "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-                    "users": [["username": "user@example.com", "password": "fake-password"]],
-                    "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 3]],
-                ])
+        try await withFixture(Fixture()) { fake in
+            switch setup {
+            case "badSecret":
+                _ = try fake.control(
+                    "PUT", "state",
+                    json: [
+                        "clients": [["clientId": "fake-client-id", "clientSecret": "other"]],
+                        "users": [["username": "user@example.com", "password": "fake-password"]],
+                        "businessUnits": [["id": "0Uv000000000001AAA"]],
+                    ])
+            case "unknownUnit":
+                break  // the config names a unit the fake does not have
+            case "ipRestricted":
+                _ = try fake.control(
+                    "PUT", "state",
+                    json: [
+                        "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                        "users": [["username": "user@example.com", "password": "fake-password"]],
+                        "ipAllowlist": ["ranges": ["203.0.113.0/24"]],
+                        "businessUnits": [["id": "0Uv000000000001AAA"]],
+                    ])
+            default:
+                _ = try fake.control(
+                    "PUT", "state",
+                    json: [
+                        "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                        "users": [["username": "user@example.com", "password": "fake-password"]],
+                        "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 3]],
+                    ])
+            }
+            let report = try await fake.send(
+                (0..<10).map { Self.profile("u\($0)@example.com") },
+                config: try fake.config(
+                    businessUnit: setup == "unknownUnit" ? "0Uv000000000009AAA" : "0Uv000000000001AAA", concurrency: 1))
+            let stop = try #require(report.stop)
+            #expect(stop.code == code)
+            #expect(stop.advice.contains(advice), "\(stop)")
+            #expect(report.addsUp)
+            #expect(report.records == 10)
+            #expect(report.notAttempted == 10 - report.delivered)
+            if setup == "dailyQuota" { #expect(report.created == 3) }
         }
-        let report = try await fake.send(
-            (0..<10).map { Self.profile("u\($0)@example.com") },
-            config: try fake.config(
-                businessUnit: setup == "unknownUnit" ? "0Uv000000000009AAA" : "0Uv000000000001AAA", concurrency: 1))
-        let stop = try #require(report.stop)
-        #expect(stop.code == code)
-        #expect(stop.advice.contains(advice), "\(stop)")
-        #expect(report.addsUp)
-        #expect(report.records == 10)
-        #expect(report.notAttempted == 10 - report.delivered)
-        if setup == "dailyQuota" { #expect(report.created == 3) }
     }
 
     @Test func resumeAfterTheDailyQuotaSendsOnlyWhatIsLeft() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T12:00:00Z", "frozen": true])
-        _ = try fake.control(
-            "PUT", "state",
-            json: [
-                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
-                "users": [["username": "user@example.com", "password": "fake-password"]],
-                "settings": ["sessionTimeoutSeconds": 172800],
-                "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 4]],
-            ])
-        let checkpoint = fake.directory.appendingPathComponent("run.checkpoint").path
-        let lines = (0..<7).map { Self.profile("u\($0)@example.com") } + ["{broken"]
-        let first = try await fake.send(lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint)
-        #expect(first.stop?.code == "122")
-        #expect(first.created == 4)
-        #expect(first.notAttempted == 4)
-        _ = try fake.control("POST", "clock", json: ["advanceSeconds": 43200])
-        let second = try await fake.send(
-            lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint, resume: true)
-        #expect(second.stop == nil)
-        #expect(second.resumed == 4)
-        #expect(second.created == 7)
-        #expect(second.rejected == 1)
-        #expect(second.addsUp)
-        // Every email was sent exactly once across both runs (the 122 answer was for one that was then resent).
-        let sent = try fake.upsertBodies().compactMap { $0["matchEmail"]?.stringValue }
-        #expect(Set(sent).count == 7)
-        #expect(try fake.prospects().count == 7)
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T12:00:00Z", "frozen": true])
+            _ = try fake.control(
+                "PUT", "state",
+                json: [
+                    "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                    "users": [["username": "user@example.com", "password": "fake-password"]],
+                    "settings": ["sessionTimeoutSeconds": 172800],
+                    "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 4]],
+                ])
+            let checkpoint = fake.directory.appendingPathComponent("run.checkpoint").path
+            let lines = (0..<7).map { Self.profile("u\($0)@example.com") } + ["{broken"]
+            let first = try await fake.send(lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint)
+            #expect(first.stop?.code == "122")
+            #expect(first.created == 4)
+            #expect(first.notAttempted == 4)
+            _ = try fake.control("POST", "clock", json: ["advanceSeconds": 43200])
+            let second = try await fake.send(
+                lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint, resume: true)
+            #expect(second.stop == nil)
+            #expect(second.resumed == 4)
+            #expect(second.created == 7)
+            #expect(second.rejected == 1)
+            #expect(second.addsUp)
+            // Every email was sent exactly once across both runs (the 122 answer was for one that was then resent).
+            let sent = try fake.upsertBodies().compactMap { $0["matchEmail"]?.stringValue }
+            #expect(Set(sent).count == 7)
+            #expect(try fake.prospects().count == 7)
+        }
     }
 }

@@ -5,7 +5,7 @@ import SalesforceFakes
 import TestSupport
 
 /// An Account Engagement fake on an ephemeral port and the real client pointed at it. One per test.
-final class AccountEngagementFixture: @unchecked Sendable {
+final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
     // Immutable after init; the transport and server are themselves thread-safe.
     let server: FakeServer
     let transport: AsyncHTTPClientTransport

@@ -25,101 +25,104 @@ import Testing
     }
 
     @Test func updatesContactsWithEmailDemographicsAndSegmentStatus() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: updateContact}", mapping: Self.contactMapping, segments: Self.segments)
-        let report = try await fake.send(
-            [
-                Self.profile("ana@example.com", "Ana", segment: "realized"),
-                Self.profile("ana@example.com", "Ana B", segment: "exited"),
-                Self.profile("bo@example.com", "Bo"),
-            ], config: config)
-        #expect(report.created == 2)
-        #expect(report.updated == 1)
-        #expect(report.addsUp)
-        let ana = try fake.state()["contacts"]?.arrayValue?.first { $0["contactKey"] == "ana@example.com" }
-        #expect(
-            ana?["attributes"]?["Email Demographics"] == ["First Name": "Ana B", "salesforce_mc_segment_1": "exited"])
-        // Only the order per contact key is kept under concurrency: take Ana's first request.
-        let body = try #require(
-            try fake.journal(pathContaining: "/contacts/v1/contacts").first {
-                $0["body"]?["contactKey"] == "ana@example.com"
-            }?["body"])
-        #expect(
-            body == [
-                "contactKey": "ana@example.com",
-                "attributeSets": [
-                    [
-                        "name": "Email Addresses",
-                        "items": [["values": [["name": "Email Address", "value": "ana@example.com"]]]],
-                    ],
-                    [
-                        "name": "Email Demographics",
-                        "items": [
-                            [
-                                "values": [
-                                    ["name": "First Name", "value": "Ana"],
-                                    ["name": "salesforce_mc_segment_1", "value": "realized"],
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action: "{type: updateContact}", mapping: Self.contactMapping, segments: Self.segments)
+            let report = try await fake.send(
+                [
+                    Self.profile("ana@example.com", "Ana", segment: "realized"),
+                    Self.profile("ana@example.com", "Ana B", segment: "exited"),
+                    Self.profile("bo@example.com", "Bo"),
+                ], config: config)
+            #expect(report.created == 2)
+            #expect(report.updated == 1)
+            #expect(report.addsUp)
+            let ana = try fake.state()["contacts"]?.arrayValue?.first { $0["contactKey"] == "ana@example.com" }
+            #expect(
+                ana?["attributes"]?["Email Demographics"] == [
+                    "First Name": "Ana B", "salesforce_mc_segment_1": "exited",
+                ])
+            // Only the order per contact key is kept under concurrency: take Ana's first request.
+            let body = try #require(
+                try fake.journal(pathContaining: "/contacts/v1/contacts").first {
+                    $0["body"]?["contactKey"] == "ana@example.com"
+                }?["body"])
+            #expect(
+                body == [
+                    "contactKey": "ana@example.com",
+                    "attributeSets": [
+                        [
+                            "name": "Email Addresses",
+                            "items": [["values": [["name": "Email Address", "value": "ana@example.com"]]]],
+                        ],
+                        [
+                            "name": "Email Demographics",
+                            "items": [
+                                [
+                                    "values": [
+                                        ["name": "First Name", "value": "Ana"],
+                                        ["name": "salesforce_mc_segment_1", "value": "realized"],
+                                    ]
                                 ]
-                            ]
+                            ],
                         ],
                     ],
-                ],
-            ])
+                ])
+        }
     }
 
     @Test func aMappingIDMissingInTheTenantRejectsWithTheServersMessage() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: createContact}", mapping: Self.contactMapping,
-            segments:
-                "segments:\n  path: segmentMembership.ups\n  fields: {seg-1: \"Email Demographics.salesforce_mc_segment_9\"}"
-        )
-        let report = try await fake.send(
-            [Self.profile("a@example.com", "A", segment: "realized"), #"{"firstName": "no key"}"#], config: config)
-        #expect(report.rejected == 2)
-        #expect(report.rejectedByCode == ["AttributeNotFound": 1, "mapping": 1])
-        #expect(try fake.journal(pathContaining: "/contacts/").count == 1)
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action: "{type: createContact}", mapping: Self.contactMapping,
+                segments:
+                    "segments:\n  path: segmentMembership.ups\n  fields: {seg-1: \"Email Demographics.salesforce_mc_segment_9\"}"
+            )
+            let report = try await fake.send(
+                [Self.profile("a@example.com", "A", segment: "realized"), #"{"firstName": "no key"}"#], config: config)
+            #expect(report.rejected == 2)
+            #expect(report.rejectedByCode == ["AttributeNotFound": 1, "mapping": 1])
+            #expect(try fake.journal(pathContaining: "/contacts/").count == 1)
+        }
     }
 
     @Test func batchedRowsetUpsertsAndABadRowIsRejectedAlone() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 50}",
-            mapping: "Email: email\nFirstName: firstName\nVisits: visits")
-        var lines = (0..<120).map { #"{"email": "u\#($0)@example.com", "firstName": "F\#($0)", "visits": \#($0)}"# }
-        lines[70] = #"{"email": "bad@example.com", "firstName": "Bad", "visits": "many"}"#
-        let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
-        let report = try await fake.send(lines, config: config, rejects: rejects)
-        #expect(report.upserted == 119)
-        #expect(report.rejected == 1)
-        #expect(report.rejectedByCode == ["10006": 1])
-        #expect(try fake.rows().count == 119)
-        // 3 batches, plus each row of the refused second batch sent alone: the 10006 answer does not say which
-        // row was bad (evidence/marketing-cloud/rowset-10006-additional-errors-members.json).
-        #expect(try fake.journal(pathContaining: "/rowset").count == 3 + 50)
-        let reject = try JSONParser.parse(
-            Array(try Data(contentsOf: URL(fileURLWithPath: rejects))).split(separator: 0x0A)[0].map { $0 })
-        #expect(reject["_sfdestReject"]?["line"] == 71)
-        #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("[Visits] must be a whole number") == true)
-        // The reject names one position, the input line; no 0-based "Row 70" contradicts it (issue: "line 37"
-        // beside "Row 36").
-        #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("Row ") == false)
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 50}",
+                mapping: "Email: email\nFirstName: firstName\nVisits: visits")
+            var lines = (0..<120).map { #"{"email": "u\#($0)@example.com", "firstName": "F\#($0)", "visits": \#($0)}"# }
+            lines[70] = #"{"email": "bad@example.com", "firstName": "Bad", "visits": "many"}"#
+            let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
+            let report = try await fake.send(lines, config: config, rejects: rejects)
+            #expect(report.upserted == 119)
+            #expect(report.rejected == 1)
+            #expect(report.rejectedByCode == ["10006": 1])
+            #expect(try fake.rows().count == 119)
+            // 3 batches, plus each row of the refused second batch sent alone: the 10006 answer does not say which
+            // row was bad (evidence/marketing-cloud/rowset-10006-additional-errors-members.json).
+            #expect(try fake.journal(pathContaining: "/rowset").count == 3 + 50)
+            let reject = try JSONParser.parse(
+                Array(try Data(contentsOf: URL(fileURLWithPath: rejects))).split(separator: 0x0A)[0].map { $0 })
+            #expect(reject["_sfdestReject"]?["line"] == 71)
+            #expect(
+                reject["_sfdestReject"]?["message"]?.stringValue?.contains("[Visits] must be a whole number") == true)
+            // The reject names one position, the input line; no 0-based "Row 70" contradicts it (issue: "line 37"
+            // beside "Row 36").
+            #expect(reject["_sfdestReject"]?["message"]?.stringValue?.contains("Row ") == false)
+        }
     }
 
     @Test func unknownDataExtensionStopsTheRun() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {key: nope}, primaryKeys: [Email], batchSize: 2}",
-            mapping: "Email: email")
-        let report = try await fake.send((0..<6).map { #"{"email": "u\#($0)@example.com"}"# }, config: config)
-        #expect(report.stop?.advice.contains("external key") == true)
-        #expect(report.notAttempted == 6)
-        #expect(report.addsUp)
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action: "{type: upsertRows, dataExtension: {key: nope}, primaryKeys: [Email], batchSize: 2}",
+                mapping: "Email: email")
+            let report = try await fake.send((0..<6).map { #"{"email": "u\#($0)@example.com"}"# }, config: config)
+            #expect(report.stop?.advice.contains("external key") == true)
+            #expect(report.notAttempted == 6)
+            #expect(report.addsUp)
+        }
     }
 
     static let asyncAction =
@@ -128,246 +131,246 @@ import Testing
 
     /// The documented results list successes too; every row succeeding must read as delivered.
     @Test func asyncUploadWhoseRowsAllSucceedIsDelivered() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send(
-            (0..<4).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
-        #expect(report.upserted == 4)
-        #expect(report.rejected == 0)
-        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<4).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            #expect(report.upserted == 4)
+            #expect(report.rejected == 0)
+            #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+        }
     }
 
     /// A status that cannot be read (a 500, or the not-found shape a fresh request can show) is polled again;
     /// the rows are uploaded once.
     @Test func anUnreadableStatusIsPolledAgainNotReuploaded() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "method": "GET", "path": "/data/v1/async/*", "times": 1,
-                "response": ["status": 500, "body": ["message": "oops", "errorcode": 0]],
-            ])
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "method": "GET", "path": "/data/v1/async/*", "times": 1,
-                "response": [
-                    "status": 200,
-                    "body": [
-                        "requestId": "x",
-                        "resultMessages": [
-                            [
-                                "resultType": "Operational", "resultClass": "Error",
-                                "resultCode": "AsyncRequestStatusNotFound",
-                                "message":
-                                    "Unable to locate an Async Request Status Record for the provided RequestId: x.",
-                            ]
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                    "response": ["status": 500, "body": ["message": "oops", "errorcode": 0]],
+                ])
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                    "response": [
+                        "status": 200,
+                        "body": [
+                            "requestId": "x",
+                            "resultMessages": [
+                                [
+                                    "resultType": "Operational", "resultClass": "Error",
+                                    "resultCode": "AsyncRequestStatusNotFound",
+                                    "message":
+                                        "Unable to locate an Async Request Status Record for the provided RequestId: x.",
+                                ]
+                            ],
                         ],
                     ],
-                ],
-            ])
-        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send(
-            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
-        #expect(report.upserted == 3)
-        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
-        #expect(report.addsUp)
+                ])
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            #expect(report.upserted == 3)
+            #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+            #expect(report.addsUp)
+        }
     }
 
     /// 10006 with no additionalErrors is transient (Segment's sfmc-operations.ts retries it): retried, delivered.
     @Test func anAggregateErrorWithoutDetailIsRetried() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults", json: ["path": "/hub/v1/dataevents/*", "times": 1, "preset": "aggregateNoDetail"])
-        let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 5}",
-            mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send(
-            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
-        #expect(report.upserted == 3)
-        #expect(report.retries == 3)
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults", json: ["path": "/hub/v1/dataevents/*", "times": 1, "preset": "aggregateNoDetail"])
+            let config = try fake.config(
+                action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 5}",
+                mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            #expect(report.upserted == 3)
+            #expect(report.retries == 3)
+        }
     }
 
     /// The fake's own not-found-before-pickup reads (asyncStatusNotFoundReads) and a too-large request.
     @Test func aRequestNotYetPickedUpIsPolledAgain() async throws {
-        let fake = try Fixture(settings: ["asyncStatusNotFoundReads": 2])
-        defer { Task { await fake.close() } }
-        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send(
-            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
-        #expect(report.upserted == 3)
-        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
-        #expect(try fake.journal(pathContaining: "/status").count == 3)
+        try await withFixture(Fixture(settings: ["asyncStatusNotFoundReads": 2])) { fake in
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            #expect(report.upserted == 3)
+            #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1)
+            #expect(try fake.journal(pathContaining: "/status").count == 3)
+        }
     }
 
     /// `requestStatus: "Error"` with no item results is not success: the batch is tried again.
     @Test func anAsyncRequestThatEndsInErrorIsNotSuccess() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "method": "GET", "path": "/data/v1/async/*", "times": 1,
-                "response": [
-                    "status": 200,
-                    "body": [
-                        "requestId": "x",
-                        "status": ["requestStatus": "Error", "hasErrors": true, "resultStatus": "Has Errors"],
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                    "response": [
+                        "status": 200,
+                        "body": [
+                            "requestId": "x",
+                            "status": ["requestStatus": "Error", "hasErrors": true, "resultStatus": "Has Errors"],
+                        ],
                     ],
-                ],
-            ])
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "method": "GET", "path": "/data/v1/async/*", "times": 1,
-                "response": [
-                    "status": 200,
-                    "body": [
-                        "page": 1, "pageSize": 50, "count": 0, "items": [], "requestId": "x",
+                ])
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "method": "GET", "path": "/data/v1/async/*", "times": 1,
+                    "response": [
+                        "status": 200,
+                        "body": [
+                            "page": 1, "pageSize": 50, "count": 0, "items": [], "requestId": "x",
+                        ],
                     ],
-                ],
-            ])
-        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send(
-            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
-        // Uploaded twice: the first request failed as a whole.
-        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 2)
-        #expect(report.upserted == 3)
-        #expect(report.retries == 3)
+                ])
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            // Uploaded twice: the first request failed as a whole.
+            #expect(try fake.journal(pathContaining: Self.asyncPath).count == 2)
+            #expect(report.upserted == 3)
+            #expect(report.retries == 3)
+        }
     }
 
     /// A deadlocked row ("Rerun the transaction") is retried alone; the others are final.
     @Test func aTransientItemIsRetried() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1,
-                "response": [
-                    "status": 200,
-                    "body": [
-                        "page": 1, "pageSize": 50, "count": 3, "requestId": "x",
-                        "items": [
-                            ["message": "Upserted DataExtensionObject", "status": "OK"],
-                            [
-                                "errorCode": "UnexpectedError",
-                                "message":
-                                    "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.",
-                                "status": "Error",
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1,
+                    "response": [
+                        "status": 200,
+                        "body": [
+                            "page": 1, "pageSize": 50, "count": 3, "requestId": "x",
+                            "items": [
+                                ["message": "Upserted DataExtensionObject", "status": "OK"],
+                                [
+                                    "errorCode": "UnexpectedError",
+                                    "message":
+                                        "Transaction (Process ID 71) was deadlocked on lock resources with another process and has been chosen as the deadlock victim. Rerun the transaction.",
+                                    "status": "Error",
+                                ],
+                                ["message": "Upserted DataExtensionObject", "status": "OK"],
                             ],
-                            ["message": "Upserted DataExtensionObject", "status": "OK"],
                         ],
                     ],
-                ],
-            ])
-        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let report = try await fake.send(
-            (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
-        #expect(report.upserted == 3)
-        #expect(report.retries == 1)
-        let uploads = try fake.journal(pathContaining: Self.asyncPath)
-        #expect(uploads.count == 2)
-        #expect(uploads.last?["body"]?["items"] == [["Email": "u1@example.com", "Visits": 1]])
+                ])
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            #expect(report.upserted == 3)
+            #expect(report.retries == 1)
+            let uploads = try fake.journal(pathContaining: Self.asyncPath)
+            #expect(uploads.count == 2)
+            #expect(uploads.last?["body"]?["items"] == [["Email": "u1@example.com", "Visits": 1]])
+        }
     }
 
     /// Results that name failures but cannot be pinned on rows: each row is sent alone.
     @Test func unattributableResultsSendEachRowAlone() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1,
-                "response": [
-                    "status": 200,
-                    "body": [
-                        "page": 1, "pageSize": 50, "count": 1, "requestId": "x",
-                        "items": [["errorCode": "UnexpectedError", "message": "something", "status": "Error"]],
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "method": "GET", "path": "/data/v1/async/*", "skip": 1, "times": 1,
+                    "response": [
+                        "status": 200,
+                        "body": [
+                            "page": 1, "pageSize": 50, "count": 1, "requestId": "x",
+                            "items": [["errorCode": "UnexpectedError", "message": "something", "status": "Error"]],
+                        ],
                     ],
-                ],
-            ])
-        let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
-        let lines = (0..<3).map {
-            $0 == 1
-                ? #"{"email": "x@example.com", "visits": "lots"}"#
-                : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"#
+                ])
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let lines = (0..<3).map {
+                $0 == 1
+                    ? #"{"email": "x@example.com", "visits": "lots"}"#
+                    : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"#
+            }
+            let report = try await fake.send(lines, config: config)
+            #expect(report.upserted == 2)
+            #expect(report.rejected == 1)
+            #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1 + 3)
         }
-        let report = try await fake.send(lines, config: config)
-        #expect(report.upserted == 2)
-        #expect(report.rejected == 1)
-        #expect(try fake.journal(pathContaining: Self.asyncPath).count == 1 + 3)
     }
 
     @Test func asyncUpsertPollsUntilCompleteAndRejectsRefusedItems() async throws {
-        let fake = try Fixture(settings: ["asyncCompletion": "seconds", "asyncCompletionAfter": 5])
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action:
-                "{type: asyncUpsertRows, dataExtension: {id: A1B2C3D4-0000-4000-B000-000000000001}, primaryKeys: [Email], batchSize: 10}",
-            mapping: "Email: email\nVisits: visits")
-        let lines = (0..<15).map {
-            $0 == 3
-                ? #"{"email": "x@example.com", "visits": "lots"}"#
-                : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"#
+        try await withFixture(Fixture(settings: ["asyncCompletion": "seconds", "asyncCompletionAfter": 5])) { fake in
+            let config = try fake.config(
+                action:
+                    "{type: asyncUpsertRows, dataExtension: {id: A1B2C3D4-0000-4000-B000-000000000001}, primaryKeys: [Email], batchSize: 10}",
+                mapping: "Email: email\nVisits: visits")
+            let lines = (0..<15).map {
+                $0 == 3
+                    ? #"{"email": "x@example.com", "visits": "lots"}"#
+                    : #"{"email": "u\#($0)@example.com", "visits": \#($0)}"#
+            }
+            let report = try await fake.send(lines, config: config)
+            #expect(report.upserted == 14)
+            #expect(report.rejected == 1)
+            #expect(try fake.rows().count == 14)
+            // Waiting for completion advanced the fake's clock, not the wall clock.
+            #expect(fake.clock.now() >= 5)
+            #expect(try fake.journal(pathContaining: "/status").count >= 4)
         }
-        let report = try await fake.send(lines, config: config)
-        #expect(report.upserted == 14)
-        #expect(report.rejected == 1)
-        #expect(try fake.rows().count == 14)
-        // Waiting for completion advanced the fake's clock, not the wall clock.
-        #expect(fake.clock.now() >= 5)
-        #expect(try fake.journal(pathContaining: "/status").count >= 4)
     }
 
     /// A 400 under a code other than 10006 may carry its detail in additionalErrors too; the reject keeps it.
     @Test func additionalErrorsUnderAnyCodeReachTheRejectReason() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "path": "/interaction/v1/events", "times": 1,
-                "response": [
-                    "status": 400,
-                    "body": [
-                        "message": "Validation failed", "errorcode": 10000, "documentation": "",
-                        "additionalErrors": [
-                            ["message": "Data.accountNumber is required", "errorcode": 10002, "documentation": ""]
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/interaction/v1/events", "times": 1,
+                    "response": [
+                        "status": 400,
+                        "body": [
+                            "message": "Validation failed", "errorcode": 10000, "documentation": "",
+                            "additionalErrors": [
+                                ["message": "Data.accountNumber is required", "errorcode": 10002, "documentation": ""]
+                            ],
                         ],
                     ],
-                ],
-            ])
-        let config = try fake.config(
-            action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
-            mapping: "contactKey: email\nfirstName: firstName")
-        let rejects = fake.directory.appendingPathComponent("event-rejects.ndjson").path
-        let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, rejects: rejects)
-        #expect(report.rejected == 1)
-        let text = try String(contentsOfFile: rejects, encoding: .utf8)
-        #expect(text.contains("Validation failed: Data.accountNumber is required"), "\(text)")
+                ])
+            let config = try fake.config(
+                action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
+                mapping: "contactKey: email\nfirstName: firstName")
+            let rejects = fake.directory.appendingPathComponent("event-rejects.ndjson").path
+            let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, rejects: rejects)
+            #expect(report.rejected == 1)
+            let text = try String(contentsOfFile: rejects, encoding: .utf8)
+            #expect(text.contains("Validation failed: Data.accountNumber is required"), "\(text)")
+        }
     }
 
     @Test func apiEventsAndAnUnknownEventKey() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let good = try fake.config(
-            action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
-            mapping: "contactKey: email\nfirstName: firstName")
-        let report = try await fake.send(
-            [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: good)
-        #expect(report.upserted == 2)
-        let events = try #require(try fake.state()["events"]?.arrayValue)
-        #expect(Set(events.compactMap { $0["data"]?["firstName"]?.stringValue }) == ["A", "B"])
-        let bad = try fake.config(
-            action: "{type: apiEvent, eventDefinitionKey: Nope}", mapping: "contactKey: email", concurrency: 1)
-        let stopped = try await fake.send(
-            [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: bad)
-        #expect(stopped.stop?.advice.contains("Journey Builder") == true)
-        #expect(stopped.notAttempted == 2)
+        try await withFixture(Fixture()) { fake in
+            let good = try fake.config(
+                action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
+                mapping: "contactKey: email\nfirstName: firstName")
+            let report = try await fake.send(
+                [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: good)
+            #expect(report.upserted == 2)
+            let events = try #require(try fake.state()["events"]?.arrayValue)
+            #expect(Set(events.compactMap { $0["data"]?["firstName"]?.stringValue }) == ["A", "B"])
+            let bad = try fake.config(
+                action: "{type: apiEvent, eventDefinitionKey: Nope}", mapping: "contactKey: email", concurrency: 1)
+            let stopped = try await fake.send(
+                [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")], config: bad)
+            #expect(stopped.stop?.advice.contains("Journey Builder") == true)
+            #expect(stopped.notAttempted == 2)
+        }
     }
 
     /// 429s with Retry-After: 250 move the run along the clock. Four (1,000 s) pass the token's
@@ -375,24 +378,24 @@ import Testing
     /// server that kills tokens at 600 s: the client still trusts its token, gets a 401 and refreshes once.
     @Test(arguments: [(nil, 4, 0), (600, 3, 1)] as [(Int?, Int, Int)])
     func tokensAreRefreshedBeforeExpiryOrAfterA401(lifetime: Int?, faults: Int, expected401s: Int) async throws {
-        let fake = try Fixture(settings: lifetime.map { ["tokenLifetimeSeconds": .integer($0)] })
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1, maxRetrySeconds: 3000)
-        _ = try fake.control(
-            "POST", "faults",
-            json: [
-                "path": "/contacts/*", "times": .integer(faults),
-                "response": [
-                    "status": 429, "headers": ["Retry-After": "250"],
-                    "body": ["message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 250],
-                ],
-            ])
-        let report = try await fake.send((0..<5).map { Self.profile("u\($0)@example.com", "F") }, config: config)
-        #expect(report.created == 5)
-        #expect(report.retries == faults)  // the re-send after a refresh is not a backoff retry
-        #expect(report.tokensMinted == 2)
-        #expect(try fake.journal(pathContaining: "/contacts/").filter { $0["status"] == 401 }.count == expected401s)
+        try await withFixture(Fixture(settings: lifetime.map { ["tokenLifetimeSeconds": .integer($0)] })) { fake in
+            let config = try fake.config(
+                action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1, maxRetrySeconds: 3000)
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/contacts/*", "times": .integer(faults),
+                    "response": [
+                        "status": 429, "headers": ["Retry-After": "250"],
+                        "body": ["message": "Rate limit exceeded", "errorcode": 50100, "retryAfter": 250],
+                    ],
+                ])
+            let report = try await fake.send((0..<5).map { Self.profile("u\($0)@example.com", "F") }, config: config)
+            #expect(report.created == 5)
+            #expect(report.retries == faults)  // the re-send after a refresh is not a backoff retry
+            #expect(report.tokensMinted == 2)
+            #expect(try fake.journal(pathContaining: "/contacts/").filter { $0["status"] == 401 }.count == expected401s)
+        }
     }
 
     @Test(arguments: ["blocked", "badSecret", "ipRestricted"])
@@ -402,35 +405,35 @@ import Testing
             members["ipAllowlist"] = ["ranges": ["203.0.113.0/24"]]
             seed = .object(members)
         }
-        let fake = try Fixture(seed: seed)
-        defer { Task { await fake.close() } }
-        if setup == "blocked" {
-            _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "preset": "blocked"])
+        try await withFixture(Fixture(seed: seed)) { fake in
+            if setup == "blocked" {
+                _ = try fake.control("POST", "faults", json: ["path": "/contacts/*", "preset": "blocked"])
+            }
+            let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1)
+            let report = try await fake.send(
+                (0..<3).map { Self.profile("u\($0)@example.com", "F") }, config: config,
+                secret: setup == "badSecret" ? "wrong" : "fake-client-secret")
+            let stop = try #require(report.stop)
+            switch setup {
+            case "blocked": #expect(stop.code == "50200")
+            case "badSecret": #expect(stop.code == "invalid_client")
+            default: #expect(stop.advice.contains("Allowlist"))
+            }
+            #expect(report.notAttempted == 3)
         }
-        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping, concurrency: 1)
-        let report = try await fake.send(
-            (0..<3).map { Self.profile("u\($0)@example.com", "F") }, config: config,
-            secret: setup == "badSecret" ? "wrong" : "fake-client-secret")
-        let stop = try #require(report.stop)
-        switch setup {
-        case "blocked": #expect(stop.code == "50200")
-        case "badSecret": #expect(stop.code == "invalid_client")
-        default: #expect(stop.advice.contains("Allowlist"))
-        }
-        #expect(report.notAttempted == 3)
     }
 
     @Test func followsRestInstanceURLWithoutAScheme() async throws {
-        let fake = try Fixture(settings: ["instanceUrlForm": "host"])
-        defer { Task { await fake.close() } }
-        let recorder = RecordingTransport(wrapping: fake.transport)
-        let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping)
-        let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, recorder: recorder)
-        #expect(report.created == 1)
-        let text = Transcript.forRun(config, exchanges: recorder.recorded).render(recorder.recorded)
-        #expect(text.contains("PATCH {{restUrl}}/contacts/v1/contacts"))
-        #expect(text.contains("POST {{authUrl}}/v2/token"))
-        #expect(!text.contains("fake-client-secret"))
+        try await withFixture(Fixture(settings: ["instanceUrlForm": "host"])) { fake in
+            let recorder = RecordingTransport(wrapping: fake.transport)
+            let config = try fake.config(action: "{type: updateContact}", mapping: Self.contactMapping)
+            let report = try await fake.send([Self.profile("a@example.com", "A")], config: config, recorder: recorder)
+            #expect(report.created == 1)
+            let text = Transcript.forRun(config, exchanges: recorder.recorded).render(recorder.recorded)
+            #expect(text.contains("PATCH {{restUrl}}/contacts/v1/contacts"))
+            #expect(text.contains("POST {{authUrl}}/v2/token"))
+            #expect(!text.contains("fake-client-secret"))
+        }
     }
 
     /// Records name their data extension; batches never mix two, and a record naming an unknown one is rejected
@@ -448,46 +451,46 @@ import Testing
             members["dataExtensions"] = .array(extensions)
             seed = .object(members)
         }
-        let fake = try Fixture(seed: seed)
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: upsertRows, dataExtension: {keyFrom: de}, primaryKeys: [Email], batchSize: 50}",
-            mapping: "Email: email\nFirstName: name")
-        let lines = (0..<30).map { index in
-            #"{"email": "u\#(index)@example.com", "name": "N\#(index)", "de": "\#(index == 7 ? "nope" : index % 3 == 0 ? "vip-key" : "customers-key")"}"#
+        try await withFixture(Fixture(seed: seed)) { fake in
+            let config = try fake.config(
+                action: "{type: upsertRows, dataExtension: {keyFrom: de}, primaryKeys: [Email], batchSize: 50}",
+                mapping: "Email: email\nFirstName: name")
+            let lines = (0..<30).map { index in
+                #"{"email": "u\#(index)@example.com", "name": "N\#(index)", "de": "\#(index == 7 ? "nope" : index % 3 == 0 ? "vip-key" : "customers-key")"}"#
+            }
+            let report = try await fake.send(lines, config: config)
+            #expect(report.upserted == 29 && report.rejected == 1 && report.stop == nil, "\(report)")
+            #expect(report.rejectedByCode == ["404": 1])
+            let state = try fake.state()
+            let rows = { (key: String) in
+                state["dataExtensions"]?.arrayValue?.first { $0["key"]?.stringValue == key }?["rows"]?.arrayValue ?? []
+            }
+            #expect(rows("vip-key").count == 10)
+            #expect(rows("customers-key").count == 19)
+            // One batch per data extension, plus the unknown one.
+            let calls = try fake.journal(pathContaining: "/rowset").map { $0["path"]?.stringValue ?? "" }
+            #expect(
+                calls.sorted() == [
+                    "/hub/v1/dataevents/key:customers-key/rowset", "/hub/v1/dataevents/key:nope/rowset",
+                    "/hub/v1/dataevents/key:vip-key/rowset",
+                ])
         }
-        let report = try await fake.send(lines, config: config)
-        #expect(report.upserted == 29 && report.rejected == 1 && report.stop == nil, "\(report)")
-        #expect(report.rejectedByCode == ["404": 1])
-        let state = try fake.state()
-        let rows = { (key: String) in
-            state["dataExtensions"]?.arrayValue?.first { $0["key"]?.stringValue == key }?["rows"]?.arrayValue ?? []
-        }
-        #expect(rows("vip-key").count == 10)
-        #expect(rows("customers-key").count == 19)
-        // One batch per data extension, plus the unknown one.
-        let calls = try fake.journal(pathContaining: "/rowset").map { $0["path"]?.stringValue ?? "" }
-        #expect(
-            calls.sorted() == [
-                "/hub/v1/dataevents/key:customers-key/rowset", "/hub/v1/dataevents/key:nope/rowset",
-                "/hub/v1/dataevents/key:vip-key/rowset",
-            ])
     }
 
     @Test func eachRecordCanNameItsJourneyEvent() async throws {
-        let fake = try Fixture()
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: apiEvent, eventDefinitionKeyFrom: event}", mapping: "contactKey: userId")
-        let report = try await fake.send(
-            [#"{"userId": "u1", "event": "APIEvent-welcome"}"#, #"{"userId": "u2", "event": "APIEvent-unknown"}"#],
-            config: config)
-        // An unknown key named by one record rejects that record; the run goes on.
-        #expect(report.upserted == 1 && report.rejected == 1 && report.stop == nil, "\(report)")
-        let bodies = try fake.journal(pathContaining: "/interaction/v1/events").compactMap {
-            $0["body"]?["EventDefinitionKey"]?.stringValue
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action: "{type: apiEvent, eventDefinitionKeyFrom: event}", mapping: "contactKey: userId")
+            let report = try await fake.send(
+                [#"{"userId": "u1", "event": "APIEvent-welcome"}"#, #"{"userId": "u2", "event": "APIEvent-unknown"}"#],
+                config: config)
+            // An unknown key named by one record rejects that record; the run goes on.
+            #expect(report.upserted == 1 && report.rejected == 1 && report.stop == nil, "\(report)")
+            let bodies = try fake.journal(pathContaining: "/interaction/v1/events").compactMap {
+                $0["body"]?["EventDefinitionKey"]?.stringValue
+            }
+            #expect(bodies.sorted() == ["APIEvent-unknown", "APIEvent-welcome"])
         }
-        #expect(bodies.sorted() == ["APIEvent-unknown", "APIEvent-welcome"])
     }
 
     /// A batch leaves before its payload would pass 5 MB, whatever batchSize says.
@@ -505,18 +508,19 @@ import Testing
                 ]
             ],
         ]
-        let fake = try Fixture(seed: seed)
-        defer { Task { await fake.close() } }
-        let config = try fake.config(
-            action: "{type: asyncUpsertRows, dataExtension: {key: wide-key}, primaryKeys: [Email], batchSize: 32000}",
-            mapping: "Email: email\nNotes: notes")
-        let notes = String(repeating: "n", count: 900)
-        let lines = (0..<8000).map { #"{"email": "u\#($0)@example.com", "notes": "\#(notes)"}"# }
-        let report = try await fake.send(lines, config: config)
-        #expect(report.upserted == 8000, "\(report)")
-        let uploads = try fake.journal(pathContaining: "/data/v1/async/dataextensions/key:wide-key/rows").filter {
-            $0["method"] == "PUT"
+        try await withFixture(Fixture(seed: seed)) { fake in
+            let config = try fake.config(
+                action:
+                    "{type: asyncUpsertRows, dataExtension: {key: wide-key}, primaryKeys: [Email], batchSize: 32000}",
+                mapping: "Email: email\nNotes: notes")
+            let notes = String(repeating: "n", count: 900)
+            let lines = (0..<8000).map { #"{"email": "u\#($0)@example.com", "notes": "\#(notes)"}"# }
+            let report = try await fake.send(lines, config: config)
+            #expect(report.upserted == 8000, "\(report)")
+            let uploads = try fake.journal(pathContaining: "/data/v1/async/dataextensions/key:wide-key/rows").filter {
+                $0["method"] == "PUT"
+            }
+            #expect(uploads.count == 2)
         }
-        #expect(uploads.count == 2)
     }
 }

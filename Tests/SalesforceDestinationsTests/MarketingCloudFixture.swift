@@ -6,7 +6,7 @@ import TestSupport
 
 /// A Marketing Cloud fake and the real client pointed at it. The client's virtual clock moves the fake's
 /// frozen clock, so a token's 18 minutes or a Retry-After pass in no wall time. One per test.
-final class MarketingCloudFixture: @unchecked Sendable {
+final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
     // Immutable after init; the members are thread-safe.
     let server: FakeServer
     let transport: AsyncHTTPClientTransport
