@@ -74,7 +74,7 @@ final class RestInstanceRewrite: HTTPTransport, @unchecked Sendable {
     func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         guard request.url.host == "127.0.0.1" else {
             lock.withLock { asked.append(request.url.host ?? "") }
-            throw TransportError(message: "not reachable in this test")
+            throw TransportError(code: .connectionFailed, message: "not reachable in this test")
         }
         var response = try await inner.send(request)
         if request.url.path.hasSuffix("/v2/token"), case .object(var members)? = try? JSONParser.parse(response.body) {

@@ -31,7 +31,7 @@ struct MetadataReader: Sendable {
                 retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
                 failure = "HTTP \(response.status)"
             } catch {
-                if error.isCertificateFailure { return .failed(error.message) }
+                if error.code == .untrustedCertificate { return .failed(error.message) }
                 retryAfter = nil
                 failure = error.message
             }

@@ -56,9 +56,20 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
                 body: Array(body.readableBytesView))
         } catch {
             throw TransportError(
-                message: "\(request.method) \(request.url.host ?? ""): \(error)",
-                isCertificateFailure: Self.isTrustFailure(error))
+                code: Self.code(of: error), message: "\(request.method) \(request.url.host ?? ""): \(error)")
         }
+    }
+
+    /// The kind of a failure async-http-client or NIO reported, matched on their error types.
+    static func code(of error: any Error) -> TransportError.Code {
+        if isTrustFailure(error) { return .untrustedCertificate }
+        if error is NIOTooManyBytesError { return .responseTooLarge }
+        if let client = error as? HTTPClientError,
+            [.deadlineExceeded, .readTimeout, .connectTimeout, .writeTimeout].contains(client)
+        {
+            return .timedOut
+        }
+        return .connectionFailed
     }
 
     /// A TLS handshake the server's certificate failed (untrusted chain, wrong host name): matched on NIOSSL's

@@ -71,19 +71,48 @@ public struct TransportResponse: Sendable, Equatable {
 }
 
 /// A request that got no HTTP answer: refused, reset, timed out, TLS failure.
+///
+/// Shaped like async-http-client's `HTTPClientError`: one struct whose ``code`` is one of an open set of static
+/// values, so a kind can be added without breaking a caller's exhaustive `switch`, and callers compare codes
+/// (`error.code == .untrustedCertificate`) instead of reading flags or text.
 public struct TransportError: Error, Sendable, CustomStringConvertible {
-    public var message: String
-    /// The server's certificate was not trusted: retrying cannot help.
-    public var isCertificateFailure: Bool
-    public init(message: String, isCertificateFailure: Bool = false) {
-        self.message = message
-        self.isCertificateFailure = isCertificateFailure
+    /// What kind of failure this was.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        private enum Kind: String, Sendable {
+            case connectionFailed, timedOut, untrustedCertificate, responseTooLarge
+        }
+        private let kind: Kind
+
+        /// The connection was refused, reset or closed before an answer came.
+        public static let connectionFailed = Code(kind: .connectionFailed)
+        /// No answer came within the request timeout.
+        public static let timedOut = Code(kind: .timedOut)
+        /// The server's TLS certificate was not trusted (chain or host name): retrying cannot help.
+        public static let untrustedCertificate = Code(kind: .untrustedCertificate)
+        /// The answer's body was larger than the transport accepts.
+        public static let responseTooLarge = Code(kind: .responseTooLarge)
+
+        public var description: String { kind.rawValue }
     }
+
+    /// The kind of failure.
+    public var code: Code
+    /// The request (method and host) and the underlying error, for the operator.
+    public var message: String
+
+    public init(code: Code, message: String) {
+        self.code = code
+        self.message = message
+    }
+
     public var description: String { message }
 
-    /// The verdict for a request that got no answer: retry, unless the certificate was refused.
+    /// The verdict for a request that got no answer: retry, unless the certificate was refused. Every retried
+    /// kind is reported under the one retry code `connection`, as before the codes existed.
     var verdict: AttemptVerdict {
-        guard isCertificateFailure else { return .retry(code: "connection", message: message, retryAfter: nil) }
+        guard code == .untrustedCertificate else {
+            return .retry(code: "connection", message: message, retryAfter: nil)
+        }
         return .stop(
             DeliveryStop(
                 code: "tls", reason: "the server's TLS certificate was not trusted (\(message))",

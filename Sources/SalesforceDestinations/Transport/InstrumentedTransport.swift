@@ -42,6 +42,7 @@ public final class InstrumentedTransport: HTTPTransport {
             return response
         } catch {
             metadata["error"] = .string(error.message)
+            metadata["errorCode"] = .stringConvertible(error.code)
             metadata["ms"] = .stringConvertible(Self.milliseconds(since: started))
             logger.debug("exchange failed", metadata: metadata)
             throw error
