@@ -17,8 +17,10 @@ import Testing
         #expect(error.message.hasPrefix("GET 127.0.0.1: "))
     }
 
+    /// The answer is held 30 s against a 1 s timeout: margin enough for a machine loaded by parallel builds; the
+    /// server's stop releases the held connection.
     @Test func noAnswerWithinTheTimeoutIsTimedOut() async throws {
-        let server = try HTTPServer { _ in HTTPResponse(status: 200, delay: .seconds(3)) }
+        let server = try HTTPServer { _ in HTTPResponse(status: 200, delay: .seconds(30)) }
         defer { server.stop() }
         let error = try await failure(of: "http://127.0.0.1:\(server.port)/", timeoutSeconds: 1)
         #expect(error.code == .timedOut)

@@ -88,6 +88,28 @@ import Testing
         #expect(try fake.rows() == [])
     }
 
+    /// Setting `emptyStringInTypedColumns`: the REST pages are silent on `""` in a typed column, so the default
+    /// refuses it (the narrowest reading) and `null` stores no value; text columns keep `""` either way.
+    @Test func anEmptyStringInATypedColumnFollowsTheSetting() throws {
+        let fake = try Client()
+        defer { fake.stop() }
+        let row = Self.row("a@x.com", ["FirstName": "", "Visits": "", "Active": ""])
+        let refused = try fake.api("POST", Self.rowsetPath, token: try fake.token(), json: [row])
+        #expect(refused.status == 400)
+        let messages = refused.json?["additionalErrors"]?.arrayValue?.compactMap { $0["message"]?.stringValue } ?? []
+        #expect(messages.count == 2, "\(messages)")
+        #expect(try fake.rows() == [])
+
+        _ = try fake.control("PATCH", "settings", json: ["emptyStringInTypedColumns": "null"])
+        let stored = try fake.api("POST", Self.rowsetPath, token: try fake.token(), json: [row])
+        #expect(stored.status == 200)
+        #expect(try fake.rows() == [["Email": "a@x.com", "FirstName": "", "Visits": nil, "Active": nil]])
+
+        let unknown = try fake.control("PATCH", "settings", json: ["emptyStringInTypedColumns": "blank"])
+        #expect(unknown.status == 400)
+        #expect(unknown.text.contains("reject"), "\(unknown.text)")
+    }
+
     @Test func unknownDataExtensionAndTooManyRows() throws {
         let fake = try Client()
         defer { fake.stop() }

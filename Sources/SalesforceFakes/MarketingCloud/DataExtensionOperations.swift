@@ -44,7 +44,9 @@ struct DataExtensionOperations {
         }
         for row in rows {
             do {
-                try upsert(keys: row["keys"], values: row["values"], in: &tenant.dataExtensions[key]!)
+                try upsert(
+                    keys: row["keys"], values: row["values"], in: &tenant.dataExtensions[key]!,
+                    emptyString: tenant.settings.emptyStringInTypedColumns)
             } catch {
                 throw MCRestError(
                     status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
@@ -69,7 +71,9 @@ struct DataExtensionOperations {
         }
         let id = tenant.dataExtensions[key]!.id
         do {
-            try upsert(keys: .object(keys), values: body["values"], in: &tenant.dataExtensions[key]!)
+            try upsert(
+                keys: .object(keys), values: body["values"], in: &tenant.dataExtensions[key]!,
+                emptyString: tenant.settings.emptyStringInTypedColumns)
         } catch {
             throw MCRestError(
                 status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
@@ -80,7 +84,10 @@ struct DataExtensionOperations {
     }
 
     /// Writes one row: `keys` must name every primary-key column (and only those), `values` other columns.
-    func upsert(keys: JSONValue?, values: JSONValue?, in dataExtension: inout MCDataExtension) throws(RowProblem) {
+    func upsert(
+        keys: JSONValue?, values: JSONValue?, in dataExtension: inout MCDataExtension,
+        emptyString: MCSettings.EmptyStringInTypedColumns
+    ) throws(RowProblem) {
         guard case .object(let keyMembers)? = keys else {
             throw RowProblem(message: "keys is required and must be an object")
         }
@@ -95,14 +102,15 @@ struct DataExtensionOperations {
             throw RowProblem(message: "At least one existing field is required in the values property")
         }
         try write(
-            Array(keyMembers) + Array(valueMembers), keyCount: keyMembers.count, insertOnly: false, into: &dataExtension
-        )
+            Array(keyMembers) + Array(valueMembers), keyCount: keyMembers.count, insertOnly: false,
+            emptyString: emptyString, into: &dataExtension)
     }
 
     /// Validates and stores a row given as name/value pairs. The first `keyCount` pairs were sent as `keys`
     /// (nil for async items, whose keys and values are merged).
     func write(
-        _ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool, into dataExtension: inout MCDataExtension
+        _ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool,
+        emptyString: MCSettings.EmptyStringInTypedColumns, into dataExtension: inout MCDataExtension
     ) throws(RowProblem) {
         var updates: [(Int, JSONValue)] = []
         updates.reserveCapacity(pairs.count)
@@ -118,7 +126,7 @@ struct DataExtensionOperations {
                 continue
             }
             do {
-                updates.append((index, try column.coerce(raw)))
+                updates.append((index, try column.coerce(raw, emptyString: emptyString)))
             } catch {
                 problems.append(Self.message(error, column: column.name))
             }
@@ -251,6 +259,7 @@ struct DataExtensionOperations {
             do {
                 try write(
                     Array(members), keyCount: nil, insertOnly: request.mode == "insert",
+                    emptyString: tenant.settings.emptyStringInTypedColumns,
                     into: &tenant.dataExtensions[request.dataExtensionKey]!)
                 request.results.append(saved)
             } catch {

@@ -11,6 +11,14 @@ enum MCFieldType: String, Sendable, CaseIterable {
     case phone = "Phone"
     case locale = "Locale"
 
+    /// Whether values of this type are not text: numbers, booleans and dates.
+    var isTyped: Bool {
+        switch self {
+        case .number, .decimal, .boolean, .date: true
+        case .text, .emailAddress, .phone, .locale: false
+        }
+    }
+
     /// Reads a type name, case-insensitively ("text", "Text").
     init?(name: String) {
         guard let match = Self.allCases.first(where: { $0.rawValue.lowercased() == name.lowercased() }) else {
@@ -38,9 +46,13 @@ struct MCField: Sendable, Equatable {
     var readOnly = false
 
     /// Coerces a value as Marketing Cloud does: strings for text types; numbers and numeric strings for Number
-    /// and Decimal; booleans and "true"/"false"/"1"/"0" for Boolean; ISO dates for Date. Null clears.
-    func coerce(_ value: JSONValue) throws(MCValueProblem) -> JSONValue {
-        if value.isNull {
+    /// and Decimal; booleans and "true"/"false"/"1"/"0" for Boolean; ISO dates for Date. Null clears, and so does
+    /// `""` for a Number, Decimal, Boolean or Date field when `emptyString` is `.null` (setting
+    /// `emptyStringInTypedColumns`).
+    func coerce(
+        _ value: JSONValue, emptyString: MCSettings.EmptyStringInTypedColumns = .reject
+    ) throws(MCValueProblem) -> JSONValue {
+        if value.isNull || (emptyString == .null && type.isTyped && value == .string("")) {
             if !nullable { throw .required }
             return .null
         }

@@ -37,9 +37,14 @@ struct MCSettings: Sendable, Equatable, Codable {
     /// Whether `PATCH /contacts/v1/contacts` creates a contact key it does not know (Adobe delivers every profile
     /// through "update contacts", so INFERRED yes).
     var patchCreatesContacts = true
+    /// A data extension row's `""` for a Number, Decimal, Boolean or Date column: `reject` (10006, "not a valid
+    /// Number value"; the narrowest reading) or `null` (stored as no value, as an absent SOAP value is not). The
+    /// REST pages say nothing about `""` or null in rows (research: issue 15, §2), so both readings are offered.
+    var emptyStringInTypedColumns = EmptyStringInTypedColumns.reject
 
     enum InstanceURLForm: String, Sendable, JSONChoice { case url, host }
     enum AsyncCompletion: String, Sendable, JSONChoice { case immediate, polls, seconds }
+    enum EmptyStringInTypedColumns: String, Sendable, JSONChoice { case reject, null }
 }
 
 struct MCClient: Sendable, Equatable {

@@ -82,7 +82,8 @@ public final class MarketingCloudFake: EmulatedService {
                             ? .string(email) : Self.syntheticValue(column, index: index, email: email)
                     )
                 }
-                try? operations.write(pairs, keyCount: nil, insertOnly: false, into: &dataExtension)
+                try? operations.write(
+                    pairs, keyCount: nil, insertOnly: false, emptyString: .reject, into: &dataExtension)
                 let hash = email.hashValue
                 let row =
                     state.contacts.row(for: email, hash: hash)
