@@ -43,6 +43,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         self.maxResponseBytes = maxResponseBytes
     }
 
+    /// Sends one request on the shared connection pool; any failure without an HTTP answer (connect, TLS,
+    /// timeout, a body over `maxResponseBytes`) is a ``TransportError``. No redirects are followed.
     public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         var outgoing = HTTPClientRequest(url: request.url.absoluteString)
         outgoing.method = HTTPMethod(rawValue: request.method)
