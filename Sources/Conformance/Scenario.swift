@@ -31,11 +31,14 @@ import Yams
 public struct Scenario: Sendable {
     /// Which fake the scenario runs against.
     public enum Fake: String, Sendable, CaseIterable {
+        /// `fake: accountEngagement` runs against the Account Engagement fake; `fake: marketingCloud` the Marketing
+        /// Cloud fake.
         case accountEngagement, marketingCloud
     }
 
     /// What the scenario runs: a delivery (`sfdest send`) or the preflight (`sfdest check-config`).
     public enum Command: String, Sendable, CaseIterable {
+        /// `send` delivers the input (`sfdest send`); `checkConfig` runs only the preflight (`sfdest check-config`).
         case send, checkConfig
     }
 

@@ -8,6 +8,8 @@ import Synchronization
 /// How goldens are written: never (CI), only missing ones, or every one that differs. A run that writes a
 /// golden still fails, so that a person reviews it before it becomes a contract.
 public enum RecordMode: String, Sendable, CaseIterable {
+    /// `never` only reads goldens (CI); `missing` writes goldens that do not exist yet; `all` rewrites every golden
+    /// that differs.
     case never, missing, all
 
     /// `SFDEST_UPDATE` (all | missing | never), overridden by `--update`; always `never` under CI.

@@ -1,11 +1,18 @@
 /// A JSON document as a tree. Integers and non-integers are kept apart so that `1` round-trips as `1`.
 public enum JSONValue: Sendable, Hashable {
+    /// `null`.
     case null
+    /// `true` or `false`.
     case bool(Bool)
+    /// A number without fraction or exponent that fits in 64 bits.
     case integer(Int)
+    /// Any other number.
     case double(Double)
+    /// A string, escapes decoded.
     case string(String)
+    /// An array, in order.
     case array([JSONValue])
+    /// An object; member order is not kept (the writer sorts keys). A duplicate key keeps its last value.
     case object([String: JSONValue])
 
     /// The member `key` of an object, or nil.

@@ -28,6 +28,7 @@ import Yams
 public struct DestinationConfig: Sendable, Equatable {
     /// Which Salesforce product.
     public enum Destination: String, Sendable, CaseIterable {
+        /// `destination: accountEngagement` (Pardot API v5) or `destination: marketingCloud` (Marketing Cloud REST).
         case accountEngagement, marketingCloud
     }
 

@@ -1,6 +1,8 @@
 /// How one input record ended.
 public enum RecordOutcome: Sendable, Equatable {
+    /// The API created a record (a new prospect or contact).
     case created
+    /// The API matched an existing record and updated it.
     case updated
     /// Accepted by an API that does not say whether it created or updated (data extension rows, events).
     case delivered

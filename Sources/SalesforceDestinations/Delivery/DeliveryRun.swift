@@ -28,7 +28,9 @@ public struct DeliveryRun: Sendable {
 
     /// Prepares a run: picks the action and token source the config's destination needs. Nothing is sent yet.
     /// - Parameters:
+    ///   - config: the validated config (``DestinationConfig/load(path:)``).
     ///   - credentials: resolved secrets, usually ``Credentials/resolve(_:environment:)`` of the same config.
+    ///   - transport: where requests go; the run does not shut it down.
     ///   - clock: ``SystemDeliveryClock`` in production; a ``VirtualDeliveryClock`` makes waits instant.
     ///   - random: the jitter source of backoffs, in `0..<1`; fix it for reproducible timings.
     public init(

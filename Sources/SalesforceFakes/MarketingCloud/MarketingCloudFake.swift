@@ -57,7 +57,7 @@ public final class MarketingCloudFake: EmulatedService {
     ///   - clock: the fake time that tokens and quotas read; the server's ``FakeServer/control`` moves it.
     ///   - configuration: the bind address and port, a TLS identity for HTTPS, body and connection limits.
     ///   - options: journal bounds, the control API's token, the advertised base URL, a logger.
-    /// - Throws: ``JSONCore/JSONSchemaError`` naming the key when the seed does not fit the state format, or
+    /// - Throws: `JSONSchemaError` naming the key when the seed does not fit the state format, or
     ///   `HTTPServer.StartError` when the server cannot listen.
     public static func start(
         seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
