@@ -31,17 +31,19 @@ public struct ParityDifference: Sendable, Equatable {
     }
 }
 
-/// Replays a capture (``Capture``) against a fresh fake, seeded to match the capture's starting point, and
-/// reports every difference in status, error code, content type and body structure, in the manner of
-/// LocalStack's parity snapshots: values that are volatile by nature (ids, times, tokens) are not compared, the
-/// shape of the answer is.
+/// Replays a capture (`sfdest send --capture`, format `sfdest-capture/1`) against a fresh fake, seeded to match
+/// the capture's starting point, and reports every difference in status, error code, content type and body
+/// structure, in the manner of LocalStack's parity snapshots: values that are volatile by nature (ids, times,
+/// tokens) are not compared, the shape of the answer is.
 ///
 /// Credentials were masked when the capture was made; the replay signs in with the fake's own (the seed's
 /// first client, its user, its refresh token), and maps `<access-token:N>` and `<request-id:N>` to the tokens
 /// and request ids the fake hands out in the same order.
 public struct CaptureComparison: Sendable {
+    /// The capture document (`sfdest-capture/1`): the API it was recorded against and its normalised exchanges.
     public let capture: JSONValue
 
+    /// Checks that `capture` is a capture of a known API; throws a ``ComparisonError`` naming what is missing.
     public init(capture: JSONValue) throws {
         guard capture["format"]?.stringValue == Capture.format else {
             throw ComparisonError("not a capture: expected \"format\": \"\(Capture.format)\"")
@@ -243,6 +245,8 @@ public struct CaptureComparison: Sendable {
 
 /// A capture that cannot be read.
 public struct ComparisonError: Error, CustomStringConvertible {
+    /// What is wrong with the capture, for the operator.
     public var description: String
-    public init(_ description: String) { self.description = description }
+    /// Creates an error with its message.
+    package init(_ description: String) { self.description = description }
 }

@@ -2,6 +2,8 @@ import Foundation
 
 /// JUnit XML for CI systems: one test case per scenario, failures with their messages.
 public enum JUnitReport {
+    /// The JUnit XML document for `results`: one `<testcase>` per scenario (named by its file), a `<failure>` holding
+    /// its failure messages when it did not pass, and times in seconds.
     public static func xml(_ results: [ScenarioResult], suite: String = "sfdest scenarios") -> String {
         let failures = results.filter { !$0.passed }.count
         let total = results.reduce(0) { $0 + $1.seconds }

@@ -31,49 +31,57 @@ import Yams
 public struct Scenario: Sendable {
     /// Which fake the scenario runs against.
     public enum Fake: String, Sendable, CaseIterable {
+        /// `fake: accountEngagement` runs against the Account Engagement fake; `fake: marketingCloud` the Marketing
+        /// Cloud fake.
         case accountEngagement, marketingCloud
     }
 
     /// What the scenario runs: a delivery (`sfdest send`) or the preflight (`sfdest check-config`).
     public enum Command: String, Sendable, CaseIterable {
+        /// `send` delivers the input (`sfdest send`); `checkConfig` runs only the preflight (`sfdest check-config`).
         case send, checkConfig
     }
 
     /// Something to do to the fake once a number of API requests have been answered.
-    public struct Step: Sendable {
-        public var afterRequests: Int
-        public var advanceSeconds: Double?
-        public var faults: [JSONValue]
-        public var clearFaults: Bool
-        public var settings: JSONValue?
+    package struct Step: Sendable {
+        package var afterRequests: Int
+        package var advanceSeconds: Double?
+        package var faults: [JSONValue]
+        package var clearFaults: Bool
+        package var settings: JSONValue?
     }
 
+    /// The scenario file's path, as given to ``load(path:root:)``.
     public var file: String
+    /// The scenario's name: its `name:` key, else the file name without `.yaml`.
     public var name: String
+    /// What the scenario shows, from its `description:` key: one sentence about the Salesforce behaviour.
     public var description: String
+    /// The fake the client is pointed at.
     public var fake: Fake
+    /// Whether the client delivers the input or only runs its preflight.
     public var command: Command
-    public var seed: JSONValue?
-    public var clock: String
-    public var faults: [JSONValue]
-    public var steps: [Step]
+    package var seed: JSONValue?
+    package var clock: String
+    package var faults: [JSONValue]
+    package var steps: [Step]
     /// Run the client a second time with `--resume` after moving the fake's clock this far (the first run keeps
     /// a checkpoint); the outcome expected is the second run's.
-    public var resumeAfterSeconds: Double?
-    public var credentials: [String: String]
-    public var config: DestinationConfig
-    public var configText: String
+    package var resumeAfterSeconds: Double?
+    package var credentials: [String: String]
+    package var config: DestinationConfig
+    package var configText: String
     /// The input lines, exactly as the client will read them.
-    public var input: String
-    public var transcriptPath: String
+    package var input: String
+    package var transcriptPath: String
     /// Where the scenario names its golden (`file:line: expect.transcript`), for messages about it.
-    public var transcriptLocation: String
-    public var expectedOutcome: [String: JSONValue]
-    public var expectedState: JSONValue?
+    package var transcriptLocation: String
+    package var expectedOutcome: [String: JSONValue]
+    package var expectedState: JSONValue?
     /// For `checkConfig`: a partial match of the preflight's JSON (`passed`, `checks` in order).
-    public var expectedPreflight: JSONValue?
+    package var expectedPreflight: JSONValue?
     /// Whether the golden named by the scenario exists.
-    public var goldenExists: Bool
+    package var goldenExists: Bool
 
     /// Loads and validates a scenario; errors name the file, line and key.
     public static func load(path: String, root: String) throws(ConfigError) -> Scenario {

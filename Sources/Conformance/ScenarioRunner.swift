@@ -8,6 +8,8 @@ import Synchronization
 /// How goldens are written: never (CI), only missing ones, or every one that differs. A run that writes a
 /// golden still fails, so that a person reviews it before it becomes a contract.
 public enum RecordMode: String, Sendable, CaseIterable {
+    /// `never` only reads goldens (CI); `missing` writes goldens that do not exist yet; `all` rewrites every golden
+    /// that differs.
     case never, missing, all
 
     /// `SFDEST_UPDATE` (all | missing | never), overridden by `--update`; always `never` under CI.
@@ -22,15 +24,21 @@ public enum RecordMode: String, Sendable, CaseIterable {
 
 /// What one scenario did.
 public struct ScenarioResult: Sendable {
+    /// The scenario's name.
     public var name: String
+    /// The scenario file that was run.
     public var file: String
+    /// Whether the transcript, outcome and state all matched and nothing went wrong; false also when a golden was
+    /// just written.
     public var passed: Bool
     /// Each problem, readable on its own: a transcript diff, an outcome or state difference, an error.
     public var failures: [String]
+    /// Wall-clock time of the run, loading included.
     public var seconds: Double
+    /// The client's report of its (last) run; nil for a `checkConfig` scenario or when the scenario did not run.
     public var report: RunReport?
     /// Set for a `checkConfig` scenario.
-    public var preflight: PreflightReport?
+    package var preflight: PreflightReport?
     /// The transcript this run produced.
     public var transcript: String
     /// Set when this run wrote the golden.
@@ -39,9 +47,12 @@ public struct ScenarioResult: Sendable {
 
 /// Runs scenarios: each against a fresh in-process fake on an ephemeral port, so they can run in parallel.
 public struct ScenarioRunner: Sendable {
+    /// Whether goldens may be written; see ``RecordMode/resolve(flag:environment:)`` for the CLI's rule.
     public var mode: RecordMode
+    /// The directory that scenarios' golden paths (`expect.transcript`) are relative to: the repository root.
     public var root: String
 
+    /// Creates a runner; goldens resolve against `root`, and are never written unless `mode` says so.
     public init(root: String, mode: RecordMode = .never) {
         self.root = root
         self.mode = mode
@@ -64,6 +75,9 @@ public struct ScenarioRunner: Sendable {
         }
     }
 
+    /// Runs a loaded scenario against a fresh fake with a frozen virtual clock and returns what matched.
+    /// A mismatch is a failed result, not an error; it throws only when the fake refuses the scenario's setup
+    /// (``ScenarioError``) or the fake cannot start.
     public func run(_ scenario: Scenario) async throws -> ScenarioResult {
         let server = try Self.startFake(for: scenario)
         defer { server.stop() }
@@ -306,6 +320,7 @@ public struct ScenarioRunner: Sendable {
 
 /// A scenario problem that is not a mismatch: the fake refused the scenario's setup.
 public struct ScenarioError: Error, CustomStringConvertible {
+    /// Which scenario and what the fake refused.
     public let description: String
     init(_ description: String) { self.description = description }
 }

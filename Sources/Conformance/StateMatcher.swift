@@ -2,9 +2,9 @@ import JSONCore
 
 /// Compares what a scenario expects of the fake's state with what it is, naming only what the scenario names:
 /// object members not mentioned are ignored; arrays must have the same length and match item by item.
-public enum StateMatcher {
+package enum StateMatcher {
     /// Each difference as `path: expected X, found Y`.
-    public static func differences(expected: JSONValue, actual: JSONValue?, path: String = "state") -> [String] {
+    package static func differences(expected: JSONValue, actual: JSONValue?, path: String = "state") -> [String] {
         switch expected {
         case .object(let members):
             guard case .object(let actualMembers)? = actual else {

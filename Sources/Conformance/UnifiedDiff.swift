@@ -1,6 +1,6 @@
 /// A line diff in unified format (`---`/`+++`, `@@` hunks, three lines of context), for golden mismatches.
-public enum UnifiedDiff {
-    public static func make(
+package enum UnifiedDiff {
+    package static func make(
         expected: String, actual: String, expectedName: String, actualName: String, context: Int = 3
     ) -> String {
         let a = expected.split(separator: "\n", omittingEmptySubsequences: false).map(String.init)

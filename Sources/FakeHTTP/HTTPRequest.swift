@@ -16,7 +16,7 @@ public struct HTTPRequest: Sendable {
 
     /// The request method, e.g. `POST`.
     public var method: String
-    /// The path without the query string, raw as the client sent it (percent escapes kept). ``Router`` decodes it
+    /// The path without the query string, raw as the client sent it (percent escapes kept). The router decodes it
     /// one segment at a time; compare it with a literal only where the literal has nothing to escape.
     public var path: String
     /// Query-string arguments in arrival order.

@@ -65,9 +65,12 @@ public final class HTTPServer: Sendable {
 
     /// A private key and the certificate chain to present, both PEM.
     public struct TLSIdentity: Sendable {
+        /// The server's private key, PEM-encoded (`-----BEGIN PRIVATE KEY-----`).
         public var privateKeyPEM: String
+        /// The server's certificate followed by any intermediates, PEM-encoded; clients must trust its root.
         public var certificatePEM: String
 
+        /// Creates an identity from PEM text (not file paths).
         public init(privateKeyPEM: String, certificatePEM: String) {
             self.privateKeyPEM = privateKeyPEM
             self.certificatePEM = certificatePEM

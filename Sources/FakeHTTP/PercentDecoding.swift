@@ -2,10 +2,10 @@
 ///
 /// The server hands paths over raw: a path is split on `/` first and each segment decoded after, so `%2F` stays
 /// inside its segment and `%00` becomes a byte of a value instead of the end of the path.
-public enum PercentDecoding {
+package enum PercentDecoding {
     /// The bytes `text` stands for; nil when an escape is malformed (`%`, `%4`, `%zz`).
     @inlinable
-    public static func decode<Bytes: Collection>(_ text: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
+    package static func decode<Bytes: Collection>(_ text: Bytes) -> [UInt8]? where Bytes.Element == UInt8 {
         var output: [UInt8] = []
         output.reserveCapacity(text.count)
         var index = text.startIndex
@@ -27,7 +27,7 @@ public enum PercentDecoding {
 
     /// The text `text` stands for (invalid UTF-8 repaired); nil when an escape is malformed.
     @inlinable
-    public static func decodeString<Bytes: Collection>(_ text: Bytes) -> String? where Bytes.Element == UInt8 {
+    package static func decodeString<Bytes: Collection>(_ text: Bytes) -> String? where Bytes.Element == UInt8 {
         decode(text).map { String(decoding: $0, as: UTF8.self) }
     }
 

@@ -8,9 +8,9 @@
 ///
 /// Matching runs on every request, so it is `@inlinable` (specialised in the caller's module instead of
 /// running as unspecialised generic code) and answers all-literal paths from a dictionary.
-public struct Router<Handler: Sendable>: Sendable {
+package struct Router<Handler: Sendable>: Sendable {
     /// The outcome of a lookup.
-    public enum Match {
+    package enum Match {
         /// A route matched; `parameters` holds the values of its `{name}` segments.
         case found(Handler, parameters: [String: String])
         /// The path exists but not for this method; `allowed` lists the methods it has.
@@ -40,10 +40,10 @@ public struct Router<Handler: Sendable>: Sendable {
     @usableFromInline var literalRoutes: [String: [Route]] = [:]
 
     /// Creates an empty router.
-    public init() {}
+    package init() {}
 
     /// Adds a route.
-    public mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
+    package mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part -> Segment in
             if let open = part.firstIndex(of: "{"), part.last == "}" {
                 let name = part[part.index(after: open)..<part.index(before: part.endIndex)]
@@ -66,7 +66,7 @@ public struct Router<Handler: Sendable>: Sendable {
 
     /// Finds the route for a request; `path` is raw (escapes not yet decoded).
     @inlinable
-    public func match(method: String, path: String) -> Match {
+    package func match(method: String, path: String) -> Match {
         var allowed: [String] = []
         if let candidates = literalRoutes[path] {
             for route in candidates {
@@ -111,7 +111,7 @@ public struct Router<Handler: Sendable>: Sendable {
     }
 
     /// Every route as `(method, pattern)`, in the order added.
-    public var patterns: [(method: String, pattern: String)] {
+    package var patterns: [(method: String, pattern: String)] {
         routes.map { ($0.method, $0.pattern) }
     }
 
@@ -119,7 +119,7 @@ public struct Router<Handler: Sendable>: Sendable {
     /// (WireMock's near misses, Hoverfly's closest miss). Distance: segment by segment, a literal costs its edit
     /// distance to the path's segment (a parameter costs nothing when its literal prefix matches), each missing or
     /// extra segment costs its length, and a different method costs 1. Runs only for unanswered requests.
-    public func closestRoute(method: String, path: String) -> String? {
+    package func closestRoute(method: String, path: String) -> String? {
         let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { part in
             PercentDecoding.decodeString(part) ?? String(decoding: part, as: UTF8.self)
         }
@@ -172,9 +172,9 @@ public struct Router<Handler: Sendable>: Sendable {
 }
 
 /// Levenshtein distance, for near-miss notes (which known route, which journal entry, is closest).
-public enum EditDistance {
+package enum EditDistance {
     /// The fewest single-byte insertions, deletions and substitutions that turn `a` into `b`.
-    public static func between(_ a: [UInt8], _ b: [UInt8]) -> Int {
+    package static func between(_ a: [UInt8], _ b: [UInt8]) -> Int {
         if a.isEmpty { return b.count }
         if b.isEmpty { return a.count }
         var previous = Array(0...b.count)

@@ -6,25 +6,26 @@ public struct JSONSchemaError: Error, Sendable, Hashable, CustomStringConvertibl
     public let message: String
 
     /// Creates an error.
-    public init(path: String, message: String) {
+    package init(path: String, message: String) {
         self.path = path
         self.message = message
     }
 
+    /// The path and the message: `businessUnits[0].id: expected a string, found 12`.
     public var description: String { path.isEmpty ? message : "\(path): \(message)" }
 }
 
 /// Reads one JSON object strictly: every read names the key it wants and what type it expects, and
 /// ``finish()`` refuses keys nobody read, so a typo in a seed file is an error that names it.
-public final class JSONObjectReader {
+package final class JSONObjectReader {
     /// The object's members.
-    public let members: [String: JSONValue]
+    package let members: [String: JSONValue]
     /// The object's path in the document.
-    public let path: String
+    package let path: String
     private var consumed: Set<String> = []
 
     /// Wraps `value`, which must be an object.
-    public init(_ value: JSONValue, path: String = "") throws(JSONSchemaError) {
+    package init(_ value: JSONValue, path: String = "") throws(JSONSchemaError) {
         guard case .object(let members) = value else {
             throw JSONSchemaError(path: path, message: "expected an object, found \(value.typeDescription)")
         }
@@ -33,10 +34,10 @@ public final class JSONObjectReader {
     }
 
     /// The path of a member.
-    public func path(of key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func path(of key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
     /// The raw member, marking it read; nil when absent.
-    public func value(_ key: String) -> JSONValue? {
+    package func value(_ key: String) -> JSONValue? {
         consumed.insert(key)
         return members[key]
     }
@@ -56,62 +57,62 @@ public final class JSONObjectReader {
     }
 
     /// An optional string member.
-    public func optionalString(_ key: String) throws(JSONSchemaError) -> String? {
+    package func optionalString(_ key: String) throws(JSONSchemaError) -> String? {
         try typed(key, "a string") { $0.stringValue }
     }
 
     /// A required string member.
-    public func string(_ key: String) throws(JSONSchemaError) -> String {
+    package func string(_ key: String) throws(JSONSchemaError) -> String {
         try required(key, optionalString(key))
     }
 
     /// A string member with a default.
-    public func string(_ key: String, default fallback: String) throws(JSONSchemaError) -> String {
+    package func string(_ key: String, default fallback: String) throws(JSONSchemaError) -> String {
         try optionalString(key) ?? fallback
     }
 
     /// An optional integer member.
-    public func optionalInt(_ key: String) throws(JSONSchemaError) -> Int? {
+    package func optionalInt(_ key: String) throws(JSONSchemaError) -> Int? {
         try typed(key, "an integer") { $0.intValue }
     }
 
     /// An integer member with a default.
-    public func int(_ key: String, default fallback: Int) throws(JSONSchemaError) -> Int {
+    package func int(_ key: String, default fallback: Int) throws(JSONSchemaError) -> Int {
         try optionalInt(key) ?? fallback
     }
 
     /// A required integer member.
-    public func int(_ key: String) throws(JSONSchemaError) -> Int {
+    package func int(_ key: String) throws(JSONSchemaError) -> Int {
         try required(key, optionalInt(key))
     }
 
     /// An optional number member.
-    public func optionalDouble(_ key: String) throws(JSONSchemaError) -> Double? {
+    package func optionalDouble(_ key: String) throws(JSONSchemaError) -> Double? {
         try typed(key, "a number") { $0.doubleValue }
     }
 
     /// A required number member.
-    public func double(_ key: String) throws(JSONSchemaError) -> Double {
+    package func double(_ key: String) throws(JSONSchemaError) -> Double {
         try required(key, optionalDouble(key))
     }
 
     /// An optional boolean member.
-    public func optionalBool(_ key: String) throws(JSONSchemaError) -> Bool? {
+    package func optionalBool(_ key: String) throws(JSONSchemaError) -> Bool? {
         try typed(key, "true or false") { $0.boolValue }
     }
 
     /// A boolean member with a default.
-    public func bool(_ key: String, default fallback: Bool) throws(JSONSchemaError) -> Bool {
+    package func bool(_ key: String, default fallback: Bool) throws(JSONSchemaError) -> Bool {
         try optionalBool(key) ?? fallback
     }
 
     /// An optional array member.
-    public func optionalArray(_ key: String) throws(JSONSchemaError) -> [JSONValue]? {
+    package func optionalArray(_ key: String) throws(JSONSchemaError) -> [JSONValue]? {
         try typed(key, "an array") { $0.arrayValue }
     }
 
     /// An array member whose elements are each mapped with their own path (`key[2]`); absent means empty.
-    public func array<T>(_ key: String, _ transform: (JSONValue, String) throws(JSONSchemaError) -> T)
+    package func array<T>(_ key: String, _ transform: (JSONValue, String) throws(JSONSchemaError) -> T)
         throws(JSONSchemaError) -> [T]
     {
         guard let elements = try optionalArray(key) else { return [] }
@@ -124,7 +125,7 @@ public final class JSONObjectReader {
     }
 
     /// An array of strings; absent means empty.
-    public func strings(_ key: String) throws(JSONSchemaError) -> [String] {
+    package func strings(_ key: String) throws(JSONSchemaError) -> [String] {
         try array(key) { value, path throws(JSONSchemaError) in
             guard let text = value.stringValue else {
                 throw JSONSchemaError(path: path, message: "expected a string, found \(value.typeDescription)")
@@ -134,13 +135,13 @@ public final class JSONObjectReader {
     }
 
     /// A nested object member read with its own reader; nil when absent.
-    public func object(_ key: String) throws(JSONSchemaError) -> JSONObjectReader? {
+    package func object(_ key: String) throws(JSONSchemaError) -> JSONObjectReader? {
         guard let value = value(key), !value.isNull else { return nil }
         return try JSONObjectReader(value, path: path(of: key))
     }
 
     /// Refuses members that were never read, naming them and listing the keys that are allowed.
-    public func finish() throws(JSONSchemaError) {
+    package func finish() throws(JSONSchemaError) {
         let unknown = members.keys.filter { !consumed.contains($0) }.sorted()
         guard let first = unknown.first else { return }
         let allowed = consumed.sorted().joined(separator: ", ")

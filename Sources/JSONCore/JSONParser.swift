@@ -12,6 +12,7 @@ public struct JSONParseError: Error, Sendable, Hashable, CustomStringConvertible
     /// 1-based column (in bytes) of the problem.
     public let column: Int
 
+    /// The reason with its position, for a log line: `expected a value at line 3, column 7`.
     public var description: String { "\(reason) at line \(line), column \(column)" }
 }
 

@@ -4,7 +4,7 @@
 ///
 /// The grammar, the strings and numbers and the depth limit are ``JSONParser``'s, so a document reads the same
 /// either way.
-public struct JSONPullReader {
+package struct JSONPullReader {
     private var cursor: Cursor
     /// Containers opened and not yet closed.
     private var depth = 0
@@ -12,7 +12,7 @@ public struct JSONPullReader {
     private var atFirstEntry = false
 
     /// A position to come back to (``mark()``, ``reset(to:)``).
-    public struct Mark: Sendable {
+    package struct Mark: Sendable {
         fileprivate let index: Int
         fileprivate let depth: Int
         fileprivate let atFirstEntry: Bool
@@ -23,7 +23,7 @@ public struct JSONPullReader {
     }
 
     /// Runs `body` with a reader at the start of `bytes`, nesting allowed `maximumDepth` deep.
-    public static func read<Result>(
+    package static func read<Result>(
         _ bytes: [UInt8], maximumDepth: Int = JSONParser.maximumDepth,
         _ body: (inout JSONPullReader) throws(JSONParseError) -> Result
     ) throws(JSONParseError) -> Result {
@@ -35,28 +35,28 @@ public struct JSONPullReader {
     }
 
     /// The current position.
-    public func mark() -> Mark { Mark(index: cursor.index, depth: depth, atFirstEntry: atFirstEntry) }
+    package func mark() -> Mark { Mark(index: cursor.index, depth: depth, atFirstEntry: atFirstEntry) }
 
     /// Goes back to a position taken with ``mark()`` on this reader.
-    public mutating func reset(to mark: Mark) {
+    package mutating func reset(to mark: Mark) {
         cursor.index = mark.index
         depth = mark.depth
         atFirstEntry = mark.atFirstEntry
     }
 
     /// Whether the next value is an object (`{`).
-    public var atObject: Bool { cursor.index < cursor.bytes.count && cursor.bytes[cursor.index] == UInt8(ascii: "{") }
+    package var atObject: Bool { cursor.index < cursor.bytes.count && cursor.bytes[cursor.index] == UInt8(ascii: "{") }
 
     /// Whether the next value is an array (`[`).
-    public var atArray: Bool { cursor.index < cursor.bytes.count && cursor.bytes[cursor.index] == UInt8(ascii: "[") }
+    package var atArray: Bool { cursor.index < cursor.bytes.count && cursor.bytes[cursor.index] == UInt8(ascii: "[") }
 
     /// Enters the object that is the next value.
-    public mutating func beginObject() throws(JSONParseError) {
+    package mutating func beginObject() throws(JSONParseError) {
         try open(UInt8(ascii: "{"), "expected an object")
     }
 
     /// Enters the array that is the next value.
-    public mutating func beginArray() throws(JSONParseError) {
+    package mutating func beginArray() throws(JSONParseError) {
         try open(UInt8(ascii: "["), "expected an array")
     }
 
@@ -73,7 +73,7 @@ public struct JSONPullReader {
 
     /// The next member's key in the object being read, leaving the reader at its value; nil once the object has
     /// ended (the reader is then after its `}`).
-    public mutating func nextKey() throws(JSONParseError) -> String? {
+    package mutating func nextKey() throws(JSONParseError) -> String? {
         guard try advance(closing: UInt8(ascii: "}")) else { return nil }
         guard cursor.index < cursor.bytes.count, cursor.bytes[cursor.index] == UInt8(ascii: "\"") else {
             throw cursor.error("expected a string key")
@@ -89,7 +89,7 @@ public struct JSONPullReader {
     }
 
     /// Whether the array being read has another element (the reader is then at it); false once it has ended.
-    public mutating func nextElement() throws(JSONParseError) -> Bool {
+    package mutating func nextElement() throws(JSONParseError) -> Bool {
         try advance(closing: UInt8(ascii: "]"))
     }
 
@@ -119,13 +119,13 @@ public struct JSONPullReader {
 
     /// How far the reader is into the document, in bytes, and the document's size: for estimating how many more
     /// entries a long list holds.
-    public var offset: Int { cursor.index }
-    public var byteCount: Int { cursor.bytes.count }
+    package var offset: Int { cursor.index }
+    package var byteCount: Int { cursor.bytes.count }
 
     /// When the next value is a string of printable ASCII without escapes, passes its bytes to `body` and moves
     /// past it; nil, without moving, for any other value. Reads a number or a time in place, without making a
     /// String of it.
-    public mutating func plainASCIIString<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
+    package mutating func plainASCIIString<Result>(_ body: (UnsafeBufferPointer<UInt8>) -> Result) -> Result? {
         let bytes = cursor.bytes
         guard cursor.index < bytes.count, bytes[cursor.index] == UInt8(ascii: "\"") else { return nil }
         var end = cursor.index + 1
@@ -143,14 +143,14 @@ public struct JSONPullReader {
     }
 
     /// The next value, whole.
-    public mutating func value() throws(JSONParseError) -> JSONValue {
+    package mutating func value() throws(JSONParseError) -> JSONValue {
         let value = try cursor.parseValue(depth: depth)
         cursor.skipSpace()
         return value
     }
 
     /// Checks that nothing but whitespace follows the document.
-    public mutating func finish() throws(JSONParseError) {
+    package mutating func finish() throws(JSONParseError) {
         cursor.skipSpace()
         if cursor.index < cursor.bytes.count { throw cursor.error("unexpected text after the JSON value") }
     }

@@ -5,11 +5,11 @@
 /// `JSONValueDecoder().decode(_:from:path:defaults:)` lays the document over the encoding of `defaults`, so
 /// that absent members take their defaults without a hand-written reader, then refuses any member the
 /// defaults do not have.
-public struct JSONValueDecoder: Sendable {
-    public init() {}
+package struct JSONValueDecoder: Sendable {
+    package init() {}
 
     /// Decodes `value` as `T`; errors name `path` and the member.
-    public func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, path: String = "") throws(JSONSchemaError)
+    package func decode<T: Decodable>(_ type: T.Type, from value: JSONValue, path: String = "") throws(JSONSchemaError)
         -> T
     {
         do {
@@ -25,7 +25,7 @@ public struct JSONValueDecoder: Sendable {
 
     /// Decodes an object whose absent members take the values `defaults` has, refusing members `defaults`
     /// does not have (naming the known ones).
-    public func decode<T: Codable>(_ type: T.Type, from value: JSONValue, path: String = "", defaults: T)
+    package func decode<T: Codable>(_ type: T.Type, from value: JSONValue, path: String = "", defaults: T)
         throws(JSONSchemaError) -> T
     {
         guard case .object(let given) = value else {
@@ -71,10 +71,10 @@ public struct JSONValueDecoder: Sendable {
 }
 
 /// A setting or state word from a fixed list (`"url"`, `"host"`): decoding anything else fails naming the list.
-public protocol JSONChoice: RawRepresentable, CaseIterable, Codable where RawValue == String {}
+package protocol JSONChoice: RawRepresentable, CaseIterable, Codable where RawValue == String {}
 
 extension JSONChoice {
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         let text = try container.decode(String.self)
         guard let value = Self(rawValue: text) else {
@@ -86,7 +86,7 @@ extension JSONChoice {
         self = value
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(rawValue)
     }
@@ -221,10 +221,10 @@ private struct UnkeyedContainer: UnkeyedDecodingContainer {
 
 /// Encodes a Codable value to ``JSONValue`` (the other half of ``JSONValueDecoder``): objects, arrays and the
 /// scalars JSON has. The canonical writer (``JSONWriter``) turns the result into bytes.
-public struct JSONValueEncoder: Sendable {
-    public init() {}
+package struct JSONValueEncoder: Sendable {
+    package init() {}
 
-    public func encode<T: Encodable>(_ value: T) throws(JSONSchemaError) -> JSONValue {
+    package func encode<T: Encodable>(_ value: T) throws(JSONSchemaError) -> JSONValue {
         let box = ValueBox()
         do {
             try value.encode(to: ValueEncoder(box: box, codingPath: []))

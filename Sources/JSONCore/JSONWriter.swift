@@ -22,7 +22,7 @@ public enum JSONWriter {
     }
 
     /// Appends a value's serialisation.
-    public static func write(_ value: JSONValue, into output: inout [UInt8], style: Style, indent: Int) {
+    package static func write(_ value: JSONValue, into output: inout [UInt8], style: Style, indent: Int) {
         switch value {
         case .null: output.append(contentsOf: "null".utf8)
         case .bool(let flag): output.append(contentsOf: (flag ? "true" : "false").utf8)
@@ -63,7 +63,7 @@ public enum JSONWriter {
     }
 
     /// Appends members in the given key order (for responses whose field order the caller chose).
-    public static func writeObject(_ members: [(String, JSONValue)], into output: inout [UInt8]) {
+    package static func writeObject(_ members: [(String, JSONValue)], into output: inout [UInt8]) {
         output.append(UInt8(ascii: "{"))
         for (position, member) in members.enumerated() {
             if position > 0 { output.append(UInt8(ascii: ",")) }
@@ -75,7 +75,7 @@ public enum JSONWriter {
     }
 
     /// Appends an integer's decimal digits without building a String.
-    public static func writeInteger(_ number: Int, into output: inout [UInt8]) {
+    package static func writeInteger(_ number: Int, into output: inout [UInt8]) {
         if number < 0 {
             output.append(UInt8(ascii: "-"))
             // Int.min has no positive counterpart: its magnitude goes through UInt.
@@ -120,7 +120,7 @@ public enum JSONWriter {
     private static let spaces = [UInt8](repeating: UInt8(ascii: " "), count: 64)
 
     /// Appends a quoted, escaped string.
-    public static func writeString(_ text: String, into output: inout [UInt8]) {
+    package static func writeString(_ text: String, into output: inout [UInt8]) {
         output.append(UInt8(ascii: "\""))
         // Most strings need no escaping: copy them in one go rather than byte by byte.
         var text = text

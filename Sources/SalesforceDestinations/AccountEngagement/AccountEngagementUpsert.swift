@@ -5,21 +5,21 @@ import JSONCore
 ///
 /// Mapped fields become `prospect` properties. The `email` field is the address to match; a mapped
 /// `previousEmail` turns the record into an email change (old address as `matchEmail`, new in `prospect.email`).
-public struct AccountEngagementUpsert: DeliveryAction {
-    public let connection: AccountEngagementConnection
-    public let action: AccountEngagementAction
+package struct AccountEngagementUpsert: DeliveryAction {
+    package let connection: AccountEngagementConnection
+    package let action: AccountEngagementAction
     static let path = "api/v5/objects/prospects/do/upsertLatestByEmail"
     /// Fields asked back: enough to log what was written, small enough to keep answers cheap.
     static let returnedFields: JSONValue = ["id", "email"]
 
-    public init(connection: AccountEngagementConnection, action: AccountEngagementAction) {
+    package init(connection: AccountEngagementConnection, action: AccountEngagementAction) {
         self.connection = connection
         self.action = action
     }
 
-    public var batchSize: Int { 1 }
+    package var batchSize: Int { 1 }
 
-    public func attempt(
+    package func attempt(
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
         clock: any DeliveryClock
     ) async
@@ -31,7 +31,7 @@ public struct AccountEngagementUpsert: DeliveryAction {
         }
     }
 
-    public func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {
+    package func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {
         var prospect = record.fields
         let previous = prospect.removeValue(forKey: "previousEmail")?.textValue
         let matchEmail = previous.flatMap { $0.isEmpty ? nil : $0 } ?? record.identity
@@ -58,7 +58,7 @@ public struct AccountEngagementUpsert: DeliveryAction {
     }
 
     /// Pardot v5 answers `{"code", "message"}` on errors (reference §A5–A7).
-    public func verdict(for response: TransportResponse) -> AttemptVerdict {
+    package func verdict(for response: TransportResponse) -> AttemptVerdict {
         switch response.status {
         case 201: return .done(.created)
         case 200: return .done(.updated)

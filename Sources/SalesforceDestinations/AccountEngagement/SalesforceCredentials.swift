@@ -4,12 +4,18 @@ import Synchronization
 
 /// The credentials of a connection, read from the environment or files when the run starts.
 public struct SalesforceCredentials: Sendable {
+    /// The connected app's consumer key.
     public var clientID: String
+    /// The connected app's consumer secret; scrubbed from logs, reports and transcripts.
     public var clientSecret: String
+    /// The Salesforce user of the password flow; nil for other grants.
     public var username: String?
+    /// The user's password (with its security token appended when the org requires one); password flow only.
     public var password: String?
+    /// The refresh token of the refresh-token flow; nil for other grants.
     public var refreshToken: String?
 
+    /// Creates credentials from values you resolved yourself; give the parts the connection's grant needs.
     public init(
         clientID: String, clientSecret: String, username: String? = nil, password: String? = nil,
         refreshToken: String? = nil
@@ -22,7 +28,7 @@ public struct SalesforceCredentials: Sendable {
     }
 
     /// Resolves every reference of the connection; the error names the variable or file.
-    public static func resolve(
+    package static func resolve(
         _ connection: AccountEngagementConnection, environment: [String: String] = ProcessInfo.processInfo.environment
     ) throws
         -> SalesforceCredentials

@@ -5,11 +5,11 @@ import Synchronization
 /// Mints and caches Salesforce OAuth access tokens for Account Engagement. One token is shared by every
 /// request; when the API refuses it, ``refresh(after:)`` mints one new token however many requests saw the
 /// refusal at once (single flight). Salesforce does not say when a token expires, so it is used until refused.
-public final class SalesforceTokenProvider: AccessTokenSource {
+package final class SalesforceTokenProvider: AccessTokenSource {
     private let minter: SalesforceTokenMinter
     private let cache: TokenCache
 
-    public init(
+    package init(
         connection: AccountEngagementConnection, credentials: SalesforceCredentials, transport: any HTTPTransport,
         clock: any DeliveryClock, policy: RetryPolicy
     ) {
@@ -22,13 +22,13 @@ public final class SalesforceTokenProvider: AccessTokenSource {
         }
     }
 
-    public func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
+    package func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
 
-    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
+    package func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
         try await cache.refresh(after: stale)
     }
 
-    public func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
+    package func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
 }
 
 /// One token request at a time against `/services/oauth2/token`, retried while that can help.

@@ -2,37 +2,37 @@ import Foundation
 import Yams
 
 /// Hosts and credentials for Account Engagement.
-public struct AccountEngagementConnection: Sendable, Equatable {
+package struct AccountEngagementConnection: Sendable, Equatable {
     /// Pardot allows five requests in flight per business unit; more get code 66.
-    public static let maxConcurrency = 5
+    package static let maxConcurrency = 5
 
     /// Which Salesforce environment the default hosts come from.
-    public enum Environment: String, Sendable, CaseIterable {
+    package enum Environment: String, Sendable, CaseIterable {
         case production, sandbox
     }
 
     /// OAuth grant types Salesforce offers for Pardot.
-    public enum Grant: String, Sendable, CaseIterable {
+    package enum Grant: String, Sendable, CaseIterable {
         case password
         case clientCredentials = "client_credentials"
         case refreshToken = "refresh_token"
     }
 
-    public var environment: Environment
+    package var environment: Environment
     /// Base URL of the token endpoint's host: `https://login.salesforce.com`, `https://test.salesforce.com` or a
     /// My Domain such as `https://acme.my.salesforce.com` (required for client credentials).
-    public var loginURL: URL
+    package var loginURL: URL
     /// Base URL of the Pardot API: `https://pi.pardot.com` or `https://pi.demo.pardot.com`.
-    public var apiURL: URL
-    public var businessUnitID: String
-    public var grant: Grant
-    public var clientID: CredentialValue
-    public var clientSecret: SecretReference
-    public var username: CredentialValue?
-    public var password: SecretReference?
-    public var refreshToken: SecretReference?
+    package var apiURL: URL
+    package var businessUnitID: String
+    package var grant: Grant
+    package var clientID: CredentialValue
+    package var clientSecret: SecretReference
+    package var username: CredentialValue?
+    package var password: SecretReference?
+    package var refreshToken: SecretReference?
     /// Plain http to a host other than loopback is refused unless this is set.
-    public var allowInsecureHTTP: Bool
+    package var allowInsecureHTTP: Bool
 
     init(reader: inout YAMLReader) throws(ConfigError) {
         environment = try reader.choice("environment", default: .production)
@@ -102,7 +102,7 @@ public struct AccountEngagementConnection: Sendable, Equatable {
 
     /// True for `localhost`, an IPv4 literal in 127.0.0.0/8, or `::1`. A name is not an address: `127.evil.example`
     /// resolves wherever its owner wants, so only a literal of four decimal parts counts.
-    public static func isLoopback(_ host: String) -> Bool {
+    package static func isLoopback(_ host: String) -> Bool {
         let host = host.lowercased()
         if host == "localhost" || host == "::1" || host == "[::1]" { return true }
         let parts = host.split(separator: ".", omittingEmptySubsequences: false)

@@ -9,13 +9,15 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What was expected.
     public var message: String
 
-    public init(file: String, line: Int?, path: String, message: String) {
+    /// Creates an error; `path` empty when the problem is the file itself.
+    package init(file: String, line: Int?, path: String, message: String) {
         self.file = file
         self.line = line
         self.path = path
         self.message = message
     }
 
+    /// `file:line: path: message`, the form editors and CI logs link to the line.
     public var description: String {
         let location = line.map { "\(file):\($0)" } ?? file
         return path.isEmpty ? "\(location): \(message)" : "\(location): \(path): \(message)"

@@ -3,13 +3,20 @@ import Yams
 
 /// Bounds on delivery: concurrency, retries and how long to keep retrying one record.
 public struct DeliveryLimits: Sendable, Equatable {
+    /// Most requests in flight at once (`delivery.concurrency`). Records of one identity are still sent in input
+    /// order. Account Engagement allows at most 5 (code 66 beyond), Marketing Cloud 32.
     public var concurrency: Int
+    /// Most attempts per record, the first included, before a retryable failure rejects it.
     public var maxAttempts: Int
+    /// The ceiling of the first backoff. The ceiling doubles with each attempt up to ``maxBackoffMilliseconds``, and
+    /// each wait is a random fraction of it (full jitter), so that retries of many records spread out.
     public var initialBackoffMilliseconds: Int
+    /// The highest backoff ceiling. A server's longer `Retry-After` wins over it (within ``maxRetrySeconds``).
     public var maxBackoffMilliseconds: Int
     /// Total time one record may spend retrying before it is rejected.
     public var maxRetrySeconds: Int
 
+    /// Creates limits; the defaults are what a config without `delivery:` gets.
     public init(
         concurrency: Int = 5, maxAttempts: Int = 6, initialBackoffMilliseconds: Int = 500,
         maxBackoffMilliseconds: Int = 30_000, maxRetrySeconds: Int = 300

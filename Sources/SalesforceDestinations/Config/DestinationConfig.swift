@@ -28,19 +28,22 @@ import Yams
 public struct DestinationConfig: Sendable, Equatable {
     /// Which Salesforce product.
     public enum Destination: String, Sendable, CaseIterable {
+        /// `destination: accountEngagement` (Pardot API v5) or `destination: marketingCloud` (Marketing Cloud REST).
         case accountEngagement, marketingCloud
     }
 
     /// Where records go and what is done with them.
-    public enum Target: Sendable, Equatable {
+    package enum Target: Sendable, Equatable {
         case accountEngagement(AccountEngagementConnection, AccountEngagementAction)
         case marketingCloud(MarketingCloudConnection, MarketingCloudAction)
     }
 
-    public var target: Target
-    public var mapping: RecordMapping
+    package var target: Target
+    package var mapping: RecordMapping
+    /// Concurrency and retry bounds (`delivery:`), with the destination's defaults filled in.
     public var delivery: DeliveryLimits
 
+    /// Which product the config delivers to (`destination:`).
     public var destination: Destination {
         switch target {
         case .accountEngagement: return .accountEngagement
@@ -106,7 +109,7 @@ public struct DestinationConfig: Sendable, Equatable {
     }
 
     /// The line and the problem of a YAML syntax error (for any file this package reads).
-    public static func describe(_ error: YamlError) -> (line: Int?, message: String) {
+    package static func describe(_ error: YamlError) -> (line: Int?, message: String) {
         (line(of: error), summary(of: error))
     }
 

@@ -2,7 +2,7 @@ import Foundation
 
 /// What to do with each record in Marketing Cloud. Each case carries exactly what it needs, so a rowset
 /// always has its data extension and an event always has its definition key (fixed or per record).
-public enum MarketingCloudAction: Sendable, Equatable {
+package enum MarketingCloudAction: Sendable, Equatable {
     /// `PATCH /contacts/v1/contacts`: targets are `Attribute Set.Attribute` names.
     case updateContact
     /// `POST /contacts/v1/contacts`.
@@ -15,11 +15,11 @@ public enum MarketingCloudAction: Sendable, Equatable {
     case apiEvent(EventDefinitionTarget)
 
     /// The `type:` word of each action, as the config spells it.
-    public enum Kind: String, Sendable, CaseIterable {
+    package enum Kind: String, Sendable, CaseIterable {
         case updateContact, createContact, upsertRows, asyncUpsertRows, apiEvent
     }
 
-    public var kind: Kind {
+    package var kind: Kind {
         switch self {
         case .updateContact: return .updateContact
         case .createContact: return .createContact
@@ -30,7 +30,7 @@ public enum MarketingCloudAction: Sendable, Equatable {
     }
 
     /// The rows settings of a data extension action.
-    public var rows: DataExtensionRows? {
+    package var rows: DataExtensionRows? {
         switch self {
         case .upsertRows(let rows), .asyncUpsertRows(let rows): return rows
         default: return nil
@@ -38,19 +38,19 @@ public enum MarketingCloudAction: Sendable, Equatable {
     }
 
     /// The data extension every record goes to; nil when each record names its own, or for other actions.
-    public var dataExtension: DataExtensionReference? {
+    package var dataExtension: DataExtensionReference? {
         if case .fixed(let reference)? = rows?.target { return reference }
         return nil
     }
 
     /// The event definition every record fires; nil when each record names its own, or for other actions.
-    public var eventDefinitionKey: String? {
+    package var eventDefinitionKey: String? {
         if case .apiEvent(.fixed(let key)) = self { return key }
         return nil
     }
 
     /// Primary-key columns of the data extension (empty for other actions).
-    public var primaryKeys: [String] { rows?.primaryKeys ?? [] }
+    package var primaryKeys: [String] { rows?.primaryKeys ?? [] }
 
     /// Where each record's own target comes from, when the action takes it from the record.
     var route: RouteSource? {
@@ -120,14 +120,14 @@ public enum MarketingCloudAction: Sendable, Equatable {
 }
 
 /// Where a data extension action writes, and how many rows go in one call.
-public struct DataExtensionRows: Sendable, Equatable {
-    public var target: DataExtensionTarget
+package struct DataExtensionRows: Sendable, Equatable {
+    package var target: DataExtensionTarget
     /// Primary-key columns of the data extension, sent as `keys` (the others as `values`).
-    public var primaryKeys: [String]
+    package var primaryKeys: [String]
     /// Rows per call (Salesforce advises at most 50 for synchronous calls; asynchronous calls take up to 32,000).
-    public var batchSize: Int
+    package var batchSize: Int
 
-    public init(target: DataExtensionTarget, primaryKeys: [String], batchSize: Int) {
+    package init(target: DataExtensionTarget, primaryKeys: [String], batchSize: Int) {
         self.target = target
         self.primaryKeys = primaryKeys
         self.batchSize = batchSize
@@ -165,7 +165,7 @@ public struct DataExtensionRows: Sendable, Equatable {
 }
 
 /// The event definition an API event fires: the config's, or the one each record names.
-public enum EventDefinitionTarget: Sendable, Equatable {
+package enum EventDefinitionTarget: Sendable, Equatable {
     case fixed(String)
     case perRecord(FieldPath)
 }

@@ -1,19 +1,19 @@
 import Foundation
 
 /// The tenant's auth host and installed-package credentials.
-public struct MarketingCloudConnection: Sendable, Equatable {
+package struct MarketingCloudConnection: Sendable, Equatable {
     /// Marketing Cloud publishes no concurrency limit; throttling (429) is answered with backoff.
-    public static let maxConcurrency = 32
+    package static let maxConcurrency = 32
 
     /// `https://<subdomain>.auth.marketingcloudapis.com`: the token endpoint's base.
-    public var authURL: URL
+    package var authURL: URL
     /// The business unit (MID) tokens are for; absent: the one that owns the package.
-    public var accountID: String?
+    package var accountID: String?
     /// Space-separated scopes to ask for; absent: all of the package's.
-    public var scope: String?
-    public var clientID: CredentialValue
-    public var clientSecret: SecretReference
-    public var allowInsecureHTTP: Bool
+    package var scope: String?
+    package var clientID: CredentialValue
+    package var clientSecret: SecretReference
+    package var allowInsecureHTTP: Bool
 
     init(reader: inout YAMLReader) throws(ConfigError) {
         allowInsecureHTTP = try reader.bool("allowInsecureHTTP", default: false)
@@ -45,7 +45,7 @@ public struct MarketingCloudConnection: Sendable, Equatable {
 }
 
 /// A data extension named by external key or by id.
-public enum DataExtensionReference: Sendable, Equatable, CustomStringConvertible {
+package enum DataExtensionReference: Sendable, Equatable, CustomStringConvertible {
     case key(String)
     case id(String)
 
@@ -57,7 +57,7 @@ public enum DataExtensionReference: Sendable, Equatable, CustomStringConvertible
         }
     }
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .key(let key): return "key \(key)"
         case .id(let id): return "id \(id)"
@@ -67,7 +67,7 @@ public enum DataExtensionReference: Sendable, Equatable, CustomStringConvertible
 
 /// The data extension a data extension action writes to: the config's one, or the one each record names
 /// (per-record routing; the run batches records by route, so a batch's records all name the same one).
-public enum DataExtensionTarget: Sendable, Equatable {
+package enum DataExtensionTarget: Sendable, Equatable {
     case fixed(DataExtensionReference)
     /// Each record's external key, at this path.
     case perRecordKey(FieldPath)

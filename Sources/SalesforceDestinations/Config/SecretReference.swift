@@ -1,12 +1,12 @@
 import Foundation
 
 /// Where a secret lives: an environment variable or a file, never the config text or argv.
-public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
+package enum SecretReference: Sendable, Equatable, CustomStringConvertible {
     case environment(String)
     case file(String)
 
     /// Reads the secret. A file's trailing newline is dropped (what `echo secret > file` leaves).
-    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    package func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         switch self {
         case .environment(let name):
             guard let value = environment[name], !value.isEmpty else {
@@ -25,7 +25,7 @@ public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
     }
 
     /// Names where the secret is, never its value.
-    public var description: String {
+    package var description: String {
         switch self {
         case .environment(let name): return "env \(name)"
         case .file(let path): return "file \(path)"
@@ -35,7 +35,9 @@ public enum SecretReference: Sendable, Equatable, CustomStringConvertible {
 
 /// A secret that could not be read; the message names the variable or file, not the value.
 public struct SecretError: Error, Sendable, CustomStringConvertible {
+    /// Which variable or file could not be read, and why. Never the secret's value.
     public var message: String
+    /// The message.
     public var description: String { message }
 }
 
@@ -66,12 +68,12 @@ extension YAMLReader {
 }
 
 /// A non-secret credential part (client id, username): written in the config, or kept elsewhere like a secret.
-public enum CredentialValue: Sendable, Equatable {
+package enum CredentialValue: Sendable, Equatable {
     case literal(String)
     case reference(SecretReference)
 
     /// The value.
-    public func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
+    package func resolve(environment: [String: String] = ProcessInfo.processInfo.environment) throws -> String {
         switch self {
         case .literal(let text): return text
         case .reference(let reference): return try reference.resolve(environment: environment)

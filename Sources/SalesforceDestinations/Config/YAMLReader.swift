@@ -3,14 +3,14 @@ import Yams
 /// Reads one YAML mapping, remembering which keys were read so that `finish()` can name any unknown key
 /// with its line. Every error carries the file, line and dotted path. Shared by the client config and the
 /// conformance harness's scenario files.
-public struct YAMLReader {
-    public let file: String
-    public let path: String
-    public let node: Node
+package struct YAMLReader {
+    package let file: String
+    package let path: String
+    package let node: Node
     private let pairs: [(key: String, value: Node, line: Int?)]
     private var read: Set<String> = []
 
-    public init(file: String, path: String, node: Node) throws(ConfigError) {
+    package init(file: String, path: String, node: Node) throws(ConfigError) {
         self.file = file
         self.path = path
         self.node = node
@@ -28,35 +28,36 @@ public struct YAMLReader {
         self.pairs = pairs
     }
 
-    public static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
+    package static func line(_ node: Node) -> Int? { node.mark.map { $0.line } }
 
-    public func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
+    package func childPath(_ key: String) -> String { path.isEmpty ? key : "\(path).\(key)" }
 
-    public func error(_ key: String, _ message: String) -> ConfigError {
+    package func error(_ key: String, _ message: String) -> ConfigError {
         let line = pairs.first { $0.key == key }.map { $0.value.mark?.line ?? $0.line } ?? Self.line(node)
         return ConfigError(file: file, line: line ?? nil, path: childPath(key), message: message)
     }
 
     /// The keys present, in file order.
-    public var keys: [String] { pairs.map(\.key) }
+    package var keys: [String] { pairs.map(\.key) }
 
-    public mutating func value(_ key: String) -> Node? {
+    package mutating func value(_ key: String) -> Node? {
         read.insert(key)
         return pairs.first { $0.key == key }?.value
     }
 
-    public mutating func string(_ key: String) throws(ConfigError) -> String {
+    package mutating func string(_ key: String) throws(ConfigError) -> String {
         guard let value = try optionalString(key) else { throw error(key, "is required") }
         return value
     }
 
-    public mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
+    package mutating func optionalString(_ key: String) throws(ConfigError) -> String? {
         guard let node = value(key) else { return nil }
         guard case .scalar(let scalar) = node else { throw error(key, "expected a string") }
         return scalar.string
     }
 
-    public mutating func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int {
+    package mutating func int(_ key: String, default fallback: Int, range: ClosedRange<Int>) throws(ConfigError) -> Int
+    {
         guard let node = value(key) else { return fallback }
         guard let number = node.int else { throw error(key, "expected a whole number") }
         guard range.contains(number) else {
@@ -65,7 +66,7 @@ public struct YAMLReader {
         return number
     }
 
-    public mutating func bool(_ key: String, default fallback: Bool) throws(ConfigError) -> Bool {
+    package mutating func bool(_ key: String, default fallback: Bool) throws(ConfigError) -> Bool {
         guard let node = value(key) else { return fallback }
         guard let flag = node.bool else { throw error(key, "expected true or false") }
         return flag
@@ -85,18 +86,18 @@ public struct YAMLReader {
         return value
     }
 
-    public mutating func mapping(_ key: String) throws(ConfigError) -> YAMLReader? {
+    package mutating func mapping(_ key: String) throws(ConfigError) -> YAMLReader? {
         guard let node = value(key) else { return nil }
         return try YAMLReader(file: file, path: childPath(key), node: node)
     }
 
-    public mutating func requiredMapping(_ key: String) throws(ConfigError) -> YAMLReader {
+    package mutating func requiredMapping(_ key: String) throws(ConfigError) -> YAMLReader {
         guard let reader = try mapping(key) else { throw error(key, "is required") }
         return reader
     }
 
     /// Fails on the first key that was never read.
-    public func finish(allowed: [String]? = nil) throws(ConfigError) {
+    package func finish(allowed: [String]? = nil) throws(ConfigError) {
         for pair in pairs where !read.contains(pair.key) {
             let known = (allowed ?? Array(read)).sorted().joined(separator: ", ")
             throw ConfigError(

@@ -2,14 +2,14 @@ import Foundation
 import JSONCore
 
 /// A token and the base URL its requests go to: Marketing Cloud's `rest_instance_url`, Account Engagement's API host.
-public struct AccessGrant: Sendable, Equatable {
-    public var token: String
-    public var instanceURL: URL
+package struct AccessGrant: Sendable, Equatable {
+    package var token: String
+    package var instanceURL: URL
     /// The scopes the token answer names (space-separated `scope`), when it names them: Marketing Cloud's always
     /// does; Salesforce's does for some flows and apps only.
-    public var scopes: [String]?
+    package var scopes: [String]?
 
-    public init(token: String, instanceURL: URL, scopes: [String]? = nil) {
+    package init(token: String, instanceURL: URL, scopes: [String]? = nil) {
         self.token = token
         self.instanceURL = instanceURL
         self.scopes = scopes
@@ -22,7 +22,7 @@ public struct AccessGrant: Sendable, Equatable {
 }
 
 /// Where delivery gets tokens: cached and shared, refreshed once however many requests need it.
-public protocol AccessTokenSource: Sendable {
+package protocol AccessTokenSource: Sendable {
     /// The cached grant, minting one first if there is none or it is about to expire.
     func grant() async throws(DeliveryStop) -> AccessGrant
     /// A grant other than `stale` (a new one unless another caller already replaced it).

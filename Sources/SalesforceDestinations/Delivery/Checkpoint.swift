@@ -28,15 +28,15 @@ public final class Checkpoint: @unchecked Sendable {
     // Appends come from one task at a time: `DeliveryRun` serialises outcome recording.
     private let file: OutputFile
     /// Lines finished in earlier runs, with their outcomes and text hashes.
-    public let finished: [Int: FinishedLine]
+    package let finished: [Int: FinishedLine]
     /// Bytes of a torn last record cut away when the file was opened (0 when it was whole).
-    public let repairedBytes: Int
+    package let repairedBytes: Int
 
     /// A line an earlier run finished.
-    public struct FinishedLine: Sendable, Equatable {
+    package struct FinishedLine: Sendable, Equatable {
         /// ``InputLine/textHash`` of the line as it was sent.
-        public var textHash: UInt64
-        public var outcome: RecordOutcome
+        package var textHash: UInt64
+        package var outcome: RecordOutcome
     }
 
     /// What the run's input and config were, so that `--resume` can tell a different input from the same one.
@@ -44,10 +44,12 @@ public final class Checkpoint: @unchecked Sendable {
         /// SHA-256 (hex) and size of the input file; nil for standard input, which cannot be hashed in advance
         /// (each line's hash is still checked).
         public var inputSHA256: String?
+        /// The input file's size in bytes; nil with ``inputSHA256``.
         public var inputBytes: Int?
         /// SHA-256 (hex) of the config file's bytes; nil when the config did not come from a file.
         public var configSHA256: String?
 
+        /// Creates fingerprints; leave out what you do not have (a fingerprint left out is not checked).
         public init(inputSHA256: String? = nil, inputBytes: Int? = nil, configSHA256: String? = nil) {
             self.inputSHA256 = inputSHA256
             self.inputBytes = inputBytes
@@ -121,7 +123,7 @@ public final class Checkpoint: @unchecked Sendable {
 
     /// Records finished lines with one write. Throws when the file cannot take them (a full disk): the run
     /// must then stop, because it could no longer account for what it sends.
-    public func record(_ lines: [(line: Int, textHash: UInt64, outcome: RecordOutcome)]) throws(OutputError) {
+    package func record(_ lines: [(line: Int, textHash: UInt64, outcome: RecordOutcome)]) throws(OutputError) {
         guard !lines.isEmpty else { return }
         var bytes: [UInt8] = []
         for entry in lines {
@@ -141,7 +143,7 @@ public final class Checkpoint: @unchecked Sendable {
     }
 
     /// Makes every record written so far durable (at the end of a run, and when it is interrupted).
-    public func sync() throws(OutputError) { try file.sync() }
+    package func sync() throws(OutputError) { try file.sync() }
 
     // MARK: - Reading
 
@@ -270,16 +272,20 @@ public final class Checkpoint: @unchecked Sendable {
 
 /// Why `--resume` will not use a checkpoint, and what to do about it.
 public struct CheckpointError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// The checkpoint file.
     public var path: String
+    /// What is wrong with it (`was written for another input`).
     public var problem: String
+    /// What to do about it; empty when there is nothing more to say.
     public var advice: String
 
-    public init(path: String, problem: String, advice: String = "") {
+    package init(path: String, problem: String, advice: String = "") {
         self.path = path
         self.problem = problem
         self.advice = advice
     }
 
+    /// `checkpoint <path> <problem>`, and the advice on a second line.
     public var description: String {
         "checkpoint \(path) \(problem)" + (advice.isEmpty ? "" : "\n  what to do: \(advice)")
     }

@@ -2,7 +2,9 @@ import Foundation
 
 /// The credentials of either destination, resolved when the run starts.
 public enum Credentials: Sendable {
+    /// An Account Engagement connection's: the connected app, and the user or refresh token its grant needs.
     case salesforce(SalesforceCredentials)
+    /// A Marketing Cloud installed package's client id and secret.
     case marketingCloud(MarketingCloudCredentials)
 
     /// Resolves the references of the config's connection; the error names the variable or file.

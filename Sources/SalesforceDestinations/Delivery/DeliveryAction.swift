@@ -1,7 +1,7 @@
 /// One destination action: sends a batch of records (one record for per-record actions) and says, for each
 /// record, what its answer means. Actions that need several requests (async rows: submit, poll, results) make
 /// them all inside one attempt.
-public protocol DeliveryAction: Sendable {
+package protocol DeliveryAction: Sendable {
     /// Records per attempt.
     var batchSize: Int { get }
 
@@ -20,8 +20,8 @@ public protocol DeliveryAction: Sendable {
 }
 
 extension DeliveryAction {
-    public var maxBatchBytes: Int? { nil }
-    public func encodedSize(of record: MappedRecord) -> Int { 0 }
+    package var maxBatchBytes: Int? { nil }
+    package func encodedSize(of record: MappedRecord) -> Int { 0 }
 }
 
 /// A request's fate: an answer, or (no answer) the verdict that implies.

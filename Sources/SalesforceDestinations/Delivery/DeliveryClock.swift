@@ -12,8 +12,11 @@ public protocol DeliveryClock: Sendable {
 
 /// Real time.
 public struct SystemDeliveryClock: DeliveryClock {
+    /// The system clock.
     public init() {}
+    /// Seconds since 1970, wall-clock time.
     public func now() -> Double { Date().timeIntervalSince1970 }
+    /// Sleeps for real (`Task.sleep`); throws `CancellationError` when the task is cancelled.
     public func sleep(seconds: Double) async throws {
         guard seconds > 0 else { return }
         try await Task.sleep(nanoseconds: UInt64(seconds * 1_000_000_000))
@@ -26,13 +29,16 @@ public final class VirtualDeliveryClock: DeliveryClock {
     private let current: Mutex<Double>
     private let onAdvance: @Sendable (Double) -> Void
 
+    /// Starts at `start` seconds; `onAdvance` is called with each step forward (to move a fake's clock along).
     public init(start: Double = 0, onAdvance: @escaping @Sendable (Double) -> Void = { _ in }) {
         current = Mutex(start)
         self.onAdvance = onAdvance
     }
 
+    /// The virtual time: `start` plus every sleep and advance so far.
     public func now() -> Double { current.withLock { $0 } }
 
+    /// Advances the time by `seconds` at once instead of waiting, then yields so other tasks can run.
     public func sleep(seconds: Double) async throws {
         try Task.checkCancellation()
         advance(by: seconds)

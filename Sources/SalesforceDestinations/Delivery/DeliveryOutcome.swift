@@ -1,6 +1,8 @@
 /// How one input record ended.
 public enum RecordOutcome: Sendable, Equatable {
+    /// The API created a record (a new prospect or contact).
     case created
+    /// The API matched an existing record and updated it.
     case updated
     /// Accepted by an API that does not say whether it created or updated (data extension rows, events).
     case delivered
@@ -9,7 +11,7 @@ public enum RecordOutcome: Sendable, Equatable {
 }
 
 /// What one attempt's answer means for the record.
-public enum AttemptVerdict: Sendable, Equatable {
+package enum AttemptVerdict: Sendable, Equatable {
     case done(RecordOutcome)
     /// Worth another try after a backoff (`retryAfter` from the server, in seconds, when it said).
     case retry(code: String, message: String, retryAfter: Double?)
@@ -28,12 +30,13 @@ public struct DeliveryStop: Error, Sendable, Equatable, CustomStringConvertible 
     /// What to do about it.
     public var advice: String
 
-    public init(code: String, reason: String, advice: String) {
+    package init(code: String, reason: String, advice: String) {
         self.code = code
         self.reason = reason
         self.advice = advice
     }
 
+    /// `reason (code). advice`, one line for the operator.
     public var description: String { "\(reason) (\(code)). \(advice)" }
 }
 

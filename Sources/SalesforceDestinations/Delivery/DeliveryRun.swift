@@ -6,13 +6,18 @@ import Synchronization
 /// One `sfdest send`: reads records, maps them, delivers them with bounded concurrency (records of one
 /// identity in input order), retries what can be retried, stops on what cannot, and accounts for every record.
 public struct DeliveryRun: Sendable {
+    /// The validated config: destination, connection, action, mapping and limits.
     public let config: DestinationConfig
+    /// Where requests go: ``AsyncHTTPClientTransport`` in production, wrapped to record or dry-run.
     public let transport: any HTTPTransport
+    /// The time that backoffs, `Retry-After` waits and token expiry are measured on.
     public let clock: any DeliveryClock
-    public let policy: RetryPolicy
-    public let tokens: any AccessTokenSource
-    public let action: any DeliveryAction
+    package let policy: RetryPolicy
+    package let tokens: any AccessTokenSource
+    package let action: any DeliveryAction
+    /// Where rejected records go, each with its line, code and message; nil to keep only the counts.
     public var rejects: RejectsWriter?
+    /// Records each finished line so that a later run can resume; lines it lists as finished are skipped.
     public var checkpoint: Checkpoint?
     /// Called after each finished record with the counts so far (the CLI's progress line).
     public var progress: (@Sendable (RunReport) -> Void)?
@@ -21,6 +26,13 @@ public struct DeliveryRun: Sendable {
     /// Where the run says what it does: rejections and retries at debug, stops at error. Silent by default.
     public var logger = Logger(label: "sfdest.delivery", factory: { _ in SwiftLogNoOpLogHandler() })
 
+    /// Prepares a run: picks the action and token source the config's destination needs. Nothing is sent yet.
+    /// - Parameters:
+    ///   - config: the validated config (``DestinationConfig/load(path:)``).
+    ///   - credentials: resolved secrets, usually ``Credentials/resolve(_:environment:)`` of the same config.
+    ///   - transport: where requests go; the run does not shut it down.
+    ///   - clock: ``SystemDeliveryClock`` in production; a ``VirtualDeliveryClock`` makes waits instant.
+    ///   - random: the jitter source of backoffs, in `0..<1`; fix it for reproducible timings.
     public init(
         config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
         clock: any DeliveryClock = SystemDeliveryClock(),
@@ -72,6 +84,10 @@ public struct DeliveryRun: Sendable {
         func set() { flag.store(true, ordering: .relaxed) }
     }
 
+    /// Delivers every record of `input` and returns the counts; every line ends delivered, rejected or not
+    /// attempted, so ``RunReport/addsUp`` holds. A stop (bad credentials, the daily quota, unreadable input, an
+    /// output file that cannot be written) is in ``RunReport/stop``, not thrown; it throws when the task is
+    /// cancelled.
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport
     where Input.Element == InputLine {
         let started = clock.now()

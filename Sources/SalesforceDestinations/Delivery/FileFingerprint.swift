@@ -3,15 +3,15 @@ import Foundation
 
 /// SHA-256 of a file's bytes, read in 1 MiB chunks: what ties a checkpoint and a report to the exact input and
 /// config a run read.
-public enum FileFingerprint {
-    public struct Digest: Sendable, Equatable {
+package enum FileFingerprint {
+    package struct Digest: Sendable, Equatable {
         /// Lower-case hex.
-        public var sha256: String
-        public var bytes: Int
+        package var sha256: String
+        package var bytes: Int
     }
 
     /// The digest, or nil for standard input (`-`), a pipe or a device, which cannot be read twice.
-    public static func of(path: String) throws(InputError) -> Digest? {
+    package static func of(path: String) throws(InputError) -> Digest? {
         guard path != "-" else { return nil }
         var status = stat()
         guard stat(path, &status) == 0, status.st_mode & S_IFMT == S_IFREG else { return nil }
@@ -35,7 +35,7 @@ public enum FileFingerprint {
 
 extension Checkpoint.Fingerprints {
     /// The fingerprints of an input file (or `-`) and a config file.
-    public static func of(inputPath: String, configPath: String?) throws(InputError) -> Checkpoint.Fingerprints {
+    package static func of(inputPath: String, configPath: String?) throws(InputError) -> Checkpoint.Fingerprints {
         let input = try FileFingerprint.of(path: inputPath)
         let config = try configPath.flatMap { path throws(InputError) in try FileFingerprint.of(path: path) }
         return Checkpoint.Fingerprints(

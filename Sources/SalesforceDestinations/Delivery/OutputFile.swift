@@ -6,17 +6,17 @@ import Foundation
 /// Paths are opened the way a shell's `>` and `>>` open them: a symlink is written through to its target and
 /// a device (`/dev/null`, `/dev/stdout`) is written to, never replaced by a new regular file. A directory is
 /// refused. Every write reports its failure (`ENOSPC`, `EIO`, `EFBIG`) instead of trapping or dropping bytes.
-public final class OutputFile: @unchecked Sendable {
+package final class OutputFile: @unchecked Sendable {
     // The descriptor is written from one task at a time (the owner serialises its calls).
     private let descriptor: Int32
     /// The path as the operator gave it, for messages.
-    public let path: String
+    package let path: String
     /// What the file is for ("report", "rejects file"), for messages.
-    public let purpose: String
+    package let purpose: String
     /// True for a regular file (which can be truncated and synced); false for devices, pipes and sockets.
-    public let isRegularFile: Bool
+    package let isRegularFile: Bool
 
-    public enum Mode: Sendable {
+    package enum Mode: Sendable {
         /// Start empty (`>`).
         case truncate
         /// Keep what is there and add to its end (`>>`).
@@ -26,7 +26,7 @@ public final class OutputFile: @unchecked Sendable {
     }
 
     /// Opens `path`, or throws an ``OutputError`` naming the path and the reason.
-    public init(path: String, purpose: String, mode: Mode) throws(OutputError) {
+    package init(path: String, purpose: String, mode: Mode) throws(OutputError) {
         self.path = path
         self.purpose = purpose
         var status = stat()
@@ -59,12 +59,12 @@ public final class OutputFile: @unchecked Sendable {
     }
 
     /// Standard output (the report when no `--report` is given), with the same error reporting as a file.
-    public static var standardOutput: OutputFile { OutputFile(standardOutput: ()) }
+    package static var standardOutput: OutputFile { OutputFile(standardOutput: ()) }
 
     deinit { close(descriptor) }
 
     /// Writes every byte, or throws: a short write is continued, an error is reported.
-    public func write(_ bytes: [UInt8]) throws(OutputError) {
+    package func write(_ bytes: [UInt8]) throws(OutputError) {
         var failure: Int32 = 0
         bytes.withUnsafeBytes { buffer in
             var offset = 0
@@ -82,7 +82,7 @@ public final class OutputFile: @unchecked Sendable {
     }
 
     /// Replaces the whole contents (the report, written once at the end). Devices are simply written to.
-    public func replaceContents(with bytes: [UInt8]) throws(OutputError) {
+    package func replaceContents(with bytes: [UInt8]) throws(OutputError) {
         if isRegularFile {
             guard ftruncate(descriptor, 0) == 0, lseek(descriptor, 0, SEEK_SET) == 0 else {
                 throw OutputError(purpose: purpose, path: path, errno: errno)
@@ -93,14 +93,14 @@ public final class OutputFile: @unchecked Sendable {
     }
 
     /// Cuts a regular file to `length` bytes (a checkpoint's torn tail).
-    public func truncate(to length: Int) throws(OutputError) {
+    package func truncate(to length: Int) throws(OutputError) {
         guard ftruncate(descriptor, off_t(length)) == 0 else {
             throw OutputError(purpose: purpose, path: path, errno: errno)
         }
     }
 
     /// Makes what was written durable (`fdatasync`); a no-op for devices and pipes, which cannot be synced.
-    public func sync() throws(OutputError) {
+    package func sync() throws(OutputError) {
         guard isRegularFile else { return }
         if fdatasync(descriptor) != 0, errno != EINVAL { throw OutputError(purpose: purpose, path: path, errno: errno) }
     }
@@ -108,11 +108,14 @@ public final class OutputFile: @unchecked Sendable {
 
 /// An output file that could not be opened or written: the operator sees which file and why.
 public struct OutputError: Error, Sendable, Equatable, CustomStringConvertible {
+    /// What the file is for, as the operator knows it: `rejects file`, `checkpoint`, `report`.
     public var purpose: String
+    /// The file's path as given.
     public var path: String
+    /// The system's reason (`No space left on device`).
     public var reason: String
 
-    public init(purpose: String, path: String, reason: String) {
+    package init(purpose: String, path: String, reason: String) {
         self.purpose = purpose
         self.path = path
         self.reason = reason
@@ -122,5 +125,6 @@ public struct OutputError: Error, Sendable, Equatable, CustomStringConvertible {
         self.init(purpose: purpose, path: path, reason: String(cString: strerror(code)))
     }
 
+    /// `cannot write the <purpose> <path>: <reason>`.
     public var description: String { "cannot write the \(purpose) \(path): \(reason)" }
 }

@@ -2,16 +2,16 @@ import Foundation
 
 /// Exponential backoff with full jitter (AWS architecture blog, "Exponential Backoff And Jitter"), bounded by
 /// attempts and by total time, and `Retry-After` honoured when the server sends it.
-public struct RetryPolicy: Sendable {
-    public var maxAttempts: Int
-    public var initialBackoff: Double
-    public var maxBackoff: Double
+package struct RetryPolicy: Sendable {
+    package var maxAttempts: Int
+    package var initialBackoff: Double
+    package var maxBackoff: Double
     /// Total seconds one record may spend waiting between attempts.
-    public var maxRetryTime: Double
+    package var maxRetryTime: Double
     /// Returns a number in [0, 1); injected so that runs are reproducible.
-    public var random: @Sendable () -> Double
+    package var random: @Sendable () -> Double
 
-    public init(limits: DeliveryLimits, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
+    package init(limits: DeliveryLimits, random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }) {
         maxAttempts = limits.maxAttempts
         initialBackoff = Double(limits.initialBackoffMilliseconds) / 1000
         maxBackoff = Double(limits.maxBackoffMilliseconds) / 1000
@@ -21,7 +21,7 @@ public struct RetryPolicy: Sendable {
 
     /// The wait before attempt `attempt + 1`, or nil when no retry is left. `retryAfter` (seconds) wins over
     /// the computed backoff when it is longer.
-    public func delay(afterAttempt attempt: Int, retryAfter: Double?, waitedSoFar: Double) -> Double? {
+    package func delay(afterAttempt attempt: Int, retryAfter: Double?, waitedSoFar: Double) -> Double? {
         guard attempt < maxAttempts else { return nil }
         let ceiling = min(maxBackoff, initialBackoff * pow(2, Double(attempt - 1)))
         var wait = ceiling * random()
@@ -31,7 +31,7 @@ public struct RetryPolicy: Sendable {
     }
 
     /// `Retry-After` as seconds (delta-seconds form; an HTTP date is converted against `now`).
-    public static func retryAfter(_ header: String?, now: Date = Date()) -> Double? {
+    package static func retryAfter(_ header: String?, now: Date = Date()) -> Double? {
         guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
         if let seconds = Double(header), seconds >= 0 { return seconds }
         let formatter = DateFormatter()

@@ -7,6 +7,7 @@ public final class RunInterruption: Sendable {
     /// How long requests already in flight may take to finish before they are cancelled.
     public let drainSeconds: Double
 
+    /// Creates an interruption that nobody has requested yet; give it to ``DeliveryRun/interruption``.
     public init(drainSeconds: Double = 10) {
         self.drainSeconds = drainSeconds
     }

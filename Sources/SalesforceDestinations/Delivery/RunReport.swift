@@ -3,14 +3,18 @@ import JSONCore
 
 /// What a run did: every input record counted once, by outcome.
 public struct RunReport: Sendable, Equatable {
+    /// An empty report: every count zero.
     public init() {}
 
     /// Non-blank input lines.
     public var records = 0
+    /// Records the API created (a new prospect or contact).
     public var created = 0
+    /// Records the API matched and updated.
     public var updated = 0
     /// Accepted where the API does not say created or updated.
     public var upserted = 0
+    /// Records refused by the server, the mapping or the input, or whose retries ran out; each is in the rejects file.
     public var rejected = 0
     /// Records never sent because the run stopped first.
     public var notAttempted = 0
@@ -18,9 +22,13 @@ public struct RunReport: Sendable, Equatable {
     public var rejectedByCode: [String: Int] = [:]
     /// Records finished in an earlier run and skipped by `--resume` (their outcomes are in the counts).
     public var resumed = 0
+    /// HTTP requests sent, token requests and retries included.
     public var requests = 0
+    /// Record attempts after the first (one per record per retry, so a retried batch of 50 counts 50).
     public var retries = 0
+    /// Access tokens obtained: one at the start, plus one per refresh after the server refused a token.
     public var tokensMinted = 0
+    /// How long the run took on its ``DeliveryClock`` (virtual seconds under a ``VirtualDeliveryClock``).
     public var durationSeconds = 0.0
     /// The process's peak resident memory when the run ended (Linux `VmHWM`), 0 where unknown.
     public var peakResidentBytes = 0
@@ -30,7 +38,8 @@ public struct RunReport: Sendable, Equatable {
     public var interruption: Interruption?
     /// True for `--dry-run`: nothing was sent, and the delivered counts are what would have been sent.
     public var dryRun = false
-    /// Rejections by code and message, for the summary's top reasons (bounded: see ``count(_:)``).
+    /// Rejections by code and message, for the summary's top reasons (at most 1,000 distinct ones; the rest are
+    /// counted under code `*`, "other reasons").
     public var rejectionReasons: [RejectionReason: Int] = [:]
     /// Input bytes read so far (for progress against the input's size; not in the report file).
     public var inputBytesRead = 0
@@ -39,10 +48,12 @@ public struct RunReport: Sendable, Equatable {
 
     /// A stop asked for by a signal.
     public struct Interruption: Sendable, Equatable {
+        /// The signal's number (`SIGINT`, `SIGTERM`).
         public var signal: Int32
         /// The last input line read; the rest of the input was not read.
         public var readThroughLine: Int
 
+        /// `SIGINT`, `SIGTERM`, or `signal N`, for messages.
         public var signalName: String {
             switch signal {
             case SIGINT: return "SIGINT"
@@ -54,7 +65,10 @@ public struct RunReport: Sendable, Equatable {
 
     /// One reason records were rejected.
     public struct RejectionReason: Sendable, Hashable {
+        /// The code the record was rejected with: the server's (`4`, `180`), `mapping`, `input`, or `*` for the
+        /// reasons beyond the distinct-reason bound.
         public var code: String
+        /// The server's or the client's message.
         public var message: String
     }
 
@@ -69,6 +83,7 @@ public struct RunReport: Sendable, Equatable {
         }.prefix(count).map { ($0.key, $0.value) }
     }
 
+    /// Records the API accepted: created, updated and upserted together.
     public var delivered: Int { created + updated + upserted }
 
     /// True when every record is accounted for.

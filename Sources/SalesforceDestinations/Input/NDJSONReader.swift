@@ -15,6 +15,8 @@ public struct InputLine: Sendable {
     /// Input bytes read up to the end of this line (for progress against the file's size).
     public var endOffset: Int
 
+    /// Creates a line, for an input sequence of your own or a test. With a ``Checkpoint``, give the real `textHash`:
+    /// resume compares it.
     public init(
         number: Int, record: Result<JSONValue, InputError>, rawText: String? = nil, textHash: UInt64 = 0,
         endOffset: Int = 0
@@ -41,8 +43,10 @@ public struct InputLine: Sendable {
 public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
     /// What is wrong with the line.
     public var message: String
+    /// The message.
     public var description: String { message }
 
+    /// Creates an error.
     public init(message: String) { self.message = message }
 
     /// Why input that starts with `bytes` is not NDJSON at all (so no line of it should be tried), or nil.
@@ -69,8 +73,9 @@ public struct InputError: Error, Sendable, Equatable, CustomStringConvertible {
 /// Blank lines are skipped (they count for line numbers). A line that is not a JSON object comes back as an
 /// error naming the problem; reading goes on. A UTF-8 byte-order mark at the start is skipped (Windows tools
 /// write one). Input that is not NDJSON at all (gzip, a JSON array) is refused before the first line, with
-/// the command that converts it (see ``InputError/notNDJSON(_:)``).
+/// the command that converts it.
 public struct NDJSONReader: AsyncSequence, Sendable {
+    /// Each element is one non-blank input line.
     public typealias Element = InputLine
 
     private let handle: FileHandle
@@ -109,6 +114,7 @@ public struct NDJSONReader: AsyncSequence, Sendable {
         NDJSONReader(handle: handle, chunkSize: Swift.max(1, size))
     }
 
+    /// An iterator from the handle's current position. Iterate a reader once: the handle is shared.
     public func makeAsyncIterator() -> Iterator { Iterator(handle: handle, chunkSize: chunkSize) }
 
     /// Yields lines as the buffer fills; only the current chunk and one partial line are held.
@@ -128,6 +134,7 @@ public struct NDJSONReader: AsyncSequence, Sendable {
             self.chunkSize = chunkSize
         }
 
+        /// The next non-blank line, or nil at the end of the input; throws when the handle cannot be read.
         public mutating func next() async throws -> InputLine? {
             while true {
                 if !startChecked, finished || buffer.count >= 3 {

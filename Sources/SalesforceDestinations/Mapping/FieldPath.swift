@@ -4,20 +4,20 @@ import JSONCore
 ///
 /// Member names are separated by dots; `[N]` indexes an array; `["…"]` names a member that contains dots,
 /// brackets or spaces. A missing member or index evaluates to nil (the mapping then uses its default).
-public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
+package struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     /// One step of a path.
-    public enum Step: Sendable, Hashable {
+    package enum Step: Sendable, Hashable {
         case member(String)
         case index(Int)
     }
 
     /// The steps, first to last.
-    public let steps: [Step]
+    package let steps: [Step]
     /// The text the path was parsed from.
-    public let description: String
+    package let description: String
 
     /// Parses a path; the error says at which character it went wrong.
-    public init(_ text: String) throws(FieldPathError) {
+    package init(_ text: String) throws(FieldPathError) {
         description = text
         var steps: [Step] = []
         let characters = Array(text)
@@ -86,7 +86,7 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// The value at this path, or nil when a member or index is missing or the shape differs.
-    public func value(in record: JSONValue) -> JSONValue? {
+    package func value(in record: JSONValue) -> JSONValue? {
         var current = record
         for step in steps {
             switch step {
@@ -103,13 +103,13 @@ public struct FieldPath: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// A path that cannot be parsed.
-public struct FieldPathError: Error, Sendable, CustomStringConvertible {
+package struct FieldPathError: Error, Sendable, CustomStringConvertible {
     /// The path text.
-    public var path: String
+    package var path: String
     /// The character index where parsing failed.
-    public var position: Int
+    package var position: Int
     /// What was expected.
-    public var message: String
+    package var message: String
 
-    public var description: String { "invalid path \"\(path)\" at character \(position + 1): \(message)" }
+    package var description: String { "invalid path \"\(path)\" at character \(position + 1): \(message)" }
 }

@@ -7,14 +7,14 @@ import JSONCore
 ///
 /// Members that are objects or arrays are skipped (a target holds a scalar). Fields named in `mapping` win over
 /// a spread that yields the same target.
-public struct ObjectSpread: Sendable, Equatable {
-    public var from: FieldPath
+package struct ObjectSpread: Sendable, Equatable {
+    package var from: FieldPath
     /// Name patterns: `*` matches any run of characters (`*__c`, `utm_*`); empty means every member.
-    public var include: [String]
-    public var exclude: [String]
-    public var prefix: String
+    package var include: [String]
+    package var exclude: [String]
+    package var prefix: String
 
-    public init(from: FieldPath, include: [String] = [], exclude: [String] = [], prefix: String = "") {
+    package init(from: FieldPath, include: [String] = [], exclude: [String] = [], prefix: String = "") {
         self.from = from
         self.include = include
         self.exclude = exclude

@@ -1,18 +1,18 @@
 import JSONCore
 
 /// A record after mapping: target field values in config order, then segment status fields.
-public struct MappedRecord: Sendable, Equatable {
+package struct MappedRecord: Sendable, Equatable {
     /// The input line it came from.
-    public var line: Int
+    package var line: Int
     /// Target field → value (strings, numbers, booleans; null clears a field).
-    public var fields: [String: JSONValue]
+    package var fields: [String: JSONValue]
     /// The first required field's value (email for Account Engagement): the record's identity.
-    public var identity: String
+    package var identity: String
     /// The record's own target (data extension key or id, event definition key) when the action routes per
     /// record; nil when the config names one target for all.
-    public var route: String?
+    package var route: String?
 
-    public init(line: Int, fields: [String: JSONValue], identity: String, route: String? = nil) {
+    package init(line: Int, fields: [String: JSONValue], identity: String, route: String? = nil) {
         self.line = line
         self.fields = fields
         self.identity = identity
@@ -21,13 +21,13 @@ public struct MappedRecord: Sendable, Equatable {
 }
 
 /// A record that cannot be mapped: the line and the field, and why.
-public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible {
-    public var line: Int
-    public var field: String
-    public var message: String
-    public var description: String { "line \(line): \(field): \(message)" }
+package struct MappingError: Error, Sendable, Equatable, CustomStringConvertible {
+    package var line: Int
+    package var field: String
+    package var message: String
+    package var description: String { "line \(line): \(field): \(message)" }
 
-    public init(line: Int, field: String, message: String) {
+    package init(line: Int, field: String, message: String) {
         self.line = line
         self.field = field
         self.message = message
@@ -35,14 +35,14 @@ public struct MappingError: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 /// Applies a ``RecordMapping`` to input records.
-public struct RecordMapper: Sendable {
-    public let mapping: RecordMapping
+package struct RecordMapper: Sendable {
+    package let mapping: RecordMapping
 
-    public init(mapping: RecordMapping) {
+    package init(mapping: RecordMapping) {
         self.mapping = mapping
     }
 
-    public func map(_ record: JSONValue, line: Int) -> Result<MappedRecord, MappingError> {
+    package func map(_ record: JSONValue, line: Int) -> Result<MappedRecord, MappingError> {
         var fields: [String: JSONValue] = [:]
         // Spreads first, so that fields the mapping names win over a spread's member of the same name.
         for spread in mapping.spreads {

@@ -2,7 +2,7 @@ import JSONCore
 import Yams
 
 /// Where one target field's value comes from.
-public enum FieldSource: Sendable, Equatable {
+package enum FieldSource: Sendable, Equatable {
     /// A path into the record, with a value to use when the path finds nothing.
     case path(FieldPath, default: JSONValue?)
     /// The first of several paths that finds a value (`traits.firstName`, else `properties.firstName`), else the
@@ -13,13 +13,13 @@ public enum FieldSource: Sendable, Equatable {
 }
 
 /// How one target's value is shaped after it is found: transforms in order, then the null/empty policy.
-public struct FieldRules: Sendable, Equatable {
-    public var transforms: [ValueTransform]
+package struct FieldRules: Sendable, Equatable {
+    package var transforms: [ValueTransform]
     /// Overrides the config's `values:` policy for this field, member by member.
-    public var nulls: NullPolicy.Nulls?
-    public var emptyStrings: NullPolicy.EmptyStrings?
+    package var nulls: NullPolicy.Nulls?
+    package var emptyStrings: NullPolicy.EmptyStrings?
 
-    public init(
+    package init(
         transforms: [ValueTransform] = [], nulls: NullPolicy.Nulls? = nil, emptyStrings: NullPolicy.EmptyStrings? = nil
     ) {
         self.transforms = transforms
@@ -30,12 +30,12 @@ public struct FieldRules: Sendable, Equatable {
 
 /// Where each record's own target comes from (per-record routing): a path whose value names the data extension
 /// or the event definition.
-public struct RouteSource: Sendable, Equatable {
+package struct RouteSource: Sendable, Equatable {
     /// The config key it came from, for messages (`action.dataExtension.keyFrom`).
-    public var name: String
-    public var path: FieldPath
+    package var name: String
+    package var path: FieldPath
 
-    public init(name: String, path: FieldPath) {
+    package init(name: String, path: FieldPath) {
         self.name = name
         self.path = path
     }
@@ -43,18 +43,18 @@ public struct RouteSource: Sendable, Equatable {
 
 /// Segment (Adobe) or audience (Segment) membership written into one status field per segment: Adobe's
 /// "Mapping ID" pattern, where each selected segment gets its own custom field holding the segment's status.
-public struct SegmentMapping: Sendable, Equatable {
+package struct SegmentMapping: Sendable, Equatable {
     /// Where the memberships are: an object keyed by segment id (`segmentMembership.ups`, `traits`).
-    public var path: FieldPath
+    package var path: FieldPath
     /// Segment id → target field (`Segment_1__c`, `salesforce_mc_segment_1`), in config order.
-    public var fields: [(segment: String, field: String)]
+    package var fields: [(segment: String, field: String)]
 
-    public init(path: FieldPath, fields: [(segment: String, field: String)]) {
+    package init(path: FieldPath, fields: [(segment: String, field: String)]) {
         self.path = path
         self.fields = fields
     }
 
-    public static func == (a: SegmentMapping, b: SegmentMapping) -> Bool {
+    package static func == (a: SegmentMapping, b: SegmentMapping) -> Bool {
         a.path == b.path && a.fields.elementsEqual(b.fields) { $0.segment == $1.segment && $0.field == $1.field }
     }
 
@@ -70,29 +70,29 @@ public struct SegmentMapping: Sendable, Equatable {
 
 /// How a record becomes target fields: `mapping` (target → source), optional `spread` and `segments`, the
 /// null/empty policy, and where a per-record route comes from.
-public struct RecordMapping: Sendable, Equatable {
+package struct RecordMapping: Sendable, Equatable {
     /// Target field → source, in config order.
-    public var fields: [(target: String, source: FieldSource)]
-    public var segments: SegmentMapping?
+    package var fields: [(target: String, source: FieldSource)]
+    package var segments: SegmentMapping?
     /// Targets every record must have a value for (the identity), in order.
-    public var required: [String]
+    package var required: [String]
     /// Objects whose members are mapped wholesale.
-    public var spreads: [ObjectSpread] = []
+    package var spreads: [ObjectSpread] = []
     /// Transforms and policy overrides by target.
-    public var rules: [String: FieldRules] = [:]
+    package var rules: [String: FieldRules] = [:]
     /// The config's `values:` policy (or the destination's default).
-    public var policy = NullPolicy(nulls: .skip, emptyStrings: .send)
+    package var policy = NullPolicy(nulls: .skip, emptyStrings: .send)
     /// Set when the action takes its target from each record.
-    public var route: RouteSource?
+    package var route: RouteSource?
 
-    public static func == (a: RecordMapping, b: RecordMapping) -> Bool {
+    package static func == (a: RecordMapping, b: RecordMapping) -> Bool {
         a.segments == b.segments && a.required == b.required && a.spreads == b.spreads && a.rules == b.rules
             && a.policy == b.policy
             && a.route == b.route
             && a.fields.elementsEqual(b.fields) { $0.target == $1.target && $0.source == $1.source }
     }
 
-    public init(fields: [(target: String, source: FieldSource)], segments: SegmentMapping? = nil, required: [String]) {
+    package init(fields: [(target: String, source: FieldSource)], segments: SegmentMapping? = nil, required: [String]) {
         self.fields = fields
         self.segments = segments
         self.required = required

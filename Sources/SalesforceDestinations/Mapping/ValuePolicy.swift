@@ -5,15 +5,15 @@ import JSONCore
 ///
 /// sfdest used to treat null as missing, so a field could never be cleared, and it sent empty strings on. Both
 /// are now explicit, per config (`values:`) and per field, with defaults per destination (``defaults(for:)``).
-public struct NullPolicy: Sendable, Equatable {
-    public enum Nulls: String, Sendable, CaseIterable {
+package struct NullPolicy: Sendable, Equatable {
+    package enum Nulls: String, Sendable, CaseIterable {
         /// Send JSON null: the API clears the field.
         case clear
         /// Leave the field out: the API keeps what it has.
         case skip
     }
 
-    public enum EmptyStrings: String, Sendable, CaseIterable {
+    package enum EmptyStrings: String, Sendable, CaseIterable {
         /// Send `""` as is.
         case send
         /// Leave the field out.
@@ -22,10 +22,10 @@ public struct NullPolicy: Sendable, Equatable {
         case clear
     }
 
-    public var nulls: Nulls
-    public var emptyStrings: EmptyStrings
+    package var nulls: Nulls
+    package var emptyStrings: EmptyStrings
 
-    public init(nulls: Nulls, emptyStrings: EmptyStrings) {
+    package init(nulls: Nulls, emptyStrings: EmptyStrings) {
         self.nulls = nulls
         self.emptyStrings = emptyStrings
     }
@@ -33,7 +33,7 @@ public struct NullPolicy: Sendable, Equatable {
     /// The defaults: null skips (a record that lacks a value never erases one by accident; clearing is opt-in),
     /// and Account Engagement skips empty strings, as Segment's Pardot destination drops them; Marketing Cloud
     /// sends them (a data extension stores "" as given). See README "Null, absent and empty" for the sources.
-    public static func defaults(for destination: DestinationConfig.Destination) -> NullPolicy {
+    package static func defaults(for destination: DestinationConfig.Destination) -> NullPolicy {
         switch destination {
         case .accountEngagement: return NullPolicy(nulls: .skip, emptyStrings: .skip)
         case .marketingCloud: return NullPolicy(nulls: .skip, emptyStrings: .send)
@@ -56,7 +56,7 @@ public struct NullPolicy: Sendable, Equatable {
 }
 
 /// A small, fixed set of value transforms, applied in order. Not a language: anything more belongs upstream.
-public enum ValueTransform: String, Sendable, CaseIterable {
+package enum ValueTransform: String, Sendable, CaseIterable {
     /// Whitespace removed from both ends.
     case trim
     /// Lower case. For an email used as Account Engagement's match key this changes which prospect matches:

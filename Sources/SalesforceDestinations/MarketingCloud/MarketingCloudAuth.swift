@@ -4,11 +4,11 @@ import JSONCore
 /// Tokens from `POST {authUrl}/v2/token` (client credentials), cached and shared, minted again two minutes
 /// before `expires_in` runs out (the docs' advice) or when the API refuses one. Requests go to the
 /// `rest_instance_url` each token came with, in either form tenants send (with or without scheme).
-public final class MarketingCloudTokenSource: AccessTokenSource {
+package final class MarketingCloudTokenSource: AccessTokenSource {
     private let cache: TokenCache
     private let minter: MarketingCloudTokenMinter
 
-    public init(
+    package init(
         connection: MarketingCloudConnection, credentials: MarketingCloudCredentials, transport: any HTTPTransport,
         clock: any DeliveryClock, policy: RetryPolicy
     ) {
@@ -21,15 +21,15 @@ public final class MarketingCloudTokenSource: AccessTokenSource {
         }
     }
 
-    public func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
-    public func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
+    package func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
+    package func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
         try await cache.refresh(after: stale)
     }
-    public func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
+    package func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
 
     /// `rest_instance_url` as a base URL: `https://x.rest…/`, or `x.rest…/` without a scheme (the docs' example;
     /// https is assumed, except for loopback hosts, which are served over plain http).
-    public static func instanceURL(_ text: String) -> URL? {
+    package static func instanceURL(_ text: String) -> URL? {
         var text = text.trimmingCharacters(in: .whitespaces)
         if !text.contains("://") {
             let host = text.split(separator: "/").first.map(String.init) ?? text

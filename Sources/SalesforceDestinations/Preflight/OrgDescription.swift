@@ -4,22 +4,22 @@ import JSONCore
 /// `sfdest describe`: what the org offers a config, read from the same metadata endpoints as the preflight:
 /// Account Engagement custom fields; Marketing Cloud attribute sets, the data extension's columns, and event
 /// definitions. A starting point for a mapping, as a destination's setup screen is.
-public struct OrgDescription: Sendable {
+package struct OrgDescription: Sendable {
     /// One heading and its rows (`name`, `type`, `note`).
-    public struct Section: Sendable {
-        public var title: String
-        public var rows: [(name: String, type: String, note: String)]
+    package struct Section: Sendable {
+        package var title: String
+        package var rows: [(name: String, type: String, note: String)]
         /// The source a commented mapping line per row suggests (`traits.<source>`); nil: no mapping lines.
-        public var suggestedSource: String?
+        package var suggestedSource: String?
     }
 
-    public var sections: [Section] = []
+    package var sections: [Section] = []
     /// Reads that failed, as preflight checks (what and why).
-    public var problems: [PreflightCheck] = []
+    package var problems: [PreflightCheck] = []
 
     /// Reads what the config's connection can see; `dataExtension` names another data extension than the
     /// config's one.
-    public static func read(
+    package static func read(
         config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
         dataExtension: DataExtensionReference? = nil
     ) async -> OrgDescription {
@@ -93,7 +93,7 @@ public struct OrgDescription: Sendable {
     }
 
     /// Plain text: each section as aligned rows, then the commented mapping lines it suggests.
-    public var text: String {
+    package var text: String {
         var lines: [String] = []
         for section in sections {
             lines.append("\(section.title) (\(section.rows.count))")
@@ -121,7 +121,7 @@ public struct OrgDescription: Sendable {
         return lines.joined(separator: "\n") + "\n"
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "sections": .array(
                 sections.map { section in

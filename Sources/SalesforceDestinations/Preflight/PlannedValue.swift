@@ -6,7 +6,7 @@ import JSONCore
 /// Only what the config fixes is known: a literal, a transform's output (`date`, `membershipBoolean`), a segment
 /// status. A value read from each record is `unknown` until records arrive, so a preflight checks only that its
 /// field exists.
-public enum PlannedValue: Sendable, Equatable, CustomStringConvertible {
+package enum PlannedValue: Sendable, Equatable, CustomStringConvertible {
     /// Read from each record: any type.
     case unknown
     /// Text whose longest possible value is known (a literal, a segment status), or nil when it is not.
@@ -18,7 +18,7 @@ public enum PlannedValue: Sendable, Equatable, CustomStringConvertible {
     case boolean
     case number(whole: Bool)
 
-    public var description: String {
+    package var description: String {
         switch self {
         case .unknown: return "a value from each record"
         case .text(let length?): return "text up to \(length) characters"
@@ -67,16 +67,16 @@ public enum PlannedValue: Sendable, Equatable, CustomStringConvertible {
 }
 
 /// One target the mapping writes, where the config says so, and what it will hold.
-public struct PlannedTarget: Sendable, Equatable {
-    public var name: String
+package struct PlannedTarget: Sendable, Equatable {
+    package var name: String
     /// Where the config names it: `mapping.Birthday`, `segments.fields.<segment id>`.
-    public var origin: String
-    public var value: PlannedValue
+    package var origin: String
+    package var value: PlannedValue
     /// A segment's status field (Adobe's "Mapping ID").
-    public var isSegmentField: Bool
+    package var isSegmentField: Bool
 
     /// Every target a mapping names, in config order: mapped fields, then segment fields.
-    public static func all(in mapping: RecordMapping) -> [PlannedTarget] {
+    package static func all(in mapping: RecordMapping) -> [PlannedTarget] {
         var targets = mapping.fields.map { field in
             PlannedTarget(
                 name: field.target, origin: "mapping.\(field.target)",
@@ -130,7 +130,7 @@ enum NameSuggestion {
 }
 
 /// A field as the org describes it, reduced to what decides whether a planned value fits.
-public enum OrgFieldKind: Sendable, Equatable {
+package enum OrgFieldKind: Sendable, Equatable {
     /// Text of at most `length` characters (nil: the org did not say): MC Text, Phone, Locale; Pardot's text-like
     /// custom field types.
     case text(length: Int?)

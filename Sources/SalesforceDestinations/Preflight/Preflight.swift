@@ -3,13 +3,13 @@ import Foundation
 /// `sfdest check-config`: before any record is sent, asks the org (or a fake) whether the config can work:
 /// credentials, scopes, and every field, attribute, column or event the mapping names. It reads only documented
 /// metadata endpoints and writes nothing.
-public struct Preflight: Sendable {
-    public let config: DestinationConfig
+package struct Preflight: Sendable {
+    package let config: DestinationConfig
     let tokens: any AccessTokenSource
     let reader: MetadataReader
 
     /// Credentials must be of the config's kind (``DeliveryRun/resolve(_:environment:)`` gives the right one).
-    public init(
+    package init(
         config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
         clock: any DeliveryClock = SystemDeliveryClock(),
         random: @escaping @Sendable () -> Double = { Double.random(in: 0..<1) }
@@ -21,7 +21,7 @@ public struct Preflight: Sendable {
             for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
     }
 
-    public func run() async -> PreflightReport {
+    package func run() async -> PreflightReport {
         switch config.target {
         case .accountEngagement(let connection, _):
             return PreflightReport(

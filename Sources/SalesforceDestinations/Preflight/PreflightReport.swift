@@ -1,8 +1,8 @@
 import JSONCore
 
 /// One line of a preflight: what was checked, how it came out, and what to do about it.
-public struct PreflightCheck: Sendable, Equatable {
-    public enum Status: String, Sendable, CaseIterable {
+package struct PreflightCheck: Sendable, Equatable {
+    package enum Status: String, Sendable, CaseIterable {
         /// The org has what the config needs.
         case ok
         /// Sending would fail for this reason.
@@ -14,39 +14,39 @@ public struct PreflightCheck: Sendable, Equatable {
     }
 
     /// What was checked: `credentials`, `scope data_extensions_write`, `custom field Favorite__c`.
-    public var target: String
-    public var status: Status
+    package var target: String
+    package var status: Status
     /// What the org answered, in a sentence.
-    public var detail: String
+    package var detail: String
     /// What to change, when something must change.
-    public var fix: String
+    package var fix: String
 
-    public init(target: String, status: Status, detail: String, fix: String = "") {
+    package init(target: String, status: Status, detail: String, fix: String = "") {
         self.target = target
         self.status = status
         self.detail = detail
         self.fix = fix
     }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         ["target": .string(target), "status": .string(status.rawValue), "detail": .string(detail), "fix": .string(fix)]
     }
 }
 
 /// Everything a preflight found.
-public struct PreflightReport: Sendable, Equatable {
-    public var checks: [PreflightCheck]
+package struct PreflightReport: Sendable, Equatable {
+    package var checks: [PreflightCheck]
 
-    public init(checks: [PreflightCheck] = []) {
+    package init(checks: [PreflightCheck] = []) {
         self.checks = checks
     }
 
     /// True when nothing failed (warnings and skips do not block a send).
-    public var passed: Bool { !checks.contains { $0.status == .fail } }
+    package var passed: Bool { !checks.contains { $0.status == .fail } }
 
-    public func count(_ status: PreflightCheck.Status) -> Int { checks.filter { $0.status == status }.count }
+    package func count(_ status: PreflightCheck.Status) -> Int { checks.filter { $0.status == status }.count }
 
-    public var json: JSONValue {
+    package var json: JSONValue {
         [
             "passed": .bool(passed), "checks": .array(checks.map(\.json)),
             "counts": .object(
@@ -59,7 +59,7 @@ public struct PreflightReport: Sendable, Equatable {
 
     /// A plain-text table, `TARGET  STATUS  DETAIL / FIX`, one check per row; details and fixes on their own
     /// indented lines, so that long ones stay readable in a terminal and in CI logs.
-    public var table: String {
+    package var table: String {
         let width = min(64, max(6, checks.map(\.target.count).max() ?? 6))
         func pad(_ text: String, _ count: Int) -> String {
             text.count >= count ? text : text + String(repeating: " ", count: count - text.count)

@@ -11,9 +11,9 @@ import JSONCore
 /// - async request ids become `<request-id:N>` (first appearance), in paths and in answers;
 /// - answers keep their status, the headers that carry meaning (`Content-Type`, `Retry-After`, `Pardot-Warning`)
 ///   and their body, which is what the comparison reads (status, error code, structure).
-public enum Capture {
+package enum Capture {
     /// The format tag written into every capture.
-    public static let format = "sfdest-capture/1"
+    package static let format = "sfdest-capture/1"
 
     /// Members of a token answer that are secrets.
     static let secretAnswerMembers: Set<String> = ["refresh_token", "signature", "id_token"]
@@ -22,7 +22,7 @@ public enum Capture {
 
     /// The capture of `exchanges` (in the order they were sent), for the API `api` (`accountEngagement` or
     /// `marketingCloud`), with `variables` naming the base URLs.
-    public static func render(_ exchanges: [RecordedExchange], api: String, variables: Transcript) -> JSONValue {
+    package static func render(_ exchanges: [RecordedExchange], api: String, variables: Transcript) -> JSONValue {
         var tokens: [String: Int] = [:]
         var requestIDs: [String: Int] = [:]
         let ordered = exchanges.sorted { $0.sequence < $1.sequence }

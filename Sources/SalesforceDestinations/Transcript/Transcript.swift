@@ -14,7 +14,7 @@ public struct Transcript: Sendable {
     /// after the base starts with it (the token endpoint is `{{loginUrl}}` even when one host serves both).
     public var variables: [(base: String, name: String, pathPrefix: String?)]
     /// Credential fields (form fields, or top-level JSON members) whose values never reach a transcript.
-    public static let maskedFormFields: Set<String> = [
+    package static let maskedFormFields: Set<String> = [
         "client_id", "client_secret", "username", "password", "refresh_token",
     ]
 
@@ -22,6 +22,7 @@ public struct Transcript: Sendable {
     /// so the file runs as is and shows which environment a run targeted.
     public var declarations: [(name: String, value: String)]
 
+    /// Creates a transcript with the given variables; ``forRun(_:exchanges:declaring:)`` makes the ones for a run.
     public init(
         variables: [(base: String, name: String, pathPrefix: String?)],
         declarations: [(name: String, value: String)] = []
@@ -179,7 +180,7 @@ extension Transcript {
     }
 
     /// The variables of an Account Engagement connection.
-    public static func accountEngagement(_ connection: AccountEngagementConnection) -> Transcript {
+    package static func accountEngagement(_ connection: AccountEngagementConnection) -> Transcript {
         Transcript(variables: [
             (connection.loginURL.absoluteString, "loginUrl", "/services/oauth2/"),
             (connection.apiURL.absoluteString, "apiUrl", nil),

@@ -10,12 +10,15 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     private let timeout: TimeAmount
     private let maxResponseBytes: Int
 
+    /// Creates the transport and its connection pool; call ``shutdown()`` when done.
+    ///
     /// - Parameters:
     ///   - trustedRootCertificates: PEM certificates to trust instead of the system store (`SSL_CERT_FILE`;
     ///     tests use a CA they generate); verification stays on either way.
     ///   - additionalRootCertificates: PEM certificates to trust as well as the others (`--ca-file`: a private
     ///     CA, or a TLS-inspecting proxy's).
     ///   - timeoutSeconds: per request, connect to last byte.
+    ///   - maxResponseBytes: the largest response body accepted; a longer one is a ``TransportError``.
     public init(
         trustedRootCertificates: [String]? = nil, additionalRootCertificates: [String] = [], timeoutSeconds: Int64 = 60,
         maxResponseBytes: Int = 16 * 1024 * 1024
@@ -43,6 +46,8 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
         self.maxResponseBytes = maxResponseBytes
     }
 
+    /// Sends one request on the shared connection pool; any failure without an HTTP answer (connect, TLS,
+    /// timeout, a body over `maxResponseBytes`) is a ``TransportError``. No redirects are followed.
     public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         var outgoing = HTTPClientRequest(url: request.url.absoluteString)
         outgoing.method = HTTPMethod(rawValue: request.method)

@@ -2,14 +2,18 @@ import Foundation
 
 /// One HTTP request as the client builds it, independent of the HTTP library.
 public struct TransportRequest: Sendable, Equatable {
+    /// The HTTP method: `GET`, `POST`, `PATCH`.
     public var method: String
+    /// The full URL, query included.
     public var url: URL
     /// Header fields in the order they are sent.
     public var headers: [(name: String, value: String)]
+    /// The body bytes (JSON or form-encoded, as `Content-Type` says); empty for none.
     public var body: [UInt8]
     /// What the request is for, so transcripts can group by it: the record's line and identity, or nil for auth.
     public var context: RequestContext?
 
+    /// Creates a request.
     public init(
         method: String, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
         context: RequestContext? = nil
@@ -21,6 +25,7 @@ public struct TransportRequest: Sendable, Equatable {
         self.context = context
     }
 
+    /// Equal when method, URL, body, context and headers (in order) are equal.
     public static func == (a: TransportRequest, b: TransportRequest) -> Bool {
         a.method == b.method && a.url == b.url && a.body == b.body && a.context == b.context
             && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
@@ -41,6 +46,7 @@ public struct RequestContext: Sendable, Equatable, Hashable {
     /// 1 for the first try, 2 for the first retry, …
     public var attempt: Int
 
+    /// Creates a context.
     public init(line: Int, identity: String, attempt: Int) {
         self.line = line
         self.identity = identity
@@ -50,21 +56,27 @@ public struct RequestContext: Sendable, Equatable, Hashable {
 
 /// An HTTP response.
 public struct TransportResponse: Sendable, Equatable {
+    /// The HTTP status code.
     public var status: Int
+    /// Header fields in the order received.
     public var headers: [(name: String, value: String)]
+    /// The body bytes, after content decoding.
     public var body: [UInt8]
 
+    /// Creates a response (a fake transport's answer, a dry run's canned success).
     public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
     }
 
+    /// Equal when status, body and headers (in order) are equal.
     public static func == (a: TransportResponse, b: TransportResponse) -> Bool {
         a.status == b.status && a.body == b.body
             && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
     }
 
+    /// The value of the first header with this name (case-insensitive).
     public func header(_ name: String) -> String? {
         headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
@@ -92,19 +104,22 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         /// The answer's body was larger than the transport accepts.
         public static let responseTooLarge = Code(kind: .responseTooLarge)
 
+        /// The code's name, as logged (`timedOut`).
         public var description: String { kind.rawValue }
     }
 
     /// The kind of failure.
     public var code: Code
-    /// The request (method and host) and the underlying error, for the operator.
+    /// What failed, with the method and host: `POST login.salesforce.com: connection refused`.
     public var message: String
 
+    /// Creates an error; a custom transport throws one when it got no HTTP answer.
     public init(code: Code, message: String) {
         self.code = code
         self.message = message
     }
 
+    /// The message.
     public var description: String { message }
 
     /// The verdict for a request that got no answer: retry, unless the certificate was refused. Every retried

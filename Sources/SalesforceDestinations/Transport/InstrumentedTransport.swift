@@ -8,20 +8,20 @@ import Synchronization
 /// What is logged can hold no secret by construction: the method, scheme, host and path, the status, the
 /// time taken and the body sizes. Never a header, a query string or a body (credentials travel in token
 /// request bodies, tokens in `Authorization` headers and token answers).
-public final class InstrumentedTransport: HTTPTransport {
+package final class InstrumentedTransport: HTTPTransport {
     private let inner: any HTTPTransport
     private let logger: Logger
     private let endpoints = Mutex<[String]>([])
 
-    public init(wrapping inner: any HTTPTransport, logger: Logger) {
+    package init(wrapping inner: any HTTPTransport, logger: Logger) {
         self.inner = inner
         self.logger = logger
     }
 
     /// `scheme://host[:port]` of every endpoint contacted, in first-use order.
-    public var contactedEndpoints: [String] { endpoints.withLock { $0 } }
+    package var contactedEndpoints: [String] { endpoints.withLock { $0 } }
 
-    public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
+    package func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         let endpoint = Self.endpoint(request.url)
         endpoints.withLock { list in if !list.contains(endpoint) { list.append(endpoint) } }
         var metadata: Logger.Metadata = [

@@ -2,8 +2,11 @@ import Synchronization
 
 /// One request and what came back: a response, or the transport error.
 public struct RecordedExchange: Sendable {
+    /// 1-based order in which the exchange completed.
     public var sequence: Int
+    /// The request as sent, secrets included: mask before printing (``Transcript`` does).
     public var request: TransportRequest
+    /// The answer, or why none came.
     public var response: Result<TransportResponse, TransportError>
 }
 
@@ -18,6 +21,7 @@ public final class RecordingTransport: HTTPTransport {
     private let source: Source
     private let exchanges = Mutex<[RecordedExchange]>([])
 
+    /// Sends through `inner` and records each exchange, failed ones included.
     public init(wrapping inner: any HTTPTransport) {
         source = .network(inner)
     }
@@ -27,6 +31,7 @@ public final class RecordingTransport: HTTPTransport {
         source = .dryRun(respond)
     }
 
+    /// Sends (or answers, in a dry run), records the exchange, and returns or throws what `inner` did.
     public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         let result: Result<TransportResponse, TransportError>
         switch source {

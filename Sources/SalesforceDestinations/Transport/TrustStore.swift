@@ -8,10 +8,13 @@ import NIOSSL
 ///   bundle it names.
 /// - `--ca-file` adds a private CA (a TLS-inspecting proxy's, a test server's) to whichever store is in use.
 public struct TrustStore: Sendable, Equatable {
+    /// A PEM file of CA certificates, read and checked.
     public struct Bundle: Sendable, Equatable {
+        /// The file as named (by `SSL_CERT_FILE` or `--ca-file`).
         public var path: String
         /// The file's PEM text.
         public var pem: String
+        /// How many certificates the file holds (at least one).
         public var certificateCount: Int
     }
 
@@ -20,6 +23,7 @@ public struct TrustStore: Sendable, Equatable {
     /// Trusted as well (`--ca-file`).
     public var additional: Bundle?
 
+    /// Creates a store; with neither bundle, the system store alone. Use ``load(caFile:environment:)`` to read files.
     public init(replacement: Bundle? = nil, additional: Bundle? = nil) {
         self.replacement = replacement
         self.additional = additional
@@ -65,7 +69,9 @@ public struct TrustStore: Sendable, Equatable {
 
 /// A CA file that cannot be used.
 public struct TrustStoreError: Error, Sendable, CustomStringConvertible {
+    /// Which file, and why it cannot be used.
     public var message: String
+    /// The message.
     public var description: String { message }
 }
 

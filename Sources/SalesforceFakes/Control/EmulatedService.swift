@@ -3,7 +3,7 @@ import JSONCore
 
 /// One emulated Salesforce API, behind a ``FakeServer``: the model and its HTTP surface.
 /// The server adds what every fake shares (the `/__fake/` control API, the journal, faults, the clock).
-public protocol EmulatedService: Sendable {
+package protocol EmulatedService: Sendable {
     /// Answers a request to the emulated API (never a `/__fake/` path).
     func handle(_ request: HTTPRequest) -> HTTPResponse
 
@@ -65,22 +65,22 @@ public protocol EmulatedService: Sendable {
 
 extension EmulatedService {
     /// No named profiles unless the service defines some.
-    public var latencyProfiles: [String: [LatencyRule]] { [:] }
+    package var latencyProfiles: [String: [LatencyRule]] { [:] }
 
     /// The tree, written.
-    public func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
+    package func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
         let state = exportState()
         JSONWriter.write(
             maskingSecrets ? StateDocument.maskingSecrets(state) : state, into: &output, style: style, indent: 0)
     }
 
     /// Always the tree.
-    public func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? { nil }
+    package func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? { nil }
 
     /// No tenant can be reset alone unless the service says so.
-    public var tenantKey: String? { nil }
+    package var tenantKey: String? { nil }
 
-    public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
+    package func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
         throw JSONSchemaError(path: "", message: "this fake has no tenant that can be reset alone")
     }
 }

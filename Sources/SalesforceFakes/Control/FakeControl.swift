@@ -2,7 +2,7 @@ import FakeHTTP
 import JSONCore
 
 /// The typed control seam of a fake: state, settings, reset, faults, clock and journal, as calls. The HTTP
-/// control API (`/__fake/…`, ``ControlAPI``) parses a request and calls these; the conformance harness and
+/// control API (`/__fake/…`) parses a request and calls these; the conformance harness and
 /// in-process tests call them directly, so nothing configures a fake by sending itself JSON over HTTP.
 public struct FakeControl: Sendable {
     let service: any EmulatedService
@@ -63,7 +63,7 @@ public struct FakeControl: Sendable {
         clock.reset()
     }
 
-    /// One tenant alone (``EmulatedService/tenantKey``: a business unit, a MID), leaving the journal, faults and
+    /// One tenant alone (by its id: a business unit's `id`, a MID), leaving the journal, faults and
     /// clock, which other tenants' tests share.
     public func resetTenant(_ id: JSONValue, to destination: ResetDestination = .seed) throws(JSONSchemaError) {
         try service.resetTenant(id, toDefaults: destination == .defaults)
@@ -87,11 +87,13 @@ public struct FakeControl: Sendable {
         try addFault(try FaultRule(json: json))
     }
 
+    /// Removes every fault rule (`DELETE /__fake/faults`); requests are answered by the emulator again.
     public func clearFaults() { faults.removeAll() }
 
     /// Removes one rule; false when there is none with that id.
     public func removeFault(id: Int) -> Bool { faults.remove(id: id) }
 
+    /// The fault rules in force, in evaluation order, with their counts of requests seen and fired.
     public var faultRules: [FaultRule] { faults.rules }
 
     // MARK: Clock
@@ -119,5 +121,6 @@ public struct FakeControl: Sendable {
         return (service.masked(entries), evicted)
     }
 
+    /// Empties the request journal (`DELETE /__fake/journal`); sequence numbers keep counting.
     public func clearJournal() { journal.clear() }
 }

@@ -3,8 +3,8 @@ import JSONCore
 import Logging
 import Synchronization
 
-/// A running fake: an ``EmulatedService`` served over HTTP with the shared control API under `/__fake/`,
-/// a request journal, fault injection and a fake clock.
+/// A running fake: an emulated API (``PardotFake``, ``MarketingCloudFake``) served over HTTP with the shared
+/// control API under `/__fake/`, a request journal, fault injection and a fake clock.
 public final class FakeServer: Sendable {
     /// What a fake adds around its emulated API: journal bounds, the control API's access and body limit, the
     /// URL the fake hands out, persistence.
@@ -49,7 +49,7 @@ public final class FakeServer: Sendable {
     private let advertised: Mutex<String?>
 
     /// Starts serving `service`. The clock must be the one the service reads.
-    public init(
+    package init(
         service: any EmulatedService, clock: FakeClock, configuration: HTTPServer.Configuration = .init(),
         options: Options = Options()
     ) throws {
@@ -81,7 +81,7 @@ public final class FakeServer: Sendable {
     }
 
     /// The emulated API.
-    public var service: any EmulatedService { dispatcher.service }
+    package var service: any EmulatedService { dispatcher.service }
     /// The typed control seam: what `/__fake/…` does, as calls (state, settings, reset, faults, clock).
     public var control: FakeControl { dispatcher.controlSeam }
     /// The requests the fake answered, oldest first, secrets masked; `since` is a sequence number.

@@ -22,18 +22,18 @@ public enum StateDocument {
     /// Nesting a state may have: what a request body may have (``JSONParser/maximumDepth``) plus the levels the
     /// state format puts around a stored body (`events[i].data`, `asyncRequests[i].items[j]`), so that every state
     /// a fake can reach loads back.
-    public static let maximumDepth = JSONParser.maximumDepth + 8
+    package static let maximumDepth = JSONParser.maximumDepth + 8
 
     /// Why a document could not be read.
-    public struct ReadError: Error, CustomStringConvertible {
-        public let description: String
+    package struct ReadError: Error, CustomStringConvertible {
+        package let description: String
     }
 
     /// Media types read as YAML; anything else is JSON.
     static let yamlMediaTypes: Set<String> = ["application/yaml", "application/x-yaml", "text/yaml", "text/x-yaml"]
 
     /// Parses a document: YAML when `yaml` is true (a `.yaml`/`.yml` file, a YAML media type), JSON otherwise.
-    public static func parse(_ bytes: [UInt8], yaml: Bool) throws(ReadError) -> JSONValue {
+    package static func parse(_ bytes: [UInt8], yaml: Bool) throws(ReadError) -> JSONValue {
         if yaml {
             do {
                 guard let node = try Yams.compose(yaml: String(decoding: bytes, as: UTF8.self)) else {
@@ -54,7 +54,7 @@ public enum StateDocument {
     }
 
     /// Whether a path names a YAML file.
-    public static func isYAMLFile(_ path: String) -> Bool {
+    package static func isYAMLFile(_ path: String) -> Bool {
         path.hasSuffix(".yaml") || path.hasSuffix(".yml")
     }
 
@@ -87,7 +87,7 @@ public enum StateDocument {
     ]
 
     /// `overlay` laid over `base` (see ``Mode/merge``).
-    public static func merge(_ base: JSONValue, _ overlay: JSONValue) -> JSONValue {
+    package static func merge(_ base: JSONValue, _ overlay: JSONValue) -> JSONValue {
         switch (base, overlay) {
         case (.object(var merged), .object(let changes)):
             for (key, value) in changes { merged[key] = merged[key].map { merge($0, value) } ?? value }
@@ -123,7 +123,7 @@ public enum StateDocument {
     /// unless the caller asks for secrets. Credentials sit in the elements of top-level lists (`clients[i]`,
     /// `users[i]`, `accessTokens[i]`, `refreshTokens[i]`, `tokens[i]`), and only there is anything replaced, so
     /// prospect or contact data is never touched.
-    public static func maskingSecrets(_ state: JSONValue) -> JSONValue {
+    package static func maskingSecrets(_ state: JSONValue) -> JSONValue {
         guard case .object(var members) = state else { return state }
         for (key, value) in members {
             guard case .array(let elements) = value else { continue }
@@ -141,7 +141,7 @@ public enum StateDocument {
 extension JSONValue {
     /// A YAML node as JSON: mappings become objects, sequences arrays; plain scalars are typed as YAML's core
     /// schema reads them (`5`, `true`, `null`), quoted ones stay strings.
-    public init(yaml node: Node) {
+    package init(yaml node: Node) {
         switch node {
         case .mapping(let mapping):
             var object: [String: JSONValue] = [:]

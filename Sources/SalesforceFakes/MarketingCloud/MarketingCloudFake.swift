@@ -44,14 +44,21 @@ public final class MarketingCloudFake: EmulatedService {
     private let clock: FakeClock
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
-    public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
+    package init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
         let start = try seed.map { value throws(JSONSchemaError) in try MCTenant(json: value) } ?? MCTenant.defaults
         initial = start
         tenant = Mutex(start)
         self.clock = clock
     }
 
-    /// Starts a fake server on loopback (port 0 unless configured).
+    /// Starts a fake Marketing Cloud server on loopback (port 0 unless configured); stop it with ``FakeServer/stop()``.
+    /// - Parameters:
+    ///   - seed: the whole state, in the format `GET /__fake/state` prints; nil for the documented default tenant.
+    ///   - clock: the fake time that tokens and quotas read; the server's ``FakeServer/control`` moves it.
+    ///   - configuration: the bind address and port, a TLS identity for HTTPS, body and connection limits.
+    ///   - options: journal bounds, the control API's token, the advertised base URL, a logger.
+    /// - Throws: `JSONSchemaError` naming the key when the seed does not fit the state format, or
+    ///   `HTTPServer.StartError` when the server cannot listen.
     public static func start(
         seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
         options: FakeServer.Options = .init()
@@ -66,7 +73,7 @@ public final class MarketingCloudFake: EmulatedService {
     /// complete so that an update in a 1M-contact run changes existing values, as it does in a 1k run where
     /// each contact is updated many times. False when the data extension does not exist.
     @discardableResult
-    public func insertSyntheticData(rows count: Int, dataExtensionKey: String) -> Bool {
+    package func insertSyntheticData(rows count: Int, dataExtensionKey: String) -> Bool {
         tenant.withLock { state in
             state.activate(.enterprise)
             guard var dataExtension = state.dataExtensions.removeValue(forKey: dataExtensionKey) else { return false }
@@ -115,7 +122,7 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     /// Replaces the settings of the running fake (absent keys take their defaults).
-    public func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
+    package func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
         let parsed = try MCSettings(json: settings, path: "settings")
         tenant.withLock { $0.settings = parsed }
     }
@@ -123,7 +130,7 @@ public final class MarketingCloudFake: EmulatedService {
     // MARK: EmulatedService
 
     /// `throttled` (429, 50100, Retry-After 5), `blocked` (429, 50200), `unavailable` (503, 50300, Retry-After 5).
-    public var faultPresets: [String: HTTPResponse] {
+    package var faultPresets: [String: HTTPResponse] {
         // aggregateNoDetail: 10006 with no additionalErrors, which Segment's sfmc-operations.ts treats as transient.
         [
             "throttled": MCRestError.throttled(retryAfter: 5).response, "blocked": MCRestError.blocked.response,
@@ -136,7 +143,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     /// `production`: answer times of the order production clients see. Salesforce publishes no latency figures:
     /// these are estimates, so every rule can be replaced with `PUT /__fake/latency`.
-    public var latencyProfiles: [String: [LatencyRule]] {
+    package var latencyProfiles: [String: [LatencyRule]] {
         [
             "production": [
                 LatencyRule(path: MCAuth.path, medianMilliseconds: 150, p99Milliseconds: 800),
@@ -149,11 +156,11 @@ public final class MarketingCloudFake: EmulatedService {
         ]
     }
 
-    public func serverStarted(baseURL: String) {
+    package func serverStarted(baseURL: String) {
         self.baseURL.withLock { $0 = baseURL }
     }
 
-    public func exportState() -> JSONValue {
+    package func exportState() -> JSONValue {
         let now = Int(clock.now())
         return tenant.withLock { state in
             // A request due by the clock completes before anyone looks.
@@ -162,34 +169,34 @@ public final class MarketingCloudFake: EmulatedService {
         }
     }
 
-    public func replaceState(with json: JSONValue) throws(JSONSchemaError) {
+    package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
         let replacement = try MCTenant(json: json)
         tenant.withLock { $0 = replacement }
     }
 
-    public func resetState() { tenant.withLock { $0 = initial } }
+    package func resetState() { tenant.withLock { $0 = initial } }
 
-    public func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
+    package func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
 
     /// Business units with data of their own are the tenants (``MCUnitData``), named by MID.
-    public var tenantKey: String? { "mid" }
+    package var tenantKey: String? { "mid" }
 
-    public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
+    package func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
         let source = toDefaults ? MCTenant.defaults : initial
         try tenant.withLock { (state: inout MCTenant) throws(JSONSchemaError) in
             try state.resetBusinessUnit(id, from: source)
         }
     }
 
-    public func exportSettings() -> JSONValue {
+    package func exportSettings() -> JSONValue {
         tenant.withLock { $0.settings.json }
     }
 
-    public func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
+    package func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
         try updateSettings(json)
     }
 
-    public func closestRoute(method: String, path: String) -> String? {
+    package func closestRoute(method: String, path: String) -> String? {
         if path == MCAuth.path { return nil }
         if case .found = Self.router.match(method: method, path: path) { return nil }
         return Self.routeTable.closestRoute(method: method, path: path)
@@ -203,13 +210,13 @@ public final class MarketingCloudFake: EmulatedService {
         return table
     }()
 
-    public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
+    package func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
             tokenSequences: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
         return entries.map(masker.mask)
     }
 
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+    package func handle(_ request: HTTPRequest) -> HTTPResponse {
         let now = Int(clock.now())
         if request.path == MCAuth.path {
             let base = baseURL.withLock { $0 }

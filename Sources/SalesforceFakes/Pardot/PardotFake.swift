@@ -5,8 +5,8 @@ import Synchronization
 /// A fake Account Engagement (Pardot) org: Salesforce's OAuth token endpoint and the v5 prospect API, over a
 /// stateful in-memory model (see README "The Account Engagement fake" for behaviours and settings).
 ///
-/// Start one with ``start(seed:configuration:)``; drive it over HTTP like the real API, and through the
-/// `/__fake/` control API (state, journal, faults, clock).
+/// Start one with ``start(seed:clock:configuration:options:)``; drive it over HTTP like the real API, and through
+/// the `/__fake/` control API (state, journal, faults, clock).
 public final class PardotFake: EmulatedService {
     private enum Operation: Sendable {
         case upsert, create, read, query, update, delete, undelete, customFields
@@ -38,7 +38,7 @@ public final class PardotFake: EmulatedService {
     private typealias UnitIndex = Dictionary<String, BusinessUnit>.Index
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
-    public init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
+    package init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
         let start =
             try seed.map { value throws(JSONSchemaError) in try PardotTenant(json: value) } ?? PardotTenant.defaults
         self.initial = start
@@ -46,7 +46,15 @@ public final class PardotFake: EmulatedService {
         self.clock = clock
     }
 
-    /// Starts a fake server on loopback (port 0 unless configured).
+    /// Starts a fake Account Engagement server on loopback (port 0 unless configured); stop it with
+    /// ``FakeServer/stop()``.
+    /// - Parameters:
+    ///   - seed: the whole state, in the format `GET /__fake/state` prints; nil for the documented default tenant.
+    ///   - clock: the fake time that tokens and quotas read; the server's ``FakeServer/control`` moves it.
+    ///   - configuration: the bind address and port, a TLS identity for HTTPS, body and connection limits.
+    ///   - options: journal bounds, the control API's token, the advertised base URL, a logger.
+    /// - Throws: `JSONSchemaError` naming the key when the seed does not fit the state format, or
+    ///   `HTTPServer.StartError` when the server cannot listen.
     public static func start(
         seed: JSONValue? = nil, clock: FakeClock = FakeClock(), configuration: HTTPServer.Configuration = .init(),
         options: FakeServer.Options = .init()
@@ -61,7 +69,7 @@ public final class PardotFake: EmulatedService {
     /// does against a thousand (where each prospect is upserted many times), rather than adding a field and
     /// growing the prospect's storage. Returns false when the unit does not exist.
     @discardableResult
-    public func insertSyntheticProspects(count: Int, businessUnitID: String = "0Uv000000000001AAA") -> Bool {
+    package func insertSyntheticProspects(count: Int, businessUnitID: String = "0Uv000000000001AAA") -> Bool {
         let now = Int(clock.now())
         return tenant.withLock { state in
             guard state.businessUnits[businessUnitID] != nil else { return false }
@@ -82,20 +90,20 @@ public final class PardotFake: EmulatedService {
     }
 
     /// Changes settings of the running fake through the state format's `settings` object.
-    public func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
+    package func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
         let parsed = try PardotSettings(json: settings, path: "settings")
         tenant.withLock { $0.settings = parsed }
     }
 
     /// Changes a business unit's daily request limit.
-    public func setDailyRequestLimit(_ limit: Int, businessUnitID: String = "0Uv000000000001AAA") {
+    package func setDailyRequestLimit(_ limit: Int, businessUnitID: String = "0Uv000000000001AAA") {
         tenant.withLock { $0.businessUnits[businessUnitID]?.dailyRequestLimit = limit }
     }
 
     // MARK: EmulatedService
 
     /// `concurrencyLimit` (66), `dailyLimit` (122), `internalError` (500, 183).
-    public var faultPresets: [String: HTTPResponse] {
+    package var faultPresets: [String: HTTPResponse] {
         [
             "concurrencyLimit": PardotAPIError(status: 429, code: 66, message: PardotAPIError.concurrencyLimitMessage)
                 .response,
@@ -109,7 +117,7 @@ public final class PardotFake: EmulatedService {
     /// `production`: answer times of the order production clients see. Salesforce publishes no latency figures:
     /// these are estimates ("hundreds of milliseconds", issue #11's field report), so every rule can be replaced
     /// with `PUT /__fake/latency`. What matters for fidelity is that each request holds its slot that long.
-    public var latencyProfiles: [String: [LatencyRule]] {
+    package var latencyProfiles: [String: [LatencyRule]] {
         [
             "production": [
                 LatencyRule(path: Self.tokenPath, medianMilliseconds: 180, p99Milliseconds: 900),
@@ -119,25 +127,25 @@ public final class PardotFake: EmulatedService {
         ]
     }
 
-    public func serverStarted(baseURL: String) {
+    package func serverStarted(baseURL: String) {
         self.baseURL.withLock { $0 = baseURL }
     }
 
-    public func exportState() -> JSONValue {
+    package func exportState() -> JSONValue {
         tenant.withLock { $0.json }
     }
 
-    public func replaceState(with json: JSONValue) throws(JSONSchemaError) {
+    package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
         let replacement = try PardotTenant(json: json)
         tenant.withLock { $0 = replacement }
     }
 
     /// Without a tree of the prospects (PardotTenant+LargeStates), from a snapshot: requests go on meanwhile.
-    public func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
+    package func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
         tenant.withLock { $0 }.writeState(into: &output, style: style, maskingSecrets: maskingSecrets)
     }
 
-    public func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? {
+    package func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? {
         guard var replacement = PardotTenant(streaming: &reader) else { return nil }
         return {
             self.tenant.withLock { swap(&$0, &replacement) }
@@ -145,20 +153,20 @@ public final class PardotFake: EmulatedService {
         }
     }
 
-    public func resetState() {
+    package func resetState() {
         tenant.withLock { $0 = initial }
     }
 
-    public func resetToDefaults() {
+    package func resetToDefaults() {
         tenant.withLock { $0 = PardotTenant.defaults }
     }
 
     /// Business units are the tenants: tests running in parallel against one fake each use their own.
-    public var tenantKey: String? { "businessUnitId" }
+    package var tenantKey: String? { "businessUnitId" }
 
     /// The unit goes back to the seed's (or the defaults') copy: prospects, custom fields, quota usage. Org-wide
     /// things (clients, users, tokens, settings) and other units are left alone.
-    public func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
+    package func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
         guard let unitID = id.stringValue else {
             throw JSONSchemaError(path: "businessUnitId", message: "expected a business unit id")
         }
@@ -173,15 +181,15 @@ public final class PardotFake: EmulatedService {
         }
     }
 
-    public func exportSettings() -> JSONValue {
+    package func exportSettings() -> JSONValue {
         tenant.withLock { $0.settings.json }
     }
 
-    public func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
+    package func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
         try updateSettings(json)
     }
 
-    public func closestRoute(method: String, path: String) -> String? {
+    package func closestRoute(method: String, path: String) -> String? {
         if path == Self.tokenPath { return nil }
         if case .found = Self.router.match(method: method, path: path) { return nil }
         return Self.routeTable.closestRoute(method: method, path: path)
@@ -195,7 +203,7 @@ public final class PardotFake: EmulatedService {
         return table
     }()
 
-    public func handle(_ request: HTTPRequest) -> HTTPResponse {
+    package func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == Self.tokenPath { return token(request) }
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:
@@ -209,7 +217,7 @@ public final class PardotFake: EmulatedService {
         }
     }
 
-    public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
+    package func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
             tokenSequences: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath,
             responseReplacements: ["refresh_token": "<refresh-token>", "signature": "<signature>"])

@@ -73,15 +73,15 @@ public struct FaultRule: Sendable {
 }
 
 /// What a fired rule decided.
-public struct FaultDecision: Sendable {
+package struct FaultDecision: Sendable {
     /// The rule that fired.
-    public var ruleID: Int
+    package var ruleID: Int
     /// A response that replaces the emulator's (canned status or broken connection); nil to pass through.
-    public var replacement: HTTPResponse?
+    package var replacement: HTTPResponse?
     /// A delay to add to whichever response is sent.
-    public var delay: Duration?
+    package var delay: Duration?
     /// The name of a canned answer of the emulated API, when the rule uses one.
-    public var preset: String?
+    package var preset: String?
 }
 
 /// The fault rules of one fake, evaluated in the order they were added; the first rule that fires wins.
@@ -94,7 +94,7 @@ public final class FaultInjector: Sendable {
     private let state = Mutex(State())
 
     /// Creates an injector with no rules.
-    public init() {}
+    package init() {}
 
     /// Adds a rule and returns it with its id.
     @discardableResult
@@ -127,7 +127,7 @@ public final class FaultInjector: Sendable {
     public var rules: [FaultRule] { state.withLock { $0.rules } }
 
     /// Decides whether a request is faulted. Cheap when there are no rules.
-    public func evaluate(method: String, path: String) -> FaultDecision? {
+    package func evaluate(method: String, path: String) -> FaultDecision? {
         state.withLock { state -> FaultDecision? in
             for index in state.rules.indices where state.rules[index].matches(method: method, path: path) {
                 state.rules[index].seen += 1

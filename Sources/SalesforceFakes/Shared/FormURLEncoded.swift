@@ -2,10 +2,10 @@ import FakeHTTP
 import Foundation
 
 /// `application/x-www-form-urlencoded` bodies, as OAuth token requests send them.
-public enum FormURLEncoded {
+package enum FormURLEncoded {
     /// Decodes `a=1&b=two+words` into ordered pairs; `+` is a space, `%XX` a byte.
     /// Nil when a percent escape is malformed.
-    public static func decode(_ body: [UInt8]) -> [(String, String)]? {
+    package static func decode(_ body: [UInt8]) -> [(String, String)]? {
         let text = String(decoding: body, as: UTF8.self)
         var pairs: [(String, String)] = []
         for part in text.split(separator: "&", omittingEmptySubsequences: true) {
@@ -19,7 +19,7 @@ public enum FormURLEncoded {
 
     /// A query string (`a=1&flag&b=two+words`) as the server hands it over: percent-decoded items, `value` nil
     /// for an argument without `=`. For requests built in-process (evidence replay, capture comparison).
-    public static func queryItems(_ query: String) -> [HTTPRequest.QueryItem] {
+    package static func queryItems(_ query: String) -> [HTTPRequest.QueryItem] {
         query.split(separator: "&").map { part in
             let pieces = part.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
             return .init(
@@ -29,7 +29,7 @@ public enum FormURLEncoded {
     }
 
     /// Encodes pairs in order.
-    public static func encode(_ pairs: [(String, String)]) -> String {
+    package static func encode(_ pairs: [(String, String)]) -> String {
         pairs.map { "\(escape($0.0))=\(escape($0.1))" }.joined(separator: "&")
     }
 

@@ -5,14 +5,14 @@ import JSONCore
 #endif
 
 /// An IPv4 or IPv6 range in CIDR notation (`203.0.113.0/24`, `::1/128`); a bare address is a /32 or /128.
-public struct CIDRRange: Sendable, Hashable, CustomStringConvertible {
+package struct CIDRRange: Sendable, Hashable, CustomStringConvertible {
     /// The range as it was written.
-    public let description: String
+    package let description: String
     private let network: [UInt8]
     private let prefixLength: Int
 
     /// Parses a range; nil when it is not valid CIDR.
-    public init?(_ text: String) {
+    package init?(_ text: String) {
         let parts = text.split(separator: "/", maxSplits: 1)
         guard let first = parts.first, let address = Self.addressBytes(String(first)) else { return nil }
         let maximum = address.count * 8
@@ -27,7 +27,7 @@ public struct CIDRRange: Sendable, Hashable, CustomStringConvertible {
     }
 
     /// Whether the textual address lies in the range (an IPv4 range never contains an IPv6 address).
-    public func contains(_ addressText: String) -> Bool {
+    package func contains(_ addressText: String) -> Bool {
         guard var address = Self.addressBytes(addressText) else { return false }
         // An IPv4-mapped IPv6 peer (::ffff:a.b.c.d) matches IPv4 ranges.
         if address.count == 16, network.count == 4, address[0..<10].allSatisfy({ $0 == 0 }),
@@ -60,17 +60,17 @@ public struct CIDRRange: Sendable, Hashable, CustomStringConvertible {
 }
 
 /// The source addresses a tenant accepts; an empty list accepts every address.
-public struct IPAllowlist: Sendable, Hashable {
+package struct IPAllowlist: Sendable, Hashable {
     /// The accepted ranges.
-    public var ranges: [CIDRRange]
+    package var ranges: [CIDRRange]
 
     /// Creates an allowlist.
-    public init(ranges: [CIDRRange] = []) {
+    package init(ranges: [CIDRRange] = []) {
         self.ranges = ranges
     }
 
     /// Whether the address may connect.
-    public func permits(_ address: String) -> Bool {
+    package func permits(_ address: String) -> Bool {
         ranges.isEmpty || ranges.contains { $0.contains(address) }
     }
 }

@@ -77,7 +77,7 @@ public final class LatencyModel: Sendable {
     private let enabled = Atomic<Bool>(false)
 
     /// Creates a model that adds no delay.
-    public init() {}
+    package init() {}
 
     /// Replaces the rules (first match wins) and restarts the generator from `seed`.
     public func configure(profile: String?, rules: [LatencyRule], seed: UInt64) {
@@ -91,7 +91,7 @@ public final class LatencyModel: Sendable {
     public func turnOff() { configure(profile: nil, rules: [], seed: 1) }
 
     /// The delay for one request, or nil when no rule matches.
-    public func delay(method: String, path: String) -> Duration? {
+    package func delay(method: String, path: String) -> Duration? {
         guard enabled.load(ordering: .acquiring) else { return nil }
         return state.withLock { state in
             guard let rule = state.rules.first(where: { $0.matches(method: method, path: path) }) else { return nil }

@@ -37,7 +37,7 @@ public struct JournalEntry: Sendable {
     public var truncatedResponseBodyBytes: Int?
 
     /// Creates an entry.
-    public init(
+    package init(
         sequence: Int, time: Double, method: String, path: String, query: [HTTPRequest.QueryItem], headers: HTTPHeaders,
         body: [UInt8], peerAddress: String, status: Int, responseBody: [UInt8], faultID: Int? = nil,
         connection: String? = nil, closestRoute: String? = nil

@@ -5,9 +5,9 @@ import JSONCore
 /// Hand-written (days-from-civil, after H. Hinnant's public-domain algorithms) rather than through
 /// Foundation's formatters: it is locale-free, allocation-light, and a 1M-prospect state dump formats
 /// three timestamps per prospect.
-public enum Timestamp {
+package enum Timestamp {
     /// Formats whole seconds with a `±HH:MM` offset (`+00:00` for UTC).
-    public static func format(_ epochSeconds: Int, offsetMinutes: Int = 0) -> String {
+    package static func format(_ epochSeconds: Int, offsetMinutes: Int = 0) -> String {
         let local = epochSeconds + offsetMinutes * 60
         let days = floorDivide(local, 86_400)
         let secondsOfDay = local - days * 86_400
@@ -20,7 +20,7 @@ public enum Timestamp {
 
     /// Appends `format(epochSeconds)` as a JSON string (in quotes) without building the String: a state export
     /// writes three per prospect.
-    public static func writeQuoted(_ epochSeconds: Int, into output: inout [UInt8]) {
+    package static func writeQuoted(_ epochSeconds: Int, into output: inout [UInt8]) {
         let days = floorDivide(epochSeconds, 86_400)
         let secondsOfDay = epochSeconds - days * 86_400
         let (year, month, day) = civil(fromDays: days)
@@ -50,7 +50,7 @@ public enum Timestamp {
     }
 
     /// Parses `YYYY-MM-DDTHH:MM:SS[.fff](Z|±HH:MM)`; fractional seconds are dropped. Nil when malformed.
-    public static func parse(_ text: String) -> Int? {
+    package static func parse(_ text: String) -> Int? {
         // Over the string's own bytes: a state load parses three per prospect, and copying each into an array
         // was a good part of it.
         var text = text
@@ -89,7 +89,7 @@ public enum Timestamp {
     }
 
     /// Parses a calendar date `YYYY-MM-DD` (Pardot date custom fields). Nil when malformed.
-    public static func isValidDate(_ text: String) -> Bool {
+    package static func isValidDate(_ text: String) -> Bool {
         let bytes = Array(text.utf8)
         guard bytes.count == 10, bytes[4] == 0x2D, bytes[7] == 0x2D, let year = number(bytes, 0, 4),
             let month = number(bytes, 5, 2), let day = number(bytes, 8, 2), (1...12).contains(month)
@@ -98,18 +98,18 @@ public enum Timestamp {
     }
 
     /// The day number (days since 1970-01-01) of an instant in a zone `offsetMinutes` east of UTC.
-    public static func dayNumber(_ epochSeconds: Int, offsetMinutes: Int) -> Int {
+    package static func dayNumber(_ epochSeconds: Int, offsetMinutes: Int) -> Int {
         floorDivide(epochSeconds + offsetMinutes * 60, 86_400)
     }
 
     /// `YYYY-MM-DD` for a day number.
-    public static func formatDay(_ dayNumber: Int) -> String {
+    package static func formatDay(_ dayNumber: Int) -> String {
         let (year, month, day) = civil(fromDays: dayNumber)
         return "\(pad(year, 4))-\(pad(month, 2))-\(pad(day, 2))"
     }
 
     /// The day number of `YYYY-MM-DD`.
-    public static func parseDay(_ text: String) -> Int? {
+    package static func parseDay(_ text: String) -> Int? {
         guard isValidDate(text) else { return nil }
         let bytes = Array(text.utf8)
         return days(year: number(bytes, 0, 4)!, month: number(bytes, 5, 2)!, day: number(bytes, 8, 2)!)
