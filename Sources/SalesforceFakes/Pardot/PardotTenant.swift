@@ -385,6 +385,8 @@ extension BusinessUnit {
     }
 }
 
+// The prospect stays hand-written, not a StateRecord: its members are the business unit's fields (checked and
+// coerced against them), and it is the hot path of large states (PardotTenant+LargeStates.swift mirrors it).
 extension Prospect {
     /// A prospect in a seed or state: `id`, `email`, optional `isDeleted`, timestamps, and any writable field.
     init(json: JSONValue, path: String, unit: BusinessUnit) throws(JSONSchemaError) {
