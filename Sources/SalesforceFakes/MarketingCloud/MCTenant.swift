@@ -47,22 +47,38 @@ struct MCSettings: Sendable, Equatable, Codable {
     enum EmptyStringInTypedColumns: String, Sendable, JSONChoice { case reject, null }
 }
 
-struct MCClient: Sendable, Equatable {
+struct MCClient: Sendable, Equatable, StateRecord {
     var clientID: String
     var clientSecret: String
     /// Scopes of the installed package; a token gets these or the requested subset.
-    var scopes: [String]
+    var scopes = MCTenant.defaultScopes
     /// The MID a token is for when the request names no `account_id`.
-    var defaultMID: Int
+    var defaultMID = 100_000_001
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case clientID = "clientId"
+        case clientSecret, scopes
+        case defaultMID = "defaultMid"
+    }
+    static let template = MCClient(clientID: "", clientSecret: "")
+    static let requiredKeys: [CodingKeys] = [.clientID, .clientSecret]
 }
 
-struct MCToken: Sendable, Equatable {
+struct MCToken: Sendable, Equatable, StateRecord {
     var token: String
     var sequence: Int
     var clientID: String
     var mid: Int
-    var scopes: [String]
-    var issuedAt: Int
+    var scopes: [String] = []
+    @StateTime var issuedAt: Int
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case token, sequence
+        case clientID = "clientId"
+        case mid, scopes, issuedAt
+    }
+    static let template = MCToken(token: "", sequence: 0, clientID: "", mid: 0, issuedAt: 0)
+    static let requiredKeys: [CodingKeys] = [.token, .sequence, .clientID, .mid, .issuedAt]
 }
 
 struct MCContact: Sendable, Equatable {
@@ -95,30 +111,44 @@ struct MCEventDefinition: Sendable, Equatable {
     }
 }
 
-struct MCEvent: Sendable, Equatable {
+struct MCEvent: Sendable, Equatable, StateRecord {
     var eventInstanceID: String
     var contactKey: String
     var eventDefinitionKey: String
-    var data: JSONValue
-    var time: Int
+    var data: JSONValue = [:]
+    @StateTime var time = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case eventInstanceID = "eventInstanceId"
+        case contactKey, eventDefinitionKey, data, time
+    }
+    static let template = MCEvent(eventInstanceID: "", contactKey: "", eventDefinitionKey: "")
+    static let requiredKeys: [CodingKeys] = [.eventInstanceID, .contactKey, .eventDefinitionKey]
 }
 
 /// An async data extension request and its per-item outcome once complete.
-struct MCAsyncRequest: Sendable, Equatable {
+struct MCAsyncRequest: Sendable, Equatable, StateRecord {
     var requestID: String
     var dataExtensionKey: String
     /// `insert` (POST) or `upsert` (PUT).
-    var mode: String
-    var items: [JSONValue]
-    var submittedAt: Int
+    var mode = "upsert"
+    var items: [JSONValue] = []
+    @StateTime var submittedAt = 0
     /// Status reads so far (`polls` completion, and the not-found reads before pickup).
     var polls = 0
-    var completedAt: Int?
+    @OptionalStateTime var completedAt: Int? = nil
     /// One result per item, in submission order: `{"message", "status": "OK"}` or
     /// `{"errorCode", "message", "status": "Error"}` (no index: results are matched to items by position).
     var results: [JSONValue] = []
 
     var hasErrors: Bool { results.contains { $0["status"] != "OK" } }
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case requestID = "requestId"
+        case dataExtensionKey, mode, items, submittedAt, polls, completedAt, results
+    }
+    static let template = MCAsyncRequest(requestID: "", dataExtensionKey: "")
+    static let requiredKeys: [CodingKeys] = [.requestID, .dataExtensionKey]
 }
 
 /// The whole state of one fake Marketing Cloud tenant (an enterprise with one or more business units).
@@ -340,48 +370,6 @@ extension MCSettings {
     var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
-extension MCClient {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        clientID = try reader.string("clientId")
-        clientSecret = try reader.string("clientSecret")
-        scopes = reader.members["scopes"] == nil ? MCTenant.defaultScopes : try reader.strings("scopes")
-        defaultMID = try reader.int("defaultMid", default: 100_000_001)
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "clientId": .string(clientID), "clientSecret": .string(clientSecret),
-            "scopes": .array(scopes.map(JSONValue.string)), "defaultMid": .integer(defaultMID),
-        ]
-    }
-}
-
-extension MCToken {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        token = try reader.string("token")
-        sequence = try reader.int("sequence")
-        clientID = try reader.string("clientId")
-        mid = try reader.int("mid")
-        scopes = try reader.strings("scopes")
-        guard let issued = Timestamp.parse(try reader.string("issuedAt")) else {
-            throw JSONSchemaError(path: reader.path(of: "issuedAt"), message: "expected an ISO-8601 time")
-        }
-        issuedAt = issued
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "token": .string(token), "sequence": .integer(sequence), "clientId": .string(clientID),
-            "mid": .integer(mid),
-            "scopes": .array(scopes.map(JSONValue.string)), "issuedAt": .string(Timestamp.format(issuedAt)),
-        ]
-    }
-}
-
 extension MCContact {
     init(json: JSONValue, path: String, sets: [MCAttributeSet]) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
@@ -419,48 +407,6 @@ extension MCContact {
         [
             "contactKey": .string(contactKey), "contactId": .integer(contactID),
             "attributes": .object(attributes.mapValues { .object($0) }),
-        ]
-    }
-}
-
-extension MCEvent {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        eventInstanceID = try reader.string("eventInstanceId")
-        contactKey = try reader.string("contactKey")
-        eventDefinitionKey = try reader.string("eventDefinitionKey")
-        data = reader.value("data") ?? [:]
-        time = Timestamp.parse(try reader.string("time", default: "1970-01-01T00:00:00Z")) ?? 0
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "eventInstanceId": .string(eventInstanceID), "contactKey": .string(contactKey),
-            "eventDefinitionKey": .string(eventDefinitionKey), "data": data, "time": .string(Timestamp.format(time)),
-        ]
-    }
-}
-
-extension MCAsyncRequest {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        requestID = try reader.string("requestId")
-        dataExtensionKey = try reader.string("dataExtensionKey")
-        mode = try reader.string("mode", default: "upsert")
-        items = try reader.optionalArray("items") ?? []
-        submittedAt = Timestamp.parse(try reader.string("submittedAt", default: "1970-01-01T00:00:00Z")) ?? 0
-        polls = try reader.int("polls", default: 0)
-        completedAt = try reader.optionalString("completedAt").flatMap(Timestamp.parse)
-        results = try reader.optionalArray("results") ?? []
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "requestId": .string(requestID), "dataExtensionKey": .string(dataExtensionKey), "mode": .string(mode),
-            "items": .array(items), "submittedAt": .string(Timestamp.format(submittedAt)), "polls": .integer(polls),
-            "completedAt": completedAt.map { .string(Timestamp.format($0)) } ?? .null, "results": .array(results),
         ]
     }
 }

@@ -60,7 +60,7 @@ struct PardotSettings: Sendable, Equatable, Codable {
 }
 
 /// Source addresses allowed to authenticate (and, optionally, to call the API).
-struct PardotIPRestriction: Sendable, Equatable {
+struct PardotIPRestriction: Sendable, Equatable, StateRecord {
     var allowlist = IPAllowlist()
     /// The v5 API "doesn't enforce IP address restrictions … on every request" (Salesforce docs), so by
     /// default only the token endpoint checks; turn this on to refuse API calls too (legacy code 53).
@@ -69,15 +69,22 @@ struct PardotIPRestriction: Sendable, Equatable {
     var tokenStatus = 400
     /// Status of API code 53: INFERRED 403.
     var apiStatus = 403
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case allowlist = "ranges"
+        case enforceOnAPI = "enforceOnApi"
+        case tokenStatus, apiStatus
+    }
+    static let template = PardotIPRestriction()
 }
 
 /// A connected app (external client app).
-struct OAuthClient: Sendable, Equatable {
+struct OAuthClient: Sendable, Equatable, StateRecord {
     var clientID: String
     var clientSecret: String
     var scope = "pardot_api api refresh_token"
     /// Whether `scope` names `pardot_api`, worked out when the client is read so the API's hot path does not
-    /// split the string.
+    /// split the string (not a member of the state format).
     var grantsPardotAPI = true
 
     static func includesPardotAPI(_ scope: String) -> Bool {
@@ -85,29 +92,60 @@ struct OAuthClient: Sendable, Equatable {
     }
     /// The run-as user of the client credentials flow; nil disables that flow for the app.
     var runAsUser: String?
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case clientID = "clientId"
+        case clientSecret, scope, runAsUser
+    }
+    static let template = OAuthClient(clientID: "", clientSecret: "")
+    static let requiredKeys: [CodingKeys] = [.clientID, .clientSecret]
 }
 
 /// A Salesforce user that can log in with the password flow.
-struct OAuthUser: Sendable, Equatable {
+struct OAuthUser: Sendable, Equatable, StateRecord {
     var username: String
     var password: String
-    var userID: String
+    var userID = "005000000000001AAA"
     var active = true
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case username, password
+        case userID = "userId"
+        case active
+    }
+    static let template = OAuthUser(username: "", password: "")
+    static let requiredKeys: [CodingKeys] = [.username, .password]
 }
 
-struct AccessToken: Sendable, Equatable {
+struct AccessToken: Sendable, Equatable, StateRecord {
     var token: String
     /// Issue order, from 1; the journal shows tokens as `<access-token:N>`.
     var sequence: Int
     var clientID: String
     var username: String
-    var issuedAt: Int
+    @StateTime var issuedAt = 0
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case token, sequence
+        case clientID = "clientId"
+        case username, issuedAt
+    }
+    static let template = AccessToken(token: "", sequence: 0, clientID: "", username: "")
+    static let requiredKeys: [CodingKeys] = [.token, .sequence, .clientID, .username]
 }
 
-struct RefreshToken: Sendable, Equatable {
+struct RefreshToken: Sendable, Equatable, StateRecord {
     var token: String
     var clientID: String
     var username: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case token
+        case clientID = "clientId"
+        case username
+    }
+    static let template = RefreshToken(token: "", clientID: "", username: "")
+    static let requiredKeys: [CodingKeys] = [.token, .clientID, .username]
 }
 
 /// One business unit and its prospects.
@@ -187,8 +225,8 @@ extension PardotTenant {
         users = try reader.array("users") { value, path throws(JSONSchemaError) in
             try OAuthUser(json: value, path: path)
         }
-        if let restriction = try reader.object("ipAllowlist") {
-            ipRestriction = try PardotIPRestriction(reader: restriction)
+        if let restriction = reader.value("ipAllowlist"), !restriction.isNull {
+            ipRestriction = try PardotIPRestriction(json: restriction, path: reader.path(of: "ipAllowlist"))
         }
         tokenSequence = try reader.int("tokenSequence", default: 0)
         for token in try reader.array(
@@ -245,89 +283,11 @@ extension PardotSettings {
     var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
-extension PardotIPRestriction {
-    init(reader: JSONObjectReader) throws(JSONSchemaError) {
-        allowlist = try IPAllowlist(rangesOf: reader)
-        enforceOnAPI = try reader.bool("enforceOnApi", default: false)
-        tokenStatus = try reader.int("tokenStatus", default: 400)
-        apiStatus = try reader.int("apiStatus", default: 403)
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "ranges": .array(allowlist.ranges.map { .string($0.description) }),
-            "enforceOnApi": .bool(enforceOnAPI), "tokenStatus": .integer(tokenStatus), "apiStatus": .integer(apiStatus),
-        ]
-    }
-}
-
 extension OAuthClient {
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        clientID = try reader.string("clientId")
-        clientSecret = try reader.string("clientSecret")
-        scope = try reader.string("scope", default: scope)
+        self = try Self.decoded(json, path: path)
         grantsPardotAPI = Self.includesPardotAPI(scope)
-        runAsUser = try reader.optionalString("runAsUser")
-        try reader.finish()
     }
-
-    var json: JSONValue {
-        [
-            "clientId": .string(clientID), "clientSecret": .string(clientSecret), "scope": .string(scope),
-            "runAsUser": runAsUser.map(JSONValue.string) ?? .null,
-        ]
-    }
-}
-
-extension OAuthUser {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        username = try reader.string("username")
-        password = try reader.string("password")
-        userID = try reader.string("userId", default: "005000000000001AAA")
-        active = try reader.bool("active", default: true)
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "username": .string(username), "password": .string(password), "userId": .string(userID),
-            "active": .bool(active),
-        ]
-    }
-}
-
-extension AccessToken {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        token = try reader.string("token")
-        sequence = try reader.int("sequence")
-        clientID = try reader.string("clientId")
-        username = try reader.string("username")
-        issuedAt = try readTimestamp(reader, "issuedAt") ?? 0
-        try reader.finish()
-    }
-
-    var json: JSONValue {
-        [
-            "token": .string(token), "sequence": .integer(sequence), "clientId": .string(clientID),
-            "username": .string(username), "issuedAt": .string(Timestamp.format(issuedAt)),
-        ]
-    }
-}
-
-extension RefreshToken {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        token = try reader.string("token")
-        clientID = try reader.string("clientId")
-        username = try reader.string("username")
-        try reader.finish()
-    }
-
-    var json: JSONValue { ["token": .string(token), "clientId": .string(clientID), "username": .string(username)] }
 }
 
 extension BusinessUnit {
@@ -425,6 +385,8 @@ extension BusinessUnit {
     }
 }
 
+// The prospect stays hand-written, not a StateRecord: its members are the business unit's fields (checked and
+// coerced against them), and it is the hot path of large states (PardotTenant+LargeStates.swift mirrors it).
 extension Prospect {
     /// A prospect in a seed or state: `id`, `email`, optional `isDeleted`, timestamps, and any writable field.
     init(json: JSONValue, path: String, unit: BusinessUnit) throws(JSONSchemaError) {

@@ -75,15 +75,40 @@ package struct IPAllowlist: Sendable, Hashable {
     }
 }
 
-extension IPAllowlist {
+extension IPAllowlist: Codable {
     /// Reads the `ranges` member of a state's allowlist object (both fakes' format), naming a bad entry's path.
     init(rangesOf reader: JSONObjectReader) throws(JSONSchemaError) {
-        let ranges = try reader.array("ranges") { value, path throws(JSONSchemaError) -> CIDRRange in
-            guard let text = value.stringValue, let range = CIDRRange(text) else {
-                throw JSONSchemaError(path: path, message: "expected a CIDR range such as 203.0.113.0/24")
-            }
-            return range
+        guard let ranges = reader.value("ranges"), !ranges.isNull else {
+            self.init()
+            return
         }
-        self.init(ranges: ranges)
+        self = try JSONValueDecoder().decode(IPAllowlist.self, from: ranges, path: reader.path(of: "ranges"))
+    }
+
+    /// The allowlist in the state format: its ranges, as written.
+    public init(from decoder: any Decoder) throws {
+        self.init(ranges: try decoder.singleValueContainer().decode([CIDRRange].self))
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(ranges)
+    }
+}
+
+extension CIDRRange: Codable {
+    /// A range in the state format: its text, which must be valid CIDR.
+    public init(from decoder: any Decoder) throws {
+        let value = try decoder.singleValueContainer().decode(JSONValue.self)
+        guard let text = value.stringValue, let range = CIDRRange(text) else {
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "expected a CIDR range such as 203.0.113.0/24"))
+        }
+        self = range
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(description)
     }
 }
