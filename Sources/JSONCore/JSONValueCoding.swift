@@ -73,6 +73,8 @@ package struct JSONValueDecoder: Sendable {
 /// A member whose value is any JSON (an event's `data`): ``JSONValueDecoder`` and ``JSONValueEncoder`` pass it
 /// through as it is; other coders go through the scalars, arrays and objects they have.
 extension JSONValue: Codable {
+    /// Reads whatever JSON the decoder holds: null, a boolean, a whole number before a fractional one, a string,
+    /// an array or an object.
     public init(from decoder: any Decoder) throws {
         let container = try decoder.singleValueContainer()
         if container.decodeNil() {
@@ -92,6 +94,7 @@ extension JSONValue: Codable {
         }
     }
 
+    /// Writes the value as the JSON it is.
     public func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         switch self {

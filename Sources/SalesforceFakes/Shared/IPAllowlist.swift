@@ -86,11 +86,12 @@ extension IPAllowlist: Codable {
     }
 
     /// The allowlist in the state format: its ranges, as written.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         self.init(ranges: try decoder.singleValueContainer().decode([CIDRRange].self))
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    /// Writes the ranges, as written.
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(ranges)
     }
@@ -98,7 +99,7 @@ extension IPAllowlist: Codable {
 
 extension CIDRRange: Codable {
     /// A range in the state format: its text, which must be valid CIDR.
-    public init(from decoder: any Decoder) throws {
+    package init(from decoder: any Decoder) throws {
         let value = try decoder.singleValueContainer().decode(JSONValue.self)
         guard let text = value.stringValue, let range = CIDRRange(text) else {
             throw DecodingError.dataCorrupted(
@@ -107,7 +108,8 @@ extension CIDRRange: Codable {
         self = range
     }
 
-    public func encode(to encoder: any Encoder) throws {
+    /// Writes the range's text.
+    package func encode(to encoder: any Encoder) throws {
         var container = encoder.singleValueContainer()
         try container.encode(description)
     }
