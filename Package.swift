@@ -34,10 +34,15 @@ let package = Package(
         // __builtin_prefetch for the fakes' batch lookups.
         .target(name: "CPrefetch"),
         .target(name: "JSONCore"),
+        // What the client, the fakes and the harness must agree on about an exchange: the form encoding of token
+        // requests, and which parts are secrets and what replaces them. A target of its own because neither shared
+        // module fits: JSONCore is JSON only, and FakeHTTP would link libmicrohttpd into the client. It needs
+        // JSONCore only (token requests and answers are masked member by member).
+        .target(name: "WireFormat", dependencies: ["JSONCore"]),
         .target(
             name: "SalesforceFakes",
             dependencies: [
-                "FakeHTTP", "JSONCore", "CPrefetch",
+                "FakeHTTP", "JSONCore", "WireFormat", "CPrefetch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -49,7 +54,7 @@ let package = Package(
         .target(
             name: "SalesforceDestinations",
             dependencies: [
-                "JSONCore",
+                "JSONCore", "WireFormat",
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,7 +68,7 @@ let package = Package(
         .target(
             name: "Conformance",
             dependencies: [
-                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore",
+                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore", "WireFormat",
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -85,7 +90,8 @@ let package = Package(
         .testTarget(
             name: "SalesforceFakesTests",
             dependencies: [
-                "SalesforceFakes", "TestSupport", "JSONCore", .product(name: "Logging", package: "swift-log"),
+                "SalesforceFakes", "TestSupport", "JSONCore", "WireFormat",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "TestSupport", "JSONCore"]),

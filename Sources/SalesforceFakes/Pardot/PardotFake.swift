@@ -1,6 +1,7 @@
 import FakeHTTP
 import JSONCore
 import Synchronization
+import WireFormat
 
 /// A fake Account Engagement (Pardot) org: Salesforce's OAuth token endpoint and the v5 prospect API, over a
 /// stateful in-memory model (see README "The Account Engagement fake" for behaviours and settings).
@@ -323,7 +324,8 @@ public final class PardotFake: EmulatedService {
     private static func authorize(
         _ request: HTTPRequest, state: inout PardotTenant, now: Int, inFlight: InFlightRequests
     ) throws(PardotAPIError) -> (String, UnitIndex) {
-        guard let presented = BearerToken.parse(request.headers), let token = state.accessTokens[presented],
+        guard let presented = request.headers["Authorization"].flatMap(BearerToken.parse),
+            let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
         // Salesforce issues tokens to any connected app; Account Engagement only honours those with pardot_api.

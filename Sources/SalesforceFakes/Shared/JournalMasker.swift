@@ -1,5 +1,6 @@
 import FakeHTTP
 import JSONCore
+import WireFormat
 
 /// Hides secrets when the journal is read, the same way for both fakes: a bearer token becomes
 /// `<access-token:N>` (N = the order tokens were issued in, so you can tell which token a request used), the
@@ -26,7 +27,7 @@ struct JournalMasker {
 
     func mask(_ entry: JournalEntry) -> JournalEntry {
         var entry = entry
-        if let token = BearerToken.parse(entry.headers) {
+        if let token = entry.headers["Authorization"].flatMap(BearerToken.parse) {
             entry.headers.replaceOrAdd(name: "Authorization", value: "Bearer " + reference(token))
         } else if let value = entry.headers["Authorization"], value.lowercased().hasPrefix("basic ") {
             // Client credentials by HTTP Basic (RFC 6749 §2.3.1): the whole credential is the secret.
