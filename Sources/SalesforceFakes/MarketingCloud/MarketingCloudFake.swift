@@ -205,7 +205,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
-            tokenSequences: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
+            issuedTokens: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
         return entries.map(masker.mask)
     }
 

@@ -212,8 +212,7 @@ public final class PardotFake: EmulatedService {
 
     public func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
-            tokenSequences: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath,
-            responseReplacements: ["refresh_token": "<refresh-token>", "signature": "<signature>"])
+            issuedTokens: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath)
         return entries.map(masker.mask)
     }
 
