@@ -99,7 +99,8 @@ let package = Package(
         // The client against in-process fakes.
         .testTarget(
             name: "SalesforceDestinationsTests",
-            dependencies: ["SalesforceDestinations", "SalesforceFakes", "JSONCore", "TestSupport"]
+            // Conformance for its transcript, a readable view of which hosts the client followed.
+            dependencies: ["SalesforceDestinations", "SalesforceFakes", "Conformance", "JSONCore", "TestSupport"]
         ),
         .testTarget(name: "sfdestTests", dependencies: ["sfdest", "TestSupport", "JSONCore"]),
     ]

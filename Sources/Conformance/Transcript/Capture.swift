@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import SalesforceDestinations
 import WireFormat
 
 /// A capture: every exchange of a run, request *and* answer, for measuring how far the fakes drift from the real

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import SalesforceDestinations
 import WireFormat
 
 /// The requests a run sent, normalised into the golden transcript format: an `.http` file that IDE HTTP clients
@@ -11,6 +12,9 @@ import WireFormat
 ///   order tokens were issued in), and credentials and account names `<redacted>` (``SecretMasker``'s record
 ///   rules, the same as the fakes' journal and the captures).
 /// - Headers sorted by name; JSON bodies pretty-printed with sorted keys; the answer's status as a comment.
+///
+/// It lives in the harness, not the client: the client only records exchanges (``RecordingTransport``), and
+/// `sfdest send --transcript` renders them here, in the CLI, which links the harness anyway.
 public struct Transcript: Sendable {
     /// Base URL → variable name, tried in order; a variable with a `pathPrefix` only takes URLs whose path
     /// after the base starts with it (the token endpoint is `{{loginUrl}}` even when one host serves both).
