@@ -33,7 +33,7 @@ public struct AccountEngagementUpsert: DeliveryAction {
 
     public func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {
         var prospect = record.fields
-        let previous = prospect.removeValue(forKey: "previousEmail")?.textValue
+        let previous = prospect.removeValue(forKey: "previousEmail")?.scalarText
         let matchEmail = previous.flatMap { $0.isEmpty ? nil : $0 } ?? record.identity
         let body: JSONValue = [
             "matchEmail": .string(matchEmail),
