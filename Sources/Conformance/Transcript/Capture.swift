@@ -68,10 +68,9 @@ public enum Capture {
             var fields: [String: JSONValue] = [:]
             for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
-                let name = String(parts[0]).removingPercentEncoding ?? String(parts[0])
-                let value =
-                    parts.count > 1
-                    ? (String(parts[1]).replacingOccurrences(of: "+", with: " ").removingPercentEncoding ?? "") : ""
+                // Pair by pair, so one malformed escape costs only its own field.
+                let name = FormURLEncoded.unescape(parts[0]) ?? String(parts[0])
+                let value = parts.count > 1 ? (FormURLEncoded.unescape(parts[1]) ?? "") : ""
                 fields[name] = .string(secrets.isSecret(name) ? SecretMasker.redacted : value)
             }
             return ["form": .object(fields)]
