@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libmicrohttpd from Debian (libmicrohttpd-dev), plus a fixed-signature shim over its variadic calls.
@@ -55,6 +56,7 @@ let package = Package(
             name: "SalesforceDestinations",
             dependencies: [
                 "JSONCore", "WireFormat",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -69,6 +71,7 @@ let package = Package(
             name: "Conformance",
             dependencies: [
                 "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore", "WireFormat",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 import SalesforceDestinations
 import WireFormat
@@ -49,10 +50,9 @@ public enum Capture {
         requestIDs: inout [String: Int]
     ) -> JSONValue {
         var headers: [JSONValue] = []
-        for header in request.headers.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
-            let value =
-                header.name.lowercased() == "authorization" ? secrets.authorization(header.value) : header.value
-            headers.append([.string(header.name), .string(value)])
+        for field in request.headers.sorted(by: { $0.name.canonicalName < $1.name.canonicalName }) {
+            let value = field.name == .authorization ? secrets.authorization(field.value) : field.value
+            headers.append([.string(field.name.rawName), .string(value)])
         }
         let url = Transcript.maskIDs(variables.substitute(request.url.absoluteString), &requestIDs)
         var object: [String: JSONValue] = [
@@ -64,7 +64,7 @@ public enum Capture {
 
     /// JSON as JSON; a form as an object of its fields; credentials `<redacted>`.
     private static func requestBody(_ request: TransportRequest, _ secrets: SecretMasker) -> JSONValue {
-        if (request.header("Content-Type") ?? "").hasPrefix("application/x-www-form-urlencoded") {
+        if (request.headers[.contentType] ?? "").hasPrefix("application/x-www-form-urlencoded") {
             var fields: [String: JSONValue] = [:]
             for pair in String(decoding: request.body, as: UTF8.self).split(separator: "&") {
                 let parts = pair.split(separator: "=", maxSplits: 1, omittingEmptySubsequences: false)
@@ -86,8 +86,8 @@ public enum Capture {
         _ response: TransportResponse, secrets: inout SecretMasker, requestIDs: inout [String: Int]
     ) -> JSONValue {
         var headers: [String: JSONValue] = [:]
-        for header in response.headers where keptHeaders.contains(header.name.lowercased()) {
-            headers[header.name.lowercased()] = .string(header.value)
+        for field in response.headers where keptHeaders.contains(field.name.canonicalName) {
+            headers[field.name.canonicalName] = .string(field.value)
         }
         var object: [String: JSONValue] = ["status": .integer(response.status), "headers": .object(headers)]
         if !response.body.isEmpty {

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 import SalesforceDestinations
 import WireFormat
@@ -76,10 +77,9 @@ public struct Transcript: Sendable {
         case .failure: lines.append("# status: no answer (connection failed)")
         }
         lines.append("\(request.method) \(Self.maskIDs(substitute(request.url.absoluteString), &requestIDs))")
-        for header in request.headers.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
-            let value =
-                header.name.lowercased() == "authorization" ? secrets.authorization(header.value) : header.value
-            lines.append("\(header.name): \(value)")
+        for field in request.headers.sorted(by: { $0.name.canonicalName < $1.name.canonicalName }) {
+            let value = field.name == .authorization ? secrets.authorization(field.value) : field.value
+            lines.append("\(field.name.rawName): \(value)")
         }
         if !request.body.isEmpty {
             lines.append("")
@@ -89,7 +89,7 @@ public struct Transcript: Sendable {
     }
 
     private func body(_ request: TransportRequest, _ secrets: SecretMasker) -> String {
-        let contentType = request.header("Content-Type") ?? ""
+        let contentType = request.headers[.contentType] ?? ""
         if contentType.hasPrefix("application/x-www-form-urlencoded") {
             // Pair by pair as sent (not decoded and encoded again), with a placeholder that reads as one.
             let text = String(decoding: request.body, as: UTF8.self)

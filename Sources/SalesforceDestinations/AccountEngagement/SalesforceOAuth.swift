@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 import Synchronization
 import WireFormat
@@ -60,7 +61,7 @@ struct SalesforceTokenMinter: Sendable {
         }
         let request = TransportRequest(
             method: "POST", url: connection.loginURL.appendingPathComponent("services/oauth2/token"),
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
+            headers: [.contentType: "application/x-www-form-urlencoded", .accept: "application/json"],
             body: Array(FormURLEncoded.encode(form).utf8))
         requestCount.increment()
         let response: TransportResponse

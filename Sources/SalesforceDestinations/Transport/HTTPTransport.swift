@@ -1,17 +1,21 @@
 import Foundation
+import HTTPTypes
 
 /// One HTTP request as the client builds it, independent of the HTTP library.
 public struct TransportRequest: Sendable, Equatable {
     public var method: String
     public var url: URL
+    // swift-http-types' HTTPFields, the client's one header model (requests, answers, preflight reads): names
+    // compare case-insensitively, the common ones are constants (`.contentType`), and it is the type Swift's HTTP
+    // libraries share. The fakes keep FakeHTTP's HTTPHeaders; FakeHTTP/HTTPHeaders.swift says why.
     /// Header fields in the order they are sent.
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPFields
     public var body: [UInt8]
     /// What the request is for, so transcripts can group by it: the record's line and identity, or nil for auth.
     public var context: RequestContext?
 
     public init(
-        method: String, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        method: String, url: URL, headers: HTTPFields = [:], body: [UInt8] = [],
         context: RequestContext? = nil
     ) {
         self.method = method
@@ -19,16 +23,6 @@ public struct TransportRequest: Sendable, Equatable {
         self.headers = headers
         self.body = body
         self.context = context
-    }
-
-    public static func == (a: TransportRequest, b: TransportRequest) -> Bool {
-        a.method == b.method && a.url == b.url && a.body == b.body && a.context == b.context
-            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
-    }
-
-    /// The value of the first header with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 
@@ -51,22 +45,13 @@ public struct RequestContext: Sendable, Equatable, Hashable {
 /// An HTTP response.
 public struct TransportResponse: Sendable, Equatable {
     public var status: Int
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPFields
     public var body: [UInt8]
 
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: HTTPFields = [:], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
-    }
-
-    public static func == (a: TransportResponse, b: TransportResponse) -> Bool {
-        a.status == b.status && a.body == b.body
-            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
-    }
-
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 
