@@ -20,6 +20,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.2"),
         .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
+        .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
         // libmicrohttpd from Debian (libmicrohttpd-dev), plus a fixed-signature shim over its variadic calls.
@@ -34,10 +35,15 @@ let package = Package(
         // __builtin_prefetch for the fakes' batch lookups.
         .target(name: "CPrefetch"),
         .target(name: "JSONCore"),
+        // What the client, the fakes and the harness must agree on about an exchange: the form encoding of token
+        // requests, and which parts are secrets and what replaces them. A target of its own because neither shared
+        // module fits: JSONCore is JSON only, and FakeHTTP would link libmicrohttpd into the client. It needs
+        // JSONCore only (token requests and answers are masked member by member).
+        .target(name: "WireFormat", dependencies: ["JSONCore"]),
         .target(
             name: "SalesforceFakes",
             dependencies: [
-                "FakeHTTP", "JSONCore", "CPrefetch",
+                "FakeHTTP", "JSONCore", "WireFormat", "CPrefetch",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -49,7 +55,8 @@ let package = Package(
         .target(
             name: "SalesforceDestinations",
             dependencies: [
-                "JSONCore",
+                "JSONCore", "WireFormat",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "AsyncHTTPClient", package: "async-http-client"),
@@ -63,7 +70,8 @@ let package = Package(
         .target(
             name: "Conformance",
             dependencies: [
-                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore",
+                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore", "WireFormat",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
             ]
         ),
@@ -82,17 +90,20 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["JSONCore"], path: "Tests/TestSupport"),
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
+        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "JSONCore"]),
         .testTarget(
             name: "SalesforceFakesTests",
             dependencies: [
-                "SalesforceFakes", "TestSupport", "JSONCore", .product(name: "Logging", package: "swift-log"),
+                "SalesforceFakes", "TestSupport", "JSONCore", "WireFormat",
+                .product(name: "Logging", package: "swift-log"),
             ]
         ),
         .testTarget(name: "ConformanceTests", dependencies: ["Conformance", "TestSupport", "JSONCore"]),
         // The client against in-process fakes.
         .testTarget(
             name: "SalesforceDestinationsTests",
-            dependencies: ["SalesforceDestinations", "SalesforceFakes", "JSONCore", "TestSupport"]
+            // Conformance for its transcript, a readable view of which hosts the client followed.
+            dependencies: ["SalesforceDestinations", "SalesforceFakes", "Conformance", "JSONCore", "TestSupport"]
         ),
         .testTarget(name: "sfdestTests", dependencies: ["sfdest", "TestSupport", "JSONCore"]),
     ]

@@ -3,6 +3,7 @@ import Foundation
 import JSONCore
 import SalesforceDestinations
 import SalesforceFakes
+import WireFormat
 
 /// One way a fake answered differently from the capture.
 public struct ParityDifference: Sendable, Equatable {

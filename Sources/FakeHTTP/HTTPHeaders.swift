@@ -1,3 +1,8 @@
+// Not swift-http-types' HTTPFields, which the client uses: a fake must journal and answer every request as it
+// arrived, and HTTPFields refuses what a bad request can carry (`HTTPField.Name.init?` is nil for a name that is
+// not a token, control characters in a value are replaced, 65,535 fields trap). It also validates and lowercases
+// every name as it is added, for every field of every request; this type keeps the strings libmicrohttpd hands
+// over and compares bytes only when a field is looked up, which the fakes do for a handful of names.
 /// An ordered list of HTTP header fields with case-insensitive lookup.
 public struct HTTPHeaders: Sendable, Hashable, Sequence, ExpressibleByDictionaryLiteral {
     /// One header field as it arrived or will be sent.

@@ -3,6 +3,7 @@ import Foundation
 import JSONCore
 import SalesforceFakes
 import Testing
+import WireFormat
 
 /// Replays every fixture under `evidence/` against a fresh fake and checks the documented parts of each answer
 /// (format: evidence/README.md). Each fixture names the Salesforce doc page or client code it follows, so a

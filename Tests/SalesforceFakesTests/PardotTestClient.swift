@@ -2,6 +2,7 @@ import Foundation
 import JSONCore
 import SalesforceFakes
 import TestSupport
+import WireFormat
 
 /// A running Account Engagement fake plus the calls the tests make against it. One per test: never shared.
 struct PardotTestClient {
@@ -17,8 +18,7 @@ struct PardotTestClient {
     func stop() { server.stop() }
 
     func tokenRequest(_ form: [(String, String)], sourceAddress: String? = nil) throws -> RawHTTPResponse {
-        let body = form.map { "\($0.0)=\($0.1.addingPercentEncoding(withAllowedCharacters: .alphanumerics) ?? $0.1)" }
-            .joined(separator: "&")
+        let body = FormURLEncoded.encode(form)
         return try RawHTTPClient.send(
             port: port, method: "POST", path: "/services/oauth2/token",
             headers: [("Content-Type", "application/x-www-form-urlencoded")], body: Array(body.utf8),

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// `POST /api/v5/objects/prospects/do/upsertLatestByEmail` for one mapped record, and what its answer means.
@@ -33,7 +34,7 @@ package struct AccountEngagementUpsert: DeliveryAction {
 
     package func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {
         var prospect = record.fields
-        let previous = prospect.removeValue(forKey: "previousEmail")?.textValue
+        let previous = prospect.removeValue(forKey: "previousEmail")?.scalarText
         let matchEmail = previous.flatMap { $0.isEmpty ? nil : $0 } ?? record.identity
         let body: JSONValue = [
             "matchEmail": .string(matchEmail),
@@ -44,8 +45,8 @@ package struct AccountEngagementUpsert: DeliveryAction {
         return TransportRequest(
             method: "POST", url: connection.apiURL.appendingPathComponent(Self.path),
             headers: [
-                ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", connection.businessUnitID),
-                ("Content-Type", "application/json"), ("Accept", "application/json"),
+                .authorization: "Bearer \(token)", .pardotBusinessUnitID: connection.businessUnitID,
+                .contentType: "application/json", .accept: "application/json",
             ],
             body: JSONWriter.bytes(body),
             context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
@@ -68,7 +69,7 @@ package struct AccountEngagementUpsert: DeliveryAction {
         let code = body?["code"]?.intValue
         let message = body?["message"]?.stringValue ?? String(decoding: response.body.prefix(300), as: UTF8.self)
         let codeText = code.map(String.init) ?? "http_\(response.status)"
-        let retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
+        let retryAfter = RetryPolicy.retryAfter(response.headers[.retryAfter])
         switch (response.status, code) {
         case (401, _):
             return .refreshToken

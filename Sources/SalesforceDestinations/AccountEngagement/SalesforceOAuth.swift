@@ -1,6 +1,8 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 import Synchronization
+import WireFormat
 
 /// Mints and caches Salesforce OAuth access tokens for Account Engagement. One token is shared by every
 /// request; when the API refuses it, ``refresh(after:)`` mints one new token however many requests saw the
@@ -59,8 +61,8 @@ struct SalesforceTokenMinter: Sendable {
         }
         let request = TransportRequest(
             method: "POST", url: connection.loginURL.appendingPathComponent("services/oauth2/token"),
-            headers: [("Content-Type", "application/x-www-form-urlencoded"), ("Accept", "application/json")],
-            body: FormEncoding.encode(form))
+            headers: [.contentType: "application/x-www-form-urlencoded", .accept: "application/json"],
+            body: Array(FormURLEncoded.encode(form).utf8))
         requestCount.increment()
         let response: TransportResponse
         switch await sendTokenRequest(request, over: transport)

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// A token and the base URL its requests go to: Marketing Cloud's `rest_instance_url`, Account Engagement's API host.
@@ -159,7 +160,7 @@ struct OAuthErrorAnswer {
         description =
             json?["error_description"]?.stringValue ?? String(decoding: response.body.prefix(200), as: UTF8.self)
         isTransient = response.status == 429 || response.status >= 500
-        retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
+        retryAfter = RetryPolicy.retryAfter(response.headers[.retryAfter])
     }
 
     /// The retry this answer calls for, if it is transient.

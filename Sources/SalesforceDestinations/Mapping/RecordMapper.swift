@@ -101,7 +101,7 @@ package struct RecordMapper: Sendable {
         }
         var route: String?
         if let source = mapping.route {
-            guard let value = source.path.value(in: record)?.textValue, !value.isEmpty else {
+            guard let value = source.path.value(in: record)?.scalarText, !value.isEmpty else {
                 return .failure(
                     MappingError(
                         line: line, field: source.name, message: "no value at \(source.path) (the record's target)"))
@@ -111,7 +111,7 @@ package struct RecordMapper: Sendable {
         guard let first = mapping.required.first else {
             return .success(MappedRecord(line: line, fields: fields, identity: "", route: route))
         }
-        guard let identity = fields[first]?.textValue, !identity.isEmpty else {
+        guard let identity = fields[first]?.scalarText, !identity.isEmpty else {
             return .failure(MappingError(line: line, field: first, message: "is empty (required)"))
         }
         return .success(MappedRecord(line: line, fields: fields, identity: identity, route: route))
@@ -168,19 +168,6 @@ package struct RecordMapper: Sendable {
         case .path(let path, _): return path.description
         case .firstOf(let paths, _): return paths.map(\.description).joined(separator: ", ")
         case .literal: return "literal"
-        }
-    }
-}
-
-extension JSONValue {
-    /// Scalars as text (numbers and booleans as JSON writes them).
-    var textValue: String? {
-        switch self {
-        case .string(let text): return text
-        case .integer(let number): return String(number)
-        case .double(let number): return String(number)
-        case .bool(let flag): return flag ? "true" : "false"
-        default: return nil
         }
     }
 }

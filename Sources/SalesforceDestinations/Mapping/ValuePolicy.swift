@@ -84,7 +84,7 @@ package enum ValueTransform: String, Sendable, CaseIterable {
             }
         case .date, .dateTime:
             guard let instant = Self.instant(value) else {
-                let found = value.textValue.map { "\"\($0)\"" } ?? "a non-scalar"
+                let found = value.scalarText.map { "\"\($0)\"" } ?? "a non-scalar"
                 return .failure(
                     MappingProblem(
                         "\(self): expected an ISO 8601 date or date-time, or epoch seconds or milliseconds; found \(found)"

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// Tokens from `POST {authUrl}/v2/token` (client credentials), cached and shared, minted again two minutes
@@ -70,7 +71,7 @@ struct MarketingCloudTokenMinter: Sendable {
         if let scope = connection.scope { body["scope"] = .string(scope) }
         let request = TransportRequest(
             method: "POST", url: connection.authURL.appendingPathComponent("v2/token"),
-            headers: [("Content-Type", "application/json"), ("Accept", "application/json")],
+            headers: [.contentType: "application/json", .accept: "application/json"],
             body: JSONWriter.bytes(.object(body)))
         requestCount.increment()
         let response: TransportResponse

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// Marketing Cloud REST answers `{"message", "errorcode", "documentation"}` (reference §B2–B3); this says
@@ -15,7 +16,7 @@ enum MarketingCloudREST {
         let details = (json?["additionalErrors"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
         if !details.isEmpty { message += ": " + details.joined(separator: "; ") }
         let codeText = code.map(String.init) ?? "http_\(response.status)"
-        let retryAfter = RetryPolicy.retryAfter(response.header("Retry-After")) ?? json?["retryAfter"]?.doubleValue
+        let retryAfter = RetryPolicy.retryAfter(response.headers[.retryAfter]) ?? json?["retryAfter"]?.doubleValue
         switch (response.status, code) {
         case (401, _):
             return .refreshToken
@@ -49,11 +50,8 @@ enum MarketingCloudREST {
         }
     }
 
-    static func headers(_ grant: AccessGrant) -> [(name: String, value: String)] {
-        [
-            ("Authorization", "Bearer \(grant.token)"), ("Content-Type", "application/json"),
-            ("Accept", "application/json"),
-        ]
+    static func headers(_ grant: AccessGrant) -> HTTPFields {
+        [.authorization: "Bearer \(grant.token)", .contentType: "application/json", .accept: "application/json"]
     }
 
     static func url(_ grant: AccessGrant, _ path: String) -> URL {

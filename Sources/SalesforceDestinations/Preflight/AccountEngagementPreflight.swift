@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// The Account Engagement half of a preflight: a token, the `pardot_api` scope, the business unit, and each
@@ -83,8 +84,8 @@ struct AccountEngagementPreflight: Sendable {
         var pages = 0
         while let next = url, pages < 100 {
             pages += 1
-            let headers = [
-                ("Authorization", "Bearer \(grant.token)"), ("Pardot-Business-Unit-Id", connection.businessUnitID),
+            let headers: HTTPFields = [
+                .authorization: "Bearer \(grant.token)", .pardotBusinessUnitID: connection.businessUnitID,
             ]
             switch await reader.get(next, headers: headers, purpose: "preflight: custom fields") {
             case .failed(let reason):

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// The Marketing Cloud half of a preflight: a token, the scopes the action needs, then what the action writes to:
@@ -27,7 +28,7 @@ struct MarketingCloudPreflight: Sendable {
         }
         checks += scopeChecks(grant)
         let instance = grant.instanceURL
-        let headers = [("Authorization", "Bearer \(grant.token)")]
+        let headers: HTTPFields = [.authorization: "Bearer \(grant.token)"]
         switch action.kind {
         case .updateContact, .createContact:
             checks += await attributeChecks(instance, headers)
@@ -136,7 +137,7 @@ struct MarketingCloudPreflight: Sendable {
         var attributes: [(name: String, kind: OrgFieldKind?, type: String, length: Int?)]
     }
 
-    func attributeSets(_ instance: URL, _ headers: [(String, String)]) async -> Result<[AttributeSet], FailedChecks> {
+    func attributeSets(_ instance: URL, _ headers: HTTPFields) async -> Result<[AttributeSet], FailedChecks> {
         let url = MetadataReader.url(instance, "contacts/v1/attributeSetDefinitions")
         switch await reader.get(url, headers: headers, purpose: "preflight: attribute set definitions") {
         case .failed(let reason):
@@ -153,7 +154,7 @@ struct MarketingCloudPreflight: Sendable {
         }
     }
 
-    private func attributeChecks(_ instance: URL, _ headers: [(String, String)]) async -> [PreflightCheck] {
+    private func attributeChecks(_ instance: URL, _ headers: HTTPFields) async -> [PreflightCheck] {
         let sets: [AttributeSet]
         switch await attributeSets(instance, headers) {
         case .failure(let failed): return failed.checks
@@ -214,7 +215,7 @@ struct MarketingCloudPreflight: Sendable {
 
     // MARK: Data extensions
 
-    private func dataExtensionChecks(_ instance: URL, _ headers: [(String, String)]) async -> [PreflightCheck] {
+    private func dataExtensionChecks(_ instance: URL, _ headers: HTTPFields) async -> [PreflightCheck] {
         guard let reference = action.dataExtension else {
             return [
                 PreflightCheck(
@@ -312,7 +313,7 @@ struct MarketingCloudPreflight: Sendable {
     }
 
     /// The columns of a data extension; a key is looked up by `$search` first (the fields are read by id).
-    func columns(of reference: DataExtensionReference, _ instance: URL, _ headers: [(String, String)]) async -> Result<
+    func columns(of reference: DataExtensionReference, _ instance: URL, _ headers: HTTPFields) async -> Result<
         [Column], FailedChecks
     > {
         func failed(_ check: PreflightCheck) -> Result<[Column], FailedChecks> { .failure(FailedChecks([check])) }
@@ -374,7 +375,7 @@ struct MarketingCloudPreflight: Sendable {
     }
 
     /// Every event definition's key and name (the list endpoint; its pages hold at most 50).
-    func eventDefinitions(_ instance: URL, _ headers: [(String, String)]) async -> Result<
+    func eventDefinitions(_ instance: URL, _ headers: HTTPFields) async -> Result<
         [(key: String, name: String)], FailedChecks
     > {
         var found: [(key: String, name: String)] = []
@@ -404,7 +405,7 @@ struct MarketingCloudPreflight: Sendable {
 
     // MARK: Journey events
 
-    private func eventDefinitionChecks(_ instance: URL, _ headers: [(String, String)]) async -> [PreflightCheck] {
+    private func eventDefinitionChecks(_ instance: URL, _ headers: HTTPFields) async -> [PreflightCheck] {
         guard let key = action.eventDefinitionKey else {
             return [
                 PreflightCheck(

@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// Sends a preflight's metadata reads: GETs with the bearer token, tried again on 429, 5xx or no answer with
@@ -14,13 +15,15 @@ struct MetadataReader: Sendable {
         case failed(String)
     }
 
-    func get(_ url: URL, headers: [(name: String, value: String)], purpose: String) async -> Outcome {
+    func get(_ url: URL, headers: HTTPFields, purpose: String) async -> Outcome {
         var attempt = 1
         var waited = 0.0
         while true {
             // Line 0 marks a read made before any record (transcripts title it by its purpose).
+            var fields = headers
+            fields[.accept] = "application/json"
             let request = TransportRequest(
-                method: "GET", url: url, headers: headers + [("Accept", "application/json")],
+                method: "GET", url: url, headers: fields,
                 context: RequestContext(line: 0, identity: purpose, attempt: attempt))
             let retryAfter: Double?
             let failure: String
@@ -28,7 +31,7 @@ struct MetadataReader: Sendable {
                 let response = try await transport.send(request)
                 let transient = response.status == 429 || response.status >= 500
                 if !transient { return .answered(response, json: try? JSONParser.parse(response.body)) }
-                retryAfter = RetryPolicy.retryAfter(response.header("Retry-After"))
+                retryAfter = RetryPolicy.retryAfter(response.headers[.retryAfter])
                 failure = "HTTP \(response.status)"
             } catch {
                 if error.code == .untrustedCertificate { return .failed(error.message) }

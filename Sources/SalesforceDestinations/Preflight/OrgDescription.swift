@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 import JSONCore
 
 /// `sfdest describe`: what the org offers a config, read from the same metadata endpoints as the preflight:
@@ -47,7 +48,7 @@ package struct OrgDescription: Sendable {
             }
         case .marketingCloud(_, let action):
             let instance = grant.instanceURL
-            let headers = [("Authorization", "Bearer \(grant.token)")]
+            let headers: HTTPFields = [.authorization: "Bearer \(grant.token)"]
             let reader = MarketingCloudPreflight(
                 action: action, mapping: config.mapping, tokens: preflight.tokens, reader: preflight.reader)
             switch await reader.attributeSets(instance, headers) {

@@ -1,5 +1,6 @@
 import AsyncHTTPClient
 import Foundation
+import HTTPTypes
 import NIOCore
 import NIOHTTP1
 import NIOSSL
@@ -51,13 +52,13 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
     public func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
         var outgoing = HTTPClientRequest(url: request.url.absoluteString)
         outgoing.method = HTTPMethod(rawValue: request.method)
-        for header in request.headers { outgoing.headers.add(name: header.name, value: header.value) }
+        for field in request.headers { outgoing.headers.add(name: field.name.rawName, value: field.value) }
         if !request.body.isEmpty { outgoing.body = .bytes(request.body) }
         do {
             let response = try await client.execute(outgoing, timeout: timeout)
             let body = try await response.body.collect(upTo: maxResponseBytes)
             return TransportResponse(
-                status: Int(response.status.code), headers: response.headers.map { ($0.name, $0.value) },
+                status: Int(response.status.code), headers: Self.fields(response.headers),
                 body: Array(body.readableBytesView))
         } catch {
             throw TransportError(
@@ -75,6 +76,11 @@ public final class AsyncHTTPClientTransport: HTTPTransport {
             return .timedOut
         }
         return .connectionFailed
+    }
+
+    /// NIO's headers as the transport's; NIO has checked the names already, so none is dropped in practice.
+    static func fields(_ headers: NIOHTTP1.HTTPHeaders) -> HTTPFields {
+        HTTPFields(headers.compactMap { name, value in HTTPField.Name(name).map { HTTPField(name: $0, value: value) } })
     }
 
     /// A TLS handshake the server's certificate failed (untrusted chain, wrong host name): matched on NIOSSL's

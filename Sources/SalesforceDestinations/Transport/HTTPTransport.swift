@@ -1,4 +1,5 @@
 import Foundation
+import HTTPTypes
 
 /// One HTTP request as the client builds it, independent of the HTTP library.
 public struct TransportRequest: Sendable, Equatable {
@@ -6,8 +7,11 @@ public struct TransportRequest: Sendable, Equatable {
     public var method: String
     /// The full URL, query included.
     public var url: URL
+    // swift-http-types' HTTPFields, the client's one header model (requests, answers, preflight reads): names
+    // compare case-insensitively, the common ones are constants (`.contentType`), and it is the type Swift's HTTP
+    // libraries share. The fakes keep FakeHTTP's HTTPHeaders; FakeHTTP/HTTPHeaders.swift says why.
     /// Header fields in the order they are sent.
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPFields
     /// The body bytes (JSON or form-encoded, as `Content-Type` says); empty for none.
     public var body: [UInt8]
     /// What the request is for, so transcripts can group by it: the record's line and identity, or nil for auth.
@@ -15,7 +19,7 @@ public struct TransportRequest: Sendable, Equatable {
 
     /// Creates a request.
     public init(
-        method: String, url: URL, headers: [(name: String, value: String)] = [], body: [UInt8] = [],
+        method: String, url: URL, headers: HTTPFields = [:], body: [UInt8] = [],
         context: RequestContext? = nil
     ) {
         self.method = method
@@ -23,17 +27,6 @@ public struct TransportRequest: Sendable, Equatable {
         self.headers = headers
         self.body = body
         self.context = context
-    }
-
-    /// Equal when method, URL, body, context and headers (in order) are equal.
-    public static func == (a: TransportRequest, b: TransportRequest) -> Bool {
-        a.method == b.method && a.url == b.url && a.body == b.body && a.context == b.context
-            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
-    }
-
-    /// The value of the first header with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 
@@ -59,26 +52,15 @@ public struct TransportResponse: Sendable, Equatable {
     /// The HTTP status code.
     public var status: Int
     /// Header fields in the order received.
-    public var headers: [(name: String, value: String)]
+    public var headers: HTTPFields
     /// The body bytes, after content decoding.
     public var body: [UInt8]
 
     /// Creates a response (a fake transport's answer, a dry run's canned success).
-    public init(status: Int, headers: [(name: String, value: String)] = [], body: [UInt8] = []) {
+    public init(status: Int, headers: HTTPFields = [:], body: [UInt8] = []) {
         self.status = status
         self.headers = headers
         self.body = body
-    }
-
-    /// Equal when status, body and headers (in order) are equal.
-    public static func == (a: TransportResponse, b: TransportResponse) -> Bool {
-        a.status == b.status && a.body == b.body
-            && a.headers.elementsEqual(b.headers) { $0.name == $1.name && $0.value == $1.value }
-    }
-
-    /// The value of the first header with this name (case-insensitive).
-    public func header(_ name: String) -> String? {
-        headers.first { $0.name.caseInsensitiveCompare(name) == .orderedSame }?.value
     }
 }
 

@@ -138,7 +138,7 @@ struct DataExtensionOperations {
             guard let value = updates.last(where: { $0.0 == index })?.1, !value.isNull else {
                 throw RowProblem(message: "The primary key column \(dataExtension.columns[index].name) is required")
             }
-            keyValues.append(value.textValue)
+            keyValues.append(value.keyText)
         }
         let rowKey = keyColumns.isEmpty ? "#\(dataExtension.rows.count)" : MCDataExtension.rowKey(keyValues)
         let hash = rowKey.hashValue
@@ -189,7 +189,7 @@ struct DataExtensionOperations {
             var parts: [String] = []
             for column in keyColumns {
                 guard let value = keys[column] else { break }
-                parts.append(value.textValue)
+                parts.append(value.keyText)
             }
             if parts.count == keyColumns.count { hashes.append(MCDataExtension.rowKey(parts).hashValue) }
         }

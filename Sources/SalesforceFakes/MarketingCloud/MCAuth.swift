@@ -2,6 +2,7 @@ import Crypto
 import FakeHTTP
 import Foundation
 import JSONCore
+import WireFormat
 
 /// `POST /v2/token`: server-to-server client credentials (docs/reference/salesforce-apis.md §B1).
 enum MCAuth {

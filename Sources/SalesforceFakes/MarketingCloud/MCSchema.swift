@@ -267,7 +267,7 @@ extension MCDataExtension {
             let key =
                 keyColumns.isEmpty
                 ? String(position)
-                : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].textValue })
+                : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].keyText })
             guard rows.row(for: key, hash: key.hashValue) == nil else {
                 throw JSONSchemaError(path: "\(reader.path(of: "rows"))[\(position)]", message: "duplicate primary key")
             }
@@ -291,15 +291,11 @@ extension MCDataExtension {
 }
 
 extension JSONValue {
-    /// The value as the text Marketing Cloud would compare keys by.
-    var textValue: String {
-        switch self {
-        case .string(let text): return text
-        case .integer(let number): return String(number)
-        case .double(let number): return String(number)
-        case .bool(let flag): return flag ? "true" : "false"
-        case .null: return ""
-        default: return JSONWriter.string(self)
-        }
+    /// The value as the text Marketing Cloud compares primary keys by: a scalar's text, null as empty, anything
+    /// else as its JSON (a request's raw keys, hashed for prefetching before they are checked, may hold one).
+    var keyText: String {
+        if let text = scalarText { return text }
+        if case .null = self { return "" }
+        return JSONWriter.string(self)
     }
 }

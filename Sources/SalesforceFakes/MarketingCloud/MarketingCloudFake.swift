@@ -1,6 +1,7 @@
 import FakeHTTP
 import JSONCore
 import Synchronization
+import WireFormat
 
 /// A fake Marketing Cloud Engagement tenant: the auth host's `/v2/token` and the REST host's contacts, data
 /// extension, async and Journey Builder event endpoints, on one port (the token answer points
@@ -212,7 +213,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     package func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
-            tokenSequences: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
+            issuedTokens: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
         return entries.map(masker.mask)
     }
 
@@ -273,7 +274,8 @@ public final class MarketingCloudFake: EmulatedService {
     private static func authorize(_ request: HTTPRequest, operation: Operation, state: inout MCTenant, now: Int)
         throws(MCRestError)
     {
-        guard let presented = BearerToken.parse(request.headers), let token = state.tokens[presented],
+        guard let presented = request.headers["Authorization"].flatMap(BearerToken.parse),
+            let token = state.tokens[presented],
             now < token.issuedAt + state.settings.tokenLifetimeSeconds
         else { throw .notAuthorized }
         let limit = state.settings.throttleRequestsPerWindow

@@ -1,6 +1,7 @@
 import FakeHTTP
 import JSONCore
 import Synchronization
+import WireFormat
 
 /// A fake Account Engagement (Pardot) org: Salesforce's OAuth token endpoint and the v5 prospect API, over a
 /// stateful in-memory model (see README "The Account Engagement fake" for behaviours and settings).
@@ -219,8 +220,7 @@ public final class PardotFake: EmulatedService {
 
     package func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
-            tokenSequences: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath,
-            responseReplacements: ["refresh_token": "<refresh-token>", "signature": "<signature>"])
+            issuedTokens: tenant.withLock { $0.accessTokens.mapValues(\.sequence) }, tokenPath: Self.tokenPath)
         return entries.map(masker.mask)
     }
 
@@ -331,7 +331,8 @@ public final class PardotFake: EmulatedService {
     private static func authorize(
         _ request: HTTPRequest, state: inout PardotTenant, now: Int, inFlight: InFlightRequests
     ) throws(PardotAPIError) -> (String, UnitIndex) {
-        guard let presented = BearerToken.parse(request.headers), let token = state.accessTokens[presented],
+        guard let presented = request.headers["Authorization"].flatMap(BearerToken.parse),
+            let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
         else { throw .invalidToken }
         // Salesforce issues tokens to any connected app; Account Engagement only honours those with pardot_api.

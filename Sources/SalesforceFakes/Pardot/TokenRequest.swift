@@ -1,6 +1,7 @@
 import FakeHTTP
 import Foundation
 import JSONCore
+import WireFormat
 
 /// What a client sent to Salesforce's token endpoint, gathered from every place a real client puts it.
 ///

@@ -2,6 +2,7 @@ import DequeModule
 import FakeHTTP
 import JSONCore
 import Synchronization
+import WireFormat
 
 /// One request a fake answered. Entries leave the fake only through `EmulatedService.masked(_:)`.
 public struct JournalEntry: Sendable {

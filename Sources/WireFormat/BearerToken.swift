@@ -1,10 +1,11 @@
-import FakeHTTP
-
-/// `Authorization: Bearer <token>`, as both Salesforce APIs take it.
-enum BearerToken {
-    /// The token of `Authorization: Bearer <token>`; nil when absent or of another scheme.
-    static func parse(_ headers: HTTPHeaders) -> String? {
-        guard var value = headers["Authorization"] else { return nil }
+/// `Authorization: Bearer <token>`, as both Salesforce APIs take it: read by the fakes to authenticate a request
+/// and by ``SecretMasker`` to hide the token, so both agree on what a bearer token is.
+package enum BearerToken {
+    /// The token of a `Bearer <token>` value (scheme case-insensitive, spaces around the token ignored); nil for
+    /// another scheme or an empty token.
+    /// Runs on contiguous bytes: the fakes read it on every API request.
+    package static func parse(_ value: String) -> String? {
+        var value = value
         return value.withUTF8 { bytes -> String? in
             let scheme = "bearer "
             let schemeCount = 7

@@ -1,5 +1,8 @@
 import Foundation
+import HTTPTypes
 import JSONCore
+import SalesforceDestinations
+import WireFormat
 
 /// The requests a run sent, normalised into the golden transcript format: an `.http` file that IDE HTTP clients
 /// open, diff-friendly and the same on every run and machine.
@@ -7,16 +10,16 @@ import JSONCore
 /// - Auth requests first, in the order they were sent; then each record's requests by input line and attempt,
 ///   so concurrency changes nothing (order is kept per record, not across records).
 /// - Base URLs become variables (`{{loginUrl}}`, `{{apiUrl}}`), access tokens `<access-token:N>` (N = the
-///   order tokens were issued in), and secrets in token requests `<redacted>`.
+///   order tokens were issued in), and credentials and account names `<redacted>` (``SecretMasker``'s record
+///   rules, the same as the fakes' journal and the captures).
 /// - Headers sorted by name; JSON bodies pretty-printed with sorted keys; the answer's status as a comment.
+///
+/// It lives in the harness, not the client: the client only records exchanges (``RecordingTransport``), and
+/// `sfdest send --transcript` renders them here, in the CLI, which links the harness anyway.
 public struct Transcript: Sendable {
     /// Base URL → variable name, tried in order; a variable with a `pathPrefix` only takes URLs whose path
     /// after the base starts with it (the token endpoint is `{{loginUrl}}` even when one host serves both).
     public var variables: [(base: String, name: String, pathPrefix: String?)]
-    /// Credential fields (form fields, or top-level JSON members) whose values never reach a transcript.
-    package static let maskedFormFields: Set<String> = [
-        "client_id", "client_secret", "username", "password", "refresh_token",
-    ]
 
     /// `@name = value` lines at the top (JetBrains HTTP client in-file variables): the hosts the config names,
     /// so the file runs as is and shows which environment a run targeted.
@@ -39,13 +42,13 @@ public struct Transcript: Sendable {
             let y = b.request.context!
             return (x.line, x.attempt, a.sequence) < (y.line, y.attempt, b.sequence)
         }
-        var tokens: [String: Int] = [:]
+        var secrets = SecretMasker(for: .record)
+        // Tokens are numbered in the order they were issued, before any request shows one.
         for exchange in auth {
             if case .success(let response) = exchange.response,
-                let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue,
-                tokens[token] == nil
+                let token = (try? JSONParser.parse(response.body))?["access_token"]?.stringValue
             {
-                tokens[token] = tokens.count + 1
+                _ = secrets.accessToken(token)
             }
         }
         var blocks: [String] = []
@@ -53,11 +56,11 @@ public struct Transcript: Sendable {
             blocks.append(declarations.map { "@\($0.name) = \($0.value)" }.joined(separator: "\n") + "\n")
         }
         var requestIDs: [String: Int] = [:]
-        for exchange in auth + records { blocks.append(block(exchange, tokens: &tokens, requestIDs: &requestIDs)) }
+        for exchange in auth + records { blocks.append(block(exchange, secrets: &secrets, requestIDs: &requestIDs)) }
         return blocks.joined(separator: "\n")
     }
 
-    private func block(_ exchange: RecordedExchange, tokens: inout [String: Int], requestIDs: inout [String: Int])
+    private func block(_ exchange: RecordedExchange, secrets: inout SecretMasker, requestIDs: inout [String: Int])
         -> String
     {
         let request = exchange.request
@@ -75,38 +78,31 @@ public struct Transcript: Sendable {
         case .failure: lines.append("# status: no answer (connection failed)")
         }
         lines.append("\(request.method) \(Self.maskIDs(substitute(request.url.absoluteString), &requestIDs))")
-        for header in request.headers.sorted(by: { $0.name.lowercased() < $1.name.lowercased() }) {
-            var value = header.value
-            if header.name.lowercased() == "authorization", value.hasPrefix("Bearer ") {
-                let token = String(value.dropFirst(7))
-                if tokens[token] == nil { tokens[token] = tokens.count + 1 }
-                value = "Bearer <access-token:\(tokens[token]!)>"
-            }
-            lines.append("\(header.name): \(value)")
+        for field in request.headers.sorted(by: { $0.name.canonicalName < $1.name.canonicalName }) {
+            let value = field.name == .authorization ? secrets.authorization(field.value) : field.value
+            lines.append("\(field.name.rawName): \(value)")
         }
         if !request.body.isEmpty {
             lines.append("")
-            lines.append(body(request))
+            lines.append(body(request, secrets))
         }
         return lines.joined(separator: "\n") + "\n"
     }
 
-    private func body(_ request: TransportRequest) -> String {
-        let contentType = request.header("Content-Type") ?? ""
+    private func body(_ request: TransportRequest, _ secrets: SecretMasker) -> String {
+        let contentType = request.headers[.contentType] ?? ""
         if contentType.hasPrefix("application/x-www-form-urlencoded") {
+            // Pair by pair as sent (not decoded and encoded again), with a placeholder that reads as one.
             let text = String(decoding: request.body, as: UTF8.self)
             return text.split(separator: "&").map { pair -> String in
-                let parts = pair.split(separator: "=", maxSplits: 1)
-                let name = String(parts[0])
-                return Self.maskedFormFields.contains(name) ? "\(name)=<redacted>" : String(pair)
+                let name = pair.split(separator: "=", maxSplits: 1)[0]
+                let isSecret = secrets.isSecret(FormURLEncoded.unescape(name) ?? String(name))
+                return isSecret ? "\(name)=\(SecretMasker.redacted)" : String(pair)
             }.joined(separator: "&")
         }
         if var value = try? JSONParser.parse(request.body) {
             // Marketing Cloud's /v2/token takes the credentials as JSON.
-            if case .object(var members) = value {
-                for name in Self.maskedFormFields where members[name] != nil { members[name] = "<redacted>" }
-                value = .object(members)
-            }
+            if case .object(let members) = value { value = .object(secrets.requestMembers(members)) }
             return JSONWriter.string(value, style: .pretty)
         }
         return String(decoding: request.body, as: UTF8.self)
