@@ -59,7 +59,7 @@ public struct CaptureComparison: Sendable {
     public func run(seed: JSONValue?) throws -> [ParityDifference] {
         let server =
             capture["api"]?.stringValue == "accountEngagement"
-            ? try PardotFake.start(seed: seed) : try MarketingCloudFake.start(seed: seed)
+            ? try AccountEngagementFake.start(seed: seed) : try MarketingCloudFake.start(seed: seed)
         defer { server.stop() }
         return replay(against: server)
     }

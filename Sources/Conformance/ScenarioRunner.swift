@@ -125,7 +125,7 @@ public struct ScenarioRunner: Sendable {
     static func startFake(for scenario: Scenario) throws -> FakeServer {
         let server: FakeServer
         switch scenario.fake {
-        case .accountEngagement: server = try PardotFake.start()
+        case .accountEngagement: server = try AccountEngagementFake.start()
         case .marketingCloud: server = try MarketingCloudFake.start()
         }
         do {

@@ -33,7 +33,7 @@ struct ClientBenchmark {
     /// Prospect upserts, five in flight (Account Engagement's limit).
     func prospects(records: Int) throws -> Run {
         let clock = FakeClock()
-        let fake = try PardotFake(clock: clock)
+        let fake = try AccountEngagementFake(clock: clock)
         try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
         fake.setDailyRequestLimit(Int(Int32.max))
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))

@@ -6,7 +6,7 @@ import SalesforceFakes
 /// A large state's round trip: `GET /__fake/state` then `PUT /__fake/state` of what it returned, through the
 /// control API in-process (the HTTP layer adds a copy of the bytes, nothing that grows with the state), for the
 /// Account Engagement fake holding `count` prospects. `sfdest fake --state-file` saves and loads the same way:
-/// both write and read the prospects one at a time, without a tree of the document (PardotTenant+LargeStates).
+/// both write and read the prospects one at a time, without a tree of the document (AccountEngagementTenant+LargeStates).
 struct StateBenchmark {
     struct Figures {
         var prospects: Int
@@ -19,7 +19,7 @@ struct StateBenchmark {
 
     func run(count: Int) throws -> Figures {
         let clock = FakeClock()
-        let fake = try PardotFake(clock: clock)
+        let fake = try AccountEngagementFake(clock: clock)
         fake.insertSyntheticProspects(count: count)
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
         defer { server.stop() }

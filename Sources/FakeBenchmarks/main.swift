@@ -28,7 +28,7 @@ if CommandLine.arguments.contains("--in-process") {
         if ProcessInfo.processInfo.environment["BENCH_ONLY"] == "marketing-cloud" {
             try MarketingCloudBenchmark(load: load).inProcess(requests: count)
         } else {
-            try PardotBenchmark(load: load).inProcess(requests: count)
+            try AccountEngagementBenchmark(load: load).inProcess(requests: count)
         }
         let elapsed = Date().timeIntervalSince(started)
         print(
@@ -52,7 +52,7 @@ do {
         print(
             "Account Engagement fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats), on \(ProcessInfo.processInfo.activeProcessorCount) cores"
         )
-        let figures = try PardotBenchmark(load: load).run(largeCount: largeCount)
+        let figures = try AccountEngagementBenchmark(load: load).run(largeCount: largeCount)
         print(row(["run", "req/s", "p50 ms", "p99 ms"]))
         for (name, result) in [
             ("trivial GET (keep-alive)", figures.trivialKeepAlive),

@@ -175,7 +175,7 @@ struct FakeCommand: AsyncParsableCommand {
         let pardot: FakeServer
         let marketingCloud: FakeServer
         do {
-            pardot = try PardotFake.start(
+            pardot = try AccountEngagementFake.start(
                 seed: seeds["pardot"], configuration: configuration(pardotPort), options: options)
         } catch let error as JSONSchemaError {
             throw ValidationError("\(seed ?? "seed"): pardot.\(error.description)")
@@ -280,7 +280,7 @@ struct FakeCommand: AsyncParsableCommand {
         if mode == .merge {
             let clock = FakeClock()
             if let overlay = states["pardot"] {
-                states["pardot"] = StateDocument.merge(try PardotFake(clock: clock).exportState(), overlay)
+                states["pardot"] = StateDocument.merge(try AccountEngagementFake(clock: clock).exportState(), overlay)
             }
             if let overlay = states["marketingCloud"] {
                 states["marketingCloud"] = StateDocument.merge(

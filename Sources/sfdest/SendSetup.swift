@@ -58,7 +58,7 @@ enum SendSetup {
             configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
         switch configuration.target {
         case .accountEngagement(var connection, let action):
-            let server = try PardotFake.start(seed: [
+            let server = try AccountEngagementFake.start(seed: [
                 "clients": DefaultTenant.pardotClients, "users": DefaultTenant.pardotUsers,
                 "businessUnits": [
                     [

@@ -17,7 +17,7 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
         refreshToken: "fake-refresh-token")
 
     init(seed: JSONValue? = nil) throws {
-        server = try PardotFake.start(seed: seed)
+        server = try AccountEngagementFake.start(seed: seed)
         transport = try AsyncHTTPClientTransport(timeoutSeconds: 10)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)

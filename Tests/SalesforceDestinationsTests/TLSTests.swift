@@ -10,7 +10,7 @@ import Testing
 @Suite struct TLSTests {
     @Test func theClientDeliversOverVerifiedTLSAndRefusesAnUntrustedServer() async throws {
         let certificates = try TestCertificates()
-        let server = try PardotFake.start(
+        let server = try AccountEngagementFake.start(
             configuration: .init(
                 tls: .init(privateKeyPEM: certificates.serverKeyPEM, certificatePEM: certificates.serverCertificatePEM))
         )

@@ -8,8 +8,8 @@ import Testing
 @Suite struct ContactAnswerTests {
     static func canonical(_ answer: ContactOperations.Answer) -> [UInt8] {
         var ids: [[UInt8]] = [[], []]
-        MCTenant.writeID(answer.requestServiceMessageID, quoted: false, into: &ids[0])
-        MCTenant.writeID(answer.serviceMessageID, quoted: false, into: &ids[1])
+        MarketingCloudTenant.writeID(answer.requestServiceMessageID, quoted: false, into: &ids[0])
+        MarketingCloudTenant.writeID(answer.serviceMessageID, quoted: false, into: &ids[1])
         var object: [String: JSONValue] = [
             "requestServiceMessageID": .string(String(decoding: ids[0], as: UTF8.self)),
             "responseDateTime": .string(answer.responseDateTime),
@@ -59,9 +59,9 @@ import Testing
 
     @Test func idsAreUUIDShapedCounters() {
         var bytes: [UInt8] = []
-        MCTenant.writeID(0x2a, quoted: true, into: &bytes)
+        MarketingCloudTenant.writeID(0x2a, quoted: true, into: &bytes)
         #expect(String(decoding: bytes, as: UTF8.self) == "\"00000000-0000-4000-8000-00000000002a\"")
-        var tenant = MCTenant.defaults
+        var tenant = MarketingCloudTenant.defaults
         let first = tenant.nextID()
         #expect(tenant.nextID() != first)
         #expect(first.count == 36)

@@ -5,7 +5,7 @@ import Testing
 
 /// Contacts in flat per-set tables: what goes in comes out as the state API shows it.
 @Suite struct ContactStoreTests {
-    static let sets = MCAttributeSet.standard
+    static let sets = MarketingCloudAttributeSet.standard
 
     @Test func valuesComeBackPerSetAndUnwrittenSetsStayAbsent() {
         var store = ContactStore(sets: Self.sets)
@@ -16,7 +16,7 @@ import Testing
         #expect(store.contactID(ofRow: row) == 7)
         #expect(
             store.contact(ofRow: row)
-                == MCContact(
+                == MarketingCloudContact(
                     contactKey: "a@example.com", contactID: 7,
                     attributes: ["Email Addresses": ["Email Address": "a@example.com"]]))
     }
@@ -25,17 +25,20 @@ import Testing
     @Test func upsertReplacesTheWholeContact() {
         var store = ContactStore(sets: Self.sets)
         store.upsert(
-            MCContact(
+            MarketingCloudContact(
                 contactKey: "k", contactID: 1,
                 attributes: [
                     "Email Addresses": ["Email Address": "k@example.com", "HTML Enabled": true],
                     "Email Demographics": ["First Name": "Ana"],
                 ]))
-        store.upsert(MCContact(contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]]))
+        store.upsert(
+            MarketingCloudContact(
+                contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]]))
         #expect(store.count == 1)
         #expect(
             store.contactsByKey == [
-                MCContact(contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]])
+                MarketingCloudContact(
+                    contactKey: "k", contactID: 2, attributes: ["Email Demographics": ["First Name": "Bo"]])
             ])
     }
 

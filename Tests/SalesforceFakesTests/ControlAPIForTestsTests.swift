@@ -9,8 +9,8 @@ import Testing
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
 
     /// A fake with a token request, two upserts (201, 200) and one read that fails (404).
-    private func busyFake() throws -> (PardotTestClient, String) {
-        let fake = try PardotTestClient()
+    private func busyFake() throws -> (AccountEngagementTestClient, String) {
+        let fake = try AccountEngagementTestClient()
         let token = try fake.token()
         _ = try fake.upsert(["matchEmail": "a@x.com", "prospect": [:]], token: token)
         _ = try fake.upsert(["matchEmail": "a@x.com", "prospect": ["firstName": "A"]], token: token)
@@ -18,7 +18,7 @@ import Testing
         return (fake, token)
     }
 
-    private func entries(_ fake: PardotTestClient, _ query: String) throws -> [JSONValue] {
+    private func entries(_ fake: AccountEngagementTestClient, _ query: String) throws -> [JSONValue] {
         let response = try fake.control("GET", "journal" + query)
         guard response.status == 200 else { throw TestFailure("\(response.status) \(response.text)") }
         return response.json?["entries"]?.arrayValue ?? []
@@ -99,7 +99,7 @@ import Testing
     }
 
     @Test func unknownRoutesGetTheAPIsErrorAndTheJournalNamesTheClosestRoute() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let typo = try fake.api(
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func resetPutsTheClockBack() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         _ = try fake.control("POST", "clock", json: ["now": "2030-01-01T00:00:00Z", "frozen": true])
         #expect(try fake.control("GET", "clock").json?["frozen"] == true)
@@ -158,7 +158,7 @@ import Testing
                 ["id": .string(other)],
             ],
         ]
-        let fake = try PardotTestClient(seed: seed)
+        let fake = try AccountEngagementTestClient(seed: seed)
         defer { fake.stop() }
         let token = try fake.token()
         _ = try fake.upsert(["matchEmail": "mine@x.com", "prospect": [:]], token: token)
@@ -251,7 +251,7 @@ import Testing
     }
 
     @Test func aMergedStateAddsToTheTenant() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let merged = try fake.control(
             "PUT", "state?mode=merge",
@@ -268,7 +268,7 @@ import Testing
     }
 
     @Test func statesMayBeYAML() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let yaml = """
             clients:
@@ -289,7 +289,7 @@ import Testing
     }
 
     @Test func settingsChangeOnlyTheKeysGiven() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         _ = try fake.control("PATCH", "settings", json: ["concurrentRequestLimit": 9])
         let patched = try fake.control("PATCH", "settings", json: ["sessionTimeoutSeconds": 60])
@@ -307,7 +307,7 @@ import Testing
     }
 
     @Test func formBodiesAreDecodedWithSecretsMasked() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         _ = try fake.token()
         let entry = try #require(try entries(fake, "?path=/services/oauth2/token").first)
@@ -322,7 +322,7 @@ import Testing
         var options = FakeServer.Options()
         options.journalMaxBodyBytes = 100
         options.journalMaxBytes = 3 * (RequestJournalCost.overhead + 200)
-        let server = try PardotFake.start(options: options)
+        let server = try AccountEngagementFake.start(options: options)
         defer { server.stop() }
         let body =
             Array(#"{"matchEmail":"a@x.com","prospect":{"firstName":""#.utf8)
@@ -342,11 +342,11 @@ import Testing
     }
 
     @Test func saveNeedsAStateFile() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         #expect(try fake.control("POST", "state/save").status == 409)
         let saved = Counter()
-        let server = try PardotFake.start(
+        let server = try AccountEngagementFake.start(
             options: .init(saveState: {
                 saved.increment()
                 return "/tmp/somewhere.json"

@@ -5,7 +5,7 @@ import Testing
 
 @Suite struct ControlAPITests {
     @Test func stateRoundTripsExactly() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(
             prospects: [
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func badStateNamesThePathAndChangesNothing() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let before = try fake.control("GET", "state").text
         let typo = try fake.control(
@@ -53,7 +53,7 @@ import Testing
             "users": [["username": "u@example.com", "password": "p"]],
             "businessUnits": [["id": "0Uv00000000000XAAA", "prospects": [["id": 1, "email": "seed@x.com"]]]],
         ]
-        let fake = try PardotTestClient(seed: seed)
+        let fake = try AccountEngagementTestClient(seed: seed)
         defer { fake.stop() }
         _ = try fake.control("PUT", "state", json: ["businessUnits": []])
         _ = try fake.control("POST", "reset")
@@ -65,7 +65,7 @@ import Testing
     }
 
     @Test func journalRecordsRequestsWithSecretsMasked() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         _ = try fake.upsert(["matchEmail": "j@x.com", "prospect": [:]], token: token)
@@ -88,7 +88,7 @@ import Testing
     }
 
     @Test func faultsReplaceDelayDropAndReset() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let path = "/api/v5/objects/prospects/do/upsertLatestByEmail"
@@ -127,7 +127,7 @@ import Testing
     }
 
     @Test func clockCanBeSetFrozenAndAdvanced() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let set = try fake.control("POST", "clock", json: ["now": "2030-01-01T00:00:00Z", "frozen": true])
         #expect(set.json?["now"] == "2030-01-01T00:00:00+00:00")
@@ -141,7 +141,7 @@ import Testing
     }
 
     @Test func unknownControlPathsAndMethodsAnswerInTheControlShape() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         #expect(try fake.control("GET", "nothing").status == 404)
         let wrong = try fake.control("DELETE", "state")

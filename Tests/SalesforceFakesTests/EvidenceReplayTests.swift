@@ -85,7 +85,7 @@ struct EvidenceReplay {
     func run() throws -> [String] {
         let server: FakeServer
         switch fixture["fake"]?.stringValue {
-        case "pardot"?: server = try PardotFake.start()
+        case "pardot"?: server = try AccountEngagementFake.start()
         case "marketing-cloud"?: server = try MarketingCloudFake.start()
         default: return ["fake must be \"pardot\" or \"marketing-cloud\""]
         }

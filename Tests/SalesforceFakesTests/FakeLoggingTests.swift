@@ -27,7 +27,7 @@ struct FakeLoggingTests {
         let handler = Collected()
         var options = FakeServer.Options()
         options.logger = Logger(label: "test") { _ in handler }
-        let server = try PardotFake.start(options: options)
+        let server = try AccountEngagementFake.start(options: options)
         defer { server.stop() }
         _ = server.respond(to: HTTPRequest(method: "GET", path: "/__fake/health"))
         _ = server.respond(

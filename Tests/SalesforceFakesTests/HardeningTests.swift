@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func aStateLargerThanTheAPIBodyLimitRoundTrips() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let prospects: [JSONValue] = (0..<60_000).map { index in
             [
@@ -49,7 +49,8 @@ import Testing
         let huge = try RawHTTPClient.send(
             port: fake.port, method: "POST", path: "/api/v5/objects/prospects/do/upsertLatestByEmail",
             headers: [
-                ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", PardotTestClient.businessUnit),
+                ("Authorization", "Bearer \(token)"),
+                ("Pardot-Business-Unit-Id", AccountEngagementTestClient.businessUnit),
                 ("Content-Type", "application/json"),
             ],
             body: exported.body)
@@ -72,7 +73,7 @@ import Testing
     }
 
     @Test func anEscapedNulDoesNotCutThePath() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(prospects: [["id": 1, "email": "one@x.com"]])
         let token = try fake.token()
@@ -87,7 +88,7 @@ import Testing
     }
 
     @Test func aTokenGuardsTheControlAPIAndTheStateHidesSecrets() throws {
-        let server = try PardotFake.start(options: .init(controlToken: "let-me-in"))
+        let server = try AccountEngagementFake.start(options: .init(controlToken: "let-me-in"))
         defer { server.stop() }
         func control(_ method: String, _ path: String, token: String?) throws -> RawHTTPResponse {
             try RawHTTPClient.send(
@@ -111,7 +112,7 @@ import Testing
         #expect(full.json?["clients"]?.arrayValue?.first?["clientSecret"] == "fake-client-secret")
 
         // On loopback (no token) the state is whole and round-trips exactly.
-        let open = try PardotTestClient()
+        let open = try AccountEngagementTestClient()
         defer { open.stop() }
         let state = try open.control("GET", "state")
         #expect(state.text.contains("fake-client-secret"))

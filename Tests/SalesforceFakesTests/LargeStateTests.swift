@@ -6,7 +6,7 @@ import Testing
 @testable import SalesforceFakes
 
 /// The Account Engagement state written and read without a tree of its prospects
-/// (`PardotTenant+LargeStates.swift`) must be the tree's, byte for byte and value for value; anything the streaming
+/// (`AccountEngagementTenant+LargeStates.swift`) must be the tree's, byte for byte and value for value; anything the streaming
 /// reader does not take is left to the tree, which reports errors as before.
 @Suite struct LargeStateTests {
     /// Everything a state may hold: tokens and secrets, custom fields of each type, escapes and non-ASCII text,
@@ -52,7 +52,7 @@ import Testing
         ],
     ]
 
-    static func tenant() throws -> PardotTenant { try PardotTenant(json: document) }
+    static func tenant() throws -> AccountEngagementTenant { try AccountEngagementTenant(json: document) }
 
     @Test(arguments: [JSONWriter.Style.pretty, .compact], [false, true])
     func theStreamingWriterWritesWhatTheTreeWrites(style: JSONWriter.Style, masked: Bool) throws {
@@ -66,8 +66,9 @@ import Testing
     @Test(arguments: [JSONWriter.Style.pretty, .compact])
     func theStreamingReaderReadsWhatTheTreeReads(style: JSONWriter.Style) throws {
         let bytes = JSONWriter.bytes(try Self.tenant().json, style: style)
-        let streamed = try #require(try JSONPullReader.read(bytes) { reader in PardotTenant(streaming: &reader) })
-        let tree = try PardotTenant(json: try JSONParser.parse(bytes))
+        let streamed = try #require(
+            try JSONPullReader.read(bytes) { reader in AccountEngagementTenant(streaming: &reader) })
+        let tree = try AccountEngagementTenant(json: try JSONParser.parse(bytes))
         #expect(streamed.json == tree.json)
         #expect(streamed.businessUnits["0Uv000000000001AAA"]?.prospects.nextID == 40)
         // The indexes work: the email index finds both case variants' exact matches.
@@ -90,12 +91,12 @@ import Testing
         #"[1, 2]"#,
     ])
     func unusualDocumentsAreLeftToTheTree(text: String) throws {
-        let fake = try PardotFake(clock: FakeClock())
+        let fake = try AccountEngagementFake(clock: FakeClock())
         #expect(StateDocument.streamingReplacement(for: fake, json: Array(text.utf8)) == nil)
     }
 
     @Test func throughTheControlAPIErrorsAreTheTreesAndUnsortedDocumentsStillLoad() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         func put(_ text: String) throws -> RawHTTPResponse {
             try RawHTTPClient.send(
@@ -117,7 +118,7 @@ import Testing
     }
 
     @Test func aStateRoundTripsThroughTheControlAPIByteForByte() throws {
-        let fake = try PardotTestClient(seed: Self.document)
+        let fake = try AccountEngagementTestClient(seed: Self.document)
         defer { fake.stop() }
         let exported = try fake.control("GET", "state")
         #expect(exported.body == JSONWriter.bytes(try Self.tenant().json, style: .pretty))

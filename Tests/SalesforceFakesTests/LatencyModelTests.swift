@@ -29,7 +29,7 @@ struct LatencyModelTests {
     /// With the production profile on, ten requests in flight for one business unit meet code 66, as they would
     /// against Salesforce; with it off, the same load passes because each answer takes microseconds.
     @Test func productionLatencyMakesTenInFlightMeetCode66() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         func burst() -> [Int] {

@@ -9,7 +9,7 @@ struct SecretsInTheJournalTests {
     static let secrets = ["fake-client-secret", "fake-password", "fake-refresh-token"]
 
     @Test func basicCredentialsAndQueryStringSecretsAreMasked() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let basic = Data("fake-client-id:fake-client-secret".utf8).base64EncodedString()
         // Credentials by HTTP Basic, the grant in the body.

@@ -64,7 +64,7 @@ import Testing
     }
 
     @Test func aCaptureFromTheSameBehaviourReplaysWithoutDifferences() throws {
-        let upstream = try PardotFake.start()
+        let upstream = try AccountEngagementFake.start()
         defer { upstream.stop() }
         let capture = try capture(against: upstream, name: "same")
         let text = try String(contentsOfFile: capture, encoding: .utf8)
@@ -77,9 +77,11 @@ import Testing
 
     @Test func anUpstreamThatAnswersDifferentlyIsReported() throws {
         // The stand-in upstream answers a created prospect with 200 and error messages without detail.
-        let upstream = try PardotFake.start()
+        let upstream = try AccountEngagementFake.start()
         defer { upstream.stop() }
-        try (upstream.service as! PardotFake).updateSettings(["upsertCreatedStatus": 200, "appendErrorDetail": false])
+        try (upstream.service as! AccountEngagementFake).updateSettings([
+            "upsertCreatedStatus": 200, "appendErrorDetail": false,
+        ])
         let capture = try capture(against: upstream, name: "drift")
         let result = try compare(capture)
         #expect(result.status == 1, "\(result.output)")

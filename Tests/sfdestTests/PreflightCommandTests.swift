@@ -13,7 +13,7 @@ import Testing
 
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        server = try PardotFake.start(seed: [
+        server = try AccountEngagementFake.start(seed: [
             "clients": [
                 ["clientId": "fake-client-id", "clientSecret": "fake-client-secret", "runAsUser": "user@example.com"]
             ],

@@ -96,7 +96,7 @@ import Testing
     /// kill -9 in the middle of a run, then --resume: nothing lost, and nothing the checkpoint had recorded
     /// as finished is sent again.
     @Test func resumeAfterKillNineLosesNothingAndResendsNothingFinished() throws {
-        let server = try PardotFake.start()
+        let server = try AccountEngagementFake.start()
         defer { server.stop() }
         // Each upsert takes 5 ms, so the run is still going when it is killed.
         _ = try RawHTTPClient.sendJSON(

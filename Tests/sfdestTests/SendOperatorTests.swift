@@ -13,7 +13,7 @@ import Testing
 
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
-        server = try PardotFake.start()
+        server = try AccountEngagementFake.start()
     }
 
     deinit {
@@ -328,7 +328,7 @@ import Testing
 
     @Test func aPrivateCAIsTrustedThroughCaFileOrSSLCertFile() throws {
         let certificates = try TestCertificates()
-        let tls = try PardotFake.start(
+        let tls = try AccountEngagementFake.start(
             configuration: .init(
                 tls: .init(privateKeyPEM: certificates.serverKeyPEM, certificatePEM: certificates.serverCertificatePEM))
         )

@@ -1,6 +1,6 @@
 """pytest fixtures for sfdest's fake Salesforce servers (Account Engagement and Marketing Cloud).
 
-One import gives a Python test suite what a Swift one has with `PardotFake.start()`:
+One import gives a Python test suite what a Swift one has with `AccountEngagementFake.start()`:
 
     # conftest.py
     pytest_plugins = ["sfdest_fixture"]          # this file on sys.path (copy it, or add contrib/pytest)

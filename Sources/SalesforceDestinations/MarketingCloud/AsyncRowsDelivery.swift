@@ -17,7 +17,7 @@ import JSONCore
 /// - `requestStatus: "Error"` is not success: its results decide, and with none the batch is retried.
 struct AsyncRowsDelivery: DeliveryAction {
     /// "Maximum batch size for asynchronous API requests | 32,000 objects | Hard limit" (Marketing Cloud help: API
-    /// Limits and Guidelines; the fake enforces the same, MCTenant.maxAsyncItemsPerCall).
+    /// Limits and Guidelines; the fake enforces the same, MarketingCloudTenant.maxAsyncItemsPerCall).
     static let maxRowsPerCall = 32_000
     /// Payload limit per call. Documented for the synchronous rowset ("maximum payload size is 5 MB"); Segment's
     /// async action bounds its batches by the same 5 MB (and 28,000 rows). See README "Batch limits".

@@ -3,7 +3,7 @@ import JSONCore
 import Logging
 import Synchronization
 
-/// A running fake: an emulated API (``PardotFake``, ``MarketingCloudFake``) served over HTTP with the shared
+/// A running fake: an emulated API (``AccountEngagementFake``, ``MarketingCloudFake``) served over HTTP with the shared
 /// control API under `/__fake/`, a request journal, fault injection and a fake clock.
 public final class FakeServer: Sendable {
     /// What a fake adds around its emulated API: journal bounds, the control API's access and body limit, the

@@ -44,7 +44,7 @@ struct ContactOperations {
                 object.member("operationStatus", string: "FAIL")
             }
             object.member("requestServiceMessageID") {
-                MCTenant.writeID(requestServiceMessageID, quoted: true, into: &$0)
+                MarketingCloudTenant.writeID(requestServiceMessageID, quoted: true, into: &$0)
             }
             object.member("responseDateTime", string: responseDateTime)
             switch outcome {
@@ -62,14 +62,16 @@ struct ContactOperations {
                     ])
                 object.member("rowsAffected", integer: 0)
             }
-            object.member("serviceMessageID") { MCTenant.writeID(serviceMessageID, quoted: true, into: &$0) }
+            object.member("serviceMessageID") {
+                MarketingCloudTenant.writeID(serviceMessageID, quoted: true, into: &$0)
+            }
             let status: Int
             if case .saved = outcome { status = 200 } else { status = 400 }
             return .bytes(object.finish(), status: status, contentType: "application/json; charset=utf-8")
         }
     }
 
-    func upsert(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) -> Answer {
+    func upsert(_ body: JSONValue, isCreate: Bool, tenant: inout MarketingCloudTenant) -> Answer {
         do {
             return try perform(body, isCreate: isCreate, tenant: &tenant)
         } catch {
@@ -78,7 +80,9 @@ struct ContactOperations {
         }
     }
 
-    private func perform(_ body: JSONValue, isCreate: Bool, tenant: inout MCTenant) throws(Failure) -> Answer {
+    private func perform(_ body: JSONValue, isCreate: Bool, tenant: inout MarketingCloudTenant) throws(Failure)
+        -> Answer
+    {
         guard case .object(let members) = body else {
             throw Failure(code: "InvalidRequest", message: "The request body must be a JSON object.")
         }
@@ -185,7 +189,7 @@ struct ContactOperations {
     }
 
     /// Takes the answer's two ids and its timestamp from the tenant; the bytes are written later.
-    private func answer(_ outcome: Answer.Outcome, contactKey: String?, tenant: inout MCTenant) -> Answer {
+    private func answer(_ outcome: Answer.Outcome, contactKey: String?, tenant: inout MarketingCloudTenant) -> Answer {
         if tenant.responseTimeSecond != now {
             tenant.responseTimeSecond = now
             tenant.responseTimeText = Self.responseDateTime(now)
@@ -206,7 +210,7 @@ struct ContactOperations {
     // MARK: Attribute set definitions
 
     /// `GET /contacts/v1/attributeSetDefinitions[/{id} | /key:{key} | /name:{name}]`.
-    func definitions(selector: String?, tenant: inout MCTenant) -> HTTPResponse {
+    func definitions(selector: String?, tenant: inout MarketingCloudTenant) -> HTTPResponse {
         var sets = tenant.attributeSets
         if let selector {
             if selector.hasPrefix("key:") {
@@ -216,7 +220,7 @@ struct ContactOperations {
             } else {
                 sets = sets.filter { $0.id.lowercased() == selector.lowercased() }
             }
-            guard let set = sets.first else { return MCRestError.notFound.response }
+            guard let set = sets.first else { return MarketingCloudRestError.notFound.response }
             // One definition comes wrapped in `item` (retrieveAttributeSetDefinitions' sample response;
             // evidence/marketing-cloud/attribute-set-definition-by-id-wrapped-in-item.json).
             return .bytes(
@@ -233,8 +237,8 @@ struct ContactOperations {
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
 
-    private static func definitionJSON(_ set: MCAttributeSet) -> JSONValue {
-        let standard = MCAttributeSet.standard.contains { $0.name == set.name }
+    private static func definitionJSON(_ set: MarketingCloudAttributeSet) -> JSONValue {
+        let standard = MarketingCloudAttributeSet.standard.contains { $0.name == set.name }
         return [
             "id": .string(set.id), "key": .string(set.key), "name": ["value": .string(set.name)],
             "fullyQualifiedName": .string(set.name), "isSystemDefined": .bool(standard),

@@ -3,19 +3,19 @@ import JSONCore
 /// The tenant's contacts: keys and contact ids in a ``RowStore``, attribute values in one flat table per
 /// attribute set (a contact's values for a set sit side by side, `nil` where never written).
 ///
-/// Why not `[key: MCContact]` with nested dictionaries: at a million contacts an update walked bucket, key,
+/// Why not `[key: MarketingCloudContact]` with nested dictionaries: at a million contacts an update walked bucket, key,
 /// record, the set dictionary and the attribute dictionary, each a cache miss that needed the one before.
 /// Here the index slot gives the row, and the row gives every other address at once. Attribute sets are fixed
 /// for a tenant's life (they come from its seed or state), so each set's width is known.
 struct ContactStore: Sendable {
     /// The sets, in the tenant's order; a set's position is its table.
-    let sets: [MCAttributeSet]
+    let sets: [MarketingCloudAttributeSet]
     /// Contact key → row; the cell is the contact id.
     private var index = RowStore<Int>(stride: 1)
     /// Per set, row after row, one value per attribute of the set.
     private var tables: [[JSONValue?]]
 
-    init(sets: [MCAttributeSet]) {
+    init(sets: [MarketingCloudAttributeSet]) {
         self.sets = sets
         tables = Array(repeating: [], count: sets.count)
     }
@@ -54,7 +54,7 @@ struct ContactStore: Sendable {
     }
 
     /// A contact as the state API shows it: sets with at least one value written.
-    func contact(ofRow row: Int) -> MCContact {
+    func contact(ofRow row: Int) -> MarketingCloudContact {
         var attributes: [String: [String: JSONValue]] = [:]
         for (position, set) in sets.enumerated() {
             let width = set.attributes.count
@@ -64,16 +64,17 @@ struct ContactStore: Sendable {
             }
             if !values.isEmpty { attributes[set.name] = values }
         }
-        return MCContact(contactKey: index.key(ofRow: row), contactID: contactID(ofRow: row), attributes: attributes)
+        return MarketingCloudContact(
+            contactKey: index.key(ofRow: row), contactID: contactID(ofRow: row), attributes: attributes)
     }
 
     /// Every contact, ordered by key.
-    var contactsByKey: [MCContact] { index.rowsByKey.map(contact(ofRow:)) }
+    var contactsByKey: [MarketingCloudContact] { index.rowsByKey.map(contact(ofRow:)) }
 
     /// Stores a contact (from a seed, state or generator) under its key, replacing one stored there before.
-    /// Its sets and attributes must be the tenant's (``MCContact/init(json:path:sets:)`` checks); others are
+    /// Its sets and attributes must be the tenant's (``MarketingCloudContact/init(json:path:sets:)`` checks); others are
     /// dropped.
-    mutating func upsert(_ contact: MCContact) {
+    mutating func upsert(_ contact: MarketingCloudContact) {
         let hash = contact.contactKey.hashValue
         let row: Int
         if let existing = index.row(for: contact.contactKey, hash: hash) {

@@ -28,7 +28,8 @@ struct DataExtensionOperations {
     /// As the real API does, rows before the first bad row are saved; that row and the rest are refused with
     /// 400 / 10006 and one `additionalErrors` entry per bad column. Nothing says which row: Segment's destination
     /// notes the errors "cannot be mapped" to rows (evidence/marketing-cloud/rowset-10006-*.json).
-    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MCTenant) throws(MCRestError) -> MCAnswer
+    func rowset(_ body: JSONValue, dataExtensionKey key: String, tenant: inout MarketingCloudTenant)
+        throws(MarketingCloudRestError) -> MarketingCloudAnswer
     {
         guard let rows = body.arrayValue else {
             throw .validation("The request body must be an array of {\"keys\", \"values\"} objects.")
@@ -48,7 +49,7 @@ struct DataExtensionOperations {
                     keys: row["keys"], values: row["values"], in: &tenant.dataExtensions[key]!,
                     emptyString: tenant.settings.emptyStringInTypedColumns)
             } catch {
-                throw MCRestError(
+                throw MarketingCloudRestError(
                     status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
                     additionalErrors: error.additionalErrors)
             }
@@ -57,8 +58,10 @@ struct DataExtensionOperations {
     }
 
     /// `PUT /hub/v1/dataevents/key:{key}/rows/{Name:Value[,Name:Value]}` with `{"values": {...}}`.
-    func singleRow(_ body: JSONValue, primaryKeys: String, dataExtensionKey key: String, tenant: inout MCTenant)
-        throws(MCRestError)
+    func singleRow(
+        _ body: JSONValue, primaryKeys: String, dataExtensionKey key: String, tenant: inout MarketingCloudTenant
+    )
+        throws(MarketingCloudRestError)
         -> HTTPResponse
     {
         var keys: [String: JSONValue] = [:]
@@ -75,7 +78,7 @@ struct DataExtensionOperations {
                 keys: .object(keys), values: body["values"], in: &tenant.dataExtensions[key]!,
                 emptyString: tenant.settings.emptyStringInTypedColumns)
         } catch {
-            throw MCRestError(
+            throw MarketingCloudRestError(
                 status: 400, code: 10006, message: "Unable to save rows for data extension ID \(id)",
                 additionalErrors: error.additionalErrors)
         }
@@ -85,8 +88,8 @@ struct DataExtensionOperations {
 
     /// Writes one row: `keys` must name every primary-key column (and only those), `values` other columns.
     func upsert(
-        keys: JSONValue?, values: JSONValue?, in dataExtension: inout MCDataExtension,
-        emptyString: MCSettings.EmptyStringInTypedColumns
+        keys: JSONValue?, values: JSONValue?, in dataExtension: inout MarketingCloudDataExtension,
+        emptyString: MarketingCloudSettings.EmptyStringInTypedColumns
     ) throws(RowProblem) {
         guard case .object(let keyMembers)? = keys else {
             throw RowProblem(message: "keys is required and must be an object")
@@ -110,7 +113,8 @@ struct DataExtensionOperations {
     /// (nil for async items, whose keys and values are merged).
     func write(
         _ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool,
-        emptyString: MCSettings.EmptyStringInTypedColumns, into dataExtension: inout MCDataExtension
+        emptyString: MarketingCloudSettings.EmptyStringInTypedColumns,
+        into dataExtension: inout MarketingCloudDataExtension
     ) throws(RowProblem) {
         var updates: [(Int, JSONValue)] = []
         updates.reserveCapacity(pairs.count)
@@ -140,7 +144,7 @@ struct DataExtensionOperations {
             }
             keyValues.append(value.keyText)
         }
-        let rowKey = keyColumns.isEmpty ? "#\(dataExtension.rows.count)" : MCDataExtension.rowKey(keyValues)
+        let rowKey = keyColumns.isEmpty ? "#\(dataExtension.rows.count)" : MarketingCloudDataExtension.rowKey(keyValues)
         let hash = rowKey.hashValue
         if let row = dataExtension.rows.row(for: rowKey, hash: hash) {
             if insertOnly {
@@ -166,7 +170,7 @@ struct DataExtensionOperations {
 
     /// A refused value in the API's words. Two texts are captured (salesforcejandj.com; a C# client's comment):
     /// too long, and not an email address. The others follow their pattern (INFERRED).
-    static func message(_ problem: MCValueProblem, column name: String) -> String {
+    static func message(_ problem: MarketingCloudValueProblem, column name: String) -> String {
         switch problem {
         case .tooLong: return "\(name): The value for column [\(name)] exceeds the column's maximum length."
         case .wrongType(let expected) where expected == "an email address":
@@ -179,7 +183,7 @@ struct DataExtensionOperations {
 
     /// The hash of each row's primary key, for ``RowStore/prefetch(_:)``; rows whose keys do not parse are left out
     /// (they are refused when written).
-    static func keyHashes(_ rows: [JSONValue], in dataExtension: MCDataExtension) -> [Int] {
+    static func keyHashes(_ rows: [JSONValue], in dataExtension: MarketingCloudDataExtension) -> [Int] {
         let keyColumns = dataExtension.columns.filter(\.isPrimaryKey).map(\.name)
         guard !keyColumns.isEmpty else { return [] }
         var hashes: [Int] = []
@@ -191,7 +195,7 @@ struct DataExtensionOperations {
                 guard let value = keys[column] else { break }
                 parts.append(value.keyText)
             }
-            if parts.count == keyColumns.count { hashes.append(MCDataExtension.rowKey(parts).hashValue) }
+            if parts.count == keyColumns.count { hashes.append(MarketingCloudDataExtension.rowKey(parts).hashValue) }
         }
         return hashes
     }
@@ -200,8 +204,9 @@ struct DataExtensionOperations {
 
     /// `POST` (insert) or `PUT` (upsert) `/data/v1/async/dataextensions/key:{key}/rows`: 202 and a request id.
     func submitAsync(
-        _ body: JSONValue, mode: String, dataExtensionKey key: String?, reference: String, tenant: inout MCTenant
-    ) throws(MCRestError)
+        _ body: JSONValue, mode: String, dataExtensionKey key: String?, reference: String,
+        tenant: inout MarketingCloudTenant
+    ) throws(MarketingCloudRestError)
         -> HTTPResponse
     {
         guard let items = body["items"]?.arrayValue else {
@@ -228,7 +233,7 @@ struct DataExtensionOperations {
             return .bytes(JSONWriter.bytes(body), status: status, contentType: "application/json; charset=utf-8")
         }
         let id = tenant.nextID()
-        tenant.asyncRequests[id] = MCAsyncRequest(
+        tenant.asyncRequests[id] = MarketingCloudAsyncRequest(
             requestID: id, dataExtensionKey: key, mode: mode, items: items, submittedAt: now)
         if tenant.settings.asyncCompletion == .immediate { complete(id, tenant: &tenant) }
         return .bytes(
@@ -240,7 +245,7 @@ struct DataExtensionOperations {
     /// Texts: a saved item reads "Upserted DataExtensionObject" / OK (Segment's fixture for PUT); a refused one
     /// `{errorCode, message, status: "Error"}` (the results doc example). The text for a POST insert is not shown
     /// anywhere: "Inserted DataExtensionObject" is INFERRED by analogy.
-    func complete(_ id: String, tenant: inout MCTenant) {
+    func complete(_ id: String, tenant: inout MarketingCloudTenant) {
         guard var request = tenant.asyncRequests[id], request.completedAt == nil else { return }
         let saved: JSONValue = [
             "message": .string(
@@ -274,7 +279,7 @@ struct DataExtensionOperations {
     }
 
     /// Moves a request along its configured progression (`polls` counts status reads; `seconds` uses the clock).
-    func progress(_ id: String, polled: Bool, tenant: inout MCTenant) {
+    func progress(_ id: String, polled: Bool, tenant: inout MarketingCloudTenant) {
         guard tenant.asyncRequests[id]?.completedAt == nil, let request = tenant.asyncRequests[id] else { return }
         let settings = tenant.settings
         switch settings.asyncCompletion {
@@ -292,7 +297,7 @@ struct DataExtensionOperations {
     }
 
     /// `GET /data/v1/async/{requestId}/status`.
-    func status(_ id: String, tenant: inout MCTenant) -> HTTPResponse {
+    func status(_ id: String, tenant: inout MarketingCloudTenant) -> HTTPResponse {
         if let request = tenant.asyncRequests[id], request.polls < tenant.settings.asyncStatusNotFoundReads {
             // Not picked up yet: the status record does not exist (setting asyncStatusNotFoundReads).
             tenant.asyncRequests[id]!.polls += 1
@@ -315,7 +320,7 @@ struct DataExtensionOperations {
     }
 
     /// `GET /data/v1/async/{requestId}/results`: one result per item (empty until the request completes).
-    func results(_ id: String, tenant: inout MCTenant) -> HTTPResponse {
+    func results(_ id: String, tenant: inout MarketingCloudTenant) -> HTTPResponse {
         progress(id, polled: false, tenant: &tenant)
         guard let request = tenant.asyncRequests[id] else { return notFound(id) }
         let items = request.completedAt == nil ? [] : request.results
@@ -347,7 +352,7 @@ struct DataExtensionOperations {
     // MARK: Reading
 
     /// `GET /data/v1/customobjects/{id}/fields`: the columns (shape INFERRED).
-    func fields(of key: String, tenant: MCTenant) -> HTTPResponse {
+    func fields(of key: String, tenant: MarketingCloudTenant) -> HTTPResponse {
         let dataExtension = tenant.dataExtensions[key]!
         let fields: [JSONValue] = dataExtension.columns.enumerated().map { position, column in
             var object: [String: JSONValue] = [
@@ -366,7 +371,7 @@ struct DataExtensionOperations {
     }
 
     /// `GET /data/v1/customobjectdata/key/{key}/rowset?$page=&$pageSize=`: rows as `{keys, values}`.
-    func readRows(of key: String, query: [HTTPRequest.QueryItem], tenant: MCTenant) -> HTTPResponse {
+    func readRows(of key: String, query: [HTTPRequest.QueryItem], tenant: MarketingCloudTenant) -> HTTPResponse {
         let dataExtension = tenant.dataExtensions[key]!
         let page = max(1, query.first { $0.name == "$page" }?.value.flatMap { Int($0) } ?? 1)
         let pageSize = min(2500, max(1, query.first { $0.name == "$pageSize" }?.value.flatMap { Int($0) } ?? 2500))

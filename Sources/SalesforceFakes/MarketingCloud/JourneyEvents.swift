@@ -6,7 +6,7 @@ import JSONCore
 struct JourneyEvents {
     var now: Int
 
-    func fire(_ body: JSONValue, tenant: inout MCTenant) throws(MCRestError) -> HTTPResponse {
+    func fire(_ body: JSONValue, tenant: inout MarketingCloudTenant) throws(MarketingCloudRestError) -> HTTPResponse {
         guard case .object(let members) = body else { throw .validation("The request body must be a JSON object.") }
         func member(_ name: String) -> JSONValue? {
             members.first { $0.key.lowercased() == name.lowercased() }?.value
@@ -25,7 +25,7 @@ struct JourneyEvents {
         guard data.objectValue != nil || data.isNull else { throw .validation("Data must be an object.", code: 10001) }
         let id = tenant.nextID()
         tenant.events.append(
-            MCEvent(
+            MarketingCloudEvent(
                 eventInstanceID: id, contactKey: contactKey, eventDefinitionKey: definitionKey,
                 data: data.isNull ? [:] : data, time: now))
         return .bytes(

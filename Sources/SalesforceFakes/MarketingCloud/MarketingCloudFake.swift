@@ -39,14 +39,16 @@ public final class MarketingCloudFake: EmulatedService {
         return router
     }()
 
-    private let tenant: Mutex<MCTenant>
-    private let initial: MCTenant
+    private let tenant: Mutex<MarketingCloudTenant>
+    private let initial: MarketingCloudTenant
     private let baseURL = Mutex("http://127.0.0.1")
     private let clock: FakeClock
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     package init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
-        let start = try seed.map { value throws(JSONSchemaError) in try MCTenant(json: value) } ?? MCTenant.defaults
+        let start =
+            try seed.map { value throws(JSONSchemaError) in try MarketingCloudTenant(json: value) }
+            ?? MarketingCloudTenant.defaults
         initial = start
         tenant = Mutex(start)
         self.clock = clock
@@ -111,7 +113,7 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     /// A generated value of a field's type for synthetic record `index`.
-    private static func syntheticValue(_ field: MCField, index: Int, email: String) -> JSONValue {
+    private static func syntheticValue(_ field: MarketingCloudField, index: Int, email: String) -> JSONValue {
         switch field.type {
         case .emailAddress: return .string(email)
         case .number: return .integer(index)
@@ -124,7 +126,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     /// Replaces the settings of the running fake (absent keys take their defaults).
     package func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
-        let parsed = try MCSettings(json: settings, path: "settings")
+        let parsed = try MarketingCloudSettings(json: settings, path: "settings")
         tenant.withLock { $0.settings = parsed }
     }
 
@@ -134,9 +136,10 @@ public final class MarketingCloudFake: EmulatedService {
     package var faultPresets: [String: HTTPResponse] {
         // aggregateNoDetail: 10006 with no additionalErrors, which Segment's sfmc-operations.ts treats as transient.
         [
-            "throttled": MCRestError.throttled(retryAfter: 5).response, "blocked": MCRestError.blocked.response,
-            "unavailable": MCRestError.unavailable(retryAfter: 5).response,
-            "aggregateNoDetail": MCRestError(
+            "throttled": MarketingCloudRestError.throttled(retryAfter: 5).response,
+            "blocked": MarketingCloudRestError.blocked.response,
+            "unavailable": MarketingCloudRestError.unavailable(retryAfter: 5).response,
+            "aggregateNoDetail": MarketingCloudRestError(
                 status: 400, code: 10006, message: "Unable to save rows for data extension ID"
             ).response,
         ]
@@ -147,7 +150,7 @@ public final class MarketingCloudFake: EmulatedService {
     package var latencyProfiles: [String: [LatencyRule]] {
         [
             "production": [
-                LatencyRule(path: MCAuth.path, medianMilliseconds: 150, p99Milliseconds: 800),
+                LatencyRule(path: MarketingCloudAuth.path, medianMilliseconds: 150, p99Milliseconds: 800),
                 LatencyRule(path: "/hub/v1/dataevents/*", medianMilliseconds: 350, p99Milliseconds: 2500),
                 LatencyRule(path: "/data/v1/async/*", medianMilliseconds: 150, p99Milliseconds: 900),
                 LatencyRule(path: "/contacts/v1/*", medianMilliseconds: 300, p99Milliseconds: 2000),
@@ -171,20 +174,20 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
-        let replacement = try MCTenant(json: json)
+        let replacement = try MarketingCloudTenant(json: json)
         tenant.withLock { $0 = replacement }
     }
 
     package func resetState() { tenant.withLock { $0 = initial } }
 
-    package func resetToDefaults() { tenant.withLock { $0 = MCTenant.defaults } }
+    package func resetToDefaults() { tenant.withLock { $0 = MarketingCloudTenant.defaults } }
 
-    /// Business units with data of their own are the tenants (``MCUnitData``), named by MID.
+    /// Business units with data of their own are the tenants (``MarketingCloudUnitData``), named by MID.
     package var tenantKey: String? { "mid" }
 
     package func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
-        let source = toDefaults ? MCTenant.defaults : initial
-        try tenant.withLock { (state: inout MCTenant) throws(JSONSchemaError) in
+        let source = toDefaults ? MarketingCloudTenant.defaults : initial
+        try tenant.withLock { (state: inout MarketingCloudTenant) throws(JSONSchemaError) in
             try state.resetBusinessUnit(id, from: source)
         }
     }
@@ -198,7 +201,7 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     package func closestRoute(method: String, path: String) -> String? {
-        if path == MCAuth.path { return nil }
+        if path == MarketingCloudAuth.path { return nil }
         if case .found = Self.router.match(method: method, path: path) { return nil }
         return Self.routeTable.closestRoute(method: method, path: path)
     }
@@ -206,32 +209,32 @@ public final class MarketingCloudFake: EmulatedService {
     /// The API's routes and the token endpoint, for near-miss notes.
     private static let routeTable: Router<Operation?> = {
         var table = Router<Operation?>()
-        table.add("POST", MCAuth.path, nil)
+        table.add("POST", MarketingCloudAuth.path, nil)
         for (method, pattern) in router.patterns { table.add(method, pattern, nil) }
         return table
     }()
 
     package func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
-            issuedTokens: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MCAuth.path)
+            issuedTokens: tenant.withLock { $0.tokens.mapValues(\.sequence) }, tokenPath: MarketingCloudAuth.path)
         return entries.map(masker.mask)
     }
 
     package func handle(_ request: HTTPRequest) -> HTTPResponse {
         let now = Int(clock.now())
-        if request.path == MCAuth.path {
+        if request.path == MarketingCloudAuth.path {
             let base = baseURL.withLock { $0 }
-            return tenant.withLock { MCAuth.token(request, tenant: &$0, now: now, baseURL: base) }
+            return tenant.withLock { MarketingCloudAuth.token(request, tenant: &$0, now: now, baseURL: base) }
         }
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:
-            return MCRestError.notFound.response
+            return MarketingCloudRestError.notFound.response
         case .methodNotAllowed:
-            return MCRestError.methodNotAllowed.response
+            return MarketingCloudRestError.methodNotAllowed.response
         case .found(let operation, let parameters):
             let body = Self.parseBody(request)
-            let answer = tenant.withLock { state -> MCAnswer in
-                do throws(MCRestError) {
+            let answer = tenant.withLock { state -> MarketingCloudAnswer in
+                do throws(MarketingCloudRestError) {
                     try Self.authorize(request, operation: operation, state: &state, now: now)
                     return try Self.perform(
                         operation, parameters: parameters, request: request, body: body, state: &state, now: now)
@@ -245,7 +248,7 @@ public final class MarketingCloudFake: EmulatedService {
 
     // MARK: Pipeline
 
-    private static func parseBody(_ request: HTTPRequest) -> Result<JSONValue, MCRestError> {
+    private static func parseBody(_ request: HTTPRequest) -> Result<JSONValue, MarketingCloudRestError> {
         guard ["POST", "PUT", "PATCH"].contains(request.method) else { return .success(.null) }
         if request.bodyExceededLimit { return .failure(.tooLarge) }
         if request.body.isEmpty { return .failure(.emptyBody) }
@@ -254,7 +257,8 @@ public final class MarketingCloudFake: EmulatedService {
             return .success(try JSONParser.parse(request.body))
         } catch {
             return .failure(
-                MCRestError(status: 400, code: 10004, message: "The request body is not valid JSON: \(error)."))
+                MarketingCloudRestError(
+                    status: 400, code: 10004, message: "The request body is not valid JSON: \(error)."))
         }
     }
 
@@ -271,8 +275,10 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     /// Token (known, not expired), throttling window, then the scope the endpoint needs.
-    private static func authorize(_ request: HTTPRequest, operation: Operation, state: inout MCTenant, now: Int)
-        throws(MCRestError)
+    private static func authorize(
+        _ request: HTTPRequest, operation: Operation, state: inout MarketingCloudTenant, now: Int
+    )
+        throws(MarketingCloudRestError)
     {
         guard let presented = request.headers["Authorization"].flatMap(BearerToken.parse),
             let token = state.tokens[presented],
@@ -300,20 +306,20 @@ public final class MarketingCloudFake: EmulatedService {
 
     private static func perform(
         _ operation: Operation, parameters: [String: String], request: HTTPRequest,
-        body: Result<JSONValue, MCRestError>,
-        state: inout MCTenant, now: Int
-    ) throws(MCRestError) -> MCAnswer {
-        func json() throws(MCRestError) -> JSONValue {
+        body: Result<JSONValue, MarketingCloudRestError>,
+        state: inout MarketingCloudTenant, now: Int
+    ) throws(MarketingCloudRestError) -> MarketingCloudAnswer {
+        func json() throws(MarketingCloudRestError) -> JSONValue {
             switch body {
             case .success(let value): return value
             case .failure(let error): throw error
             }
         }
         /// The data extension named by the path, or the real "not found" answer for the hub API.
-        func dataExtension(byKey: Bool) throws(MCRestError) -> String {
+        func dataExtension(byKey: Bool) throws(MarketingCloudRestError) -> String {
             let reference = byKey ? parameters["key"] : parameters["id"]
             guard let key = state.dataExtensionKey(key: byKey ? reference : nil, id: byKey ? nil : reference) else {
-                throw MCRestError(
+                throw MarketingCloudRestError(
                     status: 404, code: 10000,
                     message: "Data extension \(byKey ? "with key" : "with ID") \(reference ?? "") was not found.")
             }
@@ -357,7 +363,8 @@ public final class MarketingCloudFake: EmulatedService {
                 ? state.dataExtensionKey(key: String(reference.dropFirst(4)), id: nil)
                 : state.dataExtensionKey(key: nil, id: reference)
             guard let key else {
-                throw MCRestError(status: 404, code: 30003, message: "Custom object \(reference) was not found.")
+                throw MarketingCloudRestError(
+                    status: 404, code: 30003, message: "Custom object \(reference) was not found.")
             }
             return .ready(rows.fields(of: key, tenant: state))
         case .readRows:

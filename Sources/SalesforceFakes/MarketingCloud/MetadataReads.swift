@@ -14,7 +14,9 @@ import JSONCore
 ///   (Accenture/sfmc-devtools `lib/metadataTypes/Event.js`: "if the event does not exist, the API returns the error
 ///   Request failed with status code 400"). evidence/marketing-cloud/event-definition-*.json.
 struct MetadataReads {
-    func searchDataExtensions(query: [HTTPRequest.QueryItem], tenant: MCTenant) throws(MCRestError) -> HTTPResponse {
+    func searchDataExtensions(query: [HTTPRequest.QueryItem], tenant: MarketingCloudTenant)
+        throws(MarketingCloudRestError) -> HTTPResponse
+    {
         guard let search = query.first(where: { $0.name == "$search" })?.value, !search.isEmpty else {
             throw .validation("The $search parameter is required.")
         }
@@ -39,7 +41,7 @@ struct MetadataReads {
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
 
-    func eventDefinitions(query: [HTTPRequest.QueryItem], tenant: MCTenant) -> HTTPResponse {
+    func eventDefinitions(query: [HTTPRequest.QueryItem], tenant: MarketingCloudTenant) -> HTTPResponse {
         let name = query.first(where: { $0.name == "name" })?.value?.lowercased()
         let all = tenant.eventDefinitions.keys.sorted().compactMap { tenant.eventDefinitions[$0] }
             .filter { name == nil || $0.name.lowercased().contains(name!) }
@@ -51,7 +53,8 @@ struct MetadataReads {
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }
 
-    func eventDefinition(selector: String, tenant: MCTenant) throws(MCRestError) -> HTTPResponse {
+    func eventDefinition(selector: String, tenant: MarketingCloudTenant) throws(MarketingCloudRestError) -> HTTPResponse
+    {
         let found =
             selector.hasPrefix("key:")
             ? tenant.eventDefinitions[String(selector.dropFirst(4))]
@@ -61,7 +64,7 @@ struct MetadataReads {
     }
 
     /// The members the create page documents that the fake knows (`type` "Event" is the page's default type).
-    private static func json(_ definition: MCEventDefinition) -> JSONValue {
+    private static func json(_ definition: MarketingCloudEventDefinition) -> JSONValue {
         [
             "id": .string(definition.id), "type": "Event", "name": .string(definition.name),
             "eventDefinitionKey": .string(definition.key), "mode": "Production",

@@ -35,5 +35,5 @@ public enum DefaultTenant {
 
     /// The standard attribute sets every Marketing Cloud tenant has (Email Addresses, Email Demographics), in the
     /// state format: what a seed's set of the same name starts from.
-    public static var standardAttributeSets: [JSONValue] { MCAttributeSet.standard.map(\.json) }
+    public static var standardAttributeSets: [JSONValue] { MarketingCloudAttributeSet.standard.map(\.json) }
 }

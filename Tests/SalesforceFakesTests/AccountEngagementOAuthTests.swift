@@ -4,11 +4,11 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct PardotOAuthTests {
+@Suite struct AccountEngagementOAuthTests {
     @Test func passwordGrantAnswersLikeSalesforce() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
-        let response = try fake.tokenRequest(PardotTestClient.passwordGrant)
+        let response = try fake.tokenRequest(AccountEngagementTestClient.passwordGrant)
         #expect(response.status == 200)
         let body = try #require(response.json)
         #expect(body["access_token"]?.stringValue?.hasPrefix("00D000000000001!") == true)
@@ -27,7 +27,7 @@ import Testing
     }
 
     @Test func clientCredentialsAndRefreshGrants() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let credentials = try fake.tokenRequest([
             ("grant_type", "client_credentials"), ("client_id", "fake-client-id"),
@@ -92,7 +92,7 @@ import Testing
             ),
         ] as [(String, [(String, String)], Int, String, String)])
     func tokenErrors(name: String, form: [(String, String)], status: Int, error: String, description: String) throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let response = try fake.tokenRequest(form)
         #expect(response.status == status, "\(name)")
@@ -100,7 +100,7 @@ import Testing
     }
 
     @Test func getAndWrongContentTypeAreRefused() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let get = try RawHTTPClient.send(port: fake.port, method: "GET", path: "/services/oauth2/token")
         #expect(get.status == 400)
@@ -111,7 +111,7 @@ import Testing
     }
 
     @Test func clientCredentialsOnTheLoginDomainIsRefused() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(settings: ["tokenDomain": "login"])
         let response = try fake.tokenRequest([
@@ -125,7 +125,7 @@ import Testing
     /// Both texts Salesforce has used (Segment actions-pardot/index.ts, PR #2315): the setting picks one.
     @Test(arguments: ["token request is already being processed", "expired authorization code"])
     func concurrentRefreshWithOneTokenGetsAlreadyBeingProcessed(description: String) throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(settings: [
             "refreshHoldMillis": 600, "concurrentRefreshDescription": .string(description),
@@ -143,7 +143,7 @@ import Testing
     }
 
     @Test func rotatedRefreshTokensRetireTheOldOne() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(settings: ["rotateRefreshTokens": true])
         let form: [(String, String)] = [
@@ -159,7 +159,7 @@ import Testing
     }
 
     @Test func tokensExpireAfterTheSessionTimeout() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(settings: ["sessionTimeoutSeconds": 3600])
         let token = try fake.token()
@@ -171,13 +171,13 @@ import Testing
     }
 
     @Test func ipAllowlistRefusesTokensAndOptionallyCalls() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(tenant: ["ipAllowlist": ["ranges": ["127.0.0.5/32"]]])
-        let refused = try fake.tokenRequest(PardotTestClient.passwordGrant, sourceAddress: "127.0.0.9")
+        let refused = try fake.tokenRequest(AccountEngagementTestClient.passwordGrant, sourceAddress: "127.0.0.9")
         #expect(refused.status == 400)
         #expect(refused.json == ["error": "invalid_grant", "error_description": "ip restricted"])
-        let allowed = try fake.tokenRequest(PardotTestClient.passwordGrant, sourceAddress: "127.0.0.5")
+        let allowed = try fake.tokenRequest(AccountEngagementTestClient.passwordGrant, sourceAddress: "127.0.0.5")
         let token = try #require(allowed.json?["access_token"]?.stringValue)
         // By default the v5 API itself does not re-check the address.
         #expect(
@@ -186,7 +186,8 @@ import Testing
 
         try fake.seedDefaultUnit(tenant: ["ipAllowlist": ["ranges": ["127.0.0.5/32"], "enforceOnApi": true]])
         let token2 = try #require(
-            try fake.tokenRequest(PardotTestClient.passwordGrant, sourceAddress: "127.0.0.5").json?["access_token"]?
+            try fake.tokenRequest(AccountEngagementTestClient.passwordGrant, sourceAddress: "127.0.0.5").json?[
+                "access_token"]?
                 .stringValue)
         let call = try fake.api("GET", "/api/v5/objects/prospects?fields=id", token: token2, sourceAddress: "127.0.0.9")
         #expect(call.status == 403)

@@ -11,15 +11,15 @@ import JSONCore
 /// live in the parent's Shared folder), while contacts belong to the enterprise. A unit with data of its own keeps
 /// its contacts apart too, because a test that shares a fake must not see another test's contacts; the README says
 /// so.
-struct MCUnitData: Sendable {
-    var dataExtensions: [String: MCDataExtension] = [:]
+struct MarketingCloudUnitData: Sendable {
+    var dataExtensions: [String: MarketingCloudDataExtension] = [:]
     var contacts: ContactStore
-    var eventDefinitions: [String: MCEventDefinition] = [:]
-    var events: [MCEvent] = []
-    var asyncRequests: [String: MCAsyncRequest] = [:]
+    var eventDefinitions: [String: MarketingCloudEventDefinition] = [:]
+    var events: [MarketingCloudEvent] = []
+    var asyncRequests: [String: MarketingCloudAsyncRequest] = [:]
 
     /// No data, with contacts over these attribute sets.
-    init(sets: [MCAttributeSet]) {
+    init(sets: [MarketingCloudAttributeSet]) {
         contacts = ContactStore(sets: sets)
     }
 
@@ -28,7 +28,7 @@ struct MCUnitData: Sendable {
 }
 
 /// Whose data a partition is.
-enum MCPartition: Hashable, Sendable {
+enum MarketingCloudPartition: Hashable, Sendable {
     /// The state's top-level lists: every business unit without data of its own.
     case enterprise
     /// A business unit with data of its own.
@@ -37,19 +37,19 @@ enum MCPartition: Hashable, Sendable {
 
 /// Which business units keep data of their own, and where each partition's data is while another is in use.
 ///
-/// The partition in use sits in ``MCTenant``'s own members (`dataExtensions`, `contacts`, …), which every operation
+/// The partition in use sits in ``MarketingCloudTenant``'s own members (`dataExtensions`, `contacts`, …), which every operation
 /// reads and writes; the others are parked here. Switching moves a handful of references (no copy), and a tenant
 /// whose units all share the enterprise's data never switches, so the request path costs one comparison.
-struct MCPartitions: Sendable {
+struct MarketingCloudPartitions: Sendable {
     /// The partition whose data is in the tenant's members.
-    var active: MCPartition = .enterprise
+    var active: MarketingCloudPartition = .enterprise
     /// Every other partition's data.
-    var parked: [MCPartition: MCUnitData] = [:]
+    var parked: [MarketingCloudPartition: MarketingCloudUnitData] = [:]
     /// MIDs of the business units with data of their own.
     var unitsWithOwnData: Set<Int> = []
 }
 
-extension MCTenant {
+extension MarketingCloudTenant {
     /// Puts the data a token for `mid` works on in the tenant's members. Called once per authorized request.
     mutating func activate(mid: Int) {
         if partitions.unitsWithOwnData.isEmpty { return }
@@ -57,9 +57,9 @@ extension MCTenant {
     }
 
     /// Puts a partition's data in the tenant's members, parking the data that was there.
-    mutating func activate(_ target: MCPartition) {
+    mutating func activate(_ target: MarketingCloudPartition) {
         guard target != partitions.active else { return }
-        var data = partitions.parked.removeValue(forKey: target) ?? MCUnitData(sets: attributeSets)
+        var data = partitions.parked.removeValue(forKey: target) ?? MarketingCloudUnitData(sets: attributeSets)
         swap(&dataExtensions, &data.dataExtensions)
         swap(&contacts, &data.contacts)
         swap(&eventDefinitions, &data.eventDefinitions)
@@ -70,9 +70,11 @@ extension MCTenant {
     }
 
     /// A partition's data, wherever it is.
-    func data(of partition: MCPartition) -> MCUnitData {
-        if partition != partitions.active { return partitions.parked[partition] ?? MCUnitData(sets: attributeSets) }
-        var data = MCUnitData(sets: attributeSets)
+    func data(of partition: MarketingCloudPartition) -> MarketingCloudUnitData {
+        if partition != partitions.active {
+            return partitions.parked[partition] ?? MarketingCloudUnitData(sets: attributeSets)
+        }
+        var data = MarketingCloudUnitData(sets: attributeSets)
         data.dataExtensions = dataExtensions
         data.contacts = contacts
         data.eventDefinitions = eventDefinitions
@@ -99,7 +101,7 @@ extension MCTenant {
     /// leaving the enterprise's data and every other unit alone: its data of its own back to the source's copy, or
     /// back to sharing the enterprise's when the source has it share; a unit the source does not have is removed.
     /// A unit that shares the enterprise's data in both cannot be reset alone.
-    mutating func resetBusinessUnit(_ id: JSONValue, from source: MCTenant) throws(JSONSchemaError) {
+    mutating func resetBusinessUnit(_ id: JSONValue, from source: MarketingCloudTenant) throws(JSONSchemaError) {
         guard let mid = id.intValue ?? id.stringValue.flatMap({ Int($0) }) else {
             throw JSONSchemaError(path: "mid", message: "expected the MID of a business unit")
         }
@@ -145,7 +147,7 @@ extension MCTenant {
         let mid = try unit.int("mid")
         let name = try unit.string("name", default: "Business Unit \(mid)")
         var data: [String: JSONValue] = [:]
-        for member in MCUnitData.members {
+        for member in MarketingCloudUnitData.members {
             if let list = unit.value(member) { data[member] = list }
         }
         try unit.finish()
@@ -160,9 +162,9 @@ extension MCTenant {
         for entry in entries {
             guard case .object(var members)? = entry.data else { continue }
             if let sets { members["attributeSets"] = sets }
-            let unit: MCTenant
+            let unit: MarketingCloudTenant
             do {
-                unit = try MCTenant(json: .object(members))
+                unit = try MarketingCloudTenant(json: .object(members))
             } catch {
                 throw JSONSchemaError(
                     path: error.path.isEmpty ? entry.path : "\(entry.path).\(error.path)", message: error.message)
@@ -180,7 +182,7 @@ extension MCTenant {
             businessUnits.keys.sorted().map { mid in
                 var entry: [String: JSONValue] = ["mid": .integer(mid), "name": .string(businessUnits[mid]!)]
                 if partitions.unitsWithOwnData.contains(mid) {
-                    var unit = MCTenant()
+                    var unit = MarketingCloudTenant()
                     unit.attributeSets = attributeSets
                     let data = self.data(of: .unit(mid))
                     unit.dataExtensions = data.dataExtensions
@@ -189,7 +191,7 @@ extension MCTenant {
                     unit.events = data.events
                     unit.asyncRequests = data.asyncRequests
                     let written = unit.json
-                    for member in MCUnitData.members { entry[member] = written[member] }
+                    for member in MarketingCloudUnitData.members { entry[member] = written[member] }
                 }
                 return .object(entry)
             })

@@ -23,7 +23,7 @@ struct TokenRequest {
     var format: TokenAnswerFormat = .json
 
     /// Nil when the body is not a form (or a percent escape is malformed) and no parameter came by query.
-    init?(_ request: HTTPRequest, settings: PardotSettings) {
+    init?(_ request: HTTPRequest, settings: AccountEngagementSettings) {
         var parameters: [(String, String)] = []
         if !request.body.isEmpty {
             // A body that is not a form is refused, as before; an empty body is allowed when the query carries

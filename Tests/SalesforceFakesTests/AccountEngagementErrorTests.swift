@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Every v5 validation error, with the real shape `{"code": N, "message": "…"}`.
-@Suite struct PardotErrorTests {
+@Suite struct AccountEngagementErrorTests {
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
 
     struct BodyCase: Sendable, CustomTestStringConvertible {
@@ -69,7 +69,7 @@ import Testing
 
     @Test(arguments: bodyCases)
     func upsertValidation(_ testCase: BodyCase) throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let response = try fake.upsert(testCase.body, token: try fake.token())
         #expect(response.status == testCase.status)
@@ -79,7 +79,7 @@ import Testing
     }
 
     @Test func headerAndTokenErrors() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let body: JSONValue = ["matchEmail": "a@x.com", "prospect": [:]]
@@ -108,12 +108,13 @@ import Testing
     }
 
     @Test func bodyFormatErrors() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         func send(_ body: String, contentType: String?) throws -> RawHTTPResponse {
             var headers = [
-                ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", PardotTestClient.businessUnit),
+                ("Authorization", "Bearer \(token)"),
+                ("Pardot-Business-Unit-Id", AccountEngagementTestClient.businessUnit),
             ]
             if let contentType { headers.append(("Content-Type", contentType)) }
             return try RawHTTPClient.send(
@@ -138,7 +139,7 @@ import Testing
     }
 
     @Test func wrongMethodAndUnknownPath() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let wrong = try fake.api("GET", Self.upsertPath, token: token)
@@ -149,14 +150,15 @@ import Testing
     }
 
     @Test func oversizedBodiesGetAnErrorNotACrash() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let huge = Array(repeating: UInt8(ascii: "a"), count: 9 << 20)
         let response = try RawHTTPClient.send(
             port: fake.port, method: "POST", path: Self.upsertPath,
             headers: [
-                ("Authorization", "Bearer \(token)"), ("Pardot-Business-Unit-Id", PardotTestClient.businessUnit),
+                ("Authorization", "Bearer \(token)"),
+                ("Pardot-Business-Unit-Id", AccountEngagementTestClient.businessUnit),
                 ("Content-Type", "application/json"),
             ], body: huge)
         #expect(response.status == 413)
@@ -165,7 +167,7 @@ import Testing
     }
 
     @Test func truncatedAndGarbageRequestsLeaveTheServerServing() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let truncated =
             "POST \(Self.upsertPath) HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: 500\r\n\r\n{\"matchEmail\""

@@ -4,7 +4,7 @@ import JSONCore
 /// Each stored property is a setting: its name is the state format's key, its default the documented default,
 /// and its doc comment the README's line. Reading and writing come from Codable (``JSONValueDecoder`` with
 /// these defaults), so adding a setting is one declaration.
-struct PardotSettings: Sendable, Equatable, Codable {
+struct AccountEngagementSettings: Sendable, Equatable, Codable {
     /// Access tokens stop working this long after they are issued (Salesforce's default session timeout is 2 h).
     var sessionTimeoutSeconds = 7200
     /// Requests in flight per business unit before code 66 ("up to five concurrent API requests").
@@ -60,7 +60,7 @@ struct PardotSettings: Sendable, Equatable, Codable {
 }
 
 /// Source addresses allowed to authenticate (and, optionally, to call the API).
-struct PardotIPRestriction: Sendable, Equatable, StateRecord {
+struct AccountEngagementIPRestriction: Sendable, Equatable, StateRecord {
     var allowlist = IPAllowlist()
     /// The v5 API "doesn't enforce IP address restrictions … on every request" (Salesforce docs), so by
     /// default only the token endpoint checks; turn this on to refuse API calls too (legacy code 53).
@@ -75,7 +75,7 @@ struct PardotIPRestriction: Sendable, Equatable, StateRecord {
         case enforceOnAPI = "enforceOnApi"
         case tokenStatus, apiStatus
     }
-    static let template = PardotIPRestriction()
+    static let template = AccountEngagementIPRestriction()
 }
 
 /// A connected app (external client app).
@@ -171,12 +171,12 @@ struct BusinessUnit: Sendable {
 }
 
 /// The whole state of one fake Account Engagement org.
-struct PardotTenant: Sendable {
-    var settings = PardotSettings()
+struct AccountEngagementTenant: Sendable {
+    var settings = AccountEngagementSettings()
     var organizationID = "00D000000000001AAA"
     var clients: [OAuthClient] = []
     var users: [OAuthUser] = []
-    var ipRestriction = PardotIPRestriction()
+    var ipRestriction = AccountEngagementIPRestriction()
     var accessTokens: [String: AccessToken] = [:]
     var refreshTokens: [String: RefreshToken] = [:]
     var tokenSequence = 0
@@ -185,8 +185,8 @@ struct PardotTenant: Sendable {
     var refreshesInFlight: Set<String> = []
 
     /// The documented default tenant, so that `sfdest fake` works with no seed.
-    static let defaults: PardotTenant = {
-        var tenant = PardotTenant()
+    static let defaults: AccountEngagementTenant = {
+        var tenant = AccountEngagementTenant()
         tenant.clients = [
             OAuthClient(
                 clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret,
@@ -209,14 +209,14 @@ struct PardotTenant: Sendable {
 
 // MARK: - JSON (the control API's state format and the seed format)
 
-extension PardotTenant {
+extension AccountEngagementTenant {
     /// Reads a state document; absent keys take the defaults of an empty tenant (not the default tenant),
     /// unknown keys are errors that name their path.
     init(json: JSONValue) throws(JSONSchemaError) {
         self.init()
         let reader = try JSONObjectReader(json)
         if let settings = reader.value("settings"), !settings.isNull {
-            self.settings = try PardotSettings(json: settings, path: reader.path(of: "settings"))
+            self.settings = try AccountEngagementSettings(json: settings, path: reader.path(of: "settings"))
         }
         organizationID = try reader.string("organizationId", default: organizationID)
         clients = try reader.array("clients") { value, path throws(JSONSchemaError) in
@@ -226,7 +226,7 @@ extension PardotTenant {
             try OAuthUser(json: value, path: path)
         }
         if let restriction = reader.value("ipAllowlist"), !restriction.isNull {
-            ipRestriction = try PardotIPRestriction(json: restriction, path: reader.path(of: "ipAllowlist"))
+            ipRestriction = try AccountEngagementIPRestriction(json: restriction, path: reader.path(of: "ipAllowlist"))
         }
         tokenSequence = try reader.int("tokenSequence", default: 0)
         for token in try reader.array(
@@ -266,10 +266,11 @@ extension PardotTenant {
     }
 }
 
-extension PardotSettings {
+extension AccountEngagementSettings {
     /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        self = try JSONValueDecoder().decode(PardotSettings.self, from: json, path: path, defaults: PardotSettings())
+        self = try JSONValueDecoder().decode(
+            AccountEngagementSettings.self, from: json, path: path, defaults: AccountEngagementSettings())
         for (key, status) in [
             ("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
             ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus),
@@ -294,7 +295,7 @@ extension BusinessUnit {
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         id = try reader.string("id")
-        guard PardotRequestContext.isWellFormedBusinessUnitID(id) else {
+        guard AccountEngagementRequestContext.isWellFormedBusinessUnitID(id) else {
             throw JSONSchemaError(path: reader.path(of: "id"), message: "expected an 18-character id starting with 0Uv")
         }
         name = try reader.string("name", default: name)
@@ -386,7 +387,7 @@ extension BusinessUnit {
 }
 
 // The prospect stays hand-written, not a StateRecord: its members are the business unit's fields (checked and
-// coerced against them), and it is the hot path of large states (PardotTenant+LargeStates.swift mirrors it).
+// coerced against them), and it is the hot path of large states (AccountEngagementTenant+LargeStates.swift mirrors it).
 extension Prospect {
     /// A prospect in a seed or state: `id`, `email`, optional `isDeleted`, timestamps, and any writable field.
     init(json: JSONValue, path: String, unit: BusinessUnit) throws(JSONSchemaError) {

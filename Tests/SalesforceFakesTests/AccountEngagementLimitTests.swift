@@ -3,9 +3,9 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct PardotLimitTests {
+@Suite struct AccountEngagementLimitTests {
     @Test func sixthConcurrentRequestGetsCode66() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         // Hold each answer for a second so that six requests are in flight together.
@@ -29,7 +29,7 @@ import Testing
     /// Requests in flight belong to the server, not the state: a reset while five are held must not let a sixth
     /// through once they are answered (a count kept in the state went back to 0 and then to -5).
     @Test func resetDuringRequestsKeepsTheConcurrencyLimit() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         // Held for 2 s; the reset comes at 0.5 s: wide margins on both sides for a loaded CI machine.
         let delay: JSONValue = ["path": "/api/v5/objects/prospects", "delayMillis": 2000]
@@ -53,7 +53,7 @@ import Testing
     }
 
     @Test func dailyQuotaStopsAtTheLimitAndResetsAtTheUnitsMidnight() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T20:00:00Z", "frozen": true])
         try fake.seedDefaultUnit(

@@ -4,24 +4,27 @@ import JSONCore
 /// The v5 prospect operations on one business unit. Every function runs with the tenant locked, so a
 /// match-then-write is atomic: concurrent upserts of one new email create exactly one prospect.
 struct ProspectOperations {
-    var settings: PardotSettings
+    var settings: AccountEngagementSettings
     var now: Int
 
     private var appendDetail: Bool { settings.appendErrorDetail }
 
-    private func error(_ status: Int, _ code: Int, _ message: String, _ detail: String? = nil) -> PardotAPIError {
-        PardotAPIError(status: status, code: code, message: message, detail: detail, appendDetail: appendDetail)
+    private func error(_ status: Int, _ code: Int, _ message: String, _ detail: String? = nil)
+        -> AccountEngagementAPIError
+    {
+        AccountEngagementAPIError(
+            status: status, code: code, message: message, detail: detail, appendDetail: appendDetail)
     }
 
-    private func missing(_ property: String) -> PardotAPIError {
+    private func missing(_ property: String) -> AccountEngagementAPIError {
         error(400, 153, "Missing required property in request", property)
     }
 
-    private func invalid(_ property: String) -> PardotAPIError {
+    private func invalid(_ property: String) -> AccountEngagementAPIError {
         error(400, 154, "Invalid property in request", property)
     }
 
-    private var invalidEmail: PardotAPIError { error(400, 4, "Invalid prospect email address") }
+    private var invalidEmail: AccountEngagementAPIError { error(400, 4, "Invalid prospect email address") }
 
     // MARK: Upsert
 
@@ -29,7 +32,7 @@ struct ProspectOperations {
 
     /// `POST /api/v5/objects/prospects/do/upsertLatestByEmail`.
     func upsertLatestByEmail(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit)
-        throws(PardotAPIError)
+        throws(AccountEngagementAPIError)
         -> HTTPResponse
     {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
@@ -82,7 +85,8 @@ struct ProspectOperations {
     // MARK: Create, read, query, update, delete, undelete
 
     /// `POST /api/v5/objects/prospects`: always a new prospect on AMPSEA units; 54 on others when the email is taken.
-    func create(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+    func create(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit)
+        throws(AccountEngagementAPIError)
         -> HTTPResponse
     {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
@@ -103,11 +107,13 @@ struct ProspectOperations {
     /// `GET /api/v5/objects/prospects/{id}`. A prospect in the recycle bin is "not found" (404, code 192) unless
     /// the request says `deleted=true`: the error-codes page says of 192 "The object may have been deleted … Use
     /// the deleted=true parameter in v5" (evidence/pardot/read-recycled-prospect-*.json).
-    func read(id: String, query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+    func read(id: String, query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(AccountEngagementAPIError)
+        -> HTTPResponse
+    {
         let prospect = try existing(id, unit: unit)
         let deleted = query.first { $0.name == "deleted" }?.value ?? "false"
         guard ["true", "false", "all"].contains(deleted) else { throw ProspectQuery.invalidParameter("deleted") }
-        if prospect.isDeleted, deleted == "false" { throw PardotAPIError.notFound }
+        if prospect.isDeleted, deleted == "false" { throw AccountEngagementAPIError.notFound }
         let fields = try requiredQueryFields(query, unit: unit)
         var response = render(prospect, fields: fields, unit: unit, status: 200)
         // The v5 warning for a record read from the recycle bin (version5overview's warning list; INFERRED here).
@@ -116,7 +122,7 @@ struct ProspectOperations {
     }
 
     /// `GET /api/v5/objects/prospects?fields=…` with filters, `orderBy`, `limit` and page tokens (``ProspectQuery``).
-    func query(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit, baseURL: String) throws(PardotAPIError)
+    func query(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit, baseURL: String) throws(AccountEngagementAPIError)
         -> HTTPResponse
     {
         let fields = try requiredQueryFields(query, unit: unit)
@@ -144,12 +150,12 @@ struct ProspectOperations {
 
     /// `PATCH /api/v5/objects/prospects/{id}`.
     func update(id: String, _ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit)
-        throws(PardotAPIError)
+        throws(AccountEngagementAPIError)
         -> HTTPResponse
     {
         let prospect = try existing(id, unit: unit)
         // 400 for code 219 is INFERRED (the reference gives 400/404).
-        guard !prospect.isDeleted else { throw error(400, 219, PardotAPIError.deletedRecord) }
+        guard !prospect.isDeleted else { throw error(400, 219, AccountEngagementAPIError.deletedRecord) }
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
         let fields = try responseFields(body: nil, query: query, unit: unit, required: false)
         let (email, values) = try validatedChanges(members, unit: unit)
@@ -163,9 +169,9 @@ struct ProspectOperations {
     }
 
     /// `DELETE /api/v5/objects/prospects/{id}`: moves the prospect to the recycle bin.
-    func delete(id: String, unit: inout BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+    func delete(id: String, unit: inout BusinessUnit) throws(AccountEngagementAPIError) -> HTTPResponse {
         var prospect = try existing(id, unit: unit)
-        guard !prospect.isDeleted else { throw PardotAPIError.notFound }
+        guard !prospect.isDeleted else { throw AccountEngagementAPIError.notFound }
         prospect.isDeleted = true
         prospect.updatedAt = now
         unit.prospects.replace(prospect)
@@ -174,7 +180,8 @@ struct ProspectOperations {
 
     /// `POST /api/v5/objects/prospects/do/undelete` with `{"matchEmail": …}`: restores the deleted prospect with
     /// the latest activity for that email (the body's shape is INFERRED from the operation's name).
-    func undelete(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit) throws(PardotAPIError)
+    func undelete(_ body: JSONValue, query: [HTTPRequest.QueryItem], unit: inout BusinessUnit)
+        throws(AccountEngagementAPIError)
         -> HTTPResponse
     {
         guard case .object(let members) = body else { throw invalid("the body must be a JSON object") }
@@ -183,7 +190,7 @@ struct ProspectOperations {
         guard
             var prospect = unit.prospects.prospects(withEmail: email).filter(\.isDeleted)
                 .max(by: { Prospect.isLater($1, than: $0, order: settings.upsertMatchOrder) })
-        else { throw PardotAPIError.notFound }
+        else { throw AccountEngagementAPIError.notFound }
         if !unit.ampsea, unit.prospects.liveProspectUses(email, exceptID: prospect.id) {
             throw error(400, 54, "Email address is already in use")
         }
@@ -200,11 +207,13 @@ struct ProspectOperations {
     /// pardot/api-docs issue #235 (`"apiFieldId":"UniqueId__c","fieldId":"UniqueId"`). An unknown member of
     /// `fields` is error 51, as that issue shows for the prospect query
     /// (evidence/pardot/custom-fields-api-field-id.json).
-    func customFields(query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError) -> HTTPResponse {
+    func customFields(query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(AccountEngagementAPIError)
+        -> HTTPResponse
+    {
         guard let requested = query.first(where: { $0.name == "fields" })?.value else { throw missing("fields") }
         let fields = requested.split(separator: ",").map { $0.trimmingCharacters(in: .whitespaces) }
         if let bad = fields.first(where: { !Self.customFieldMembers.contains($0) }) {
-            throw PardotAPIError(
+            throw AccountEngagementAPIError(
                 status: 400, code: 51,
                 message: "Invalid parameter: fields. It contains an invalid or unknown field: \(bad).")
         }
@@ -241,20 +250,22 @@ struct ProspectOperations {
 
     // MARK: Shared checks
 
-    private func requiredEmail(_ value: JSONValue?, property: String) throws(PardotAPIError) -> String {
+    private func requiredEmail(_ value: JSONValue?, property: String) throws(AccountEngagementAPIError) -> String {
         guard let value, !value.isNull else { throw missing(property) }
         guard let email = value.stringValue else { throw invalid(property) }
         guard ProspectEmail.isValid(email) else { throw invalidEmail }
         return email
     }
 
-    private func existing(_ id: String, unit: BusinessUnit) throws(PardotAPIError) -> Prospect {
-        guard let number = Int(id), let prospect = unit.prospects[number] else { throw PardotAPIError.notFound }
+    private func existing(_ id: String, unit: BusinessUnit) throws(AccountEngagementAPIError) -> Prospect {
+        guard let number = Int(id), let prospect = unit.prospects[number] else {
+            throw AccountEngagementAPIError.notFound
+        }
         return prospect
     }
 
     /// Checks each written field: unknown or read-only is 180, a bad value 56/57/154, a bad email 4.
-    private func validatedChanges(_ changes: [String: JSONValue], unit: BusinessUnit) throws(PardotAPIError)
+    private func validatedChanges(_ changes: [String: JSONValue], unit: BusinessUnit) throws(AccountEngagementAPIError)
         -> (email: String?, values: [String: JSONValue])
     {
         var email: String?
@@ -293,7 +304,7 @@ struct ProspectOperations {
 
     /// The fields to return: the body's `fields` array, else the `fields` query argument, else the defaults.
     private func responseFields(body: JSONValue?, query: [HTTPRequest.QueryItem], unit: BusinessUnit, required: Bool)
-        throws(PardotAPIError) -> [String]
+        throws(AccountEngagementAPIError) -> [String]
     {
         var fields: [String]
         if let body, !body.isNull {
@@ -315,7 +326,8 @@ struct ProspectOperations {
 
     /// The `fields` of a read or query. An unknown one is 400 / 51 naming it, as PostHog's captured answer shows
     /// (`Invalid parameter: fields. It contains an invalid or unknown field: X.`); 180 is for writes.
-    private func requiredQueryFields(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit) throws(PardotAPIError)
+    private func requiredQueryFields(_ query: [HTTPRequest.QueryItem], unit: BusinessUnit)
+        throws(AccountEngagementAPIError)
         -> [String]
     {
         guard let text = query.first(where: { $0.name == "fields" })?.value, !text.isEmpty else {
@@ -323,14 +335,14 @@ struct ProspectOperations {
         }
         let fields = text.split(separator: ",").map { String($0).trimmingSpaces() }
         if let unknown = fields.first(where: { unit.field($0) == nil }) {
-            throw PardotAPIError(
+            throw AccountEngagementAPIError(
                 status: 400, code: 51,
                 message: "Invalid parameter: fields. It contains an invalid or unknown field: \(unknown).")
         }
         return fields
     }
 
-    private func checkReadable(_ fields: [String], unit: BusinessUnit) throws(PardotAPIError) {
+    private func checkReadable(_ fields: [String], unit: BusinessUnit) throws(AccountEngagementAPIError) {
         if let unknown = fields.first(where: { unit.field($0) == nil }) {
             throw error(400, 180, "One or more of the specified fields are invalid", unknown)
         }

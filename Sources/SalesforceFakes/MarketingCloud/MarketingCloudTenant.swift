@@ -4,7 +4,7 @@ import JSONCore
 /// Each stored property is a setting: its name is the state format's key, its default the documented default,
 /// and its doc comment the README's line. Reading and writing come from Codable (``JSONValueDecoder`` with
 /// these defaults), so adding a setting is one declaration.
-struct MCSettings: Sendable, Equatable, Codable {
+struct MarketingCloudSettings: Sendable, Equatable, Codable {
     /// `expires_in` in token answers ("approximately 1080 seconds").
     var tokenExpiresInSeconds = 1080
     /// When a token really stops working (the docs give a 20-minute lifetime).
@@ -47,11 +47,11 @@ struct MCSettings: Sendable, Equatable, Codable {
     enum EmptyStringInTypedColumns: String, Sendable, JSONChoice { case reject, null }
 }
 
-struct MCClient: Sendable, Equatable, StateRecord {
+struct MarketingCloudClient: Sendable, Equatable, StateRecord {
     var clientID: String
     var clientSecret: String
     /// Scopes of the installed package; a token gets these or the requested subset.
-    var scopes = MCTenant.defaultScopes
+    var scopes = MarketingCloudTenant.defaultScopes
     /// The MID a token is for when the request names no `account_id`.
     var defaultMID = 100_000_001
 
@@ -60,11 +60,11 @@ struct MCClient: Sendable, Equatable, StateRecord {
         case clientSecret, scopes
         case defaultMID = "defaultMid"
     }
-    static let template = MCClient(clientID: "", clientSecret: "")
+    static let template = MarketingCloudClient(clientID: "", clientSecret: "")
     static let requiredKeys: [CodingKeys] = [.clientID, .clientSecret]
 }
 
-struct MCToken: Sendable, Equatable, StateRecord {
+struct MarketingCloudToken: Sendable, Equatable, StateRecord {
     var token: String
     var sequence: Int
     var clientID: String
@@ -77,18 +77,18 @@ struct MCToken: Sendable, Equatable, StateRecord {
         case clientID = "clientId"
         case mid, scopes, issuedAt
     }
-    static let template = MCToken(token: "", sequence: 0, clientID: "", mid: 0, issuedAt: 0)
+    static let template = MarketingCloudToken(token: "", sequence: 0, clientID: "", mid: 0, issuedAt: 0)
     static let requiredKeys: [CodingKeys] = [.token, .sequence, .clientID, .mid, .issuedAt]
 }
 
-struct MCContact: Sendable, Equatable {
+struct MarketingCloudContact: Sendable, Equatable {
     var contactKey: String
     var contactID: Int
     /// Attribute set name → attribute name → value.
     var attributes: [String: [String: JSONValue]]
 }
 
-struct MCEventDefinition: Sendable, Equatable {
+struct MarketingCloudEventDefinition: Sendable, Equatable {
     var key: String
     var name: String
     /// The GUID `GET /interaction/v1/eventDefinitions/{id}` takes; a seed may give it, else it is derived from
@@ -111,7 +111,7 @@ struct MCEventDefinition: Sendable, Equatable {
     }
 }
 
-struct MCEvent: Sendable, Equatable, StateRecord {
+struct MarketingCloudEvent: Sendable, Equatable, StateRecord {
     var eventInstanceID: String
     var contactKey: String
     var eventDefinitionKey: String
@@ -122,12 +122,12 @@ struct MCEvent: Sendable, Equatable, StateRecord {
         case eventInstanceID = "eventInstanceId"
         case contactKey, eventDefinitionKey, data, time
     }
-    static let template = MCEvent(eventInstanceID: "", contactKey: "", eventDefinitionKey: "")
+    static let template = MarketingCloudEvent(eventInstanceID: "", contactKey: "", eventDefinitionKey: "")
     static let requiredKeys: [CodingKeys] = [.eventInstanceID, .contactKey, .eventDefinitionKey]
 }
 
 /// An async data extension request and its per-item outcome once complete.
-struct MCAsyncRequest: Sendable, Equatable, StateRecord {
+struct MarketingCloudAsyncRequest: Sendable, Equatable, StateRecord {
     var requestID: String
     var dataExtensionKey: String
     /// `insert` (POST) or `upsert` (PUT).
@@ -147,31 +147,31 @@ struct MCAsyncRequest: Sendable, Equatable, StateRecord {
         case requestID = "requestId"
         case dataExtensionKey, mode, items, submittedAt, polls, completedAt, results
     }
-    static let template = MCAsyncRequest(requestID: "", dataExtensionKey: "")
+    static let template = MarketingCloudAsyncRequest(requestID: "", dataExtensionKey: "")
     static let requiredKeys: [CodingKeys] = [.requestID, .dataExtensionKey]
 }
 
 /// The whole state of one fake Marketing Cloud tenant (an enterprise with one or more business units).
-struct MCTenant: Sendable {
-    var settings = MCSettings()
-    var clients: [MCClient] = []
+struct MarketingCloudTenant: Sendable {
+    var settings = MarketingCloudSettings()
+    var clients: [MarketingCloudClient] = []
     /// MIDs of the tenant's business units, with names.
     var businessUnits: [Int: String] = [:]
     var ipAllowlist = IPAllowlist()
-    var attributeSets: [MCAttributeSet] = MCAttributeSet.standard
-    var dataExtensions: [String: MCDataExtension] = [:]
+    var attributeSets: [MarketingCloudAttributeSet] = MarketingCloudAttributeSet.standard
+    var dataExtensions: [String: MarketingCloudDataExtension] = [:]
     /// Contacts by contact key (see ``ContactStore``); built over ``attributeSets``, so replaced with them.
-    var contacts = ContactStore(sets: MCAttributeSet.standard)
-    var eventDefinitions: [String: MCEventDefinition] = [:]
-    var events: [MCEvent] = []
-    var asyncRequests: [String: MCAsyncRequest] = [:]
-    var tokens: [String: MCToken] = [:]
+    var contacts = ContactStore(sets: MarketingCloudAttributeSet.standard)
+    var eventDefinitions: [String: MarketingCloudEventDefinition] = [:]
+    var events: [MarketingCloudEvent] = []
+    var asyncRequests: [String: MarketingCloudAsyncRequest] = [:]
+    var tokens: [String: MarketingCloudToken] = [:]
     var tokenSequence = 0
     var nextContactID = 1_000_001
     /// Counter behind the deterministic ids (request ids, message ids, event instance ids).
     var idSequence = 0
-    /// Business units with data of their own (see ``MCUnitData``); the members above hold the data in use.
-    var partitions = MCPartitions()
+    /// Business units with data of their own (see ``MarketingCloudUnitData``); the members above hold the data in use.
+    var partitions = MarketingCloudPartitions()
     /// Throttling window (not part of the saved state).
     var windowStart = 0
     var windowCount = 0
@@ -182,10 +182,10 @@ struct MCTenant: Sendable {
     ]
 
     /// The documented default tenant (README).
-    static let defaults: MCTenant = {
-        var tenant = MCTenant()
+    static let defaults: MarketingCloudTenant = {
+        var tenant = MarketingCloudTenant()
         tenant.clients = [
-            MCClient(
+            MarketingCloudClient(
                 clientID: DefaultTenant.clientID, clientSecret: DefaultTenant.clientSecret, scopes: defaultScopes,
                 defaultMID: DefaultTenant.mid)
         ]
@@ -193,7 +193,7 @@ struct MCTenant: Sendable {
         return tenant
     }()
 
-    func attributeSet(_ name: String) -> MCAttributeSet? { attributeSets.first { $0.name == name } }
+    func attributeSet(_ name: String) -> MarketingCloudAttributeSet? { attributeSets.first { $0.name == name } }
 
     /// A data extension by external key or by id.
     func dataExtensionKey(key: String?, id: String?) -> String? {
@@ -241,15 +241,15 @@ struct MCTenant: Sendable {
 
 // MARK: - JSON
 
-extension MCTenant {
+extension MarketingCloudTenant {
     init(json: JSONValue) throws(JSONSchemaError) {
         self.init()
         let reader = try JSONObjectReader(json)
         if let settings = reader.value("settings"), !settings.isNull {
-            self.settings = try MCSettings(json: settings, path: reader.path(of: "settings"))
+            self.settings = try MarketingCloudSettings(json: settings, path: reader.path(of: "settings"))
         }
         clients = try reader.array("clients") { value, path throws(JSONSchemaError) in
-            try MCClient(json: value, path: path)
+            try MarketingCloudClient(json: value, path: path)
         }
         let units = try reader.array("businessUnits", Self.businessUnitEntry)
         for (position, unit) in units.enumerated() {
@@ -264,7 +264,8 @@ extension MCTenant {
         }
         // Custom sets add to the standard ones; a set named like a standard one replaces it.
         for set in try reader.array(
-            "attributeSets", { value, path throws(JSONSchemaError) in try MCAttributeSet(json: value, path: path) })
+            "attributeSets",
+            { value, path throws(JSONSchemaError) in try MarketingCloudAttributeSet(json: value, path: path) })
         {
             var set = set
             if let index = attributeSets.firstIndex(where: { $0.name == set.name }) {
@@ -280,7 +281,7 @@ extension MCTenant {
         for (position, extensionValue) in try reader.array(
             "dataExtensions",
             { value, path throws(JSONSchemaError) in
-                try MCDataExtension(json: value, path: path)
+                try MarketingCloudDataExtension(json: value, path: path)
             }
         ).enumerated() {
             var dataExtension = extensionValue
@@ -297,17 +298,18 @@ extension MCTenant {
         let sets = attributeSets
         contacts = ContactStore(sets: sets)
         for contact in try reader.array(
-            "contacts", { value, path throws(JSONSchemaError) in try MCContact(json: value, path: path, sets: sets) })
+            "contacts",
+            { value, path throws(JSONSchemaError) in try MarketingCloudContact(json: value, path: path, sets: sets) })
         {
             contacts.upsert(contact)
             nextContactID = max(nextContactID, contact.contactID + 1)
         }
         for definition in try reader.array(
             "eventDefinitions",
-            { value, path throws(JSONSchemaError) -> MCEventDefinition in
+            { value, path throws(JSONSchemaError) -> MarketingCloudEventDefinition in
                 let definition = try JSONObjectReader(value, path: path)
                 let key = try definition.string("key")
-                let result = MCEventDefinition(
+                let result = MarketingCloudEventDefinition(
                     key: key, name: try definition.string("name", default: key), id: try definition.optionalString("id")
                 )
                 try definition.finish()
@@ -317,17 +319,18 @@ extension MCTenant {
             eventDefinitions[definition.key] = definition
         }
         events = try reader.array("events") { value, path throws(JSONSchemaError) in
-            try MCEvent(json: value, path: path)
+            try MarketingCloudEvent(json: value, path: path)
         }
         tokenSequence = try reader.int("tokenSequence", default: 0)
         for token in try reader.array(
-            "tokens", { value, path throws(JSONSchemaError) in try MCToken(json: value, path: path) })
+            "tokens", { value, path throws(JSONSchemaError) in try MarketingCloudToken(json: value, path: path) })
         {
             tokens[token.token] = token
             tokenSequence = max(tokenSequence, token.sequence)
         }
         for request in try reader.array(
-            "asyncRequests", { value, path throws(JSONSchemaError) in try MCAsyncRequest(json: value, path: path) })
+            "asyncRequests",
+            { value, path throws(JSONSchemaError) in try MarketingCloudAsyncRequest(json: value, path: path) })
         {
             asyncRequests[request.requestID] = request
         }
@@ -360,18 +363,19 @@ extension MCTenant {
     }
 }
 
-extension MCSettings {
+extension MarketingCloudSettings {
     /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        self = try JSONValueDecoder().decode(MCSettings.self, from: json, path: path, defaults: MCSettings())
+        self = try JSONValueDecoder().decode(
+            MarketingCloudSettings.self, from: json, path: path, defaults: MarketingCloudSettings())
         throttleWindowSeconds = max(1, throttleWindowSeconds)
     }
 
     var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
-extension MCContact {
-    init(json: JSONValue, path: String, sets: [MCAttributeSet]) throws(JSONSchemaError) {
+extension MarketingCloudContact {
+    init(json: JSONValue, path: String, sets: [MarketingCloudAttributeSet]) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         contactKey = try reader.string("contactKey")
         contactID = try reader.int("contactId")

@@ -3,7 +3,7 @@ import JSONCore
 
 /// A Marketing Cloud REST error: `{"message", "errorcode", "documentation"}` (+ `additionalErrors`), per the
 /// "Handle Errors in REST API" table (docs/reference/salesforce-apis.md §B2–B3).
-struct MCRestError: Error, Sendable {
+struct MarketingCloudRestError: Error, Sendable {
     static let documentation =
         "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"
 
@@ -30,39 +30,42 @@ struct MCRestError: Error, Sendable {
         return response
     }
 
-    static let notAuthorized = MCRestError(status: 401, code: 0, message: "Not Authorized")
-    static let insufficientPrivileges = MCRestError(
+    static let notAuthorized = MarketingCloudRestError(status: 401, code: 0, message: "Not Authorized")
+    static let insufficientPrivileges = MarketingCloudRestError(
         status: 403, code: 20002, message: "Insufficient privileges to complete this action.")
-    static let blocked = MCRestError(status: 429, code: 50200, message: "Your requests are temporarily blocked.")
+    static let blocked = MarketingCloudRestError(
+        status: 429, code: 50200, message: "Your requests are temporarily blocked.")
     // Unknown paths and methods: the real bodies are UNKNOWN; the shape is the REST one.
-    static let notFound = MCRestError(status: 404, code: 30003, message: "The requested resource was not found.")
-    static let methodNotAllowed = MCRestError(
+    static let notFound = MarketingCloudRestError(
+        status: 404, code: 30003, message: "The requested resource was not found.")
+    static let methodNotAllowed = MarketingCloudRestError(
         status: 405, code: 10000, message: "The requested HTTP method is not allowed for this resource.")
-    static let unsupportedMediaType = MCRestError(
+    static let unsupportedMediaType = MarketingCloudRestError(
         status: 415, code: 10000, message: "Unsupported Media Type. Use Content-Type: application/json.")
-    static let invalidJSON = MCRestError(status: 400, code: 10004, message: "The request body is not valid JSON.")
-    static let emptyBody = MCRestError(status: 400, code: 10002, message: "The request body is required.")
-    static let tooLarge = MCRestError(status: 413, code: 10000, message: "The request body is too large.")
+    static let invalidJSON = MarketingCloudRestError(
+        status: 400, code: 10004, message: "The request body is not valid JSON.")
+    static let emptyBody = MarketingCloudRestError(status: 400, code: 10002, message: "The request body is required.")
+    static let tooLarge = MarketingCloudRestError(status: 413, code: 10000, message: "The request body is too large.")
 
-    static func throttled(retryAfter: Int) -> MCRestError {
-        MCRestError(
+    static func throttled(retryAfter: Int) -> MarketingCloudRestError {
+        MarketingCloudRestError(
             status: 429, code: 50100, message: "Rate limit exceeded", headers: ["Retry-After": String(retryAfter)],
             extra: ["retryAfter": .integer(retryAfter)])
     }
 
-    static func unavailable(retryAfter: Int) -> MCRestError {
-        MCRestError(
+    static func unavailable(retryAfter: Int) -> MarketingCloudRestError {
+        MarketingCloudRestError(
             status: 503, code: 50300, message: "Service Unavailable", headers: ["Retry-After": String(retryAfter)],
             extra: ["retryAfter": .integer(retryAfter)])
     }
 
-    static func validation(_ message: String, code: Int = 10000) -> MCRestError {
-        MCRestError(status: 400, code: code, message: message)
+    static func validation(_ message: String, code: Int = 10000) -> MarketingCloudRestError {
+        MarketingCloudRestError(status: 400, code: code, message: message)
     }
 }
 
 /// The auth endpoint's errors: `{"error", "error_description", "error_uri"}`.
-struct MCAuthError: Error, Sendable {
+struct MarketingCloudAuthError: Error, Sendable {
     var status: Int
     var error: String
     var description: String
@@ -77,7 +80,7 @@ struct MCAuthError: Error, Sendable {
     }
 
     // Captured body (sfmc-sdk and mcdev test fixtures).
-    static let invalidClient = MCAuthError(
+    static let invalidClient = MarketingCloudAuthError(
         status: 401, error: "invalid_client",
         description:
             "Client authentication failed. Make sure that the client ID and client secret are valid and that the package is installed and enabled."

@@ -5,10 +5,12 @@ import JSONCore
 import WireFormat
 
 /// `POST /v2/token`: server-to-server client credentials (docs/reference/salesforce-apis.md §B1).
-enum MCAuth {
+enum MarketingCloudAuth {
     static let path = "/v2/token"
 
-    static func token(_ request: HTTPRequest, tenant: inout MCTenant, now: Int, baseURL: String) -> HTTPResponse {
+    static func token(_ request: HTTPRequest, tenant: inout MarketingCloudTenant, now: Int, baseURL: String)
+        -> HTTPResponse
+    {
         do {
             return try grant(request, tenant: &tenant, now: now, baseURL: baseURL)
         } catch {
@@ -16,16 +18,16 @@ enum MCAuth {
         }
     }
 
-    private static func grant(_ request: HTTPRequest, tenant: inout MCTenant, now: Int, baseURL: String)
-        throws(MCAuthError) -> HTTPResponse
+    private static func grant(_ request: HTTPRequest, tenant: inout MarketingCloudTenant, now: Int, baseURL: String)
+        throws(MarketingCloudAuthError) -> HTTPResponse
     {
         guard request.method == "POST" else {
-            throw MCAuthError(
+            throw MarketingCloudAuthError(
                 status: 405, error: "invalid_request", description: "Use POST to request an access token.")
         }
         // Adobe's and Google's SFMC pages quote this text for a refused source address.
         guard tenant.ipAllowlist.permits(request.peerAddress) else {
-            throw MCAuthError(
+            throw MarketingCloudAuthError(
                 status: tenant.settings.ipRefusalStatus, error: "invalid_grant",
                 description:
                     "The client's IP address is unauthorized for this account. Allowlist the client's IP address in Marketing Cloud Administration."
@@ -33,18 +35,18 @@ enum MCAuth {
         }
         let parameters = try parameters(of: request)
         guard let grantType = parameters["grant_type"]?.stringValue else {
-            throw MCAuthError(
+            throw MarketingCloudAuthError(
                 status: 400, error: "invalid_request", description: "The grant_type parameter is required.")
         }
         guard grantType == "client_credentials" else {
-            throw MCAuthError(
+            throw MarketingCloudAuthError(
                 status: 400, error: "unsupported_grant_type",
                 description: "Use \"client_credentials\" as the value of the grant_type parameter.")
         }
         guard let clientID = parameters["client_id"]?.stringValue,
             let clientSecret = parameters["client_secret"]?.stringValue,
             let client = tenant.clients.first(where: { $0.clientID == clientID }), client.clientSecret == clientSecret
-        else { throw MCAuthError.invalidClient }
+        else { throw MarketingCloudAuthError.invalidClient }
 
         var mid = client.defaultMID
         if let account = parameters["account_id"], !account.isNull {
@@ -52,7 +54,7 @@ enum MCAuth {
             guard let requested = account.intValue ?? account.stringValue.flatMap({ Int($0) }),
                 tenant.businessUnits[requested] != nil
             else {
-                throw MCAuthError(
+                throw MarketingCloudAuthError(
                     status: 401, error: "invalid_client",
                     description:
                         "The account_id is not valid for this client. Use the MID of a business unit the package is installed in."
@@ -65,7 +67,7 @@ enum MCAuth {
             // Omitted: every scope of the package; an empty string: a token with no scopes (docs).
             let wanted = requested.split(separator: " ").map(String.init)
             if let unknown = wanted.first(where: { !client.scopes.contains($0) }) {
-                throw MCAuthError(
+                throw MarketingCloudAuthError(
                     status: 400, error: "invalid_scope",
                     description: "The requested scope \(unknown) is not granted to this package.")
             }
@@ -74,7 +76,7 @@ enum MCAuth {
 
         tenant.tokenSequence += 1
         let token = makeToken(sequence: tenant.tokenSequence, mid: mid, clientID: clientID)
-        tenant.tokens[token] = MCToken(
+        tenant.tokens[token] = MarketingCloudToken(
             token: token, sequence: tenant.tokenSequence, clientID: clientID, mid: mid, scopes: scopes, issuedAt: now)
         let instance: String
         if tenant.settings.instanceUrlForm == .host {
@@ -94,16 +96,16 @@ enum MCAuth {
     }
 
     /// The docs send JSON; Segment's production code sends the same keys form-encoded, and it works.
-    private static func parameters(of request: HTTPRequest) throws(MCAuthError) -> [String: JSONValue] {
+    private static func parameters(of request: HTTPRequest) throws(MarketingCloudAuthError) -> [String: JSONValue] {
         if request.hasMediaType("application/x-www-form-urlencoded") {
             guard let form = FormURLEncoded.decode(request.body) else {
-                throw MCAuthError(
+                throw MarketingCloudAuthError(
                     status: 400, error: "invalid_request", description: "The request body could not be parsed.")
             }
             return Dictionary(form.map { ($0.0, JSONValue.string($0.1)) }, uniquingKeysWith: { first, _ in first })
         }
         guard let value = try? JSONParser.parse(request.body), case .object(let members) = value else {
-            throw MCAuthError(
+            throw MarketingCloudAuthError(
                 status: 400, error: "invalid_request", description: "The request body must be a JSON object or a form.")
         }
         return members

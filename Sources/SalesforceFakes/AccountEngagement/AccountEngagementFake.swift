@@ -8,7 +8,7 @@ import WireFormat
 ///
 /// Start one with ``start(seed:clock:configuration:options:)``; drive it over HTTP like the real API, and through
 /// the `/__fake/` control API (state, journal, faults, clock).
-public final class PardotFake: EmulatedService {
+public final class AccountEngagementFake: EmulatedService {
     private enum Operation: Sendable {
         case upsert, create, read, query, update, delete, undelete, customFields
     }
@@ -28,20 +28,21 @@ public final class PardotFake: EmulatedService {
 
     static let tokenPath = "/services/oauth2/token"
 
-    private let tenant: Mutex<PardotTenant>
-    private let initial: PardotTenant
+    private let tenant: Mutex<AccountEngagementTenant>
+    private let initial: AccountEngagementTenant
     private let baseURL = Mutex("http://127.0.0.1")
     private let clock: FakeClock
     private let inFlight = InFlightRequests()
 
-    /// Where a business unit is in `PardotTenant.businessUnits`. Stays valid for one request: units are added and
+    /// Where a business unit is in `AccountEngagementTenant.businessUnits`. Stays valid for one request: units are added and
     /// removed only by a state replacement, never while a request holds the tenant lock.
     private typealias UnitIndex = Dictionary<String, BusinessUnit>.Index
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     package init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
         let start =
-            try seed.map { value throws(JSONSchemaError) in try PardotTenant(json: value) } ?? PardotTenant.defaults
+            try seed.map { value throws(JSONSchemaError) in try AccountEngagementTenant(json: value) }
+            ?? AccountEngagementTenant.defaults
         self.initial = start
         self.tenant = Mutex(start)
         self.clock = clock
@@ -61,7 +62,8 @@ public final class PardotFake: EmulatedService {
         options: FakeServer.Options = .init()
     ) throws -> FakeServer {
         try FakeServer(
-            service: PardotFake(seed: seed, clock: clock), clock: clock, configuration: configuration, options: options)
+            service: AccountEngagementFake(seed: seed, clock: clock), clock: clock, configuration: configuration,
+            options: options)
     }
 
     /// Adds `count` generated prospects (`user<N>@example.com`, first and last name, company, city) to a
@@ -92,7 +94,7 @@ public final class PardotFake: EmulatedService {
 
     /// Changes settings of the running fake through the state format's `settings` object.
     package func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
-        let parsed = try PardotSettings(json: settings, path: "settings")
+        let parsed = try AccountEngagementSettings(json: settings, path: "settings")
         tenant.withLock { $0.settings = parsed }
     }
 
@@ -106,10 +108,12 @@ public final class PardotFake: EmulatedService {
     /// `concurrencyLimit` (66), `dailyLimit` (122), `internalError` (500, 183).
     package var faultPresets: [String: HTTPResponse] {
         [
-            "concurrencyLimit": PardotAPIError(status: 429, code: 66, message: PardotAPIError.concurrencyLimitMessage)
-                .response,
-            "dailyLimit": PardotAPIError.dailyLimit.response,
-            "internalError": PardotAPIError(
+            "concurrencyLimit": AccountEngagementAPIError(
+                status: 429, code: 66, message: AccountEngagementAPIError.concurrencyLimitMessage
+            )
+            .response,
+            "dailyLimit": AccountEngagementAPIError.dailyLimit.response,
+            "internalError": AccountEngagementAPIError(
                 status: 500, code: 183, message: "An internal error occurred, please try your request again"
             ).response,
         ]
@@ -137,20 +141,20 @@ public final class PardotFake: EmulatedService {
     }
 
     package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
-        let replacement = try PardotTenant(json: json)
+        let replacement = try AccountEngagementTenant(json: json)
         tenant.withLock { $0 = replacement }
     }
 
-    /// Without a tree of the prospects (PardotTenant+LargeStates), from a snapshot: requests go on meanwhile.
+    /// Without a tree of the prospects (AccountEngagementTenant+LargeStates), from a snapshot: requests go on meanwhile.
     package func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
         tenant.withLock { $0 }.writeState(into: &output, style: style, maskingSecrets: maskingSecrets)
     }
 
     package func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? {
-        guard var replacement = PardotTenant(streaming: &reader) else { return nil }
+        guard var replacement = AccountEngagementTenant(streaming: &reader) else { return nil }
         return {
             self.tenant.withLock { swap(&$0, &replacement) }
-            PardotTenant.releaseInBackground(&replacement)
+            AccountEngagementTenant.releaseInBackground(&replacement)
         }
     }
 
@@ -159,7 +163,7 @@ public final class PardotFake: EmulatedService {
     }
 
     package func resetToDefaults() {
-        tenant.withLock { $0 = PardotTenant.defaults }
+        tenant.withLock { $0 = AccountEngagementTenant.defaults }
     }
 
     /// Business units are the tenants: tests running in parallel against one fake each use their own.
@@ -171,8 +175,8 @@ public final class PardotFake: EmulatedService {
         guard let unitID = id.stringValue else {
             throw JSONSchemaError(path: "businessUnitId", message: "expected a business unit id")
         }
-        let source = toDefaults ? PardotTenant.defaults : initial
-        try tenant.withLock { (state: inout PardotTenant) throws(JSONSchemaError) in
+        let source = toDefaults ? AccountEngagementTenant.defaults : initial
+        try tenant.withLock { (state: inout AccountEngagementTenant) throws(JSONSchemaError) in
             if let start = source.businessUnits[unitID] {
                 state.businessUnits[unitID] = start
             } else if state.businessUnits.removeValue(forKey: unitID) == nil {
@@ -208,9 +212,9 @@ public final class PardotFake: EmulatedService {
         if request.path == Self.tokenPath { return token(request) }
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:
-            return PardotAPIError.notFound.response
+            return AccountEngagementAPIError.notFound.response
         case .methodNotAllowed:
-            return PardotAPIError.invalidMethod.response
+            return AccountEngagementAPIError.invalidMethod.response
         case .found(let operation, let parameters):
             // Parse outside the lock; report a body error only after the auth checks, as the API would.
             let body = Self.parseBody(request, needed: [.upsert, .create, .update, .undelete].contains(operation))
@@ -229,7 +233,7 @@ public final class PardotFake: EmulatedService {
     private func token(_ request: HTTPRequest) -> HTTPResponse {
         let now = Int(clock.now())
         let base = baseURL.withLock { $0 }
-        let grant = tenant.withLock { PardotOAuth.token(request, tenant: &$0, now: now, baseURL: base) }
+        let grant = tenant.withLock { AccountEngagementOAuth.token(request, tenant: &$0, now: now, baseURL: base) }
         var response = grant.response
         if let held = grant.heldRefreshToken {
             response.addCompletion { [self] in
@@ -244,7 +248,7 @@ public final class PardotFake: EmulatedService {
     private enum ParsedBody {
         case none
         case value(JSONValue)
-        case failure(PardotAPIError)
+        case failure(AccountEngagementAPIError)
     }
 
     private static func parseBody(_ request: HTTPRequest, needed: Bool) -> ParsedBody {
@@ -252,7 +256,7 @@ public final class PardotFake: EmulatedService {
         if request.bodyExceededLimit {
             // The real limit and its answer are UNKNOWN; 413 with the JSON-input code, documented.
             return .failure(
-                PardotAPIError(
+                AccountEngagementAPIError(
                     status: 413, code: 150, message: "Input needs to be valid JSON", detail: "the body is too large"))
         }
         if request.body.isEmpty { return .failure(.emptyBody) }
@@ -269,18 +273,18 @@ public final class PardotFake: EmulatedService {
     {
         let now = Int(clock.now())
         let base = baseURL.withLock { $0 }
-        return tenant.withLock { (state: inout PardotTenant) -> HTTPResponse in
+        return tenant.withLock { (state: inout AccountEngagementTenant) -> HTTPResponse in
             let (unitID, slot): (String, UnitIndex)
-            do throws(PardotAPIError) {
+            do throws(AccountEngagementAPIError) {
                 (unitID, slot) = try Self.authorize(request, state: &state, now: now, inFlight: inFlight)
             } catch {
                 return error.response
             }
             var response: HTTPResponse
-            do throws(PardotAPIError) {
+            do throws(AccountEngagementAPIError) {
                 let operations = ProspectOperations(settings: state.settings, now: now)
                 let query = request.query
-                func json() throws(PardotAPIError) -> JSONValue {
+                func json() throws(AccountEngagementAPIError) -> JSONValue {
                     switch body {
                     case .value(let value): return value
                     case .failure(let failure): throw failure
@@ -329,8 +333,8 @@ public final class PardotFake: EmulatedService {
     /// unit's id and where it is in `state.businessUnits`. Runs under the tenant lock, so it reads the unit in
     /// place: a copy of it would retain and release every stored reference it holds.
     private static func authorize(
-        _ request: HTTPRequest, state: inout PardotTenant, now: Int, inFlight: InFlightRequests
-    ) throws(PardotAPIError) -> (String, UnitIndex) {
+        _ request: HTTPRequest, state: inout AccountEngagementTenant, now: Int, inFlight: InFlightRequests
+    ) throws(AccountEngagementAPIError) -> (String, UnitIndex) {
         guard let presented = request.headers["Authorization"].flatMap(BearerToken.parse),
             let token = state.accessTokens[presented],
             now < token.issuedAt + state.settings.sessionTimeoutSeconds
@@ -340,19 +344,23 @@ public final class PardotFake: EmulatedService {
             throw .invalidScope
         }
         guard let unitID = request.headers["Pardot-Business-Unit-Id"] else { throw .missingBusinessUnitHeader }
-        guard PardotRequestContext.isWellFormedBusinessUnitID(unitID) else { throw .invalidBusinessUnitHeader }
+        guard AccountEngagementRequestContext.isWellFormedBusinessUnitID(unitID) else {
+            throw .invalidBusinessUnitHeader
+        }
         guard let slot = state.businessUnits.index(forKey: unitID) else { throw .unknownBusinessUnit }
         let restriction = state.ipRestriction
         let settings = state.settings
-        return try modify(&state.businessUnits.values[slot]) { unit throws(PardotAPIError) in
+        return try modify(&state.businessUnits.values[slot]) { unit throws(AccountEngagementAPIError) in
             guard unit.active else { throw .unknownBusinessUnit }
             if restriction.enforceOnAPI, !restriction.allowlist.permits(request.peerAddress) {
-                throw PardotAPIError(status: restriction.apiStatus, code: 53, message: PardotAPIError.ipNotAllowed)
+                throw AccountEngagementAPIError(
+                    status: restriction.apiStatus, code: 53, message: AccountEngagementAPIError.ipNotAllowed)
             }
             // The slot is taken before the quota check (66 comes before 122 when both apply) and given back on 122.
             guard inFlight.acquire(unitID, limit: settings.concurrentRequestLimit) else {
-                throw PardotAPIError(
-                    status: settings.concurrencyLimitStatus, code: 66, message: PardotAPIError.concurrencyLimitMessage)
+                throw AccountEngagementAPIError(
+                    status: settings.concurrencyLimitStatus, code: 66,
+                    message: AccountEngagementAPIError.concurrencyLimitMessage)
             }
             let today = Timestamp.dayNumber(now, offsetMinutes: unit.utcOffsetMinutes)
             if unit.usageDay != today {
@@ -370,8 +378,14 @@ public final class PardotFake: EmulatedService {
 }
 
 /// Runs `body` on a value in place (typed throws, so the caller keeps its error type).
-private func modify<Value, Result>(_ value: inout Value, _ body: (inout Value) throws(PardotAPIError) -> Result)
-    throws(PardotAPIError) -> Result
+private func modify<Value, Result>(
+    _ value: inout Value, _ body: (inout Value) throws(AccountEngagementAPIError) -> Result
+)
+    throws(AccountEngagementAPIError) -> Result
 {
     try body(&value)
 }
+
+/// The Account Engagement fake under its earlier name (the API is Pardot's): `PardotFake.start()` keeps working.
+@available(*, deprecated, renamed: "AccountEngagementFake")
+public typealias PardotFake = AccountEngagementFake

@@ -2,11 +2,11 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct PardotProspectTests {
+@Suite struct AccountEngagementProspectTests {
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
 
     @Test func upsertCreatesThenUpdates() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let created = try fake.upsert(
@@ -23,7 +23,7 @@ import Testing
     }
 
     @Test func emailMatchingIsCaseSensitive() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let first = try fake.upsert(["matchEmail": "Ana@x.com", "prospect": ["firstName": "A"]], token: token)
@@ -35,7 +35,7 @@ import Testing
     }
 
     @Test func severalMatchesUpdateTheLatestActivity() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(prospects: [
             ["id": 10, "email": "a@x.com", "lastActivityAt": "2026-01-01T00:00:00+00:00"],
@@ -52,7 +52,7 @@ import Testing
 
     @Test(arguments: [(true, 200, 7), (false, 201, 8)])
     func deletedProspectsFollowSecondaryDeletedSearch(flag: Bool, status: Int, expectedID: Int) throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(prospects: [["id": 7, "email": "gone@x.com", "isDeleted": true]])
         let token = try fake.token()
@@ -67,7 +67,7 @@ import Testing
     }
 
     @Test func prospectEmailDifferentFromMatchEmailChangesTheAddress() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let created = try fake.upsert(["matchEmail": "old@x.com", "prospect": ["firstName": "O"]], token: token)
@@ -80,7 +80,7 @@ import Testing
     }
 
     @Test func nonAmpseaUnitsKeepEmailsUnique() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(
             prospects: [["id": 1, "email": "a@x.com"], ["id": 2, "email": "b@x.com"]], unit: ["ampsea": false])
@@ -93,7 +93,7 @@ import Testing
     }
 
     @Test func customAndSegmentFieldsAreWrittenAndRead() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(unit: [
             "customFields": [["name": "Segment_A__c"], ["name": "Score_Boost__c", "type": "number"]]
@@ -121,7 +121,7 @@ import Testing
     }
 
     @Test func fieldsComeFromTheBodyTheQueryOrTheDefaults() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let fromQuery = try fake.upsert(
@@ -135,7 +135,7 @@ import Testing
     }
 
     @Test func createReadQueryUpdateDeleteUndelete() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         let token = try fake.token()
         let created = try fake.api(
@@ -179,7 +179,7 @@ import Testing
     }
 
     @Test func queryPagesWithNextPageToken() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(prospects: (1...5).map { ["id": .integer($0), "email": .string("p\($0)@x.com")] })
         let token = try fake.token()
@@ -208,7 +208,7 @@ import Testing
     }
 
     @Test func concurrentUpsertsOfOneNewEmailCreateExactlyOneProspect() throws {
-        let fake = try PardotTestClient()
+        let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
         try fake.seedDefaultUnit(settings: ["concurrentRequestLimit": 100])
         let token = try fake.token()

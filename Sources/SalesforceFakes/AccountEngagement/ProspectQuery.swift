@@ -79,12 +79,14 @@ struct ProspectQuery: Equatable {
         return names
     }()
 
-    static func invalidParameter(_ name: String) -> PardotAPIError {
-        PardotAPIError(status: 400, code: 51, message: "Invalid parameter: Parameter \(name) is invalid.")
+    static func invalidParameter(_ name: String) -> AccountEngagementAPIError {
+        AccountEngagementAPIError(status: 400, code: 51, message: "Invalid parameter: Parameter \(name) is invalid.")
     }
 
     /// Reads the query from the request's arguments, or from its page token.
-    init(_ arguments: [HTTPRequest.QueryItem], settings: PardotSettings, now: Int) throws(PardotAPIError) {
+    init(_ arguments: [HTTPRequest.QueryItem], settings: AccountEngagementSettings, now: Int)
+        throws(AccountEngagementAPIError)
+    {
         func argument(_ name: String) -> String? { arguments.first { $0.name == name }?.value }
         if let token = argument("nextPageToken") {
             if let extra = arguments.first(where: { $0.name != "fields" && $0.name != "nextPageToken" }) {
@@ -108,7 +110,7 @@ struct ProspectQuery: Equatable {
             filteredFields.insert("email")
         }
         if filteredFields.count > 3 {
-            throw PardotAPIError(
+            throw AccountEngagementAPIError(
                 status: 400, code: 209,
                 message:
                     "Too many fields have filters: The max number of 3 distinct fields with filters was exceeded for this query."
@@ -148,7 +150,7 @@ struct ProspectQuery: Equatable {
     private init() {}
 
     /// ISO 8601 with a numeric offset (`2026-01-02T00:00:00+00:00`); `Z` only when the setting allows it.
-    private static func parseBound(_ text: String, field: SortField, settings: PardotSettings) -> Int? {
+    private static func parseBound(_ text: String, field: SortField, settings: AccountEngagementSettings) -> Int? {
         if field == .id { return Int(text) }
         if !settings.acceptZuluDateTimes, text.hasSuffix("Z") || text.hasSuffix("z") { return nil }
         return Timestamp.parse(text)
@@ -211,8 +213,8 @@ struct ProspectQuery: Equatable {
                 of: "=", with: "")
     }
 
-    static func decode(_ token: String, now: Int) throws(PardotAPIError) -> ProspectQuery {
-        let invalid = PardotAPIError(status: 400, code: 211, message: "Page token is invalid.")
+    static func decode(_ token: String, now: Int) throws(AccountEngagementAPIError) -> ProspectQuery {
+        let invalid = AccountEngagementAPIError(status: 400, code: 211, message: "Page token is invalid.")
         var base64 = token.replacingOccurrences(of: "-", with: "+").replacingOccurrences(of: "_", with: "/")
         while base64.count % 4 != 0 { base64 += "=" }
         guard let data = Data(base64Encoded: base64), let object = try? JSONParser.parse(Array(data)),
@@ -241,7 +243,7 @@ struct ProspectQuery: Equatable {
         guard !query.order.isEmpty, after.count == query.order.count else { throw invalid }
         query.after = after
         if now - issuedAt > tokenLifetimeSeconds {
-            throw PardotAPIError(status: 400, code: 210, message: "Page token has expired.")
+            throw AccountEngagementAPIError(status: 400, code: 210, message: "Page token has expired.")
         }
         return query
     }

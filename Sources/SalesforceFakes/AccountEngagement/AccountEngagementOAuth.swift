@@ -5,7 +5,7 @@ import JSONCore
 
 /// Salesforce's OAuth token endpoint, `POST /services/oauth2/token`, as Account Engagement clients use it:
 /// grant types `password`, `client_credentials` and `refresh_token` (docs/reference/salesforce-apis.md §A2.2).
-enum PardotOAuth {
+enum AccountEngagementOAuth {
     struct Grant {
         var response: HTTPResponse
         /// A refresh token marked "being processed"; the caller releases it when the response is sent.
@@ -13,7 +13,7 @@ enum PardotOAuth {
     }
 
     static func token(
-        _ request: HTTPRequest, tenant: inout PardotTenant, now: Int, baseURL: String
+        _ request: HTTPRequest, tenant: inout AccountEngagementTenant, now: Int, baseURL: String
     ) -> Grant {
         // Parsed once, before anything can fail, so errors come back in the encoding the request asked for too.
         let parameters = TokenRequest(request, settings: tenant.settings)
@@ -29,7 +29,8 @@ enum PardotOAuth {
     }
 
     private static func grant(
-        _ request: HTTPRequest, parameters: TokenRequest?, format: TokenAnswerFormat, tenant: inout PardotTenant,
+        _ request: HTTPRequest, parameters: TokenRequest?, format: TokenAnswerFormat,
+        tenant: inout AccountEngagementTenant,
         now: Int,
         baseURL: String
     ) throws(OAuthError) -> Grant {
@@ -125,7 +126,7 @@ enum PardotOAuth {
     }
 
     private static func issue(
-        for client: OAuthClient, user: OAuthUser, tenant: inout PardotTenant, now: Int, baseURL: String,
+        for client: OAuthClient, user: OAuthUser, tenant: inout AccountEngagementTenant, now: Int, baseURL: String,
         format: TokenAnswerFormat, refreshToken: String? = nil
     ) -> HTTPResponse {
         tenant.tokenSequence += 1

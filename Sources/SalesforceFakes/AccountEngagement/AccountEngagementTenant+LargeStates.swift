@@ -6,7 +6,7 @@ import JSONCore
 // time, while everything else (small) still goes through `json` and `init(json:)`, so the two ways cannot drift
 // apart on anything but the prospects, which the tests compare byte for byte.
 
-extension PardotTenant {
+extension AccountEngagementTenant {
     /// Appends the state document: the bytes `JSONWriter` writes for ``json`` (passed through
     /// ``StateDocument/maskingSecrets(_:)`` when asked), with the prospects written one at a time from the store.
     func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
@@ -37,8 +37,8 @@ extension PardotTenant {
 
     /// Takes a replaced state away and lets it go on another thread: freeing a million prospects takes a while,
     /// and the answer to the request that replaced them need not wait for it.
-    static func releaseInBackground(_ state: inout PardotTenant) {
-        var old = PardotTenant()
+    static func releaseInBackground(_ state: inout AccountEngagementTenant) {
+        var old = AccountEngagementTenant()
         swap(&old, &state)
         let released = old
         DispatchQueue.global(qos: .utility).async { withExtendedLifetime(released) {} }
@@ -53,7 +53,7 @@ extension PardotTenant {
         self = tenant
     }
 
-    private static func read(_ reader: inout JSONPullReader) throws -> PardotTenant? {
+    private static func read(_ reader: inout JSONPullReader) throws -> AccountEngagementTenant? {
         guard reader.atObject else { return nil }
         try reader.beginObject()
         var members: [String: JSONValue] = [:]
@@ -76,7 +76,7 @@ extension PardotTenant {
             }
             units = read
         }
-        var tenant = try PardotTenant(json: .object(members))
+        var tenant = try AccountEngagementTenant(json: .object(members))
         for unit in units ?? [] {
             guard tenant.businessUnits[unit.id] == nil else { return nil }
             tenant.businessUnits[unit.id] = unit
@@ -119,7 +119,7 @@ extension BusinessUnit {
         object.close(into: &output)
     }
 
-    /// Reads one unit, its prospects one at a time (see ``PardotTenant/init(streaming:)``); nil when it cannot.
+    /// Reads one unit, its prospects one at a time (see ``AccountEngagementTenant/init(streaming:)``); nil when it cannot.
     fileprivate static func read(_ reader: inout JSONPullReader, path: String) throws -> BusinessUnit? {
         guard reader.atObject else { return nil }
         try reader.beginObject()

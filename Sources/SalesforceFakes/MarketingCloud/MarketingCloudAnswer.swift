@@ -4,7 +4,7 @@ import JSONCore
 /// What an operation answers. Most answers are built under the tenant lock; the two hot ones (contact writes,
 /// rowset echoes) carry only what they need and are written to bytes after the lock is released, so the
 /// other server thread is not kept waiting (or spinning) while JSON is written.
-enum MCAnswer: Sendable {
+enum MarketingCloudAnswer: Sendable {
     case ready(HTTPResponse)
     /// A contact create or update.
     case contact(ContactOperations.Answer)

@@ -1,7 +1,7 @@
 import FakeHTTP
 
 /// Header rules of the v5 API.
-enum PardotRequestContext {
+enum AccountEngagementRequestContext {
     /// Business unit ids are 18 characters starting `0Uv` (Salesforce's key prefix for them).
     static func isWellFormedBusinessUnitID(_ id: String) -> Bool {
         let bytes = Array(id.utf8)

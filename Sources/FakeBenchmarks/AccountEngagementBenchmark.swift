@@ -5,7 +5,7 @@ import SalesforceFakes
 
 /// The Account Engagement fake under load: the trivial endpoint as the ceiling, then upserts against
 /// 1,000 and 1,000,000 stored prospects through the whole real path (HTTP, auth, limits, model, journal).
-struct PardotBenchmark {
+struct AccountEngagementBenchmark {
     let load: LoadGenerator
     let businessUnit = "0Uv000000000001AAA"
 
@@ -83,9 +83,9 @@ struct PardotBenchmark {
         }
     }
 
-    private func startFake(prospects: Int) throws -> (PardotFake, FakeServer) {
+    private func startFake(prospects: Int) throws -> (AccountEngagementFake, FakeServer) {
         let clock = FakeClock()
-        let fake = try PardotFake(clock: clock)
+        let fake = try AccountEngagementFake(clock: clock)
         // Limits raised so that the load measures the upsert path, not code 66 or 122 answers.
         try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
         fake.setDailyRequestLimit(Int(Int32.max), businessUnitID: businessUnit)
@@ -94,7 +94,7 @@ struct PardotBenchmark {
         return (fake, server)
     }
 
-    private func mintToken(_ fake: PardotFake) throws -> String {
+    private func mintToken(_ fake: AccountEngagementFake) throws -> String {
         let body =
             "grant_type=password&client_id=fake-client-id&client_secret=fake-client-secret"
             + "&username=user%40example.com&password=fake-password"

@@ -5,12 +5,12 @@ import TestSupport
 import WireFormat
 
 /// A running Account Engagement fake plus the calls the tests make against it. One per test: never shared.
-struct PardotTestClient {
+struct AccountEngagementTestClient {
     static let businessUnit = "0Uv000000000001AAA"
     let server: FakeServer
 
     init(seed: JSONValue? = nil) throws {
-        server = try PardotFake.start(seed: seed)
+        server = try AccountEngagementFake.start(seed: seed)
     }
 
     var port: UInt16 { server.port }

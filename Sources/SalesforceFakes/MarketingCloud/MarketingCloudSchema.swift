@@ -1,7 +1,7 @@
 import JSONCore
 
 /// Marketing Cloud field types, shared by attribute sets and data extensions.
-enum MCFieldType: String, Sendable, CaseIterable {
+enum MarketingCloudFieldType: String, Sendable, CaseIterable {
     case text = "Text"
     case number = "Number"
     case decimal = "Decimal"
@@ -29,16 +29,16 @@ enum MCFieldType: String, Sendable, CaseIterable {
 }
 
 /// Why a value does not fit a field.
-enum MCValueProblem: Error {
+enum MarketingCloudValueProblem: Error {
     case wrongType(String)
     case tooLong(Int)
     case required
 }
 
 /// One field: an attribute of an attribute set, or a data extension column.
-struct MCField: Sendable, Equatable {
+struct MarketingCloudField: Sendable, Equatable {
     var name: String
-    var type: MCFieldType
+    var type: MarketingCloudFieldType
     /// Maximum characters for Text-like fields; nil is unlimited (Text without length is 4000 in Contact Builder).
     var length: Int?
     var nullable = true
@@ -50,8 +50,8 @@ struct MCField: Sendable, Equatable {
     /// `""` for a Number, Decimal, Boolean or Date field when `emptyString` is `.null` (setting
     /// `emptyStringInTypedColumns`).
     func coerce(
-        _ value: JSONValue, emptyString: MCSettings.EmptyStringInTypedColumns = .reject
-    ) throws(MCValueProblem) -> JSONValue {
+        _ value: JSONValue, emptyString: MarketingCloudSettings.EmptyStringInTypedColumns = .reject
+    ) throws(MarketingCloudValueProblem) -> JSONValue {
         if value.isNull || (emptyString == .null && type.isTyped && value == .string("")) {
             if !nullable { throw .required }
             return .null
@@ -119,13 +119,13 @@ struct MCField: Sendable, Equatable {
     }
 }
 
-extension MCField {
+extension MarketingCloudField {
     init(json: JSONValue, path: String, column: Bool) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         name = try reader.string("name")
         let typeName = try reader.string("type", default: "Text")
-        guard let parsed = MCFieldType(name: typeName) else {
-            let allowed = MCFieldType.allCases.map(\.rawValue).joined(separator: ", ")
+        guard let parsed = MarketingCloudFieldType(name: typeName) else {
+            let allowed = MarketingCloudFieldType.allCases.map(\.rawValue).joined(separator: ", ")
             throw JSONSchemaError(path: reader.path(of: "type"), message: "unknown type (allowed: \(allowed))")
         }
         type = parsed
@@ -157,40 +157,40 @@ extension MCField {
 }
 
 /// A Contact Builder attribute set ("Email Addresses", "Email Demographics", or a custom one).
-struct MCAttributeSet: Sendable, Equatable {
+struct MarketingCloudAttributeSet: Sendable, Equatable {
     var name: String
     var key: String
     var id: String
-    var attributes: [MCField]
+    var attributes: [MarketingCloudField]
 
-    func attribute(_ name: String) -> MCField? { attributes.first { $0.name == name } }
+    func attribute(_ name: String) -> MarketingCloudField? { attributes.first { $0.name == name } }
 
     /// The two sets every tenant has. Mapping-ID segment fields are Text attributes added to Email Demographics
     /// (Adobe's destination page: "under the Email Demographics system attribute-set", 254–4000 characters).
-    static let standard: [MCAttributeSet] = [
-        MCAttributeSet(
+    static let standard: [MarketingCloudAttributeSet] = [
+        MarketingCloudAttributeSet(
             name: "Email Addresses", key: "EmailAddresses", id: "00000000-0000-4000-a000-000000000001",
             attributes: [
-                MCField(name: "Email Address", type: .emailAddress, length: 254),
-                MCField(name: "HTML Enabled", type: .boolean),
+                MarketingCloudField(name: "Email Address", type: .emailAddress, length: 254),
+                MarketingCloudField(name: "HTML Enabled", type: .boolean),
             ]),
-        MCAttributeSet(
+        MarketingCloudAttributeSet(
             name: "Email Demographics", key: "EmailDemographics", id: "00000000-0000-4000-a000-000000000002",
             attributes: [
-                MCField(name: "First Name", type: .text, length: 100),
-                MCField(name: "Last Name", type: .text, length: 100),
+                MarketingCloudField(name: "First Name", type: .text, length: 100),
+                MarketingCloudField(name: "Last Name", type: .text, length: 100),
             ]),
     ]
 }
 
-extension MCAttributeSet {
+extension MarketingCloudAttributeSet {
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         name = try reader.string("name")
         key = try reader.string("key", default: name.filter { !$0.isWhitespace })
         id = try reader.string("id", default: "")
         attributes = try reader.array("attributes") { value, path throws(JSONSchemaError) in
-            try MCField(json: value, path: path, column: false)
+            try MarketingCloudField(json: value, path: path, column: false)
         }
         try reader.finish()
     }
@@ -204,15 +204,15 @@ extension MCAttributeSet {
 }
 
 /// A data extension and its rows (values in column order, keyed by the primary-key values).
-struct MCDataExtension: Sendable {
+struct MarketingCloudDataExtension: Sendable {
     var name: String
     var key: String
     var id: String
-    var columns: [MCField]
+    var columns: [MarketingCloudField]
     /// Row values in column order, by primary-key text.
     var rows: RowStore<JSONValue>
 
-    var primaryKeyColumns: [MCField] { columns.filter(\.isPrimaryKey) }
+    var primaryKeyColumns: [MarketingCloudField] { columns.filter(\.isPrimaryKey) }
 
     func columnIndex(_ name: String) -> Int? {
         // Column names are case-insensitive in Marketing Cloud; most clients send the exact name, so try that first.
@@ -228,14 +228,14 @@ struct MCDataExtension: Sendable {
     }
 }
 
-extension MCDataExtension {
+extension MarketingCloudDataExtension {
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         name = try reader.string("name")
         key = try reader.string("key", default: name)
         id = try reader.string("id", default: "")
         columns = try reader.array("columns") { value, path throws(JSONSchemaError) in
-            try MCField(json: value, path: path, column: true)
+            try MarketingCloudField(json: value, path: path, column: true)
         }
         guard !columns.isEmpty else {
             throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns")
