@@ -31,7 +31,9 @@ let package = Package(
         ),
         // Accepts the fakes' connections and answers the request heads libmicrohttpd 0.9.75 mishandles.
         .target(name: "CHTTPAcceptor", dependencies: ["CMicroHTTPD"]),
-        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD", "CHTTPAcceptor"]),
+        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD", "CHTTPAcceptor", "TextDistance"]),
+        // Levenshtein distance for near-miss notes, shared by the fakes and the client's preflight; no dependencies.
+        .target(name: "TextDistance"),
         // __builtin_prefetch for the fakes' batch lookups.
         .target(name: "CPrefetch"),
         .target(name: "JSONCore"),
@@ -43,7 +45,7 @@ let package = Package(
         .target(
             name: "SalesforceFakes",
             dependencies: [
-                "FakeHTTP", "JSONCore", "WireFormat", "CPrefetch",
+                "FakeHTTP", "JSONCore", "WireFormat", "CPrefetch", "TextDistance",
                 .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "DequeModule", package: "swift-collections"),
                 .product(name: "Logging", package: "swift-log"),
@@ -55,7 +57,7 @@ let package = Package(
         .target(
             name: "SalesforceDestinations",
             dependencies: [
-                "JSONCore", "WireFormat",
+                "JSONCore", "WireFormat", "TextDistance",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
                 .product(name: "Crypto", package: "swift-crypto"),
@@ -70,7 +72,7 @@ let package = Package(
         .target(
             name: "Conformance",
             dependencies: [
-                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore", "WireFormat",
+                "SalesforceDestinations", "SalesforceFakes", "FakeHTTP", "JSONCore", "WireFormat", "TextDistance",
                 .product(name: "HTTPTypes", package: "swift-http-types"),
                 .product(name: "Yams", package: "Yams"),
             ]
@@ -94,7 +96,7 @@ let package = Package(
         .testTarget(
             name: "SalesforceFakesTests",
             dependencies: [
-                "SalesforceFakes", "TestSupport", "JSONCore", "WireFormat",
+                "SalesforceFakes", "TestSupport", "JSONCore", "WireFormat", "TextDistance",
                 .product(name: "Logging", package: "swift-log"),
             ]
         ),

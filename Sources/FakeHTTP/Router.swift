@@ -1,3 +1,5 @@
+import TextDistance
+
 /// Maps a method and path to a handler. Patterns are `/`-separated segments: a literal (`prospects`),
 /// a parameter (`{id}`), or a literal prefix followed by a parameter (`key:{key}`).
 /// Routes are tried in the order they were added, so add the more specific pattern first.
@@ -168,24 +170,5 @@ package struct Router<Handler: Sendable>: Sendable {
             }
         }
         return parameters
-    }
-}
-
-/// Levenshtein distance, for near-miss notes (which known route, which journal entry, is closest).
-package enum EditDistance {
-    /// The fewest single-byte insertions, deletions and substitutions that turn `a` into `b`.
-    package static func between(_ a: [UInt8], _ b: [UInt8]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 }

@@ -1,4 +1,5 @@
 import JSONCore
+import TextDistance
 
 /// What the config alone says about the values one target will get: a preflight can check a field's type and
 /// length against it before any record is read.
@@ -99,26 +100,10 @@ enum NameSuggestion {
         let threshold = max(2, wanted.count / 3)
         return
             candidates
-            .map { ($0, distance(wanted, Array($0.lowercased()))) }
+            .map { ($0, EditDistance.between(wanted, Array($0.lowercased()))) }
             .filter { $0.1 <= threshold }
             .sorted { ($0.1, $0.0) < ($1.1, $1.0) }
             .prefix(limit).map(\.0)
-    }
-
-    /// Levenshtein distance.
-    static func distance(_ a: [Character], _ b: [Character]) -> Int {
-        if a.isEmpty { return b.count }
-        if b.isEmpty { return a.count }
-        var previous = Array(0...b.count)
-        var current = [Int](repeating: 0, count: b.count + 1)
-        for i in 1...a.count {
-            current[0] = i
-            for j in 1...b.count {
-                current[j] = min(previous[j] + 1, current[j - 1] + 1, previous[j - 1] + (a[i - 1] == b[j - 1] ? 0 : 1))
-            }
-            swap(&previous, &current)
-        }
-        return previous[b.count]
     }
 
     /// ` Did you mean A or B?`, or nothing.

@@ -1,6 +1,7 @@
 import FakeHTTP
 import Foundation
 import JSONCore
+import TextDistance
 
 /// Which journal entries a find, count or verify call is about: the same filters in a query string
 /// (`GET /__fake/journal?method=POST&path=/api/v5/*&status=2xx`) and in a verify body.
