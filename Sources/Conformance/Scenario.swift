@@ -83,22 +83,10 @@ public struct Scenario: Sendable {
     /// Whether the golden named by the scenario exists.
     package var goldenExists: Bool
 
-    /// Loads and validates a scenario; errors name the file, line and key.
+    /// Loads and validates a scenario; errors name the file, line and key. Keys are read in the order the
+    /// format lists them, so the first problem in the file is the one reported.
     public static func load(path: String, root: String) throws(ConfigError) -> Scenario {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ConfigError(file: path, line: nil, path: "", message: "cannot read the scenario file")
-        }
-        let node: Node?
-        do {
-            node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
-        } catch let error as YamlError {
-            let (line, message) = DestinationConfig.describe(error)
-            throw ConfigError(file: path, line: line, path: "", message: "not valid YAML: \(message)")
-        } catch {
-            throw ConfigError(file: path, line: nil, path: "", message: "not valid YAML: \(error)")
-        }
-        guard let node else { throw ConfigError(file: path, line: nil, path: "", message: "the scenario is empty") }
-        var reader = try YAMLReader(file: path, path: "", node: node)
+        var reader = try YAMLReader(file: path, path: "", node: try composeDocument(path))
         let fileName = URL(fileURLWithPath: path).deletingPathExtension().lastPathComponent
         let name = try reader.optionalString("name") ?? fileName
         let description = try reader.string("description")
@@ -112,102 +100,176 @@ public struct Scenario: Sendable {
         let seed = reader.value("seed").map(JSONValue.init(yaml:))
         let clock = try reader.optionalString("clock") ?? "2026-01-01T00:00:00Z"
         let faults = try Self.list(&reader, "faults")
+        let steps = try readSteps(&reader, file: path)
+        let resumeAfterSeconds = try readResume(&reader)
+        let credentials = try readCredentials(&reader)
+        let (config, configText) = try readConfig(&reader, file: path)
+        let input = try readInput(&reader, file: path, command: command)
+        var expect = try reader.requiredMapping("expect")
+        let expected = try readExpectations(&expect, root: root, command: command)
+        try expect.finish()
+        try reader.finish()
+        if config.destination.rawValue != fake.rawValue {
+            throw reader.error("fake", "the config's destination is \(config.destination.rawValue)")
+        }
+        return Scenario(
+            file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock,
+            faults: faults, steps: steps,
+            resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config,
+            configText: configText, input: input, transcriptPath: expected.transcriptPath,
+            transcriptLocation: "\(path)\(expected.transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
+            expectedOutcome: expected.outcome, expectedState: expected.state, expectedPreflight: expected.preflight,
+            goldenExists: FileManager.default.fileExists(atPath: expected.transcriptPath))
+    }
+
+    /// The scenario file's YAML document.
+    private static func composeDocument(_ path: String) throws(ConfigError) -> Node {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw ConfigError(file: path, line: nil, path: "", message: "cannot read the scenario file")
+        }
+        let node: Node?
+        do {
+            node = try Yams.compose(yaml: String(decoding: data, as: UTF8.self))
+        } catch let error as YamlError {
+            let (line, message) = DestinationConfig.describe(error)
+            throw ConfigError(file: path, line: line, path: "", message: "not valid YAML: \(message)")
+        } catch {
+            throw ConfigError(file: path, line: nil, path: "", message: "not valid YAML: \(error)")
+        }
+        guard let node else { throw ConfigError(file: path, line: nil, path: "", message: "the scenario is empty") }
+        return node
+    }
+
+    /// `steps:`: what to do to the fake after a number of answered requests.
+    private static func readSteps(_ reader: inout YAMLReader, file: String) throws(ConfigError) -> [Step] {
+        guard let stepsNode = reader.value("steps") else { return [] }
+        guard case .sequence(let sequence) = stepsNode else {
+            throw reader.error("steps", "expected a list of steps")
+        }
         var steps: [Step] = []
-        if let stepsNode = reader.value("steps") {
-            guard case .sequence(let sequence) = stepsNode else {
-                throw reader.error("steps", "expected a list of steps")
+        for (index, item) in sequence.enumerated() {
+            var step = try YAMLReader(file: file, path: "steps[\(index)]", node: item)
+            let after = try step.int("afterRequests", default: -1, range: -1...1_000_000)
+            guard after >= 0 else {
+                throw step.error(
+                    "afterRequests", "is required: the number of answered API requests after which the step runs")
             }
-            for (index, item) in sequence.enumerated() {
-                var step = try YAMLReader(file: path, path: "steps[\(index)]", node: item)
-                let after = try step.int("afterRequests", default: -1, range: -1...1_000_000)
-                guard after >= 0 else {
-                    throw step.error(
-                        "afterRequests", "is required: the number of answered API requests after which the step runs")
-                }
-                let advance = step.value("advanceSeconds").flatMap { $0.float }
-                let stepFaults = try Self.list(&step, "faults")
-                let clear = try step.bool("clearFaults", default: false)
-                let settings = step.value("settings").map(JSONValue.init(yaml:))
-                try step.finish()
-                steps.append(
-                    Step(
-                        afterRequests: after, advanceSeconds: advance, faults: stepFaults, clearFaults: clear,
-                        settings: settings))
-            }
+            let advance = step.value("advanceSeconds").flatMap { $0.float }
+            let stepFaults = try Self.list(&step, "faults")
+            let clear = try step.bool("clearFaults", default: false)
+            let settings = step.value("settings").map(JSONValue.init(yaml:))
+            try step.finish()
+            steps.append(
+                Step(
+                    afterRequests: after, advanceSeconds: advance, faults: stepFaults, clearFaults: clear,
+                    settings: settings))
         }
-        var resumeAfterSeconds: Double?
-        if var resume = try reader.mapping("resume") {
-            guard let seconds = resume.value("advanceSeconds")?.float else {
-                throw resume.error("advanceSeconds", "is required: seconds to move the clock before resuming")
-            }
-            resumeAfterSeconds = seconds
-            try resume.finish()
+        return steps
+    }
+
+    /// `resume: {advanceSeconds: N}`: run again with `--resume` after moving the clock.
+    private static func readResume(_ reader: inout YAMLReader) throws(ConfigError) -> Double? {
+        guard var resume = try reader.mapping("resume") else { return nil }
+        guard let seconds = resume.value("advanceSeconds")?.float else {
+            throw resume.error("advanceSeconds", "is required: seconds to move the clock before resuming")
         }
+        try resume.finish()
+        return seconds
+    }
+
+    /// `credentials:`: overrides of the fake's default credentials, by the names the client's config uses.
+    private static func readCredentials(_ reader: inout YAMLReader) throws(ConfigError) -> [String: String] {
+        guard var credentialReader = try reader.mapping("credentials") else { return [:] }
         var credentials: [String: String] = [:]
-        if var credentialReader = try reader.mapping("credentials") {
-            for key in credentialReader.keys {
-                guard ["clientId", "clientSecret", "username", "password", "refreshToken"].contains(key) else {
-                    throw credentialReader.error(
-                        key, "unknown credential (clientId, clientSecret, username, password, refreshToken)")
-                }
-                credentials[key] = try credentialReader.string(key)
+        for key in credentialReader.keys {
+            guard ["clientId", "clientSecret", "username", "password", "refreshToken"].contains(key) else {
+                throw credentialReader.error(
+                    key, "unknown credential (clientId, clientSecret, username, password, refreshToken)")
             }
+            credentials[key] = try credentialReader.string(key)
         }
+        return credentials
+    }
+
+    /// `config: |`: the client config, validated as `sfdest` would; its errors point into the scenario file.
+    private static func readConfig(_ reader: inout YAMLReader, file: String) throws(ConfigError) -> (
+        DestinationConfig, text: String
+    ) {
         guard let configNode = reader.value("config"), case .scalar(let configScalar) = configNode else {
             throw reader.error("config", "is required: the client config as a block (config: |)")
         }
-        // Config errors point into the scenario file: the block starts on the line after `config: |`.
+        // The block starts on the line after `config: |`.
         let configLine = (YAMLReader.line(configNode) ?? 1)
-        let config: DestinationConfig
         do {
-            config = try DestinationConfig.parse(configScalar.string, file: path)
+            return (try DestinationConfig.parse(configScalar.string, file: file), configScalar.string)
         } catch {
             var shifted = error
             shifted.line = error.line.map { $0 + configLine }
             shifted.path = shifted.path.isEmpty ? "config" : "config." + shifted.path
             throw shifted
         }
-        let input: String
+    }
+
+    /// The input lines from exactly one of `input` (records), `inputText` (raw lines) or `inputFile` (a path
+    /// relative to the scenario); a `checkConfig` scenario may have none.
+    private static func readInput(_ reader: inout YAMLReader, file: String, command: Command) throws(ConfigError)
+        -> String
+    {
         let inline = reader.value("input")
         let text = try reader.optionalString("inputText")
         let inputFile = try reader.optionalString("inputFile")
         switch (inline, text, inputFile) {
         case (let node?, nil, nil):
             guard case .sequence(let records) = node else { throw reader.error("input", "expected a list of records") }
-            input = records.map { JSONWriter.string(JSONValue(yaml: $0)) + "\n" }.joined()
+            return records.map { JSONWriter.string(JSONValue(yaml: $0)) + "\n" }.joined()
         case (nil, let text?, nil):
-            input = text
-        case (nil, nil, let file?):
-            let resolved = URL(fileURLWithPath: path).deletingLastPathComponent().appendingPathComponent(file).path
+            return text
+        case (nil, nil, let relative?):
+            let resolved = URL(fileURLWithPath: file).deletingLastPathComponent().appendingPathComponent(relative).path
             guard let data = FileManager.default.contents(atPath: resolved) else {
                 throw reader.error("inputFile", "cannot read \(resolved)")
             }
-            input = String(decoding: data, as: UTF8.self)
+            return String(decoding: data, as: UTF8.self)
         case (nil, nil, nil) where command == .checkConfig:
-            input = ""
+            return ""
         default:
             throw reader.error(
                 "input", "give exactly one of input (records), inputText (raw lines) or inputFile (a path)")
         }
-        var expect = try reader.requiredMapping("expect")
+    }
+
+    /// What `expect:` asks of the run.
+    private struct Expectations {
+        var transcriptPath: String
+        var transcriptLine: Int?
+        var outcome: [String: JSONValue]
+        var state: JSONValue?
+        var preflight: JSONValue?
+    }
+
+    /// The report keys `expect.outcome` may name.
+    private static let outcomeKeys: Set<String> = [
+        "records", "created", "updated", "upserted", "rejected", "notAttempted", "delivered", "rejectedByCode",
+        "resumed", "stopped", "tokensMinted", "retries", "requests",
+    ]
+
+    /// `expect:`: the golden transcript, and partial matches of the outcome, the fake's state and the preflight.
+    private static func readExpectations(_ expect: inout YAMLReader, root: String, command: Command)
+        throws(ConfigError) -> Expectations
+    {
         let transcriptLine = expect.value("transcript").flatMap(YAMLReader.line)
         let transcript = try expect.string("transcript")
         guard transcript.hasPrefix("golden/"), transcript.hasSuffix(".http") else {
             throw expect.error("transcript", "expected a path golden/<name>.http")
         }
-        let transcriptPath = URL(fileURLWithPath: root).appendingPathComponent(transcript).path
         var outcome: [String: JSONValue] = [:]
         if let outcomeNode = expect.value("outcome") {
             guard case .object(let members) = JSONValue(yaml: outcomeNode) else {
                 throw expect.error("outcome", "expected a mapping")
             }
-            let known: Set<String> = [
-                "records", "created", "updated", "upserted", "rejected", "notAttempted", "delivered", "rejectedByCode",
-                "resumed", "stopped", "tokensMinted", "retries", "requests",
-            ]
-            if let unknown = members.keys.sorted().first(where: { !known.contains($0) }) {
+            if let unknown = members.keys.sorted().first(where: { !outcomeKeys.contains($0) }) {
                 throw expect.error(
-                    "outcome", "unknown key \(unknown) (known: \(known.sorted().joined(separator: ", ")))")
+                    "outcome", "unknown key \(unknown) (known: \(outcomeKeys.sorted().joined(separator: ", ")))")
             }
             outcome = members
         }
@@ -219,19 +281,9 @@ public struct Scenario: Sendable {
         if command == .send, preflight != nil {
             throw expect.error("preflight", "only a checkConfig scenario runs the preflight")
         }
-        try expect.finish()
-        try reader.finish()
-        if config.destination.rawValue != fake.rawValue {
-            throw reader.error("fake", "the config's destination is \(config.destination.rawValue)")
-        }
-        return Scenario(
-            file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock,
-            faults: faults, steps: steps,
-            resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config,
-            configText: configScalar.string, input: input, transcriptPath: transcriptPath,
-            transcriptLocation: "\(path)\(transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
-            expectedOutcome: outcome, expectedState: state, expectedPreflight: preflight,
-            goldenExists: FileManager.default.fileExists(atPath: transcriptPath))
+        return Expectations(
+            transcriptPath: URL(fileURLWithPath: root).appendingPathComponent(transcript).path,
+            transcriptLine: transcriptLine, outcome: outcome, state: state, preflight: preflight)
     }
 
     private static func list(_ reader: inout YAMLReader, _ key: String) throws(ConfigError) -> [JSONValue] {

@@ -88,17 +88,147 @@ public struct DeliveryRun: Sendable {
     /// attempted, so ``RunReport/addsUp`` holds. A stop (bad credentials, the daily quota, unreadable input, an
     /// output file that cannot be written) is in ``RunReport/stop``, not thrown; it throws when the task is
     /// cancelled.
+    ///
+    /// The steps: read a line and ``admit(_:ledger:mapper:)`` it (resumed, rejected locally, or a record to
+    /// send); batches fill per route and each full one is launched as a task of its own (``Dispatcher``); at the
+    /// end of the input (or an interruption) the partial batches leave or are counted, every task is absorbed,
+    /// and the checkpoint is synced.
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport
     where Input.Element == InputLine {
         let started = clock.now()
-        var report = RunReport()
+        let ledger = Ledger(
+            recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress)
         let mapper = RecordMapper(mapping: config.mapping)
-        let lanes = IdentityLanes()
-        let limit = config.delivery.concurrency
-        let batchSize = action.batchSize
-        let recorder = OutcomeRecorder(rejects: rejects, checkpoint: checkpoint)
-        let halt = Halt()
+        try await withThrowingTaskGroup(of: TaskResult.self) { group in
+            var dispatcher = Dispatcher(run: self, ledger: ledger)
+            var lines = input.makeAsyncIterator()
+            while let line = await nextLine(&lines, ledger: ledger) {
+                if let signal = interruption?.signal {
+                    noteInterruption(signal, readThroughLine: line.number - 1, ledger: ledger)
+                    break
+                }
+                if let item = admit(line, ledger: ledger, mapper: mapper) {
+                    try await dispatcher.add(item, group: &group)
+                }
+            }
+            if ledger.report.interruption != nil {
+                // The partial batches were never sent.
+                ledger.report.notAttempted += dispatcher.dropPending()
+                if dispatcher.inFlight > 0, let drain = interruption?.drainSeconds {
+                    group.addTask {
+                        try? await Task.sleep(nanoseconds: UInt64(drain * 1_000_000_000))
+                        return TaskResult(isDrainDeadline: true)
+                    }
+                }
+            }
+            try await dispatcher.finish(group: &group)
+        }
+        return await finish(ledger, started: started)
+    }
 
+    /// The next input line, or nil at the end of the input. A read error (or input that is not NDJSON, found on
+    /// standard input) ends reading as a stop; what was read is still delivered and accounted for.
+    private func nextLine<Lines: AsyncIteratorProtocol>(_ lines: inout Lines, ledger: Ledger) async -> InputLine?
+    where Lines.Element == InputLine {
+        do {
+            return try await lines.next()
+        } catch {
+            ledger.stop(
+                DeliveryStop(
+                    code: "input", reason: "reading the input failed after \(ledger.report.records) records: \(error)",
+                    advice:
+                        "Fix the input; with --checkpoint, rerun with --resume to continue after the lines that finished."
+                ))
+            return nil
+        }
+    }
+
+    /// A signal arrived: reading stops, and no new attempt starts; requests in flight may finish.
+    private func noteInterruption(_ signal: Int32, readThroughLine: Int, ledger: Ledger) {
+        let interruption = RunReport.Interruption(signal: signal, readThroughLine: readThroughLine)
+        ledger.report.interruption = interruption
+        logger.notice(
+            "\(interruption.signalName): stopped reading at line \(readThroughLine); letting requests in flight finish",
+            metadata: ["drainSeconds": "\(self.interruption?.drainSeconds ?? 0)"])
+        ledger.halt.set()
+    }
+
+    /// Counts a line read and decides its fate: finished by the run being resumed, not attempted after a stop,
+    /// rejected here (not a JSON object, or it does not map), or a record to send (returned).
+    private func admit(_ line: InputLine, ledger: Ledger, mapper: RecordMapper) -> Item? {
+        ledger.report.records += 1
+        ledger.report.inputBytesRead = line.endOffset
+        if let previous = checkpoint?.finished[line.number] {
+            if previous.textHash == line.textHash {
+                ledger.report.resumed += 1
+                ledger.report.count(previous.outcome)
+                return nil
+            }
+            if ledger.report.stop == nil {
+                ledger.stop(
+                    DeliveryStop(
+                        code: "checkpoint",
+                        reason:
+                            "line \(line.number) is not the line the checkpoint recorded as finished: the input changed since that run",
+                        advice:
+                            "Resume with the input that run read, unchanged, or run without --resume to send this input from its first line."
+                    ))
+            }
+        }
+        // After a stop the rest of the input is read only to be counted.
+        if ledger.report.stop != nil {
+            ledger.report.notAttempted += 1
+            return nil
+        }
+        let original: JSONValue
+        switch line.record {
+        case .failure(let error):
+            ledger.rejectLocally(line, record: nil, code: "input", message: error.message)
+            return nil
+        case .success(let value):
+            original = value
+        }
+        switch mapper.map(original, line: line.number) {
+        case .failure(let error):
+            ledger.rejectLocally(line, record: original, code: "mapping", message: error.description)
+            return nil
+        case .success(let record):
+            return Item(record: record, original: original, textHash: line.textHash)
+        }
+    }
+
+    /// The report once every task is done: the checkpoint synced, the token counters and the time taken added.
+    private func finish(_ ledger: Ledger, started: Double) async -> RunReport {
+        var report = ledger.report
+        do {
+            try ledger.recorder.sync()
+        } catch {
+            if report.stop == nil { report.stop = DeliveryStop.outputFailure(error) }
+        }
+        let counters = await tokens.counters()
+        report.tokensMinted = counters.minted
+        report.requests += counters.requests
+        report.durationSeconds = clock.now() - started
+        report.peakResidentBytes = ProcessPeakMemory.bytes
+        return report
+    }
+
+    /// The run's accounts, kept by the task that reads the input: the report, the flag that stops new attempts,
+    /// and the recorder that writes finished and rejected lines out.
+    private final class Ledger {
+        var report = RunReport()
+        let halt = Halt()
+        let recorder: OutcomeRecorder
+        let logger: Logger
+        let progress: (@Sendable (RunReport) -> Void)?
+
+        init(recorder: OutcomeRecorder, logger: Logger, progress: (@Sendable (RunReport) -> Void)?) {
+            self.recorder = recorder
+            self.logger = logger
+            self.progress = progress
+        }
+
+        /// Keeps the first stop, and lets no new attempt start.
         func stop(_ stop: DeliveryStop) {
             if report.stop == nil {
                 report.stop = stop
@@ -107,6 +237,7 @@ public struct DeliveryRun: Sendable {
             halt.set()
         }
 
+        /// Counts what a batch task reports back.
         func absorb(_ result: TaskResult) {
             report.requests += result.requests
             report.retries += result.retries
@@ -123,6 +254,7 @@ public struct DeliveryRun: Sendable {
             progress?(report)
         }
 
+        /// Rejects a line before anything is sent, and writes it to the rejects file and checkpoint at once.
         func rejectLocally(_ line: InputLine, record: JSONValue?, code: String, message: String) {
             let outcome = RecordOutcome.rejected(code: code, message: message)
             report.count(outcome)
@@ -139,158 +271,103 @@ public struct DeliveryRun: Sendable {
             }
             progress?(report)
         }
+    }
 
-        try await withThrowingTaskGroup(of: TaskResult.self) { group in
-            var inFlight = 0
-            // Records wait in one batch per route (per-record data extension or event), so a batch never mixes
-            // targets; a batch leaves when it has batchSize records or its next record would pass maxBatchBytes.
-            var batches: [String: PendingBatch] = [:]
-            var routeOrder: [String] = []
+    /// Batches and the tasks that send them. Records wait in one batch per route (per-record data extension or
+    /// event), so a batch never mixes targets; a batch leaves when it has `batchSize` records or its next record
+    /// would pass `maxBatchBytes`. At most `concurrency` batches are in flight; records of one identity (within
+    /// one target) go in input order (``IdentityLanes``).
+    private struct Dispatcher {
+        let run: DeliveryRun
+        let ledger: Ledger
+        let lanes = IdentityLanes()
+        private var batches: [String: PendingBatch] = [:]
+        private var routeOrder: [String] = []
+        private(set) var inFlight = 0
 
-            func absorbNext() async throws -> Bool {
-                guard let result = try await group.next() else { return false }
-                if result.isDrainDeadline {
-                    group.cancelAll()
-                    return true
+        init(run: DeliveryRun, ledger: Ledger) {
+            self.run = run
+            self.ledger = ledger
+        }
+
+        /// Adds a record to its route's batch, launching the batch first if the record would overfill it, and
+        /// after if it is full.
+        mutating func add(_ item: Item, group: inout ThrowingTaskGroup<TaskResult, any Error>) async throws {
+            let route = item.record.route ?? ""
+            let size = run.action.maxBatchBytes == nil ? 0 : run.action.encodedSize(of: item.record)
+            if let pending = batches[route], let limit = run.action.maxBatchBytes, pending.bytes + size > limit {
+                try await launch(route, group: &group)
+            }
+            if batches[route] == nil { routeOrder.append(route) }
+            batches[route, default: PendingBatch()].items.append(item)
+            batches[route]!.bytes += size
+            if batches[route]!.items.count >= run.action.batchSize { try await launch(route, group: &group) }
+        }
+
+        /// Forgets the batches not yet launched and answers how many records they held (an interruption).
+        mutating func dropPending() -> Int {
+            let count = batches.values.reduce(0) { $0 + $1.items.count }
+            batches.removeAll()
+            routeOrder.removeAll()
+            return count
+        }
+
+        /// Launches what is left, in the order the routes first appeared, and absorbs every task.
+        mutating func finish(group: inout ThrowingTaskGroup<TaskResult, any Error>) async throws {
+            for route in routeOrder { try await launch(route, group: &group) }
+            while try await absorbNext(group: &group) {}
+        }
+
+        /// Sends a route's batch as a task of its own once a slot is free; after a halt its records are counted
+        /// as not attempted instead.
+        private mutating func launch(_ route: String, group: inout ThrowingTaskGroup<TaskResult, any Error>)
+            async throws
+        {
+            guard let items = batches.removeValue(forKey: route)?.items, !items.isEmpty else { return }
+            routeOrder.removeAll { $0 == route }
+            while inFlight >= run.config.delivery.concurrency, try await absorbNext(group: &group) {}
+            if ledger.halt.isSet {
+                ledger.report.notAttempted += items.count
+                return
+            }
+            // Order matters per identity within one target; records for different targets do not wait on each other.
+            let ticket = await lanes.enqueue(items.map { ($0.record.route ?? "") + "\u{0}" + $0.record.identity })
+            let (run, lanes, halt, recorder) = (run, lanes, ledger.halt, ledger.recorder)
+            group.addTask {
+                await lanes.wait(ticket)
+                var result = halt.isSet ? TaskResult(notAttempted: items.count) : await run.deliver(items, halt: halt)
+                // Recorded before the lane is left: the next record of these identities is not sent until this
+                // one's outcome is in the checkpoint.
+                let finished = result.finished.map { item, outcome in
+                    OutcomeRecorder.Finished(
+                        line: item.record.line, textHash: item.textHash, identity: item.record.identity,
+                        original: item.original, outcome: outcome)
                 }
-                inFlight -= 1
-                absorb(result)
-                if report.stop != nil || (inFlight == 0 && halt.isSet) { group.cancelAll() }
+                do throws(OutputError) {
+                    try recorder.record(finished)
+                } catch {
+                    if result.stop == nil { result.stop = DeliveryStop.outputFailure(error) }
+                }
+                if result.stop != nil { halt.set() }
+                await lanes.leave(ticket)
+                return result
+            }
+            inFlight += 1
+        }
+
+        /// Waits for the next task and counts its result; false when none is left. After a stop, or once a halt
+        /// has let the last task finish, the rest are cancelled. The drain deadline's task cancels them all.
+        private mutating func absorbNext(group: inout ThrowingTaskGroup<TaskResult, any Error>) async throws -> Bool {
+            guard let result = try await group.next() else { return false }
+            if result.isDrainDeadline {
+                group.cancelAll()
                 return true
             }
-
-            func launch(_ route: String) async throws {
-                guard let items = batches.removeValue(forKey: route)?.items, !items.isEmpty else { return }
-                routeOrder.removeAll { $0 == route }
-                while inFlight >= limit, try await absorbNext() {}
-                if halt.isSet {
-                    report.notAttempted += items.count
-                    return
-                }
-                // Order matters per identity within one target; records for different targets do not wait on each other.
-                let ticket = await lanes.enqueue(items.map { ($0.record.route ?? "") + "\u{0}" + $0.record.identity })
-                group.addTask {
-                    await lanes.wait(ticket)
-                    var result =
-                        halt.isSet ? TaskResult(notAttempted: items.count) : await self.deliver(items, halt: halt)
-                    // Recorded before the lane is left: the next record of these identities is not sent until
-                    // this one's outcome is in the checkpoint.
-                    let finished = result.finished.map { item, outcome in
-                        OutcomeRecorder.Finished(
-                            line: item.record.line, textHash: item.textHash, identity: item.record.identity,
-                            original: item.original, outcome: outcome)
-                    }
-                    do throws(OutputError) {
-                        try recorder.record(finished)
-                    } catch {
-                        if result.stop == nil { result.stop = DeliveryStop.outputFailure(error) }
-                    }
-                    if result.stop != nil { halt.set() }
-                    await lanes.leave(ticket)
-                    return result
-                }
-                inFlight += 1
-            }
-
-            var lines = input.makeAsyncIterator()
-            while true {
-                let next: InputLine?
-                do {
-                    next = try await lines.next()
-                } catch {
-                    // A read error (or input that is not NDJSON, found on standard input) ends reading; what was
-                    // read is still delivered and accounted for.
-                    stop(
-                        DeliveryStop(
-                            code: "input", reason: "reading the input failed after \(report.records) records: \(error)",
-                            advice:
-                                "Fix the input; with --checkpoint, rerun with --resume to continue after the lines that finished."
-                        ))
-                    break
-                }
-                guard let line = next else { break }
-                if let signal = interruption?.signal {
-                    report.interruption = RunReport.Interruption(signal: signal, readThroughLine: line.number - 1)
-                    logger.notice(
-                        "\(report.interruption!.signalName): stopped reading at line \(line.number - 1); letting requests in flight finish",
-                        metadata: ["drainSeconds": "\(interruption?.drainSeconds ?? 0)"])
-                    halt.set()
-                    break
-                }
-                report.records += 1
-                report.inputBytesRead = line.endOffset
-                if let previous = checkpoint?.finished[line.number] {
-                    if previous.textHash == line.textHash {
-                        report.resumed += 1
-                        report.count(previous.outcome)
-                        continue
-                    }
-                    if report.stop == nil {
-                        stop(
-                            DeliveryStop(
-                                code: "checkpoint",
-                                reason:
-                                    "line \(line.number) is not the line the checkpoint recorded as finished: the input changed since that run",
-                                advice:
-                                    "Resume with the input that run read, unchanged, or run without --resume to send this input from its first line."
-                            ))
-                    }
-                }
-                // After a stop the rest of the input is read only to be counted.
-                if report.stop != nil {
-                    report.notAttempted += 1
-                    continue
-                }
-                let original: JSONValue
-                switch line.record {
-                case .failure(let error):
-                    rejectLocally(line, record: nil, code: "input", message: error.message)
-                    continue
-                case .success(let value):
-                    original = value
-                }
-                switch mapper.map(original, line: line.number) {
-                case .failure(let error):
-                    rejectLocally(line, record: original, code: "mapping", message: error.description)
-                case .success(let record):
-                    let route = record.route ?? ""
-                    let size = action.maxBatchBytes == nil ? 0 : action.encodedSize(of: record)
-                    if let pending = batches[route], let limit = action.maxBatchBytes, pending.bytes + size > limit {
-                        try await launch(route)
-                    }
-                    if batches[route] == nil { routeOrder.append(route) }
-                    batches[route, default: PendingBatch()].items.append(
-                        Item(record: record, original: original, textHash: line.textHash))
-                    batches[route]!.bytes += size
-                    if batches[route]!.items.count >= batchSize { try await launch(route) }
-                }
-            }
-            if report.interruption != nil {
-                // The partial batches were never sent.
-                report.notAttempted += batches.values.reduce(0) { $0 + $1.items.count }
-                batches.removeAll()
-                routeOrder.removeAll()
-                if inFlight > 0, let drain = interruption?.drainSeconds {
-                    group.addTask {
-                        try? await Task.sleep(nanoseconds: UInt64(drain * 1_000_000_000))
-                        return TaskResult(isDrainDeadline: true)
-                    }
-                }
-            }
-            for route in routeOrder { try await launch(route) }
-            while try await absorbNext() {}
+            inFlight -= 1
+            ledger.absorb(result)
+            if ledger.report.stop != nil || (inFlight == 0 && ledger.halt.isSet) { group.cancelAll() }
+            return true
         }
-        do {
-            try recorder.sync()
-        } catch {
-            if report.stop == nil { report.stop = DeliveryStop.outputFailure(error) }
-        }
-        let counters = await tokens.counters()
-        report.tokensMinted = counters.minted
-        report.requests += counters.requests
-        report.durationSeconds = clock.now() - started
-        report.peakResidentBytes = ProcessPeakMemory.bytes
-        return report
     }
 
     /// Attempts a batch until every record in it is delivered or rejected, or the run must stop. Records that
