@@ -8,8 +8,10 @@ import TextDistance
 /// after, so `key:abc%2Frowset` is one segment whose parameter reads `abc/rowset` (it never reaches a `/rowset`
 /// route), and `%00` is a byte of a segment rather than the end of the path. A malformed escape matches nothing.
 ///
-/// Matching runs on every request, so it is `@inlinable` (specialised in the caller's module instead of
-/// running as unspecialised generic code) and answers all-literal paths from a dictionary.
+/// Matching runs on every request. It lives in ``RouteTable``, which is not generic, so it is compiled once,
+/// optimised, in this module; `Router` only keeps the handlers. An earlier `@inlinable` generic matcher relied on
+/// the caller's module to specialise it, and silently stopped being specialised when the type became `package`:
+/// callgrind counted 18,000 more instructions per parameterised request (docs/benchmarks.md, 2026-11-30).
 package struct Router<Handler: Sendable>: Sendable {
     /// The outcome of a lookup.
     package enum Match {
@@ -21,31 +23,73 @@ package struct Router<Handler: Sendable>: Sendable {
         case notFound
     }
 
-    @usableFromInline
-    enum Segment: Sendable {
-        case literal(String)
-        case parameter(name: String, prefix: String)
-    }
-
-    @usableFromInline
-    struct Route: Sendable {
-        @usableFromInline let method: String
-        @usableFromInline let segments: [Segment]
-        @usableFromInline let handler: Handler
-        @usableFromInline let isLiteral: Bool
-        /// The pattern as written to ``add(_:_:_:)``, for listings and near-miss notes.
-        @usableFromInline let pattern: String
-    }
-
-    @usableFromInline var routes: [Route] = []
-    /// Routes whose every segment is literal, by normalised path (`/a/b`).
-    @usableFromInline var literalRoutes: [String: [Route]] = [:]
+    private var table = RouteTable()
+    /// Handlers by route number, in the order added.
+    private var handlers: [Handler] = []
 
     /// Creates an empty router.
     package init() {}
 
     /// Adds a route.
     package mutating func add(_ method: String, _ pattern: String, _ handler: Handler) {
+        table.add(method, pattern, number: handlers.count)
+        handlers.append(handler)
+    }
+
+    /// Finds the route for a request; `path` is raw (escapes not yet decoded).
+    package func match(method: String, path: String) -> Match {
+        switch table.match(method: method, path: path) {
+        case .found(let number, let parameters): .found(handlers[number], parameters: parameters)
+        case .methodNotAllowed(let allowed): .methodNotAllowed(allowed: allowed)
+        case .notFound: .notFound
+        }
+    }
+
+    /// Every route as `(method, pattern)`, in the order added.
+    package var patterns: [(method: String, pattern: String)] { table.patterns }
+
+    /// The known route nearest to a request no route answers, as `METHOD /pattern` (see
+    /// ``RouteTable/closestRoute(method:path:)``).
+    package func closestRoute(method: String, path: String) -> String? {
+        table.closestRoute(method: method, path: path)
+    }
+}
+
+/// The routes of a ``Router`` without their handlers: patterns, and the matching that runs on every request.
+package struct RouteTable: Sendable {
+    /// The outcome of a lookup: the number of the route that matched, in the order added.
+    package enum Match: Equatable {
+        /// A route matched; `parameters` holds the values of its `{name}` segments.
+        case found(Int, parameters: [String: String])
+        /// The path exists but not for this method; `allowed` lists the methods it has.
+        case methodNotAllowed(allowed: [String])
+        /// No route has this path.
+        case notFound
+    }
+
+    private enum Segment: Sendable {
+        case literal(String)
+        case parameter(name: String, prefix: String)
+    }
+
+    private struct Route: Sendable {
+        let method: String
+        let segments: [Segment]
+        let number: Int
+        let isLiteral: Bool
+        /// The pattern as written to ``add(_:_:number:)``, for listings and near-miss notes.
+        let pattern: String
+    }
+
+    private var routes: [Route] = []
+    /// Routes whose every segment is literal, by normalised path (`/a/b`).
+    private var literalRoutes: [String: [Route]] = [:]
+
+    /// Creates an empty table.
+    package init() {}
+
+    /// Adds a route; `number` is what ``match(method:path:)`` answers when it matches.
+    package mutating func add(_ method: String, _ pattern: String, number: Int) {
         let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part -> Segment in
             if let open = part.firstIndex(of: "{"), part.last == "}" {
                 let name = part[part.index(after: open)..<part.index(before: part.endIndex)]
@@ -54,7 +98,7 @@ package struct Router<Handler: Sendable>: Sendable {
             return .literal(String(part))
         }
         let isLiteral = segments.allSatisfy { if case .literal = $0 { return true } else { return false } }
-        let route = Route(method: method, segments: segments, handler: handler, isLiteral: isLiteral, pattern: pattern)
+        let route = Route(method: method, segments: segments, number: number, isLiteral: isLiteral, pattern: pattern)
         routes.append(route)
         if isLiteral {
             literalRoutes[
@@ -67,12 +111,11 @@ package struct Router<Handler: Sendable>: Sendable {
     }
 
     /// Finds the route for a request; `path` is raw (escapes not yet decoded).
-    @inlinable
     package func match(method: String, path: String) -> Match {
         var allowed: [String] = []
         if let candidates = literalRoutes[path] {
             for route in candidates {
-                if route.method == method { return .found(route.handler, parameters: [:]) }
+                if route.method == method { return .found(route.number, parameters: [:]) }
                 allowed.append(route.method)
             }
         }
@@ -90,13 +133,14 @@ package struct Router<Handler: Sendable>: Sendable {
         return match(method: method, parts: rawParts, path: path, allowed: allowed)
     }
 
-    @inlinable
-    func match<Part: Collection>(method: String, parts: [Part], path: String, allowed: [String]) -> Match
+    // Generic over the two shapes a path's segments come in (raw slices, decoded arrays); private, so the
+    // optimiser specialises both uses here.
+    private func match<Part: Collection>(method: String, parts: [Part], path: String, allowed: [String]) -> Match
     where Part.Element == UInt8 {
         var allowed = allowed
         for route in routes where !route.isLiteral {
             guard let parameters = Self.bind(route.segments, to: parts) else { continue }
-            if route.method == method { return .found(route.handler, parameters: parameters) }
+            if route.method == method { return .found(route.number, parameters: parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
         }
         if allowed.isEmpty {
@@ -104,7 +148,7 @@ package struct Router<Handler: Sendable>: Sendable {
             let normalised = "/" + parts.map { String(decoding: $0, as: UTF8.self) }.joined(separator: "/")
             if normalised != path, let candidates = literalRoutes[normalised] {
                 for route in candidates {
-                    if route.method == method { return .found(route.handler, parameters: [:]) }
+                    if route.method == method { return .found(route.number, parameters: [:]) }
                     allowed.append(route.method)
                 }
             }
@@ -153,8 +197,7 @@ package struct Router<Handler: Sendable>: Sendable {
         return best.map { "\($0.route.method) \($0.route.pattern)" }
     }
 
-    @inlinable
-    static func bind<Part: Collection>(_ segments: [Segment], to parts: [Part]) -> [String: String]?
+    private static func bind<Part: Collection>(_ segments: [Segment], to parts: [Part]) -> [String: String]?
     where Part.Element == UInt8 {
         guard segments.count == parts.count else { return nil }
         var parameters: [String: String] = [:]
