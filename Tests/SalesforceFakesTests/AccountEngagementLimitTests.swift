@@ -31,8 +31,8 @@ import Testing
     @Test func resetDuringRequestsKeepsTheConcurrencyLimit() throws {
         let fake = try AccountEngagementTestClient()
         defer { fake.stop() }
-        // Held for 2 s; the reset comes at 0.5 s: wide margins on both sides for a loaded CI machine.
-        let delay: JSONValue = ["path": "/api/v5/objects/prospects", "delayMillis": 2000]
+        // Held for 3 s; the reset comes as soon as the journal shows all five (it records a request before its delay).
+        let delay: JSONValue = ["path": "/api/v5/objects/prospects", "delayMillis": 3000]
         _ = try fake.control("POST", "faults", json: delay)
         let held = try fake.token()
         let answered = RawHTTPClient.parallel(6) { index -> Int? in
@@ -40,7 +40,10 @@ import Testing
                 return try? fake.api("GET", "/api/v5/objects/prospects?fields=id", token: held).status
             }
             // The sixth thread resets once the five requests are being held (the reset clears the faults too).
-            Thread.sleep(forTimeInterval: 0.5)
+            let deadline = Date().addingTimeInterval(2.5)
+            while Date() < deadline, (try? fake.heldCount(path: "/api/v5/objects/prospects")) != 5 {
+                Thread.sleep(forTimeInterval: 0.01)
+            }
             return try? fake.control("POST", "reset").status
         }
         #expect(answered.compactMap { $0 } == [200, 200, 200, 200, 200, 200])

@@ -66,6 +66,12 @@ struct AccountEngagementTestClient {
             body: json.map { JSONWriter.bytes($0) } ?? [])
     }
 
+    /// How many requests to `path` the journal holds; a request is journaled when it is answered, before a
+    /// fault's delay, so this also counts requests still being held.
+    func heldCount(path: String) throws -> Int? {
+        try control("GET", "journal/count?path=" + path).json?["count"]?.intValue
+    }
+
     /// The prospects of the default business unit, from the control API.
     func prospects() throws -> [JSONValue] {
         let state = try control("GET", "state").json
