@@ -5,46 +5,6 @@ import SalesforceDestinations
 import SalesforceFakes
 import Synchronization
 
-/// How goldens are written: never (CI), only missing ones, or every one that differs. A run that writes a
-/// golden still fails, so that a person reviews it before it becomes a contract.
-public enum RecordMode: String, Sendable, CaseIterable {
-    /// `never` only reads goldens (CI); `missing` writes goldens that do not exist yet; `all` rewrites every golden
-    /// that differs.
-    case never, missing, all
-
-    /// `SFDEST_UPDATE` (all | missing | never), overridden by `--update`; always `never` under CI.
-    public static func resolve(flag: Bool, environment: [String: String] = ProcessInfo.processInfo.environment)
-        -> RecordMode
-    {
-        if let ci = environment["CI"], !ci.isEmpty, ci != "false" { return .never }
-        if flag { return .all }
-        return environment["SFDEST_UPDATE"].flatMap(RecordMode.init(rawValue:)) ?? .never
-    }
-}
-
-/// What one scenario did.
-public struct ScenarioResult: Sendable {
-    /// The scenario's name.
-    public var name: String
-    /// The scenario file that was run.
-    public var file: String
-    /// Whether the transcript, outcome and state all matched and nothing went wrong; false also when a golden was
-    /// just written.
-    public var passed: Bool
-    /// Each problem, readable on its own: a transcript diff, an outcome or state difference, an error.
-    public var failures: [String]
-    /// Wall-clock time of the run, loading included.
-    public var seconds: Double
-    /// The client's report of its (last) run; nil for a `checkConfig` scenario or when the scenario did not run.
-    public var report: RunReport?
-    /// Set for a `checkConfig` scenario.
-    package var preflight: PreflightReport?
-    /// The transcript this run produced.
-    public var transcript: String
-    /// Set when this run wrote the golden.
-    public var recorded: Bool
-}
-
 /// Runs scenarios: each against a fresh in-process fake on an ephemeral port, so they can run in parallel.
 public struct ScenarioRunner: Sendable {
     /// Whether goldens may be written; see ``RecordMode/resolve(flag:environment:)`` for the CLI's rule.
@@ -315,28 +275,5 @@ public struct ScenarioRunner: Sendable {
             }
         }
         return differences
-    }
-}
-
-/// A scenario problem that is not a mismatch: the fake refused the scenario's setup.
-public struct ScenarioError: Error, CustomStringConvertible {
-    /// Which scenario and what the fake refused.
-    public let description: String
-    init(_ description: String) { self.description = description }
-}
-
-/// Passes requests through and calls `afterAnswer` once each non-auth request has its answer.
-final class StepTransport: HTTPTransport {
-    private let inner: any HTTPTransport
-    private let afterAnswer: @Sendable () -> Void
-
-    init(inner: any HTTPTransport, afterAnswer: @escaping @Sendable () -> Void) {
-        self.inner = inner
-        self.afterAnswer = afterAnswer
-    }
-
-    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
-        defer { if request.context != nil { afterAnswer() } }
-        return try await inner.send(request)
     }
 }
