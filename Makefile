@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-debug dist-check dist-test format format-lint
+.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-debug dist-check dist-test format format-lint bench-instructions
 
 # The release artefact: `sfdest` with the Swift runtime linked in, for CI runners without a toolchain.
 DIST_NAME := sfdest-linux-$(shell uname -m)
@@ -100,6 +100,13 @@ bench: bench-deps
 	$(SWIFT) build -c release --product sfdest
 	$(SWIFT) build -c release --product FakeBenchmarks
 	$$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
+
+# Instructions per request of the fakes' in-process loops (callgrind: repeatable where the wall clock is not).
+# OLD=path/to/an/old/FakeBenchmarks puts an older build beside this one, in the same run.
+bench-instructions: deps
+	@command -v valgrind >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) valgrind; }
+	$(SWIFT) build -c release --product FakeBenchmarks
+	contrib/bench/instructions.sh $(OLD) $$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
 
 clean:
 	rm -rf .build .build-dist dist
