@@ -13,7 +13,7 @@ package struct JSONValueDecoder: Sendable {
         -> T
     {
         do {
-            return try T(from: ValueDecoder(value: value, codingPath: []))
+            return try ValueDecoder(value: value, codingPath: []).decodeScalar(T.self)
         } catch let error as JSONSchemaError {
             throw JSONSchemaError(path: Self.join(path, error.path), message: error.message)
         } catch let error as DecodingError {
@@ -68,6 +68,14 @@ package struct JSONValueDecoder: Sendable {
             return JSONSchemaError(path: base, message: "\(error)")
         }
     }
+}
+
+/// A type that checks or completes the JSON it is decoded from before it is decoded (a state record lays it over
+/// its defaults and refuses members it does not have). ``JSONValueDecoder`` hands it the value wherever it meets
+/// the type, at the top of a document or nested in another type, so records nested in records are as strict.
+package protocol JSONPreparedDecodable: Decodable {
+    /// The value to decode instead of `value`; an error's path is relative to `value` (empty for the value itself).
+    static func preparedForDecoding(_ value: JSONValue) throws(JSONSchemaError) -> JSONValue
 }
 
 /// A member whose value is any JSON (an event's `data`): ``JSONValueDecoder`` and ``JSONValueEncoder`` pass it
@@ -173,6 +181,19 @@ private struct ValueDecoder: Decoder {
             }
         case is JSONValue.Type:
             return value as! T
+        case is [JSONValue].Type:
+            // Passed through whole rather than item by item: such lists (a data extension's rows) can be long.
+            guard case .array(let items) = value else { throw mismatch("an array") }
+            return items as! T
+        case let prepared as any JSONPreparedDecodable.Type:
+            let value: JSONValue
+            do {
+                value = try prepared.preparedForDecoding(self.value)
+            } catch {
+                let here = JSONValueDecoder.path(codingPath)
+                throw JSONSchemaError(path: JSONValueDecoder.join(here, error.path), message: error.message)
+            }
+            return try T(from: ValueDecoder(value: value, codingPath: codingPath))
         default:
             return try T(from: self)
         }
@@ -313,6 +334,7 @@ private struct ValueEncoder: Encoder {
         case let number as Int: box.value = .integer(number)
         case let number as Double: box.value = .double(number)
         case let json as JSONValue: box.value = json
+        case let items as [JSONValue]: box.value = .array(items)
         default:
             try value.encode(to: ValueEncoder(box: box, codingPath: codingPath))
             box.value = box.resolved

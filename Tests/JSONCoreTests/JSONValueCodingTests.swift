@@ -46,4 +46,41 @@ struct JSONValueCodingTests {
         #expect(message(["limt": 3]) == "settings.limt: unknown key (known: limit, mode, name, nested, ratio, tags)")
         #expect(message(["ratio": 2]) == "no error")
     }
+
+    /// A type with defaults of its own that refuses unknown members, as a state record does.
+    struct Strict: JSONPreparedDecodable, Equatable {
+        var flag = false
+
+        static func preparedForDecoding(_ value: JSONValue) throws(JSONSchemaError) -> JSONValue {
+            guard case .object(var members) = value else {
+                throw JSONSchemaError(path: "", message: "expected an object, found \(value.typeDescription)")
+            }
+            for key in members.keys where key != "flag" {
+                throw JSONSchemaError(path: key, message: "unknown key (allowed here: flag)")
+            }
+            if members["flag"] == nil { members["flag"] = false }
+            return .object(members)
+        }
+    }
+
+    /// A type holding prepared types.
+    struct Holder: Decodable, Equatable {
+        var items: [Strict]
+        var single: Strict?
+    }
+
+    @Test func preparedTypesArePreparedWhereverTheDecoderMeetsThem() throws {
+        #expect(
+            try decoder.decode(Holder.self, from: ["items": [[:], ["flag": true]], "single": [:]])
+                == Holder(items: [Strict(), Strict(flag: true)], single: Strict()))
+        #expect(throws: JSONSchemaError(path: "holder.items[1].flog", message: "unknown key (allowed here: flag)")) {
+            try decoder.decode(Holder.self, from: ["items": [[:], ["flog": true]]], path: "holder")
+        }
+        #expect(throws: JSONSchemaError(path: "holder.single", message: "expected an object, found a number")) {
+            try decoder.decode(Holder.self, from: ["items": [], "single": 3], path: "holder")
+        }
+        #expect(throws: JSONSchemaError(path: "flog", message: "unknown key (allowed here: flag)")) {
+            try decoder.decode(Strict.self, from: ["flog": true])
+        }
+    }
 }

@@ -154,4 +154,80 @@ import Testing
         #expect(try fake.rows() == [])
         #expect(try fake.state()["contacts"] == [])
     }
+
+    /// The state's records read through the strict decoder: a member left out takes its default, derived from
+    /// another member where it depends on one (a set's key, a data extension's key, a key column's nullability, an
+    /// event definition's name and id), and a bad member is named by its whole path.
+    @Test func stateRecordsDeriveTheirDefaultsAndNameABadMember() throws {
+        let fake = try Client(seed: [
+            "attributeSets": [
+                [
+                    "name": "My Set",
+                    "attributes": [
+                        ["name": "Score", "type": "number", "readOnly": false], ["name": "Code", "readOnly": true],
+                    ],
+                ]
+            ],
+            "dataExtensions": [
+                ["name": "Keyed", "columns": [["name": "Id", "isPrimaryKey": true], ["name": "Note", "length": 20]]]
+            ],
+            "eventDefinitions": [["key": "APIEvent-x"]],
+        ])
+        defer { fake.stop() }
+        let state = try fake.state()
+        #expect(
+            state["attributeSets"]?.arrayValue?.last == [
+                "name": "My Set", "key": "MySet", "id": "00000000-0000-4000-a000-000000000003",
+                "attributes": [
+                    ["name": "Score", "type": "Number"], ["name": "Code", "type": "Text", "readOnly": true],
+                ],
+            ])
+        #expect(
+            state["dataExtensions"] == [
+                [
+                    "name": "Keyed", "key": "Keyed", "id": "00000000-0000-4000-b000-000000000001", "rows": [],
+                    "columns": [
+                        ["name": "Id", "type": "Text", "isPrimaryKey": true, "nullable": false],
+                        ["name": "Note", "type": "Text", "length": 20, "isPrimaryKey": false, "nullable": true],
+                    ],
+                ]
+            ])
+        #expect(
+            state["eventDefinitions"] == [
+                ["key": "APIEvent-x", "name": "APIEvent-x", "id": "6a1c5453-0000-4000-8000-54532b817fc0"]
+            ])
+        let bad: [(JSONValue, String, String)] = [
+            (
+                ["dataExtensions": [["name": "D", "columns": [["name": "A"], ["name": "B", "colour": 1]]]]],
+                "dataExtensions[0].columns[1].colour",
+                "unknown key (allowed here: isPrimaryKey, length, name, nullable, type)"
+            ),
+            (
+                [
+                    "dataExtensions": [
+                        ["name": "D", "columns": [["name": "A", "isPrimaryKey": true, "nullable": true]]]
+                    ]
+                ],
+                "dataExtensions[0].columns[0].nullable", "a primary key column cannot be nullable"
+            ),
+            (
+                [
+                    "businessUnits": [
+                        ["mid": 5, "dataExtensions": [["name": "D", "columns": [["name": "A", "length": "x"]]]]]
+                    ]
+                ],
+                "businessUnits[0].dataExtensions[0].columns[0].length", "expected an integer, found a string"
+            ),
+            (
+                ["attributeSets": [["name": "S", "attributes": [["name": "A", "readOnly": "no"]]]]],
+                "attributeSets[0].attributes[0].readOnly", "expected true or false, found a string"
+            ),
+            (["eventDefinitions": [["name": "N"]]], "eventDefinitions[0].key", "is required"),
+        ]
+        for (document, path, message) in bad {
+            let refused = try fake.control("PUT", "state", json: document)
+            #expect(refused.status == 400)
+            #expect(refused.json == ["path": .string(path), "error": .string(message)])
+        }
+    }
 }

@@ -122,6 +122,8 @@ extension OAuthClient {
 }
 
 extension BusinessUnit {
+    /// Reads a unit of a state document. A container, read by hand: its prospects are checked against its fields
+    /// and against each other (ids, AMPSEA); its custom fields and quota usage are records.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         id = try reader.string("id")
@@ -137,18 +139,19 @@ extension BusinessUnit {
             throw JSONSchemaError(path: reader.path(of: "utcOffsetMinutes"), message: "must be within ±840 minutes")
         }
         for spec in try reader.array(
-            "customFields", { value, path throws(JSONSchemaError) in try Self.customField(value, path) })
+            "customFields",
+            { value, path throws(JSONSchemaError) in try CustomField(json: value, path: path).spec(path: path) })
         {
             customFields[spec.name] = spec
         }
-        if let usage = try reader.object("usage") {
-            let day = try usage.string("day")
-            guard let number = Timestamp.parseDay(day) else {
-                throw JSONSchemaError(path: usage.path(of: "day"), message: "expected a date such as 2026-01-31")
+        if let value = reader.value("usage"), !value.isNull {
+            let path = reader.path(of: "usage")
+            let usage = try Usage(json: value, path: path)
+            guard let day = Timestamp.parseDay(usage.day) else {
+                throw JSONSchemaError(path: "\(path).day", message: "expected a date such as 2026-01-31")
             }
-            usageDay = number
-            usageCount = try usage.int("count", default: 0)
-            try usage.finish()
+            usageDay = day
+            usageCount = usage.count
         }
         let unit = self
         let prospects = try reader.array("prospects") { value, path throws(JSONSchemaError) in
@@ -170,45 +173,77 @@ extension BusinessUnit {
         try reader.finish()
     }
 
-    private static func customField(_ value: JSONValue, _ path: String) throws(JSONSchemaError) -> ProspectFieldSpec {
-        let reader = try JSONObjectReader(value, path: path)
-        let name = try reader.string("name")
-        guard name.hasSuffix("__c"), name.count > 3 else {
-            throw JSONSchemaError(path: reader.path(of: "name"), message: "custom field API names end in __c")
-        }
-        let type = try reader.string("type", default: "text").lowercased()
-        let label = try reader.optionalString("label")
-        guard let kind = ProspectFieldCatalog.customFieldTypes[type] else {
-            let allowed = ProspectFieldCatalog.customFieldTypes.keys.sorted().joined(separator: ", ")
-            throw JSONSchemaError(path: reader.path(of: "type"), message: "unknown type (allowed: \(allowed))")
-        }
-        try reader.finish()
-        return ProspectFieldSpec(name: name, kind: kind, writable: true, declaredType: type, label: label)
-    }
-
+    /// The unit as the state format writes it, its custom fields in name order and its usage once it has any.
     var json: JSONValue {
         var object: [String: JSONValue] = [
             "id": .string(id), "name": .string(name), "active": .bool(active), "ampsea": .bool(ampsea),
             "dailyRequestLimit": .integer(dailyRequestLimit), "utcOffsetMinutes": .integer(utcOffsetMinutes),
             "nextProspectId": .integer(prospects.nextID),
-            "customFields": .array(
-                customFields.values.sorted { $0.name < $1.name }.map { spec in
-                    var field: [String: JSONValue] = [
-                        "name": .string(spec.name), "type": .string(spec.declaredType ?? Self.typeName(spec)),
-                    ]
-                    if let label = spec.label { field["label"] = .string(label) }
-                    return .object(field)
-                }),
+            "customFields": .array(customFields.values.sorted { $0.name < $1.name }.map { CustomField($0).json }),
             "prospects": .array(prospects.all.map(\.json)),
         ]
         if usageDay != 0 || usageCount != 0 {
-            object["usage"] = ["day": .string(Timestamp.formatDay(usageDay)), "count": .integer(usageCount)]
+            object["usage"] = Usage(day: Timestamp.formatDay(usageDay), count: usageCount).json
         }
         return .object(object)
     }
+}
 
-    private static func typeName(_ spec: ProspectFieldSpec) -> String {
-        switch spec.kind {
+extension BusinessUnit {
+    /// A custom prospect field as the state format has it.
+    struct CustomField: StateRecord {
+        /// The API name, which ends in `__c`.
+        var name: String
+        /// The seed's type word (`dropdown`), in any case: a key of ``ProspectFieldCatalog/customFieldTypes``.
+        var type = "text"
+        /// The display name, when the seed gives one.
+        var label: String?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, type, label
+        }
+        static let template = CustomField(name: "")
+        static let requiredKeys: [CodingKeys] = [.name]
+        /// The state has always left out a label a field does not have.
+        static let writesAbsentAsNull = false
+
+        /// The field at `path` as the unit keeps it; a name without `__c` or an unknown type is refused.
+        func spec(path: String) throws(JSONSchemaError) -> ProspectFieldSpec {
+            guard name.hasSuffix("__c"), name.count > 3 else {
+                throw JSONSchemaError(path: "\(path).name", message: "custom field API names end in __c")
+            }
+            let type = type.lowercased()
+            guard let kind = ProspectFieldCatalog.customFieldTypes[type] else {
+                let allowed = ProspectFieldCatalog.customFieldTypes.keys.sorted().joined(separator: ", ")
+                throw JSONSchemaError(path: "\(path).type", message: "unknown type (allowed: \(allowed))")
+            }
+            return ProspectFieldSpec(name: name, kind: kind, writable: true, declaredType: type, label: label)
+        }
+    }
+
+    /// The daily quota's count as the state format has it.
+    struct Usage: StateRecord {
+        /// The quota day in the unit's zone, as 2026-01-31.
+        var day: String
+        var count = 0
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case day, count
+        }
+        static let template = Usage(day: "")
+        static let requiredKeys: [CodingKeys] = [.day]
+    }
+}
+
+extension BusinessUnit.CustomField {
+    /// The field as the state format writes it: the type word the seed gave, or one for its kind.
+    init(_ spec: ProspectFieldSpec) {
+        self.init(name: spec.name, type: spec.declaredType ?? Self.typeName(spec.kind), label: spec.label)
+    }
+
+    /// The type word of a field whose seed gave none.
+    private static func typeName(_ kind: ProspectFieldKind) -> String {
+        switch kind {
         case .number: return "number"
         case .date: return "date"
         default: return "text"

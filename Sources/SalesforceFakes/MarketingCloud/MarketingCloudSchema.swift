@@ -28,6 +28,25 @@ enum MarketingCloudFieldType: String, Sendable, CaseIterable {
     }
 }
 
+extension MarketingCloudFieldType: Codable {
+    /// Reads a type name as ``init(name:)`` does; another word fails naming the types there are.
+    init(from decoder: any Decoder) throws {
+        let name = try decoder.singleValueContainer().decode(String.self)
+        guard let type = Self(name: name) else {
+            let allowed = Self.allCases.map(\.rawValue).joined(separator: ", ")
+            throw DecodingError.dataCorrupted(
+                .init(codingPath: decoder.codingPath, debugDescription: "unknown type (allowed: \(allowed))"))
+        }
+        self = type
+    }
+
+    /// Writes the type's name as Marketing Cloud spells it (`EmailAddress`).
+    func encode(to encoder: any Encoder) throws {
+        var container = encoder.singleValueContainer()
+        try container.encode(rawValue)
+    }
+}
+
 /// Why a value does not fit a field.
 enum MarketingCloudValueProblem: Error {
     case wrongType(String)
@@ -119,40 +138,65 @@ struct MarketingCloudField: Sendable, Equatable {
     }
 }
 
+// A field has two shapes in the state format, each refusing the other's keys (an attribute may be read-only; a column
+// may be a primary key, and says whether it is nullable), so each shape is a record of its own and the field stays
+// the one type the requests coerce values with.
 extension MarketingCloudField {
-    init(json: JSONValue, path: String, column: Bool) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        name = try reader.string("name")
-        let typeName = try reader.string("type", default: "Text")
-        guard let parsed = MarketingCloudFieldType(name: typeName) else {
-            let allowed = MarketingCloudFieldType.allCases.map(\.rawValue).joined(separator: ", ")
-            throw JSONSchemaError(path: reader.path(of: "type"), message: "unknown type (allowed: \(allowed))")
+    /// An attribute of an attribute set as the state format has it: a name, a type (Text unless given), a length
+    /// when it has one, and `readOnly` when it is.
+    struct Attribute: StateRecord {
+        var name: String
+        var type = MarketingCloudFieldType.text
+        var length: Int?
+        /// Written only when true, as the state has always had it: nil is false.
+        var readOnly: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, type, length, readOnly
         }
-        type = parsed
-        length = try reader.optionalInt("length")
-        if column {
-            isPrimaryKey = try reader.bool("isPrimaryKey", default: false)
-            nullable = try reader.bool("nullable", default: !isPrimaryKey)
-            if isPrimaryKey, nullable {
-                throw JSONSchemaError(
-                    path: reader.path(of: "nullable"), message: "a primary key column cannot be nullable")
-            }
-        } else {
-            readOnly = try reader.bool("readOnly", default: false)
+        static let template = Attribute(name: "")
+        static let requiredKeys: [CodingKeys] = [.name]
+
+        /// The attribute as a field.
+        var field: MarketingCloudField {
+            MarketingCloudField(name: name, type: type, length: length, readOnly: readOnly ?? false)
         }
-        try reader.finish()
     }
 
-    func json(column: Bool) -> JSONValue {
-        var object: [String: JSONValue] = ["name": .string(name), "type": .string(type.rawValue)]
-        if let length { object["length"] = .integer(length) }
-        if column {
-            object["isPrimaryKey"] = .bool(isPrimaryKey)
-            object["nullable"] = .bool(nullable)
-        } else if readOnly {
-            object["readOnly"] = .bool(true)
+    /// A data extension column as the state format has it: a name, a type (Text unless given), a length when it
+    /// has one, whether it is (part of) the primary key, and whether it is nullable.
+    struct Column: StateRecord {
+        var name: String
+        var type = MarketingCloudFieldType.text
+        var length: Int?
+        var isPrimaryKey = false
+        /// Defaults to `!isPrimaryKey`, which is known only once the column is decoded: nil until ``field(path:)``
+        /// derives it.
+        var nullable: Bool?
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, type, length, isPrimaryKey, nullable
         }
-        return .object(object)
+        static let template = Column(name: "")
+        static let requiredKeys: [CodingKeys] = [.name]
+
+        /// The column at `path` as a field, its nullability derived; a primary key column cannot be nullable.
+        func field(path: String) throws(JSONSchemaError) -> MarketingCloudField {
+            let nullable = self.nullable ?? !isPrimaryKey
+            if isPrimaryKey, nullable {
+                throw JSONSchemaError(path: "\(path).nullable", message: "a primary key column cannot be nullable")
+            }
+            return MarketingCloudField(
+                name: name, type: type, length: length, nullable: nullable, isPrimaryKey: isPrimaryKey)
+        }
+    }
+
+    /// The field in the state format's attribute shape.
+    var attribute: Attribute { Attribute(name: name, type: type, length: length, readOnly: readOnly ? true : nil) }
+
+    /// The field in the state format's column shape.
+    var column: Column {
+        Column(name: name, type: type, length: length, isPrimaryKey: isPrimaryKey, nullable: nullable)
     }
 }
 
@@ -184,22 +228,35 @@ struct MarketingCloudAttributeSet: Sendable, Equatable {
 }
 
 extension MarketingCloudAttributeSet {
-    init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        name = try reader.string("name")
-        key = try reader.string("key", default: name.filter { !$0.isWhitespace })
-        id = try reader.string("id", default: "")
-        attributes = try reader.array("attributes") { value, path throws(JSONSchemaError) in
-            try MarketingCloudField(json: value, path: path, column: false)
+    /// The set as the state format has it.
+    struct StateForm: StateRecord {
+        var name: String
+        /// Defaults to the name without whitespace ("EmailAddresses"), known only once the name is decoded: nil
+        /// until ``MarketingCloudAttributeSet/init(json:path:)`` derives it.
+        var key: String?
+        /// Empty when the document gives none: the tenant's reader gives the set the standard set's id, or one from
+        /// its position.
+        var id = ""
+        var attributes: [MarketingCloudField.Attribute] = []
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, key, id, attributes
         }
-        try reader.finish()
+        static let template = StateForm(name: "")
+        static let requiredKeys: [CodingKeys] = [.name]
     }
 
+    /// Reads a set of a state document.
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        let form = try StateForm.decoded(json, path: path)
+        self.init(
+            name: form.name, key: form.key ?? form.name.filter { !$0.isWhitespace }, id: form.id,
+            attributes: form.attributes.map(\.field))
+    }
+
+    /// The set as the state format writes it.
     var json: JSONValue {
-        [
-            "name": .string(name), "key": .string(key), "id": .string(id),
-            "attributes": .array(attributes.map { $0.json(column: false) }),
-        ]
+        StateForm(name: name, key: key, id: id, attributes: attributes.map(\.attribute)).json
     }
 }
 
@@ -229,22 +286,51 @@ struct MarketingCloudDataExtension: Sendable {
 }
 
 extension MarketingCloudDataExtension {
+    /// The data extension as the state format has it: the definition through the strict decoder, the rows as
+    /// JSON until they can be checked against the columns (``MarketingCloudDataExtension/init(json:path:)``).
+    struct StateForm: StateRecord {
+        var name: String
+        /// Defaults to the name, known only once the name is decoded: nil until
+        /// ``MarketingCloudDataExtension/init(json:path:)`` derives it.
+        var key: String?
+        /// Empty when the document gives none: the tenant's reader gives one from the extension's position.
+        var id = ""
+        var columns: [MarketingCloudField.Column] = []
+        /// Each row an object of values by column name, coerced to the columns' types when read.
+        var rows: [JSONValue] = []
+
+        enum CodingKeys: String, CodingKey, CaseIterable {
+            case name, key, id, columns, rows
+        }
+        static let template = StateForm(name: "")
+        static let requiredKeys: [CodingKeys] = [.name]
+    }
+
+    /// Reads a data extension of a state document: its definition, then its rows against the columns.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
-        let reader = try JSONObjectReader(json, path: path)
-        name = try reader.string("name")
-        key = try reader.string("key", default: name)
-        id = try reader.string("id", default: "")
-        columns = try reader.array("columns") { value, path throws(JSONSchemaError) in
-            try MarketingCloudField(json: value, path: path, column: true)
+        let form = try StateForm.decoded(json, path: path)
+        name = form.name
+        key = form.key ?? form.name
+        id = form.id
+        columns = []
+        for (position, column) in form.columns.enumerated() {
+            columns.append(try column.field(path: "\(path).columns[\(position)]"))
         }
         guard !columns.isEmpty else {
-            throw JSONSchemaError(path: reader.path(of: "columns"), message: "a data extension needs columns")
+            throw JSONSchemaError(path: "\(path).columns", message: "a data extension needs columns")
         }
-        let columns = self.columns
-        let keyColumns = columns.filter(\.isPrimaryKey)
-        var rows = RowStore<JSONValue>(stride: columns.count)
-        let parsed = try reader.array("rows") { value, path throws(JSONSchemaError) -> [JSONValue] in
-            let row = try JSONObjectReader(value, path: path)
+        rows = try Self.rows(form.rows, path: "\(path).rows", columns: columns)
+    }
+
+    /// Reads the rows of a data extension: each value coerced to its column's type, a primary key value required,
+    /// then no two rows with the same primary key.
+    private static func rows(_ list: [JSONValue], path: String, columns: [MarketingCloudField])
+        throws(JSONSchemaError) -> RowStore<JSONValue>
+    {
+        var parsed: [[JSONValue]] = []
+        parsed.reserveCapacity(list.count)
+        for (position, value) in list.enumerated() {
+            let row = try JSONObjectReader(value, path: "\(path)[\(position)]")
             var values = [JSONValue](repeating: .null, count: columns.count)
             for (index, column) in columns.enumerated() {
                 guard let raw = row.value(column.name) else {
@@ -261,32 +347,33 @@ extension MarketingCloudDataExtension {
                 }
             }
             try row.finish()
-            return values
+            parsed.append(values)
         }
+        let keyColumns = columns.filter(\.isPrimaryKey)
+        var rows = RowStore<JSONValue>(stride: columns.count)
         for (position, values) in parsed.enumerated() {
             let key =
                 keyColumns.isEmpty
                 ? String(position)
-                : Self.rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].keyText })
+                : rowKey(keyColumns.map { column in values[columns.firstIndex(of: column)!].keyText })
             guard rows.row(for: key, hash: key.hashValue) == nil else {
-                throw JSONSchemaError(path: "\(reader.path(of: "rows"))[\(position)]", message: "duplicate primary key")
+                throw JSONSchemaError(path: "\(path)[\(position)]", message: "duplicate primary key")
             }
             rows.append(key: key, hash: key.hashValue, values: values)
         }
-        self.rows = rows
-        try reader.finish()
+        return rows
     }
 
     func rowJSON(_ values: [JSONValue]) -> JSONValue {
         .object(Dictionary(uniqueKeysWithValues: zip(columns, values).map { ($0.name, $1) }))
     }
 
+    /// The data extension as the state format writes it, its rows in key order.
     var json: JSONValue {
-        [
-            "name": .string(name), "key": .string(key), "id": .string(id),
-            "columns": .array(columns.map { $0.json(column: true) }),
-            "rows": .array(rows.rowsByKey.map { rowJSON(Array(rows.values(ofRow: $0))) }),
-        ]
+        StateForm(
+            name: name, key: key, id: id, columns: columns.map(\.column),
+            rows: rows.rowsByKey.map { rowJSON(Array(rows.values(ofRow: $0))) }
+        ).json
     }
 }
 

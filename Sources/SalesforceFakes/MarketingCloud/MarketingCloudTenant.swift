@@ -155,15 +155,7 @@ extension MarketingCloudTenant {
         }
         for definition in try reader.array(
             "eventDefinitions",
-            { value, path throws(JSONSchemaError) -> MarketingCloudEventDefinition in
-                let definition = try JSONObjectReader(value, path: path)
-                let key = try definition.string("key")
-                let result = MarketingCloudEventDefinition(
-                    key: key, name: try definition.string("name", default: key), id: try definition.optionalString("id")
-                )
-                try definition.finish()
-                return result
-            })
+            { value, path throws(JSONSchemaError) in try MarketingCloudEventDefinition(json: value, path: path) })
         {
             eventDefinitions[definition.key] = definition
         }
@@ -198,11 +190,7 @@ extension MarketingCloudTenant {
             "dataExtensions": .array(dataExtensions.keys.sorted().map { dataExtensions[$0]!.json }),
             "nextContactId": .integer(nextContactID),
             "contacts": .array(contacts.contactsByKey.map(\.json)),
-            "eventDefinitions": .array(
-                eventDefinitions.keys.sorted().map { key in
-                    let definition = eventDefinitions[key]!
-                    return ["key": .string(key), "name": .string(definition.name), "id": .string(definition.id)]
-                }),
+            "eventDefinitions": .array(eventDefinitions.keys.sorted().map { eventDefinitions[$0]!.json }),
             "events": .array(events.map(\.json)),
             "tokenSequence": .integer(tokenSequence),
             "tokens": .array(tokens.values.sorted { $0.sequence < $1.sequence }.map(\.json)),
@@ -223,7 +211,11 @@ extension MarketingCloudSettings {
     var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
+// The contact stays hand-written, not a StateRecord: beside its key and id it holds attribute values, which are
+// checked and coerced against the tenant's attribute sets as a data extension's rows are against its columns (a set
+// given as null is skipped), and a state may hold a million contacts.
 extension MarketingCloudContact {
+    /// A contact of a state document, its attribute values checked and coerced against the tenant's sets.
     init(json: JSONValue, path: String, sets: [MarketingCloudAttributeSet]) throws(JSONSchemaError) {
         let reader = try JSONObjectReader(json, path: path)
         contactKey = try reader.string("contactKey")
