@@ -223,6 +223,12 @@ import Testing
                 "attributeSets[0].attributes[0].readOnly", "expected true or false, found a string"
             ),
             (["eventDefinitions": [["name": "N"]]], "eventDefinitions[0].key", "is required"),
+            // Accepted before, and the next GET /__fake/state trapped on the duplicate row member.
+            (
+                ["dataExtensions": [["name": "D", "columns": [["name": "Email"], ["name": "N"], ["name": "email"]]]]],
+                "dataExtensions[0].columns[2].name",
+                "column email appears twice (also columns[0]; names are case-insensitive)"
+            ),
         ]
         for (document, path, message) in bad {
             let refused = try fake.control("PUT", "state", json: document)

@@ -313,8 +313,18 @@ extension MarketingCloudDataExtension {
         key = form.key ?? form.name
         id = form.id
         columns = []
+        // Rows name their values by column, case-insensitively (``columnIndex(_:)``), so two columns whose names
+        // differ only in case could not both be written or read: refused here, where the path can say which
+        // (before, the seed was accepted and the next state export trapped on the duplicate row member).
+        var seen: [String: Int] = [:]
         for (position, column) in form.columns.enumerated() {
-            columns.append(try column.field(path: "\(path).columns[\(position)]"))
+            let field = try column.field(path: "\(path).columns[\(position)]")
+            if let first = seen.updateValue(position, forKey: field.name.lowercased()) {
+                throw JSONSchemaError(
+                    path: "\(path).columns[\(position)].name",
+                    message: "column \(field.name) appears twice (also columns[\(first)]; names are case-insensitive)")
+            }
+            columns.append(field)
         }
         guard !columns.isEmpty else {
             throw JSONSchemaError(path: "\(path).columns", message: "a data extension needs columns")
