@@ -11,13 +11,19 @@ DIST := dist/$(DIST_NAME)
 # The same artefact relinked from the debug build (contrib/dist/static-debug.sh), which make test checks.
 DIST_DEBUG := .build/dist-debug/$(DIST_NAME)
 
-# System packages the build needs: libmicrohttpd (the fakes' HTTP server) found through pkg-config, and
-# openssl, which the TLS tests use to make a throwaway CA.
+# libmicrohttpd 1.0.1, built from Debian's source package into a folder of its own (contrib/libmicrohttpd/build.sh
+# says why not Debian 12's 0.9.75) and linked statically; SwiftPM finds it through this pkg-config path.
+MHD_PREFIX := $(CURDIR)/.build-libmicrohttpd
+export PKG_CONFIG_PATH := $(MHD_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
+
+# System packages the build needs: GnuTLS (libmicrohttpd's TLS), pkg-config, curl to download libmicrohttpd's
+# source, and openssl, which the TLS tests use to make a throwaway CA. Then libmicrohttpd itself.
 deps:
-	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists libmicrohttpd || ! command -v openssl >/dev/null 2>&1; then \
-		echo "installing libmicrohttpd-dev, pkg-config and openssl through apt"; \
-		$(SUDO) apt-get update -qq && $(APT_INSTALL) libmicrohttpd-dev pkg-config openssl; \
+	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists gnutls || ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1; then \
+		echo "installing libgnutls28-dev, pkg-config, curl and openssl through apt"; \
+		$(SUDO) apt-get update -qq && $(APT_INSTALL) libgnutls28-dev pkg-config curl openssl; \
 	fi
+	@bash contrib/libmicrohttpd/build.sh $(MHD_PREFIX)
 
 # The load generator the benchmarks drive the fakes with.
 bench-deps: deps
@@ -109,4 +115,4 @@ bench-instructions: deps
 	contrib/bench/instructions.sh $(OLD) $$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
 
 clean:
-	rm -rf .build .build-dist dist
+	rm -rf .build .build-dist .build-libmicrohttpd dist

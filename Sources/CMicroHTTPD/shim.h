@@ -1,4 +1,4 @@
-// Fixed-signature wrappers over libmicrohttpd 0.9.75's variadic calls, which Swift cannot import
+// Fixed-signature wrappers over libmicrohttpd 1.0's variadic calls, which Swift cannot import
 // (MHD_start_daemon, MHD_get_daemon_info, MHD_get_connection_info). Every function is prefixed sfd_.
 #ifndef SFDEST_CMICROHTTPD_SHIM_H
 #define SFDEST_CMICROHTTPD_SHIM_H
@@ -11,6 +11,12 @@
 #include <netinet/in.h>
 #include <arpa/inet.h>
 #include <microhttpd.h>
+
+// libmicrohttpd 1.0 answers every malformed head once; 0.9.75 (Debian 12) writes some answers twice and closes on
+// others without one. `make` builds 1.0.1 (contrib/libmicrohttpd/build.sh) and points pkg-config at it.
+#if MHD_VERSION < 0x01000000
+#error "sfdest needs libmicrohttpd 1.0 or later: run make deps, or build through make (README, Requirements)"
+#endif
 
 /// Leaves escapes in the URL and its arguments as they arrived, so that the server routes on the raw path and
 /// decodes each segment after splitting it: decoded first, `%2F` would make a new segment and `%00` would end the
@@ -30,7 +36,7 @@ static inline size_t sfd_keep_escapes(void *cls, struct MHD_Connection *connecti
 static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_t port, unsigned int threads,
                                                   unsigned int connection_timeout_seconds,
                                                   unsigned int connection_limit,
-                                                  unsigned int per_ip_connection_limit, int strict_for_client,
+                                                  unsigned int per_ip_connection_limit, int client_discipline,
                                                   const char *https_key_pem, const char *https_cert_pem,
                                                   MHD_AccessHandlerCallback handler,
                                                   MHD_RequestCompletedCallback completed, void *cls) {
@@ -51,7 +57,7 @@ static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_
                                 MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                                 MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_connection_limit,
                                 MHD_OPTION_UNESCAPE_CALLBACK, sfd_keep_escapes, NULL,
-                                MHD_OPTION_STRICT_FOR_CLIENT, strict_for_client,
+                                MHD_OPTION_CLIENT_DISCIPLINE_LVL, client_discipline,
                                 MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                                 MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
                                 MHD_OPTION_HTTPS_MEM_KEY, https_key_pem,
@@ -65,7 +71,7 @@ static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_connection_limit,
                             MHD_OPTION_UNESCAPE_CALLBACK, sfd_keep_escapes, NULL,
-                            MHD_OPTION_STRICT_FOR_CLIENT, strict_for_client,
+                            MHD_OPTION_CLIENT_DISCIPLINE_LVL, client_discipline,
                             MHD_OPTION_LISTEN_BACKLOG_SIZE, 1024u,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
                             MHD_OPTION_END);
@@ -78,6 +84,7 @@ static inline struct MHD_Daemon *sfd_start_daemon_without_listener(unsigned int 
                                                                    unsigned int connection_timeout_seconds,
                                                                    unsigned int connection_limit,
                                                                    unsigned int per_ip_connection_limit,
+                                                                   int client_discipline,
                                                                    MHD_AccessHandlerCallback handler,
                                                                    MHD_RequestCompletedCallback completed, void *cls) {
     unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
@@ -88,7 +95,7 @@ static inline struct MHD_Daemon *sfd_start_daemon_without_listener(unsigned int 
                             MHD_OPTION_CONNECTION_LIMIT, connection_limit,
                             MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_connection_limit,
                             MHD_OPTION_UNESCAPE_CALLBACK, sfd_keep_escapes, NULL,
-                            MHD_OPTION_STRICT_FOR_CLIENT, 0,
+                            MHD_OPTION_CLIENT_DISCIPLINE_LVL, client_discipline,
                             MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
                             MHD_OPTION_END);
 }

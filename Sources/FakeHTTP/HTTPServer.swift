@@ -37,8 +37,10 @@ public final class HTTPServer: Sendable {
         /// (held by the acceptor) and to connections being served (held by libmicrohttpd).
         public var perClientConnectionLimit: Int
         /// Reject sloppy HTTP from clients (an HTTP/1.1 request without `Host`, spaces or control characters in
-        /// the URL) with a 400, as a test server should. The server checks these itself rather than through
-        /// libmicrohttpd's `MHD_OPTION_STRICT_FOR_CLIENT`, whose 400 writes the status line twice (0.9.75).
+        /// the URL, folded header lines, bare LF line ends, `Transfer-Encoding` beside `Content-Length`) with a 400,
+        /// as a test server should: libmicrohttpd's client discipline level 1 (`MHD_OPTION_CLIENT_DISCIPLINE_LVL`),
+        /// plus the checks of `MessageFraming`. Off, level 0: libmicrohttpd redirects a target with spaces (301,
+        /// which RFC 9112 §3.2 allows), unfolds folded lines and takes a bare LF as a line end.
         public var strictForClient: Bool
         /// Serve HTTPS with this key and certificate (PEM text); nil serves plain HTTP.
         public var tls: TLSIdentity?
@@ -104,6 +106,7 @@ public final class HTTPServer: Sendable {
         let timeout = UInt32(max(0, configuration.connectionTimeoutSeconds))
         let limit = UInt32(max(0, configuration.connectionLimit))
         let perClient = UInt32(max(0, configuration.perClientConnectionLimit))
+        let discipline: Int32 = configuration.strictForClient ? 1 : 0
         guard let tls = configuration.tls else {
             // Plain HTTP: the acceptor owns the listening socket and checks each connection's first request head
             // before libmicrohttpd reads it (CHTTPAcceptor says why).
@@ -115,7 +118,7 @@ public final class HTTPServer: Sendable {
             }
             guard
                 let daemon = sfd_start_daemon_without_listener(
-                    threads, timeout, limit, perClient, mhdAccessHandler, mhdRequestCompleted, context)
+                    threads, timeout, limit, perClient, discipline, mhdAccessHandler, mhdRequestCompleted, context)
             else {
                 close(listener)
                 throw StartError(description: "cannot start libmicrohttpd for \(configuration.host):\(bound)")
@@ -138,7 +141,7 @@ public final class HTTPServer: Sendable {
         tlsStrings = strings
         guard
             let daemon = sfd_start_daemon(
-                configuration.host, configuration.port, threads, timeout, limit, perClient, 0, strings.first,
+                configuration.host, configuration.port, threads, timeout, limit, perClient, discipline, strings.first,
                 strings.second,
                 mhdAccessHandler, mhdRequestCompleted, context)
         else {

@@ -1,9 +1,10 @@
-/// The checks on a request's head that libmicrohttpd 0.9.75 leaves to the application, each answered with one
-/// well-formed response and a closed connection, as a hardened server answers them (RFC 9112).
+/// The checks on a request's head that libmicrohttpd leaves to the application, each answered with one well-formed
+/// response and a closed connection, as a hardened server answers them (RFC 9112).
 ///
-/// libmicrohttpd does the rest of the parsing itself, before the server sees the request; the heads it would answer
-/// badly (no answer, or one written twice) are answered earlier still, by the acceptor (CHTTPAcceptor). README
-/// ("The HTTP layer") has the whole list.
+/// libmicrohttpd 1.0 does the rest of the parsing itself, before the server sees the request, and answers what it
+/// refuses once (some of these too, at discipline level 1: they stay here for level 0). A request line that does
+/// not start with a method is answered earlier still, by the acceptor (CHTTPAcceptor). README ("The HTTP layer")
+/// has the whole list.
 enum MessageFraming {
     /// The response that refuses the request, or nil when its framing is sound. Runs on every request: one pass
     /// over the headers, no allocation unless something is wrong.
@@ -38,11 +39,12 @@ enum MessageFraming {
         }
         if strict {
             // RFC 9110 §9.1: a method is a token. The acceptor refuses a bad one on a connection's first request;
-            // libmicrohttpd passes one on a later keep-alive request to the handler, so it is refused here too.
+            // libmicrohttpd passes one on a later keep-alive request (or over HTTPS) to the handler, so it is
+            // refused here too.
             if !isToken(request.method) { return refuse(400, "the request method is not a token") }
             // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad Request), any received
             // request message that contains whitespace between a header field name and colon." RFC 9110 §5.1: a
-            // field name is a token. libmicrohttpd keeps the space in the name on a later keep-alive request.
+            // field name is a token; libmicrohttpd 1.0 refuses a space before the colon itself, not other non-token names.
             if let malformedName {
                 return refuse(400, "the header field name \"\(malformedName)\" is not a token")
             }

@@ -26,9 +26,11 @@ fail() { echo "dist-check: $*" >&2; exit 1; }
 [ -f "$artefact.sha256" ] || fail "no checksum file $artefact.sha256"
 "$python" -c 'import pytest' 2>/dev/null || fail "$python has no pytest (make peer-clients makes that venv)"
 if ldd "$artefact" | grep -q 'libswift'; then fail "$name links a libswift* library:"$'\n'"$(ldd "$artefact")"; fi
+# libmicrohttpd 1.0.1 is linked in (Debian 12's libmicrohttpd12 is 0.9.75): the README names libgnutls30 only.
+if ldd "$artefact" | grep -q 'libmicrohttpd'; then fail "$name links libmicrohttpd dynamically:"$'\n'"$(ldd "$artefact")"; fi
 # The folder holding the toolchain (/opt/swift for /opt/swift/usr/bin/swift), hidden below.
 toolchain=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v "$swift")")")")")
-echo "dist-check: $name: checksum file present, no libswift* linked; running it with $toolchain hidden"
+echo "dist-check: $name: checksum file present, no libswift* or libmicrohttpd linked; running it with $toolchain hidden"
 
 unshare -rm bash -s -- "$artefact" "$name" "$toolchain" "$python" "$repository" <<'JOB'
 set -euo pipefail

@@ -1,11 +1,11 @@
-// The fakes' front door: a thread that accepts connections, waits for each one's first request head and answers
-// the heads libmicrohttpd 0.9.75 mishandles itself (one well-formed 400) before handing every other connection to
+// The fakes' front door: a thread that accepts connections, waits for each one's request method and answers a
+// request line that does not start with one (one well-formed 400) before handing every other connection to
 // libmicrohttpd with MHD_add_connection. Every function is prefixed sfd_.
 //
-// libmicrohttpd decides these heads before the application sees them: a request line it cannot split (no space,
-// an empty method) is closed without an answer, and a Content-Length it cannot parse gets its 400/413 with the
-// status line and headers written twice. There is no callback early enough to change either, so the head is
-// read here, with MSG_PEEK, from the socket that libmicrohttpd then reads for real.
+// libmicrohttpd 1.0 closes such a connection without an answer, taking the peer for one that does not speak HTTP
+// (garbage, or a TLS handshake on the plain port). There is no callback early enough to change that, so the start
+// of the head is read here, with MSG_PEEK, from the socket that libmicrohttpd then reads for real. Everything after
+// the method is libmicrohttpd's to judge: 1.0 answers each malformed head once.
 #ifndef SFDEST_CHTTPACCEPTOR_H
 #define SFDEST_CHTTPACCEPTOR_H
 
@@ -18,7 +18,7 @@ struct MHD_Daemon;
 enum sfd_head_verdict {
     /// The head is not complete yet and nothing in it is wrong so far.
     SFD_HEAD_INCOMPLETE = 0,
-    /// Nothing libmicrohttpd mishandles: hand the connection over.
+    /// The request starts with a method: hand the connection over.
     SFD_HEAD_PASS = 1,
     /// Answer `*status` with `*reason` and close.
     SFD_HEAD_REFUSE = 2,
@@ -30,7 +30,8 @@ enum sfd_head_verdict {
 enum sfd_head_verdict sfd_head_check(const char *bytes, size_t length, int no_more, int *status, const char **reason);
 
 /// The most bytes of a head the acceptor looks at: libmicrohttpd's whole per-connection memory (32 KiB by
-/// default) holds the head, so a longer one gets libmicrohttpd's own single 431 and need not be read here.
+/// default) holds the head, so a longer one gets libmicrohttpd's own single 431 and need not be read here (a
+/// method is decided long before).
 #define SFD_HEAD_PEEK_LIMIT 32768
 
 /// A listening TCP socket on `bind_ipv4:port` (0 = any free port), non-blocking, with SO_REUSEADDR so that a

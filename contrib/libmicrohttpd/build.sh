@@ -1,0 +1,42 @@
+#!/usr/bin/env bash
+# Builds libmicrohttpd 1.0.1 from Debian's source package (trixie's libmicrohttpd_1.0.1-4: the upstream tarball, whose
+# library code Debian does not patch) as a static library under PREFIX, with a pkg-config file that SwiftPM reads
+# through PKG_CONFIG_PATH (the Makefile sets it).
+#
+# Why not Debian 12's libmicrohttpd-dev 0.9.75: on a later request of a keep-alive connection, and on every HTTPS
+# request, 0.9.75 answers a Content-Length it cannot parse with its status line and headers written twice, and
+# refuses a valid `Content-Length: 5 ` (RFC 9110 §5.5 allows the trailing whitespace). 1.0.1 answers each once and
+# accepts it (README, "The HTTP layer"; HTTPHardeningTests). Its library is ABI-compatible (soname 12), but the
+# binary package of trixie needs trixie's libc, hence a build from source. Linked statically, the release artefact
+# needs only libgnutls30 at run time.
+#
+# Usage: build.sh PREFIX    (about 20 s on two cores; nothing is done when PREFIX already holds the library)
+set -euo pipefail
+prefix="${1:?usage: build.sh PREFIX}"
+version=1.0.1
+tarball="libmicrohttpd_${version}.orig.tar.gz"
+url="http://deb.debian.org/debian/pool/main/libm/libmicrohttpd/${tarball}"
+# The SHA-256 that trixie's Sources index lists for this file (libmicrohttpd 1.0.1-4).
+sha256=a89e09fc9b4de34dde19f4fcb4faaa1ce10299b9908db1132bbfa1de47882b94
+
+if [ -f "$prefix/lib/libmicrohttpd.a" ] && [ -f "$prefix/lib/pkgconfig/libmicrohttpd.pc" ]; then exit 0; fi
+work="$(mktemp -d)"
+trap 'rm -rf "$work"' EXIT
+echo "libmicrohttpd: building ${version} from Debian's source package into ${prefix}"
+curl -fsSL --retry 3 -o "$work/$tarball" "$url"
+echo "${sha256}  $work/$tarball" | sha256sum --check --quiet
+tar -xzf "$work/$tarball" -C "$work"
+cd "$work/libmicrohttpd-${version}"
+# As Debian builds it (hardening: MHD handles untrusted data), but static and position-independent, so that it links
+# into the fakes' executables; no docs, examples or tools. TLS through GnuTLS, as Debian's.
+CFLAGS="-O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2" \
+    ./configure --quiet --prefix="$prefix" --disable-shared --enable-static --with-pic --enable-https \
+    --disable-doc --disable-examples --disable-tools --disable-curl >"$work/configure.log" 2>&1 \
+    || { tail -30 "$work/configure.log"; exit 1; }
+make -j"$(nproc)" -s >"$work/make.log" 2>&1 || { tail -30 "$work/make.log"; exit 1; }
+make -s install >"$work/install.log" 2>&1 || { tail -30 "$work/install.log"; exit 1; }
+# A static library needs its own dependencies on the link line: GnuTLS through pkg-config, and pthreads.
+pc="$prefix/lib/pkgconfig/libmicrohttpd.pc"
+sed -i -e 's/^Requires:.*/Requires: gnutls/' -e '/^Requires.private:/d' -e '/^Libs.private:/d' \
+    -e 's/^Libs: .*/& -lpthread/' "$pc"
+echo "libmicrohttpd: ${version} installed in ${prefix}"
