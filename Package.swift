@@ -23,13 +23,14 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
     ],
     targets: [
-        // libmicrohttpd from Debian (libmicrohttpd-dev), plus a fixed-signature shim over its variadic calls.
+        // libmicrohttpd 1.0.1, which make builds from Debian's source package and finds through PKG_CONFIG_PATH
+        // (contrib/libmicrohttpd/build.sh), plus a fixed-signature shim over its variadic calls.
         .systemLibrary(
             name: "CMicroHTTPD",
             pkgConfig: "libmicrohttpd",
-            providers: [.apt(["libmicrohttpd-dev"])]
+            providers: [.apt(["libgnutls28-dev"])]
         ),
-        // Accepts the fakes' connections and answers the request heads libmicrohttpd 0.9.75 mishandles.
+        // Accepts the fakes' connections and answers a first request line that does not start with a method.
         .target(name: "CHTTPAcceptor", dependencies: ["CMicroHTTPD"]),
         .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD", "CHTTPAcceptor", "TextDistance"]),
         // Levenshtein distance for near-miss notes, shared by the fakes and the client's preflight; no dependencies.
