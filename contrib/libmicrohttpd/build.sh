@@ -11,6 +11,8 @@
 # needs only libgnutls30 at run time.
 #
 # Usage: build.sh PREFIX    (about 20 s on two cores; nothing is done when PREFIX already holds the library)
+# Offline, or when Debian's pool no longer holds this version: LIBMICROHTTPD_TARBALL=/path/to/the/tarball (the same
+# bytes, which the checksum below decides; GNU's libmicrohttpd-1.0.1.tar.gz is expected to be them, not checked here).
 set -euo pipefail
 prefix="${1:?usage: build.sh PREFIX}"
 version=1.0.1
@@ -23,7 +25,14 @@ if [ -f "$prefix/lib/libmicrohttpd.a" ] && [ -f "$prefix/lib/pkgconfig/libmicroh
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "libmicrohttpd: building ${version} from Debian's source package into ${prefix}"
-curl -fsSL --retry 3 -o "$work/$tarball" "$url"
+if [ -n "${LIBMICROHTTPD_TARBALL:-}" ]; then
+    cp "$LIBMICROHTTPD_TARBALL" "$work/$tarball"
+else
+    curl -fsSL --retry 3 -o "$work/$tarball" "$url" || {
+        echo "libmicrohttpd: cannot download $url (set LIBMICROHTTPD_TARBALL to a local copy)" >&2
+        exit 1
+    }
+fi
 echo "${sha256}  $work/$tarball" | sha256sum --check --quiet
 tar -xzf "$work/$tarball" -C "$work"
 cd "$work/libmicrohttpd-${version}"
