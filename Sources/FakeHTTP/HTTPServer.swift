@@ -133,8 +133,8 @@ public final class HTTPServer: Sendable {
             self.port = bound
             return
         }
-        // HTTPS: libmicrohttpd accepts and decrypts, so the head cannot be looked at before it; the two heads the
-        // acceptor answers keep libmicrohttpd's answers here (README, "The HTTP layer").
+        // HTTPS: libmicrohttpd accepts and decrypts, so the head cannot be looked at before it; a request line that
+        // does not start with a method is closed without an answer here (README, "The HTTP layer").
         // The PEM texts are handed to MHD as C strings that live as long as the server: MHD's docs do not
         // promise to copy them.
         let strings = CStringPair(first: tls.privateKeyPEM, second: tls.certificatePEM)
