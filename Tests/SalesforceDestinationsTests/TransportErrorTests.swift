@@ -17,10 +17,13 @@ import Testing
         #expect(error.message.hasPrefix("GET 127.0.0.1: "))
     }
 
-    /// The answer is held 30 s against a 1 s timeout: margin enough for a machine loaded by parallel builds; the
-    /// server's stop releases the held connection.
+    /// The answer is held until the server stops, against a 1 s timeout. async-http-client's deadline fires on a NIO
+    /// thread but cancels through an actor, so it needs a free thread of Swift's cooperative pool; while other tests
+    /// of this process block that pool (subprocess waits, blocking sockets), the cancel can wait for tens of seconds.
+    /// A held answer that merely outlasted the timeout (30 s, once) lost that race on a loaded CI machine and came
+    /// back as HTTP 200. The server's stop releases the held connection.
     @Test func noAnswerWithinTheTimeoutIsTimedOut() async throws {
-        let server = try HTTPServer { _ in HTTPResponse(status: 200, delay: .seconds(30)) }
+        let server = try HTTPServer { _ in HTTPResponse(status: 200, delay: .seconds(24 * 3600)) }
         defer { server.stop() }
         let error = try await failure(of: "http://127.0.0.1:\(server.port)/", timeoutSeconds: 1)
         #expect(error.code == .timedOut)
