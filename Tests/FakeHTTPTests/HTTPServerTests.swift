@@ -4,7 +4,7 @@ import Testing
 
 @testable import FakeHTTP
 
-@Suite struct HTTPServerTests {
+@Suite(.onBlockingThreads) struct HTTPServerTests {
     @Test func echoesMethodPathQueryHeadersBodyAndPeer() throws {
         let server = try HTTPServer { request in
             let query = request.query.map { "\($0.name)=\($0.value ?? "<nil>")" }.joined(separator: "&")
@@ -130,7 +130,7 @@ final class Counter: @unchecked Sendable {
     }
 }
 
-@Suite struct HTTPHardeningTests {
+@Suite(.onBlockingThreads) struct HTTPHardeningTests {
     @Test func pathsStayRawAndQueriesAreDecodedWhole() throws {
         let server = try HTTPServer { request in
             let query = request.query.map {

@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Every v5 validation error, with the real shape `{"code": N, "message": "…"}`.
-@Suite struct AccountEngagementErrorTests {
+@Suite(.onBlockingThreads) struct AccountEngagementErrorTests {
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
 
     struct BodyCase: Sendable, CustomTestStringConvertible {

@@ -3,7 +3,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct AccountEngagementLimitTests {
+@Suite(.onBlockingThreads) struct AccountEngagementLimitTests {
     @Test func sixthConcurrentRequestGetsCode66() throws {
         let fake = try AccountEngagementTestClient()
         defer { fake.stop() }

@@ -4,7 +4,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct AccountEngagementOAuthTests {
+@Suite(.onBlockingThreads) struct AccountEngagementOAuthTests {
     @Test func passwordGrantAnswersLikeSalesforce() throws {
         let fake = try AccountEngagementTestClient()
         defer { fake.stop() }

@@ -2,7 +2,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct AccountEngagementProspectTests {
+@Suite(.onBlockingThreads) struct AccountEngagementProspectTests {
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
 
     @Test func upsertCreatesThenUpdates() throws {

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The control API as a test harness uses it: find, count and verify, near misses, resets, seeds, settings.
-@Suite struct ControlAPIForTestsTests {
+@Suite(.onBlockingThreads) struct ControlAPIForTestsTests {
     static let upsertPath = "/api/v5/objects/prospects/do/upsertLatestByEmail"
 
     /// A fake with a token request, two upserts (201, 200) and one read that fails (404).

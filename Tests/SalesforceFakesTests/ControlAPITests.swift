@@ -3,7 +3,7 @@ import SalesforceFakes
 import TestSupport
 import Testing
 
-@Suite struct ControlAPITests {
+@Suite(.onBlockingThreads) struct ControlAPITests {
     @Test func stateRoundTripsExactly() throws {
         let fake = try AccountEngagementTestClient()
         defer { fake.stop() }

@@ -6,7 +6,7 @@ import Testing
 
 /// Found by fuzzing, hostile clients and large states: the fakes' state round trip, raw-path routing, and the
 /// control API beyond loopback.
-@Suite struct HardeningTests {
+@Suite(.onBlockingThreads) struct HardeningTests {
     @Test func aDeeplyNestedEventRoundTripsThroughTheState() throws {
         let fake = try MarketingCloudTestClient()
         defer { fake.stop() }

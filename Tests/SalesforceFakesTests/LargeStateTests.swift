@@ -8,7 +8,7 @@ import Testing
 /// The Account Engagement state written and read without a tree of its prospects
 /// (`AccountEngagementTenant+LargeStates.swift`) must be the tree's, byte for byte and value for value; anything the streaming
 /// reader does not take is left to the tree, which reports errors as before.
-@Suite struct LargeStateTests {
+@Suite(.onBlockingThreads) struct LargeStateTests {
     /// Everything a state may hold: tokens and secrets, custom fields of each type, escapes and non-ASCII text,
     /// deleted prospects, missing and null times, an AMPSEA and a non-AMPSEA unit, quota usage.
     static let document: JSONValue = [

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// The latency model: seeded, per endpoint, and holding the request's concurrency slot like a production call.
-struct LatencyModelTests {
+@Suite(.onBlockingThreads) struct LatencyModelTests {
     @Test func aSeededModelRepeatsAndFollowsItsMedian() {
         let model = LatencyModel()
         model.configure(

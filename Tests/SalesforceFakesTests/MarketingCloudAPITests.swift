@@ -3,7 +3,7 @@ import TestSupport
 import Testing
 
 /// Journey Builder events, the REST error shape for bad requests, throttling and the fault presets.
-@Suite struct MarketingCloudAPITests {
+@Suite(.onBlockingThreads) struct MarketingCloudAPITests {
     typealias Client = MarketingCloudTestClient
     static let documentation: JSONValue =
         "https://developer.salesforce.com/docs/atlas.en-us.mc-apis.meta/mc-apis/error-handling.htm"

@@ -2,7 +2,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct MarketingCloudAuthTests {
+@Suite(.onBlockingThreads) struct MarketingCloudAuthTests {
     @Test func clientCredentialsAnswerWithInstanceURLsPointingBack() throws {
         let fake = try MarketingCloudTestClient()
         defer { fake.stop() }

@@ -2,7 +2,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct MarketingCloudContactTests {
+@Suite(.onBlockingThreads) struct MarketingCloudContactTests {
     typealias Client = MarketingCloudTestClient
 
     @Test func createThenUpdateWithEmailDemographicsAndASegmentField() throws {

@@ -2,7 +2,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct MarketingCloudDataExtensionTests {
+@Suite(.onBlockingThreads) struct MarketingCloudDataExtensionTests {
     typealias Client = MarketingCloudTestClient
     static let rowsetPath = "/hub/v1/dataevents/key:customers-key/rowset"
 

@@ -5,7 +5,7 @@ import TestSupport
 import Testing
 
 /// Secrets never leave the journal, whichever way a client sends them: form body, query string or HTTP Basic.
-struct SecretsInTheJournalTests {
+@Suite(.onBlockingThreads) struct SecretsInTheJournalTests {
     static let secrets = ["fake-client-secret", "fake-password", "fake-refresh-token"]
 
     @Test func basicCredentialsAndQueryStringSecretsAreMasked() throws {

@@ -6,7 +6,7 @@ import Testing
 
 /// Record and compare, end to end through the binary: `sfdest send --capture` against a stand-in upstream (a fake
 /// with other settings, as a real org would differ), then `sfdest compare` against a fresh default fake.
-@Suite final class CaptureCompareTests: Sendable {
+@Suite(.onBlockingThreads) final class CaptureCompareTests: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-capture-\(UUID().uuidString)")
 
     init() throws {

@@ -3,7 +3,7 @@ import JSONCore
 import TestSupport
 import Testing
 
-@Suite struct FakeCommandTests {
+@Suite(.onBlockingThreads) struct FakeCommandTests {
     @Test func servesTheSeedAndStopsCleanlyOnSIGTERM() throws {
         let seed = FileManager.default.temporaryDirectory.appendingPathComponent("seed-\(UUID().uuidString).json")
         try Data(
@@ -58,7 +58,7 @@ import Testing
 
 /// `sfdest fake` as a CI job in another language runs it: a ready file, JSON output, an advertised URL, a state
 /// file, and a control token beyond loopback.
-@Suite struct FakeCommandForCITests {
+@Suite(.onBlockingThreads) struct FakeCommandForCITests {
     private func temporary(_ name: String) -> URL {
         FileManager.default.temporaryDirectory.appendingPathComponent("\(name)-\(UUID().uuidString)")
     }

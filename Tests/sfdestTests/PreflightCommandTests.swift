@@ -6,7 +6,7 @@ import Testing
 
 /// `sfdest check-config`, `sfdest describe` and `sfdest send --preflight`, through the binary against an Account
 /// Engagement fake: the table, the exit status, and that nothing is sent when a check fails.
-@Suite final class PreflightCommandTests: Sendable {
+@Suite(.onBlockingThreads) final class PreflightCommandTests: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-preflight-\(UUID().uuidString)")
     let server: FakeServer
     static let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]

@@ -6,7 +6,7 @@ import Testing
 
 /// A class so that each test's files (reports, transcripts, checkpoints, inputs) go in one folder that its
 /// `deinit` removes once the test has run.
-@Suite final class SendCommandTests: Sendable {
+@Suite(.onBlockingThreads) final class SendCommandTests: Sendable {
     static let examples = URL(fileURLWithPath: #filePath).deletingLastPathComponent().deletingLastPathComponent()
         .deletingLastPathComponent()
         .appendingPathComponent("examples/account-engagement")

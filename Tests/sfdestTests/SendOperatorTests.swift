@@ -6,7 +6,7 @@ import Testing
 
 /// `sfdest send` as an operator runs it: through the binary, against an Account Engagement fake, checking exit
 /// statuses, files, signals and what is printed. Each test owns a folder and a fake.
-@Suite final class SendOperatorTests: Sendable {
+@Suite(.onBlockingThreads) final class SendOperatorTests: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-operator-\(UUID().uuidString)")
     let server: FakeServer
     static let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
