@@ -31,8 +31,7 @@ let package = Package(
             providers: [.apt(["libgnutls28-dev"])]
         ),
         // Accepts the fakes' connections and answers a first request line that does not start with a method.
-        .target(name: "CHTTPAcceptor", dependencies: ["CMicroHTTPD"]),
-        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD", "CHTTPAcceptor", "TextDistance"]),
+        .target(name: "FakeHTTP", dependencies: ["CMicroHTTPD", "TextDistance"]),
         // Levenshtein distance for near-miss notes, shared by the fakes and the client's preflight; no dependencies.
         .target(name: "TextDistance"),
         // __builtin_prefetch for the fakes' batch lookups.
@@ -113,7 +112,7 @@ let package = Package(
 )
 
 // Shared settings, applied to every Swift target: Swift 6 language mode with strict concurrency.
-for target in package.targets where target.type != .system && !["CPrefetch", "CHTTPAcceptor"].contains(target.name) {
+for target in package.targets where target.type != .system && target.name != "CPrefetch" {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("ExistentialAny")

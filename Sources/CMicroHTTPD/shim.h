@@ -77,29 +77,6 @@ static inline struct MHD_Daemon *sfd_start_daemon(const char *bind_ipv4, uint16_
                             MHD_OPTION_END);
 }
 
-/// Starts the same plain-HTTP daemon as sfd_start_daemon but without a listening socket of its own: connections
-/// come from sfd_acceptor (CHTTPAcceptor) through MHD_add_connection, each once its first request head has been
-/// checked. The connection, per-client and timeout bounds apply as they do to the daemon's own socket.
-static inline struct MHD_Daemon *sfd_start_daemon_without_listener(unsigned int threads,
-                                                                   unsigned int connection_timeout_seconds,
-                                                                   unsigned int connection_limit,
-                                                                   unsigned int per_ip_connection_limit,
-                                                                   int client_discipline,
-                                                                   MHD_AccessHandlerCallback handler,
-                                                                   MHD_RequestCompletedCallback completed, void *cls) {
-    unsigned int flags = MHD_USE_EPOLL_INTERNAL_THREAD | MHD_ALLOW_SUSPEND_RESUME | MHD_USE_TURBO |
-                         MHD_USE_NO_LISTEN_SOCKET | MHD_USE_ITC;
-    return MHD_start_daemon(flags, 0, NULL, NULL, handler, cls,
-                            MHD_OPTION_THREAD_POOL_SIZE, threads,
-                            MHD_OPTION_CONNECTION_TIMEOUT, connection_timeout_seconds,
-                            MHD_OPTION_CONNECTION_LIMIT, connection_limit,
-                            MHD_OPTION_PER_IP_CONNECTION_LIMIT, per_ip_connection_limit,
-                            MHD_OPTION_UNESCAPE_CALLBACK, sfd_keep_escapes, NULL,
-                            MHD_OPTION_CLIENT_DISCIPLINE_LVL, client_discipline,
-                            MHD_OPTION_NOTIFY_COMPLETED, completed, cls,
-                            MHD_OPTION_END);
-}
-
 /// The port the daemon is bound to (useful after binding port 0).
 static inline uint16_t sfd_daemon_port(struct MHD_Daemon *daemon) {
     const union MHD_DaemonInfo *info = MHD_get_daemon_info(daemon, MHD_DAEMON_INFO_BIND_PORT);

@@ -1,4 +1,3 @@
-internal import CHTTPAcceptor
 internal import CMicroHTTPD
 import Dispatch
 import Synchronization
@@ -32,9 +31,8 @@ public final class HTTPServer: Sendable {
         /// Most simultaneous connections; beyond it the kernel queues them.
         public var connectionLimit: Int
         /// Most simultaneous connections from one client address (0: no bound); beyond it a new connection from
-        /// that address is closed at once, so one misbehaving client cannot take every slot from the others.
-        /// Over plain HTTP the bound applies twice: to connections whose first request head has not arrived yet
-        /// (held by the acceptor) and to connections being served (held by libmicrohttpd).
+        /// that address is closed at once, so one misbehaving client (a flood of half-open connections) cannot take
+        /// every slot from the others.
         public var perClientConnectionLimit: Int
         /// Reject sloppy HTTP from clients (an HTTP/1.1 request without `Host`, spaces or control characters in
         /// the URL, folded header lines, bare LF line ends, `Transfer-Encoding` beside `Content-Length`) with a 400,
@@ -107,50 +105,20 @@ public final class HTTPServer: Sendable {
         let limit = UInt32(max(0, configuration.connectionLimit))
         let perClient = UInt32(max(0, configuration.perClientConnectionLimit))
         let discipline: Int32 = configuration.strictForClient ? 1 : 0
-        guard let tls = configuration.tls else {
-            // Plain HTTP: the acceptor owns the listening socket and checks each connection's first request head
-            // before libmicrohttpd reads it (CHTTPAcceptor says why).
-            tlsStrings = nil
-            var bound: UInt16 = 0
-            let listener = sfd_listen_ipv4(configuration.host, configuration.port, 1024, &bound)
-            guard listener >= 0 else {
-                throw StartError(description: "cannot listen on \(configuration.host):\(configuration.port)")
-            }
-            guard
-                let daemon = sfd_start_daemon_without_listener(
-                    threads, timeout, limit, perClient, discipline, mhdAccessHandler, mhdRequestCompleted, context)
-            else {
-                close(listener)
-                throw StartError(description: "cannot start libmicrohttpd for \(configuration.host):\(bound)")
-            }
-            guard let acceptor = sfd_acceptor_start(listener, daemon, limit, perClient, timeout) else {
-                MHD_stop_daemon(daemon)
-                close(listener)
-                throw StartError(description: "cannot start the accepting thread for \(configuration.host):\(bound)")
-            }
-            core.attach(daemon: daemon, acceptor: acceptor)
-            self.core = core
-            self.port = bound
-            return
-        }
-        // HTTPS: libmicrohttpd accepts and decrypts, so the head cannot be looked at before it; a request line that
-        // does not start with a method is closed without an answer here (README, "The HTTP layer").
         // The PEM texts are handed to MHD as C strings that live as long as the server: MHD's docs do not
         // promise to copy them.
-        let strings = CStringPair(first: tls.privateKeyPEM, second: tls.certificatePEM)
+        let strings = configuration.tls.map { CStringPair(first: $0.privateKeyPEM, second: $0.certificatePEM) }
         tlsStrings = strings
         guard
             let daemon = sfd_start_daemon(
-                configuration.host, configuration.port, threads, timeout, limit, perClient, discipline, strings.first,
-                strings.second,
-                mhdAccessHandler, mhdRequestCompleted, context)
+                configuration.host, configuration.port, threads, timeout, limit, perClient, discipline,
+                strings?.first, strings?.second, mhdAccessHandler, mhdRequestCompleted, context)
         else {
             throw StartError(
-                description:
-                    "cannot listen on \(configuration.host):\(configuration.port) with the given TLS key and certificate"
-            )
+                description: "cannot listen on \(configuration.host):\(configuration.port)"
+                    + (configuration.tls == nil ? "" : " with the given TLS key and certificate"))
         }
-        core.attach(daemon: daemon, acceptor: nil)
+        core.attach(daemon: daemon)
         self.core = core
         self.port = sfd_daemon_port(daemon)
     }
@@ -169,10 +137,10 @@ public final class HTTPServer: Sendable {
     }
 }
 
-/// A libmicrohttpd connection pointer that may cross to the timer thread that resumes it (or the daemon's or
-/// acceptor's pointer, kept for stop). Safe because a connection is only passed back to MHD_resume_connection, which
-/// may be called from any thread, and only while it is in `ServerCore`'s suspended set (so the daemon is still
-/// running); the daemon and acceptor are only stopped, once, under the lifecycle lock's `stopping` flag.
+/// A libmicrohttpd connection pointer that may cross to the timer thread that resumes it (or the daemon's pointer,
+/// kept for stop). Safe because a connection is only passed back to MHD_resume_connection, which may be called from
+/// any thread, and only while it is in `ServerCore`'s suspended set (so the daemon is still running); the daemon is
+/// only stopped, once, under the lifecycle lock's `stopping` flag.
 private struct ConnectionHandle: @unchecked Sendable, Hashable {
     let pointer: OpaquePointer
 }
@@ -181,7 +149,6 @@ private struct ConnectionHandle: @unchecked Sendable, Hashable {
 final class ServerCore: Sendable {
     private struct Lifecycle {
         var daemon: ConnectionHandle?
-        var acceptor: ConnectionHandle?
         var suspended: Set<ConnectionHandle> = []
         var stopping = false
     }
@@ -202,11 +169,8 @@ final class ServerCore: Sendable {
         self.strictForClient = strictForClient
     }
 
-    func attach(daemon: OpaquePointer, acceptor: OpaquePointer?) {
-        lifecycle.withLock {
-            $0.daemon = ConnectionHandle(pointer: daemon)
-            $0.acceptor = acceptor.map(ConnectionHandle.init)
-        }
+    func attach(daemon: OpaquePointer) {
+        lifecycle.withLock { $0.daemon = ConnectionHandle(pointer: daemon) }
     }
 
     /// Suspends the connection and resumes it after `delay`. Returns false when the server is stopping,
@@ -238,17 +202,15 @@ final class ServerCore: Sendable {
     }
 
     func stop() {
-        let handles = lifecycle.withLock { state -> (daemon: ConnectionHandle?, acceptor: ConnectionHandle?)? in
+        let daemon = lifecycle.withLock { state -> ConnectionHandle? in
             guard !state.stopping else { return nil }
             state.stopping = true
             // libmicrohttpd requires every suspended connection to be resumed before MHD_stop_daemon.
             for handle in state.suspended { MHD_resume_connection(handle.pointer) }
             state.suspended.removeAll()
-            return (state.daemon, state.acceptor)
+            return state.daemon
         }
-        // The acceptor first: once it has stopped, nothing more is handed to the daemon.
-        if let acceptor = handles?.acceptor { sfd_acceptor_stop(acceptor.pointer) }
-        if let daemon = handles?.daemon { MHD_stop_daemon(daemon.pointer) }
+        if let daemon { MHD_stop_daemon(daemon.pointer) }
     }
 }
 

@@ -2,9 +2,8 @@
 /// response and a closed connection, as a hardened server answers them (RFC 9112).
 ///
 /// libmicrohttpd 1.0 does the rest of the parsing itself, before the server sees the request, and answers what it
-/// refuses once (some of these too, at discipline level 1: they stay here for level 0). A request line that does
-/// not start with a method is answered earlier still, by the acceptor (CHTTPAcceptor). README ("The HTTP layer")
-/// has the whole list.
+/// refuses once (some of these too, at discipline level 1: they stay here for level 0), a malformed request line
+/// included (with our patch, contrib/libmicrohttpd). README ("The HTTP layer") has the whole list.
 enum MessageFraming {
     /// The response that refuses the request, or nil when its framing is sound. Runs on every request: one pass
     /// over the headers, no allocation unless something is wrong.
@@ -38,9 +37,8 @@ enum MessageFraming {
             }
         }
         if strict {
-            // RFC 9110 §9.1: a method is a token. The acceptor refuses a bad one on a connection's first request;
-            // libmicrohttpd passes one on a later keep-alive request (or over HTTPS) to the handler, so it is
-            // refused here too.
+            // RFC 9110 §9.1: a method is a token. libmicrohttpd passes a request line whose method has a
+            // character outside the token set (but no space, NUL or control character) to the handler.
             if !isToken(request.method) { return refuse(400, "the request method is not a token") }
             // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad Request), any received
             // request message that contains whitespace between a header field name and colon." RFC 9110 §5.1: a

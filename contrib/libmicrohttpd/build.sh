@@ -10,7 +10,14 @@
 # binary package of trixie needs trixie's libc, hence a build from source. Linked statically, the release artefact
 # needs only libgnutls30 at run time.
 #
-# Usage: build.sh PREFIX    (about 20 s on two cores; nothing is done when PREFIX already holds the library)
+# One patch is applied (answer-malformed-request-lines.patch): 1.0.1 closes without an answer a malformed request line
+# whose method is not one it knows (GET to DELETE), taking the peer for one that does not speak HTTP. RFC 9112 §3 says
+# a server SHOULD answer an invalid request line with 400 (or 301); issue #13 asks for one 400 on every such line. The
+# patch turns each of those silent closes in connection.c into the 400 (414 for a line too long) that the same
+# function already sends when the method is known, with the same messages. Nothing else changes.
+#
+# Usage: build.sh PREFIX    (about 20 s on two cores; nothing is done when PREFIX already holds the library built from
+# this recipe: the version, the tarball's checksum and the patch, recorded in PREFIX/recipe)
 # Offline, or when Debian's pool no longer holds this version: LIBMICROHTTPD_TARBALL=/path/to/the/tarball (the same
 # bytes, which the checksum below decides; GNU's libmicrohttpd-1.0.1.tar.gz is expected to be them, not checked here).
 set -euo pipefail
@@ -21,7 +28,14 @@ url="http://deb.debian.org/debian/pool/main/libm/libmicrohttpd/${tarball}"
 # The SHA-256 that trixie's Sources index lists for this file (libmicrohttpd 1.0.1-4).
 sha256=a89e09fc9b4de34dde19f4fcb4faaa1ce10299b9908db1132bbfa1de47882b94
 
-if [ -f "$prefix/lib/libmicrohttpd.a" ] && [ -f "$prefix/lib/pkgconfig/libmicrohttpd.pc" ]; then exit 0; fi
+here="$(cd "$(dirname "$0")" && pwd)"
+patch_file="$here/answer-malformed-request-lines.patch"
+recipe="${version} ${sha256} $(sha256sum "$patch_file" | cut -d' ' -f1)"
+if [ -f "$prefix/lib/libmicrohttpd.a" ] && [ -f "$prefix/lib/pkgconfig/libmicrohttpd.pc" ] \
+    && [ "$(cat "$prefix/recipe" 2>/dev/null)" = "$recipe" ]; then
+    exit 0
+fi
+rm -rf "$prefix"
 work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 echo "libmicrohttpd: building ${version} from Debian's source package into ${prefix}"
@@ -36,6 +50,7 @@ fi
 echo "${sha256}  $work/$tarball" | sha256sum --check --quiet
 tar -xzf "$work/$tarball" -C "$work"
 cd "$work/libmicrohttpd-${version}"
+patch --quiet -p1 <"$patch_file"
 # As Debian builds it (hardening: MHD handles untrusted data), but static and position-independent, so that it links
 # into the fakes' executables; no docs, examples or tools. TLS through GnuTLS, as Debian's.
 CFLAGS="-O2 -fstack-protector-strong -D_FORTIFY_SOURCE=2" \
@@ -48,4 +63,5 @@ make -s install >"$work/install.log" 2>&1 || { tail -30 "$work/install.log"; exi
 pc="$prefix/lib/pkgconfig/libmicrohttpd.pc"
 sed -i -e 's/^Requires:.*/Requires: gnutls/' -e '/^Requires.private:/d' -e '/^Libs.private:/d' \
     -e 's/^Libs: .*/& -lpthread/' "$pc"
-echo "libmicrohttpd: ${version} installed in ${prefix}"
+echo "$recipe" >"$prefix/recipe"
+echo "libmicrohttpd: ${version} (patched: answer-malformed-request-lines.patch) installed in ${prefix}"
