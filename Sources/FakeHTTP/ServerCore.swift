@@ -1,0 +1,242 @@
+internal import CMicroHTTPD
+import Dispatch
+import Synchronization
+
+// The server's inside: the state shared with libmicrohttpd's threads (ServerCore), the per-request state, and the
+// callbacks libmicrohttpd calls. HTTPServer.swift holds the public face.
+
+/// A libmicrohttpd connection pointer that may cross to the timer thread that resumes it (or the daemon's pointer,
+/// kept for stop). Safe because a connection is only passed back to MHD_resume_connection, which may be called from
+/// any thread, and only while it is in `ServerCore`'s suspended set (so the daemon is still running); the daemon is
+/// only stopped, once, under the lifecycle lock's `stopping` flag.
+private struct ConnectionHandle: @unchecked Sendable, Hashable {
+    let pointer: OpaquePointer
+}
+
+/// The daemon's shared state. It must outlive the daemon: ``HTTPServer`` owns it and stops the daemon first.
+final class ServerCore: Sendable {
+    private struct Lifecycle {
+        var daemon: ConnectionHandle?
+        var suspended: Set<ConnectionHandle> = []
+        var stopping = false
+    }
+
+    let handler: HTTPServer.Handler
+    let maxBodyBytes: Int
+    let bodyLimit: (@Sendable (String, String) -> Int?)?
+    let strictForClient: Bool
+    private let lifecycle = Mutex(Lifecycle())
+
+    init(
+        handler: @escaping HTTPServer.Handler, maxBodyBytes: Int, bodyLimit: (@Sendable (String, String) -> Int?)?,
+        strictForClient: Bool
+    ) {
+        self.handler = handler
+        self.maxBodyBytes = maxBodyBytes
+        self.bodyLimit = bodyLimit
+        self.strictForClient = strictForClient
+    }
+
+    func attach(daemon: OpaquePointer) {
+        lifecycle.withLock { $0.daemon = ConnectionHandle(pointer: daemon) }
+    }
+
+    /// Suspends the connection and resumes it after `delay`. Returns false when the server is stopping,
+    /// in which case the caller answers at once.
+    func suspend(_ connection: OpaquePointer, for delay: Duration) -> Bool {
+        let handle = ConnectionHandle(pointer: connection)
+        let accepted = lifecycle.withLock { state -> Bool in
+            guard !state.stopping else { return false }
+            state.suspended.insert(handle)
+            MHD_suspend_connection(connection)
+            return true
+        }
+        guard accepted else { return false }
+        let nanoseconds =
+            max(0, delay.components.seconds) * 1_000_000_000
+            + max(0, delay.components.attoseconds / 1_000_000_000)
+        DispatchQueue.global().asyncAfter(deadline: .now() + .nanoseconds(Int(nanoseconds))) { [self] in
+            resume(handle)
+        }
+        return true
+    }
+
+    private func resume(_ handle: ConnectionHandle) {
+        lifecycle.withLock { state in
+            // A stop() in the meantime has resumed it already; the daemon may be gone.
+            guard state.suspended.remove(handle) != nil else { return }
+            MHD_resume_connection(handle.pointer)
+        }
+    }
+
+    func stop() {
+        let daemon = lifecycle.withLock { state -> ConnectionHandle? in
+            guard !state.stopping else { return nil }
+            state.stopping = true
+            // libmicrohttpd requires every suspended connection to be resumed before MHD_stop_daemon.
+            for handle in state.suspended { MHD_resume_connection(handle.pointer) }
+            state.suspended.removeAll()
+            return state.daemon
+        }
+        if let daemon { MHD_stop_daemon(daemon.pointer) }
+    }
+}
+
+/// Per-request state, created on the first access-handler call and released in `mhdRequestCompleted`.
+private final class RequestContext {
+    var request: HTTPRequest
+    let maxBodyBytes: Int
+    var pending: HTTPResponse?
+    var onComplete: (@Sendable () -> Void)?
+
+    init(request: HTTPRequest, maxBodyBytes: Int) {
+        self.request = request
+        self.maxBodyBytes = maxBodyBytes
+    }
+}
+
+// MARK: - libmicrohttpd callbacks (file scope, non-capturing, nonisolated: they run on MHD's threads)
+
+func mhdAccessHandler(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?, url: UnsafePointer<CChar>?,
+    method: UnsafePointer<CChar>?, version: UnsafePointer<CChar>?, uploadData: UnsafePointer<CChar>?,
+    uploadDataSize: UnsafeMutablePointer<Int>?, requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?
+) -> MHD_Result {
+    guard let cls, let connection, let uploadDataSize, let requestContext else { return .NO }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+
+    guard let existing = requestContext.pointee else {
+        // First call: headers are complete, no body yet. The path is raw (sfd_keep_escapes): routers decode it
+        // segment by segment.
+        let request = HTTPRequest(
+            method: method.map { String(cString: $0) } ?? "GET",
+            path: url.map { String(cString: $0) } ?? "/",
+            query: readQuery(connection),
+            headers: readHeaders(connection),
+            peerAddress: readPeerAddress(connection))
+        let limit = core.bodyLimit?(request.method, request.path) ?? core.maxBodyBytes
+        // Released exactly once, in mhdRequestCompleted.
+        requestContext.pointee = Unmanaged.passRetained(RequestContext(request: request, maxBodyBytes: limit))
+            .toOpaque()
+        let protocolVersion = version.map { String(cString: $0) } ?? "HTTP/1.1"
+        if let refusal = MessageFraming.refusal(of: request, version: protocolVersion, strict: core.strictForClient) {
+            // Answered before the body is read: libmicrohttpd then discards the body and closes the connection.
+            return send(refusal, on: connection)
+        }
+        return .YES
+    }
+    let context = Unmanaged<RequestContext>.fromOpaque(existing).takeUnretainedValue()
+
+    if uploadDataSize.pointee > 0 {
+        let count = uploadDataSize.pointee
+        if !context.request.bodyExceededLimit, let uploadData {
+            if context.request.body.count + count > context.maxBodyBytes {
+                context.request.bodyExceededLimit = true
+                context.request.body = []
+            } else {
+                uploadData.withMemoryRebound(to: UInt8.self, capacity: count) {
+                    context.request.body.append(contentsOf: UnsafeBufferPointer(start: $0, count: count))
+                }
+            }
+        }
+        uploadDataSize.pointee = 0
+        return .YES
+    }
+
+    // Final call. A resumed connection comes back here with its response already decided.
+    var response: HTTPResponse
+    if let pending = context.pending {
+        response = pending
+        response.delay = nil
+        context.pending = nil
+    } else {
+        response = core.handler(context.request)
+        context.onComplete = response.onComplete
+        if let delay = response.delay, delay > .zero {
+            context.pending = response
+            if core.suspend(connection, for: delay) { return .YES }
+            context.pending = nil
+        }
+    }
+    return send(response, on: connection)
+}
+
+func mhdRequestCompleted(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    requestContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, termination: MHD_RequestTerminationCode
+) {
+    guard let requestContext, let raw = requestContext.pointee else { return }
+    let context = Unmanaged<RequestContext>.fromOpaque(raw).takeRetainedValue()
+    requestContext.pointee = nil
+    context.onComplete?()
+}
+
+private func send(_ response: HTTPResponse, on connection: OpaquePointer) -> MHD_Result {
+    switch response.disposition {
+    case .closeWithoutResponse:
+        return .NO
+    case .resetConnection:
+        sfd_connection_arm_reset(connection)
+        return .NO
+    case .send:
+        break
+    }
+    let mhdResponse = response.body.withUnsafeBytes { bytes in
+        MHD_create_response_from_buffer(
+            bytes.count, UnsafeMutableRawPointer(mutating: bytes.baseAddress), .RESPMEM_MUST_COPY)
+    }
+    guard let mhdResponse else { return .NO }
+    for field in response.headers {
+        _ = MHD_add_response_header(mhdResponse, field.name, field.value)
+    }
+    let result = MHD_queue_response(connection, UInt32(response.status), mhdResponse)
+    MHD_destroy_response(mhdResponse)
+    return result
+}
+
+// MARK: - Reading request metadata
+
+private func collect(
+    _ connection: OpaquePointer,
+    using reader: (OpaquePointer, MHD_KeyValueIterator, UnsafeMutableRawPointer?) -> Int32
+) -> [(String, String?)] {
+    var pairs: [(String, String?)] = []
+    withUnsafeMutablePointer(to: &pairs) { pointer in
+        _ = reader(connection, collectPair, UnsafeMutableRawPointer(pointer))
+    }
+    return pairs
+}
+
+private func collectPair(
+    cls: UnsafeMutableRawPointer?, kind: MHD_ValueKind, key: UnsafePointer<CChar>?, value: UnsafePointer<CChar>?
+) -> MHD_Result {
+    guard let cls, let key else { return .YES }
+    let pairs = cls.assumingMemoryBound(to: [(String, String?)].self)
+    pairs.pointee.append((String(cString: key), value.map { String(cString: $0) }))
+    return .YES
+}
+
+private func readHeaders(_ connection: OpaquePointer) -> HTTPHeaders {
+    HTTPHeaders(collect(connection, using: sfd_connection_headers).map { .init(name: $0.0, value: $0.1 ?? "") })
+}
+
+/// MHD has split the arguments and turned `+` into spaces; escapes are decoded here (a malformed one is kept as
+/// written), so that `%00` in a value is a byte of it rather than the end of a C string.
+private func readQuery(_ connection: OpaquePointer) -> [HTTPRequest.QueryItem] {
+    collect(connection, using: sfd_connection_arguments).map { name, value in
+        .init(name: decodedArgument(name), value: value.map(decodedArgument))
+    }
+}
+
+private func decodedArgument(_ text: String) -> String {
+    // Most arguments have no escape: keep the string MHD's bytes already made.
+    guard text.utf8.contains(UInt8(ascii: "%")) else { return text }
+    return PercentDecoding.decodeString(text.utf8) ?? text
+}
+
+private func readPeerAddress(_ connection: OpaquePointer) -> String {
+    withUnsafeTemporaryAllocation(of: CChar.self, capacity: 64) { buffer in
+        guard sfd_connection_peer_address(connection, buffer.baseAddress, 64) == 0 else { return "" }
+        return String(cString: buffer.baseAddress!)
+    }
+}
