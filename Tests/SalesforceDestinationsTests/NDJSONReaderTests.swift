@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import SalesforceDestinations
+import Synchronization
 import Testing
 
 @Suite struct NDJSONReaderTests {
@@ -24,6 +25,42 @@ import Testing
         #expect(read[2].record.failureValue?.message.hasPrefix("line 4: not valid JSON") == true)
         #expect(read[3].record.failureValue?.message == "line 5: expected a JSON object")
         #expect(try read[4].record.get() == ["last": true])
+    }
+
+    /// Readers waiting on silent pipes, as many as Swift's cooperative pool has threads, leave the pool free: a
+    /// task started meanwhile runs. A read on the pool itself would block every pool thread until input came, and
+    /// the task (like the client's timeouts and retries) would wait with them. A Dispatch thread, off the pool,
+    /// waits for the task and then feeds the pipes, so the test ends either way.
+    @Test func readersWaitingForInputLeaveThePoolFree() async throws {
+        let width = max(ProcessInfo.processInfo.activeProcessorCount, ProcessInfo.processInfo.processorCount)
+        let pipes = (0..<width).map { _ in Pipe() }
+        let readers = pipes.map { pipe in
+            Task { () throws -> Int in
+                var count = 0
+                for try await _ in NDJSONReader(handle: pipe.fileHandleForReading) { count += 1 }
+                return count
+            }
+        }
+        let flags = ProbeFlags()
+        DispatchQueue.global().async {
+            // Waits up to 20 s for the probe (a loaded machine may run it late), then feeds the pipes regardless.
+            let deadline = Date().addingTimeInterval(20)
+            while Date() < deadline, !flags.probeRan.withLock({ $0 }) { usleep(20_000) }
+            flags.ranBeforeInput.withLock { $0 = flags.probeRan.withLock { $0 } }
+            for pipe in pipes {
+                pipe.fileHandleForWriting.write(Data("{\"a\":1}\n".utf8))
+                try? pipe.fileHandleForWriting.close()
+            }
+        }
+        try await Task.sleep(for: .milliseconds(200))
+        Task { flags.probeRan.withLock { $0 = true } }
+        for reader in readers { #expect(try await reader.value == 1) }
+        #expect(flags.ranBeforeInput.withLock { $0 } == true)
+    }
+
+    private final class ProbeFlags: Sendable {
+        let probeRan = Mutex(false)
+        let ranBeforeInput = Mutex<Bool?>(nil)
     }
 
     @Test func missingFileIsAClearError() {

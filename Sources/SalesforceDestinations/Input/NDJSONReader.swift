@@ -166,10 +166,22 @@ public struct NDJSONReader: AsyncSequence, Sendable {
                     consumed += start
                     start = 0
                 }
-                let data = try handle.read(upToCount: chunkSize) ?? Data()
+                let data = try await Self.read(handle, upTo: chunkSize)
                 if data.isEmpty { finished = true } else { buffer.append(contentsOf: data) }
             }
         }
+
+        /// Reads one chunk on a thread of its own, outside Swift's cooperative pool. A read of standard input waits
+        /// for the producer; on the pool it would hold one of its threads (one per core) for as long, and the
+        /// requests in flight, their timeouts and retries would wait behind it. One hop per chunk (64 KiB).
+        static func read(_ handle: FileHandle, upTo count: Int) async throws -> Data {
+            try await withCheckedThrowingContinuation { continuation in
+                readQueue.async { continuation.resume(with: Result { try handle.read(upToCount: count) ?? Data() }) }
+            }
+        }
+
+        /// A serial queue: a thread of libdispatch's, not of the cooperative pool, and one read at a time.
+        private static let readQueue = DispatchQueue(label: "sfdest.input")
 
         /// Nil for a blank line.
         static func parse(_ bytes: ArraySlice<UInt8>, number: Int, endOffset: Int) -> InputLine? {
