@@ -37,8 +37,8 @@ enum MessageFraming {
             }
         }
         if strict {
-            // RFC 9110 §9.1: a method is a token. libmicrohttpd passes a request line whose method has a
-            // character outside the token set (but no space, NUL or control character) to the handler.
+            // RFC 9110 §9.1: a method is a token. libmicrohttpd passes some methods that are not (`G(T`) to the
+            // handler.
             if !isToken(request.method) { return refuse(400, "the request method is not a token") }
             // RFC 9112 §5.1: "A server MUST reject, with a response status code of 400 (Bad Request), any received
             // request message that contains whitespace between a header field name and colon." RFC 9110 §5.1: a

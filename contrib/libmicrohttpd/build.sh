@@ -13,8 +13,10 @@
 # One patch is applied (answer-malformed-request-lines.patch): 1.0.1 closes without an answer a malformed request line
 # whose method is not one it knows (GET to DELETE), taking the peer for one that does not speak HTTP. RFC 9112 §3 says
 # a server SHOULD answer an invalid request line with 400 (or 301); issue #13 asks for one 400 on every such line. The
-# patch turns each of those silent closes in connection.c into the 400 (414 for a line too long) that the same
-# function already sends when the method is known, with the same messages. Nothing else changes.
+# patch turns the silent closes of a malformed request line in connection.c into answers: where libmicrohttpd already
+# answers when the method is known (a malformed line, a bare CR or LF, too many spaces, a line too long), that same
+# 400 or 414 with its message; where it closes whatever the method (a leading space, a NUL or other control character,
+# a target with spaces too long to redirect), a 400 with its "malformed request" message. Nothing else changes.
 #
 # Usage: build.sh PREFIX    (about 20 s on two cores; nothing is done when PREFIX already holds the library built from
 # this recipe: the version, the tarball's checksum and the patch, recorded in PREFIX/recipe)
