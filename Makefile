@@ -102,14 +102,16 @@ dist-check:
 
 dist-test: dist peer-clients dist-check
 
-# One build per product: given several --product flags, SwiftPM builds only the last.
+# One build per product: given several --product flags, SwiftPM builds only the last. OLD_SFDEST=path/to/an/old/sfdest
+# runs that binary's client benchmark beside this build's, alternated round by round (docs/benchmarks.md).
 bench: bench-deps
 	$(SWIFT) build -c release --product sfdest
 	$(SWIFT) build -c release --product FakeBenchmarks
-	$$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
+	BENCH_CLIENT_OLD="$(OLD_SFDEST)" $$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
 
-# Instructions per request of the fakes' in-process loops (callgrind: repeatable where the wall clock is not).
-# OLD=path/to/an/old/FakeBenchmarks puts an older build beside this one, in the same run.
+# Instructions per request of the fakes' in-process loops and per record of the client library's (callgrind:
+# repeatable where the wall clock is not). OLD=path/to/an/old/FakeBenchmarks puts an older build beside this one,
+# in the same run; BENCH_PARTS=client (or fakes) runs one table.
 bench-instructions: deps
 	@command -v valgrind >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) valgrind; }
 	$(SWIFT) build -c release --product FakeBenchmarks

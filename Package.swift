@@ -87,7 +87,12 @@ let package = Package(
         ),
         .executableTarget(
             name: "FakeBenchmarks",
-            dependencies: ["SalesforceFakes", "FakeHTTP", "JSONCore"]
+            // The client library too, for its in-process instruction loop (ClientLoop).
+            dependencies: [
+                "SalesforceFakes", "FakeHTTP", "JSONCore", "SalesforceDestinations",
+                .product(name: "HTTPTypes", package: "swift-http-types"),
+                .product(name: "Logging", package: "swift-log"),
+            ]
         ),
         .target(name: "TestSupport", dependencies: ["JSONCore"], path: "Tests/TestSupport"),
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),

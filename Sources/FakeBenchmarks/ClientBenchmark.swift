@@ -17,27 +17,37 @@ struct ClientBenchmark {
         var cpuMicrosecondsPerRecord: Double { cpuSeconds / Double(records) * 1e6 }
     }
 
+    /// The `sfdest` built beside this benchmark.
     let sfdest: URL
     let folder: URL
 
-    init() throws {
+    /// - Parameter requiringBinary: false for the in-process loop, which runs the client library, not `sfdest`.
+    init(requiringBinary: Bool = true) throws {
         sfdest = URL(fileURLWithPath: CommandLine.arguments[0]).deletingLastPathComponent().appendingPathComponent(
             "sfdest")
-        guard FileManager.default.fileExists(atPath: sfdest.path) else {
+        guard !requiringBinary || FileManager.default.fileExists(atPath: sfdest.path) else {
             throw BenchError("build sfdest first: \(sfdest.path) is missing")
         }
         folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-client-bench-\(getpid())")
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
     }
 
+    /// What a client run needs: a fake in this process with its limits raised, serving on a port, and the
+    /// config and environment that point `sfdest send` at it. The child-process benchmark and the in-process
+    /// instruction loop (``ClientLoop``) share these, so both measure the same delivery.
+    struct Workload {
+        let server: FakeServer
+        let config: String
+        let environment: [String: String]
+    }
+
     /// Prospect upserts, five in flight (Account Engagement's limit).
-    func prospects(records: Int) throws -> Run {
+    static func prospectWorkload() throws -> Workload {
         let clock = FakeClock()
         let fake = try AccountEngagementFake(clock: clock)
         try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
         fake.setDailyRequestLimit(Int(Int32.max))
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
-        defer { server.stop() }
         let config = """
             destination: accountEngagement
             connection:
@@ -52,14 +62,13 @@ struct ClientBenchmark {
               city: homeAddress.city
             delivery: {concurrency: 5}
             """
-        let input = try inputFile(records: records)
-        return try send(
-            config: config, input: input, records: records,
+        return Workload(
+            server: server, config: config,
             environment: ["B_SECRET": "fake-client-secret", "B_PASSWORD": "fake-password"])
     }
 
     /// Data extension rows, 50 per call, eight calls in flight.
-    func rows(records: Int) throws -> Run {
+    static func rowsWorkload() throws -> Workload {
         let clock = FakeClock()
         let fake = try MarketingCloudFake(
             seed: [
@@ -78,7 +87,6 @@ struct ClientBenchmark {
                 ],
             ], clock: clock)
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
-        defer { server.stop() }
         let config = """
             destination: marketingCloud
             connection:
@@ -91,8 +99,21 @@ struct ClientBenchmark {
               City: homeAddress.city
             delivery: {concurrency: 8}
             """
-        let input = try inputFile(records: records)
-        return try send(config: config, input: input, records: records, environment: ["B_SECRET": "fake-client-secret"])
+        return Workload(server: server, config: config, environment: ["B_SECRET": "fake-client-secret"])
+    }
+
+    /// Prospect upserts by the `sfdest` at `binary` (default: the one built beside this benchmark).
+    func prospects(records: Int, binary: URL? = nil) throws -> Run {
+        let workload = try Self.prospectWorkload()
+        defer { workload.server.stop() }
+        return try send(binary ?? sfdest, workload, input: try inputFile(records: records), records: records)
+    }
+
+    /// Data extension rows by the `sfdest` at `binary` (default: the one built beside this benchmark).
+    func rows(records: Int, binary: URL? = nil) throws -> Run {
+        let workload = try Self.rowsWorkload()
+        defer { workload.server.stop() }
+        return try send(binary ?? sfdest, workload, input: try inputFile(records: records), records: records)
     }
 
     /// Removes the generated inputs, configs and reports (a million-line input is about 200 MB).
@@ -100,7 +121,8 @@ struct ClientBenchmark {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    private func inputFile(records: Int) throws -> URL {
+    /// The generated input: `records` profiles, one per line, each with its own email.
+    func inputFile(records: Int) throws -> URL {
         let url = folder.appendingPathComponent("input-\(records).ndjson")
         if FileManager.default.fileExists(atPath: url.path) { return url }
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
@@ -122,14 +144,20 @@ struct ClientBenchmark {
         return url
     }
 
-    private func send(config: String, input: URL, records: Int, environment: [String: String]) throws -> Run {
-        let configURL = folder.appendingPathComponent("config-\(UUID().uuidString).yaml")
-        try Data(config.utf8).write(to: configURL)
+    /// Writes a config file for a workload and answers its path.
+    func configFile(_ workload: Workload) throws -> URL {
+        let url = folder.appendingPathComponent("config-\(UUID().uuidString).yaml")
+        try Data(workload.config.utf8).write(to: url)
+        return url
+    }
+
+    private func send(_ binary: URL, _ workload: Workload, input: URL, records: Int) throws -> Run {
+        let configURL = try configFile(workload)
         let report = folder.appendingPathComponent("report-\(UUID().uuidString).json")
         let process = Process()
-        process.executableURL = sfdest
+        process.executableURL = binary
         process.arguments = ["send", "--config", configURL.path, "--input", input.path, "--report", report.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
+        process.environment = ProcessInfo.processInfo.environment.merging(workload.environment) { $1 }
         process.standardError = FileHandle.nullDevice
         var before = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &before)

@@ -20,6 +20,25 @@ func row(_ cells: [String]) -> String {
     return zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
 }
 
+if CommandLine.arguments.contains("--client-in-process") {
+    // The client library's per-record path, no sockets: for callgrind (ClientLoop).
+    let environment = ProcessInfo.processInfo.environment
+    let count = Int(environment["BENCH_REQUESTS"] ?? "") ?? 20_000
+    do {
+        let started = Date()
+        try ClientLoop(
+            records: count, mix: environment["BENCH_CLIENT_MIX"] ?? "prospects",
+            transport: environment["BENCH_CLIENT_TRANSPORT"] ?? "fake"
+        ).run()
+        let elapsed = Date().timeIntervalSince(started)
+        print("client in-process: \(count) records in \(format(elapsed, 3)) s")
+    } catch {
+        FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 if CommandLine.arguments.contains("--in-process") {
     // A fixed number of upserts through FakeServer.respond(to:), no sockets: for callgrind profiles.
     let count = Int(ProcessInfo.processInfo.environment["BENCH_REQUESTS"] ?? "") ?? 20_000
@@ -150,40 +169,7 @@ do {
     if only == nil || only == "client" {
         print("")
         print("Client end to end — sfdest send (child process) against an in-process fake")
-        let client = try ClientBenchmark()
-        defer { client.removeFiles() }
-        let clientSmall = Int(ProcessInfo.processInfo.environment["BENCH_CLIENT_RECORDS"] ?? "") ?? 100_000
-        let clientLarge = Int(ProcessInfo.processInfo.environment["BENCH_CLIENT_LARGE"] ?? "") ?? 1_000_000
-        print(row(["run", "records/s", "CPU us/rec", "peak MiB", "seconds"]))
-        let prospects = try client.prospects(records: clientSmall)
-        let rows = try client.rows(records: clientSmall)
-        let rowsLarge = try client.rows(records: clientLarge)
-        for (name, run) in [
-            ("prospect upsert, \(clientSmall / 1000)k", prospects), ("rowset x50, \(clientSmall / 1000)k", rows),
-            ("rowset x50, \(clientLarge / 1000)k", rowsLarge),
-        ] {
-            print(
-                row([
-                    name, format(run.recordsPerSecond), format(run.cpuMicrosecondsPerRecord, 1),
-                    format(Double(run.peakResidentBytes) / 1_048_576),
-                    format(run.seconds, 1),
-                ]))
-        }
-        report([
-            (
-                "prospect upserts = \(format(prospects.recordsPerSecond)) records/s (target >= 15,000)",
-                prospects.recordsPerSecond >= 15_000
-            ),
-            (
-                "rowset rows = \(format(rows.recordsPerSecond)) rows/s (target >= 100,000)",
-                rows.recordsPerSecond >= 100_000
-            ),
-            (
-                "peak memory at \(clientLarge / 1000)k lines = \(format(Double(rowsLarge.peakResidentBytes) / 1_048_576)) MiB, flat vs \(clientSmall / 1000)k "
-                    + "(\(format(Double(rowsLarge.peakResidentBytes) / Double(max(1, rows.peakResidentBytes)), 2))x; target < 1.5x)",
-                Double(rowsLarge.peakResidentBytes) < 1.5 * Double(rows.peakResidentBytes)
-            ),
-        ])
+        try ClientComparison(load: load).run()
     }
     print("peak resident memory: \(ProcessMemory.peakResidentBytes / 1_048_576) MiB")
 } catch {

@@ -251,7 +251,8 @@ struct SendCommand: AsyncParsableCommand {
         }
         let recorder: RecordingTransport? =
             dryRun
-            ? RecordingTransport(dryRun: SendSetup.dryRunAnswer)
+            ? RecordingTransport(
+                dryRun: SendSetup.dryRunAnswer, keepsExchanges: transcript != nil || capture != nil)
             : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
         let instrumented = InstrumentedTransport(wrapping: recorder ?? network!, logger: Logger(label: "sfdest.http"))
 

@@ -1,42 +1,68 @@
 #!/usr/bin/env bash
-# Instructions per request of the fakes' in-process loops, for one or more FakeBenchmarks binaries side by side
-# (an old build and a new one): callgrind counts are repeatable to a fraction of a percent on this noisy machine,
-# where wall-clock pairs of the same binary differ by 15% or more (docs/benchmarks.md).
+# Instructions per request of the fakes' in-process loops, and per record of the client library's, for one or
+# more FakeBenchmarks binaries side by side (an old build and a new one): callgrind counts are repeatable to a
+# fraction of a percent on this noisy machine, where wall-clock pairs of the same binary differ by 15% or more
+# (docs/benchmarks.md).
 #
-# Usage: contrib/bench/instructions.sh BINARY [BINARY ...]
+# Usage: contrib/bench/instructions.sh BINARY [BINARY ...]   (BENCH_PARTS=fakes or client runs one table)
 #
 # Each loop runs at two request counts and the difference in instructions is divided by the difference in
 # requests, so start-up and building the stored state cancel out. valgrind 3.19 cannot read Swift's DWARF 5,
 # so each binary is copied without its debug info first (the symbol table stays, for callgrind_annotate).
+# The client columns are `FakeBenchmarks --client-in-process` (ClientLoop.swift): the client library's delivery
+# of generated profiles, answered by the dry run's canned successes or by the fake in the same process; a binary
+# built before that loop existed prints "-" there.
 set -euo pipefail
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
-[ $# -ge 1 ] || { sed -n 5p "$0" >&2; exit 2; }
+[ $# -ge 1 ] || { sed -n 7p "$0" >&2; exit 2; }
+parts=${BENCH_PARTS:-fakes client}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
-instructions() { # binary, requests, environment...
-	local binary=$1 requests=$2
-	shift 2
-	env "$@" BENCH_REQUESTS="$requests" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
-		"$binary" --in-process 2>&1 | awk '/Collected/ {print $4}'
-}
-
-per_request() { # binary, low, high, environment...
-	local binary=$1 low=$2 high=$3
+instructions() { # binary, mode flag, requests, environment...
+	local binary=$1 mode=$2 requests=$3
 	shift 3
-	local a b
-	a=$(instructions "$binary" "$low" "$@")
-	b=$(instructions "$binary" "$high" "$@")
-	echo $(((b - a) / (high - low)))
+	env "$@" BENCH_REQUESTS="$requests" valgrind --tool=callgrind --callgrind-out-file=/dev/null \
+		"$binary" "$mode" 2>&1 | awk '/Collected/ {print $4}'
 }
 
-printf '%-44s %14s %14s %14s %14s\n' binary "AE upsert" "MC mixed" "MC contacts" "MC rowset x50"
-for binary in "$@"; do
-	stripped="$work/$(echo "$binary" | tr / _)"
-	strip --strip-debug -o "$stripped" "$binary"
-	printf '%-44s %14s %14s %14s %14s\n' "$binary" \
-		"$(per_request "$stripped" 1000 3000 BENCH_ONLY=pardot)" \
-		"$(per_request "$stripped" 1000 3000 BENCH_ONLY=marketing-cloud BENCH_MIX=mixed)" \
-		"$(per_request "$stripped" 1000 3000 BENCH_ONLY=marketing-cloud BENCH_MIX=contacts)" \
-		"$(per_request "$stripped" 100 300 BENCH_ONLY=marketing-cloud BENCH_MIX=rowset50)"
-done
+per_request() { # binary, mode flag, low, high, environment...
+	local binary=$1 mode=$2 low=$3 high=$4
+	shift 4
+	local a b
+	a=$(instructions "$binary" "$mode" "$low" "$@")
+	b=$(instructions "$binary" "$mode" "$high" "$@")
+	if [ -z "$a" ] || [ -z "$b" ]; then echo "-"; else echo $(((b - a) / (high - low))); fi
+}
+
+strip_copy() {
+	local stripped="$work/$(echo "$1" | tr / _)"
+	strip --strip-debug -o "$stripped" "$1"
+	echo "$stripped"
+}
+
+if [[ " $parts " == *" fakes "* ]]; then
+	echo "Fakes: instructions per request"
+	printf '%-44s %14s %14s %14s %14s\n' binary "AE upsert" "MC mixed" "MC contacts" "MC rowset x50"
+	for binary in "$@"; do
+		stripped=$(strip_copy "$binary")
+		printf '%-44s %14s %14s %14s %14s\n' "$binary" \
+			"$(per_request "$stripped" --in-process 1000 3000 BENCH_ONLY=pardot)" \
+			"$(per_request "$stripped" --in-process 1000 3000 BENCH_ONLY=marketing-cloud BENCH_MIX=mixed)" \
+			"$(per_request "$stripped" --in-process 1000 3000 BENCH_ONLY=marketing-cloud BENCH_MIX=contacts)" \
+			"$(per_request "$stripped" --in-process 100 300 BENCH_ONLY=marketing-cloud BENCH_MIX=rowset50)"
+	done
+fi
+
+if [[ " $parts " == *" client "* ]]; then
+	echo "Client library: instructions per record"
+	printf '%-44s %14s %14s %14s %14s\n' binary "upsert dry" "upsert fake" "rowset dry" "rowset fake"
+	for binary in "$@"; do
+		stripped=$(strip_copy "$binary")
+		printf '%-44s %14s %14s %14s %14s\n' "$binary" \
+			"$(per_request "$stripped" --client-in-process 2000 6000 BENCH_CLIENT_MIX=prospects BENCH_CLIENT_TRANSPORT=dry)" \
+			"$(per_request "$stripped" --client-in-process 2000 6000 BENCH_CLIENT_MIX=prospects BENCH_CLIENT_TRANSPORT=fake)" \
+			"$(per_request "$stripped" --client-in-process 5000 15000 BENCH_CLIENT_MIX=rows BENCH_CLIENT_TRANSPORT=dry)" \
+			"$(per_request "$stripped" --client-in-process 5000 15000 BENCH_CLIENT_MIX=rows BENCH_CLIENT_TRANSPORT=fake)"
+	done
+fi

@@ -294,14 +294,24 @@ public struct DeliveryRun: Sendable {
         /// after if it is full.
         mutating func add(_ item: Item, group: inout ThrowingTaskGroup<TaskResult, any Error>) async throws {
             let route = item.record.route ?? ""
-            let size = run.action.maxBatchBytes == nil ? 0 : run.action.encodedSize(of: item.record)
-            if let pending = batches[route], let limit = run.action.maxBatchBytes, pending.bytes + size > limit {
+            let limit = run.action.maxBatchBytes
+            let size = limit == nil ? 0 : run.action.encodedSize(of: item.record)
+            // Two lookups of the route's batch per record, not five: this runs for every record.
+            var pendingBytes = batches[route]?.bytes
+            if let bytes = pendingBytes, let limit, bytes + size > limit {
                 try await launch(route, group: &group)
+                pendingBytes = nil
             }
-            if batches[route] == nil { routeOrder.append(route) }
-            batches[route, default: PendingBatch()].items.append(item)
-            batches[route]!.bytes += size
-            if batches[route]!.items.count >= run.action.batchSize { try await launch(route, group: &group) }
+            if pendingBytes == nil { routeOrder.append(route) }
+            let count = Self.append(item, size: size, to: &batches[route, default: PendingBatch()])
+            if count >= run.action.batchSize { try await launch(route, group: &group) }
+        }
+
+        /// Adds a record to a batch in place and answers how many it holds now.
+        private static func append(_ item: Item, size: Int, to batch: inout PendingBatch) -> Int {
+            batch.items.append(item)
+            batch.bytes += size
+            return batch.items.count
         }
 
         /// Forgets the batches not yet launched and answers how many records they held (an interruption).
@@ -331,7 +341,11 @@ public struct DeliveryRun: Sendable {
                 return
             }
             // Order matters per identity within one target; records for different targets do not wait on each other.
-            let ticket = await lanes.enqueue(items.map { ($0.record.route ?? "") + "\u{0}" + $0.record.identity })
+            // Without per-record routes every record has the one target, and the identity alone is the lane.
+            let ticket = await lanes.enqueue(
+                items.map { item in
+                    item.record.route.map { $0 + "\u{0}" + item.record.identity } ?? item.record.identity
+                })
             let (run, lanes, halt, recorder) = (run, lanes, ledger.halt, ledger.recorder)
             group.addTask {
                 await lanes.wait(ticket)

@@ -30,7 +30,7 @@ struct AsyncRowsDelivery: DeliveryAction {
     var maxBatchBytes: Int? { Self.maxRequestBytes - 64 }
 
     /// The row as the `items` array carries it, plus its comma.
-    func encodedSize(of record: MappedRecord) -> Int { JSONWriter.bytes(.object(record.fields)).count + 1 }
+    func encodedSize(of record: MappedRecord) -> Int { JSONWriter.compactByteCount(of: .object(record.fields)) + 1 }
 
     func attempt(
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,

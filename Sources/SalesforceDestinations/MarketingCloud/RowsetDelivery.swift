@@ -16,7 +16,27 @@ struct RowsetDelivery: DeliveryAction {
     /// "The maximum payload size is 5 MB" (rowset reference); Salesforce advises 50 rows per call.
     var maxBatchBytes: Int? { AsyncRowsDelivery.maxRequestBytes - 64 }
 
-    func encodedSize(of record: MappedRecord) -> Int { JSONWriter.bytes(row(record)).count + 1 }
+    /// `JSONWriter.bytes(row(record)).count + 1` (the comma), counted without building the row: this is asked
+    /// for every record, and building and writing each row twice was a tenth of a rowset run's CPU (issue 23).
+    func encodedSize(of record: MappedRecord) -> Int {
+        var keys = (members: 0, bytes: 0)
+        var values = (members: 0, bytes: 0)
+        for (name, value) in record.fields {
+            let member = JSONWriter.compactByteCount(ofString: name) + 1 + JSONWriter.compactByteCount(of: value)
+            if primaryKeys.contains(name) {
+                keys.members += 1
+                keys.bytes += member
+            } else {
+                values.members += 1
+                values.bytes += member
+            }
+        }
+        func object(_ group: (members: Int, bytes: Int)) -> Int {
+            group.members == 0 ? 2 : 1 + group.bytes + group.members
+        }
+        // {"keys":…,"values":…} and the comma before the next row.
+        return #"{"keys":,"values":}"#.utf8.count + object(keys) + object(values) + 1
+    }
 
     func attempt(
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,

@@ -22,8 +22,10 @@ package final class InstrumentedTransport: HTTPTransport {
     package var contactedEndpoints: [String] { endpoints.withLock { $0 } }
 
     package func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
-        let endpoint = Self.endpoint(request.url)
-        endpoints.withLock { list in if !list.contains(endpoint) { list.append(endpoint) } }
+        let endpoint = note(request.url)
+        // The exchange line is built only when it will be printed: taking the URL apart and filling the metadata
+        // for every request was a tenth of the client's own work at the default level (issue 23).
+        guard logger.logLevel <= .debug else { return try await inner.send(request) }
         var metadata: Logger.Metadata = [
             "method": .string(request.method), "url": .string(endpoint + request.url.path),
             "requestBytes": .stringConvertible(request.body.count),
@@ -47,6 +49,19 @@ package final class InstrumentedTransport: HTTPTransport {
             logger.debug("exchange failed", metadata: metadata)
             throw error
         }
+    }
+
+    /// Remembers the URL's endpoint and answers it. A URL that starts with an endpoint already known is matched
+    /// by its text; only a new one is taken apart (Foundation's URL accessors parse on each call).
+    private func note(_ url: URL) -> String {
+        let text = url.absoluteString
+        let known = endpoints.withLock { list in
+            list.first { text.hasPrefix($0) && text.utf8.dropFirst($0.utf8.count).first.map { $0 == 0x2F } ?? true }
+        }
+        if let known { return known }
+        let endpoint = Self.endpoint(url)
+        endpoints.withLock { list in if !list.contains(endpoint) { list.append(endpoint) } }
+        return endpoint
     }
 
     static func endpoint(_ url: URL) -> String {

@@ -19,16 +19,23 @@ public final class RecordingTransport: HTTPTransport {
     }
 
     private let source: Source
+    private let keepsExchanges: Bool
     private let exchanges = Mutex<[RecordedExchange]>([])
 
     /// Sends through `inner` and records each exchange, failed ones included.
     public init(wrapping inner: any HTTPTransport) {
         source = .network(inner)
+        keepsExchanges = true
     }
 
     /// A transport that sends nothing: `respond` answers every request (the dry run's canned successes).
-    public init(dryRun respond: @escaping @Sendable (TransportRequest) -> TransportResponse) {
+    /// - Parameter keepsExchanges: false when nobody reads ``recorded`` (a dry run without a transcript or
+    ///   capture): kept, every request of a long input stays in memory until the run ends.
+    public init(
+        dryRun respond: @escaping @Sendable (TransportRequest) -> TransportResponse, keepsExchanges: Bool = true
+    ) {
         source = .dryRun(respond)
+        self.keepsExchanges = keepsExchanges
     }
 
     /// Sends (or answers, in a dry run), records the exchange, and returns or throws what `inner` did.
@@ -44,7 +51,11 @@ public final class RecordingTransport: HTTPTransport {
         case .dryRun(let respond):
             result = .success(respond(request))
         }
-        exchanges.withLock { $0.append(RecordedExchange(sequence: $0.count + 1, request: request, response: result)) }
+        if keepsExchanges {
+            exchanges.withLock {
+                $0.append(RecordedExchange(sequence: $0.count + 1, request: request, response: result))
+            }
+        }
         return try result.get()
     }
 
