@@ -60,7 +60,7 @@ final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
 
     func config(
         action: String, mapping: String, segments: String = "", concurrency: Int = 5, clientSecret: String = "S",
-        maxRetrySeconds: Int = 300
+        maxRetrySeconds: Int = 300, maxAttempts: Int = 6
     ) throws
         -> DestinationConfig
     {
@@ -75,7 +75,7 @@ final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
             mapping:
             \(mapping.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             \(segments)
-            delivery: {concurrency: \(concurrency), maxRetrySeconds: \(maxRetrySeconds)}
+            delivery: {concurrency: \(concurrency), maxRetrySeconds: \(maxRetrySeconds), maxAttempts: \(maxAttempts)}
             """, file: "mc.yaml")
     }
 

@@ -17,6 +17,9 @@ package enum AttemptVerdict: Sendable, Equatable {
     case retry(code: String, message: String, retryAfter: Double?)
     /// The token was refused: refresh it once and try again.
     case refreshToken
+    /// No request carried the record in this attempt (a neighbour's transient failure ended it first): send it
+    /// again without charging it an attempt.
+    case notSent
     /// Nothing will work until the operator acts: the run stops.
     case stop(DeliveryStop)
 }

@@ -384,12 +384,24 @@ public struct DeliveryRun: Sendable {
         }
     }
 
+    /// A record still to deliver, with the attempts it has been charged and what the API last said of it.
+    private struct Pending {
+        var item: Item
+        /// Attempts whose request carried this record and failed transiently.
+        var charged = 0
+        /// The last transient answer for this record, for its rejection if it runs out of attempts.
+        var lastAnswer: (code: String, message: String)?
+    }
+
     /// Attempts a batch until every record in it is delivered or rejected, or the run must stop. Records that
     /// need another try are retried together after one backoff; the others keep their outcomes.
+    ///
+    /// Each record is charged only the attempts whose request carried it: a record that a neighbour's failure
+    /// kept from being sent (``AttemptVerdict/notSent``) keeps its attempts, and one that runs out of them is
+    /// rejected with the last thing the API said about it, not a neighbour's answer.
     private func deliver(_ items: [Item], halt: Halt) async -> TaskResult {
         var result = TaskResult()
-        var pending = items
-        var attempt = 1
+        var pending = items.map { Pending(item: $0) }
         var waited = 0.0
         var refreshed = false
         while !pending.isEmpty {
@@ -406,35 +418,39 @@ public struct DeliveryRun: Sendable {
                 result.notAttempted += pending.count
                 return result
             }
+            let attempt = pending.map(\.charged).max()! + 1
             let (verdicts, requests) = await action.attempt(
-                pending.map(\.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
+                pending.map(\.item.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
             result.requests += requests
-            var again: [Item] = []
+            var again: [Pending] = []
             var needsRefresh = false
-            var lastRetry: (code: String, message: String)?
+            var retried = false
             var retryAfter: Double?
-            for (item, verdict) in zip(pending, verdicts) {
+            for (var record, verdict) in zip(pending, verdicts) {
                 switch verdict {
                 case .done(let outcome):
-                    result.finished.append((item, outcome))
+                    result.finished.append((record.item, outcome))
                 case .stop(let stop):
                     if result.stop == nil { result.stop = stop }
                     result.notAttempted += 1
                 case .refreshToken:
                     needsRefresh = true
-                    again.append(item)
+                    again.append(record)
+                case .notSent:
+                    again.append(record)
                 case .retry(let code, let message, let after):
-                    again.append(item)
-                    lastRetry = (code, message)
+                    record.charged += 1
+                    record.lastAnswer = (code, message)
+                    retried = true
                     if let after { retryAfter = max(retryAfter ?? 0, after) }
+                    again.append(record)
                 }
             }
             if result.stop != nil {
                 result.notAttempted += again.count
                 return result
             }
-            pending = again
-            guard !pending.isEmpty else { break }
+            guard !again.isEmpty else { break }
             if needsRefresh {
                 guard !refreshed else {
                     result.stop = DeliveryStop(
@@ -442,7 +458,7 @@ public struct DeliveryRun: Sendable {
                         advice:
                             "Check that the user or installed package has access to this API and business unit (scopes, permissions)."
                     )
-                    result.notAttempted += pending.count
+                    result.notAttempted += again.count
                     return result
                 }
                 refreshed = true
@@ -450,27 +466,37 @@ public struct DeliveryRun: Sendable {
                     _ = try await tokens.refresh(after: grant)
                 } catch {
                     result.stop = error
-                    result.notAttempted += pending.count
+                    result.notAttempted += again.count
                     return result
                 }
+                pending = again
                 continue
             }
-            guard let delay = policy.delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
-                let last = lastRetry ?? ("retry", "no attempts left")
-                for item in pending {
-                    result.finished.append(
-                        (
-                            item,
-                            .rejected(code: last.code, message: "gave up after \(attempt) attempts: \(last.message)")
-                        ))
+            // Records out of attempts end here, each with its own last answer.
+            pending = []
+            for record in again {
+                if record.charged >= policy.maxAttempts {
+                    result.finished.append((record.item, Self.gaveUp(record)))
+                } else {
+                    pending.append(record)
                 }
+            }
+            guard !pending.isEmpty else { break }
+            // Only records a neighbour kept from being sent: send them now, no backoff is owed.
+            guard retried else { continue }
+            // The backoff grows with the attempts the records left have used (the most-charged one).
+            let used = max(1, pending.map(\.charged).max()!)
+            guard let delay = policy.delay(afterAttempt: used, retryAfter: retryAfter, waitedSoFar: waited) else {
+                for record in pending { result.finished.append((record.item, Self.gaveUp(record))) }
                 return result
             }
+            let retrying = pending.filter { $0.lastAnswer != nil }
             logger.info(
                 "retrying \(pending.count) record(s) in \(String(format: "%.2f", delay)) s",
                 metadata: [
-                    "line": "\(pending[0].record.line)", "attempt": "\(attempt + 1)",
-                    "code": .string(lastRetry?.code ?? ""), "reason": .string(lastRetry?.message ?? ""),
+                    "line": "\(pending[0].item.record.line)", "attempt": "\(attempt + 1)",
+                    "code": .string(retrying.last?.lastAnswer?.code ?? ""),
+                    "reason": .string(retrying.last?.lastAnswer?.message ?? ""),
                 ])
             do {
                 try await clock.sleep(seconds: delay)
@@ -479,9 +505,14 @@ public struct DeliveryRun: Sendable {
                 return result
             }
             waited += delay
-            attempt += 1
             result.retries += pending.count
         }
         return result
+    }
+
+    /// A record that ran out of attempts or of retry time: rejected with the last answer the API gave for it.
+    private static func gaveUp(_ record: Pending) -> RecordOutcome {
+        let last = record.lastAnswer ?? ("retry", "no attempts left")
+        return .rejected(code: last.code, message: "gave up after \(record.charged) attempts: \(last.message)")
     }
 }

@@ -3,11 +3,20 @@ import JSONCore
 
 /// `POST /hub/v1/dataevents/{key:K | id}/rowset`, a batch of `{keys, values}` rows per call.
 ///
-/// The API saves rows up to the first bad one and refuses that row and the rest (400, errorcode 10006,
-/// `additionalErrors` of `{message, errorcode, documentation}`). Nothing in the answer says which row failed
-/// (Segment's sfmc-operations.ts: the errors "cannot be mapped" to rows; evidence/marketing-cloud/rowset-10006-*),
-/// so each row of the batch is then sent alone: every bad row gets its own message, and good rows are upserted
-/// again, which changes nothing.
+/// A row the API refuses fails the whole call (400, errorcode 10006, `additionalErrors` of `{message, errorcode,
+/// documentation}`), and nothing in the answer says which row it was: the errors name a column, never a row
+/// (Segment's sfmc-operations.ts: they "cannot be mapped" to rows; evidence/marketing-cloud/rowset-10006-*).
+/// Whether the rows before it were saved, the documentation does not say (Segment's comment says they are, citing a
+/// StackExchange answer; the fake saves them, `MarketingCloudSettings`). So a refused batch is searched for its first refused row by
+/// halving: a probe of the rows not yet known delivered, up to the middle, either succeeds (those rows are
+/// delivered, by that probe's own answer) or is refused (the first refused row is in it). Rows are delivered
+/// only on an answer that accepted them, whatever the API did with earlier refused calls; every call is an
+/// upsert, so sending a row again changes nothing. A batch with one bad row in `n` costs about `log2(n) + 2`
+/// calls, not `n + 1`.
+///
+/// A transient failure (a 429, a 5xx, a dropped connection) ends the attempt: the rows of that request get the
+/// retry verdict, and the rows no request carried in this attempt get ``AttemptVerdict/notSent``, which costs
+/// them no attempt of their own.
 struct RowsetDelivery: DeliveryAction {
     let target: DataExtensionTarget
     let primaryKeys: [String]
@@ -38,6 +47,18 @@ struct RowsetDelivery: DeliveryAction {
         return #"{"keys":,"values":}"#.utf8.count + object(keys) + object(values) + 1
     }
 
+    /// What one rowset call's answer means for the rows it carried.
+    private enum Answer {
+        /// 200: every row saved.
+        case accepted
+        /// A row of the call was refused (10006 with details, or another refusal of the whole call): the rows
+        /// are not known saved, and a call of one row rejects that row with this outcome.
+        case refused(RecordOutcome)
+        /// Anything else (retry, stop, refresh, an unknown data extension): the verdict for the rows it carried;
+        /// the attempt ends.
+        case ended(AttemptVerdict)
+    }
+
     func attempt(
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
         clock: any DeliveryClock
@@ -47,74 +68,99 @@ struct RowsetDelivery: DeliveryAction {
         let dataExtension = target.reference(for: batch[0])
         var verdicts = [AttemptVerdict?](repeating: nil, count: batch.count)
         var requests = 0
-        var remaining = Array(batch.indices)
-        var alone = false
-        while !remaining.isEmpty {
-            let sending = alone ? [remaining[0]] : remaining
+        func post(_ rows: Range<Int>) async -> Answer {
             requests += 1
-            let request = TransportRequest(
-                method: "POST",
-                url: MarketingCloudREST.url(grant, "hub/v1/dataevents/\(dataExtension.pathSegment)/rowset"),
-                headers: MarketingCloudREST.headers(grant),
-                body: JSONWriter.bytes(.array(sending.map { row(batch[$0]) })),
-                context: RequestContext(
-                    line: batch[sending[0]].line, identity: batch[sending[0]].identity, attempt: attempt))
-            let response: TransportResponse
-            switch await send(request, transport: transport) {
-            case .failed(let verdict):
-                for index in remaining { verdicts[index] = verdict }
-                remaining = []
-                continue
-            case .answered(let answer):
-                response = answer
-            }
-            let json = try? JSONParser.parse(response.body)
-            if response.status == 200 {
-                for index in sending { verdicts[index] = .done(.delivered) }
-                remaining.removeFirst(sending.count)
-                continue
-            }
-            if response.status == 404 {
-                let verdict = target.unknown(
-                    dataExtension, code: "404", message: json?["message"]?.stringValue ?? "not found",
-                    advice:
-                        "Check action.dataExtension: the external key (Email Studio > Subscribers > Data Extensions > Properties), not the name."
-                )
-                for index in remaining { verdicts[index] = verdict }
-                remaining = []
-                continue
-            }
-            let additional = json?["additionalErrors"]?.arrayValue ?? []
-            guard response.status == 400, json?["errorcode"]?.intValue == 10006, let first = additional.first else {
-                // 10006 without details is transient for Segment's destination; everything else as REST says.
-                let verdict =
-                    response.status == 400 && json?["errorcode"]?.intValue == 10006
-                    ? AttemptVerdict.retry(code: "10006", message: json?["message"]?.stringValue ?? "", retryAfter: nil)
-                    : MarketingCloudREST.verdict(response, json: json)
-                if case .done = verdict, !alone, sending.count > 1 {
-                    alone = true  // a refusal of the whole batch: find the bad rows one by one
-                    continue
+            return await self.post(batch[rows], to: dataExtension, grant: grant, attempt: attempt, transport: transport)
+        }
+        // Rows from `next` on are still to send, in input order.
+        var next = batch.startIndex
+        search: while next < batch.endIndex {
+            let rows = next..<batch.endIndex
+            switch await post(rows) {
+            case .accepted:
+                for index in rows { verdicts[index] = .done(.delivered) }
+                next = batch.endIndex
+            case .ended(let verdict):
+                for index in rows { verdicts[index] = verdict }
+                next = batch.endIndex
+            case .refused(let outcome) where rows.count == 1:
+                verdicts[rows.lowerBound] = .done(outcome)
+                next = batch.endIndex
+            case .refused(var firstRefusal):
+                // The first refused row is in [low, high); the rows before `low` were accepted by a probe.
+                var (low, high) = (rows.lowerBound, rows.upperBound)
+                while high - low > 1 {
+                    let middle = (low + high) / 2
+                    switch await post(low..<middle) {
+                    case .accepted:
+                        for index in low..<middle { verdicts[index] = .done(.delivered) }
+                        low = middle
+                    case .refused(let outcome):
+                        firstRefusal = outcome
+                        high = middle
+                    case .ended(let verdict):
+                        for index in low..<middle { verdicts[index] = verdict }
+                        next = middle
+                        break search
+                    }
                 }
-                for index in sending { verdicts[index] = verdict }
-                remaining.removeFirst(sending.count)
-                continue
-            }
-            if sending.count == 1 {
-                let messages = additional.compactMap { $0["message"]?.stringValue }
-                verdicts[sending[0]] = .done(
-                    .rejected(
-                        code: "10006",
-                        message: messages.isEmpty
-                            ? (first["message"]?.stringValue ?? "refused") : messages.joined(separator: "; ")))
-                remaining.removeFirst()
-            } else {
-                alone = true
+                // The last refused call that carried this row is the API's word on it.
+                verdicts[low] = .done(firstRefusal)
+                next = low + 1
             }
         }
+        // Rows no request carried in this attempt: a neighbour's transient failure ended it before them.
+        for index in next..<batch.endIndex where verdicts[index] == nil { verdicts[index] = .notSent }
         return (
             verdicts.map { $0 ?? .retry(code: "internal", message: "no answer for this row", retryAfter: nil) },
             requests
         )
+    }
+
+    /// One rowset call for `rows`, and what its answer means.
+    private func post(
+        _ rows: ArraySlice<MappedRecord>, to dataExtension: DataExtensionReference, grant: AccessGrant, attempt: Int,
+        transport: any HTTPTransport
+    ) async -> Answer {
+        let first = rows[rows.startIndex]
+        let request = TransportRequest(
+            method: "POST",
+            url: MarketingCloudREST.url(grant, "hub/v1/dataevents/\(dataExtension.pathSegment)/rowset"),
+            headers: MarketingCloudREST.headers(grant),
+            body: JSONWriter.bytes(.array(rows.map(row))),
+            context: RequestContext(line: first.line, identity: first.identity, attempt: attempt))
+        let response: TransportResponse
+        switch await send(request, transport: transport) {
+        case .failed(let verdict): return .ended(verdict)
+        case .answered(let answer): response = answer
+        }
+        if response.status == 200 { return .accepted }
+        let json = try? JSONParser.parse(response.body)
+        if response.status == 404 {
+            return .ended(
+                target.unknown(
+                    dataExtension, code: "404", message: json?["message"]?.stringValue ?? "not found",
+                    advice:
+                        "Check action.dataExtension: the external key (Email Studio > Subscribers > Data Extensions > Properties), not the name."
+                ))
+        }
+        let additional = json?["additionalErrors"]?.arrayValue ?? []
+        if response.status == 400, json?["errorcode"]?.intValue == 10006 {
+            // 10006 without details is transient for Segment's destination (sfmc-operations.ts).
+            guard let first = additional.first else {
+                return .ended(.retry(code: "10006", message: json?["message"]?.stringValue ?? "", retryAfter: nil))
+            }
+            let messages = additional.compactMap { $0["message"]?.stringValue }
+            return .refused(
+                .rejected(
+                    code: "10006",
+                    message: messages.isEmpty
+                        ? (first["message"]?.stringValue ?? "refused") : messages.joined(separator: "; ")))
+        }
+        // Everything else as REST says; a refusal of the whole call is searched like a 10006.
+        let verdict = MarketingCloudREST.verdict(response, json: json)
+        if case .done(let outcome) = verdict { return .refused(outcome) }
+        return .ended(verdict)
     }
 
     func row(_ record: MappedRecord) -> JSONValue {
