@@ -17,7 +17,7 @@ enum RunSummary {
         }
         if report.resumed > 0 { text += " (\(report.resumed) finished in an earlier run)" }
         text +=
-            "; \(report.requests) requests, \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
+            "; \(report.requests) requests \(report.dryRun ? "built" : "sent"), \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
         text += "\n" + table(report)
         if report.rejected > 0, rejectsFile == nil { text += "\n  (pass --rejects FILE to keep the rejected records)" }
         return text

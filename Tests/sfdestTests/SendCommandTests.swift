@@ -68,6 +68,13 @@ import Testing
         #expect(text.hasPrefix("@authUrl = https://mcxxxxxxxxxxxxxxxxxxxxxxxxxx.auth.marketingcloudapis.com\n"))
         #expect(text.contains("POST {{restUrl}}/hub/v1/dataevents/key:customers-key/rowset"))
         #expect(text.contains("\"client_secret\": \"<redacted>\""))
+        // Nothing was sent: no request claims an answer from Salesforce, and the report mints no token.
+        #expect(!text.contains("# status:"), "\(text)")
+        #expect(text.contains("# not sent (dry run)"))
+        let report = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: temporary("dry.json")))))
+        #expect(report["tokensMinted"] == 0)
+        #expect(report["requests"] == 0)
+        #expect((report["requestsBuilt"]?.intValue ?? 0) > 1)
     }
 
     /// The example with fallbacks, an object spread and per-record routing builds what its comments promise.

@@ -74,6 +74,7 @@ public struct Transcript: Sendable {
             lines.append("### auth")
         }
         switch exchange.response {
+        case _ where !exchange.wasSent: lines.append("# not sent (dry run)")
         case .success(let response): lines.append("# status: \(response.status)")
         case .failure: lines.append("# status: no answer (connection failed)")
         }

@@ -126,7 +126,9 @@ public struct RunReport: Sendable, Equatable {
             "delivered": .integer(dryRun ? 0 : delivered),
             "rejectedByCode": .object(rejectedByCode.mapValues { .integer($0) }),
             "resumed": .integer(resumed),
-            "requests": .integer(requests), "retries": .integer(retries), "tokensMinted": .integer(tokensMinted),
+            // A dry run sends nothing and mints no token: what it built is `requestsBuilt`.
+            "requests": .integer(dryRun ? 0 : requests), "retries": .integer(retries),
+            "tokensMinted": .integer(dryRun ? 0 : tokensMinted),
             "durationSeconds": .double((durationSeconds * 1000).rounded() / 1000),
             "recordsPerSecond": .double(
                 durationSeconds > 0 ? (Double(records - resumed) / durationSeconds).rounded() : 0),
@@ -134,6 +136,7 @@ public struct RunReport: Sendable, Equatable {
                 ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)]
             } ?? .null,
         ]
+        if dryRun { object["requestsBuilt"] = .integer(requests) }
         object["interrupted"] =
             interruption.map { ["signal": .string($0.signalName), "readThroughLine": .integer($0.readThroughLine)] }
             ?? .null

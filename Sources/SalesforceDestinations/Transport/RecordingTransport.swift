@@ -6,8 +6,10 @@ public struct RecordedExchange: Sendable {
     public var sequence: Int
     /// The request as sent, secrets included: mask before printing (``Transcript`` does).
     public var request: TransportRequest
-    /// The answer, or why none came.
+    /// The answer, or why none came. In a dry run, the canned answer the run went on with.
     public var response: Result<TransportResponse, TransportError>
+    /// False in a dry run: the request was built, not sent, and its answer is the dry run's own.
+    public var wasSent = true
 }
 
 /// Wraps a transport and keeps every exchange, for `--transcript` and the conformance harness.
@@ -52,8 +54,10 @@ public final class RecordingTransport: HTTPTransport {
             result = .success(respond(request))
         }
         if keepsExchanges {
+            let wasSent = if case .network = source { true } else { false }
             exchanges.withLock {
-                $0.append(RecordedExchange(sequence: $0.count + 1, request: request, response: result))
+                $0.append(
+                    RecordedExchange(sequence: $0.count + 1, request: request, response: result, wasSent: wasSent))
             }
         }
         return try result.get()
