@@ -23,9 +23,10 @@ struct SendCommand: AsyncParsableCommand {
             server's code and message) or not attempted because the run stopped; the report's counts add up. \
             Credentials come from the environment or files named in the config, never from arguments.
 
-            Exit status: 0 the run finished (rejections included); 1 the run was refused before anything was \
-            sent (config, credentials, input, output paths, checkpoint, CA file); 2 it stopped early (the API or \
-            auth server refused to go on, or the input changed under --resume); 3 an output file (checkpoint, \
+            Exit status: 0 the run finished, its rejections within the limits; 1 the run was refused before \
+            anything was sent (config, credentials, input, output paths, checkpoint, CA file); 2 it stopped early \
+            (the API or auth server refused to go on, the input changed under --resume, or rejections passed \
+            --max-rejects, --max-reject-rate or --breaker-records); 3 an output file (checkpoint, \
             rejects, report, transcript, capture) could not be written; 130 / 143 it was interrupted by SIGINT / \
             SIGTERM and stopped cleanly (a second signal stops at once with the same status).
             """)
@@ -90,6 +91,28 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "After SIGINT or SIGTERM, seconds that requests in flight may take to finish.")
     var drainSeconds: Double = 10
 
+    @Option(help: "Stop (exit 2) once more than this many records are rejected. (default: no bound)")
+    var maxRejects: Int?
+
+    @Option(
+        help:
+            "Stop (exit 2) once more than this percentage of the records finished are rejected: checked from 100 records on, and at the end of the input; 100 turns it off."
+    )
+    var maxRejectRate: Double = 50
+
+    @Option(
+        help:
+            "Stop (exit 2) when the first N records finished are all rejected for the same reason (a misspelt field, a file that is not NDJSON); 0 turns it off."
+    )
+    var breakerRecords: Int = RejectLimits.sendDefaults.breakerRecords ?? 0
+
+    /// The limits the flags give (``RejectLimits/sendDefaults`` unless changed).
+    var rejectLimits: RejectLimits {
+        RejectLimits(
+            maxRejects: maxRejects, maxRejectRate: maxRejectRate >= 100 ? nil : maxRejectRate / 100,
+            breakerRecords: breakerRecords > 0 ? breakerRecords : nil)
+    }
+
     func validate() throws {
         if resume, checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
         if dryRun, embeddedFake {
@@ -105,6 +128,11 @@ struct SendCommand: AsyncParsableCommand {
         if progressInterval < 0 || drainSeconds < 0 {
             throw ValidationError("--progress-interval and --drain-seconds cannot be negative")
         }
+        if !(0...100).contains(maxRejectRate) {
+            throw ValidationError("--max-reject-rate is a percentage, 0 to 100 (100 turns it off)")
+        }
+        if let maxRejects, maxRejects < 0 { throw ValidationError("--max-rejects cannot be negative") }
+        if breakerRecords < 0 { throw ValidationError("--breaker-records cannot be negative (0 turns it off)") }
     }
 
     /// Exit statuses (see the discussion above).
@@ -260,6 +288,7 @@ struct SendCommand: AsyncParsableCommand {
         run.rejects = prepared.rejects
         run.checkpoint = prepared.checkpoint
         run.logger = Logger(label: "sfdest.delivery")
+        run.rejectLimits = rejectLimits
         let interruption = RunInterruption(drainSeconds: drainSeconds)
         run.interruption = interruption
         let progress = ProgressDisplay(

@@ -70,13 +70,14 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
     func send(
         _ lines: [String], config: DestinationConfig? = nil, rejects: String? = nil, checkpoint: String? = nil,
         resume: Bool = false,
-        recorder: RecordingTransport? = nil
+        recorder: RecordingTransport? = nil, rejectLimits: RejectLimits = .none
     ) async throws -> RunReport {
         let input = try inputFile(lines)
         var run = DeliveryRun(
             config: try config ?? self.config(), credentials: .salesforce(Self.credentials),
             transport: recorder ?? transport, clock: clock,
             random: { 0.5 })
+        run.rejectLimits = rejectLimits
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
         if let checkpoint {
             run.checkpoint = try Checkpoint(

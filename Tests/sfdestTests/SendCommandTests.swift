@@ -77,6 +77,29 @@ import Testing
         #expect((report["requestsBuilt"]?.intValue ?? 0) > 1)
     }
 
+    /// A CSV fed by mistake: every line is rejected, and the run exits 2 with the reason, where it used to exit 0.
+    /// The limits can be turned off, and then the run finishes with exit 0 as before.
+    @Test func aRunThatRejectsEverythingExitsNonZero() throws {
+        let input = temporary("profiles.csv")
+        try Data(((0..<30).map { "u\($0)@example.com,First\($0),Porto" }.joined(separator: "\n") + "\n").utf8)
+            .write(to: URL(fileURLWithPath: input))
+        let config = Self.examples.deletingLastPathComponent().appendingPathComponent(
+            "marketing-cloud/upsert-rows.yaml")
+        for (extra, status) in [([String](), Int32(2)), (["--max-reject-rate", "100", "--breaker-records", "0"], 0)] {
+            let send = try BuiltProduct(
+                "sfdest",
+                arguments: [
+                    "send", "--config", config.path, "--input", input, "--dry-run", "--report", temporary("csv.json"),
+                ] + extra, environment: ["SFMC_CLIENT_ID": "", "SFMC_CLIENT_SECRET": ""])
+            send.process.waitUntilExit()
+            _ = send.waitForLine(timeout: 1) { _ in false }
+            #expect(send.process.terminationStatus == status, "\(extra): \(send.text)")
+            let report = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: temporary("csv.json")))))
+            #expect(report["outcomes"]?["rejected"] == 30)
+            #expect(report["stopped"]?["code"] == (status == 2 ? "rejectLimit" : nil))
+        }
+    }
+
     /// The example with fallbacks, an object spread and per-record routing builds what its comments promise.
     @Test func theRoutedExampleBuildsOneBatchPerDataExtension() throws {
         let folder = Self.examples.deletingLastPathComponent().appendingPathComponent("marketing-cloud")

@@ -23,6 +23,8 @@ public struct DeliveryRun: Sendable {
     public var progress: (@Sendable (RunReport) -> Void)?
     /// Set by the CLI's signal handlers: when it is requested, the run stops reading and drains.
     public var interruption: RunInterruption?
+    /// When rejections stop the run (``RejectLimits``); none by default, `sfdest send` sets its own.
+    public var rejectLimits = RejectLimits.none
     /// Where the run says what it does: rejections and retries at debug, stops at error. Silent by default.
     public var logger = Logger(label: "sfdest.delivery", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -97,7 +99,8 @@ public struct DeliveryRun: Sendable {
     where Input.Element == InputLine {
         let started = clock.now()
         let ledger = Ledger(
-            recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress)
+            recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress,
+            rejectLimits: rejectLimits)
         let mapper = RecordMapper(mapping: config.mapping)
         try await withThrowingTaskGroup(of: TaskResult.self) { group in
             var dispatcher = Dispatcher(run: self, ledger: ledger)
@@ -199,6 +202,10 @@ public struct DeliveryRun: Sendable {
 
     /// The report once every task is done: the checkpoint synced, the token counters and the time taken added.
     private func finish(_ ledger: Ledger, started: Double) async -> RunReport {
+        // Every record is in: the share of rejections is checked whatever the sample.
+        if ledger.report.stop == nil, ledger.report.interruption == nil {
+            ledger.checkRejectLimits(endOfInput: true)
+        }
         var report = ledger.report
         do {
             try ledger.recorder.sync()
@@ -222,10 +229,35 @@ public struct DeliveryRun: Sendable {
         let logger: Logger
         let progress: (@Sendable (RunReport) -> Void)?
 
-        init(recorder: OutcomeRecorder, logger: Logger, progress: (@Sendable (RunReport) -> Void)?) {
+        /// This run's finished records and rejections (resumed lines are an earlier run's).
+        private var finishedHere = 0
+        private var rejectedHere = 0
+        private var rejectWatch: RejectWatch
+
+        init(
+            recorder: OutcomeRecorder, logger: Logger, progress: (@Sendable (RunReport) -> Void)?,
+            rejectLimits: RejectLimits
+        ) {
             self.recorder = recorder
             self.logger = logger
             self.progress = progress
+            rejectWatch = RejectWatch(limits: rejectLimits)
+        }
+
+        /// Counts an outcome of this run, for the report and the reject limits.
+        private func countHere(_ outcome: RecordOutcome) {
+            report.count(outcome)
+            finishedHere += 1
+            if case .rejected = outcome { rejectedHere += 1 }
+            rejectWatch.observe(outcome)
+        }
+
+        /// Stops the run when a reject limit is passed.
+        func checkRejectLimits(endOfInput: Bool = false) {
+            guard report.stop == nil,
+                let stop = rejectWatch.check(finished: finishedHere, rejected: rejectedHere, endOfInput: endOfInput)
+            else { return }
+            self.stop(stop)
         }
 
         /// Keeps the first stop, and lets no new attempt start.
@@ -242,7 +274,7 @@ public struct DeliveryRun: Sendable {
             report.requests += result.requests
             report.retries += result.retries
             for (item, outcome) in result.finished {
-                report.count(outcome)
+                countHere(outcome)
                 if case .rejected(let code, let message) = outcome {
                     logger.debug(
                         "rejected",
@@ -251,13 +283,14 @@ public struct DeliveryRun: Sendable {
             }
             report.notAttempted += result.notAttempted
             if let failure = result.stop { stop(failure) }
+            checkRejectLimits()
             progress?(report)
         }
 
         /// Rejects a line before anything is sent, and writes it to the rejects file and checkpoint at once.
         func rejectLocally(_ line: InputLine, record: JSONValue?, code: String, message: String) {
             let outcome = RecordOutcome.rejected(code: code, message: message)
-            report.count(outcome)
+            countHere(outcome)
             logger.debug(
                 "rejected", metadata: ["line": "\(line.number)", "code": .string(code), "message": .string(message)])
             do {
@@ -269,6 +302,7 @@ public struct DeliveryRun: Sendable {
             } catch {
                 stop(DeliveryStop.outputFailure(error))
             }
+            checkRejectLimits()
             progress?(report)
         }
     }

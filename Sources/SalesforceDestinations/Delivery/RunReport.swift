@@ -68,8 +68,23 @@ public struct RunReport: Sendable, Equatable {
         /// The code the record was rejected with: the server's (`4`, `180`), `mapping`, `input`, or `*` for the
         /// reasons beyond the distinct-reason bound.
         public var code: String
-        /// The server's or the client's message.
+        /// The server's or the client's message, without the line number a mapping or input message starts with.
         public var message: String
+
+        /// The reason a rejection counts under: one per code and message, so that "line 4: email: no value …" and
+        /// "line 9: email: no value …" are one reason, not one per line.
+        public static func grouping(code: String, message: String) -> RejectionReason {
+            RejectionReason(code: code, message: withoutLineNumber(message))
+        }
+
+        /// `line 12: email: …` → `email: …`; other messages as they are.
+        static func withoutLineNumber(_ message: String) -> String {
+            guard message.hasPrefix("line ") else { return message }
+            let rest = message.dropFirst(5)
+            let digits = rest.prefix { $0.isASCII && $0.isNumber }
+            guard !digits.isEmpty, rest.dropFirst(digits.count).hasPrefix(": ") else { return message }
+            return String(rest.dropFirst(digits.count + 2))
+        }
     }
 
     /// At most this many distinct reasons are kept; the rest are counted under one "other reasons" entry, so a
@@ -97,7 +112,7 @@ public struct RunReport: Sendable, Equatable {
         case .rejected(let code, let message):
             rejected += 1
             rejectedByCode[code, default: 0] += 1
-            var reason = RejectionReason(code: code, message: message)
+            var reason = RejectionReason.grouping(code: code, message: message)
             if rejectionReasons[reason] == nil, rejectionReasons.count >= Self.distinctReasonLimit {
                 reason = RejectionReason(code: "*", message: "other reasons")
             }

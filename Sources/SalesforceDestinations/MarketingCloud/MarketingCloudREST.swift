@@ -14,7 +14,8 @@ enum MarketingCloudREST {
             ?? String(decoding: response.body.prefix(300), as: UTF8.self)
         // Any code may carry the detail in additionalErrors (10006 is the documented one): keep it.
         let details = (json?["additionalErrors"]?.arrayValue ?? []).compactMap { $0["message"]?.stringValue }
-        if !details.isEmpty { message += ": " + details.joined(separator: "; ") }
+        // Sorted: the API lists them in no set order, and one reason must read the same each time.
+        if !details.isEmpty { message += ": " + details.sorted().joined(separator: "; ") }
         let codeText = code.map(String.init) ?? "http_\(response.status)"
         let retryAfter = RetryPolicy.retryAfter(response.headers[.retryAfter]) ?? json?["retryAfter"]?.doubleValue
         switch (response.status, code) {

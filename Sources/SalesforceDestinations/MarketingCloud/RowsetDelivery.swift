@@ -155,7 +155,8 @@ struct RowsetDelivery: DeliveryAction {
                 .rejected(
                     code: "10006",
                     message: messages.isEmpty
-                        ? (first["message"]?.stringValue ?? "refused") : messages.joined(separator: "; ")))
+                        // Sorted: the API lists them in no set order, and one reason must read the same each time.
+                        ? (first["message"]?.stringValue ?? "refused") : messages.sorted().joined(separator: "; ")))
         }
         // Everything else as REST says; a refusal of the whole call is searched like a 10006.
         let verdict = MarketingCloudREST.verdict(response, json: json)
