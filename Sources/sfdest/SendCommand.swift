@@ -50,6 +50,12 @@ struct SendCommand: AsyncParsableCommand {
         help: "Skip the lines the checkpoint says are finished (the input and config must be the ones that run used).")
     var resume = false
 
+    @Flag(
+        help:
+            "Discard what the checkpoint holds and send the input from its first line (without it, a checkpoint holding an earlier run's finished lines is refused)."
+    )
+    var fresh = false
+
     @Option(help: "Write the normalised request transcript (golden .http format, secrets masked) here.")
     var transcript: String?
 
@@ -115,6 +121,8 @@ struct SendCommand: AsyncParsableCommand {
 
     func validate() throws {
         if resume, checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        if fresh, checkpoint == nil { throw ValidationError("--fresh needs --checkpoint FILE") }
+        if fresh, resume { throw ValidationError("--fresh starts over and --resume continues: give one") }
         if dryRun, embeddedFake {
             throw ValidationError("--dry-run sends nothing; --embedded-fake has nothing to do with it")
         }
@@ -222,7 +230,8 @@ struct SendCommand: AsyncParsableCommand {
                 },
                 rejects: try rejects.map { path throws(OutputError) in try RejectsWriter(path: path, append: resume) },
                 checkpoint: try checkpoint.map { path throws(CheckpointError) in
-                    try Checkpoint(path: path, resume: resume, fingerprints: fingerprints)
+                    try Checkpoint(
+                        path: path, opening: resume ? .resume : fresh ? .fresh : .start, fingerprints: fingerprints)
                 },
                 trust: trust, fake: fake)
         } catch {

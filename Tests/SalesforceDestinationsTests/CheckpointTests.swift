@@ -29,6 +29,28 @@ import Testing
         #expect(resumed.repairedBytes == 0)
     }
 
+    /// A new run never overwrites an earlier run's finished lines silently: it is refused with both ways on,
+    /// and --fresh discards them (issue 28).
+    @Test func aNewRunOnACheckpointWithFinishedLinesIsRefused() throws {
+        let path = try written(3)
+        #expect { try Checkpoint(path: path, resume: false, fingerprints: self.fingerprints) } throws: { error in
+            "\(error)".contains("holds 4 finished lines of an earlier run") && "\(error)".contains("--resume")
+                && "\(error)".contains("--fresh")
+        }
+        #expect(try Checkpoint(path: path, resume: true, fingerprints: fingerprints).finished.count == 4)
+        let fresh = try Checkpoint(path: path, opening: .fresh, fingerprints: fingerprints)
+        #expect(fresh.finished.isEmpty)
+        // A checkpoint with its header and no finished line yet may be started again.
+        #expect(throws: Never.self) { try Checkpoint(path: path, resume: false, fingerprints: self.fingerprints) }
+        // A file that is not a checkpoint is not overwritten either.
+        let other = folder.appendingPathComponent("notes.txt").path
+        try Data("my notes\n".utf8).write(to: URL(fileURLWithPath: other))
+        #expect { try Checkpoint(path: other, resume: false, fingerprints: self.fingerprints) } throws: { error in
+            "\(error)".contains("is not an sfdest checkpoint")
+        }
+        #expect(try String(contentsOfFile: other, encoding: .utf8) == "my notes\n")
+    }
+
     @Test func aTornTailIsCutAndTheNextRecordIsWhole() throws {
         let path = try written(3)
         var bytes = try Data(contentsOf: URL(fileURLWithPath: path))

@@ -73,16 +73,38 @@ public final class Checkpoint: @unchecked Sendable {
 
     static let formatVersion = 2
 
-    /// Opens `path`. Without `resume` it starts a new checkpoint (header first). With `resume` it reads what
+    /// How a run opens its checkpoint.
+    public enum Opening: Sendable, Equatable {
+        /// A new run: the file must not exist, be empty, or hold no finished line (an earlier run's finished
+        /// lines are never overwritten silently).
+        case start
+        /// Continue the run the file belongs to (`--resume`).
+        case resume
+        /// Discard what the file holds and start over (`--fresh`).
+        case fresh
+    }
+
+    /// Opens `path` for a new run (`resume` false: refused if the file holds an earlier run's finished lines) or
+    /// to continue one (`resume` true). See ``init(path:opening:fingerprints:)``.
+    public convenience init(path: String, resume: Bool, fingerprints: Fingerprints) throws(CheckpointError) {
+        try self.init(path: path, opening: resume ? .resume : .start, fingerprints: fingerprints)
+    }
+
+    /// Opens `path`. To start (or start afresh) it writes a new checkpoint (header first); to start it first
+    /// refuses a file that holds finished lines of an earlier run, naming both ways on. To resume it reads what
     /// earlier runs finished, cuts a torn tail, and checks the fingerprints; it throws a ``CheckpointError``
     /// that says what to do when the file is missing, damaged, or belongs to another input or config.
-    public init(path: String, resume: Bool, fingerprints: Fingerprints) throws(CheckpointError) {
+    public init(path: String, opening: Opening, fingerprints: Fingerprints) throws(CheckpointError) {
+        let resume = opening == .resume
         var status = stat()
         let exists = stat(path, &status) == 0
         if exists, status.st_mode & S_IFMT != S_IFREG {
             throw CheckpointError(
                 path: path,
                 problem: "is not a regular file; a checkpoint must be a file sfdest can read back and repair")
+        }
+        if opening == .start, exists, status.st_size > 0 {
+            try Self.refuseOverwriting(path)
         }
         if resume, !exists {
             throw CheckpointError(
@@ -119,6 +141,28 @@ public final class Checkpoint: @unchecked Sendable {
         }
         self.finished = finished
         repairedBytes = totalBytes - keptBytes
+    }
+
+    /// Throws unless the file at `path` holds no finished line: an earlier run's record of what it delivered
+    /// must not be lost to a run that forgot `--resume`.
+    private static func refuseOverwriting(_ path: String) throws(CheckpointError) {
+        guard let data = FileManager.default.contents(atPath: path) else {
+            throw CheckpointError(path: path, problem: "cannot be read: \(String(cString: strerror(errno)))")
+        }
+        let lines = data.split(separator: 0x0A, omittingEmptySubsequences: true)
+        guard let header = lines.first, String(decoding: header, as: UTF8.self).contains("\"sfdestCheckpoint\"")
+        else {
+            throw CheckpointError(
+                path: path, problem: "is not empty and is not an sfdest checkpoint",
+                advice: "Give --checkpoint a new path, or add --fresh to overwrite this file.")
+        }
+        let finished = lines.count - 1
+        guard finished > 0 else { return }
+        throw CheckpointError(
+            path: path, problem: "holds \(finished) finished line\(finished == 1 ? "" : "s") of an earlier run",
+            advice:
+                "Add --resume to continue that run (its finished lines are skipped), or --fresh to discard them and send the input from its first line."
+        )
     }
 
     /// Records finished lines with one write. Throws when the file cannot take them (a full disk): the run
