@@ -132,6 +132,7 @@ struct OperatorLogHandler: LogHandler {
         switch value {
         case .string(let text): return text
         case .stringConvertible(let convertible):
+            if let flag = convertible as? Bool { return flag }
             if let number = convertible as? Int { return number }
             if let number = convertible as? Double { return number }
             return "\(convertible)"

@@ -15,13 +15,18 @@ final class ProgressDisplay: Sendable {
     private let logger: Logger
     private let interval: Double
     private let started = Date()
+    /// A bar on a terminal in text format; log lines otherwise (`--log-format json` keeps every line JSON).
+    private let drawsBar: Bool
 
-    /// - Parameter interval: seconds between log lines off a terminal; 0 shows nothing.
-    init(totalBytes: Int?, output: StandardErrorSink, logger: Logger, interval: Double) {
+    /// - Parameters:
+    ///   - interval: seconds between log lines off a terminal; 0 shows nothing.
+    ///   - format: the log format; JSON never draws the bar.
+    init(totalBytes: Int?, output: StandardErrorSink, logger: Logger, interval: Double, format: LogFormat) {
         self.totalBytes = totalBytes.flatMap { $0 > 0 ? $0 : nil }
         self.output = output
         self.logger = logger
         self.interval = interval
+        drawsBar = output.isTerminal && format == .text
     }
 
     /// The run's callback: keeps the newest counts; drawing happens on the ticker.
@@ -32,19 +37,19 @@ final class ProgressDisplay: Sendable {
     /// Draws until the task is cancelled.
     func run() async {
         guard interval > 0 else { return }
-        let period = output.isTerminal ? 0.25 : interval
+        let period = drawsBar ? 0.25 : interval
         while !Task.isCancelled {
             try? await Task.sleep(nanoseconds: UInt64(period * 1_000_000_000))
             if Task.isCancelled { break }
             let report = latest.withLock { $0 }
             let bytesRead = report.inputBytesRead
-            if output.isTerminal {
+            if drawsBar {
                 output.drawBar(bar(report, bytesRead: bytesRead))
             } else {
                 logLine(report, bytesRead: bytesRead)
             }
         }
-        if output.isTerminal { output.clearBar() }
+        if drawsBar { output.clearBar() }
     }
 
     private struct Figures {

@@ -1,4 +1,5 @@
 import Foundation
+import Logging
 import SalesforceDestinations
 
 /// The end-of-run summary on standard error: one line of counts (scripts grep it), then a table of outcomes and
@@ -21,6 +22,34 @@ enum RunSummary {
         text += "\n" + table(report)
         if report.rejected > 0, rejectsFile == nil { text += "\n  (pass --rejects FILE to keep the rejected records)" }
         return text
+    }
+
+    /// The summary's counts as one JSON log event's members (`--log-format json`): what the text line says, for
+    /// a log collector to read without parsing prose.
+    static func metadata(_ report: RunReport) -> Logger.Metadata {
+        var metadata: Logger.Metadata = [
+            "records": .stringConvertible(report.records), "rejected": .stringConvertible(report.rejected),
+            "notAttempted": .stringConvertible(report.notAttempted), "resumed": .stringConvertible(report.resumed),
+            "requests": .stringConvertible(report.requests), "retries": .stringConvertible(report.retries),
+            "seconds": .stringConvertible((report.durationSeconds * 1000).rounded() / 1000),
+            "dryRun": .stringConvertible(report.dryRun), "countsAddUp": .stringConvertible(report.addsUp),
+        ]
+        if report.dryRun {
+            metadata["wouldSend"] = .stringConvertible(report.delivered)
+        } else {
+            metadata["created"] = .stringConvertible(report.created)
+            metadata["updated"] = .stringConvertible(report.updated)
+            metadata["upserted"] = .stringConvertible(report.upserted)
+        }
+        if let stop = report.stop { metadata["stopped"] = .string(stop.code) }
+        metadata["topRejections"] = .array(
+            report.topRejections(5).map { reason, count in
+                .dictionary([
+                    "code": .string(reason.code), "message": .string(reason.message),
+                    "count": .stringConvertible(count),
+                ])
+            })
+        return metadata
     }
 
     static func table(_ report: RunReport) -> String {

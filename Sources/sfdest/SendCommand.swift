@@ -302,7 +302,7 @@ struct SendCommand: AsyncParsableCommand {
         run.interruption = interruption
         let progress = ProgressDisplay(
             totalBytes: prepared.fingerprints.inputBytes, output: console.output,
-            logger: Logger(label: "sfdest.progress"), interval: progressInterval)
+            logger: Logger(label: "sfdest.progress"), interval: progressInterval, format: logFormat)
         run.progress = progress.update
         if let repaired = prepared.checkpoint?.repairedBytes, repaired > 0 {
             console.say(
@@ -376,7 +376,7 @@ struct SendCommand: AsyncParsableCommand {
             }
         }
 
-        console.say(RunSummary.text(result, rejectsFile: rejects))
+        console.summary(result, rejectsFile: rejects)
         for failure in outputFailures { console.error(failure) }
         if let interruption = result.interruption {
             console.say(resumeAdvice("interrupted by \(interruption.signalName)"))
@@ -457,6 +457,12 @@ struct Console: Sendable {
         } else {
             output.writeLine(scrubber.scrub(text))
         }
+    }
+
+    /// The end-of-run summary: the text table, or in JSON format one `summary` event with the counts.
+    func summary(_ report: RunReport, rejectsFile: String?) {
+        guard format == .json else { return say(RunSummary.text(report, rejectsFile: rejectsFile)) }
+        Logger(label: "sfdest.send").notice("summary", metadata: RunSummary.metadata(report))
     }
 
     func error(_ text: String) {

@@ -388,6 +388,10 @@ import Testing
                 "not a JSON log line: \(line)")
         }
         #expect(lines.contains { $0.contains("\"message\":\"exchange\"") && $0.contains("\"status\":201") })
+        // The summary is one JSON object with the counts, not the text table in a message (issue 28).
+        let summary = lines.compactMap { try? JSONParser.parse(Array($0.utf8)) }.first { $0["message"] == "summary" }
+        #expect(summary?["records"] == 3 && summary?["created"] == 3 && summary?["countsAddUp"] == true, "\(lines)")
+        #expect(!result.text.contains("top rejection reasons") && !result.text.contains("\r"))
         let tokens =
             try control("GET", "state")?["accessTokens"]?.arrayValue?.compactMap { $0["token"]?.stringValue } ?? []
         #expect(!tokens.isEmpty)
