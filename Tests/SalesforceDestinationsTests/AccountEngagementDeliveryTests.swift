@@ -214,6 +214,35 @@ import Testing
         }
     }
 
+    /// The daily quota (122) stops the run, but a request already sent when the 122 came back is not cancelled
+    /// and counted "not attempted": its answer is awaited, so the report counts what the API did. The third
+    /// upsert's answer is held 300 ms after the fake created the prospect; meanwhile the seventh call meets the
+    /// quota. Before, the stop cancelled it: the fake held six prospects and the report said five created.
+    @Test func aQuotaStopCountsTheAnswersOfRequestsInFlight() async throws {
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "PUT", "state",
+                json: [
+                    "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                    "users": [["username": "user@example.com", "password": "fake-password"]],
+                    "businessUnits": [["id": "0Uv000000000001AAA", "dailyRequestLimit": 6]],
+                ])
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "skip": 2, "times": 1,
+                    "delayMillis": 300,
+                ])
+            let lines = (0..<12).map { Self.profile("u\($0)@example.com") }
+            let report = try await fake.send(lines, config: try fake.config(concurrency: 5))
+            #expect(report.stop?.code == "122")
+            #expect(report.addsUp)
+            let stored = try fake.prospects().count
+            #expect(stored == 6)
+            #expect(report.created == stored, "report says \(report.created) created, the fake holds \(stored)")
+        }
+    }
+
     @Test func resumeAfterTheDailyQuotaSendsOnlyWhatIsLeft() async throws {
         try await withFixture(Fixture()) { fake in
             _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T12:00:00Z", "frozen": true])

@@ -403,8 +403,11 @@ public struct DeliveryRun: Sendable {
             inFlight += 1
         }
 
-        /// Waits for the next task and counts its result; false when none is left. After a stop, or once a halt
-        /// has let the last task finish, the rest are cancelled. The drain deadline's task cancels them all.
+        /// Waits for the next task and counts its result; false when none is left. A stop starts no new attempt
+        /// but lets the requests in flight finish, so that what the API did with them is counted (cancelled, a
+        /// request the API had already acted on was counted not attempted: issue 28); tasks waiting out a backoff
+        /// see the halt and end. Once a halt has let the last task finish, the rest (the drain deadline's task) are
+        /// cancelled; the drain deadline cancels them all.
         private mutating func absorbNext(group: inout ThrowingTaskGroup<TaskResult, any Error>) async throws -> Bool {
             guard let result = try await group.next() else { return false }
             if result.isDrainDeadline {
@@ -413,7 +416,7 @@ public struct DeliveryRun: Sendable {
             }
             inFlight -= 1
             ledger.absorb(result)
-            if ledger.report.stop != nil || (inFlight == 0 && ledger.halt.isSet) { group.cancelAll() }
+            if inFlight == 0 && ledger.halt.isSet { group.cancelAll() }
             return true
         }
     }
@@ -532,9 +535,7 @@ public struct DeliveryRun: Sendable {
                     "code": .string(retrying.last?.lastAnswer?.code ?? ""),
                     "reason": .string(retrying.last?.lastAnswer?.message ?? ""),
                 ])
-            do {
-                try await clock.sleep(seconds: delay)
-            } catch {
+            guard await sleep(delay, unless: halt) else {
                 result.notAttempted += pending.count
                 return result
             }
@@ -542,6 +543,19 @@ public struct DeliveryRun: Sendable {
             result.retries += pending.count
         }
         return result
+    }
+
+    /// Waits out a backoff in short steps, so that a stop elsewhere in the run ends the wait within a step; false
+    /// when the run halted or the task was cancelled first.
+    private func sleep(_ seconds: Double, unless halt: Halt) async -> Bool {
+        var remaining = seconds
+        while remaining > 0 {
+            if halt.isSet { return false }
+            let step = min(remaining, 0.25)
+            do { try await clock.sleep(seconds: step) } catch { return false }
+            remaining -= step
+        }
+        return !halt.isSet
     }
 
     /// A record that ran out of attempts or of retry time: rejected with the last answer the API gave for it.
