@@ -241,6 +241,18 @@ import Testing
         }
     }
 
+    /// An async batch that takes 32 s on the fake's clock is seen complete within the poll ceiling (4 s), not up
+    /// to 30 s late: before, polls came at 1, 3, 7, 15, 31 and 61 s, and the run took 61 s (issue 28).
+    @Test func aSlowAsyncBatchIsSeenSoonAfterItCompletes() async throws {
+        try await withFixture(Fixture(settings: ["asyncCompletion": "seconds", "asyncCompletionAfter": 32])) { fake in
+            let config = try fake.config(action: Self.asyncAction, mapping: "Email: email\nVisits: visits")
+            let report = try await fake.send(
+                (0..<3).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }, config: config)
+            #expect(report.upserted == 3)
+            #expect(report.durationSeconds >= 32 && report.durationSeconds <= 36, "\(report.durationSeconds) s")
+        }
+    }
+
     /// 10006 with no additionalErrors is transient (Segment's sfmc-operations.ts retries it): retried, delivered.
     @Test func anAggregateErrorWithoutDetailIsRetried() async throws {
         try await withFixture(Fixture()) { fake in

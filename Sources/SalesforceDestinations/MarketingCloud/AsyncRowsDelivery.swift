@@ -168,13 +168,19 @@ struct AsyncRowsDelivery: DeliveryAction {
             || lowered.contains("lock request time out")
     }
 
+    /// The longest wait between two status polls. Salesforce documents no interval; a status read is one cheap
+    /// call, and a ceiling of 30 s left a finished batch waiting up to half a minute, holding its slot, while
+    /// progress showed nothing (issue 28). A few seconds bounds that wait and still spaces polls of a slow batch.
+    static let maxPollIntervalSeconds = 4.0
+
     private enum Completion {
         case finished(String)
         case gaveUp(AttemptVerdict)
     }
 
-    /// Polls the status with growing waits (1, 2, 4 … 30 s on the delivery clock) until it is final. A status that
-    /// cannot be read is polled again: the request was accepted, and uploading it again would write it twice.
+    /// Polls the status with growing waits (1, 2, 4, then every ``maxPollIntervalSeconds`` on the delivery clock)
+    /// until it is final. A status that cannot be read is polled again: the request was accepted, and uploading it
+    /// again would write it twice.
     private func waitForCompletion(
         _ requestID: String, grant: AccessGrant, context: RequestContext, transport: any HTTPTransport,
         clock: any DeliveryClock,
@@ -209,7 +215,7 @@ struct AsyncRowsDelivery: DeliveryAction {
                 return .gaveUp(.retry(code: "cancelled", message: "cancelled", retryAfter: nil))
             }
             waited += delay
-            delay = min(30, delay * 2)
+            delay = min(Self.maxPollIntervalSeconds, delay * 2)
         }
     }
 }
