@@ -1,6 +1,7 @@
 import Foundation
 import JSONCore
 import SalesforceDestinations
+import Synchronization
 import TestSupport
 import Testing
 
@@ -243,6 +244,38 @@ import Testing
         }
     }
 
+    /// A record waiting out a backoff does not hold the run's place: with one request allowed at a time, the first
+    /// record's 500 sends it into a backoff that waits on a gate, and the other records are sent meanwhile. Before,
+    /// the waiting batch counted against the concurrency, and nothing else was sent until its wait ended (with
+    /// 18% faults a run took 140 times as long; docs/benchmarks.md).
+    @Test func aRecordWaitingOutABackoffLetsTheOthersThrough() async throws {
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "times": 1, "preset": "internalError",
+                ])
+            let clock = GatedClock()
+            let lines = (0..<6).map { Self.profile("u\($0)@example.com") }
+            let input = fake.directory.appendingPathComponent("gated.ndjson")
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+            let run = DeliveryRun(
+                config: try fake.config(concurrency: 1), credentials: .salesforce(Fixture.credentials),
+                transport: fake.transport, clock: clock, random: { 0.5 })
+            let delivery = Task { try await run.run(try NDJSONReader.open(input.path)) }
+            // Condition wait, not a timing: the other five are answered while the first record's backoff waits.
+            var answered = 0
+            for _ in 0..<1000 where answered < 6 {
+                answered = try fake.upsertBodies().count
+                try await Task.sleep(nanoseconds: 10_000_000)
+            }
+            #expect(answered == 6, "only \(answered) upserts while a record waited out its backoff")
+            clock.open()
+            let report = try await delivery.value
+            #expect(report.created == 6 && report.retries == 1 && report.addsUp)
+        }
+    }
+
     @Test func resumeAfterTheDailyQuotaSendsOnlyWhatIsLeft() async throws {
         try await withFixture(Fixture()) { fake in
             _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T12:00:00Z", "frozen": true])
@@ -273,5 +306,32 @@ import Testing
             #expect(Set(sent).count == 7)
             #expect(try fake.prospects().count == 7)
         }
+    }
+}
+
+/// Wall time, and sleeps that wait until the test opens the gate.
+private final class GatedClock: DeliveryClock {
+    private let waiting = Mutex<(open: Bool, sleepers: [CheckedContinuation<Void, Never>])>((false, []))
+
+    func now() -> Double { Date().timeIntervalSince1970 }
+
+    func sleep(seconds: Double) async throws {
+        await withCheckedContinuation { (continuation: CheckedContinuation<Void, Never>) in
+            let wait = waiting.withLock { state -> Bool in
+                if state.open { return false }
+                state.sleepers.append(continuation)
+                return true
+            }
+            if !wait { continuation.resume() }
+        }
+    }
+
+    func open() {
+        let sleepers = waiting.withLock { state in
+            state.open = true
+            defer { state.sleepers = [] }
+            return state.sleepers
+        }
+        for sleeper in sleepers { sleeper.resume() }
     }
 }

@@ -77,6 +77,28 @@ public struct DeliveryRun: Sendable {
         var retries = 0
         /// The interruption's drain deadline passed (not a batch).
         var isDrainDeadline = false
+        /// The batch must wait before its next attempt: the dispatcher schedules the rest as a task that waits
+        /// (not counted against the concurrency) and carries on. The batch keeps its identity lane meanwhile.
+        var backoff: Backoff?
+    }
+
+    /// What a batch that must wait takes into its next attempt.
+    private struct Backoff: Sendable {
+        var progress: BatchProgress
+        var delay: Double
+        var ticket: IdentityLanes.Ticket?
+        /// The server asked the run to slow down (``RetryPolicy/isThrottle(code:retryAfter:)``): the waiting batch
+        /// keeps its place, so the run sends fewer requests until it has waited. Other failures (a 500, a dropped
+        /// connection) free the place for other batches meanwhile.
+        var holdsPlace: Bool
+    }
+
+    /// Where a batch's delivery stands between attempts: the records left, and the waiting and token refresh
+    /// they have used.
+    private struct BatchProgress: Sendable {
+        var pending: [Pending]
+        var waited = 0.0
+        var refreshed = false
     }
 
     /// Set once the run must start no new attempt: it stopped, or it was interrupted.
@@ -309,12 +331,17 @@ public struct DeliveryRun: Sendable {
 
     /// Batches and the tasks that send them. Records wait in one batch per route (per-record data extension or
     /// event), so a batch never mixes targets; a batch leaves when it has `batchSize` records or its next record
-    /// would pass `maxBatchBytes`. At most `concurrency` batches are in flight; records of one identity (within
-    /// one target) go in input order (``IdentityLanes``).
+    /// would pass `maxBatchBytes`. At most `concurrency` requests are on the wire (``RequestSlots``), and
+    /// `concurrency` batches are launched beyond those waiting out a backoff (at most ``parkedBatchLimit`` of
+    /// them); records of one identity (within one target) go in input order (``IdentityLanes``).
     private struct Dispatcher {
         let run: DeliveryRun
         let ledger: Ledger
         let lanes = IdentityLanes()
+        /// Requests on the wire, at most `concurrency`; batches waiting out a backoff hold none.
+        let slots: RequestSlots
+        /// Batch tasks alive at most: `concurrency` sending, and up to this many more waiting out a backoff.
+        static let parkedBatchLimit = 1024
         private var batches: [String: PendingBatch] = [:]
         private var routeOrder: [String] = []
         private(set) var inFlight = 0
@@ -322,6 +349,7 @@ public struct DeliveryRun: Sendable {
         init(run: DeliveryRun, ledger: Ledger) {
             self.run = run
             self.ledger = ledger
+            slots = RequestSlots(run.config.delivery.concurrency)
         }
 
         /// Adds a record to its route's batch, launching the batch first if the record would overfill it, and
@@ -369,7 +397,11 @@ public struct DeliveryRun: Sendable {
         {
             guard let items = batches.removeValue(forKey: route)?.items, !items.isEmpty else { return }
             routeOrder.removeAll { $0 == route }
-            while inFlight >= run.config.delivery.concurrency, try await absorbNext(group: &group) {}
+            // A batch waiting out a backoff does not count against the concurrency: more are launched meanwhile.
+            let concurrency = run.config.delivery.concurrency
+            while inFlight - slots.parked >= concurrency || inFlight >= concurrency + Self.parkedBatchLimit,
+                try await absorbNext(group: &group)
+            {}
             if ledger.halt.isSet {
                 ledger.report.notAttempted += items.count
                 return
@@ -380,25 +412,67 @@ public struct DeliveryRun: Sendable {
                 items.map { item in
                     item.record.route.map { $0 + "\u{0}" + item.record.identity } ?? item.record.identity
                 })
-            let (run, lanes, halt, recorder) = (run, lanes, ledger.halt, ledger.recorder)
+            let (run, lanes, halt, recorder, slots) = (run, lanes, ledger.halt, ledger.recorder, slots)
             group.addTask {
                 await lanes.wait(ticket)
-                var result = halt.isSet ? TaskResult(notAttempted: items.count) : await run.deliver(items, halt: halt)
-                // Recorded before the lane is left: the next record of these identities is not sent until this
-                // one's outcome is in the checkpoint.
-                let finished = result.finished.map { item, outcome in
-                    OutcomeRecorder.Finished(
-                        line: item.record.line, textHash: item.textHash, identity: item.record.identity,
-                        original: item.original, outcome: outcome)
+                let result =
+                    halt.isSet
+                    ? TaskResult(notAttempted: items.count)
+                    : await run.deliver(
+                        BatchProgress(pending: items.map { Pending(item: $0) }), halt: halt, slots: slots)
+                return await Self.settle(result, ticket: ticket, lanes: lanes, halt: halt, recorder: recorder)
+            }
+            inFlight += 1
+        }
+
+        /// Records what an attempt finished, and leaves the identity lane unless the batch will try again.
+        /// Recorded before the lane is left: the next record of these identities is not sent until this one's
+        /// outcome is in the checkpoint.
+        private static func settle(
+            _ result: TaskResult, ticket: IdentityLanes.Ticket, lanes: IdentityLanes, halt: Halt,
+            recorder: OutcomeRecorder
+        ) async -> TaskResult {
+            var result = result
+            let finished = result.finished.map { item, outcome in
+                OutcomeRecorder.Finished(
+                    line: item.record.line, textHash: item.textHash, identity: item.record.identity,
+                    original: item.original, outcome: outcome)
+            }
+            do throws(OutputError) {
+                try recorder.record(finished)
+            } catch {
+                if result.stop == nil { result.stop = DeliveryStop.outputFailure(error) }
+            }
+            if result.stop != nil {
+                halt.set()
+                if let backoff = result.backoff {
+                    result.notAttempted += backoff.progress.pending.count
+                    result.backoff = nil
                 }
-                do throws(OutputError) {
-                    try recorder.record(finished)
-                } catch {
-                    if result.stop == nil { result.stop = DeliveryStop.outputFailure(error) }
-                }
-                if result.stop != nil { halt.set() }
+            }
+            if result.backoff == nil {
                 await lanes.leave(ticket)
-                return result
+            } else {
+                result.backoff?.ticket = ticket
+            }
+            return result
+        }
+
+        /// Schedules the rest of a batch that must wait: a task that waits out the backoff, counted as parked
+        /// so that the dispatcher launches other batches meanwhile, then attempts again.
+        private mutating func resume(_ backoff: Backoff, group: inout ThrowingTaskGroup<TaskResult, any Error>) {
+            guard let ticket = backoff.ticket else { return }
+            let (run, lanes, halt, recorder, slots) = (run, lanes, ledger.halt, ledger.recorder, slots)
+            let parks = !backoff.holdsPlace
+            if parks { slots.park() }
+            group.addTask {
+                let waited = await run.sleep(backoff.delay, unless: halt)
+                if parks { slots.unpark() }
+                let result =
+                    waited
+                    ? await run.deliver(backoff.progress, halt: halt, slots: slots)
+                    : TaskResult(notAttempted: backoff.progress.pending.count)
+                return await Self.settle(result, ticket: ticket, lanes: lanes, halt: halt, recorder: recorder)
             }
             inFlight += 1
         }
@@ -416,13 +490,21 @@ public struct DeliveryRun: Sendable {
             }
             inFlight -= 1
             ledger.absorb(result)
+            if let backoff = result.backoff {
+                if ledger.halt.isSet {
+                    ledger.report.notAttempted += backoff.progress.pending.count
+                    if let ticket = backoff.ticket { await lanes.leave(ticket) }
+                } else {
+                    resume(backoff, group: &group)
+                }
+            }
             if inFlight == 0 && ledger.halt.isSet { group.cancelAll() }
             return true
         }
     }
 
     /// A record still to deliver, with the attempts it has been charged and what the API last said of it.
-    private struct Pending {
+    private struct Pending: Sendable {
         var item: Item
         /// Attempts whose request carried this record and failed transiently.
         var charged = 0
@@ -436,11 +518,11 @@ public struct DeliveryRun: Sendable {
     /// Each record is charged only the attempts whose request carried it: a record that a neighbour's failure
     /// kept from being sent (``AttemptVerdict/notSent``) keeps its attempts, and one that runs out of them is
     /// rejected with the last thing the API said about it, not a neighbour's answer.
-    private func deliver(_ items: [Item], halt: Halt) async -> TaskResult {
+    private func deliver(_ progress: BatchProgress, halt: Halt, slots: RequestSlots) async -> TaskResult {
         var result = TaskResult()
-        var pending = items.map { Pending(item: $0) }
-        var waited = 0.0
-        var refreshed = false
+        var pending = progress.pending
+        let waited = progress.waited
+        var refreshed = progress.refreshed
         while !pending.isEmpty {
             // A stop or an interruption lets the request in flight finish, but starts no other.
             if Task.isCancelled || halt.isSet {
@@ -456,12 +538,20 @@ public struct DeliveryRun: Sendable {
                 return result
             }
             let attempt = pending.map(\.charged).max()! + 1
+            await slots.acquire()
+            if halt.isSet {
+                slots.release()
+                result.notAttempted += pending.count
+                return result
+            }
             let (verdicts, requests) = await action.attempt(
                 pending.map(\.item.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
+            slots.release()
             result.requests += requests
             var again: [Pending] = []
             var needsRefresh = false
             var retried = false
+            var throttled = false
             var retryAfter: Double?
             for (var record, verdict) in zip(pending, verdicts) {
                 switch verdict {
@@ -476,6 +566,7 @@ public struct DeliveryRun: Sendable {
                 case .notSent:
                     again.append(record)
                 case .retry(let code, let message, let after):
+                    if RetryPolicy.isThrottle(code: code, retryAfter: after) { throttled = true }
                     record.charged += 1
                     record.lastAnswer = (code, message)
                     retried = true
@@ -535,12 +626,13 @@ public struct DeliveryRun: Sendable {
                     "code": .string(retrying.last?.lastAnswer?.code ?? ""),
                     "reason": .string(retrying.last?.lastAnswer?.message ?? ""),
                 ])
-            guard await sleep(delay, unless: halt) else {
-                result.notAttempted += pending.count
-                return result
-            }
-            waited += delay
+            // The wait happens in a task of its own that the dispatcher schedules (``Backoff``): this batch's
+            // place is free for others meanwhile.
             result.retries += pending.count
+            result.backoff = Backoff(
+                progress: BatchProgress(pending: pending, waited: waited + delay, refreshed: refreshed),
+                delay: delay, ticket: nil, holdsPlace: throttled)
+            return result
         }
         return result
     }

@@ -30,6 +30,14 @@ package struct RetryPolicy: Sendable {
         return wait
     }
 
+    /// Whether a retryable answer asks the client to slow down, rather than report a passing failure: a
+    /// `Retry-After`, HTTP 429, Account Engagement's code 66 ("too many concurrent API calls", Error Codes &
+    /// Messages) or Marketing Cloud's 50100 (rate limited). A batch that got one keeps its place while it waits,
+    /// so the run sends fewer requests until then; one that got a 500 or a dropped connection lets others by.
+    package static func isThrottle(code: String, retryAfter: Double?) -> Bool {
+        retryAfter != nil || code == "http_429" || code == "66" || code == "50100"
+    }
+
     /// `Retry-After` as seconds (delta-seconds form; an HTTP date is converted against `now`).
     package static func retryAfter(_ header: String?, now: Date = Date()) -> Double? {
         guard let header = header?.trimmingCharacters(in: .whitespaces), !header.isEmpty else { return nil }
