@@ -43,6 +43,12 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Write rejected records here as NDJSON (fix them and feed the file back in).")
     var rejects: String?
 
+    @Option(
+        help:
+            "Write a Markdown summary of the run here (counts, top reasons, why it stopped, what to do next), to paste into a ticket."
+    )
+    var summary: String?
+
     @Option(help: "Record finished lines here, so that --resume can continue after a stop or a crash.")
     var checkpoint: String?
 
@@ -180,6 +186,7 @@ struct SendCommand: AsyncParsableCommand {
         var reader: NDJSONReader
         var fingerprints: Checkpoint.Fingerprints
         var report: OutputFile?
+        var summary: OutputFile?
         var transcript: OutputFile?
         var capture: OutputFile?
         var rejects: RejectsWriter?
@@ -221,6 +228,9 @@ struct SendCommand: AsyncParsableCommand {
                 config: configuration, credentials: credentials, reader: reader, fingerprints: fingerprints,
                 report: try report.map { path throws(OutputError) in
                     try OutputFile(path: path, purpose: "report", mode: .truncate)
+                },
+                summary: try summary.map { path throws(OutputError) in
+                    try OutputFile(path: path, purpose: "summary", mode: .truncate)
                 },
                 transcript: try transcript.map { path throws(OutputError) in
                     try OutputFile(path: path, purpose: "transcript", mode: .truncate)
@@ -376,33 +386,52 @@ struct SendCommand: AsyncParsableCommand {
             }
         }
 
+        do {
+            let resume = result.interruption != nil || result.stop != nil ? resumeCommand(after: result.stop) : nil
+            try prepared.summary?.replaceContents(
+                with: Array(MarkdownSummary.render(result, rejectsFile: rejects, resume: resume).utf8))
+        } catch {
+            outputFailures.append(error.description)
+        }
         console.summary(result, rejectsFile: rejects)
         for failure in outputFailures { console.error(failure) }
         if let interruption = result.interruption {
-            console.say(resumeAdvice("interrupted by \(interruption.signalName)"))
+            console.say(resumeAdvice("interrupted by \(interruption.signalName)", after: nil))
             throw ExitCode(128 + interruption.signal)
         }
         if let stop = result.stop {
             console.error("stopped: \(stop.reason) [\(stop.code)]\n  what to do: \(stop.advice)")
-            console.say(resumeAdvice("stopped"))
+            console.say(resumeAdvice("stopped", after: stop))
             throw ExitCode(stop.code == DeliveryStop.outputFailureCode ? Status.outputFailed : Status.stopped)
         }
         if !outputFailures.isEmpty { throw ExitCode(Status.outputFailed) }
     }
 
     /// How to continue a run that did not finish.
-    func resumeAdvice(_ what: String) -> String {
-        guard let checkpoint else {
+    func resumeAdvice(_ what: String, after stop: DeliveryStop?) -> String {
+        guard checkpoint != nil else {
             return
                 "\(what): the lines not attempted were not sent. Pass --checkpoint FILE next time to be able to resume."
         }
+        guard let command = resumeCommand(after: stop) else {
+            return "\(what): the input is not the one the checkpoint was written for, so --resume cannot continue it."
+        }
+        return "\(what): to continue where it stopped, run:\n  " + command
+    }
+
+    /// The command that continues this run, as the operator ran it (the same `sfdest` path), or nil without a
+    /// checkpoint, or when the run stopped because its input is not the checkpoint's (resuming again would fail
+    /// the same way).
+    func resumeCommand(after stop: DeliveryStop?) -> String? {
+        guard let checkpoint, stop?.code != "checkpoint" else { return nil }
+        let program = CommandLine.arguments.first.map { $0.isEmpty ? "sfdest" : $0 } ?? "sfdest"
         var arguments = [
-            "sfdest", "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume",
+            program, "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume",
         ]
         if let rejects { arguments += ["--rejects", rejects] }
         if let report { arguments += ["--report", report] }
-        return "\(what): to continue where it stopped, run:\n  "
-            + arguments.map(Self.shellQuoted).joined(separator: " ")
+        if let summary { arguments += ["--summary", summary] }
+        return arguments.map(Self.shellQuoted).joined(separator: " ")
     }
 
     static func shellQuoted(_ argument: String) -> String {

@@ -457,6 +457,26 @@ import Testing
         #expect(try upsertsSent().count - 2000 <= 5)
     }
 
+    /// `--summary FILE.md`: a Markdown summary to paste into a ticket (issue 28). A misspelt field stops the run
+    /// at the breaker; the summary says so, with the reason grouped once, the advice, and the resume command as the
+    /// operator ran it (this binary's path, not a bare `sfdest`).
+    @Test func aMarkdownSummaryTellsWhatHappenedAndWhatToDoNext() throws {
+        let config = try config(mapping: "{email: email, fristName: v}", concurrency: 1)
+        let result = try send([
+            "--config", config, "--input", try input(count: 60), "--checkpoint", path("k"), "--rejects",
+            path("rejects.ndjson"), "--summary", path("summary.md"), "--report", path("r.json"),
+        ])
+        #expect(result.status == 2, "\(result.text)")
+        let summary = try String(contentsOfFile: path("summary.md"), encoding: .utf8)
+        #expect(summary.hasPrefix("# sfdest send to Account Engagement: stopped (breaker)\n"), "\(summary)")
+        #expect(summary.contains("| rejected | 50 |") && summary.contains("| not attempted | 10 |"))
+        #expect(summary.contains("## Top rejection reasons") && summary.contains("| 50 | 180 |"))
+        #expect(summary.contains("**What to do:**"))
+        let binary = BuiltProduct.productsDirectory.appendingPathComponent("sfdest").path
+        #expect(summary.contains("`\(binary) send --config"), "\(summary)")
+        #expect(result.text.contains("\(binary) send --config"), "\(result.text)")
+    }
+
     @Test func aSecondSignalStopsAtOnce() throws {
         try slowUpserts(millis: 3000)
         let run = try start([
