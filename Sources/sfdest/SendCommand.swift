@@ -49,6 +49,12 @@ struct SendCommand: AsyncParsableCommand {
     )
     var summary: String?
 
+    @Option(
+        help:
+            "Write the run's figures here in the Prometheus text format (a .prom file in node_exporter's textfile collector folder), replaced whole at the end."
+    )
+    var metricsFile: String?
+
     @Option(help: "Record finished lines here, so that --resume can continue after a stop or a crash.")
     var checkpoint: String?
 
@@ -200,6 +206,7 @@ struct SendCommand: AsyncParsableCommand {
         var configuration = try DestinationConfig.load(path: config)
         let reader = try NDJSONReader.open(input)
         let fingerprints = try Checkpoint.Fingerprints.of(inputPath: input, configPath: config)
+        if let metricsFile { try RunMetrics.check(metricsFile) }
         let trust = try TrustStore.load(caFile: caFile)
         var fake: FakeServer?
         let credentials: Credentials
@@ -392,6 +399,16 @@ struct SendCommand: AsyncParsableCommand {
                 with: Array(MarkdownSummary.render(result, rejectsFile: rejects, resume: resume).utf8))
         } catch {
             outputFailures.append(error.description)
+        }
+        if let metricsFile {
+            let destination =
+                prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"
+            do {
+                try RunMetrics.write(
+                    RunMetrics.text(result, destination: destination, endedAt: Date()), to: metricsFile)
+            } catch {
+                outputFailures.append(error.description)
+            }
         }
         console.summary(result, rejectsFile: rejects)
         for failure in outputFailures { console.error(failure) }

@@ -477,6 +477,25 @@ import Testing
         #expect(result.text.contains("\(binary) send --config"), "\(result.text)")
     }
 
+    /// `--metrics-file`: the run's figures in the Prometheus text format, replaced whole at the end (issue 28).
+    @Test func theRunsFiguresAreWrittenForATextfileCollector() throws {
+        let result = try send([
+            "--config", try config(), "--input", try input(count: 3), "--metrics-file", path("sfdest.prom"),
+            "--report", path("r.json"),
+        ])
+        #expect(result.status == 0, "\(result.text)")
+        let text = try String(contentsOfFile: path("sfdest.prom"), encoding: .utf8)
+        #expect(text.contains("# TYPE sfdest_last_run_records gauge"), "\(text)")
+        #expect(text.contains(#"sfdest_last_run_records{destination="accountEngagement",outcome="created"} 3"#))
+        #expect(text.contains(#"sfdest_last_run_success{destination="accountEngagement"} 1"#))
+        #expect(!FileManager.default.fileExists(atPath: path("sfdest.prom") + ".tmp-\(getpid())"))
+        // A folder that does not exist is refused before anything is sent.
+        let refused = try send([
+            "--config", try config(), "--input", try input(count: 3), "--metrics-file", path("missing/sfdest.prom"),
+        ])
+        #expect(refused.status == 1, "\(refused.text)")
+    }
+
     @Test func aSecondSignalStopsAtOnce() throws {
         try slowUpserts(millis: 3000)
         let run = try start([
