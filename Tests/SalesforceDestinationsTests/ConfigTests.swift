@@ -37,6 +37,42 @@ import Testing
         #expect(config.delivery.concurrency == 3)
     }
 
+    /// Every problem at once (issue 28): a misspelt key gets the key it meant, the other sections are still read
+    /// and their problems named, and a mapping that looks keys up only when present still lists the known ones.
+    @Test func everyProblemIsNamedInOnePass() throws {
+        let broken =
+            Self.valid
+            .replacingOccurrences(of: "businessUnitId:", with: "busnessUnitId:")
+            .replacingOccurrences(of: "concurrency: 3", with: "concurrency: 9")
+            + "\nvalues: {foo: 1}\n"
+        do {
+            _ = try DestinationConfig.parse(broken, file: "sfdest.yaml")
+            Issue.record("a broken config was accepted")
+        } catch {
+            let lines = error.all.map(\.description)
+            #expect(
+                lines.contains {
+                    $0.contains(
+                        "connection.businessUnitId: is required; found busnessUnitId: did you mean businessUnitId?")
+                }, "\(lines)")
+            #expect(lines.contains { $0.contains("delivery.concurrency: expected a number from 1 to 5") }, "\(lines)")
+            #expect(
+                lines.contains { $0.contains("values.foo: unknown key (known here: emptyStrings, nulls)") }, "\(lines)")
+            #expect(lines.count >= 3)
+            #expect(error.description.split(separator: "\n").count == lines.count)
+        }
+    }
+
+    /// An unknown key that looks like a known one is named with it.
+    @Test func aMisspeltOptionalKeyGetsTheKeyItMeant() throws {
+        let broken = Self.valid.replacingOccurrences(of: "concurrency: 3", with: "concurency: 3")
+        #expect {
+            try DestinationConfig.parse(broken, file: "sfdest.yaml")
+        } throws: { error in
+            "\(error)".contains("delivery.concurency: unknown key; did you mean concurrency?")
+        }
+    }
+
     /// Each broken config names the file, the line and the key, and says what is expected.
     @Test(arguments: [
         (

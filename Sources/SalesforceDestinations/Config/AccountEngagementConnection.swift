@@ -52,10 +52,10 @@ package struct AccountEngagementConnection: Sendable, Equatable {
         }
         var auth = try reader.requiredMapping("auth")
         grant = try auth.choice("grant", default: nil)
-        guard let clientID = try auth.credentialValue("clientId") else { throw auth.error("clientId", "is required") }
+        guard let clientID = try auth.credentialValue("clientId") else { throw auth.missing("clientId") }
         self.clientID = clientID
         guard let secret = try auth.secret("clientSecret") else {
-            throw auth.error("clientSecret", "is required: {env: VARIABLE} or {file: PATH}")
+            throw auth.missing("clientSecret", "is required: {env: VARIABLE} or {file: PATH}")
         }
         clientSecret = secret
         username = try auth.credentialValue("username")
@@ -63,13 +63,13 @@ package struct AccountEngagementConnection: Sendable, Equatable {
         refreshToken = try auth.secret("refreshToken")
         switch grant {
         case .password:
-            guard username != nil else { throw auth.error("username", "is required for the password grant") }
+            guard username != nil else { throw auth.missing("username", "is required for the password grant") }
             guard password != nil else {
                 throw auth.error("password", "is required for the password grant: {env: VARIABLE} or {file: PATH}")
             }
         case .refreshToken:
             guard refreshToken != nil else {
-                throw auth.error("refreshToken", "is required for the refresh_token grant")
+                throw auth.missing("refreshToken", "is required for the refresh_token grant")
             }
         case .clientCredentials:
             // Salesforce refuses client credentials on login/test: they need the org's My Domain.

@@ -73,38 +73,97 @@ public struct DestinationConfig: Sendable, Equatable {
         guard let node else { throw ConfigError(file: file, line: nil, path: "", message: "the config is empty") }
         var root = try YAMLReader(file: file, path: "", node: node)
         let destination: Destination = try root.choice("destination", default: nil)
-        var connectionReader = try root.requiredMapping("connection")
-        var actionReader = try root.requiredMapping("action")
-        var mappingReader = try root.requiredMapping("mapping")
-        var segmentsReader = try root.mapping("segments")
+        // Each section is read even when another failed, so that one run names every problem (issue 28); a
+        // section that needs another (the mapping needs the action's required fields) reads with what there is.
+        var errors: [ConfigError] = []
+        func section<T>(_ read: () throws(ConfigError) -> T) -> T? {
+            do throws(ConfigError) {
+                return try read()
+            } catch {
+                errors.append(error)
+                return nil
+            }
+        }
+        var connectionReader = section { () throws(ConfigError) in try root.requiredMapping("connection") }
+        var actionReader = section { () throws(ConfigError) in try root.requiredMapping("action") }
+        var mappingReader = section { () throws(ConfigError) in try root.requiredMapping("mapping") }
+        var segmentsReader = section { () throws(ConfigError) in try root.mapping("segments") } ?? nil
         let spreadNode = root.value("spread")
-        var valuesReader = try root.mapping("values")
-        var deliveryReader = try root.mapping("delivery")
-        let target: Target
-        let required: [String]
+        var valuesReader = section { () throws(ConfigError) in try root.mapping("values") } ?? nil
+        var deliveryReader = section { () throws(ConfigError) in try root.mapping("delivery") } ?? nil
+        var target: Target?
+        var required: [String] = []
         let maxConcurrency: Int
         switch destination {
         case .accountEngagement:
-            target = .accountEngagement(
-                try AccountEngagementConnection(reader: &connectionReader),
-                try AccountEngagementAction(reader: &actionReader))
+            let connection =
+                section { () throws(ConfigError) in
+                    try connectionReader.map { reader throws(ConfigError) in
+                        var reader = reader
+                        return try AccountEngagementConnection(reader: &reader)
+                    }
+                } ?? nil
+            let action =
+                section { () throws(ConfigError) in
+                    try actionReader.map { reader throws(ConfigError) in
+                        var reader = reader
+                        return try AccountEngagementAction(reader: &reader)
+                    }
+                } ?? nil
+            if let connection, let action { target = .accountEngagement(connection, action) }
             required = ["email"]
             maxConcurrency = AccountEngagementConnection.maxConcurrency
         case .marketingCloud:
-            let action = try MarketingCloudAction(reader: &actionReader)
-            target = .marketingCloud(try MarketingCloudConnection(reader: &connectionReader), action)
-            required = action.requiredFields
+            let action =
+                section { () throws(ConfigError) in
+                    try actionReader.map { reader throws(ConfigError) in
+                        var reader = reader
+                        return try MarketingCloudAction(reader: &reader)
+                    }
+                } ?? nil
+            let connection =
+                section { () throws(ConfigError) in
+                    try connectionReader.map { reader throws(ConfigError) in
+                        var reader = reader
+                        return try MarketingCloudConnection(reader: &reader)
+                    }
+                } ?? nil
+            if let connection, let action { target = .marketingCloud(connection, action) }
+            required = action?.requiredFields ?? []
             maxConcurrency = MarketingCloudConnection.maxConcurrency
         }
-        var mapping = try RecordMapping(fields: &mappingReader, segments: &segmentsReader, required: required)
-        mapping.spreads = try RecordMapping.spreads(spreadNode, reader: root)
-        mapping.policy = try RecordMapping.policy(&valuesReader, destination: destination)
-        if case .marketingCloud(_, let action) = target { mapping.route = action.route }
-        if case .marketingCloud(_, let action) = target {
-            try action.validate(mapping, reader: mappingReader)
+        _ = actionReader
+        _ = connectionReader
+        var mapping: RecordMapping?
+        if var fields = mappingReader {
+            mapping = section { () throws(ConfigError) in
+                try RecordMapping(fields: &fields, segments: &segmentsReader, required: required)
+            }
+            mappingReader = fields
         }
-        let delivery = try DeliveryLimits(reader: &deliveryReader, maxConcurrency: maxConcurrency)
-        try root.finish()
+        let spreads = section { () throws(ConfigError) in try RecordMapping.spreads(spreadNode, reader: root) }
+        let policy = section { () throws(ConfigError) in
+            try RecordMapping.policy(&valuesReader, destination: destination)
+        }
+        if var built = mapping {
+            built.spreads = spreads ?? []
+            if let policy { built.policy = policy }
+            if case .marketingCloud(_, let action)? = target {
+                built.route = action.route
+                if let mappingReader {
+                    _ = section { () throws(ConfigError) in try action.validate(built, reader: mappingReader) }
+                }
+            }
+            mapping = built
+        }
+        let delivery = section { () throws(ConfigError) in
+            try DeliveryLimits(reader: &deliveryReader, maxConcurrency: maxConcurrency)
+        }
+        _ = section { () throws(ConfigError) in try root.finish() }
+        try ConfigError.throwAll(errors)
+        guard let target, let mapping, let delivery else {
+            throw ConfigError(file: file, line: nil, path: "", message: "the config is incomplete")
+        }
         return DestinationConfig(target: target, mapping: mapping, delivery: delivery)
     }
 

@@ -18,7 +18,7 @@ package struct MarketingCloudConnection: Sendable, Equatable {
     init(reader: inout YAMLReader) throws(ConfigError) {
         allowInsecureHTTP = try reader.bool("allowInsecureHTTP", default: false)
         guard try reader.optionalString("authUrl") != nil else {
-            throw reader.error(
+            throw reader.missing(
                 "authUrl",
                 "is required: https://<your subdomain>.auth.marketingcloudapis.com (Setup > Installed Packages)")
         }
@@ -33,10 +33,10 @@ package struct MarketingCloudConnection: Sendable, Equatable {
         }
         scope = try reader.optionalString("scope")
         var auth = try reader.requiredMapping("auth")
-        guard let clientID = try auth.credentialValue("clientId") else { throw auth.error("clientId", "is required") }
+        guard let clientID = try auth.credentialValue("clientId") else { throw auth.missing("clientId") }
         self.clientID = clientID
         guard let secret = try auth.secret("clientSecret") else {
-            throw auth.error("clientSecret", "is required: {env: VARIABLE} or {file: PATH}")
+            throw auth.missing("clientSecret", "is required: {env: VARIABLE} or {file: PATH}")
         }
         clientSecret = secret
         try auth.finish()

@@ -1,3 +1,4 @@
+import TextDistance
 import Yams
 
 /// Reads one YAML mapping, remembering which keys were read so that `finish()` can name any unknown key
@@ -37,6 +38,17 @@ package struct YAMLReader {
         return ConfigError(file: file, line: line ?? nil, path: childPath(key), message: message)
     }
 
+    /// `key` is required and absent: when a key present looks like it misspells `key`, the error names it, at
+    /// its line (`busnessUnitId` for `businessUnitId`).
+    package func missing(_ key: String, _ message: String = "is required") -> ConfigError {
+        guard let near = pairs.first(where: { $0.key != key && Self.nearest($0.key, among: [key]) != nil }) else {
+            return error(key, message)
+        }
+        return ConfigError(
+            file: file, line: near.line, path: childPath(key),
+            message: "\(message); found \(near.key): did you mean \(key)?")
+    }
+
     /// The keys present, in file order.
     package var keys: [String] { pairs.map(\.key) }
 
@@ -46,7 +58,7 @@ package struct YAMLReader {
     }
 
     package mutating func string(_ key: String) throws(ConfigError) -> String {
-        guard let value = try optionalString(key) else { throw error(key, "is required") }
+        guard let value = try optionalString(key) else { throw missing(key) }
         return value
     }
 
@@ -76,7 +88,7 @@ package struct YAMLReader {
     where T: CaseIterable, T.RawValue == String {
         guard let text = try optionalString(key) else {
             guard let fallback else {
-                throw error(key, "is required (one of \(T.allCases.map(\.rawValue).joined(separator: ", ")))")
+                throw missing(key, "is required (one of \(T.allCases.map(\.rawValue).joined(separator: ", ")))")
             }
             return fallback
         }
@@ -92,16 +104,35 @@ package struct YAMLReader {
     }
 
     package mutating func requiredMapping(_ key: String) throws(ConfigError) -> YAMLReader {
-        guard let reader = try mapping(key) else { throw error(key, "is required") }
+        guard let reader = try mapping(key) else { throw missing(key) }
         return reader
     }
 
-    /// Fails on the first key that was never read.
+    /// Fails when a key was never read, naming every such key of this mapping (the first as the error, the
+    /// others beside it), each with the keys known here and the nearest one when it looks like a typo. `allowed`
+    /// lists the known keys where the reader looks some up only when present.
     package func finish(allowed: [String]? = nil) throws(ConfigError) {
-        for pair in pairs where !read.contains(pair.key) {
-            let known = (allowed ?? Array(read)).sorted().joined(separator: ", ")
-            throw ConfigError(
-                file: file, line: pair.line, path: childPath(pair.key), message: "unknown key (known here: \(known))")
+        let knownKeys = (allowed ?? Array(read)).sorted()
+        let unknown = pairs.filter { !read.contains($0.key) }
+        guard let first = unknown.first else { return }
+        func problem(_ pair: (key: String, value: Node, line: Int?)) -> ConfigError {
+            var message = "unknown key"
+            if let near = Self.nearest(pair.key, among: knownKeys) { message += "; did you mean \(near)?" }
+            message +=
+                knownKeys.isEmpty
+                ? " (no key is known here)" : " (known here: \(knownKeys.joined(separator: ", ")))"
+            return ConfigError(file: file, line: pair.line, path: childPath(pair.key), message: message)
         }
+        var error = problem(first)
+        error.others = unknown.dropFirst().map(problem)
+        throw error
+    }
+
+    /// The known key a misspelt one most likely meant: within two edits, or a third of its length, ignoring case.
+    static func nearest(_ key: String, among known: [String]) -> String? {
+        let wanted = Array(key.lowercased())
+        let scored = known.map { ($0, EditDistance.between(wanted, Array($0.lowercased()))) }
+        guard let best = scored.min(by: { $0.1 < $1.1 }) else { return nil }
+        return best.1 <= max(2, wanted.count / 3) ? best.0 : nil
     }
 }

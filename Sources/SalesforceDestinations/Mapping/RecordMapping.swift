@@ -172,7 +172,7 @@ package struct RecordMapping: Sendable, Equatable {
         if reader.keys.contains("emptyStrings") {
             policy.emptyStrings = try reader.choice("emptyStrings", default: nil)
         }
-        try reader.finish()
+        try reader.finish(allowed: ["nulls", "emptyStrings"])
         return policy
     }
 
