@@ -40,7 +40,8 @@ let package = Package(
         .target(name: "CPrefetch"),
         .target(name: "JSONCore"),
         // What the client, the fakes and the harness must agree on about an exchange: the form encoding of token
-        // requests, and which parts are secrets and what replaces them. A target of its own because neither shared
+        // requests, which parts are secrets and what replaces them, and Account Engagement's standard prospect
+        // fields. A target of its own because neither shared
         // module fits: JSONCore is JSON only, and FakeHTTP would link libmicrohttpd into the client. It needs
         // JSONCore only (token requests and answers are masked member by member).
         .target(name: "WireFormat", dependencies: ["JSONCore"]),

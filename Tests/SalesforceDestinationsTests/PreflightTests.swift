@@ -35,6 +35,32 @@ struct PreflightPlanningTests {
         #expect(OrgFieldKind.accountEngagement("Radio Button") == .text(length: nil))
     }
 
+    /// Issue 28: literals that cannot be what their field holds fail; ones that read as its type pass.
+    @Test(
+        arguments: [
+            ("abc", OrgFieldKind.number(whole: true), false), ("42", .number(whole: true), true),
+            ("maybe", .boolean, false), ("true", .boolean, true), ("yesterday", .date, false),
+            ("2026-12-07", .date, true), ("gold", .text(length: nil), true),
+        ] as [(String, OrgFieldKind, Bool)])
+    func literalsAreCheckedAgainstTheirFieldsType(literal: String, kind: OrgFieldKind, fits: Bool) {
+        let planned = PlannedValue.of(.literal(.string(literal)), rules: nil)
+        #expect((planned.problem(fitting: kind) == nil) == fits, "\(literal) into \(kind): \(planned)")
+    }
+
+    /// Account Engagement's standard targets are checked against the v5 field list (issue 28: `fristName`).
+    @Test func standardFieldsAreCheckedByName() throws {
+        func check(_ name: String, _ value: PlannedValue = .unknown) -> PreflightCheck {
+            AccountEngagementPreflight.standardFieldCheck(
+                PlannedTarget(name: name, origin: "mapping.\(name)", value: value, isSegmentField: false))
+        }
+        #expect(check("firstName").status == .ok)
+        let misspelt = check("fristName")
+        #expect(misspelt.status == .fail && misspelt.detail.contains("Did you mean firstName"), "\(misspelt)")
+        #expect(check("grade").status == .fail)  // read-only
+        #expect(check("score", .text(maxLength: 3)).status == .fail)
+        #expect(check("optedOut", .boolean).status == .ok)
+    }
+
     @Test func suggestionsNameCloseNamesOnly() {
         #expect(
             NameSuggestion.closest(to: "Favourite_Colour__c", among: ["Favorite_Color__c", "Plan__c"]) == [

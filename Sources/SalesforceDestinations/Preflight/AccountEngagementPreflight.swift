@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import JSONCore
+import WireFormat
 
 /// The Account Engagement half of a preflight: a token, the `pardot_api` scope, the business unit, and each
 /// mapped custom field (`*__c`), read from `GET /api/v5/objects/custom-fields`.
@@ -148,10 +149,10 @@ struct AccountEngagementPreflight: Sendable {
     func fieldChecks(_ fields: [CustomField]) -> [PreflightCheck] {
         var checks: [PreflightCheck] = []
         let byName = Dictionary(fields.map { ($0.apiName, $0) }, uniquingKeysWith: { first, _ in first })
-        var standard: [String] = []
+        var standard: [PlannedTarget] = []
         for target in PlannedTarget.all(in: mapping) {
             guard target.name.hasSuffix("__c") else {
-                standard.append(target.name)
+                standard.append(target)
                 continue
             }
             let label = "custom field \(target.name)"
@@ -189,12 +190,7 @@ struct AccountEngagementPreflight: Sendable {
                         : "Fix the name in \(target.origin) (custom fields are written with their API name, ending in __c), or create the field."
                 ))
         }
-        if !standard.isEmpty {
-            checks.append(
-                PreflightCheck(
-                    target: "standard fields", status: .skipped,
-                    detail: "\(standard.joined(separator: ", ")): the custom-fields endpoint lists custom fields only"))
-        }
+        checks += standard.map(Self.standardFieldCheck)
         for spread in mapping.spreads {
             checks.append(
                 PreflightCheck(
@@ -204,6 +200,47 @@ struct AccountEngagementPreflight: Sendable {
                 ))
         }
         return checks
+    }
+
+    /// A standard target against the v5 prospect field list (``AccountEngagementProspectFields``, which the fake
+    /// enforces too): it must exist, be writable, and take what the config writes into it. A misspelt
+    /// `fristName` otherwise costs every record a call and a code 180 (issue 28).
+    static func standardFieldCheck(_ target: PlannedTarget) -> PreflightCheck {
+        let label = "standard field \(target.name)"
+        // A mapped previousEmail is the match address of an email change, not a field written (AccountEngagementUpsert).
+        if target.name == "previousEmail" {
+            return PreflightCheck(target: label, status: .ok, detail: "the old address of an email change")
+        }
+        guard let field = AccountEngagementProspectFields.standard[target.name] else {
+            let writable = AccountEngagementProspectFields.standard.values.filter(\.writable).map(\.name)
+            return PreflightCheck(
+                target: label, status: .fail,
+                detail:
+                    "Account Engagement has no standard prospect field \(target.name) (the API refuses it, code 180)."
+                    + NameSuggestion.hint(for: target.name, among: writable),
+                fix:
+                    "Fix the name in \(target.origin): a standard field by its v5 name, or a custom field by its API name ending in __c."
+            )
+        }
+        guard field.writable else {
+            return PreflightCheck(
+                target: label, status: .fail,
+                detail: "\(target.name) is read-only (the API refuses a write, code 180).",
+                fix: "Remove \(target.origin), or map the value to a custom field.")
+        }
+        let kind: OrgFieldKind
+        switch field.kind {
+        case .text: kind = .text(length: nil)
+        case .integer: kind = .number(whole: true)
+        case .boolean: kind = .boolean
+        case .datetime: kind = .date
+        }
+        if let problem = target.value.problem(fitting: kind) {
+            return PreflightCheck(
+                target: label, status: .fail, detail: "\(field.kind.rawValue) field: it \(problem)",
+                fix: "Map a value that fits (\(target.origin)).")
+        }
+        return PreflightCheck(target: label, status: .ok, detail: "a writable \(field.kind.rawValue) field")
     }
 
     /// The field checks that cannot run, so the table still names every target.

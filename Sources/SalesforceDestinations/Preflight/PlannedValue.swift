@@ -1,3 +1,4 @@
+import Foundation
 import JSONCore
 import TextDistance
 
@@ -54,9 +55,19 @@ package enum PlannedValue: Sendable, Equatable, CustomStringConvertible {
         return planned
     }
 
+    /// A literal's value: a string that reads as a number, a boolean or an ISO date is that (the APIs take them
+    /// as text), any other string is text of its length.
     static func of(literal value: JSONValue) -> PlannedValue {
         switch value {
-        case .string(let text): return .text(maxLength: text.count)
+        case .string(let text):
+            if Int(text) != nil { return .number(whole: true) }
+            if Double(text) != nil { return .number(whole: false) }
+            if ["true", "false"].contains(text.lowercased()) { return .boolean }
+            if text.count == 10, (try? Date.ISO8601FormatStyle().year().month().day().parse(text)) != nil {
+                return .date
+            }
+            if (try? Date.ISO8601FormatStyle().parse(text)) != nil { return .dateTime }
+            return .text(maxLength: text.count)
         case .integer: return .number(whole: true)
         case .double: return .number(whole: false)
         case .bool: return .boolean
@@ -164,9 +175,11 @@ extension PlannedValue {
         case (.text, .text), (.text, .emailAddress):
             return nil
         case (.text, _):
+            // Known text (a literal, a segment status) that reads as no number, boolean or date (issue 28: "abc"
+            // into a Number, "maybe" into a Boolean, "yesterday" into a Date passed).
             return self == .segmentStatus
                 ? "is \(kind.word); the mapping writes segment statuses (\(PlannedValue.segmentStatuses.joined(separator: ", ")))"
-                : nil
+                : "is \(kind.word); the mapping writes \(self)"
         case (.date, .date), (.dateTime, .date), (.boolean, .boolean), (.number(true), .number),
             (.number(false), .number(false)):
             return nil

@@ -1,4 +1,5 @@
 import JSONCore
+import WireFormat
 
 /// What a prospect field holds, which decides how a written value is checked.
 enum ProspectFieldKind: String, Sendable {
@@ -15,50 +16,22 @@ struct ProspectFieldSpec: Sendable {
     var label: String? = nil
 }
 
-/// The standard v5 prospect fields (names and types from Airbyte's v5 connector schema; writability per
-/// Segment's editable set and the v5 field reference — see docs/reference/salesforce-apis.md §A4).
+/// The prospect fields the fake knows: the standard ones (``AccountEngagementProspectFields``, shared with the
+/// client's preflight) and the types a custom field may have.
 enum ProspectFieldCatalog {
     /// Fields the fake keeps outside the generic value map.
     static let systemFields: Set<String> = ["id", "email", "isDeleted", "createdAt", "updatedAt", "lastActivityAt"]
 
-    static let standard: [String: ProspectFieldSpec] = {
-        var fields: [String: ProspectFieldSpec] = [:]
-        func add(_ kind: ProspectFieldKind, writable: Bool, _ names: [String]) {
-            for name in names { fields[name] = ProspectFieldSpec(name: name, kind: kind, writable: writable) }
+    static let standard: [String: ProspectFieldSpec] = AccountEngagementProspectFields.standard.mapValues { field in
+        let kind: ProspectFieldKind
+        switch field.kind {
+        case .text: kind = .text
+        case .integer: kind = .integer
+        case .boolean: kind = .boolean
+        case .datetime: kind = .datetime
         }
-        add(
-            .text, writable: true,
-            [
-                "email", "firstName", "lastName", "salutation", "jobTitle", "company", "website", "industry",
-                "department",
-                "phone", "fax", "addressOne", "addressTwo", "city", "state", "zip", "country", "territory",
-                "annualRevenue", "employees", "yearsInBusiness", "comments", "notes", "source",
-            ])
-        add(.integer, writable: true, ["campaignId", "profileId", "score"])
-        add(.boolean, writable: true, ["optedOut", "isDoNotCall", "isDoNotEmail", "isReviewed", "isStarred"])
-        add(
-            .integer, writable: false,
-            [
-                "id", "lifecycleStageId", "prospectAccountId", "userId", "assignedToId", "createdById", "updatedById",
-            ])
-        add(.boolean, writable: false, ["isDeleted", "isEmailHardBounced", "doNotSell"])
-        add(
-            .datetime, writable: false,
-            [
-                "createdAt", "updatedAt", "lastActivityAt", "firstActivityAt", "firstAssignedAt", "convertedAt",
-                "emailBouncedAt", "salesforceLastSync",
-            ])
-        add(
-            .text, writable: false,
-            [
-                "grade", "emailBouncedReason", "recentInteraction", "firstReferrerQuery", "firstReferrerType",
-                "firstReferrerUrl", "sourceParameter", "campaignParameter", "mediumParameter", "contentParameter",
-                "termParameter", "salesforceId", "salesforceContactId", "salesforceLeadId", "salesforceAccountId",
-                "salesforceCampaignId", "salesforceOwnerId", "salesforceUrl", "convertedFromObjectName",
-                "convertedFromObjectType",
-            ])
-        return fields
-    }()
+        return ProspectFieldSpec(name: field.name, kind: kind, writable: field.writable)
+    }
 
     /// The kinds a custom field may be declared with in a seed, mapped to how values are checked.
     static let customFieldTypes: [String: ProspectFieldKind] = [

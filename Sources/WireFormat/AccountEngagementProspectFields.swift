@@ -1,0 +1,59 @@
+/// The standard Account Engagement v5 prospect fields: what the fake accepts and answers with, and what the
+/// client's preflight checks a mapping's standard targets against, so that the two cannot disagree.
+///
+/// Names and types from Airbyte's v5 connector schema; writability per Segment's editable set and the v5 field
+/// reference (docs/reference/salesforce-apis.md §A4). A write of a field not listed (or read-only) is refused with
+/// code 180, "One or more of the specified fields are invalid".
+package enum AccountEngagementProspectFields {
+    /// What a standard field holds.
+    package enum Kind: String, Sendable {
+        case text, integer, boolean, datetime
+    }
+
+    /// One standard field.
+    package struct Field: Sendable, Equatable {
+        package var name: String
+        package var kind: Kind
+        package var writable: Bool
+    }
+
+    /// Every standard field by name.
+    package static let standard: [String: Field] = {
+        var fields: [String: Field] = [:]
+        func add(_ kind: Kind, writable: Bool, _ names: [String]) {
+            for name in names { fields[name] = Field(name: name, kind: kind, writable: writable) }
+        }
+        add(
+            .text, writable: true,
+            [
+                "email", "firstName", "lastName", "salutation", "jobTitle", "company", "website", "industry",
+                "department",
+                "phone", "fax", "addressOne", "addressTwo", "city", "state", "zip", "country", "territory",
+                "annualRevenue", "employees", "yearsInBusiness", "comments", "notes", "source",
+            ])
+        add(.integer, writable: true, ["campaignId", "profileId", "score"])
+        add(.boolean, writable: true, ["optedOut", "isDoNotCall", "isDoNotEmail", "isReviewed", "isStarred"])
+        add(
+            .integer, writable: false,
+            [
+                "id", "lifecycleStageId", "prospectAccountId", "userId", "assignedToId", "createdById", "updatedById",
+            ])
+        add(.boolean, writable: false, ["isDeleted", "isEmailHardBounced", "doNotSell"])
+        add(
+            .datetime, writable: false,
+            [
+                "createdAt", "updatedAt", "lastActivityAt", "firstActivityAt", "firstAssignedAt", "convertedAt",
+                "emailBouncedAt", "salesforceLastSync",
+            ])
+        add(
+            .text, writable: false,
+            [
+                "grade", "emailBouncedReason", "recentInteraction", "firstReferrerQuery", "firstReferrerType",
+                "firstReferrerUrl", "sourceParameter", "campaignParameter", "mediumParameter", "contentParameter",
+                "termParameter", "salesforceId", "salesforceContactId", "salesforceLeadId", "salesforceAccountId",
+                "salesforceCampaignId", "salesforceOwnerId", "salesforceUrl", "convertedFromObjectName",
+                "convertedFromObjectType",
+            ])
+        return fields
+    }()
+}
