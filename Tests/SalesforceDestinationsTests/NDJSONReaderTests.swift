@@ -5,6 +5,20 @@ import Synchronization
 import Testing
 
 @Suite struct NDJSONReaderTests {
+    /// A line of several MB read in small chunks comes back whole, with the lines around it, each with its end
+    /// offset (the newline search resumes where it stopped instead of rescanning the line: issue 28).
+    @Test func aLineOfSeveralMegabytesAcrossManyChunksIsWhole() async throws {
+        let long = #"{"email":"a@example.com","notes":""# + String(repeating: "n", count: 3 << 20) + #""}"#
+        let first = #"{"email":"first@example.com"}"#
+        let text = first + "\n" + long + "\n" + #"{"email":"last@example.com"}"# + "\n"
+        let read = try await lines(text, chunkSize: 4096)
+        #expect(read.count == 3)
+        #expect(read[1].record.map { $0["notes"]?.stringValue?.count } == .success(3 << 20))
+        #expect(read[2].record.map { $0["email"]?.stringValue } == .success("last@example.com"))
+        let firstEnd = first.utf8.count + 1
+        #expect(read.map(\.endOffset) == [firstEnd, firstEnd + long.utf8.count + 1, text.utf8.count])
+    }
+
     func lines(_ text: String, chunkSize: Int) async throws -> [InputLine] {
         let file = FileManager.default.temporaryDirectory.appendingPathComponent("input-\(UUID().uuidString).ndjson")
         try Data(text.utf8).write(to: file)

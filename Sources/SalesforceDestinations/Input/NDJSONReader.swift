@@ -128,6 +128,9 @@ public struct NDJSONReader: AsyncSequence, Sendable {
         /// Bytes dropped from the buffer so far, so that a line's end offset is its place in the input.
         var consumed = 0
         var startChecked = false
+        /// Where the search for the next newline resumes: the bytes before it, from `start`, hold none. Without it a
+        /// line of several MB was searched again from its start after every 64 KiB read (quadratic; issue 28).
+        var searched = 0
 
         init(handle: FileHandle, chunkSize: Int) {
             self.handle = handle
@@ -145,9 +148,10 @@ public struct NDJSONReader: AsyncSequence, Sendable {
                     }
                     if buffer.starts(with: [0xEF, 0xBB, 0xBF]) { start = 3 }
                 }
-                if startChecked, let newline = buffer[start...].firstIndex(of: 0x0A) {
+                if startChecked, let newline = buffer[Swift.max(start, searched)...].firstIndex(of: 0x0A) {
                     let line = buffer[start..<newline]
                     start = newline + 1
+                    searched = start
                     lineNumber += 1
                     if let parsed = Self.parse(line, number: lineNumber, endOffset: consumed + start) { return parsed }
                     continue
@@ -160,10 +164,13 @@ public struct NDJSONReader: AsyncSequence, Sendable {
                     if let parsed = Self.parse(line, number: lineNumber, endOffset: consumed + start) { return parsed }
                     return nil
                 }
+                // Everything from `start` to the end has been searched: no newline in it.
+                if startChecked { searched = buffer.count }
                 // Drop consumed bytes before reading more, so the buffer stays one chunk plus a partial line.
                 if start > 0 {
                     buffer.removeFirst(start)
                     consumed += start
+                    searched -= start
                     start = 0
                 }
                 let data = try await Self.read(handle, upTo: chunkSize)
