@@ -56,4 +56,26 @@ package enum AccountEngagementProspectFields {
             ])
         return fields
     }()
+
+    /// Whether Account Engagement takes `email` as a prospect's address (else code 4, "Invalid prospect email
+    /// address"). The rule a Pardot engineer gave (pardot/api-docs issue #79, 2016): "we check that the prospect
+    /// email has more or less valid syntax using this regular expression: /^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$/,
+    /// and we confirm that it's no more than 255 characters long overall"; the error-code page today: "too long (>
+    /// 255 characters) or has invalid syntax". Whether v5 applies exactly this rule is inferred. The fake applies it; the client does when asked
+    /// (`checkEmailsLocally`), to spend no call on an address the API would refuse.
+    package static func isValidEmail(_ email: String) -> Bool {
+        let scalars = Array(email.unicodeScalars)
+        guard scalars.count <= 255, let at = scalars.firstIndex(of: "@") else { return false }
+        let local = scalars[..<at]
+        let domain = scalars[(at + 1)...]
+        guard (1...64).contains(local.count), !local.contains(" ") else { return false }
+        guard !domain.contains("@"), !domain.contains(" ") else { return false }
+        // Some dot must split the domain into 1–255 characters before it and 2–13 after it.
+        for index in domain.indices where domain[index] == "." {
+            let before = index - domain.startIndex
+            let after = domain.endIndex - index - 1
+            if (1...255).contains(before) && (2...13).contains(after) { return true }
+        }
+        return false
+    }
 }

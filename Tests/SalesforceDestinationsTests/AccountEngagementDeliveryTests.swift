@@ -276,6 +276,28 @@ import Testing
         }
     }
 
+    /// `checkEmailsLocally`: an address the API would refuse (code 4) is rejected without a call, with the API's
+    /// code; the others are sent. Off, each costs a call that the fake refuses the same way (issue 28).
+    @Test(arguments: [true, false])
+    func addressesTheAPIWouldRefuseCanBeRejectedWithoutACall(locally: Bool) async throws {
+        try await withFixture(Fixture()) { fake in
+            var config = try fake.config(concurrency: 1)
+            if locally {
+                guard case .accountEngagement(let connection, var action) = config.target else { return }
+                action.checkEmailsLocally = true
+                config.target = .accountEngagement(connection, action)
+            }
+            let lines = [
+                Self.profile("a@example.com"), Self.profile("not-an-address"), Self.profile("b@example.c"),
+                Self.profile("c@example.com"),
+            ]
+            let report = try await fake.send(lines, config: config)
+            #expect(report.created == 2)
+            #expect(report.rejectedByCode == ["4": 2])
+            #expect(try fake.upsertBodies().count == (locally ? 2 : 4))
+        }
+    }
+
     @Test func resumeAfterTheDailyQuotaSendsOnlyWhatIsLeft() async throws {
         try await withFixture(Fixture()) { fake in
             _ = try fake.control("POST", "clock", json: ["now": "2026-06-01T12:00:00Z", "frozen": true])

@@ -1,4 +1,5 @@
 import JSONCore
+import WireFormat
 import Testing
 
 @testable import SalesforceFakes
@@ -106,7 +107,7 @@ import Testing
         (String(repeating: "x", count: 65) + "@example.com", false),
     ])
     func emailRule(email: String, valid: Bool) {
-        #expect(ProspectEmail.isValid(email) == valid)
+        #expect(AccountEngagementProspectFields.isValidEmail(email) == valid)
     }
 }
 

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import JSONCore
+import WireFormat
 
 /// `POST /api/v5/objects/prospects/do/upsertLatestByEmail` for one mapped record, and what its answer means.
 ///
@@ -31,6 +32,7 @@ package struct AccountEngagementUpsert: DeliveryAction {
     ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
     {
+        if action.checkEmailsLocally, let refusal = Self.refusedEmail(batch[0]) { return ([.done(refusal)], 0) }
         switch await send(request(for: batch[0], token: grant.token, attempt: attempt), transport: transport) {
         case .answered(let response): return ([verdict(for: response)], 1)
         case .failed(let verdict): return ([verdict], 1)
@@ -55,6 +57,19 @@ package struct AccountEngagementUpsert: DeliveryAction {
             ],
             body: JSONWriter.bytes(body),
             context: RequestContext(line: record.line, identity: record.identity, attempt: attempt))
+    }
+
+    /// With `checkEmailsLocally`: the API's own rejection (code 4) for a record whose match address or new address
+    /// it would refuse, without a call; nil when both pass.
+    static func refusedEmail(_ record: MappedRecord) -> RecordOutcome? {
+        let addresses = [
+            record.identity, record.fields["email"]?.stringValue, record.fields["previousEmail"]?.stringValue,
+        ]
+        .compactMap { $0 }.filter { !$0.isEmpty }
+        guard addresses.contains(where: { !AccountEngagementProspectFields.isValidEmail($0) }) else { return nil }
+        return .rejected(
+            code: "4",
+            message: "Invalid prospect email address (checked before sending, by the rule the API applies; not sent)")
     }
 
     private static func addressRefused(_ code: String, _ message: String) -> DeliveryStop {

@@ -97,24 +97,3 @@ enum ProspectValueCoercion {
         }
     }
 }
-
-/// Account Engagement's email check, as a Pardot engineer described it for error 4 (pardot/api-docs issue #79):
-/// `^[^ @]{1,64}@[^ @]{1,255}\.[^ @]{2,13}$` and at most 255 characters in all. Whether v5 applies exactly
-/// this rule is INFERRED.
-enum ProspectEmail {
-    static func isValid(_ email: String) -> Bool {
-        let scalars = Array(email.unicodeScalars)
-        guard scalars.count <= 255, let at = scalars.firstIndex(of: "@") else { return false }
-        let local = scalars[..<at]
-        let domain = scalars[(at + 1)...]
-        guard (1...64).contains(local.count), !local.contains(" ") else { return false }
-        guard !domain.contains("@"), !domain.contains(" ") else { return false }
-        // Some dot must split the domain into 1–255 characters before it and 2–13 after it.
-        for index in domain.indices where domain[index] == "." {
-            let before = index - domain.startIndex
-            let after = domain.endIndex - index - 1
-            if (1...255).contains(before) && (2...13).contains(after) { return true }
-        }
-        return false
-    }
-}

@@ -1,5 +1,6 @@
 import FakeHTTP
 import JSONCore
+import WireFormat
 
 /// The v5 prospect operations on one business unit. Every function runs with the tenant locked, so a
 /// match-then-write is atomic: concurrent upserts of one new email create exactly one prospect.
@@ -253,7 +254,7 @@ struct ProspectOperations {
     private func requiredEmail(_ value: JSONValue?, property: String) throws(AccountEngagementAPIError) -> String {
         guard let value, !value.isNull else { throw missing(property) }
         guard let email = value.stringValue else { throw invalid(property) }
-        guard ProspectEmail.isValid(email) else { throw invalidEmail }
+        guard AccountEngagementProspectFields.isValidEmail(email) else { throw invalidEmail }
         return email
     }
 
@@ -277,7 +278,7 @@ struct ProspectOperations {
             }
             if key == "email" {
                 guard let text = raw.stringValue else { throw invalidEmail }
-                guard ProspectEmail.isValid(text) else { throw invalidEmail }
+                guard AccountEngagementProspectFields.isValidEmail(text) else { throw invalidEmail }
                 email = text
                 continue
             }
