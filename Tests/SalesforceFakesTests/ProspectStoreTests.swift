@@ -1,6 +1,6 @@
 import JSONCore
-import WireFormat
 import Testing
+import WireFormat
 
 @testable import SalesforceFakes
 
