@@ -84,8 +84,13 @@ public struct DestinationConfig: Sendable, Equatable {
                 return nil
             }
         }
-        var connectionReader = section { () throws(ConfigError) in try root.requiredMapping("connection") }
-        var actionReader = section { () throws(ConfigError) in try root.requiredMapping("action") }
+        /// A section read from its mapping, when the mapping is there; its errors are collected.
+        func read<T>(_ reader: YAMLReader?, _ make: (inout YAMLReader) throws(ConfigError) -> T) -> T? {
+            guard var reader else { return nil }
+            return section { () throws(ConfigError) in try make(&reader) }
+        }
+        let connectionReader = section { () throws(ConfigError) in try root.requiredMapping("connection") }
+        let actionReader = section { () throws(ConfigError) in try root.requiredMapping("action") }
         var mappingReader = section { () throws(ConfigError) in try root.requiredMapping("mapping") }
         var segmentsReader = section { () throws(ConfigError) in try root.mapping("segments") } ?? nil
         let spreadNode = root.value("spread")
@@ -96,44 +101,23 @@ public struct DestinationConfig: Sendable, Equatable {
         let maxConcurrency: Int
         switch destination {
         case .accountEngagement:
-            let connection =
-                section { () throws(ConfigError) in
-                    try connectionReader.map { reader throws(ConfigError) in
-                        var reader = reader
-                        return try AccountEngagementConnection(reader: &reader)
-                    }
-                } ?? nil
-            let action =
-                section { () throws(ConfigError) in
-                    try actionReader.map { reader throws(ConfigError) in
-                        var reader = reader
-                        return try AccountEngagementAction(reader: &reader)
-                    }
-                } ?? nil
+            let connection = read(connectionReader) { reader throws(ConfigError) in
+                try AccountEngagementConnection(reader: &reader)
+            }
+            let action = read(actionReader) { reader throws(ConfigError) in try AccountEngagementAction(reader: &reader)
+            }
             if let connection, let action { target = .accountEngagement(connection, action) }
             required = ["email"]
             maxConcurrency = AccountEngagementConnection.maxConcurrency
         case .marketingCloud:
-            let action =
-                section { () throws(ConfigError) in
-                    try actionReader.map { reader throws(ConfigError) in
-                        var reader = reader
-                        return try MarketingCloudAction(reader: &reader)
-                    }
-                } ?? nil
-            let connection =
-                section { () throws(ConfigError) in
-                    try connectionReader.map { reader throws(ConfigError) in
-                        var reader = reader
-                        return try MarketingCloudConnection(reader: &reader)
-                    }
-                } ?? nil
+            let action = read(actionReader) { reader throws(ConfigError) in try MarketingCloudAction(reader: &reader) }
+            let connection = read(connectionReader) { reader throws(ConfigError) in
+                try MarketingCloudConnection(reader: &reader)
+            }
             if let connection, let action { target = .marketingCloud(connection, action) }
             required = action?.requiredFields ?? []
             maxConcurrency = MarketingCloudConnection.maxConcurrency
         }
-        _ = actionReader
-        _ = connectionReader
         var mapping: RecordMapping?
         if var fields = mappingReader {
             mapping = section { () throws(ConfigError) in
