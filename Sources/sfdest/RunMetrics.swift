@@ -31,7 +31,10 @@ enum RunMetrics {
         let figures: [(String, String, Double)] = [
             ("sfdest_last_run_input_records", "Non-blank input lines the last run read.", Double(report.records)),
             ("sfdest_last_run_requests", "HTTP requests the last run sent.", Double(report.requests)),
-            ("sfdest_last_run_retries", "Record attempts after the first in the last run.", Double(report.retries)),
+            (
+                "sfdest_last_run_retries", "Batches the last run sent again after a retryable failure.",
+                Double(report.retries)
+            ),
             ("sfdest_last_run_duration_seconds", "How long the last run took.", report.durationSeconds),
             (
                 "sfdest_last_run_end_timestamp_seconds", "When the last run ended (Unix time).",

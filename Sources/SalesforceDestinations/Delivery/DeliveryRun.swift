@@ -628,7 +628,7 @@ public struct DeliveryRun: Sendable {
                 ])
             // The wait happens in a task of its own that the dispatcher schedules (``Backoff``): this batch's
             // place is free for others meanwhile.
-            result.retries += pending.count
+            result.retries += 1
             result.backoff = Backoff(
                 progress: BatchProgress(pending: pending, waited: waited + delay, refreshed: refreshed),
                 delay: delay, ticket: nil, holdsPlace: throttled)

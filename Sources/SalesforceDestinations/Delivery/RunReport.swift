@@ -24,7 +24,8 @@ public struct RunReport: Sendable, Equatable {
     public var resumed = 0
     /// HTTP requests sent, token requests and retries included.
     public var requests = 0
-    /// Record attempts after the first (one per record per retry, so a retried batch of 50 counts 50).
+    /// Retries: a batch sent again after a retryable failure counts one, whatever its size (a retried batch of 50
+    /// used to count 50, which read as 50 requests; issue 28).
     public var retries = 0
     /// Access tokens obtained: one at the start, plus one per refresh after the server refused a token.
     public var tokensMinted = 0
