@@ -424,38 +424,6 @@ struct SendCommand: AsyncParsableCommand {
         if !outputFailures.isEmpty { throw ExitCode(Status.outputFailed) }
     }
 
-    /// How to continue a run that did not finish.
-    func resumeAdvice(_ what: String, after stop: DeliveryStop?) -> String {
-        guard checkpoint != nil else {
-            return
-                "\(what): the lines not attempted were not sent. Pass --checkpoint FILE next time to be able to resume."
-        }
-        guard let command = resumeCommand(after: stop) else {
-            return "\(what): the input is not the one the checkpoint was written for, so --resume cannot continue it."
-        }
-        return "\(what): to continue where it stopped, run:\n  " + command
-    }
-
-    /// The command that continues this run, as the operator ran it (the same `sfdest` path), or nil without a
-    /// checkpoint, or when the run stopped because its input is not the checkpoint's (resuming again would fail
-    /// the same way).
-    func resumeCommand(after stop: DeliveryStop?) -> String? {
-        guard let checkpoint, stop?.code != "checkpoint" else { return nil }
-        let program = CommandLine.arguments.first.map { $0.isEmpty ? "sfdest" : $0 } ?? "sfdest"
-        var arguments = [
-            program, "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume",
-        ]
-        if let rejects { arguments += ["--rejects", rejects] }
-        if let report { arguments += ["--report", report] }
-        if let summary { arguments += ["--summary", summary] }
-        return arguments.map(Self.shellQuoted).joined(separator: " ")
-    }
-
-    static func shellQuoted(_ argument: String) -> String {
-        argument.allSatisfy { $0.isLetter || $0.isNumber || "-_./=:@".contains($0) }
-            ? argument : "'" + argument.replacingOccurrences(of: "'", with: "'\\''") + "'"
-    }
-
     /// The report's `run` member: what ran, when, on what, and over which transport.
     func metadata(_ prepared: Prepared, endpoints: [String], started: Date) -> JSONValue {
         let format = Date.ISO8601FormatStyle(includingFractionalSeconds: true)
@@ -488,34 +456,4 @@ struct SendCommand: AsyncParsableCommand {
 struct SendRefusal: Error, CustomStringConvertible {
     var description: String
     init(_ description: String) { self.description = description }
-}
-
-/// Messages for the operator on standard error: plain lines in text format, log events in JSON format (so a
-/// log collector sees every line as JSON).
-struct Console: Sendable {
-    let format: LogFormat
-    let output: StandardErrorSink
-    let scrubber = SecretScrubber()
-
-    func say(_ text: String) {
-        if format == .json {
-            Logger(label: "sfdest.send").notice("\(text)")
-        } else {
-            output.writeLine(scrubber.scrub(text))
-        }
-    }
-
-    /// The end-of-run summary: the text table, or in JSON format one `summary` event with the counts.
-    func summary(_ report: RunReport, rejectsFile: String?) {
-        guard format == .json else { return say(RunSummary.text(report, rejectsFile: rejectsFile)) }
-        Logger(label: "sfdest.send").notice("summary", metadata: RunSummary.metadata(report))
-    }
-
-    func error(_ text: String) {
-        if format == .json {
-            Logger(label: "sfdest.send").error("\(text)")
-        } else {
-            output.writeLine(scrubber.scrub("error: " + text))
-        }
-    }
 }
