@@ -17,6 +17,9 @@ enum RunSummary {
                 + "\(report.rejected) rejected, \(report.notAttempted) not attempted"
         }
         if report.resumed > 0 { text += " (\(report.resumed) finished in an earlier run)" }
+        if let total = report.inputRecords, total > report.records {
+            text += "; the input holds \(total) (\(total - report.records) not read)"
+        }
         text +=
             "; \(report.requests) requests \(report.dryRun ? "built" : "sent"), \(report.retries) retries, \(String(format: "%.2f", report.durationSeconds)) s"
         text += "\n" + table(report)

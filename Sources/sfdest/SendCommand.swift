@@ -376,6 +376,10 @@ struct SendCommand: AsyncParsableCommand {
             outputFailures.append(error.description)
         }
         result.dryRun = dryRun
+        // Stopped reading early: say how much of the input there is, so that the operator knows what is left.
+        if result.interruption != nil || result.stop != nil, input != "-" {
+            result.inputRecords = NDJSONReader.countRecords(inFile: input)
+        }
         result.metadata = metadata(prepared, endpoints: delivered.endpoints, started: started)
         let reportBytes = JSONWriter.bytes(result.json, style: .pretty) + [0x0A]
         if let file = prepared.report {

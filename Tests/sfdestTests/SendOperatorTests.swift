@@ -449,6 +449,9 @@ import Testing
         #expect(report["countsAddUp"] == true)
         let records = report["records"]?.intValue ?? 0
         #expect(records > 0 && records < 2000)
+        // The input's total, so that the operator knows what is left (issue 28).
+        #expect(report["inputRecords"] == 2000)
+        #expect(run.text.contains("; the input holds 2000 (\(2000 - records) not read)"), "\(run.text)")
         #expect(try CheckpointFile.records(path("k")).allSatisfy { $0 != nil })
 
         let resumed = try send(arguments + ["--resume"])

@@ -37,6 +37,9 @@ public struct RunReport: Sendable, Equatable {
     public var stop: DeliveryStop?
     /// The signal that interrupted the run, if one did.
     public var interruption: Interruption?
+    /// The input's records in all (non-blank lines) when the run stopped reading early and the input is a file:
+    /// how much is left (`records` counts only the lines read). Nil when it read to the end, or for standard input.
+    public var inputRecords: Int?
     /// True for `--dry-run`: nothing was sent, and the delivered counts are what would have been sent.
     public var dryRun = false
     /// Rejections by code and message, for the summary's top reasons (at most 1,000 distinct ones; the rest are
@@ -153,6 +156,7 @@ public struct RunReport: Sendable, Equatable {
             } ?? .null,
         ]
         if dryRun { object["requestsBuilt"] = .integer(requests) }
+        if let inputRecords { object["inputRecords"] = .integer(inputRecords) }
         object["interrupted"] =
             interruption.map { ["signal": .string($0.signalName), "readThroughLine": .integer($0.readThroughLine)] }
             ?? .null

@@ -109,6 +109,27 @@ public struct NDJSONReader: AsyncSequence, Sendable {
         return NDJSONReader(handle: handle)
     }
 
+    /// The records a file holds (its non-blank lines), counted without parsing them: after an interruption, the
+    /// report says how much of the input is left. Nil when the file cannot be read.
+    public static func countRecords(inFile path: String) -> Int? {
+        guard let handle = FileHandle(forReadingAtPath: path) else { return nil }
+        defer { try? handle.close() }
+        var count = 0
+        var lineHasContent = false
+        while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
+            for byte in chunk {
+                switch byte {
+                case 0x0A:
+                    if lineHasContent { count += 1 }
+                    lineHasContent = false
+                case 0x20, 0x09, 0x0D: break
+                default: lineHasContent = true
+                }
+            }
+        }
+        return lineHasContent ? count + 1 : count
+    }
+
     /// The same reader with another read size (tests use tiny chunks to split lines across reads).
     public func withChunkSize(_ size: Int) -> NDJSONReader {
         NDJSONReader(handle: handle, chunkSize: Swift.max(1, size))
