@@ -100,7 +100,7 @@ let package = Package(
         ),
         .target(name: "TestSupport", dependencies: ["JSONCore"], path: "Tests/TestSupport"),
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
-        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore"]),
+        .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore", "TestSupport"]),
         .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "JSONCore"]),
         .testTarget(
             name: "SalesforceFakesTests",

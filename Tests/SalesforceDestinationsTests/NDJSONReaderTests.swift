@@ -2,6 +2,7 @@ import Foundation
 import JSONCore
 import SalesforceDestinations
 import Synchronization
+import TestSupport
 import Testing
 
 @Suite struct NDJSONReaderTests {
@@ -17,6 +18,40 @@ import Testing
         #expect(read[2].record.map { $0["email"]?.stringValue } == .success("last@example.com"))
         let firstEnd = first.utf8.count + 1
         #expect(read.map(\.endOffset) == [firstEnd, firstEnd + long.utf8.count + 1, text.utf8.count])
+    }
+
+    /// Property: for random inputs (blank lines, spaces, tabs, CRs, a BOM, no final newline) read in random chunk
+    /// sizes, the reader yields exactly the non-blank lines of a plain split, with their 1-based numbers and end
+    /// offsets, and `countRecords` counts the same lines.
+    @Test func anyInputInAnyChunkSizeSplitsAsAPlainSplitDoes() async throws {
+        var generator = SplitMix(seed: 28)
+        let pieces = [#"{"a":1}"#, #"{"b":"x y"}"#, " ", "\t", "\r", "", #"{"c":[1,2]}"#]
+        for round in 0..<60 {
+            var lineTexts: [String] = []
+            for _ in 0..<Int.random(in: 1...12, using: &generator) {
+                lineTexts.append(
+                    (0..<Int.random(in: 0...2, using: &generator)).map { _ in pieces.randomElement(using: &generator)! }
+                        .joined())
+            }
+            let bom = round % 7 == 0 ? "\u{FEFF}" : ""
+            let finalNewline = Bool.random(using: &generator)
+            let text = bom + lineTexts.joined(separator: "\n") + (finalNewline ? "\n" : "")
+            // The reference: split on newlines, keep the lines with content, number them from 1.
+            var expected: [(number: Int, end: Int)] = []
+            var offset = bom.utf8.count
+            for (index, line) in lineTexts.enumerated() {
+                offset += line.utf8.count + (index < lineTexts.count - 1 || finalNewline ? 1 : 0)
+                if line.contains(where: { !" \t\r".contains($0) }) { expected.append((index + 1, offset)) }
+            }
+            let chunk = Int.random(in: 1...64, using: &generator)
+            let read = try await lines(text, chunkSize: chunk)
+            #expect(read.map(\.number) == expected.map(\.number), "chunk \(chunk): \(text.debugDescription)")
+            #expect(read.map(\.endOffset) == expected.map(\.end), "chunk \(chunk): \(text.debugDescription)")
+            let file = FileManager.default.temporaryDirectory.appendingPathComponent("count-\(UUID().uuidString)")
+            try Data(text.utf8).write(to: file)
+            defer { try? FileManager.default.removeItem(at: file) }
+            #expect(NDJSONReader.countRecords(inFile: file.path) == expected.count, "\(text.debugDescription)")
+        }
     }
 
     func lines(_ text: String, chunkSize: Int) async throws -> [InputLine] {

@@ -116,8 +116,12 @@ public struct NDJSONReader: AsyncSequence, Sendable {
         defer { try? handle.close() }
         var count = 0
         var lineHasContent = false
+        var first = true
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            for byte in chunk {
+            // A byte-order mark is skipped, as the reader skips it: it is no content of the first line.
+            let bytes = first && chunk.starts(with: [0xEF, 0xBB, 0xBF]) ? chunk.dropFirst(3) : chunk[...]
+            first = false
+            for byte in bytes {
                 switch byte {
                 case 0x0A:
                     if lineHasContent { count += 1 }
