@@ -21,9 +21,7 @@ public struct ConfigError: Error, Sendable, Equatable, CustomStringConvertible {
     }
 
     /// `file:line: path: message`, the form editors and CI logs link to the line; one line per problem.
-    public var description: String {
-        ([self] + others.flatMap { [$0] + $0.others }).map(\.line1).joined(separator: "\n")
-    }
+    public var description: String { all.map(\.line1).joined(separator: "\n") }
 
     private var line1: String {
         let location = line.map { "\(file):\($0)" } ?? file
