@@ -32,7 +32,7 @@ struct ClientLoop {
         let input = try NDJSONReader.open(try files.inputFile(records: records).path)
         let answering: any HTTPTransport =
             transport == "dry"
-            ? DryRunTransport()
+            ? RecordingTransport(dryRun: RecordingTransport.dryRunAnswer, keepsExchanges: false)
             : InProcessTransport(server: workload.server)
         // As `sfdest send` builds it: the logging wrapper outside, at the default level (info).
         let logger = Logger(label: "bench", factory: { _ in DiscardingLogHandler(logLevel: .info) })
@@ -56,22 +56,6 @@ struct ClientLoop {
         else {
             throw BenchError("client loop: \(report.delivered) of \(records) delivered, \(report.rejected) rejected")
         }
-    }
-}
-
-/// Answers without sending: success for everything, a token for token requests, in the shapes the CLI's dry run
-/// answers (`sfdest send --dry-run` without a transcript keeps no exchange either).
-private struct DryRunTransport: HTTPTransport {
-    func send(_ request: TransportRequest) async throws(TransportError) -> TransportResponse {
-        if request.url.path.hasSuffix("/token") {
-            return TransportResponse(
-                status: 200,
-                body: Array(
-                    #"{"access_token":"dry-run-token","token_type":"Bearer","expires_in":1080,"rest_instance_url":"https://rest.dry-run.invalid/"}"#
-                        .utf8))
-        }
-        return TransportResponse(
-            status: request.url.path.hasSuffix("/rowset") ? 200 : 201, body: Array(#"{"id":0}"#.utf8))
     }
 }
 

@@ -306,7 +306,7 @@ struct SendCommand: AsyncParsableCommand {
         let recorder: RecordingTransport? =
             dryRun
             ? RecordingTransport(
-                dryRun: SendSetup.dryRunAnswer, keepsExchanges: transcript != nil || capture != nil)
+                dryRun: RecordingTransport.dryRunAnswer, keepsExchanges: transcript != nil || capture != nil)
             : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
         let instrumented = InstrumentedTransport(wrapping: recorder ?? network!, logger: Logger(label: "sfdest.http"))
 
