@@ -399,8 +399,9 @@ struct SendCommand: AsyncParsableCommand {
 
         do {
             let resume = result.interruption != nil || result.stop != nil ? resumeCommand(after: result.stop) : nil
-            try prepared.summary?.replaceContents(
-                with: Array(MarkdownSummary.render(result, rejectsFile: rejects, resume: resume).utf8))
+            // Scrubbed like every log line: a server's message quoted in it may echo a credential.
+            let text = console.scrubber.scrub(MarkdownSummary.render(result, rejectsFile: rejects, resume: resume))
+            try prepared.summary?.replaceContents(with: Array(text.utf8))
         } catch {
             outputFailures.append(error.description)
         }

@@ -481,6 +481,23 @@ import Testing
     }
 
     /// `--metrics-file`: the run's figures in the Prometheus text format, replaced whole at the end (issue 28).
+    /// A server message that echoes a credential is scrubbed from the Markdown summary, as from every log line.
+    @Test func aSummaryQuotingAServerMessageHoldsNoSecret() throws {
+        _ = try control(
+            "POST", "faults",
+            [
+                "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "times": 1,
+                "response": ["status": 400, "body": ["code": 4, "message": "refused for fake-client-secret"]],
+            ])
+        let result = try send([
+            "--config", try config(), "--input", try input(count: 3), "--summary", path("s.md"),
+        ])
+        #expect(result.status == 0, "\(result.text)")
+        let summary = try String(contentsOfFile: path("s.md"), encoding: .utf8)
+        #expect(summary.contains("refused for <redacted>"), "\(summary)")
+        #expect(!summary.contains("fake-client-secret"))
+    }
+
     @Test func theRunsFiguresAreWrittenForATextfileCollector() throws {
         let result = try send([
             "--config", try config(), "--input", try input(count: 3), "--metrics-file", path("sfdest.prom"),
