@@ -41,28 +41,41 @@ strip_copy() {
 	echo "$stripped"
 }
 
-if [[ " $parts " == *" fakes "* ]]; then
-	echo "Fakes: instructions per request"
-	printf '%-44s %14s %14s %14s %14s\n' binary "AE upsert" "MC mixed" "MC contacts" "MC rowset x50"
-	for binary in "$@"; do
+# A table: one row per binary, one column per loop. Each column is "heading|mode|low|high|environment".
+table() { # title, column...
+	local title=$1
+	shift
+	echo "$title"
+	local line
+	line=$(printf '%-44s' binary)
+	for column in "$@"; do line+=$(printf ' %14s' "${column%%|*}"); done
+	echo "$line"
+	for binary in "${binaries[@]}"; do
+		local stripped
 		stripped=$(strip_copy "$binary")
-		printf '%-44s %14s %14s %14s %14s\n' "$binary" \
-			"$(per_request "$stripped" --in-process 1000 3000 BENCH_ONLY=pardot)" \
-			"$(per_request "$stripped" --in-process 1000 3000 BENCH_ONLY=marketing-cloud BENCH_MIX=mixed)" \
-			"$(per_request "$stripped" --in-process 1000 3000 BENCH_ONLY=marketing-cloud BENCH_MIX=contacts)" \
-			"$(per_request "$stripped" --in-process 100 300 BENCH_ONLY=marketing-cloud BENCH_MIX=rowset50)"
+		line=$(printf '%-44s' "$binary")
+		for column in "$@"; do
+			IFS='|' read -r _ mode low high environment <<<"$column"
+			# shellcheck disable=SC2086 # the environment is a list of NAME=VALUE words
+			line+=$(printf ' %14s' "$(per_request "$stripped" "$mode" "$low" "$high" $environment)")
+		done
+		echo "$line"
 	done
+}
+
+binaries=("$@")
+if [[ " $parts " == *" fakes "* ]]; then
+	table "Fakes: instructions per request" \
+		"AE upsert|--in-process|1000|3000|BENCH_ONLY=pardot" \
+		"MC mixed|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=mixed" \
+		"MC contacts|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=contacts" \
+		"MC rowset x50|--in-process|100|300|BENCH_ONLY=marketing-cloud BENCH_MIX=rowset50"
 fi
 
 if [[ " $parts " == *" client "* ]]; then
-	echo "Client library: instructions per record"
-	printf '%-44s %14s %14s %14s %14s\n' binary "upsert dry" "upsert fake" "rowset dry" "rowset fake"
-	for binary in "$@"; do
-		stripped=$(strip_copy "$binary")
-		printf '%-44s %14s %14s %14s %14s\n' "$binary" \
-			"$(per_request "$stripped" --client-in-process 2000 6000 BENCH_CLIENT_MIX=prospects BENCH_CLIENT_TRANSPORT=dry)" \
-			"$(per_request "$stripped" --client-in-process 2000 6000 BENCH_CLIENT_MIX=prospects BENCH_CLIENT_TRANSPORT=fake)" \
-			"$(per_request "$stripped" --client-in-process 5000 15000 BENCH_CLIENT_MIX=rows BENCH_CLIENT_TRANSPORT=dry)" \
-			"$(per_request "$stripped" --client-in-process 5000 15000 BENCH_CLIENT_MIX=rows BENCH_CLIENT_TRANSPORT=fake)"
-	done
+	table "Client library: instructions per record" \
+		"upsert dry|--client-in-process|2000|6000|BENCH_CLIENT_MIX=prospects BENCH_CLIENT_TRANSPORT=dry" \
+		"upsert fake|--client-in-process|2000|6000|BENCH_CLIENT_MIX=prospects BENCH_CLIENT_TRANSPORT=fake" \
+		"rowset dry|--client-in-process|5000|15000|BENCH_CLIENT_MIX=rows BENCH_CLIENT_TRANSPORT=dry" \
+		"rowset fake|--client-in-process|5000|15000|BENCH_CLIENT_MIX=rows BENCH_CLIENT_TRANSPORT=fake"
 fi
