@@ -23,6 +23,8 @@ let package = Package(
         .package(url: "https://github.com/apple/swift-http-types", from: "1.8.0"),
         // The run's metrics in the Prometheus text format (`sfdest send --metrics-file`).
         .package(url: "https://github.com/swift-server/swift-prometheus", from: "2.4.1"),
+        // multipart/form-data for Account Engagement's Import API: the fake reads batches, the client writes them.
+        .package(url: "https://github.com/vapor/multipart-kit", from: "4.7.1"),
     ],
     targets: [
         // libmicrohttpd 1.0.1, which make builds from Debian's source package and finds through PKG_CONFIG_PATH
@@ -54,6 +56,7 @@ let package = Package(
                 .product(name: "Logging", package: "swift-log"),
                 // Seeds and states may be YAML, as scenario files are.
                 .product(name: "Yams", package: "Yams"),
+                .product(name: "MultipartKit", package: "multipart-kit"),
             ]
         ),
         // The production client: config, mapping, input, delivery. Knows nothing of the fakes.

@@ -101,6 +101,10 @@ struct EvidenceReplay {
         var variables: [String: String] = ["bu": "0Uv000000000001AAA"]
         var problems: [String] = []
         for (position, step) in (fixture["steps"]?.arrayValue ?? []).enumerated() {
+            if let seconds = step["advanceSeconds"]?.doubleValue {
+                server.control.advanceClock(by: seconds)
+                continue
+            }
             guard let requestSpec = step["request"] else {
                 problems.append("step \(position): no request")
                 continue
@@ -110,6 +114,8 @@ struct EvidenceReplay {
             }
             let request = try Self.request(requestSpec, variables: variables)
             let response = server.respond(to: request)
+            // As the server does once the answer is sent (a request's concurrency slot is given back then).
+            response.onComplete?()
             let body = try? JSONParser.parse(response.body)
             var stepProblems: [String] = []
             if let expected = step["expect"] {

@@ -11,6 +11,19 @@ import WireFormat
 public final class AccountEngagementFake: EmulatedService {
     private enum Operation: Sendable {
         case upsert, create, read, query, update, delete, undelete, customFields
+        case importCreate, importQuery, importRead, importUpdate, importBatch, importErrors
+        case listCreate, listQuery, listRead, listUpdate, listDelete
+        case membershipCreate, membershipQuery, membershipRead, membershipUpdate, membershipDelete
+
+        /// Operations whose body is JSON (the import create and batch read multipart forms themselves).
+        var takesJSONBody: Bool {
+            switch self {
+            case .upsert, .create, .update, .undelete, .importUpdate, .listCreate, .listUpdate, .membershipCreate,
+                .membershipUpdate:
+                return true
+            default: return false
+            }
+        }
     }
 
     private static let router: Router<Operation> = {
@@ -23,6 +36,23 @@ public final class AccountEngagementFake: EmulatedService {
         router.add("PATCH", "/api/v5/objects/prospects/{id}", .update)
         router.add("DELETE", "/api/v5/objects/prospects/{id}", .delete)
         router.add("GET", "/api/v5/objects/custom-fields", .customFields)
+        // The Import API lives at /api/v5/imports, not under /objects (the Import object's customUrlPath).
+        router.add("POST", "/api/v5/imports", .importCreate)
+        router.add("GET", "/api/v5/imports", .importQuery)
+        router.add("GET", "/api/v5/imports/{id}", .importRead)
+        router.add("PATCH", "/api/v5/imports/{id}", .importUpdate)
+        router.add("POST", "/api/v5/imports/{id}/batches", .importBatch)
+        router.add("GET", "/api/v5/imports/{id}/errors", .importErrors)
+        router.add("POST", "/api/v5/objects/lists", .listCreate)
+        router.add("GET", "/api/v5/objects/lists", .listQuery)
+        router.add("GET", "/api/v5/objects/lists/{id}", .listRead)
+        router.add("PATCH", "/api/v5/objects/lists/{id}", .listUpdate)
+        router.add("DELETE", "/api/v5/objects/lists/{id}", .listDelete)
+        router.add("POST", "/api/v5/objects/list-memberships", .membershipCreate)
+        router.add("GET", "/api/v5/objects/list-memberships", .membershipQuery)
+        router.add("GET", "/api/v5/objects/list-memberships/{id}", .membershipRead)
+        router.add("PATCH", "/api/v5/objects/list-memberships/{id}", .membershipUpdate)
+        router.add("DELETE", "/api/v5/objects/list-memberships/{id}", .membershipDelete)
         return router
     }()
 
@@ -137,7 +167,11 @@ public final class AccountEngagementFake: EmulatedService {
     }
 
     package func exportState() -> JSONValue {
-        tenant.withLock { $0.json }
+        let now = Int(clock.now())
+        return tenant.withLock { state in
+            state.advanceImports(now: now)
+            return state.json
+        }
     }
 
     package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
@@ -147,7 +181,11 @@ public final class AccountEngagementFake: EmulatedService {
 
     /// Without a tree of the prospects (AccountEngagementTenant+LargeStates), from a snapshot: requests go on meanwhile.
     package func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
-        tenant.withLock { $0 }.writeState(into: &output, style: style, maskingSecrets: maskingSecrets)
+        let now = Int(clock.now())
+        tenant.withLock { state in
+            state.advanceImports(now: now)
+            return state
+        }.writeState(into: &output, style: style, maskingSecrets: maskingSecrets)
     }
 
     package func stateReplacement(reading reader: inout JSONPullReader) -> (() -> Void)? {
@@ -210,6 +248,7 @@ public final class AccountEngagementFake: EmulatedService {
 
     package func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == Self.tokenPath { return token(request) }
+        if request.path.hasPrefix(ImportOperations.errorsFilePrefix) { return importErrorsFile(request) }
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:
             return AccountEngagementAPIError.notFound.response
@@ -217,7 +256,7 @@ public final class AccountEngagementFake: EmulatedService {
             return AccountEngagementAPIError.invalidMethod.response
         case .found(let operation, let parameters):
             // Parse outside the lock; report a body error only after the auth checks, as the API would.
-            let body = Self.parseBody(request, needed: [.upsert, .create, .update, .undelete].contains(operation))
+            let body = Self.parseBody(request, needed: operation.takesJSONBody)
             return api(request, operation: operation, parameters: parameters, body: body)
         }
     }
@@ -241,6 +280,29 @@ public final class AccountEngagementFake: EmulatedService {
             }
         }
         return response
+    }
+
+    // MARK: Import errors files
+
+    /// `GET /import-files/{unit}/{import}/errors.csv`: where an import's errors redirect to. The real file is in
+    /// storage behind a signed URL on another host, so it takes no token and costs no API call; the fake serves it
+    /// on its own host under a path the API does not use.
+    private func importErrorsFile(_ request: HTTPRequest) -> HTTPResponse {
+        let pieces = request.path.dropFirst(ImportOperations.errorsFilePrefix.count).split(separator: "/")
+        let now = Int(clock.now())
+        guard request.method == "GET", pieces.count == 3, pieces[2] == "errors.csv", let id = Int(pieces[1]) else {
+            return .text("Not Found", status: 404)
+        }
+        return tenant.withLock { state in
+            guard let slot = state.businessUnits.index(forKey: String(pieces[0])) else {
+                return .text("Not Found", status: 404)
+            }
+            ImportProcessor.advance(&state.businessUnits.values[slot], now: now, settings: state.settings)
+            guard let stored = state.businessUnits.values[slot].imports[id], stored.status == .complete,
+                !stored.isExpired(now: now)
+            else { return .text("Not Found", status: 404) }
+            return ImportOperations.errorsFile(stored, settings: state.settings)
+        }
     }
 
     // MARK: API
@@ -280,9 +342,13 @@ public final class AccountEngagementFake: EmulatedService {
             } catch {
                 return error.response
             }
+            ImportProcessor.advance(&state.businessUnits.values[slot], now: now, settings: state.settings)
             var response: HTTPResponse
             do throws(AccountEngagementAPIError) {
                 let operations = ProspectOperations(settings: state.settings, now: now)
+                let imports = ImportOperations(settings: state.settings, now: now, baseURL: base)
+                let lists = ListOperations(settings: state.settings, now: now, baseURL: base)
+                let id = parameters["id"] ?? ""
                 let query = request.query
                 func json() throws(AccountEngagementAPIError) -> JSONValue {
                     switch body {
@@ -313,6 +379,44 @@ public final class AccountEngagementFake: EmulatedService {
                         try json(), query: query, unit: &state.businessUnits.values[slot])
                 case .customFields:
                     response = try operations.customFields(query: query, unit: state.businessUnits.values[slot])
+                case .importCreate:
+                    response = try imports.create(request, unit: &state.businessUnits.values[slot])
+                    state.businessUnits.values[slot].hasUnfinishedImports = true
+                case .importQuery:
+                    response = try imports.query(query, unit: state.businessUnits.values[slot])
+                case .importRead:
+                    response = try imports.read(id: id, query: query, unit: state.businessUnits.values[slot])
+                case .importUpdate:
+                    response = try imports.update(
+                        id: id, try json(), query: query, unit: &state.businessUnits.values[slot])
+                    state.businessUnits.values[slot].hasUnfinishedImports = true
+                case .importBatch:
+                    response = try imports.addBatch(id: id, request, unit: &state.businessUnits.values[slot])
+                case .importErrors:
+                    response = try imports.errors(id: id, unit: state.businessUnits.values[slot])
+                case .listCreate:
+                    response = try lists.createList(try json(), query: query, unit: &state.businessUnits.values[slot])
+                case .listQuery:
+                    response = try lists.queryLists(query, unit: state.businessUnits.values[slot])
+                case .listRead:
+                    response = try lists.readList(id: id, query: query, unit: state.businessUnits.values[slot])
+                case .listUpdate:
+                    response = try lists.updateList(
+                        id: id, try json(), query: query, unit: &state.businessUnits.values[slot])
+                case .listDelete:
+                    response = try lists.deleteList(id: id, unit: &state.businessUnits.values[slot])
+                case .membershipCreate:
+                    response = try lists.createMembership(
+                        try json(), query: query, unit: &state.businessUnits.values[slot])
+                case .membershipQuery:
+                    response = try lists.queryMemberships(query, unit: state.businessUnits.values[slot])
+                case .membershipRead:
+                    response = try lists.readMembership(id: id, query: query, unit: state.businessUnits.values[slot])
+                case .membershipUpdate:
+                    response = try lists.updateMembership(
+                        id: id, try json(), query: query, unit: &state.businessUnits.values[slot])
+                case .membershipDelete:
+                    response = try lists.deleteMembership(id: id, unit: &state.businessUnits.values[slot])
                 }
             } catch {
                 response = error.response

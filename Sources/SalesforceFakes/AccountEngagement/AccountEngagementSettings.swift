@@ -51,6 +51,22 @@ struct AccountEngagementSettings: Sendable, Equatable, Codable {
     /// Which of several matches an upsert writes to: `lastActivityAt` (the operation's name, Segment) or
     /// `updatedAt` (the v5 transition guide's "most recently updated").
     var upsertMatchOrder = UpsertMatchOrder.lastActivityAt
+    /// Seconds a submitted import waits before it is Processing. Salesforce publishes no timing: ASSUMED.
+    var importWaitingSeconds = 2
+    /// Seconds an import is Processing, before its rows over ``importRowsPerSecond`` are added: ASSUMED.
+    var importProcessingSeconds = 3
+    /// Rows an import processes a second (only lengthens Processing): ASSUMED.
+    var importRowsPerSecond = 20_000
+    /// Status of a batch upload: import-v4 printed 204 with an empty body; v5's is not printed.
+    var importBatchStatus = 204
+    /// Name of the column an import's errors file adds to the uploaded header: UNKNOWN (no published example).
+    var importErrorColumn = "error"
+    /// Code of the 413 "Limit of 10MB exceeded": Pardot's code names it API_ERROR_OVER_LIMIT, whose number is not
+    /// published. 158 ("Uploading a file was unsuccessful") until one is.
+    var importTooLargeCode = 158
+    /// What separates several list ids in an `addToList` / `removeFromList` cell: UNKNOWN (import-v5 allows "up to
+    /// 20 lists in a single record" without showing the cell).
+    var importListSeparator = ","
 
     /// Which token host accepts `client_credentials`.
     enum TokenDomain: String, Sendable, JSONChoice {

@@ -104,14 +104,32 @@ extension AccountEngagementSettings {
         for (key, status) in [
             ("concurrencyLimitStatus", concurrencyLimitStatus), ("upsertCreatedStatus", upsertCreatedStatus),
             ("upsertUpdatedStatus", upsertUpdatedStatus), ("invalidClientStatus", invalidClientStatus),
+            ("importBatchStatus", importBatchStatus),
         ]
         where !(100...599).contains(status) {
             throw JSONSchemaError(
                 path: path.isEmpty ? key : "\(path).\(key)", message: "must be an HTTP status (100-599)")
         }
+        try checkImportSettings(path: path)
     }
 
     var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
+}
+
+extension AccountEngagementSettings {
+    /// The checks the Codable reading cannot make.
+    fileprivate func checkImportSettings(path: String) throws(JSONSchemaError) {
+        func key(_ name: String) -> String { path.isEmpty ? name : "\(path).\(name)" }
+        guard importListSeparator.count == 1 else {
+            throw JSONSchemaError(path: key("importListSeparator"), message: "must be one character")
+        }
+        guard importRowsPerSecond > 0 else {
+            throw JSONSchemaError(path: key("importRowsPerSecond"), message: "must be positive")
+        }
+        guard importWaitingSeconds >= 0, importProcessingSeconds >= 0 else {
+            throw JSONSchemaError(path: key("importWaitingSeconds"), message: "import timings must not be negative")
+        }
+    }
 }
 
 extension OAuthClient {
@@ -153,6 +171,29 @@ extension BusinessUnit {
             usageDay = day
             usageCount = usage.count
         }
+        dailyImportBatchLimit = try reader.int("dailyImportBatchLimit", default: dailyImportBatchLimit)
+        if let value = reader.value("importBatchUsage"), !value.isNull {
+            let path = reader.path(of: "importBatchUsage")
+            let usage = try Usage(json: value, path: path)
+            guard let day = Timestamp.parseDay(usage.day) else {
+                throw JSONSchemaError(path: "\(path).day", message: "expected a date such as 2026-01-31")
+            }
+            importBatchDay = day
+            importBatchCount = usage.count
+        }
+        for stored in try reader.array(
+            "imports", { value, path throws(JSONSchemaError) in try ProspectImport(json: value, path: path) })
+        {
+            imports[stored.id] = stored
+        }
+        nextImportID = try reader.int("nextImportId", default: (imports.keys.max() ?? 0) + 1)
+        hasUnfinishedImports = imports.values.contains { $0.status == .waiting || $0.status == .processing }
+        lists = ListStore(
+            lists: try reader.array(
+                "lists", { value, path throws(JSONSchemaError) in try ProspectList(json: value, path: path) }),
+            memberships: try reader.array(
+                "listMemberships",
+                { value, path throws(JSONSchemaError) in try ListMembership(json: value, path: path) }))
         let unit = self
         let prospects = try reader.array("prospects") { value, path throws(JSONSchemaError) in
             try Prospect(json: value, path: path, unit: unit)
@@ -184,6 +225,19 @@ extension BusinessUnit {
         ]
         if usageDay != 0 || usageCount != 0 {
             object["usage"] = Usage(day: Timestamp.formatDay(usageDay), count: usageCount).json
+        }
+        // Import and list members appear once the unit has any, so states written before them stay the same.
+        if dailyImportBatchLimit != 1000 { object["dailyImportBatchLimit"] = .integer(dailyImportBatchLimit) }
+        if importBatchDay != 0 || importBatchCount != 0 {
+            object["importBatchUsage"] = Usage(day: Timestamp.formatDay(importBatchDay), count: importBatchCount).json
+        }
+        if !imports.isEmpty {
+            object["imports"] = .array(imports.values.sorted { $0.id < $1.id }.map(\.json))
+            object["nextImportId"] = .integer(nextImportID)
+        }
+        if !lists.isEmpty {
+            object["lists"] = .array(lists.lists.values.sorted { $0.id < $1.id }.map(\.json))
+            object["listMemberships"] = .array(lists.memberships.values.sorted { $0.id < $1.id }.map(\.json))
         }
         return .object(object)
     }
