@@ -10,14 +10,19 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
     let server: FakeServer
     let transport: AsyncHTTPClientTransport
     let directory: URL
-    let clock = VirtualDeliveryClock()
+    let clock: VirtualDeliveryClock
     static let credentials = SalesforceCredentials(
         clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com",
         password: "fake-password",
         refreshToken: "fake-refresh-token")
 
-    init(seed: JSONValue? = nil) throws {
-        server = try AccountEngagementFake.start(seed: seed)
+    /// `linkedClock`: the client's waits move the fake's clock too (an import's processing happens on it).
+    init(seed: JSONValue? = nil, linkedClock: Bool = false) throws {
+        let server = try AccountEngagementFake.start(seed: seed)
+        self.server = server
+        clock =
+            linkedClock
+            ? VirtualDeliveryClock { seconds in server.control.advanceClock(by: seconds) } : VirtualDeliveryClock()
         transport = try AsyncHTTPClientTransport(timeoutSeconds: 10)
         directory = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-\(UUID().uuidString)")
         try FileManager.default.createDirectory(at: directory, withIntermediateDirectories: true)
@@ -34,7 +39,7 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
         grant: String = "password", businessUnit: String = "0Uv000000000001AAA", concurrency: Int = 5,
         mapping: String = "email: email\n  firstName: firstName\n  previousEmail: previousEmail",
         extraMapping: String = "",
-        maxAttempts: Int = 6
+        maxAttempts: Int = 6, action: String = "type: upsertProspect", extra: String = ""
     ) throws -> DestinationConfig {
         let text = """
             destination: accountEngagement
@@ -50,12 +55,13 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
                 password: {env: UNUSED_IN_TESTS}
                 refreshToken: {env: UNUSED_IN_TESTS}
             action:
-              type: upsertProspect
+              \(action)
             mapping:
               \(mapping)\(extraMapping.isEmpty ? "" : "\n  " + extraMapping)
             delivery:
               concurrency: \(concurrency)
               maxAttempts: \(maxAttempts)
+            \(extra)
             """
         return try DestinationConfig.parse(text, file: "test.yaml")
     }

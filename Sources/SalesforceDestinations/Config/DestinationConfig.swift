@@ -138,6 +138,17 @@ public struct DestinationConfig: Sendable, Equatable {
                     _ = section { () throws(ConfigError) in try action.validate(built, reader: mappingReader) }
                 }
             }
+            if case .accountEngagement(_, let action)? = target, action.kind == .importProspects,
+                action.imports.createOnNoMatch, action.imports.campaignID == nil,
+                !built.fields.contains(where: { $0.target == "campaignId" })
+            {
+                errors.append(
+                    ConfigError(
+                        file: file, line: nil, path: "action.import.campaignId",
+                        message:
+                            "is required: an import that may create prospects needs a campaignId column (import-v5); set it, map campaignId, or set createOnNoMatch: false"
+                    ))
+            }
             mapping = built
         }
         let delivery = section { () throws(ConfigError) in

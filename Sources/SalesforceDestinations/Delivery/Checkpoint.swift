@@ -22,6 +22,10 @@ import JSONCore
 /// - After a power loss, what the kernel had not yet written since the last sync may be missing or torn;
 ///   those lines are sent again (upserts, so sending them twice changes nothing).
 ///
+/// Import mode adds one record per stage of each import (``ImportRecord``: created, then submitted), written and
+/// synced before the stage's request is sent, so that `--resume` reads an import a crash left submitted instead of
+/// uploading its rows again.
+///
 /// A hand-written log rather than SQLite: the only operations are "append a finished line" and "read all at
 /// start", one `write(2)` per batch costs less than a SQLite transaction, and the file stays greppable.
 public final class Checkpoint: @unchecked Sendable {
@@ -31,6 +35,67 @@ public final class Checkpoint: @unchecked Sendable {
     package let finished: [Int: FinishedLine]
     /// Bytes of a torn last record cut away when the file was opened (0 when it was whole).
     package let repairedBytes: Int
+    /// Imports earlier runs created, by id, at the last stage recorded.
+    package let imports: [Int: ImportRecord]
+
+    /// One Account Engagement import and the input lines its rows came from.
+    package struct ImportRecord: Sendable, Equatable {
+        package enum Stage: String, Sendable {
+            /// Created and being filled: never submitted, so it expires with nothing imported.
+            case created
+            /// About to be submitted, or submitted: its rows are (or may be) imported; read it, do not upload again.
+            case submitting
+        }
+
+        package var id: Int
+        package var stage: Stage
+        /// The CSV header its batches carry (the rows of a resumed run are rebuilt with it to read its errors).
+        package var header: [String]
+        /// The input lines of its rows, as ranges.
+        package var lines: [ClosedRange<Int>]
+
+        package init(id: Int, stage: Stage, header: [String], lines: [ClosedRange<Int>]) {
+            self.id = id
+            self.stage = stage
+            self.header = header
+            self.lines = lines
+        }
+
+        var json: JSONValue {
+            [
+                "import": .integer(id), "stage": .string(stage.rawValue), "header": .array(header.map { .string($0) }),
+                "lines": .array(lines.map { [.integer($0.lowerBound), .integer($0.upperBound)] }),
+            ]
+        }
+
+        init?(json: JSONValue) {
+            guard let id = json["import"]?.intValue, let stage = json["stage"]?.stringValue.flatMap(Stage.init),
+                let header = json["header"]?.arrayValue?.compactMap(\.stringValue),
+                let ranges = json["lines"]?.arrayValue
+            else { return nil }
+            var lines: [ClosedRange<Int>] = []
+            for range in ranges {
+                guard let pair = range.arrayValue, pair.count == 2, let low = pair[0].intValue,
+                    let high = pair[1].intValue, low <= high
+                else { return nil }
+                lines.append(low...high)
+            }
+            self.init(id: id, stage: stage, header: header, lines: lines)
+        }
+
+        /// Sorted line numbers as ranges of consecutive lines.
+        package static func ranges(_ sortedLines: [Int]) -> [ClosedRange<Int>] {
+            var ranges: [ClosedRange<Int>] = []
+            for line in sortedLines {
+                if let last = ranges.last, last.upperBound + 1 == line {
+                    ranges[ranges.count - 1] = last.lowerBound...line
+                } else {
+                    ranges.append(line...line)
+                }
+            }
+            return ranges
+        }
+    }
 
     /// A line an earlier run finished.
     package struct FinishedLine: Sendable, Equatable {
@@ -112,6 +177,7 @@ public final class Checkpoint: @unchecked Sendable {
                 advice: "Run without --resume to start from the first line (the checkpoint is created then).")
         }
         var finished: [Int: FinishedLine] = [:]
+        var imports: [Int: ImportRecord] = [:]
         var keptBytes = 0
         var totalBytes = 0
         var hasHeader = false
@@ -123,6 +189,7 @@ public final class Checkpoint: @unchecked Sendable {
             totalBytes = bytes.count
             let contents = try Self.read(bytes, path: path, fingerprints: fingerprints)
             finished = contents.finished
+            imports = contents.imports
             keptBytes = contents.validBytes
             hasHeader = contents.hasHeader
         }
@@ -140,6 +207,7 @@ public final class Checkpoint: @unchecked Sendable {
             throw CheckpointError(path: path, problem: error.reason)
         }
         self.finished = finished
+        self.imports = imports
         repairedBytes = totalBytes - keptBytes
     }
 
@@ -189,10 +257,17 @@ public final class Checkpoint: @unchecked Sendable {
     /// Makes every record written so far durable (at the end of a run, and when it is interrupted).
     package func sync() throws(OutputError) { try file.sync() }
 
+    /// Records an import's stage, durably (written and synced) before the request it announces is sent.
+    package func recordImport(_ record: ImportRecord) throws(OutputError) {
+        try file.write(Self.frame(record.json))
+        try file.sync()
+    }
+
     // MARK: - Reading
 
     private struct Contents {
         var finished: [Int: FinishedLine] = [:]
+        var imports: [Int: ImportRecord] = [:]
         /// Bytes up to the end of the last whole record.
         var validBytes = 0
         var hasHeader = false
@@ -234,6 +309,14 @@ public final class Checkpoint: @unchecked Sendable {
                 }
                 try check(Fingerprints(json: value["fingerprints"] ?? .null), against: fingerprints, path: path)
                 contents.hasHeader = true
+            } else if value["import"] != nil {
+                guard let record = ImportRecord(json: value) else {
+                    throw CheckpointError(
+                        path: path,
+                        problem: "has an import record this sfdest does not understand at record \(recordNumber)",
+                        advice: "Start over without --resume.")
+                }
+                contents.imports[record.id] = record
             } else {
                 guard let line = value["line"]?.intValue,
                     let hash = value["hash"]?.stringValue.flatMap({ UInt64($0, radix: 16) }),

@@ -17,10 +17,15 @@ package protocol DeliveryAction: Sendable {
         clock: any DeliveryClock
     ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
+
+    /// Called once before the run starts, with the run's checkpoint: an action that keeps state across attempts
+    /// and runs (an import's journal) keeps it there.
+    func attach(_ checkpoint: Checkpoint?)
 }
 
 extension DeliveryAction {
     package var maxBatchBytes: Int? { nil }
+    package func attach(_ checkpoint: Checkpoint?) {}
     package func encodedSize(of record: MappedRecord) -> Int { 0 }
 }
 

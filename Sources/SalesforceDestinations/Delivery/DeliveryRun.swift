@@ -48,7 +48,10 @@ public struct DeliveryRun: Sendable {
             for: config.target, credentials: credentials, transport: transport, clock: clock, policy: policy)
         switch config.target {
         case .accountEngagement(let connection, let action):
-            self.action = AccountEngagementUpsert(connection: connection, action: action)
+            switch action.kind {
+            case .upsertProspect: self.action = AccountEngagementUpsert(connection: connection, action: action)
+            case .importProspects: self.action = ProspectImportDelivery(connection: connection, action: action)
+            }
         case .marketingCloud(_, let action):
             self.action = MarketingCloudDelivery.action(action, limits: config.delivery)
         }
@@ -120,6 +123,7 @@ public struct DeliveryRun: Sendable {
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport
     where Input.Element == InputLine {
         let started = clock.now()
+        action.attach(checkpoint)
         let ledger = Ledger(
             recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress,
             rejectLimits: rejectLimits)

@@ -11,12 +11,23 @@ package struct MappedRecord: Sendable, Equatable {
     /// The record's own target (data extension key or id, event definition key) when the action routes per
     /// record; nil when the config names one target for all.
     package var route: String?
+    /// Account Engagement lists the record joins (true) or leaves (false), from `segments.lists`, in config order.
+    package var lists: [(list: Int, member: Bool)]
 
-    package init(line: Int, fields: [String: JSONValue], identity: String, route: String? = nil) {
+    package init(
+        line: Int, fields: [String: JSONValue], identity: String, route: String? = nil,
+        lists: [(list: Int, member: Bool)] = []
+    ) {
         self.line = line
         self.fields = fields
         self.identity = identity
         self.route = route
+        self.lists = lists
+    }
+
+    package static func == (a: MappedRecord, b: MappedRecord) -> Bool {
+        a.line == b.line && a.fields == b.fields && a.identity == b.identity && a.route == b.route
+            && a.lists.elementsEqual(b.lists) { $0.list == $1.list && $0.member == $1.member }
     }
 }
 
@@ -139,6 +150,23 @@ package struct RecordMapper: Sendable {
                 fields[field] = .string(status)
             }
         }
+        var lists: [(list: Int, member: Bool)] = []
+        if let segments = mapping.segments, !segments.lists.isEmpty, let memberships = segments.path.value(in: record) {
+            for (segment, list) in segments.lists {
+                guard let membership = memberships[segment] else { continue }
+                guard let status = SegmentMapping.status(of: membership),
+                    let member = SegmentMapping.listMembership(status)
+                else {
+                    return .failure(
+                        MappingError(
+                            line: line, field: "segments.lists.\(segment)",
+                            message:
+                                "segment \(segment): expected \"realized\", \"existing\" or \"exited\" (or true/false) to add to or remove from list \(list)"
+                        ))
+                }
+                lists.append((list, member))
+            }
+        }
         var route: String?
         if let source = mapping.route {
             guard let value = source.path.value(in: record)?.scalarText, !value.isEmpty else {
@@ -149,12 +177,12 @@ package struct RecordMapper: Sendable {
             route = value
         }
         guard let first = mapping.required.first else {
-            return .success(MappedRecord(line: line, fields: fields, identity: "", route: route))
+            return .success(MappedRecord(line: line, fields: fields, identity: "", route: route, lists: lists))
         }
         guard let identity = fields[first]?.scalarText, !identity.isEmpty else {
             return .failure(MappingError(line: line, field: first, message: "is empty (required)"))
         }
-        return .success(MappedRecord(line: line, fields: fields, identity: identity, route: route))
+        return .success(MappedRecord(line: line, fields: fields, identity: identity, route: route, lists: lists))
     }
 
     /// The first path's scalar, else the fallback. A null is passed over for a later path or the fallback; when

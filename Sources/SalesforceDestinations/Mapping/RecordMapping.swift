@@ -54,14 +54,24 @@ package struct RecordMapping: Sendable, Equatable {
             let pathText = try segmentReader.string("path")
             let path: FieldPath
             do { path = try FieldPath(pathText) } catch { throw segmentReader.error("path", error.description) }
-            var fieldsReader = try segmentReader.requiredMapping("fields")
             var pairs: [(String, String)] = []
-            for segment in fieldsReader.keys {
-                pairs.append((segment, try fieldsReader.string(segment)))
+            if var fieldsReader = try segmentReader.mapping("fields") {
+                for segment in fieldsReader.keys {
+                    pairs.append((segment, try fieldsReader.string(segment)))
+                }
             }
-            guard !pairs.isEmpty else { throw segmentReader.error("fields", "map at least one segment id to a field") }
+            var lists: [(String, Int)] = []
+            if var listsReader = try segmentReader.mapping("lists") {
+                for segment in listsReader.keys {
+                    lists.append((segment, try listsReader.int(segment, default: 0, range: 1...Int.max)))
+                }
+            }
+            guard !pairs.isEmpty || !lists.isEmpty else {
+                throw segmentReader.error(
+                    "fields", "map at least one segment id to a field (fields) or a list id (lists)")
+            }
             try segmentReader.finish()
-            segments = SegmentMapping(path: path, fields: pairs)
+            segments = SegmentMapping(path: path, fields: pairs, lists: lists)
         } else {
             segments = nil
         }
