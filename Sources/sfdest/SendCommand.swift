@@ -124,6 +124,12 @@ struct SendCommand: AsyncParsableCommand {
     )
     var breakerRecords: Int = RejectLimits.sendDefaults.breakerRecords ?? 0
 
+    @Option(
+        help:
+            "Make at most this many API calls, then stop cleanly (exit 2), resumable with --resume: leaves the daily quota to the business unit's other integrations. (default: no bound)"
+    )
+    var maxCalls: Int?
+
     /// The limits the flags give (``RejectLimits/sendDefaults`` unless changed).
     var rejectLimits: RejectLimits {
         RejectLimits(
@@ -133,6 +139,7 @@ struct SendCommand: AsyncParsableCommand {
 
     func validate() throws {
         if resume, checkpoint == nil { throw ValidationError("--resume needs --checkpoint FILE") }
+        if let maxCalls, maxCalls < 1 { throw ValidationError("--max-calls must be at least 1") }
         if fresh, checkpoint == nil { throw ValidationError("--fresh needs --checkpoint FILE") }
         if fresh, resume { throw ValidationError("--fresh starts over and --resume continues: give one") }
         if dryRun, embeddedFake {
@@ -287,6 +294,25 @@ struct SendCommand: AsyncParsableCommand {
         var endpoints: [String]
     }
 
+    /// Account Engagement: the calls this input will take in each mode, before anything is sent.
+    func sayCallEstimate(_ prepared: Prepared, console: Console) {
+        guard input != "-", let lines = CallEstimate.countLines(atPath: input),
+            let estimate = CallEstimate.of(
+                prepared.config, records: lines, inputBytes: prepared.fingerprints.inputBytes ?? 0),
+            case .accountEngagement(_, let action) = prepared.config.target
+        else { return }
+        let mode = action.kind == .importProspects ? "import" : "record"
+        var text =
+            "calls: about \(estimate.recordMode) in record mode (one upsert per record), about \(estimate.importMode) in import mode (\(estimate.imports) import\(estimate.imports == 1 ? "" : "s")); this run uses \(mode) mode"
+        if let maxCalls {
+            let needed = mode == "import" ? estimate.importMode : estimate.recordMode
+            if needed > maxCalls {
+                text += "; --max-calls \(maxCalls) will stop it before the end (resume with --resume)"
+            }
+        }
+        console.say(text)
+    }
+
     /// Runs the delivery. Every path out of here has shut the HTTP client down.
     func deliver(_ prepared: Prepared, console: Console) async -> Delivered {
         let network: AsyncHTTPClientTransport?
@@ -315,6 +341,8 @@ struct SendCommand: AsyncParsableCommand {
         run.checkpoint = prepared.checkpoint
         run.logger = Logger(label: "sfdest.delivery")
         run.rejectLimits = rejectLimits
+        run.callBudget = maxCalls.map { CallBudget(limit: $0) }
+        sayCallEstimate(prepared, console: console)
         let interruption = RunInterruption(drainSeconds: drainSeconds)
         run.interruption = interruption
         let progress = ProgressDisplay(

@@ -76,7 +76,7 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
     func send(
         _ lines: [String], config: DestinationConfig? = nil, rejects: String? = nil, checkpoint: String? = nil,
         resume: Bool = false,
-        recorder: RecordingTransport? = nil, rejectLimits: RejectLimits = .none
+        recorder: RecordingTransport? = nil, rejectLimits: RejectLimits = .none, callBudget: CallBudget? = nil
     ) async throws -> RunReport {
         let input = try inputFile(lines)
         var run = DeliveryRun(
@@ -84,6 +84,7 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
             transport: recorder ?? transport, clock: clock,
             random: { 0.5 })
         run.rejectLimits = rejectLimits
+        run.callBudget = callBudget
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
         if let checkpoint {
             run.checkpoint = try Checkpoint(

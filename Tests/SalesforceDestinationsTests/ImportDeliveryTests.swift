@@ -130,4 +130,93 @@ import Testing
             #expect(try fake.prospects().count == 5)
         }
     }
+
+    /// Seeds two static lists (11 VIP, 12 Churned) and prospect 1 on list 12.
+    static func seedLists(_ fake: Fixture) throws {
+        _ = try fake.control(
+            "PUT", "state",
+            json: [
+                "clients": [["clientId": "fake-client-id", "clientSecret": "fake-client-secret"]],
+                "users": [["username": "user@example.com", "password": "fake-password"]],
+                "businessUnits": [
+                    [
+                        "id": "0Uv000000000001AAA",
+                        "prospects": [["id": 1, "email": "member@example.com"]],
+                        "lists": [["id": 11, "name": "VIP"], ["id": 12, "name": "Churned"]],
+                        "listMemberships": [["id": 1, "listId": 12, "prospectId": 1]],
+                    ]
+                ],
+            ])
+    }
+
+    static let segmentLines = [
+        #"{"email": "member@example.com", "ups": {"vip": {"status": "realized"}, "churn": {"status": "exited"}}}"#,
+        #"{"email": "new@example.com", "ups": {"vip": {"status": "existing"}}}"#,
+    ]
+
+    static let listsSection = "segments:\n  path: ups\n  lists:\n    vip: 11\n    churn: 12"
+
+    /// The memberships as (list, prospect email) pairs.
+    static func memberships(_ fake: Fixture) throws -> Set<String> {
+        let state = try fake.control("GET", "state").json
+        let unit = state?["businessUnits"]?.arrayValue?.first
+        let emails = Dictionary(
+            uniqueKeysWithValues: (unit?["prospects"]?.arrayValue ?? []).compactMap { prospect in
+                prospect["id"]?.intValue.flatMap { id in prospect["email"]?.stringValue.map { (id, $0) } }
+            })
+        return Set(
+            (unit?["listMemberships"]?.arrayValue ?? []).compactMap { membership in
+                guard let list = membership["listId"]?.intValue, let prospect = membership["prospectId"]?.intValue
+                else { return nil }
+                return "\(list):\(emails[prospect] ?? "?")"
+            })
+    }
+
+    @Test(arguments: ["import", "upsertProspect"])
+    func segmentsJoinAndLeaveListsInBothModes(mode: String) async throws {
+        try await withFixture(Fixture(linkedClock: true)) { fake in
+            try Self.seedLists(fake)
+            let action = mode == "import" ? Self.importAction() : "type: upsertProspect"
+            let config = try fake.config(mapping: "email: email", action: action, extra: Self.listsSection)
+            let report = try await fake.send(Self.segmentLines, config: config)
+            #expect(report.rejected == 0)
+            #expect(report.delivered == 2)
+            #expect(try Self.memberships(fake) == ["11:member@example.com", "11:new@example.com"])
+            let calls = try Self.calls(fake)
+            if mode == "import" {
+                #expect(!calls.contains { $0.contains("list-memberships") })
+            } else {
+                // Two joins (POST) and one leave (GET to find it, DELETE).
+                #expect(calls.filter { $0.hasPrefix("POST /api/v5/objects/list-memberships") }.count == 2)
+                #expect(calls.filter { $0.hasPrefix("DELETE /api/v5/objects/list-memberships/") }.count == 1)
+            }
+        }
+    }
+
+    @Test(arguments: ["import", "upsertProspect"])
+    func aCallBudgetStopsTheRunBeforeItWouldPassItAndResumeFinishes(mode: String) async throws {
+        try await withFixture(Fixture(linkedClock: true)) { fake in
+            let checkpoint = fake.directory.appendingPathComponent("run.checkpoint").path
+            let lines = (0..<25).map { Self.profile("user\($0)@example.com", "Name\($0)") }
+            let action = mode == "import" ? Self.importAction("maxRowsPerImport: 10") : "type: upsertProspect"
+            // One at a time: an import takes 5 calls here (create, submit, three reads), so the second meets the budget.
+            let config = try fake.config(
+                concurrency: 1, mapping: "email: email\n  firstName: firstName", action: action)
+            let budget = CallBudget(limit: 9)
+            let first = try await fake.send(lines, config: config, checkpoint: checkpoint, callBudget: budget)
+            #expect(first.stop?.code == "callBudget")
+            #expect(first.addsUp)
+            #expect(first.delivered > 0 && first.notAttempted > 0)
+            #expect(try Self.calls(fake).count <= 9)
+            #expect(budget.spent <= 9)
+            let second = try await fake.send(lines, config: config, checkpoint: checkpoint, resume: true)
+            #expect(second.stop == nil)
+            #expect(second.delivered == 25, "\(second)")
+            #expect(try fake.prospects().count == 25)
+            if mode == "import" {
+                // Three imports in all: none was uploaded twice.
+                #expect(try Self.calls(fake).filter { $0 == "POST /api/v5/imports" }.count == 3)
+            }
+        }
+    }
 }

@@ -34,9 +34,21 @@ package struct AccountEngagementUpsert: DeliveryAction {
     {
         if action.checkEmailsLocally, let refusal = Self.refusedEmail(batch[0]) { return ([.done(refusal)], 0) }
         switch await send(request(for: batch[0], token: grant.token, attempt: attempt), transport: transport) {
-        case .answered(let response): return ([verdict(for: response)], 1)
+        case .answered(let response):
+            let answer = verdict(for: response)
+            // Written: now the record's list changes (segments.lists), with the prospect id the answer gives.
+            guard !batch[0].lists.isEmpty, answer == .done(.created) || answer == .done(.updated),
+                let prospectID = (try? JSONParser.parse(response.body))?["id"]?.intValue
+            else { return ([answer], 1) }
+            let (listVerdict, calls) = await ListMemberships(upsert: self, grant: grant, transport: transport)
+                .apply(batch[0].lists, prospectID: prospectID, context: context(batch[0], attempt: attempt))
+            return ([listVerdict ?? answer], 1 + calls)
         case .failed(let verdict): return ([verdict], 1)
         }
+    }
+
+    private func context(_ record: MappedRecord, attempt: Int) -> RequestContext {
+        RequestContext(line: record.line, identity: record.identity, attempt: attempt)
     }
 
     package func request(for record: MappedRecord, token: String, attempt: Int) -> TransportRequest {

@@ -27,6 +27,8 @@ struct ProspectImportDelivery: DeliveryAction {
     /// Records that an import cannot carry faithfully go one by one (``ImportTable``).
     let upsert: AccountEngagementUpsert
     let journal = ImportJournal()
+    /// The run's call budget, if it has one (an import checks that it can be finished before it starts).
+    let budget = AttachedBudget()
 
     init(connection: AccountEngagementConnection, action: AccountEngagementAction) {
         self.connection = connection
@@ -46,7 +48,10 @@ struct ProspectImportDelivery: DeliveryAction {
         return size
     }
 
-    func attach(_ checkpoint: Checkpoint?) { journal.attach(checkpoint) }
+    func attach(_ checkpoint: Checkpoint?, budget: CallBudget?) {
+        journal.attach(checkpoint)
+        self.budget.set(budget)
+    }
 
     func attempt(
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
@@ -175,6 +180,14 @@ struct ProspectImportDelivery: DeliveryAction {
         /// Creates, fills and submits an import of the table's rows, then reads its result.
         mutating func run(_ table: ImportTable, records: [MappedRecord]) async -> Outcome {
             let (files, left) = table.files(maxBytes: settings.maxBatchBytes, maxFiles: settings.batchesPerImport)
+            // Its files, the submit and a status read must fit in the budget, or it is not started.
+            if let budget = delivery.budget.value, budget.remaining < files.count + 2 {
+                return .all(
+                    .stop(
+                        CallBudget.stop(
+                            "\(budget.exhaustedMessage) for another import (\(files.count + 2) calls; \(budget.remaining) left)"
+                        )))
+            }
             var input: [String: JSONValue] = [
                 "operation": "Upsert", "object": "Prospect", "createOnNoMatch": .bool(settings.createOnNoMatch),
                 "restoreDeleted": .bool(delivery.action.secondaryDeletedSearch),
@@ -264,8 +277,9 @@ struct ProspectImportDelivery: DeliveryAction {
                         query: "fields=id,status,isExpired,createdCount,updatedCount,errorCount,errorsRef"),
                     headers: headers(contentType: nil), context: context)
                 switch await send(read) {
-                case .failed:
-                    break  // polled again
+                case .failed(let verdict):
+                    // No answer: polled again, unless the run must stop (a call budget, an untrusted certificate).
+                    if case .stop = verdict { return .all(verdict) }
                 case .answered(let response):
                     if response.status == 200, let status = (try? JSONParser.parse(response.body)) {
                         let state = status["status"]?.stringValue ?? "unknown"

@@ -18,14 +18,14 @@ package protocol DeliveryAction: Sendable {
     ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
 
-    /// Called once before the run starts, with the run's checkpoint: an action that keeps state across attempts
-    /// and runs (an import's journal) keeps it there.
-    func attach(_ checkpoint: Checkpoint?)
+    /// Called once before the run starts, with the run's checkpoint (an action that keeps state across attempts
+    /// and runs, an import's journal, keeps it there) and its call budget.
+    func attach(_ checkpoint: Checkpoint?, budget: CallBudget?)
 }
 
 extension DeliveryAction {
     package var maxBatchBytes: Int? { nil }
-    package func attach(_ checkpoint: Checkpoint?) {}
+    package func attach(_ checkpoint: Checkpoint?, budget: CallBudget?) {}
     package func encodedSize(of record: MappedRecord) -> Int { 0 }
 }
 

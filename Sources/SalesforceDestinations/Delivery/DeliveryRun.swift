@@ -25,6 +25,8 @@ public struct DeliveryRun: Sendable {
     public var interruption: RunInterruption?
     /// When rejections stop the run (``RejectLimits``); none by default, `sfdest send` sets its own.
     public var rejectLimits = RejectLimits.none
+    /// The most API calls the run may make (`--max-calls`); none by default.
+    public var callBudget: CallBudget?
     /// Where the run says what it does: rejections and retries at debug, stops at error. Silent by default.
     public var logger = Logger(label: "sfdest.delivery", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -123,7 +125,7 @@ public struct DeliveryRun: Sendable {
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport
     where Input.Element == InputLine {
         let started = clock.now()
-        action.attach(checkpoint)
+        action.attach(checkpoint, budget: callBudget)
         let ledger = Ledger(
             recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress,
             rejectLimits: rejectLimits)
@@ -548,8 +550,10 @@ public struct DeliveryRun: Sendable {
                 result.notAttempted += pending.count
                 return result
             }
+            let sender: any HTTPTransport =
+                callBudget.map { BudgetedTransport(inner: transport, budget: $0) } ?? transport
             let (verdicts, requests) = await action.attempt(
-                pending.map(\.item.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
+                pending.map(\.item.record), grant: grant, attempt: attempt, transport: sender, clock: clock)
             slots.release()
             result.requests += requests
             var again: [Pending] = []

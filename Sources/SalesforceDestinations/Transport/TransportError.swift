@@ -7,7 +7,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// What kind of failure this was.
     public struct Code: Hashable, Sendable, CustomStringConvertible {
         private enum Kind: String, Sendable {
-            case connectionFailed, timedOut, untrustedCertificate, responseTooLarge
+            case connectionFailed, timedOut, untrustedCertificate, responseTooLarge, callBudget
         }
         private let kind: Kind
 
@@ -19,6 +19,8 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         public static let untrustedCertificate = Code(kind: .untrustedCertificate)
         /// The answer's body was larger than the transport accepts.
         public static let responseTooLarge = Code(kind: .responseTooLarge)
+        /// Not sent: the run's call budget (`--max-calls`) is used up (``CallBudget``).
+        public static let callBudget = Code(kind: .callBudget)
 
         /// The code's name, as logged (`timedOut`).
         public var description: String { kind.rawValue }
@@ -41,6 +43,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
     /// The verdict for a request that got no answer: retry, unless the certificate was refused. Every retried
     /// kind is reported under the one retry code `connection`, as before the codes existed.
     var verdict: AttemptVerdict {
+        if code == .callBudget { return .stop(CallBudget.stop(message)) }
         guard code == .untrustedCertificate else {
             return .retry(code: "connection", message: message, retryAfter: nil)
         }
