@@ -21,6 +21,7 @@ import Yams
 ///   …
 /// input: [{email: a@example.com}]     # or inputText: (raw lines) or inputFile: (relative path)
 /// resume: {advanceSeconds: 43200}     # optional: run again with --resume after moving the clock
+/// maxCalls: 6                         # optional: the first run's call budget (sfdest send --max-calls)
 /// command: checkConfig                # optional: run the preflight (sfdest check-config) instead of a send;
 ///                                     # input is then optional and expect.preflight replaces expect.outcome
 /// expect:
@@ -68,6 +69,8 @@ public struct Scenario: Sendable {
     /// Run the client a second time with `--resume` after moving the fake's clock this far (the first run keeps
     /// a checkpoint); the outcome expected is the second run's.
     package var resumeAfterSeconds: Double?
+    /// The first run's call budget (`--max-calls`); a resumed run has none.
+    package var maxCalls: Int?
     package var credentials: [String: String]
     package var config: DestinationConfig
     package var configText: String
@@ -102,6 +105,8 @@ public struct Scenario: Sendable {
         let faults = try Self.list(&reader, "faults")
         let steps = try readSteps(&reader, file: path)
         let resumeAfterSeconds = try readResume(&reader)
+        let maxCalls =
+            reader.value("maxCalls") == nil ? nil : try reader.int("maxCalls", default: 0, range: 1...Int.max)
         let credentials = try readCredentials(&reader)
         let (config, configText) = try readConfig(&reader, file: path)
         let input = try readInput(&reader, file: path, command: command)
@@ -115,7 +120,7 @@ public struct Scenario: Sendable {
         return Scenario(
             file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock,
             faults: faults, steps: steps,
-            resumeAfterSeconds: resumeAfterSeconds, credentials: credentials, config: config,
+            resumeAfterSeconds: resumeAfterSeconds, maxCalls: maxCalls, credentials: credentials, config: config,
             configText: configText, input: input, transcriptPath: expected.transcriptPath,
             transcriptLocation: "\(path)\(expected.transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
             expectedOutcome: expected.outcome, expectedState: expected.state, expectedPreflight: expected.preflight,

@@ -161,6 +161,7 @@ public struct ScenarioRunner: Sendable {
                 config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
             run.checkpoint = try Checkpoint(
                 path: checkpointPath, resume: resume, fingerprints: .of(inputPath: inputFile.path, configPath: nil))
+            if !resume { run.callBudget = scenario.maxCalls.map { CallBudget(limit: $0) } }
             return try await run.run(try NDJSONReader.open(inputFile.path))
         }
         var report = try await run(resume: false)

@@ -183,6 +183,96 @@ import Testing
         #expect(emails.count - count <= 5)
     }
 
+    /// Import mode, killed with -9 at two places: while a submitted import is processing (then --resume reads it:
+    /// one import in all), and while an import is still being filled (never submitted, it imports nothing; --resume
+    /// sends its rows in a new one). Either way every prospect exists once and no row was imported twice.
+    @Test(arguments: ["processing", "filling"])
+    func importModeSurvivesKillNine(at moment: String) throws {
+        let server = try AccountEngagementFake.start()
+        defer { server.stop() }
+        _ = try RawHTTPClient.sendJSON(
+            port: server.port, method: "POST", path: "/__fake/clock",
+            json: ["now": "2026-06-01T12:00:00Z", "frozen": true])
+        if moment == "filling" {
+            // Each batch upload takes a second: the run is killed between two of them.
+            _ = try RawHTTPClient.sendJSON(
+                port: server.port, method: "POST", path: "/__fake/faults",
+                json: ["path": "/api/v5/imports/1/batches", "delayMillis": 1000])
+        }
+        let count = 300
+        let input = temporary("input.ndjson")
+        try Data(
+            (0..<count).map { "{\"email\":\"user\($0)@example.com\",\"n\":\"\(String(repeating: "x", count: 40))\"}" }
+                .joined(separator: "\n").utf8
+        ).write(to: URL(fileURLWithPath: input))
+        let config = temporary("config.yaml")
+        try Data(
+            """
+            destination: accountEngagement
+            connection:
+              loginUrl: \(server.baseURL)
+              apiUrl: \(server.baseURL)
+              businessUnitId: 0Uv000000000001AAA
+              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
+            action:
+              type: import
+              import: {campaignId: 1, maxBatchBytes: 4096}
+            mapping: {email: email, firstName: n}
+            """.utf8
+        ).write(to: URL(fileURLWithPath: config))
+        let checkpoint = temporary("run.checkpoint")
+        let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
+        let arguments = [
+            "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--report", temporary("r.json"),
+        ]
+        let first = try BuiltProduct("sfdest", arguments: arguments, environment: environment)
+        // The fake's clock is frozen: a submitted import waits until the test moves it.
+        let stage = moment == "processing" ? "submitting" : "created"
+        let deadline = Date().addingTimeInterval(30)
+        while Date() < deadline,
+            !((try? CheckpointFile.records(checkpoint))?.contains { $0?["stage"]?.stringValue == stage } ?? false)
+        {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
+        if moment == "filling" { Thread.sleep(forTimeInterval: 1.5) }
+        #expect(first.stop(signal: SIGKILL) == 9)
+        #expect(try CheckpointFile.finishedLines(checkpoint).isEmpty)
+        _ = try RawHTTPClient.sendJSON(
+            port: server.port, method: "POST", path: "/__fake/clock", json: ["advanceSeconds": 60])
+        if moment == "filling" {
+            _ = try RawHTTPClient.send(port: server.port, method: "DELETE", path: "/__fake/faults")
+        }
+
+        let second = try BuiltProduct(
+            "sfdest", arguments: arguments + ["--resume"], environment: environment)
+        // The resumed import needs the fake's clock to move while the client polls.
+        let mover = Thread {
+            while second.process.isRunning {
+                _ = try? RawHTTPClient.sendJSON(
+                    port: server.port, method: "POST", path: "/__fake/clock", json: ["advanceSeconds": 5])
+                Thread.sleep(forTimeInterval: 0.2)
+            }
+        }
+        mover.start()
+        second.process.waitUntilExit()
+        #expect(second.process.terminationStatus == 0, "\(second.text)")
+        let state = try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/state").json
+        let unit = state?["businessUnits"]?.arrayValue?.first
+        let emails = (unit?["prospects"]?.arrayValue ?? []).compactMap { $0["email"]?.stringValue }
+        #expect(emails.count == count)
+        #expect(Set(emails).count == count)
+        let imports = unit?["imports"]?.arrayValue ?? []
+        if moment == "processing" {
+            #expect(imports.count == 1)
+        } else {
+            // The one killed while filling was never submitted: Open, nothing imported from it.
+            #expect(imports.count == 2)
+            #expect(imports.first?["status"] == "Open")
+        }
+        let report = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: temporary("r.json")))))
+        #expect(report["records"] == .integer(count))
+    }
+
     func journalEmails(_ server: FakeServer) throws -> [String] {
         let entries =
             try RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/journal?limit=100000").json?[

@@ -218,6 +218,12 @@ struct ProspectImportDelivery: DeliveryAction {
             let rowLines = table.rowRecords.prefix(left.lowerBound).map { records[$0].line }.sorted()
             var record = Checkpoint.ImportRecord(
                 id: id, stage: .created, header: table.header, lines: Checkpoint.ImportRecord.ranges(rowLines))
+            // Recorded so that the checkpoint names an import a crash leaves Open (it expires, importing nothing).
+            do {
+                try delivery.journal.record(record)
+            } catch {
+                return .all(.stop(DeliveryStop.outputFailure(error)))
+            }
             // Each further file; a failure abandons the import (never submitted, it imports nothing).
             for (number, file) in files.enumerated().dropFirst() {
                 let form = ImportForm(parts: [.file(name: "file", filename: "batch-\(number + 1).csv", file.bytes)])

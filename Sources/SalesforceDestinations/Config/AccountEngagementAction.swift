@@ -60,7 +60,7 @@ package struct AccountEngagementAction: Sendable, Equatable {
             settings.batchesPerImport = try importReader.int(
                 "batchesPerImport", default: ImportSettings.apiMaxBatches, range: 1...ImportSettings.apiMaxBatches)
             settings.maxBatchBytes = try importReader.int(
-                "maxBatchBytes", default: settings.maxBatchBytes, range: 4096...ImportSettings.apiMaxBatchBytes)
+                "maxBatchBytes", default: settings.maxBatchBytes, range: 128...ImportSettings.apiMaxBatchBytes)
             settings.maxRowsPerImport = try importReader.int(
                 "maxRowsPerImport", default: settings.maxRowsPerImport, range: 1...10_000_000)
             settings.maxWaitSeconds = Double(
