@@ -152,12 +152,27 @@ struct ClientBenchmark {
     }
 
     private func send(_ binary: URL, _ workload: Workload, input: URL, records: Int) throws -> Run {
-        let configURL = try configFile(workload)
+        let child = try runSend(
+            binary, config: try configFile(workload), input: input, environment: workload.environment)
+        let delivered = child.report["delivered"]?.intValue ?? 0
+        guard delivered == records else {
+            throw BenchError("only \(delivered) of \(records) delivered: \(JSONWriter.string(child.report))")
+        }
+        // Peak memory from the child's own report (VmHWM): a forked child's ru_maxrss counts the parent's pages.
+        return Run(
+            records: records, seconds: child.seconds, cpuSeconds: child.cpuSeconds,
+            peakResidentBytes: child.report["peakResidentBytes"]?.intValue ?? 0, delivered: delivered)
+    }
+
+    /// One `sfdest send` as a child process: its wall time, its CPU time (rusage of the children), its report.
+    func runSend(_ binary: URL, config: URL, input: URL, environment: [String: String]) throws -> (
+        seconds: Double, cpuSeconds: Double, report: JSONValue
+    ) {
         let report = folder.appendingPathComponent("report-\(UUID().uuidString).json")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["send", "--config", configURL.path, "--input", input.path, "--report", report.path]
-        process.environment = ProcessInfo.processInfo.environment.merging(workload.environment) { $1 }
+        process.arguments = ["send", "--config", config.path, "--input", input.path, "--report", report.path]
+        process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = FileHandle.nullDevice
         var before = rusage()
         getrusage(RUSAGE_CHILDREN.rawValue, &before)
@@ -170,19 +185,11 @@ struct ClientBenchmark {
         guard process.terminationStatus == 0 else {
             throw BenchError("sfdest send exited \(process.terminationStatus)")
         }
-        let json = try JSONParser.parse(Array(try Data(contentsOf: report)))
-        let delivered = json["delivered"]?.intValue ?? 0
-        guard delivered == records else {
-            throw BenchError("only \(delivered) of \(records) delivered: \(JSONWriter.string(json))")
-        }
         func cpu(_ usage: rusage) -> Double {
             Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(
                 usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
         }
-        // Peak memory from the child's own report (VmHWM): a forked child's ru_maxrss counts the parent's pages.
-        return Run(
-            records: records, seconds: seconds, cpuSeconds: cpu(after) - cpu(before),
-            peakResidentBytes: json["peakResidentBytes"]?.intValue ?? 0,
-            delivered: delivered)
+        let json = try JSONParser.parse(Array(try Data(contentsOf: report)))
+        return (seconds, cpu(after) - cpu(before), json)
     }
 }

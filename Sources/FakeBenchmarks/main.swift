@@ -3,7 +3,8 @@ import Foundation
 // `make bench`: runs the fakes under wrk on this machine and prints a table with the targets.
 // BENCH_SECONDS sets each run's length (default 5); BENCH_REPEAT how many interleaved rounds each figure is the
 // best of (3);
-// BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud|state|client runs one part;
+// BENCH_LARGE the large state's size (default 1,000,000); BENCH_ONLY=pardot|marketing-cloud|state|backfill|client
+// runs one part; BENCH_BACKFILL the backfill's records (default 1,000,000);
 // BENCH_SERVER_THREADS the fakes' server threads (default 2, one per core).
 
 let seconds = Int(ProcessInfo.processInfo.environment["BENCH_SECONDS"] ?? "") ?? 5
@@ -165,6 +166,28 @@ do {
             ),
         ])
         print("memory per stored row + contact: \(format(figures.bytesPerStoredRowAndContact)) B")
+    }
+    if only == nil || only == "backfill" {
+        let records = Int(ProcessInfo.processInfo.environment["BENCH_BACKFILL"] ?? "") ?? 1_000_000
+        print("")
+        print("Backfill — sfdest send of \(records) prospects to the Account Engagement fake, each mode (issue 24)")
+        let client = try ClientBenchmark()
+        defer { client.removeFiles() }
+        let runs = try BackfillBenchmark(client: client).run(records: records)
+        print(row(["mode", "API calls", "wall s", "CPU s", "peak MiB"]))
+        for run in runs {
+            print(
+                row([
+                    run.mode, "\(run.calls)", format(run.seconds, 1), format(run.cpuSeconds, 1),
+                    format(Double(run.peakResidentBytes) / 1_048_576),
+                ]))
+        }
+        let imports = runs.first { $0.mode == "import" }!
+        let upserts = runs.first { $0.mode == "upsertProspect" }!
+        report([
+            ("import mode: \(imports.calls) API calls for \(records) records (target < 500)", imports.calls < 500),
+            ("record mode: \(upserts.calls) API calls (one per record)", upserts.calls == records),
+        ])
     }
     if only == nil || only == "client" {
         print("")

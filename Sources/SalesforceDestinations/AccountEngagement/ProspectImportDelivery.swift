@@ -38,6 +38,9 @@ struct ProspectImportDelivery: DeliveryAction {
 
     var settings: AccountEngagementAction.ImportSettings { action.imports }
     var batchSize: Int { settings.maxRowsPerImport }
+    /// Imports in flight at once (`import.concurrentImports`, 2): one processing while the next uploads keeps
+    /// the pipeline full, and each holds its records until its result is read.
+    var maxConcurrentAttempts: Int? { settings.concurrentImports }
     /// What an import's files hold at most, a little under, as the dispatcher's sizes are estimates.
     var maxBatchBytes: Int? { settings.maxBatchBytes / 100 * 97 * settings.batchesPerImport }
 

@@ -33,8 +33,13 @@ package struct AccountEngagementAction: Sendable, Equatable {
         package var batchesPerImport: Int
         /// The most bytes one CSV file may have (at most 10,485,760, the API's limit).
         package var maxBatchBytes: Int
-        /// The most rows one import takes (the import's files are then as many as its bytes need).
+        /// The most rows one import takes (the import's files are then as many as its bytes need). 50,000 by
+        /// default: the client holds an import's records until its result is read (about 3 KB each), so with two
+        /// imports in flight this bounds its memory near 300 MB, and a million records still take twenty imports,
+        /// under a hundred calls (`make bench`; docs/benchmarks.md).
         package var maxRowsPerImport: Int
+        /// Imports in flight at once (within `delivery.concurrency`).
+        package var concurrentImports: Int
         /// How long to wait for an import to finish before its records are rejected as unknown.
         package var maxWaitSeconds: Double
         /// The longest wait between two status reads (each read costs an API call).
@@ -50,7 +55,7 @@ package struct AccountEngagementAction: Sendable, Equatable {
         checkEmailsLocally = try reader.bool("checkEmailsLocally", default: false)
         var settings = ImportSettings(
             campaignID: nil, createOnNoMatch: true, batchesPerImport: ImportSettings.apiMaxBatches,
-            maxBatchBytes: 10_000_000, maxRowsPerImport: 1_000_000, maxWaitSeconds: 6 * 3600,
+            maxBatchBytes: 10_000_000, maxRowsPerImport: 50_000, concurrentImports: 2, maxWaitSeconds: 6 * 3600,
             maxPollIntervalSeconds: 60)
         if var importReader = try reader.mapping("import") {
             if importReader.value("campaignId") != nil {
@@ -63,6 +68,8 @@ package struct AccountEngagementAction: Sendable, Equatable {
                 "maxBatchBytes", default: settings.maxBatchBytes, range: 128...ImportSettings.apiMaxBatchBytes)
             settings.maxRowsPerImport = try importReader.int(
                 "maxRowsPerImport", default: settings.maxRowsPerImport, range: 1...10_000_000)
+            settings.concurrentImports = try importReader.int(
+                "concurrentImports", default: settings.concurrentImports, range: 1...5)
             settings.maxWaitSeconds = Double(
                 try importReader.int("maxWaitSeconds", default: Int(settings.maxWaitSeconds), range: 1...7 * 86400))
             settings.maxPollIntervalSeconds = Double(

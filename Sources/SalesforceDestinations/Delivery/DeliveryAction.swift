@@ -5,6 +5,9 @@ package protocol DeliveryAction: Sendable {
     /// Records per attempt.
     var batchSize: Int { get }
 
+    /// The most attempts in flight at once, below the config's concurrency; nil for no bound of its own.
+    var maxConcurrentAttempts: Int? { get }
+
     /// The most bytes one request's records may encode to (a payload limit), or nil for none.
     var maxBatchBytes: Int? { get }
 
@@ -25,6 +28,7 @@ package protocol DeliveryAction: Sendable {
 
 extension DeliveryAction {
     package var maxBatchBytes: Int? { nil }
+    package var maxConcurrentAttempts: Int? { nil }
     package func attach(_ checkpoint: Checkpoint?, budget: CallBudget?) {}
     package func encodedSize(of record: MappedRecord) -> Int { 0 }
 }

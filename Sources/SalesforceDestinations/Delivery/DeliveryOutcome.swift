@@ -8,6 +8,11 @@ public enum RecordOutcome: Sendable, Equatable {
     case delivered
     /// Refused: by the server (its code and message), by the mapping, or after retries ran out.
     case rejected(code: String, message: String)
+
+    var isRejected: Bool {
+        if case .rejected = self { return true }
+        return false
+    }
 }
 
 /// What one attempt's answer means for the record.

@@ -18,7 +18,15 @@ actor IdentityLanes {
     func enqueue(_ identities: [String]) -> Ticket {
         issued += 1
         var unique: [String] = []
-        for identity in identities where !unique.contains(identity) { unique.append(identity) }
+        if identities.count <= 16 {
+            // A record, or a small batch: a scan costs less than a set.
+            for identity in identities where !unique.contains(identity) { unique.append(identity) }
+        } else {
+            // An import's batch holds up to 100,000 identities: a scan of what is kept would be quadratic.
+            var seen = Set<String>(minimumCapacity: identities.count)
+            unique.reserveCapacity(identities.count)
+            for identity in identities where seen.insert(identity).inserted { unique.append(identity) }
+        }
         for identity in unique { queues[identity, default: []].append(issued) }
         return Ticket(number: issued, identities: unique)
     }

@@ -16,6 +16,7 @@ import WireFormat
 /// - Pages follow `nextPageUrl` (Version 5 Overview).
 struct AccountEngagementPreflight: Sendable {
     let connection: AccountEngagementConnection
+    let action: AccountEngagementAction
     let mapping: RecordMapping
     let tokens: any AccessTokenSource
     let reader: MetadataReader
@@ -62,8 +63,83 @@ struct AccountEngagementPreflight: Sendable {
                     target: "business unit \(connection.businessUnitID)", status: .ok,
                     detail: "exists and answers (\(fields.count) custom fields)"))
             checks += fieldChecks(fields)
+            checks += await listChecks(grant)
+            if action.kind == .importProspects { checks.append(await importPermissionCheck(grant)) }
         }
         return checks
+    }
+
+    // MARK: Lists and imports
+
+    /// Each list `segments.lists` names must exist and be static (list-v5: `GET /api/v5/objects/lists/{id}`; a
+    /// dynamic list's members come from its rules, so neither a membership call nor an import changes them).
+    func listChecks(_ grant: AccessGrant) async -> [PreflightCheck] {
+        var checks: [PreflightCheck] = []
+        for (segment, list) in mapping.segments?.lists ?? [] {
+            let label = "list \(list) (segment \(segment))"
+            let url = MetadataReader.url(
+                connection.apiURL, "api/v5/objects/lists/\(list)", query: [("fields", "id,name,isDynamic")])
+            let headers: HTTPFields = [
+                .authorization: "Bearer \(grant.token)", .pardotBusinessUnitID: connection.businessUnitID,
+            ]
+            switch await reader.get(url, headers: headers, purpose: "preflight: list \(list)") {
+            case .failed(let reason):
+                checks.append(PreflightCheck(target: label, status: .fail, detail: "no answer: \(reason)"))
+            case .answered(let response, let json) where response.status == 200:
+                let name = json?["name"]?.stringValue ?? "?"
+                if json?["isDynamic"]?.boolValue == true {
+                    checks.append(
+                        PreflightCheck(
+                            target: label, status: .fail,
+                            detail: "\"\(name)\" is a dynamic list: its members come from its rules",
+                            fix: "Map the segment to a static list (segments.lists)."))
+                } else {
+                    checks.append(PreflightCheck(target: label, status: .ok, detail: "exists (\"\(name)\", static)"))
+                }
+            case .answered(let response, let json):
+                let message = json?["message"]?.stringValue ?? "HTTP \(response.status)"
+                checks.append(
+                    PreflightCheck(
+                        target: label, status: .fail, detail: "\(message) (HTTP \(response.status))",
+                        fix:
+                            "Fix the list id in segments.lists (Marketing > Segmentation > Lists shows the ids), and check that the user may view lists."
+                    ))
+            }
+        }
+        return checks
+    }
+
+    /// Import mode needs the user's "Prospects > Prospects > Import" ability (import-v5), which no read shows: the
+    /// check creates an empty import (no file, never submitted: it imports nothing and expires after 24 hours,
+    /// import-v4) and reads the answer. One API call.
+    func importPermissionCheck(_ grant: AccessGrant) async -> PreflightCheck {
+        let request = TransportRequest(
+            method: "POST", url: MetadataReader.url(connection.apiURL, "api/v5/imports", query: [("fields", "id")]),
+            headers: [
+                .authorization: "Bearer \(grant.token)", .pardotBusinessUnitID: connection.businessUnitID,
+                .contentType: "application/json", .accept: "application/json",
+            ],
+            body: JSONWriter.bytes(["operation": "Upsert", "object": "Prospect"]),
+            context: RequestContext(line: 0, identity: "preflight: import permission", attempt: 1))
+        let label = "import permission"
+        do {
+            let response = try await reader.transport.send(request)
+            let json = try? JSONParser.parse(response.body)
+            if (200..<300).contains(response.status) {
+                let id = json?["id"]?.intValue.map { " \($0)" } ?? ""
+                return PreflightCheck(
+                    target: label, status: .ok,
+                    detail:
+                        "the API created an empty import\(id) (never submitted, it imports nothing and expires in 24 h)"
+                )
+            }
+            let message = json?["message"]?.stringValue ?? "HTTP \(response.status)"
+            return PreflightCheck(
+                target: label, status: .fail, detail: "\(message) (HTTP \(response.status))",
+                fix: "Give the user's role Prospects > Prospects > Import (Account Engagement Settings > User Roles).")
+        } catch {
+            return PreflightCheck(target: label, status: .fail, detail: "no answer: \(error.message)")
+        }
     }
 
     static func missingScope(detail: String) -> PreflightCheck {

@@ -35,9 +35,10 @@ package struct OrgDescription: Sendable {
             return description
         }
         switch config.target {
-        case .accountEngagement(let connection, _):
+        case .accountEngagement(let connection, let action):
             let reader = AccountEngagementPreflight(
-                connection: connection, mapping: config.mapping, tokens: preflight.tokens, reader: preflight.reader)
+                connection: connection, action: action, mapping: config.mapping, tokens: preflight.tokens,
+                reader: preflight.reader)
             switch await reader.customFields(grant) {
             case .failure(let failed): description.problems += failed.checks
             case .success(let fields):

@@ -23,10 +23,10 @@ package struct Preflight: Sendable {
 
     package func run() async -> PreflightReport {
         switch config.target {
-        case .accountEngagement(let connection, _):
+        case .accountEngagement(let connection, let action):
             return PreflightReport(
                 checks: await AccountEngagementPreflight(
-                    connection: connection, mapping: config.mapping, tokens: tokens, reader: reader
+                    connection: connection, action: action, mapping: config.mapping, tokens: tokens, reader: reader
                 ).run())
         case .marketingCloud(_, let action):
             return PreflightReport(

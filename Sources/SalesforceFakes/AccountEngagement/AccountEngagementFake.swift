@@ -128,6 +128,11 @@ public final class AccountEngagementFake: EmulatedService {
         tenant.withLock { $0.settings = parsed }
     }
 
+    /// The API calls a business unit's daily quota has counted today (the server's own count, for benchmarks).
+    package func apiCallsCounted(businessUnitID: String = "0Uv000000000001AAA") -> Int {
+        tenant.withLock { $0.businessUnits[businessUnitID]?.usageCount ?? 0 }
+    }
+
     /// Changes a business unit's daily request limit.
     package func setDailyRequestLimit(_ limit: Int, businessUnitID: String = "0Uv000000000001AAA") {
         tenant.withLock { $0.businessUnits[businessUnitID]?.dailyRequestLimit = limit }
