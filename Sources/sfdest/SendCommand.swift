@@ -295,11 +295,9 @@ struct SendCommand: AsyncParsableCommand {
     }
 
     /// Account Engagement: the calls this input will take in each mode, before anything is sent.
-    func sayCallEstimate(_ prepared: Prepared, console: Console) {
-        guard input != "-", let lines = CallEstimate.countLines(atPath: input),
-            let estimate = CallEstimate.of(
-                prepared.config, records: lines, inputBytes: prepared.fingerprints.inputBytes ?? 0),
-            case .accountEngagement(_, let action) = prepared.config.target
+    func sayCallEstimate(_ config: DestinationConfig, records: Int?, inputBytes: Int, console: Console) {
+        guard let records, let estimate = CallEstimate.of(config, records: records, inputBytes: inputBytes),
+            case .accountEngagement(_, let action) = config.target
         else { return }
         let mode = action.kind == .importProspects ? "import" : "record"
         var text =
@@ -336,13 +334,18 @@ struct SendCommand: AsyncParsableCommand {
             : (transcript != nil || capture != nil ? RecordingTransport(wrapping: network!) : nil)
         let instrumented = InstrumentedTransport(wrapping: recorder ?? network!, logger: Logger(label: "sfdest.http"))
 
-        var run = DeliveryRun(config: prepared.config, credentials: prepared.credentials, transport: instrumented)
+        let lines = input == "-" ? nil : CallEstimate.countLines(atPath: input)
+        let (config, switched) = prepared.config.choosingMode(forRecords: lines ?? 0)
+        if switched, let lines {
+            console.say("\(lines) records, more than action.importAbove: import mode (the bulk Import API)")
+        }
+        var run = DeliveryRun(config: config, credentials: prepared.credentials, transport: instrumented)
         run.rejects = prepared.rejects
         run.checkpoint = prepared.checkpoint
         run.logger = Logger(label: "sfdest.delivery")
         run.rejectLimits = rejectLimits
         run.callBudget = maxCalls.map { CallBudget(limit: $0) }
-        sayCallEstimate(prepared, console: console)
+        sayCallEstimate(config, records: lines, inputBytes: prepared.fingerprints.inputBytes ?? 0, console: console)
         let interruption = RunInterruption(drainSeconds: drainSeconds)
         run.interruption = interruption
         let progress = ProgressDisplay(

@@ -220,3 +220,41 @@ import Testing
         }
     }
 }
+
+@Suite struct ImportModeChoiceTests {
+    static let config = """
+        destination: accountEngagement
+        connection:
+          businessUnitId: 0Uv000000000001AAA
+          auth: {grant: password, clientId: c, clientSecret: {env: S}, username: u@example.com, password: {env: P}}
+        action:
+          type: upsertProspect
+          importAbove: 1000
+          import: {campaignId: 7}
+        mapping: {email: email}
+        """
+
+    @Test func aLargerInputThanImportAboveGoesInImportMode() throws {
+        let config = try DestinationConfig.parse(Self.config)
+        let (small, smallSwitched) = config.choosingMode(forRecords: 1000)
+        let (large, largeSwitched) = config.choosingMode(forRecords: 1001)
+        #expect(!smallSwitched && largeSwitched)
+        guard case .accountEngagement(_, let kept) = small.target, case .accountEngagement(_, let chosen) = large.target
+        else { throw TestFailure("not Account Engagement") }
+        #expect(kept.kind == .upsertProspect)
+        #expect(chosen.kind == .importProspects)
+    }
+
+    @Test func importAboveNeedsACampaignForTheImportsItMayMake() {
+        let text = Self.config.replacingOccurrences(of: "  import: {campaignId: 7}\n", with: "")
+        #expect(throws: ConfigError.self) { try DestinationConfig.parse(text) }
+    }
+
+    @Test func theEstimateCountsOneCallPerRecordAgainstAFewPerImport() throws {
+        let config = try DestinationConfig.parse(Self.config)
+        let estimate = try #require(CallEstimate.of(config, records: 1_000_000, inputBytes: 250_000_000))
+        #expect(estimate.recordMode == 1_000_000)
+        #expect(estimate.imports == 20)
+        #expect(estimate.importMode < 1000)
+    }
+}

@@ -1,6 +1,7 @@
 import Foundation
 import HTTPTypes
 import JSONCore
+import Logging
 import MultipartKit
 import WireFormat
 
@@ -27,8 +28,8 @@ struct ProspectImportDelivery: DeliveryAction {
     /// Records that an import cannot carry faithfully go one by one (``ImportTable``).
     let upsert: AccountEngagementUpsert
     let journal = ImportJournal()
-    /// The run's call budget, if it has one (an import checks that it can be finished before it starts).
-    let budget = AttachedBudget()
+    /// The run's call budget (an import checks that it can be finished before it starts) and logger.
+    let run = AttachedRun()
 
     init(connection: AccountEngagementConnection, action: AccountEngagementAction) {
         self.connection = connection
@@ -51,9 +52,9 @@ struct ProspectImportDelivery: DeliveryAction {
         return size
     }
 
-    func attach(_ checkpoint: Checkpoint?, budget: CallBudget?) {
-        journal.attach(checkpoint)
-        self.budget.set(budget)
+    func attach(_ run: RunAttachments) {
+        journal.attach(run.checkpoint)
+        self.run.set(run)
     }
 
     func attempt(
@@ -184,7 +185,7 @@ struct ProspectImportDelivery: DeliveryAction {
         mutating func run(_ table: ImportTable, records: [MappedRecord]) async -> Outcome {
             let (files, left) = table.files(maxBytes: settings.maxBatchBytes, maxFiles: settings.batchesPerImport)
             // Its files, the submit and a status read must fit in the budget, or it is not started.
-            if let budget = delivery.budget.value, budget.remaining < files.count + 2 {
+            if let budget = delivery.run.value?.budget, budget.remaining < files.count + 2 {
                 return .all(
                     .stop(
                         CallBudget.stop(
@@ -199,18 +200,15 @@ struct ProspectImportDelivery: DeliveryAction {
                 input["fields"] = .array(
                     table.nullOverwriteFields.map { ["name": .string($0), "nullOverwrite": true] })
             }
-            let create = TransportRequest(
-                method: "POST", url: url("api/v5/imports", query: "fields=id,status"),
-                headers: headers(contentType: nil), body: [], context: context)
             let form = ImportForm(parts: [
                 .json(name: "input", JSONWriter.bytes(.object(input))),
                 .file(name: "file", filename: "batch-1.csv", files[0].bytes),
             ])
-            var createRequest = create
-            createRequest.headers[.contentType] = form.contentType
-            createRequest.body = form.body
+            let create = TransportRequest(
+                method: "POST", url: url("api/v5/imports", query: "fields=id,status"),
+                headers: headers(contentType: form.contentType), body: form.body, context: context)
             let id: Int
-            switch await send(createRequest) {
+            switch await send(create) {
             case .failed(let verdict): return .all(verdict)
             case .answered(let response):
                 guard response.status == 200 || response.status == 201,
@@ -225,7 +223,7 @@ struct ProspectImportDelivery: DeliveryAction {
             do {
                 try delivery.journal.record(record)
             } catch {
-                return .all(.stop(DeliveryStop.outputFailure(error)))
+                return abandon(id, .stop(DeliveryStop.outputFailure(error)))
             }
             // Each further file; a failure abandons the import (never submitted, it imports nothing).
             for (number, file) in files.enumerated().dropFirst() {
@@ -233,12 +231,12 @@ struct ProspectImportDelivery: DeliveryAction {
                 var request = TransportRequest(
                     method: "POST", url: url("api/v5/imports/\(id)/batches"),
                     headers: headers(contentType: form.contentType), body: form.body, context: context)
-                request.headers[.contentType] = form.contentType
                 switch await send(request) {
-                case .failed(let verdict): return .all(verdict)
+                case .failed(let verdict): return abandon(id, verdict)
                 case .answered(let response):
                     guard (200..<300).contains(response.status) else {
-                        return .all(delivery.refusal(response, stage: "adding batch \(number + 1) to import \(id)"))
+                        return abandon(
+                            id, delivery.refusal(response, stage: "adding batch \(number + 1) to import \(id)"))
                     }
                 }
             }
@@ -246,7 +244,7 @@ struct ProspectImportDelivery: DeliveryAction {
             do {
                 try delivery.journal.record(record)
             } catch {
-                return .all(.stop(DeliveryStop.outputFailure(error)))
+                return abandon(id, .stop(DeliveryStop.outputFailure(error)))
             }
             let submit = TransportRequest(
                 method: "PATCH", url: url("api/v5/imports/\(id)", query: "fields=id,status"),
@@ -258,7 +256,7 @@ struct ProspectImportDelivery: DeliveryAction {
                 break
             case .answered(let response) where !(200..<300).contains(response.status):
                 delivery.journal.forget(id)
-                return .all(delivery.refusal(response, stage: "submitting import \(id)"))
+                return abandon(id, delivery.refusal(response, stage: "submitting import \(id)"))
             case .answered:
                 break
             }
@@ -271,6 +269,15 @@ struct ProspectImportDelivery: DeliveryAction {
                     .retry(code: "importNotSubmitted", message: "import \(id) was not submitted", retryAfter: nil))
             case .all: return outcome
             }
+        }
+
+        /// Leaves an import that was never submitted, saying so: it imports nothing and expires within 24 hours
+        /// (import-v4), and its records go again in a new import (now, or with --resume).
+        private func abandon(_ id: Int, _ verdict: AttemptVerdict) -> Outcome {
+            delivery.run.value?.logger.notice(
+                "import \(id) left Open, never submitted: it imports nothing and expires within 24 hours; its records are sent again",
+                metadata: ["import": "\(id)"])
+            return .all(verdict)
         }
 
         /// Polls a submitted import until it is Complete and reads its errors back onto `rows`.
@@ -288,7 +295,12 @@ struct ProspectImportDelivery: DeliveryAction {
                 switch await send(read) {
                 case .failed(let verdict):
                     // No answer: polled again, unless the run must stop (a call budget, an untrusted certificate).
-                    if case .stop = verdict { return .all(verdict) }
+                    if case .stop = verdict {
+                        delivery.run.value?.logger.notice(
+                            "import \(id) is submitted; the run stops before its result is read: --resume reads it",
+                            metadata: ["import": "\(id)"])
+                        return .all(verdict)
+                    }
                 case .answered(let response):
                     if response.status == 200, let status = (try? JSONParser.parse(response.body)) {
                         let state = status["status"]?.stringValue ?? "unknown"
@@ -337,6 +349,9 @@ struct ProspectImportDelivery: DeliveryAction {
                             )))
                 }
                 do { try await clock.sleep(seconds: delay) } catch {
+                    delivery.run.value?.logger.notice(
+                        "import \(id) is submitted; the run stopped before its result was read: --resume reads it",
+                        metadata: ["import": "\(id)"])
                     return .all(.retry(code: "cancelled", message: "cancelled", retryAfter: nil))
                 }
                 waited += delay

@@ -20,6 +20,9 @@ package struct AccountEngagementAction: Sendable, Equatable {
     package var checkEmailsLocally: Bool
     /// Import mode's settings (read for both kinds, used by `import`).
     package var imports: ImportSettings
+    /// `upsertProspect` only: an input of more records than this goes in import mode instead
+    /// (``DestinationConfig/choosingMode(forRecords:)``); nil never switches.
+    package var importAbove: Int?
 
     /// How import mode batches and waits. The limits are the Import API's: "Each import can contain up to 10
     /// batches", "Each batch must be smaller than 10 MB" (import-v4; the fake enforces both).
@@ -53,6 +56,9 @@ package struct AccountEngagementAction: Sendable, Equatable {
         kind = try reader.choice("type", default: nil)
         secondaryDeletedSearch = try reader.bool("secondaryDeletedSearch", default: true)
         checkEmailsLocally = try reader.bool("checkEmailsLocally", default: false)
+        if reader.value("importAbove") != nil {
+            importAbove = try reader.int("importAbove", default: 0, range: 1...Int.max)
+        }
         var settings = ImportSettings(
             campaignID: nil, createOnNoMatch: true, batchesPerImport: ImportSettings.apiMaxBatches,
             maxBatchBytes: 10_000_000, maxRowsPerImport: 50_000, concurrentImports: 2, maxWaitSeconds: 6 * 3600,

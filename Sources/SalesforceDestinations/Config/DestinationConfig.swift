@@ -138,7 +138,8 @@ public struct DestinationConfig: Sendable, Equatable {
                     _ = section { () throws(ConfigError) in try action.validate(built, reader: mappingReader) }
                 }
             }
-            if case .accountEngagement(_, let action)? = target, action.kind == .importProspects,
+            if case .accountEngagement(_, let action)? = target,
+                action.kind == .importProspects || action.importAbove != nil,
                 action.imports.createOnNoMatch, action.imports.campaignID == nil,
                 !built.fields.contains(where: { $0.target == "campaignId" })
             {
@@ -160,6 +161,18 @@ public struct DestinationConfig: Sendable, Equatable {
             throw ConfigError(file: file, line: nil, path: "", message: "the config is incomplete")
         }
         return DestinationConfig(target: target, mapping: mapping, delivery: delivery)
+    }
+
+    /// The config for an input of `records` records: with `action.importAbove` below that count, import mode
+    /// instead of record mode (the same input always chooses the same, so a resumed run keeps its mode).
+    public func choosingMode(forRecords records: Int) -> (config: DestinationConfig, switched: Bool) {
+        guard case .accountEngagement(let connection, var action) = target, action.kind == .upsertProspect,
+            let threshold = action.importAbove, records > threshold
+        else { return (self, false) }
+        action.kind = .importProspects
+        var chosen = self
+        chosen.target = .accountEngagement(connection, action)
+        return (chosen, true)
     }
 
     /// The line and the problem of a YAML syntax error (for any file this package reads).

@@ -58,10 +58,10 @@ struct BudgetedTransport: HTTPTransport {
     }
 }
 
-/// Where an action keeps the budget ``DeliveryAction/attach(_:budget:)`` gives it (actions are values; the run
-/// attaches after they are built).
-final class AttachedBudget: Sendable {
-    private let budget = Mutex<CallBudget?>(nil)
-    var value: CallBudget? { budget.withLock { $0 } }
-    func set(_ value: CallBudget?) { budget.withLock { $0 = value } }
+/// Where an action keeps the ``RunAttachments`` its run gives it (actions are values; the run attaches after they
+/// are built).
+final class AttachedRun: Sendable {
+    private let attachments = Mutex<RunAttachments?>(nil)
+    var value: RunAttachments? { attachments.withLock { $0 } }
+    func set(_ value: RunAttachments) { attachments.withLock { $0 = value } }
 }

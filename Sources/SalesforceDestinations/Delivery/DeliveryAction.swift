@@ -1,3 +1,5 @@
+import Logging
+
 /// One destination action: sends a batch of records (one record for per-record actions) and says, for each
 /// record, what its answer means. Actions that need several requests (async rows: submit, poll, results) make
 /// them all inside one attempt.
@@ -21,15 +23,14 @@ package protocol DeliveryAction: Sendable {
     ) async
         -> (verdicts: [AttemptVerdict], requests: Int)
 
-    /// Called once before the run starts, with the run's checkpoint (an action that keeps state across attempts
-    /// and runs, an import's journal, keeps it there) and its call budget.
-    func attach(_ checkpoint: Checkpoint?, budget: CallBudget?)
+    /// Called once before the run starts, with what the run has for its actions (``RunAttachments``).
+    func attach(_ run: RunAttachments)
 }
 
 extension DeliveryAction {
     package var maxBatchBytes: Int? { nil }
     package var maxConcurrentAttempts: Int? { nil }
-    package func attach(_ checkpoint: Checkpoint?, budget: CallBudget?) {}
+    package func attach(_ run: RunAttachments) {}
     package func encodedSize(of record: MappedRecord) -> Int { 0 }
 }
 
@@ -47,5 +48,19 @@ extension DeliveryAction {
         } catch {
             return .failed(error.verdict)
         }
+    }
+}
+
+/// What a run gives its action before it starts: the checkpoint (an action that keeps state across attempts and
+/// runs, an import's journal, keeps it there), the call budget, and where to say what it leaves behind.
+package struct RunAttachments: Sendable {
+    package var checkpoint: Checkpoint?
+    package var budget: CallBudget?
+    package var logger: Logger
+
+    package init(checkpoint: Checkpoint? = nil, budget: CallBudget? = nil, logger: Logger) {
+        self.checkpoint = checkpoint
+        self.budget = budget
+        self.logger = logger
     }
 }

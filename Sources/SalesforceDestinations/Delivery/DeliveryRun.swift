@@ -146,7 +146,7 @@ public struct DeliveryRun: Sendable {
     public func run<Input: AsyncSequence & Sendable>(_ input: Input) async throws -> RunReport
     where Input.Element == InputLine {
         let started = clock.now()
-        action.attach(checkpoint, budget: callBudget)
+        action.attach(RunAttachments(checkpoint: checkpoint, budget: callBudget, logger: logger))
         let ledger = Ledger(
             recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress,
             rejectLimits: rejectLimits)
