@@ -85,7 +85,7 @@ import Testing
         ),
         (
             valid.replacingOccurrences(of: "  type: upsertProspect", with: "  type: upsertProspect\n  colour: blue"),
-            "sfdest.yaml:13: action.colour: unknown key (known here: checkEmailsLocally, import, secondaryDeletedSearch, type)"
+            "sfdest.yaml:13: action.colour: unknown key (known here: checkEmailsLocally, import, importAbove, secondaryDeletedSearch, type)"
         ),
         (
             valid.replacingOccurrences(of: "concurrency: 3", with: "concurrency: 9"),

@@ -229,11 +229,18 @@ import Testing
         // The fake's clock is frozen: a submitted import waits until the test moves it.
         let stage = moment == "processing" ? "submitting" : "created"
         let deadline = Date().addingTimeInterval(30)
+        func importSubmitted() -> Bool {
+            let state = try? RawHTTPClient.send(port: server.port, method: "GET", path: "/__fake/state").json
+            let imports = state?["businessUnits"]?.arrayValue?.first?["imports"]?.arrayValue ?? []
+            return imports.contains { $0["status"] == "Waiting" }
+        }
         while Date() < deadline,
             !((try? CheckpointFile.records(checkpoint))?.contains { $0?["stage"]?.stringValue == stage } ?? false)
         {
             Thread.sleep(forTimeInterval: 0.01)
         }
+        // The journal's "submitting" is written before the submit is sent: wait for the fake to have it.
+        while moment == "processing", Date() < deadline, !importSubmitted() { Thread.sleep(forTimeInterval: 0.01) }
         if moment == "filling" { Thread.sleep(forTimeInterval: 1.5) }
         #expect(first.stop(signal: SIGKILL) == 9)
         #expect(try CheckpointFile.finishedLines(checkpoint).isEmpty)

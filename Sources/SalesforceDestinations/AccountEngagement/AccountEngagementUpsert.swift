@@ -36,15 +36,26 @@ package struct AccountEngagementUpsert: DeliveryAction {
         switch await send(request(for: batch[0], token: grant.token, attempt: attempt), transport: transport) {
         case .answered(let response):
             let answer = verdict(for: response)
-            // Written: now the record's list changes (segments.lists), with the prospect id the answer gives.
-            guard !batch[0].lists.isEmpty, answer == .done(.created) || answer == .done(.updated),
-                let prospectID = (try? JSONParser.parse(response.body))?["id"]?.intValue
-            else { return ([answer], 1) }
-            let (listVerdict, calls) = await ListMemberships(upsert: self, grant: grant, transport: transport)
-                .apply(batch[0].lists, prospectID: prospectID, context: context(batch[0], attempt: attempt))
-            return ([listVerdict ?? answer], 1 + calls)
+            guard !batch[0].lists.isEmpty else { return ([answer], 1) }
+            return await joiningLists(
+                batch[0], answer: answer, response: response, grant: grant, attempt: attempt, transport: transport)
         case .failed(let verdict): return ([verdict], 1)
         }
+    }
+
+    /// A written record's list changes (segments.lists), with the prospect id the answer gives. A function of its
+    /// own: in `attempt` its locals made every record's async frame larger, and the task allocator then took two
+    /// more slabs from malloc per record (+2.5% instructions, issue 24).
+    private func joiningLists(
+        _ record: MappedRecord, answer: AttemptVerdict, response: TransportResponse, grant: AccessGrant, attempt: Int,
+        transport: any HTTPTransport
+    ) async -> (verdicts: [AttemptVerdict], requests: Int) {
+        guard answer == .done(.created) || answer == .done(.updated),
+            let prospectID = (try? JSONParser.parse(response.body))?["id"]?.intValue
+        else { return ([answer], 1) }
+        let (listVerdict, calls) = await ListMemberships(upsert: self, grant: grant, transport: transport)
+            .apply(record.lists, prospectID: prospectID, context: context(record, attempt: attempt))
+        return ([listVerdict ?? answer], 1 + calls)
     }
 
     private func context(_ record: MappedRecord, attempt: Int) -> RequestContext {

@@ -574,10 +574,17 @@ public struct DeliveryRun: Sendable {
                 result.notAttempted += pending.count
                 return result
             }
-            let sender: any HTTPTransport =
-                callBudget.map { BudgetedTransport(inner: transport, budget: $0) } ?? transport
-            let (verdicts, requests) = await action.attempt(
-                pending.map(\.item.record), grant: grant, attempt: attempt, transport: sender, clock: clock)
+            // Without a budget the run's transport goes as it is: copying the existential into a local cost a box
+            // copy per record (issue 24's instruction count).
+            let (verdicts, requests) =
+                if let callBudget {
+                    await action.attempt(
+                        pending.map(\.item.record), grant: grant, attempt: attempt,
+                        transport: BudgetedTransport(inner: transport, budget: callBudget), clock: clock)
+                } else {
+                    await action.attempt(
+                        pending.map(\.item.record), grant: grant, attempt: attempt, transport: transport, clock: clock)
+                }
             slots.release()
             result.requests += requests
             var again: [Pending] = []
