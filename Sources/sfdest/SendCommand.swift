@@ -218,7 +218,8 @@ struct SendCommand: AsyncParsableCommand {
         var fake: FakeServer?
         let credentials: Credentials
         if embeddedFake {
-            let (server, demoCredentials) = try SendSetup.startEmbeddedFake(for: &configuration)
+            let (server, demoCredentials) = try SendSetup.startEmbeddedFake(
+                for: &configuration, spreadTargets: SendSetup.spreadTargets(configuration, inputPath: input))
             fake = server
             credentials = demoCredentials
             console.say(

@@ -5,6 +5,27 @@ import SalesforceFakes
 
 /// What `sfdest send` builds before it sends anything: placeholder credentials, and the embedded fake.
 enum SendSetup {
+    /// The targets the config's spreads yield over the input's records (at most `limit` lines read), in first-seen
+    /// order: what an embedded fake must know before the first record is sent (issue 28: a spread's custom fields
+    /// were refused with 180 by a fake that had not been told of them).
+    static func spreadTargets(_ configuration: DestinationConfig, inputPath: String, limit: Int = 100_000) -> [String] {
+        let spreads = configuration.mapping.spreads
+        guard !spreads.isEmpty, inputPath != "-", let data = FileManager.default.contents(atPath: inputPath) else {
+            return []
+        }
+        var seen = Set<String>()
+        var targets: [String] = []
+        for line in data.split(separator: UInt8(ascii: "\n")).prefix(limit) {
+            guard let record = try? JSONParser.parse(Array(line)) else { continue }
+            for spread in spreads {
+                for (target, _) in spread.fields(in: record) where seen.insert(target).inserted {
+                    targets.append(target)
+                }
+            }
+        }
+        return targets
+    }
+
     static func placeholderCredentials(_ config: DestinationConfig) -> Credentials {
         switch config.destination {
         case .accountEngagement:
@@ -18,10 +39,15 @@ enum SendSetup {
     }
 
     /// Starts the destination's fake with the default credentials and what the config names (custom fields,
-    /// attribute sets, the data extension, the event definition), and points the config at it.
-    static func startEmbeddedFake(for configuration: inout DestinationConfig) throws -> (FakeServer, Credentials) {
+    /// attribute sets, the data extension, the event definition), and points the config at it. `spreadTargets`
+    /// are the targets the config's spreads yield for the input (``spreadTargets(_:inputPath:)``): custom fields
+    /// and columns only a record names.
+    static func startEmbeddedFake(for configuration: inout DestinationConfig, spreadTargets: [String] = []) throws
+        -> (FakeServer, Credentials)
+    {
         let targets =
             configuration.mapping.fields.map(\.target) + (configuration.mapping.segments?.fields.map(\.field) ?? [])
+            + spreadTargets.filter { name in !configuration.mapping.fields.contains { $0.target == name } }
         switch configuration.target {
         case .accountEngagement(var connection, let action):
             let server = try AccountEngagementFake.start(seed: [

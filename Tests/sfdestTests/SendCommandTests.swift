@@ -48,6 +48,38 @@ import Testing
         #expect(send.text.contains("5 records: 3 created, 0 updated, 2 rejected, 0 not attempted"))
     }
 
+    /// `--embedded-fake` seeds the custom fields a spread maps (read from the input), so they are written, not
+    /// refused with 180 by a fake that was never told of them (issue 28).
+    @Test func theEmbeddedFakeKnowsTheCustomFieldsASpreadMaps() throws {
+        let config = temporary("spread.yaml")
+        try Data(
+            """
+            destination: accountEngagement
+            connection:
+              businessUnitId: 0Uv000000000001AAA
+              auth: {grant: password, clientId: x, clientSecret: {env: UNSET_SECRET}, username: u@example.com, password: {env: UNSET_PASSWORD}}
+            action: {type: upsertProspect}
+            mapping: {email: email}
+            spread: [{from: traits, include: ["*__c"]}]
+            """.utf8
+        ).write(to: URL(fileURLWithPath: config))
+        let input = temporary("spread.ndjson")
+        try Data(
+            """
+            {"email": "a@example.com", "traits": {"Tier__c": "gold", "ignored": 1}}
+            {"email": "b@example.com", "traits": {"Region__c": "north"}}
+            """.utf8
+        ).write(to: URL(fileURLWithPath: input))
+        let report = temporary("spread-report.json")
+        let send = try BuiltProduct(
+            "sfdest", arguments: ["send", "--config", config, "--input", input, "--embedded-fake", "--report", report])
+        send.process.waitUntilExit()
+        #expect(send.process.terminationStatus == 0, "\(send.text)")
+        let json = try JSONParser.parse(Array(try Data(contentsOf: URL(fileURLWithPath: report))))
+        #expect(json["outcomes"]?["created"] == 2, "\(JSONWriter.string(json))")
+        #expect(json["outcomes"]?["rejected"] == 0)
+    }
+
     @Test func aDryRunSendsNothingAndNeedsNoSecrets() throws {
         let transcript = temporary("dry.http")
         let send = try BuiltProduct(

@@ -22,7 +22,7 @@ package struct ObjectSpread: Sendable, Equatable {
     }
 
     /// The targets and values this spread yields for `record`, by member name.
-    func fields(in record: JSONValue) -> [(target: String, value: JSONValue)] {
+    package func fields(in record: JSONValue) -> [(target: String, value: JSONValue)] {
         guard case .object(let members)? = from.value(in: record) else { return [] }
         var result: [(String, JSONValue)] = []
         for (name, value) in members.sorted(by: { $0.key < $1.key }) {
