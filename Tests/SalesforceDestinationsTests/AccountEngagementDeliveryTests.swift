@@ -123,10 +123,65 @@ import Testing
                     "path": "/api/v5/objects/prospects/*",
                     "response": ["status": 500, "body": ["code": 183, "message": "boom"]],
                 ])
-            let report = try await fake.send([Self.profile("a@example.com")], config: try fake.config(maxAttempts: 3))
+            let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
+            let report = try await fake.send(
+                [Self.profile("a@example.com")], config: try fake.config(maxAttempts: 3), rejects: rejects)
             #expect(report.rejected == 1)
             #expect(report.rejectedByCode == ["183": 1])
+            // Three attempts, then one more in the run's retry pass: a transient failure is not the data's fault.
             #expect(report.retries == 2)
+            #expect(report.requests == 4 + report.tokensMinted)
+            #expect(report.retryableRejected == 1)
+            let line = try String(contentsOfFile: rejects, encoding: .utf8)
+            #expect(line.contains("\"retryable\":true"))
+            #expect(line.contains("gave up after 4 attempts"))
+        }
+    }
+
+    /// The run's retry pass (issue 28): a record that ran out of attempts on 503s is tried once more at the end,
+    /// and delivered when the outage is over; one whose identity had a later record delivered meanwhile is not
+    /// sent again (it would undo the later one), and a record refused for its data is never retried.
+    @Test func theRetryPassTriesTransientFailuresOnceMoreAndKeepsIdentityOrder() async throws {
+        try await withFixture(Fixture()) { fake in
+            // The first three upserts (a's attempts) answer 503; then the service is back.
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "times": 3,
+                    "response": ["status": 503, "body": ["code": 183, "message": "unavailable"]],
+                ])
+            let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
+            let lines = [
+                Self.profile("a@example.com", "first"), Self.profile("bad-address", "x"),
+                Self.profile("b@example.com", "b"),
+            ]
+            let report = try await fake.send(
+                lines, config: try fake.config(concurrency: 1, maxAttempts: 3), rejects: rejects)
+            #expect(report.created == 2)
+            #expect(report.rejected == 1)
+            #expect(report.rejectedByCode == ["4": 1])
+            #expect(report.retryableRejected == 0)
+            #expect(try fake.prospects().first { $0["email"] == "a@example.com" }?["firstName"] == "first")
+            let rejected = try String(contentsOfFile: rejects, encoding: .utf8)
+            #expect(rejected.contains("\"retryable\":false"))
+        }
+    }
+
+    @Test func theRetryPassNeverSendsAnIdentityOlderThanOneDelivered() async throws {
+        try await withFixture(Fixture()) { fake in
+            // a's first version meets three 503s; its second version, later in the input, is delivered.
+            _ = try fake.control(
+                "POST", "faults",
+                json: [
+                    "path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "times": 3,
+                    "response": ["status": 503, "body": ["code": 183, "message": "unavailable"]],
+                ])
+            let lines = [Self.profile("a@example.com", "old"), Self.profile("a@example.com", "new")]
+            let report = try await fake.send(lines, config: try fake.config(concurrency: 1, maxAttempts: 3))
+            #expect(report.created == 1)
+            #expect(report.rejected == 1)
+            #expect(report.retryableRejected == 1)
+            #expect(try fake.prospects().first { $0["email"] == "a@example.com" }?["firstName"] == "new")
         }
     }
 

@@ -97,6 +97,11 @@ public struct DeliveryRun: Sendable {
     /// What one batch's task reports back.
     private struct TaskResult: Sendable {
         var finished: [(Item, RecordOutcome)] = []
+        /// Records that ran out of attempts on transient failures (throttles, 5xx, dropped connections): held back
+        /// from the checkpoint and rejects file for the run's retry pass (``Ledger/deferred``).
+        var gaveUp: [(Item, RecordOutcome)] = []
+        /// Lines in ``finished`` that the retry pass gave up on again: rejected, but retryable (not the data's fault).
+        var retryable: Set<Int> = []
         var notAttempted = 0
         var stop: DeliveryStop?
         var requests = 0
@@ -125,6 +130,8 @@ public struct DeliveryRun: Sendable {
         var pending: [Pending]
         var waited = 0.0
         var refreshed = false
+        /// The run's retry pass: a record that runs out of attempts now is rejected for good.
+        var finalPass = false
     }
 
     /// Set once the run must start no new attempt: it stopped, or it was interrupted.
@@ -174,8 +181,35 @@ public struct DeliveryRun: Sendable {
                 }
             }
             try await dispatcher.finish(group: &group)
+            try await retryPass(&dispatcher, ledger: ledger, group: &group)
         }
         return await finish(ledger, started: started)
+    }
+
+    /// One more attempt, at the end of the run, for the records that ran out of attempts on transient failures (a
+    /// burst of 503s or throttles that outlasted their retries): their failures said nothing about their data
+    /// (issue 28). A record whose identity had a later record delivered meanwhile is not sent again (that would
+    /// undo the later one); after a stop or a signal nothing is. What this pass gives up on again is rejected, marked
+    /// retryable in the rejects file and the report.
+    private func retryPass(
+        _ dispatcher: inout Dispatcher, ledger: Ledger, group: inout ThrowingTaskGroup<TaskResult, any Error>
+    ) async throws {
+        guard !ledger.deferred.isEmpty else { return }
+        let (retry, settled) = ledger.takeDeferred(
+            retrying: ledger.report.stop == nil && ledger.report.interruption == nil)
+        ledger.finalize(settled)
+        guard !retry.isEmpty else { return }
+        logger.notice(
+            "retry pass: \(retry.count) record(s) that ran out of attempts on transient failures get one more try")
+        dispatcher.finalPass = true
+        for item in retry {
+            if ledger.halt.isSet {
+                ledger.report.notAttempted += 1
+                continue
+            }
+            try await dispatcher.add(item, group: &group)
+        }
+        try await dispatcher.finish(group: &group)
     }
 
     /// The next input line, or nil at the end of the input. A read error (or input that is not NDJSON, found on
@@ -280,6 +314,13 @@ public struct DeliveryRun: Sendable {
         let logger: Logger
         let progress: (@Sendable (RunReport) -> Void)?
 
+        /// Records held for the retry pass (``TaskResult/gaveUp``), with their outcome so far.
+        private(set) var deferred: [(item: Item, outcome: RecordOutcome)] = []
+        /// Lane key (route and identity) → the line of the deferred record, and the deferred lines a later record
+        /// of the same identity has since finished (sending them again would undo it).
+        private var deferredLanes: [String: Int] = [:]
+        private var superseded: Set<Int> = []
+
         /// This run's finished records and rejections (resumed lines are an earlier run's).
         private var finishedHere = 0
         private var rejectedHere = 0
@@ -320,10 +361,73 @@ public struct DeliveryRun: Sendable {
             halt.set()
         }
 
+        /// The lane key of a record, as ``IdentityLanes`` orders it.
+        static func laneKey(_ record: MappedRecord) -> String {
+            record.route.map { $0 + "\u{0}" + record.identity } ?? record.identity
+        }
+
+        /// The deferred records: those to send again (`retrying`, none superseded), and those settled as they are.
+        func takeDeferred(retrying: Bool) -> (
+            retry: [Item], settled: [(item: Item, outcome: RecordOutcome, note: String?)]
+        ) {
+            var retry: [Item] = []
+            var settled: [(item: Item, outcome: RecordOutcome, note: String?)] = []
+            for (item, outcome) in deferred {
+                if superseded.contains(item.record.line) {
+                    settled.append((item, outcome, "not retried: a later record of this identity finished"))
+                } else if retrying {
+                    retry.append(item)
+                } else {
+                    settled.append((item, outcome, nil))
+                }
+            }
+            deferred = []
+            deferredLanes = [:]
+            return (retry, settled)
+        }
+
+        /// Records and counts deferred records as rejected, retryable.
+        func finalize(_ settled: [(item: Item, outcome: RecordOutcome, note: String?)]) {
+            guard !settled.isEmpty else { return }
+            var entries: [OutcomeRecorder.Finished] = []
+            for (item, outcome, note) in settled {
+                var final = outcome
+                if let note, case .rejected(let code, let message) = outcome {
+                    final = .rejected(code: code, message: "\(message) (\(note))")
+                }
+                countHere(final)
+                entries.append(
+                    OutcomeRecorder.Finished(
+                        line: item.record.line, textHash: item.textHash, identity: item.record.identity,
+                        original: item.original.value, outcome: final, retryable: true))
+            }
+            report.retryableRejected += settled.count
+            do {
+                try recorder.record(entries)
+            } catch {
+                stop(DeliveryStop.outputFailure(error))
+            }
+            progress?(report)
+        }
+
         /// Counts what a batch task reports back.
         func absorb(_ result: TaskResult) {
             report.requests += result.requests
             report.retries += result.retries
+            report.retryableRejected += result.retryable.count
+            if !deferredLanes.isEmpty {
+                for (item, _) in result.finished {
+                    if let line = deferredLanes[Self.laneKey(item.record)], line < item.record.line {
+                        superseded.insert(line)
+                    }
+                }
+            }
+            for (item, outcome) in result.gaveUp {
+                let key = Self.laneKey(item.record)
+                if let earlier = deferredLanes[key], earlier < item.record.line { superseded.insert(earlier) }
+                deferredLanes[key] = item.record.line
+                deferred.append((item, outcome))
+            }
             for (item, outcome) in result.finished {
                 countHere(outcome)
                 if case .rejected(let code, let message) = outcome {
@@ -372,6 +476,8 @@ public struct DeliveryRun: Sendable {
         /// Batch tasks alive at most: `concurrency` sending, and up to this many more waiting out a backoff.
         static let parkedBatchLimit = 1024
         private var batches: [String: PendingBatch] = [:]
+        /// Set for the run's retry pass (``DeliveryRun/retryPass(_:ledger:group:)``).
+        var finalPass = false
         private var routeOrder: [String] = []
         private(set) var inFlight = 0
 
@@ -442,13 +548,16 @@ public struct DeliveryRun: Sendable {
                     item.record.route.map { $0 + "\u{0}" + item.record.identity } ?? item.record.identity
                 })
             let (run, lanes, halt, recorder, slots) = (run, lanes, ledger.halt, ledger.recorder, slots)
+            let finalPass = finalPass
             group.addTask {
                 await lanes.wait(ticket)
                 let result =
                     halt.isSet
                     ? TaskResult(notAttempted: items.count)
                     : await run.deliver(
-                        BatchProgress(pending: items.map { Pending(item: $0) }), halt: halt, slots: slots)
+                        BatchProgress(
+                            pending: items.map { Pending(item: $0, charged: finalPass ? run.policy.maxAttempts : 0) },
+                            finalPass: finalPass), halt: halt, slots: slots)
                 return await Self.settle(result, ticket: ticket, lanes: lanes, halt: halt, recorder: recorder)
             }
             inFlight += 1
@@ -466,7 +575,8 @@ public struct DeliveryRun: Sendable {
                 OutcomeRecorder.Finished(
                     line: item.record.line, textHash: item.textHash, identity: item.record.identity,
                     // Only a reject writes the input object back out (an import's are kept as text: parse those).
-                    original: outcome.isRejected ? item.original.value : nil, outcome: outcome)
+                    original: outcome.isRejected ? item.original.value : nil, outcome: outcome,
+                    retryable: result.retryable.contains(item.record.line))
             }
             do throws(OutputError) {
                 try recorder.record(finished)
@@ -642,8 +752,9 @@ public struct DeliveryRun: Sendable {
             // Records out of attempts end here, each with its own last answer.
             pending = []
             for record in again {
-                if record.charged >= policy.maxAttempts {
-                    result.finished.append((record.item, Self.gaveUp(record)))
+                // The retry pass allows one attempt more than the ones a record already used.
+                if record.charged >= policy.maxAttempts + (progress.finalPass ? 1 : 0) {
+                    giveUp(record, finalPass: progress.finalPass, into: &result)
                 } else {
                     pending.append(record)
                 }
@@ -654,7 +765,7 @@ public struct DeliveryRun: Sendable {
             // The backoff grows with the attempts the records left have used (the most-charged one).
             let used = max(1, pending.map(\.charged).max()!)
             guard let delay = policy.delay(afterAttempt: used, retryAfter: retryAfter, waitedSoFar: waited) else {
-                for record in pending { result.finished.append((record.item, Self.gaveUp(record))) }
+                for record in pending { giveUp(record, finalPass: progress.finalPass, into: &result) }
                 return result
             }
             let retrying = pending.filter { $0.lastAnswer != nil }
@@ -669,7 +780,8 @@ public struct DeliveryRun: Sendable {
             // place is free for others meanwhile.
             result.retries += 1
             result.backoff = Backoff(
-                progress: BatchProgress(pending: pending, waited: waited + delay, refreshed: refreshed),
+                progress: BatchProgress(
+                    pending: pending, waited: waited + delay, refreshed: refreshed, finalPass: progress.finalPass),
                 delay: delay, ticket: nil, holdsPlace: throttled)
             return result
         }
@@ -687,6 +799,16 @@ public struct DeliveryRun: Sendable {
             remaining -= step
         }
         return !halt.isSet
+    }
+
+    /// A record out of attempts: held for the retry pass, or (in it) rejected for good.
+    private func giveUp(_ record: Pending, finalPass: Bool, into result: inout TaskResult) {
+        if finalPass {
+            result.finished.append((record.item, Self.gaveUp(record)))
+            result.retryable.insert(record.item.record.line)
+        } else {
+            result.gaveUp.append((record.item, Self.gaveUp(record)))
+        }
     }
 
     /// A record that ran out of attempts or of retry time: rejected with the last answer the API gave for it.

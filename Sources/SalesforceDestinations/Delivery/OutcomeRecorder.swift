@@ -15,6 +15,8 @@ final class OutcomeRecorder: Sendable {
         var original: JSONValue?
         var rawText: String?
         var outcome: RecordOutcome
+        /// A rejection after transient failures only (retry later), not the data's fault.
+        var retryable = false
     }
 
     private let files: Mutex<(rejects: RejectsWriter?, checkpoint: Checkpoint?)>
@@ -32,7 +34,7 @@ final class OutcomeRecorder: Sendable {
                     guard case .rejected(let code, let message) = item.outcome else { continue }
                     try rejects.write(
                         record: item.original, rawText: item.rawText, line: item.line, identity: item.identity,
-                        code: code, message: message)
+                        code: code, message: message, retryable: item.retryable)
                     wrote = true
                 }
                 if wrote, files.checkpoint != nil { try rejects.sync() }

@@ -18,6 +18,9 @@ public struct RunReport: Sendable, Equatable {
     public var rejected = 0
     /// Records never sent because the run stopped first.
     public var notAttempted = 0
+    /// Rejections that are not the data's fault: records that ran out of attempts on transient failures, after the
+    /// run's retry pass too. Sending them again later may pass (`_sfdestReject.retryable` in the rejects file).
+    public var retryableRejected = 0
     /// Rejections by code: the server's (`4`, `180`), `mapping`, `input`, or the last retryable one.
     public var rejectedByCode: [String: Int] = [:]
     /// Records finished in an earlier run and skipped by `--resume` (their outcomes are in the counts).
@@ -144,6 +147,7 @@ public struct RunReport: Sendable, Equatable {
             "outcomes": outcomes,
             "delivered": .integer(dryRun ? 0 : delivered),
             "rejectedByCode": .object(rejectedByCode.mapValues { .integer($0) }),
+            "rejectedRetryable": .integer(retryableRejected),
             "resumed": .integer(resumed),
             // A dry run sends nothing and mints no token: what it built is `requestsBuilt`.
             "requests": .integer(dryRun ? 0 : requests), "retries": .integer(retries),
