@@ -429,6 +429,48 @@ import Testing
         }
     }
 
+    /// Journey events at least or at most once (issue 28). An event is recorded in flight in the checkpoint before
+    /// it is sent; here an earlier run "crashed" with line 2's event in flight. At least once (the default) sends it
+    /// again and counts it possibly duplicated; at most once does not send it, rejects it as unknown and counts it
+    /// possibly dropped.
+    @Test(arguments: ["atLeastOnce", "atMostOnce"])
+    func anEventInFlightAtACrashIsSentAgainOrReportedUnknown(guarantee: String) async throws {
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action: "{type: apiEvent, eventDefinitionKey: APIEvent-welcome}",
+                mapping: "contactKey: email\nfirstName: firstName", concurrency: 1, guarantee: guarantee)
+            let input = fake.directory.appendingPathComponent("events.ndjson").path
+            let lines = [Self.profile("a@example.com", "A"), Self.profile("b@example.com", "B")]
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: URL(fileURLWithPath: input))
+            let path = fake.directory.appendingPathComponent("events.checkpoint").path
+            let fingerprints = try Checkpoint.Fingerprints.of(inputPath: input, configPath: nil)
+            // The earlier run: line 1 finished, line 2 recorded in flight, then the process died.
+            let earlier = try Checkpoint(path: path, resume: false, fingerprints: fingerprints)
+            var hashes: [Int: UInt64] = [:]
+            for try await line in try NDJSONReader.open(input) { hashes[line.number] = line.textHash }
+            try earlier.record([(1, hashes[1]!, .delivered)])
+            try earlier.recordInFlight([(2, hashes[2]!)])
+            let resumed = try Checkpoint(path: path, resume: true, fingerprints: fingerprints)
+            #expect(resumed.inFlight.keys.sorted() == [2])
+            let report = try await fake.send([], config: config, checkpoint: resumed, inputPath: input)
+            let events = try fake.state()["events"]?.arrayValue ?? []
+            if guarantee == "atMostOnce" {
+                #expect(events.isEmpty)
+                #expect(report.possiblyDropped == 1 && report.possiblyDuplicated == 0)
+                #expect(report.rejectedByCode == ["unknownOutcome": 1])
+            } else {
+                #expect(events.count == 1)
+                #expect(report.possiblyDuplicated == 1 && report.possiblyDropped == 0)
+                #expect(report.upserted == 2)
+            }
+            #expect(report.resumed == 1)
+            #expect(report.addsUp)
+            // And this run recorded its own event in flight before sending it.
+            let text = try String(contentsOfFile: path, encoding: .utf8)
+            #expect(text.contains("\"inFlight\":2"))
+        }
+    }
+
     @Test func apiEventsAndAnUnknownEventKey() async throws {
         try await withFixture(Fixture()) { fake in
             let good = try fake.config(

@@ -60,7 +60,7 @@ final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
 
     func config(
         action: String, mapping: String, segments: String = "", concurrency: Int = 5, clientSecret: String = "S",
-        maxRetrySeconds: Int = 300, maxAttempts: Int = 6
+        maxRetrySeconds: Int = 300, maxAttempts: Int = 6, guarantee: String = "atLeastOnce"
     ) throws
         -> DestinationConfig
     {
@@ -75,23 +75,27 @@ final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
             mapping:
             \(mapping.split(separator: "\n").map { "  " + $0 }.joined(separator: "\n"))
             \(segments)
-            delivery: {concurrency: \(concurrency), maxRetrySeconds: \(maxRetrySeconds), maxAttempts: \(maxAttempts)}
+            delivery: {concurrency: \(concurrency), maxRetrySeconds: \(maxRetrySeconds), maxAttempts: \(maxAttempts), guarantee: \(guarantee)}
             """, file: "mc.yaml")
     }
 
     func send(
         _ lines: [String], config: DestinationConfig, secret: String = "fake-client-secret",
-        recorder: RecordingTransport? = nil, rejects: String? = nil
+        recorder: RecordingTransport? = nil, rejects: String? = nil, checkpoint: Checkpoint? = nil,
+        inputPath: String? = nil
     )
         async throws -> RunReport
     {
-        let input = directory.appendingPathComponent("input-\(UUID().uuidString).ndjson")
-        try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+        let input =
+            inputPath.map(URL.init(fileURLWithPath:))
+            ?? directory.appendingPathComponent("input-\(UUID().uuidString).ndjson")
+        if inputPath == nil { try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input) }
         var run = DeliveryRun(
             config: config,
             credentials: .marketingCloud(MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: secret)),
             transport: recorder ?? transport, clock: clock, random: { 0.5 })
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: false) }
+        run.checkpoint = checkpoint
         return try await run.run(try NDJSONReader.open(input.path))
     }
 

@@ -15,6 +15,15 @@ public struct DeliveryLimits: Sendable, Equatable {
     public var maxBackoffMilliseconds: Int
     /// Total time one record may spend retrying before it is rejected.
     public var maxRetrySeconds: Int
+    /// What a crash may do to a record whose request was in flight (`delivery.guarantee`).
+    public var guarantee: Guarantee = .atLeastOnce
+
+    /// The two choices the field knows for a record in flight at a crash: send it again on `--resume` (it may
+    /// arrive twice: harmless for upserts, a second email for a journey event), or report it as unknown and not
+    /// send it again (it may never arrive).
+    public enum Guarantee: String, Sendable, CaseIterable {
+        case atLeastOnce, atMostOnce
+    }
 
     /// Creates limits; the defaults are what a config without `delivery:` gets.
     public init(
@@ -38,6 +47,7 @@ public struct DeliveryLimits: Sendable, Equatable {
         maxBackoffMilliseconds = try reader.int(
             "maxBackoffMillis", default: maxBackoffMilliseconds, range: 1...3_600_000)
         maxRetrySeconds = try reader.int("maxRetrySeconds", default: maxRetrySeconds, range: 0...86_400)
+        guarantee = try reader.choice("guarantee", default: .atLeastOnce)
         try reader.finish()
     }
 }

@@ -37,6 +37,9 @@ public final class Checkpoint: @unchecked Sendable {
     package let repairedBytes: Int
     /// Imports earlier runs created, by id, at the last stage recorded.
     package let imports: [Int: ImportRecord]
+    /// Lines an earlier run recorded as in flight (``recordInFlight(_:)``) and never finished: their requests may or
+    /// may not have reached Salesforce. Each with its text hash.
+    package let inFlight: [Int: UInt64]
 
     /// One Account Engagement import and the input lines its rows came from.
     package struct ImportRecord: Sendable, Equatable {
@@ -178,6 +181,7 @@ public final class Checkpoint: @unchecked Sendable {
         }
         var finished: [Int: FinishedLine] = [:]
         var imports: [Int: ImportRecord] = [:]
+        var inFlight: [Int: UInt64] = [:]
         var keptBytes = 0
         var totalBytes = 0
         var hasHeader = false
@@ -190,6 +194,7 @@ public final class Checkpoint: @unchecked Sendable {
             let contents = try Self.read(bytes, path: path, fingerprints: fingerprints)
             finished = contents.finished
             imports = contents.imports
+            inFlight = contents.inFlight.filter { contents.finished[$0.key] == nil }
             keptBytes = contents.validBytes
             hasHeader = contents.hasHeader
         }
@@ -208,6 +213,7 @@ public final class Checkpoint: @unchecked Sendable {
         }
         self.finished = finished
         self.imports = imports
+        self.inFlight = inFlight
         repairedBytes = totalBytes - keptBytes
     }
 
@@ -257,6 +263,18 @@ public final class Checkpoint: @unchecked Sendable {
     /// Makes every record written so far durable (at the end of a run, and when it is interrupted).
     package func sync() throws(OutputError) { try file.sync() }
 
+    /// Records lines as in flight, durably (written and synced), before their request is sent (actions that are
+    /// not idempotent, or `delivery.guarantee: atMostOnce`).
+    package func recordInFlight(_ lines: [(line: Int, textHash: UInt64)]) throws(OutputError) {
+        guard !lines.isEmpty else { return }
+        var bytes: [UInt8] = []
+        for entry in lines {
+            bytes += Self.frame(["inFlight": .integer(entry.line), "hash": .string(Self.hex(entry.textHash))])
+        }
+        try file.write(bytes)
+        try file.sync()
+    }
+
     /// Records an import's stage, durably (written and synced) before the request it announces is sent.
     package func recordImport(_ record: ImportRecord) throws(OutputError) {
         try file.write(Self.frame(record.json))
@@ -268,6 +286,7 @@ public final class Checkpoint: @unchecked Sendable {
     private struct Contents {
         var finished: [Int: FinishedLine] = [:]
         var imports: [Int: ImportRecord] = [:]
+        var inFlight: [Int: UInt64] = [:]
         /// Bytes up to the end of the last whole record.
         var validBytes = 0
         var hasHeader = false
@@ -309,6 +328,14 @@ public final class Checkpoint: @unchecked Sendable {
                 }
                 try check(Fingerprints(json: value["fingerprints"] ?? .null), against: fingerprints, path: path)
                 contents.hasHeader = true
+            } else if let line = value["inFlight"]?.intValue {
+                guard let hash = value["hash"]?.stringValue.flatMap({ UInt64($0, radix: 16) }) else {
+                    throw CheckpointError(
+                        path: path,
+                        problem: "has an in-flight record this sfdest does not understand at record \(recordNumber)",
+                        advice: "Start over without --resume.")
+                }
+                contents.inFlight[line] = hash
             } else if value["import"] != nil {
                 guard let record = ImportRecord(json: value) else {
                     throw CheckpointError(

@@ -10,6 +10,11 @@ package protocol DeliveryAction: Sendable {
     /// The most attempts in flight at once, below the config's concurrency; nil for no bound of its own.
     var maxConcurrentAttempts: Int? { get }
 
+    /// Whether a record sent twice has an effect twice (a journey event enters the contact twice): the run then
+    /// records its records as in flight before each attempt, so that after a crash it can say which may have
+    /// been sent twice (or, at most once, not send them again).
+    var isNotIdempotent: Bool { get }
+
     /// The most bytes one request's records may encode to (a payload limit), or nil for none.
     var maxBatchBytes: Int? { get }
 
@@ -30,6 +35,7 @@ package protocol DeliveryAction: Sendable {
 extension DeliveryAction {
     package var maxBatchBytes: Int? { nil }
     package var maxConcurrentAttempts: Int? { nil }
+    package var isNotIdempotent: Bool { false }
     package func attach(_ run: RunAttachments) {}
     package func encodedSize(of record: MappedRecord) -> Int { 0 }
 }

@@ -85,6 +85,12 @@ public struct DeliveryRun: Sendable {
     /// Batches larger than this keep their input objects as compact text (``Original/text``).
     private static let compactOriginalsAbove = 1000
 
+    /// Whether attempts record their records as in flight first (``DeliveryAction/isNotIdempotent``, or
+    /// `delivery.guarantee: atMostOnce`), when there is a checkpoint to record them in.
+    private var tracksInFlight: Bool {
+        checkpoint != nil && (action.isNotIdempotent || config.delivery.guarantee == .atMostOnce)
+    }
+
     /// Attempts in flight at once: the config's concurrency, within what the action allows.
     private var concurrency: Int { min(config.delivery.concurrency, action.maxConcurrentAttempts ?? .max) }
 
@@ -260,6 +266,19 @@ public struct DeliveryRun: Sendable {
                             "Resume with the input that run read, unchanged, or run without --resume to send this input from its first line."
                     ))
             }
+        }
+        // A line an earlier run had in flight when it ended (a crash): it may have reached Salesforce.
+        if let hash = checkpoint?.inFlight[line.number], hash == line.textHash, ledger.report.stop == nil {
+            if config.delivery.guarantee == .atMostOnce {
+                ledger.report.possiblyDropped += 1
+                ledger.rejectLocally(
+                    line, record: try? line.record.get(), code: "unknownOutcome",
+                    message:
+                        "in flight when an earlier run ended: delivery.guarantee atMostOnce, so it is not sent again; check in Salesforce whether it arrived"
+                )
+                return nil
+            }
+            ledger.report.possiblyDuplicated += 1
         }
         // After a stop the rest of the input is read only to be counted.
         if ledger.report.stop != nil {
@@ -557,7 +576,7 @@ public struct DeliveryRun: Sendable {
                     : await run.deliver(
                         BatchProgress(
                             pending: items.map { Pending(item: $0, charged: finalPass ? run.policy.maxAttempts : 0) },
-                            finalPass: finalPass), halt: halt, slots: slots)
+                            finalPass: finalPass), halt: halt, slots: slots, recorder: recorder)
                 return await Self.settle(result, ticket: ticket, lanes: lanes, halt: halt, recorder: recorder)
             }
             inFlight += 1
@@ -610,7 +629,7 @@ public struct DeliveryRun: Sendable {
                 if parks { slots.unpark() }
                 let result =
                     waited
-                    ? await run.deliver(backoff.progress, halt: halt, slots: slots)
+                    ? await run.deliver(backoff.progress, halt: halt, slots: slots, recorder: recorder)
                     : TaskResult(notAttempted: backoff.progress.pending.count)
                 return await Self.settle(result, ticket: ticket, lanes: lanes, halt: halt, recorder: recorder)
             }
@@ -658,7 +677,9 @@ public struct DeliveryRun: Sendable {
     /// Each record is charged only the attempts whose request carried it: a record that a neighbour's failure
     /// kept from being sent (``AttemptVerdict/notSent``) keeps its attempts, and one that runs out of them is
     /// rejected with the last thing the API said about it, not a neighbour's answer.
-    private func deliver(_ progress: BatchProgress, halt: Halt, slots: RequestSlots) async -> TaskResult {
+    private func deliver(_ progress: BatchProgress, halt: Halt, slots: RequestSlots, recorder: OutcomeRecorder) async
+        -> TaskResult
+    {
         var result = TaskResult()
         var pending = progress.pending
         let waited = progress.waited
@@ -683,6 +704,17 @@ public struct DeliveryRun: Sendable {
                 slots.release()
                 result.notAttempted += pending.count
                 return result
+            }
+            if tracksInFlight {
+                // Durable before the request leaves: after a crash, --resume knows what may have arrived.
+                do throws(OutputError) {
+                    try recorder.recordInFlight(pending.map { ($0.item.record.line, $0.item.textHash) })
+                } catch {
+                    slots.release()
+                    result.stop = DeliveryStop.outputFailure(error)
+                    result.notAttempted += pending.count
+                    return result
+                }
             }
             // Without a budget the run's transport goes as it is: copying the existential into a local cost a box
             // copy per record (issue 24's instruction count).

@@ -43,6 +43,11 @@ final class OutcomeRecorder: Sendable {
         }
     }
 
+    /// Records lines as in flight in the checkpoint (under the same lock as finished lines).
+    func recordInFlight(_ lines: [(line: Int, textHash: UInt64)]) throws(OutputError) {
+        try files.withLock { files throws(OutputError) in try files.checkpoint?.recordInFlight(lines) }
+    }
+
     /// Makes both files durable (at the end of a run).
     func sync() throws(OutputError) {
         try files.withLock { files throws(OutputError) in

@@ -21,6 +21,11 @@ public struct RunReport: Sendable, Equatable {
     /// Rejections that are not the data's fault: records that ran out of attempts on transient failures, after the
     /// run's retry pass too. Sending them again later may pass (`_sfdestReject.retryable` in the rejects file).
     public var retryableRejected = 0
+    /// Records an earlier run had in flight when it ended, sent again by this one (`delivery.guarantee` at least
+    /// once): for events, possibly duplicated.
+    public var possiblyDuplicated = 0
+    /// Records an earlier run had in flight when it ended, not sent again (at most once): possibly never arrived.
+    public var possiblyDropped = 0
     /// Rejections by code: the server's (`4`, `180`), `mapping`, `input`, or the last retryable one.
     public var rejectedByCode: [String: Int] = [:]
     /// Records finished in an earlier run and skipped by `--resume` (their outcomes are in the counts).
@@ -148,6 +153,7 @@ public struct RunReport: Sendable, Equatable {
             "delivered": .integer(dryRun ? 0 : delivered),
             "rejectedByCode": .object(rejectedByCode.mapValues { .integer($0) }),
             "rejectedRetryable": .integer(retryableRejected),
+            "possiblyDuplicated": .integer(possiblyDuplicated), "possiblyDropped": .integer(possiblyDropped),
             "resumed": .integer(resumed),
             // A dry run sends nothing and mints no token: what it built is `requestsBuilt`.
             "requests": .integer(dryRun ? 0 : requests), "retries": .integer(retries),

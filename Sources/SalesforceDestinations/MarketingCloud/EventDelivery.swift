@@ -6,6 +6,8 @@ struct EventDelivery: DeliveryAction {
     /// The config's event definition key, or the path each record names its own at (`eventDefinitionKeyFrom`).
     let target: EventDefinitionTarget
     var batchSize: Int { 1 }
+    /// "Each event is a new fact": firing it twice enters the contact twice (issue 28).
+    var isNotIdempotent: Bool { true }
 
     func attempt(
         _ batch: [MappedRecord], grant: AccessGrant, attempt: Int, transport: any HTTPTransport,
