@@ -2,6 +2,7 @@ import Conformance
 import Foundation
 import JSONCore
 import SalesforceDestinations
+import Synchronization
 import TestSupport
 import Testing
 
@@ -468,6 +469,31 @@ import Testing
             // And this run recorded its own event in flight before sending it.
             let text = try String(contentsOfFile: path, encoding: .utf8)
             #expect(text.contains("\"inFlight\":2"))
+        }
+    }
+
+    /// Progress moves as a batch of async rows leaves, not only when its results are read (issue 28: the bar
+    /// stayed at 0% for 25 s while a large upload was processed).
+    @Test func progressShowsTheInputReadAsBatchesLeave() async throws {
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action:
+                    "{type: asyncUpsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 500}",
+                mapping: "Email: email\nVisits: visits")
+            let input = fake.directory.appendingPathComponent("rows.ndjson")
+            let lines = (0..<1000).map { #"{"email": "u\#($0)@example.com", "visits": \#($0)}"# }
+            try Data((lines.joined(separator: "\n") + "\n").utf8).write(to: input)
+            let reports = Mutex<[RunReport]>([])
+            var run = DeliveryRun(
+                config: config,
+                credentials: .marketingCloud(
+                    MarketingCloudCredentials(clientID: "fake-client-id", clientSecret: "fake-client-secret")),
+                transport: fake.transport, clock: fake.clock, random: { 0.5 })
+            run.progress = { report in reports.withLock { $0.append(report) } }
+            let report = try await run.run(try NDJSONReader.open(input.path))
+            #expect(report.upserted == 1000)
+            let first = try #require(reports.withLock { $0.first })
+            #expect(first.records >= 500 && first.delivered == 0 && first.inputBytesRead > 0)
         }
     }
 

@@ -580,6 +580,10 @@ public struct DeliveryRun: Sendable {
                 return await Self.settle(result, ticket: ticket, lanes: lanes, halt: halt, recorder: recorder)
             }
             inFlight += 1
+            // A batch of many records (async rows, an import) may take minutes to finish: the progress shows the
+            // input read as batches leave, not only as they finish (issue 28: 0% for 25 s). Records go one by one
+            // in the other actions, and each finishes soon.
+            if run.action.batchSize > 1 { ledger.progress?(ledger.report) }
         }
 
         /// Records what an attempt finished, and leaves the identity lane unless the batch will try again.
