@@ -497,6 +497,33 @@ import Testing
         }
     }
 
+    /// The async results come 50 a page with the total in `count` (evidence/marketing-cloud/async-results-paged.json):
+    /// a batch of 120 whose bad row is the 100th is read to the last page, and only that row is rejected. Reading the
+    /// first page alone took the batch for delivered.
+    @Test func asyncResultsAreReadPageByPage() async throws {
+        try await withFixture(Fixture()) { fake in
+            let config = try fake.config(
+                action:
+                    "{type: asyncUpsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 500}",
+                mapping: "Email: email\nVisits: visits")
+            let lines = (1...120).map { index in
+                index == 100
+                    ? #"{"email": "bad@example.com", "visits": "many"}"#
+                    : #"{"email": "u\#(index)@example.com", "visits": \#(index)}"#
+            }
+            let rejects = fake.directory.appendingPathComponent("async-rejects.ndjson").path
+            let report = try await fake.send(lines, config: config, rejects: rejects)
+            #expect(report.upserted == 119)
+            #expect(report.rejected == 1)
+            let text = try String(contentsOfFile: rejects, encoding: .utf8)
+            #expect(text.contains("bad@example.com") && text.contains("\"line\":100"))
+            let pages = try fake.journal(pathContaining: "/results").compactMap { entry in
+                entry["query"]?.arrayValue?.first { $0.arrayValue?.first == "page" }?.arrayValue?.last?.stringValue
+            }
+            #expect(pages == ["1", "2", "3"], "\(pages)")
+        }
+    }
+
     @Test func apiEventsAndAnUnknownEventKey() async throws {
         try await withFixture(Fixture()) { fake in
             let good = try fake.config(

@@ -115,13 +115,9 @@ struct AsyncRowsDelivery: DeliveryAction {
         case .finished(let final): state = final
         case .gaveUp(let verdict): return .all(verdict)
         }
-        requests += 1
-        let resultsRequest = TransportRequest(
-            method: "GET", url: MarketingCloudREST.url(grant, "data/v1/async/\(requestID)/results"),
-            headers: MarketingCloudREST.headers(grant),
-            context: context)
-        guard case .answered(let answer) = await send(resultsRequest, transport: transport), answer.status == 200,
-            let items = (try? JSONParser.parse(answer.body))?["items"]?.arrayValue
+        guard
+            let items = await readResults(
+                requestID, grant: grant, context: context, transport: transport, requests: &requests)
         else {
             return .all(
                 .retry(
@@ -129,6 +125,35 @@ struct AsyncRowsDelivery: DeliveryAction {
                     retryAfter: nil))
         }
         return Self.outcome(of: items, rows: batch.count, requestStatus: state, requestID: requestID)
+    }
+
+    /// Pages of results read at most (a 32,000-row call at 50 a page is 640).
+    static let maxResultPages = 1000
+
+    /// Every page of an async request's results (`?page=N`): "SFMC paginates at 50 items/page by default and
+    /// `count` is the true total, so we must walk all pages" (Segment's asyncDataExtension; the results page's
+    /// `page`, `pageSize` "The default is 50", `count`). Reading only the first page took a batch of more than 50
+    /// rows for delivered when its errors were on a later page. Stops at `count`, at a page that adds nothing, or
+    /// at ``maxResultPages``; nil when a page cannot be read.
+    private func readResults(
+        _ requestID: String, grant: AccessGrant, context: RequestContext, transport: any HTTPTransport,
+        requests: inout Int
+    ) async -> [JSONValue]? {
+        var items: [JSONValue] = []
+        for page in 1...Self.maxResultPages {
+            requests += 1
+            let url = MarketingCloudREST.url(grant, "data/v1/async/\(requestID)/results")
+            let request = TransportRequest(
+                method: "GET", url: URL(string: url.absoluteString + "?page=\(page)") ?? url,
+                headers: MarketingCloudREST.headers(grant), context: context)
+            guard case .answered(let answer) = await send(request, transport: transport), answer.status == 200,
+                let json = try? JSONParser.parse(answer.body), let pageItems = json["items"]?.arrayValue
+            else { return nil }
+            items += pageItems
+            let count = json["count"]?.intValue ?? items.count
+            if items.count >= count || pageItems.isEmpty { break }
+        }
+        return items
     }
 
     /// Reads the results list against the rows that were sent.

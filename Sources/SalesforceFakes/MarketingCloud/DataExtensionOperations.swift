@@ -319,13 +319,19 @@ struct DataExtensionOperations {
             contentType: "application/json; charset=utf-8")
     }
 
-    /// `GET /data/v1/async/{requestId}/results`: one result per item (empty until the request completes).
-    func results(_ id: String, tenant: inout MarketingCloudTenant) -> HTTPResponse {
+    /// `GET /data/v1/async/{requestId}/results?page=N`: one result per item (none until the request completes),
+    /// `asyncResultsPageSize` (50) a page, `count` the total (evidence/marketing-cloud/async-results-paged.json). A
+    /// page that is not a positive number reads as page 1 (INFERRED: no error is documented for it).
+    func results(_ id: String, query: [HTTPRequest.QueryItem], tenant: inout MarketingCloudTenant) -> HTTPResponse {
         progress(id, polled: false, tenant: &tenant)
         guard let request = tenant.asyncRequests[id] else { return notFound(id) }
         let items = request.completedAt == nil ? [] : request.results
+        let pageSize = max(1, tenant.settings.asyncResultsPageSize)
+        let page = query.first { $0.name == "page" }?.value.flatMap { Int($0) }.flatMap { $0 > 0 ? $0 : nil } ?? 1
+        let slice = items.dropFirst(min(items.count, (page - 1) * pageSize)).prefix(pageSize)
         let body: JSONValue = [
-            "page": 1, "pageSize": 50, "count": .integer(items.count), "items": .array(items), "requestId": .string(id),
+            "page": .integer(page), "pageSize": .integer(pageSize), "count": .integer(items.count),
+            "items": .array(Array(slice)), "requestId": .string(id),
         ]
         return .bytes(JSONWriter.bytes(body), status: 200, contentType: "application/json; charset=utf-8")
     }

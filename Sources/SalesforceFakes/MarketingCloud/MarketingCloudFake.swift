@@ -355,7 +355,8 @@ public final class MarketingCloudFake: EmulatedService {
                 try rows.submitAsync(
                     try json(), mode: mode, dataExtensionKey: key, reference: reference, tenant: &state))
         case .asyncStatus: return .ready(rows.status(parameters["requestId"] ?? "", tenant: &state))
-        case .asyncResults: return .ready(rows.results(parameters["requestId"] ?? "", tenant: &state))
+        case .asyncResults:
+            return .ready(rows.results(parameters["requestId"] ?? "", query: request.query, tenant: &state))
         case .fields:
             let reference = parameters["id"] ?? ""
             let key =

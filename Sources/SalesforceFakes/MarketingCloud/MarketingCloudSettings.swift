@@ -31,6 +31,11 @@ struct MarketingCloudSettings: Sendable, Equatable, Codable {
     /// it is picked up. Segment's index.async.ts and an independent Python client report real requests doing so;
     /// how many is not known, so 0 by default.
     var asyncStatusNotFoundReads = 0
+    /// Items per page of an async request's results. The results page documents `page`, `pageSize` ("The default is
+    /// 50") and `count` ("The total number"), and "Increment the page number to view additional results"; whether
+    /// a `pageSize` argument is honoured, and up to what, is not said. The narrow reading: every page holds this
+    /// many, whatever is asked (Segment's asyncDataExtension walks `?page=N` without a page size).
+    var asyncResultsPageSize = 50
     /// Items per async call: "Maximum batch size for asynchronous API requests | 32,000 objects | Hard limit"
     /// (help: API Limits and Guidelines). The error body for going over is not documented (400 / 10000 here).
     var maxAsyncItemsPerCall = 32_000
