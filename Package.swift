@@ -87,7 +87,7 @@ let package = Package(
         .executableTarget(
             name: "sfdest",
             dependencies: [
-                "SalesforceFakes", "SalesforceDestinations", "Conformance",
+                "SalesforceFakes", "SalesforceDestinations", "Conformance", "JSONCore", "FakeHTTP",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Prometheus", package: "swift-prometheus"),
