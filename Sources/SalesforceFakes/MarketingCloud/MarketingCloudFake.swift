@@ -226,6 +226,10 @@ public final class MarketingCloudFake: EmulatedService {
             let base = baseURL.withLock { $0 }
             return tenant.withLock { MarketingCloudAuth.token(request, tenant: &$0, now: now, baseURL: base) }
         }
+        if SOAPEndpoint.paths.contains(request.path) {
+            let base = baseURL.withLock { $0 }
+            return tenant.withLock { SOAPEndpoint.handle(request, tenant: &$0, now: now, baseURL: base) }
+        }
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:
             return MarketingCloudRestError.notFound.response

@@ -9,6 +9,8 @@ struct MarketingCloudTenant: Sendable {
     var ipAllowlist = IPAllowlist()
     var attributeSets: [MarketingCloudAttributeSet] = MarketingCloudAttributeSet.standard
     var dataExtensions: [String: MarketingCloudDataExtension] = [:]
+    /// SOAP answers given so far (their RequestIDs count up; not part of the saved state).
+    var soapRequestSequence = 0
     /// Contacts by contact key (see ``ContactStore``); built over ``attributeSets``, so replaced with them.
     var contacts = ContactStore(sets: MarketingCloudAttributeSet.standard)
     var eventDefinitions: [String: MarketingCloudEventDefinition] = [:]
