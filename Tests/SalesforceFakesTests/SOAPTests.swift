@@ -123,4 +123,73 @@ struct XMLTreeTests {
         let garbage = try Self.post(fake, Array("<not xml".utf8))
         #expect(garbage.status == 500 && garbage.text.contains("soap:Client"))
     }
+
+    /// FuelSDK-Python's ET_DataExtension_Row.get envelope (research §1.3): DataExtensionObject[<name>], columns as
+    /// Properties, a filter; or a ContinueRequest.
+    static func retrieve(token: String, inner: String) -> [UInt8] {
+        let text =
+            "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+            + "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:etns=\"http://exacttarget.com\" "
+            + "xmlns:ns0=\"http://exacttarget.com/wsdl/partnerAPI\" xmlns:ns1=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+            + "<SOAP-ENV:Header><etns:fueloauth>\(token)</etns:fueloauth></SOAP-ENV:Header><ns1:Body><ns0:RetrieveRequestMsg>"
+            + "<ns0:RetrieveRequest>\(inner)</ns0:RetrieveRequest></ns0:RetrieveRequestMsg></ns1:Body></SOAP-ENV:Envelope>"
+        return Array(text.utf8)
+    }
+
+    @Test func rowsAreRetrievedWithFiltersAndContinuedPastAPage() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        let rows = (0..<2600).map { [("Email", "u\($0)@example.com"), ("FirstName", $0 == 7 ? "Seven" : "N")] }
+        _ = try Self.post(fake, Self.create(token: token, rows: rows))
+        let filtered = try Self.post(
+            fake,
+            Self.retrieve(
+                token: token,
+                inner:
+                    "<ns0:ObjectType>DataExtensionObject[Customers]</ns0:ObjectType><ns0:Properties>Email</ns0:Properties>"
+                    + "<ns0:Properties>FirstName</ns0:Properties><ns0:Filter xsi:type=\"ns0:SimpleFilterPart\">"
+                    + "<ns0:Property>FirstName</ns0:Property><ns0:SimpleOperator>equals</ns0:SimpleOperator>"
+                    + "<ns0:Value>Seven</ns0:Value></ns0:Filter>"))
+        let message = try #require(
+            try XMLTree(filtered.body).root.child("Body")?.child("RetrieveResponseMsg"),
+            "\(filtered.status) \(filtered.text.prefix(600))")
+        #expect(message.child("OverallStatus")?.text == "OK")
+        let results = message.children("Results")
+        #expect(results.count == 1 && results[0].xsiType == "DataExtensionObject")
+        let properties = results[0].child("Properties")?.children("Property") ?? []
+        #expect(properties.map { $0.child("Value")?.text ?? "" } == ["u7@example.com", "Seven"])
+        // All rows: 2,500 a page, then a ContinueRequest for the rest.
+        let first = try #require(
+            try XMLTree(
+                Self.post(
+                    fake,
+                    Self.retrieve(
+                        token: token,
+                        inner:
+                            "<ns0:ObjectType>DataExtensionObject[Customers]</ns0:ObjectType><ns0:Properties>Email</ns0:Properties>"
+                    )
+                ).body
+            ).root.child("Body")?.child("RetrieveResponseMsg"))
+        #expect(first.child("OverallStatus")?.text == "MoreDataAvailable")
+        #expect(first.children("Results").count == 2500)
+        let requestID = try #require(first.child("RequestID")?.text)
+        let second = try #require(
+            try XMLTree(
+                Self.post(
+                    fake,
+                    Self.retrieve(
+                        token: token, inner: "<ns0:ContinueRequest>\(requestID)</ns0:ContinueRequest><ns0:ObjectType/>")
+                ).body
+            ).root.child("Body")?.child("RetrieveResponseMsg"))
+        #expect(second.child("OverallStatus")?.text == "OK")
+        #expect(second.children("Results").count == 100)
+        let unknown = try Self.post(
+            fake,
+            Self.retrieve(
+                token: token,
+                inner:
+                    "<ns0:ObjectType>DataExtensionObject[Nope]</ns0:ObjectType><ns0:Properties>Email</ns0:Properties>"))
+        #expect(unknown.text.contains("<OverallStatus>Error:"))
+    }
 }

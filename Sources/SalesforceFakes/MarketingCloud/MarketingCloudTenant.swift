@@ -11,6 +11,8 @@ struct MarketingCloudTenant: Sendable {
     var dataExtensions: [String: MarketingCloudDataExtension] = [:]
     /// SOAP answers given so far (their RequestIDs count up; not part of the saved state).
     var soapRequestSequence = 0
+    /// SOAP retrieves with pages left, by the RequestID a `ContinueRequest` names (not saved).
+    var soapContinuations: [String: SOAPRetrieve.Continuation] = [:]
     /// Contacts by contact key (see ``ContactStore``); built over ``attributeSets``, so replaced with them.
     var contacts = ContactStore(sets: MarketingCloudAttributeSet.standard)
     var eventDefinitions: [String: MarketingCloudEventDefinition] = [:]

@@ -2,8 +2,8 @@ import FakeHTTP
 import Foundation
 import JSONCore
 
-/// The Marketing Cloud SOAP API (`Service.asmx`), as far as this fake serves it: **Create of DataExtensionObject
-/// rows**, against the same data extensions and rows the REST routes serve. Other methods and objects answer a SOAP
+/// The Marketing Cloud SOAP API (`Service.asmx`), as far as this fake serves it: **Create and Retrieve of
+/// DataExtensionObject rows** (``SOAPRetrieve``), against the same data extensions and rows the REST routes serve. Other methods and objects answer a SOAP
 /// fault that says so. Sources (docs/research/marketing-cloud-soap.md has them in full):
 /// - the endpoint: FuelSDK-Python builds `soap_instance_url + 'service.asmx'` (client.py); docs and other clients
 ///   write `Service.asmx`: both are served;
@@ -51,11 +51,17 @@ enum SOAPEndpoint {
         switch operation.localName {
         case "CreateRequest":
             return create(operation, tenant: &tenant, now: now)
+        case "RetrieveRequestMsg":
+            guard let retrieve = operation.child("RetrieveRequest") else {
+                return fault(
+                    code: "soap:Client", message: "RetrieveRequestMsg without a RetrieveRequest", actor: baseURL)
+            }
+            return SOAPRetrieve.answer(retrieve, tenant: &tenant, actor: baseURL)
         default:
             return fault(
                 code: "soap:Client",
                 message:
-                    "\(operation.localName) is not served by this fake (served: CreateRequest of DataExtensionObject)",
+                    "\(operation.localName) is not served by this fake (served: Create and Retrieve of DataExtensionObject)",
                 actor: baseURL)
         }
     }
@@ -128,7 +134,7 @@ enum SOAPEndpoint {
 
     // MARK: Envelopes and faults
 
-    private static func envelope(_ body: String, status: Int) -> HTTPResponse {
+    static func envelope(_ body: String, status: Int) -> HTTPResponse {
         let xml =
             "<?xml version=\"1.0\" encoding=\"utf-8\"?><soap:Envelope xmlns:soap=\"\(envelopeNamespace)\" "
             + "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:xsd=\"http://www.w3.org/2001/XMLSchema\">"
@@ -136,7 +142,7 @@ enum SOAPEndpoint {
         return .bytes(Array(xml.utf8), status: status, contentType: "text/xml; charset=utf-8")
     }
 
-    private static func fault(code: String, message: String, actor: String) -> HTTPResponse {
+    static func fault(code: String, message: String, actor: String) -> HTTPResponse {
         envelope(
             "<soap:Fault><faultcode>\(code)</faultcode><faultstring>\(XMLEscaping.escape(message))</faultstring>"
                 + "<faultactor>\(XMLEscaping.escape(actor))/Service.asmx</faultactor></soap:Fault>", status: 500)
