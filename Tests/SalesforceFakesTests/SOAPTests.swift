@@ -192,4 +192,34 @@ struct XMLTreeTests {
                     "<ns0:ObjectType>DataExtensionObject[Nope]</ns0:ObjectType><ns0:Properties>Email</ns0:Properties>"))
         #expect(unknown.text.contains("<OverallStatus>Error:"))
     }
+
+    /// Update: FuelSDK-Python's patch sends the key columns in Properties and no Options (research §1.4), so it
+    /// updates only; `SaveOptions` with `UpdateAdd` upserts (the SaveAction page).
+    @Test func updateChangesExistingRowsAndUpdateAddUpserts() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        _ = try Self.post(
+            fake, Self.create(token: token, rows: [[("Email", "ann@example.com"), ("FirstName", "Ann")]]))
+        func update(_ rows: [[(String, String)]], options: String = "") throws -> XMLTree.Element {
+            var body = String(decoding: Self.create(token: token, rows: rows), as: UTF8.self)
+            body = body.replacingOccurrences(of: "CreateRequest>", with: "UpdateRequest>")
+            body = body.replacingOccurrences(of: "</ns0:UpdateRequest>", with: "\(options)</ns0:UpdateRequest>")
+            let answer = try Self.post(fake, Array(body.utf8))
+            return try #require(try XMLTree(answer.body).root.child("Body")?.child("UpdateResponse"), "\(answer.text)")
+        }
+        let changed = try update([[("Email", "ann@example.com"), ("FirstName", "Anna")]])
+        #expect(changed.child("OverallStatus")?.text == "OK")
+        #expect(changed.child("Results")?.child("StatusMessage")?.text == "Updated DataExtensionObject")
+        let missing = try update([[("Email", "nobody@example.com"), ("FirstName", "X")]])
+        #expect(missing.child("OverallStatus")?.text == "Error")
+        let upserted = try update(
+            [[("Email", "new@example.com"), ("FirstName", "New")]],
+            options:
+                "<ns0:Options><ns0:SaveOptions><ns0:SaveOption><ns0:PropertyName>*</ns0:PropertyName><ns0:SaveAction>UpdateAdd</ns0:SaveAction></ns0:SaveOption></ns0:SaveOptions></ns0:Options>"
+        )
+        #expect(upserted.child("OverallStatus")?.text == "OK")
+        let rows = try fake.api("GET", "/data/v1/customobjectdata/key/customers-key/rowset", token: token).text
+        #expect(rows.contains("Anna") && rows.contains("new@example.com") && !rows.contains("nobody@example.com"))
+    }
 }

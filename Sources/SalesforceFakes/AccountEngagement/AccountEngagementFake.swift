@@ -351,9 +351,10 @@ public final class AccountEngagementFake: EmulatedService {
             var response: HTTPResponse
             do throws(AccountEngagementAPIError) {
                 let operations = ProspectOperations(settings: state.settings, now: now)
-                let imports = ImportOperations(settings: state.settings, now: now, baseURL: base)
-                let lists = ListOperations(settings: state.settings, now: now, baseURL: base)
-                let id = parameters["id"] ?? ""
+                // Built only by the operations that use them: the upsert path is the fakes' hottest.
+                var imports: ImportOperations { ImportOperations(settings: state.settings, now: now, baseURL: base) }
+                var lists: ListOperations { ListOperations(settings: state.settings, now: now, baseURL: base) }
+                var id: String { parameters["id"] ?? "" }
                 let query = request.query
                 func json() throws(AccountEngagementAPIError) -> JSONValue {
                     switch body {

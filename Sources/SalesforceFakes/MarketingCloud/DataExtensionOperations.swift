@@ -110,9 +110,10 @@ struct DataExtensionOperations {
     }
 
     /// Validates and stores a row given as name/value pairs. The first `keyCount` pairs were sent as `keys`
-    /// (nil for async items, whose keys and values are merged).
+    /// (nil for async items, whose keys and values are merged). `insertOnly` refuses a row whose key exists,
+    /// `updateOnly` one whose key does not (SOAP Update without UpdateAdd).
     func write(
-        _ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool,
+        _ pairs: [(String, JSONValue)], keyCount: Int?, insertOnly: Bool, updateOnly: Bool = false,
         emptyString: MarketingCloudSettings.EmptyStringInTypedColumns,
         into dataExtension: inout MarketingCloudDataExtension
     ) throws(RowProblem) {
@@ -159,6 +160,13 @@ struct DataExtensionOperations {
                 dataExtension.rows[row, index] = value
             }
             return
+        }
+        if updateOnly {
+            // The behaviour is reported (FuelSDK-PHP #163: "There is no row to update"); the text is INFERRED.
+            throw RowProblem(
+                message:
+                    "There is no row with key (\(keyValues.joined(separator: ", "))) to update in data extension \(dataExtension.key)"
+            )
         }
         var row = [JSONValue](repeating: .null, count: dataExtension.columns.count)
         for (index, value) in updates { row[index] = value }

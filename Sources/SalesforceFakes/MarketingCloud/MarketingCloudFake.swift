@@ -226,7 +226,7 @@ public final class MarketingCloudFake: EmulatedService {
             let base = baseURL.withLock { $0 }
             return tenant.withLock { MarketingCloudAuth.token(request, tenant: &$0, now: now, baseURL: base) }
         }
-        if SOAPEndpoint.paths.contains(request.path) {
+        if SOAPEndpoint.serves(request.path) {
             let base = baseURL.withLock { $0 }
             return tenant.withLock { SOAPEndpoint.handle(request, tenant: &$0, now: now, baseURL: base) }
         }

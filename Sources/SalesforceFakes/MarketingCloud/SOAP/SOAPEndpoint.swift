@@ -15,7 +15,8 @@ import JSONCore
 ///   "Has Errors" or "Error" (a 2015 capture; FuelSDK-Java and -CSharp live tests; the WSDL's sequence). The texts
 ///   and codes of refused rows are not captured anywhere: the REST row store's texts, ErrorCode 2 (INFERRED).
 enum SOAPEndpoint {
-    static let paths: Set<String> = ["/Service.asmx", "/service.asmx"]
+    /// Whether `path` is the SOAP endpoint: asked of every request, so two comparisons rather than a set's hash.
+    static func serves(_ path: String) -> Bool { path == "/Service.asmx" || path == "/service.asmx" }
     static let partnerNamespace = "http://exacttarget.com/wsdl/partnerAPI"
     static let envelopeNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
 
@@ -51,6 +52,8 @@ enum SOAPEndpoint {
         switch operation.localName {
         case "CreateRequest":
             return create(operation, tenant: &tenant, now: now)
+        case "UpdateRequest":
+            return create(operation, tenant: &tenant, now: now, update: true)
         case "RetrieveRequestMsg":
             guard let retrieve = operation.child("RetrieveRequest") else {
                 return fault(
@@ -61,27 +64,40 @@ enum SOAPEndpoint {
             return fault(
                 code: "soap:Client",
                 message:
-                    "\(operation.localName) is not served by this fake (served: Create and Retrieve of DataExtensionObject)",
+                    "\(operation.localName) is not served by this fake (served: Create, Update and Retrieve of DataExtensionObject)",
                 actor: baseURL)
         }
     }
 
     // MARK: Create
 
-    private static func create(_ request: XMLTree.Element, tenant: inout MarketingCloudTenant, now: Int)
-        -> HTTPResponse
-    {
+    /// Create, or with `update` Update: a row that must exist, unless the request's `Options/SaveOptions` hold a
+    /// `SaveOption` with `SaveAction` `UpdateAdd` (for `*` or `DataExtensionObject`), which upserts ("the save action
+    /// updates existing information and adds new information", the SaveAction page). FuelSDK-Python's patch sends
+    /// no Options, so it updates only. The answer: `UpdateResponse`, "Updated DataExtensionObject" (FuelSDK-Java's
+    /// live test), no `xsi:type` on Results (not captured: the WSDL's UpdateResult).
+    private static func create(
+        _ request: XMLTree.Element, tenant: inout MarketingCloudTenant, now: Int, update: Bool = false
+    ) -> HTTPResponse {
         let rows = DataExtensionOperations(now: now)
+        let upserts = (request.child("Options")?.child("SaveOptions")?.children("SaveOption") ?? []).contains {
+            ["*", "DataExtensionObject"].contains($0.child("PropertyName")?.text ?? "")
+                && $0.child("SaveAction")?.text == "UpdateAdd"
+        }
         var results: [String] = []
         var failures = 0
         let objects = request.children("Objects")
         for (ordinal, object) in objects.enumerated() {
             let echoed = object.children.map(render).joined()
             func result(_ status: String, _ message: String, errorCode: Int?) -> String {
-                var xml = "<Results xsi:type=\"DataExtensionCreateResult\"><StatusCode>\(status)</StatusCode>"
+                var xml =
+                    update
+                    ? "<Results><StatusCode>\(status)</StatusCode>"
+                    : "<Results xsi:type=\"DataExtensionCreateResult\"><StatusCode>\(status)</StatusCode>"
                 xml += "<StatusMessage>\(XMLEscaping.escape(message))</StatusMessage><OrdinalID>\(ordinal)</OrdinalID>"
                 if let errorCode { xml += "<ErrorCode>\(errorCode)</ErrorCode>" }
-                xml += "<NewID>0</NewID><Object xsi:type=\"DataExtensionObject\">\(echoed)</Object></Results>"
+                if !update { xml += "<NewID>0</NewID>" }
+                xml += "<Object xsi:type=\"DataExtensionObject\">\(echoed)</Object></Results>"
                 return xml
             }
             guard object.xsiType == "DataExtensionObject" else {
@@ -110,18 +126,21 @@ enum SOAPEndpoint {
             }
             do {
                 try rows.write(
-                    pairs, keyCount: nil, insertOnly: true, emptyString: tenant.settings.emptyStringInTypedColumns,
-                    into: &tenant.dataExtensions[key]!)
-                results.append(result("OK", "Created DataExtensionObject", errorCode: nil))
+                    pairs, keyCount: nil, insertOnly: !update, updateOnly: update && !upserts,
+                    emptyString: tenant.settings.emptyStringInTypedColumns, into: &tenant.dataExtensions[key]!)
+                results.append(
+                    result("OK", update ? "Updated DataExtensionObject" : "Created DataExtensionObject", errorCode: nil)
+                )
             } catch {
                 failures += 1
                 results.append(result("Error", error.message, errorCode: 2))
             }
         }
         let overall = failures == 0 ? "OK" : failures == objects.count ? "Error" : "Has Errors"
+        let element = update ? "UpdateResponse" : "CreateResponse"
         let body =
-            "<CreateResponse xmlns=\"\(partnerNamespace)\">" + results.joined()
-            + "<RequestID>\(tenant.nextSOAPRequestID())</RequestID><OverallStatus>\(overall)</OverallStatus></CreateResponse>"
+            "<\(element) xmlns=\"\(partnerNamespace)\">" + results.joined()
+            + "<RequestID>\(tenant.nextSOAPRequestID())</RequestID><OverallStatus>\(overall)</OverallStatus></\(element)>"
         return envelope(body, status: 200)
     }
 
