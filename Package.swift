@@ -105,7 +105,7 @@ let package = Package(
         .target(name: "TestSupport", dependencies: ["JSONCore"], path: "Tests/TestSupport"),
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore", "TestSupport"]),
-        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "JSONCore"]),
+        .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "JSONCore", "TestSupport"]),
         .testTarget(
             name: "SalesforceFakesTests",
             dependencies: [

@@ -222,4 +222,53 @@ struct XMLTreeTests {
         let rows = try fake.api("GET", "/data/v1/customobjectdata/key/customers-key/rowset", token: token).text
         #expect(rows.contains("Anna") && rows.contains("new@example.com") && !rows.contains("nobody@example.com"))
     }
+
+    /// The token a SOAP client sends in its envelope never reaches the journal (it is in the body, not in
+    /// Authorization, where the journal masked tokens before).
+    @Test func theEnvelopesTokenIsMaskedInTheJournal() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        _ = try Self.post(fake, Self.create(token: token, rows: [[("Email", "a@example.com")]]))
+        _ = try Self.post(fake, Self.create(token: "an-unknown-secret-token", rows: [[("Email", "b@example.com")]]))
+        let journal = try fake.control("GET", "journal").text
+        #expect(journal.contains("service.asmx"))
+        #expect(!journal.contains(token) && !journal.contains("an-unknown-secret-token"))
+    }
+}
+
+/// Property tests of the XML reader: whatever the bytes, it answers a tree or an error, never a crash, and what
+/// it reads back from XMLEscaping's text is that text.
+struct XMLTreePropertyTests {
+    @Test func anyBytesGiveATreeOrAnError() {
+        var random = SplitMix(seed: 0x5A0A)
+        let pieces = [
+            "<", ">", "/", "a", "b:c", "=", "\"", "'", "&", "amp;", "#x41;", "<!--", "-->", "<![CDATA[", "]]>", "<?",
+            "?>", " ", "\n", "x",
+        ]
+        for _ in 0..<5000 {
+            var text = ""
+            for _ in 0..<Int.random(in: 0...40, using: &random) { text += pieces.randomElement(using: &random)! }
+            _ = try? XMLTree(Array(text.utf8))
+        }
+        for _ in 0..<2000 {
+            let bytes = (0..<Int.random(in: 0...64, using: &random)).map { _ in
+                UInt8.random(in: 0...255, using: &random)
+            }
+            _ = try? XMLTree([UInt8(ascii: "<")] + bytes)
+        }
+    }
+
+    @Test func escapedTextReadsBackAsItWas() throws {
+        var random = SplitMix(seed: 0x7E47)
+        let alphabet = Array("ab <>&\"'é\u{1F600}=/;#x")
+        for _ in 0..<2000 {
+            let text = String(
+                (0..<Int.random(in: 0...20, using: &random)).map { _ in alphabet.randomElement(using: &random)! })
+            let document = "<r a=\"\(XMLEscaping.escape(text))\">\(XMLEscaping.escape(text))</r>"
+            let root = try XMLTree(Array(document.utf8)).root
+            #expect(root.text == text)
+            #expect(root.attributes["a"] == text)
+        }
+    }
 }

@@ -1,4 +1,5 @@
 import FakeHTTP
+import Foundation
 import JSONCore
 import WireFormat
 
@@ -38,6 +39,11 @@ struct JournalMasker {
         if isForm, let form = FormURLEncoded.decode(entry.body) {
             entry.body = Array(FormURLEncoded.encode(secrets.form(form)).utf8)
         }
+        // SOAP carries the access token in the envelope's header (`<fueloauth>`, FuelSDK; `<oAuthToken>`, its
+        // legacy mode), not in Authorization.
+        if entry.body.prefix(64).contains(UInt8(ascii: "<")) {
+            entry.body = Self.maskingXMLTokens(entry.body, &secrets)
+        }
         guard entry.path == tokenPath else { return entry }
         if case .object(let object)? = try? JSONParser.parse(entry.body) {
             entry.body = JSONWriter.bytes(.object(secrets.requestMembers(object)))
@@ -49,6 +55,35 @@ struct JournalMasker {
         }
         entry.responseBody = maskTokenAnswer(entry.responseBody, &secrets)
         return entry
+    }
+
+    /// The contents of every `fueloauth` and `oAuthToken` element replaced by the token's placeholder; a token cut
+    /// off by the journal's size bound is redacted to the end.
+    static func maskingXMLTokens(_ body: [UInt8], _ secrets: inout SecretMasker) -> [UInt8] {
+        var text = String(decoding: body, as: UTF8.self)
+        guard text.contains("fueloauth") || text.contains("oAuthToken") else { return body }
+        var output = ""
+        while let name = ["fueloauth", "oAuthToken"].compactMap({ text.range(of: $0) }).min(by: {
+            $0.lowerBound < $1.lowerBound
+        }) {
+            guard let open = text[name.upperBound...].firstIndex(of: ">") else { break }
+            let contentStart = text.index(after: open)
+            output += text[..<contentStart]
+            // A self-closing tag (`<fueloauth/>`) holds nothing.
+            if text[..<open].hasSuffix("/") {
+                text = String(text[contentStart...])
+                continue
+            }
+            guard let close = text[contentStart...].firstIndex(of: "<") else {
+                output += SecretMasker.redacted
+                text = ""
+                break
+            }
+            let token = text[contentStart..<close].trimmingCharacters(in: .whitespacesAndNewlines)
+            output += token.isEmpty ? "" : secrets.accessToken(token)
+            text = String(text[close...])
+        }
+        return Array((output + text).utf8)
     }
 
     /// A token answer in any of its encodings (JSON, form, Salesforce's `<OAuth>` XML) with its secrets replaced.
