@@ -113,6 +113,27 @@ import Testing
             ])
     }
 
+    /// `maxLength` rejects a record whose text is longer after transforms, naming the line and field, before any
+    /// call (issue 28: 2 MB first names cost a call each).
+    @Test func maxLengthRejectsALongerTextAfterTransformsWithItsLineAndField() throws {
+        let mapper = try Self.accountEngagement(
+            """
+            email: email
+            city: {path: city, transform: trim, maxLength: 5}
+            """)
+        #expect(
+            try mapper.map(["email": "a@example.com", "city": "  Paris  "], line: 1).get().fields["city"] == "Paris")
+        #expect(
+            try mapper.map(["email": "a@example.com", "city": 1_234_567], line: 2).get().fields["city"] == 1_234_567)
+        let refused = mapper.map(["email": "a@example.com", "city": "Brussels"], line: 3).failureValue
+        #expect(refused?.line == 3)
+        #expect(refused?.field == "city")
+        #expect(refused?.message == "8 characters, more than its maxLength 5 (checked before sending)")
+        #expect(throws: ConfigError.self) {
+            try Self.accountEngagement("email: email\ncity: {path: city, maxLength: 0}")
+        }
+    }
+
     @Test func transformsApplyInOrderAndNameTheLineWhenTheyFail() throws {
         let mapper = try Self.accountEngagement(
             """

@@ -243,6 +243,38 @@ import Testing
         }
     }
 
+    /// A row carried by a refused call may have been saved by it (the fake saves the rows before the refused
+    /// one, evidence/marketing-cloud/rowset-10006-saves-rows-before-the-refused-one.json). When such a row then
+    /// runs out of attempts on transient failures, its reject says it may already be saved; a row no refused call
+    /// carried says nothing of the kind (issue 28's trial: 314 rows so reported were stored).
+    @Test func aRowARefusedCallCarriedIsReportedAsMaybeSavedWhenItGivesUp() async throws {
+        try await withFixture(Fixture()) { fake in
+            _ = try fake.control(
+                "POST", "faults",
+                json: ["path": "/hub/v1/dataevents/*", "skip": 1, "times": 100, "connection": "drop"])
+            let config = try fake.config(
+                action: "{type: upsertRows, dataExtension: {key: customers-key}, primaryKeys: [Email], batchSize: 4}",
+                mapping: "Email: email\nVisits: visits", concurrency: 1, maxAttempts: 2)
+            let lines = [
+                #"{"email": "a@example.com", "visits": 1}"#, #"{"email": "b@example.com", "visits": "many"}"#,
+                #"{"email": "c@example.com", "visits": 3}"#, #"{"email": "d@example.com", "visits": 4}"#,
+                #"{"email": "e@example.com", "visits": 5}"#,
+            ]
+            let rejects = fake.directory.appendingPathComponent("rejects.ndjson").path
+            let report = try await fake.send(lines, config: config, rejects: rejects)
+            #expect(report.rejected == 5)
+            let rejected = String(decoding: try Data(contentsOf: URL(fileURLWithPath: rejects)), as: UTF8.self)
+                .split(separator: "\n")
+            for email in ["a", "b", "c", "d"] {
+                #expect(
+                    rejected.contains { $0.contains("\(email)@example.com") && $0.contains("may already be saved") },
+                    "\(rejected)")
+            }
+            #expect(rejected.contains { $0.contains("e@example.com") && !$0.contains("may already be saved") })
+            #expect(try fake.rows().compactMap { $0["Email"]?.stringValue } == ["a@example.com"])
+        }
+    }
+
     /// An async batch that takes 32 s on the fake's clock is seen complete within the poll ceiling (4 s), not up
     /// to 30 s late: before, polls came at 1, 3, 7, 15, 31 and 61 s, and the run took 61 s (issue 28).
     @Test func aSlowAsyncBatchIsSeenSoonAfterItCompletes() async throws {

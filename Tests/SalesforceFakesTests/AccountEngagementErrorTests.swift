@@ -78,6 +78,26 @@ import Testing
         #expect(try fake.prospects().isEmpty)
     }
 
+    /// No prospect field length is published, so none is enforced unless the state gives the org's own
+    /// (`fieldMaxLengths`); then a longer value is refused and the prospect is not written.
+    @Test func fieldLengthsAreEnforcedOnlyWhereTheStateGivesThem() throws {
+        let fake = try AccountEngagementTestClient()
+        defer { fake.stop() }
+        let long = String(repeating: "x", count: 5_000)
+        let open = try fake.upsert(
+            ["matchEmail": "a@x.com", "prospect": ["city": .string(long)]], token: try fake.token())
+        #expect(open.status == 201)
+        try fake.seedDefaultUnit(settings: ["fieldMaxLengths": ["city": 40]])
+        let token = try fake.token()
+        let refused = try fake.upsert(["matchEmail": "b@x.com", "prospect": ["city": .string(long)]], token: token)
+        #expect(refused.status == 400)
+        #expect(refused.json == ["code": 154, "message": "Invalid property in request: city"])
+        let fits = try fake.upsert(
+            ["matchEmail": "b@x.com", "prospect": ["city": .string(String(repeating: "é", count: 40))]], token: token)
+        #expect(fits.status == 201)
+        #expect(try fake.prospects().count == 1)
+    }
+
     @Test func headerAndTokenErrors() throws {
         let fake = try AccountEngagementTestClient()
         defer { fake.stop() }

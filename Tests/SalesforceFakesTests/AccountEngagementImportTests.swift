@@ -120,6 +120,26 @@ import WireFormat
         #expect(table[1].last == "Invalid prospect email address")
     }
 
+    /// `fieldMaxLengths` refuses a longer cell as a row of the errors file, and the other rows are written.
+    @Test func aCellLongerThanTheStatesFieldLengthIsARefusedRow() throws {
+        let (fake, _) = try freshFake()
+        defer { fake.stop() }
+        try fake.seedDefaultUnit(settings: ["fieldMaxLengths": ["city": 5]])
+        let token = try fake.token()
+        let csv = "matchEmail,email,campaignId,city\r\na@x.com,a@x.com,7,Paris\r\nb@x.com,b@x.com,7,Brussels\r\n"
+        let input: JSONValue = [
+            "operation": "upsert", "object": "prospect", "status": "Ready", "createOnNoMatch": true,
+        ]
+        let created = try Self.send(
+            fake, "POST", "/api/v5/imports?fields=id,status", token: token, body: Self.form(input: input, csv: csv))
+        let id = try #require(created.json?["id"]?.intValue, "\(created.text)")
+        _ = try fake.control("POST", "clock", json: ["advanceSeconds": 60])
+        let complete = try fake.api("GET", "/api/v5/imports/\(id)?fields=\(Self.fields)", token: token)
+        #expect(complete.json?["createdCount"] == 1)
+        #expect(complete.json?["errorCount"] == 1)
+        #expect(try fake.prospects().map { $0["city"] } == ["Paris"])
+    }
+
     @Test func theHeaderIsCheckedAsTheImportCodeChecksIt() throws {
         let (fake, token) = try freshFake()
         defer { fake.stop() }

@@ -59,6 +59,7 @@ package struct RecordMapper: Sendable {
     private struct Shaping: Sendable {
         var transforms: [ValueTransform]
         var policy: NullPolicy
+        var maxLength: Int? = nil
     }
 
     private struct PlannedField: Sendable {
@@ -88,7 +89,7 @@ package struct RecordMapper: Sendable {
         var policy = mapping.policy
         if let nulls = rules?.nulls { policy.nulls = nulls }
         if let emptyStrings = rules?.emptyStrings { policy.emptyStrings = emptyStrings }
-        return Shaping(transforms: rules?.transforms ?? [], policy: policy)
+        return Shaping(transforms: rules?.transforms ?? [], policy: policy, maxLength: rules?.maxLength)
     }
 
     package func map(_ record: JSONValue, line: Int) -> Result<MappedRecord, MappingError> {
@@ -220,7 +221,14 @@ package struct RecordMapper: Sendable {
                 return .failure(MappingError(line: line, field: target, message: problem.message))
             }
         }
-        return .success(shaping.policy.apply(value))
+        let shaped = shaping.policy.apply(value)
+        if let maxLength = shaping.maxLength, case .string(let text)? = shaped, text.count > maxLength {
+            return .failure(
+                MappingError(
+                    line: line, field: target,
+                    message: "\(text.count) characters, more than its maxLength \(maxLength) (checked before sending)"))
+        }
+        return .success(shaped)
     }
 
     private static func describe(_ source: FieldSource) -> String {

@@ -77,7 +77,7 @@ package struct RecordMapping: Sendable, Equatable {
         }
     }
 
-    /// A string is a path; a list is fallback paths; `{path, default, transform, nulls, emptyStrings}` or
+    /// A string is a path; a list is fallback paths; `{path, default, transform, nulls, emptyStrings, maxLength}` or
     /// `{literal}` say more (`path` may be a list too).
     private static func source(_ node: Node, key: String, reader: YAMLReader) throws(ConfigError) -> (
         FieldSource, FieldRules?
@@ -128,6 +128,9 @@ package struct RecordMapping: Sendable, Equatable {
         if entry.keys.contains("nulls") { rules.nulls = try entry.choice("nulls", default: nil) as NullPolicy.Nulls }
         if entry.keys.contains("emptyStrings") {
             rules.emptyStrings = try entry.choice("emptyStrings", default: nil) as NullPolicy.EmptyStrings
+        }
+        if entry.keys.contains("maxLength") {
+            rules.maxLength = try entry.int("maxLength", default: 0, range: 1...Int.max)
         }
         let hasRules = rules != FieldRules()
         if let literal = entry.value("literal") {

@@ -1,5 +1,6 @@
 import Foundation
 import JSONCore
+import Synchronization
 
 /// `POST /hub/v1/dataevents/{key:K | id}/rowset`, a batch of `{keys, values}` rows per call.
 ///
@@ -17,10 +18,28 @@ import JSONCore
 /// A transient failure (a 429, a 5xx, a dropped connection) ends the attempt: the rows of that request get the
 /// retry verdict, and the rows no request carried in this attempt get ``AttemptVerdict/notSent``, which costs
 /// them no attempt of their own.
+///
+/// A row carried by a refused call may have been saved by it (the rows before the refused one are, in the fake and
+/// by Segment's reading) without any answer saying so. If such a row then runs out of attempts on transient
+/// failures, its reject says that it may already be saved (issue 28's trial: 314 of 787 such rows were).
 struct RowsetDelivery: DeliveryAction {
     let target: DataExtensionTarget
     let primaryKeys: [String]
     let batchSize: Int
+    /// Input lines of the rows some refused call carried, across attempts.
+    let carriedByRefusedCalls = RefusedCallRows()
+
+    /// The lines of rows a refused call carried: shared by every copy of the action for the run.
+    final class RefusedCallRows: Sendable {
+        private let lines = Mutex<Set<Int>>([])
+        func insert<Rows: Sequence<MappedRecord>>(_ rows: Rows) {
+            lines.withLock { set in for row in rows { set.insert(row.line) } }
+        }
+        func contains(_ line: Int) -> Bool { lines.withLock { $0.contains(line) } }
+    }
+
+    static let maySavedNote =
+        " (this row may already be saved: a call that carried it was refused with a row error, and such a call saves the rows before the refused one)"
 
     /// "The maximum payload size is 5 MB" (rowset reference); Salesforce advises 50 rows per call.
     var maxBatchBytes: Int? { AsyncRowsDelivery.maxRequestBytes - 64 }
@@ -70,7 +89,17 @@ struct RowsetDelivery: DeliveryAction {
         var requests = 0
         func post(_ rows: Range<Int>) async -> Answer {
             requests += 1
-            return await self.post(batch[rows], to: dataExtension, grant: grant, attempt: attempt, transport: transport)
+            let answer = await self.post(
+                batch[rows], to: dataExtension, grant: grant, attempt: attempt, transport: transport)
+            if case .refused = answer, rows.count > 1 { carriedByRefusedCalls.insert(batch[rows]) }
+            return answer
+        }
+        /// A transient failure's verdict for one row, saying so when an earlier refused call may have saved it.
+        func ended(_ verdict: AttemptVerdict, _ index: Int) -> AttemptVerdict {
+            guard case .retry(let code, let message, let retryAfter) = verdict,
+                carriedByRefusedCalls.contains(batch[index].line)
+            else { return verdict }
+            return .retry(code: code, message: message + Self.maySavedNote, retryAfter: retryAfter)
         }
         // Rows from `next` on are still to send, in input order.
         var next = batch.startIndex
@@ -81,7 +110,7 @@ struct RowsetDelivery: DeliveryAction {
                 for index in rows { verdicts[index] = .done(.delivered) }
                 next = batch.endIndex
             case .ended(let verdict):
-                for index in rows { verdicts[index] = verdict }
+                for index in rows { verdicts[index] = ended(verdict, index) }
                 next = batch.endIndex
             case .refused(let outcome) where rows.count == 1:
                 verdicts[rows.lowerBound] = .done(outcome)
@@ -99,7 +128,7 @@ struct RowsetDelivery: DeliveryAction {
                         firstRefusal = outcome
                         high = middle
                     case .ended(let verdict):
-                        for index in low..<middle { verdicts[index] = verdict }
+                        for index in low..<middle { verdicts[index] = ended(verdict, index) }
                         next = middle
                         break search
                     }

@@ -67,6 +67,21 @@ struct AccountEngagementSettings: Sendable, Equatable, Codable {
     /// What separates several list ids in an `addToList` / `removeFromList` cell: UNKNOWN (import-v5 allows "up to
     /// 20 lists in a single record" without showing the cell).
     var importListSeparator = ","
+    /// The most characters a prospect field's text may have, by field name. Account Engagement publishes no
+    /// prospect field lengths (only the email's 255, which is always enforced), so none is enforced by default;
+    /// a team that knows its org's lengths sets them here. A longer value is refused as an invalid value (code
+    /// ``fieldTooLongCode``) on upsert, create and update, and as a refused row in an import. Both readings stay
+    /// open: no limit (default) or the org's own.
+    var fieldMaxLengths: [String: Int] = [:]
+    /// Code of a value longer than ``fieldMaxLengths`` allows: UNKNOWN (no published example); 154 "Invalid
+    /// property in request", the code v5 gives other values it refuses.
+    var fieldTooLongCode = 154
+
+    /// Whether `value` for `field` is longer than ``fieldMaxLengths`` allows.
+    func isTooLong(_ value: JSONValue, for field: String) -> Bool {
+        guard let limit = fieldMaxLengths[field], case .string(let text) = value else { return false }
+        return text.count > limit
+    }
 
     /// Which token host accepts `client_credentials`.
     enum TokenDomain: String, Sendable, JSONChoice {

@@ -282,6 +282,9 @@ struct ProspectOperations {
                 email = text
                 continue
             }
+            if settings.isTooLong(raw, for: key) {
+                throw error(400, settings.fieldTooLongCode, "Invalid property in request", key)
+            }
             do {
                 values[key] = try ProspectValueCoercion.coerce(raw, to: spec.kind)
             } catch .invalidNumber {

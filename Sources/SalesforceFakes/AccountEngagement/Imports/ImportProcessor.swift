@@ -115,6 +115,10 @@ enum ImportProcessor {
                 newEmail = cell
                 continue
             }
+            if settings.isTooLong(.string(cell), for: spec.name) {
+                // Error text INFERRED, as for the other refused rows.
+                return .failure(RowRefusal(message: "Invalid property in request: \(spec.name)"))
+            }
             do {
                 values[spec.name] = .some(try ProspectValueCoercion.coerce(.string(cell), to: spec.kind))
             } catch .invalidNumber {
