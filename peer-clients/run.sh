@@ -6,9 +6,9 @@
 # Environment:
 #   SFDEST_BIN   the sfdest binary (default: ../.build/debug/sfdest, relative to this folder)
 #   PYTHON       the interpreter that makes the venv (default: python3; 3.10 or newer)
-#   PEER_VENV    the throwaway venv (default: peer-clients/.venv-peer); remade when requirements.txt changes
+#   PEER_VENV    the throwaway venv (default: peer-clients/.venv-peer); remade when requirements.txt or requirements-soap.txt changes
 #
-# It makes the venv and installs requirements.txt (pinned) when needed, makes a throwaway test CA and a server
+# It makes the venv and installs requirements.txt and requirements-soap.txt (pinned) when needed, makes a throwaway test CA and a server
 # certificate for Salesforce's host names in a temporary folder (make-certs.sh), and runs pytest. Exit status is
 # pytest's.
 set -euo pipefail
@@ -18,12 +18,16 @@ cd "$here"
 python=${PYTHON:-python3}
 venv=${PEER_VENV:-$here/.venv-peer}
 stamp="$venv/.requirements.sha256"
-want=$(sha256sum requirements.txt | cut -d' ' -f1)
+want=$(cat requirements.txt requirements-soap.txt | sha256sum | cut -d' ' -f1)
 if [ ! -x "$venv/bin/python" ] || [ "$(cat "$stamp" 2>/dev/null)" != "$want" ]; then
-  echo "peer-clients: installing requirements.txt into $venv"
+  echo "peer-clients: installing requirements.txt and requirements-soap.txt into $venv"
   rm -rf "$venv"
   "$python" -m venv "$venv"
   "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input -r requirements.txt
+  # FuelSDK's suds-jurko builds only with setuptools<58 (requirements-soap.txt says why).
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input 'setuptools<58' wheel
+  "$venv/bin/python" -m pip install --quiet --disable-pip-version-check --no-input --no-build-isolation --no-deps \
+    -r requirements-soap.txt
   echo "$want" > "$stamp"
 fi
 

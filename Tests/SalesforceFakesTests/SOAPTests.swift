@@ -237,6 +237,286 @@ struct XMLTreeTests {
     }
 }
 
+/// Delete, DataExtension and DataExtensionField retrieve, Subscriber, TriggeredSend and the WSDL (issue 25), with
+/// the envelopes FuelSDK-Python writes (docs/research/marketing-cloud-soap.md §1).
+@Suite(.onBlockingThreads) struct SOAPObjectTests {
+    static let seed: JSONValue = {
+        guard case .object(var seed) = MarketingCloudTestClient.seed else { return MarketingCloudTestClient.seed }
+        seed["triggeredSendDefinitions"] = [
+            ["customerKey": "welcome", "name": "Welcome"], ["customerKey": "paused", "status": "Inactive"],
+            ["customerKey": "draft", "status": "New"],
+        ]
+        return .object(seed)
+    }()
+
+    /// An envelope as FuelSDK-Python writes it around `inner` (the operation element's children).
+    static func envelope(_ operation: String, token: String, _ inner: String) -> [UInt8] {
+        let text =
+            "<?xml version=\"1.0\" encoding=\"UTF-8\"?><SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+            + "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:etns=\"http://exacttarget.com\" "
+            + "xmlns:ns0=\"http://exacttarget.com/wsdl/partnerAPI\" xmlns:ns1=\"http://schemas.xmlsoap.org/soap/envelope/\">"
+            + "<SOAP-ENV:Header><etns:fueloauth>\(token)</etns:fueloauth></SOAP-ENV:Header>"
+            + "<ns1:Body><ns0:\(operation)>\(inner)</ns0:\(operation)></ns1:Body></SOAP-ENV:Envelope>"
+        return Array(text.utf8)
+    }
+
+    /// The answer's body element (`CreateResponse`, `RetrieveResponseMsg`, …).
+    static func call(_ fake: MarketingCloudTestClient, _ operation: String, token: String, _ inner: String) throws
+        -> XMLTree.Element
+    {
+        let answer = try SOAPEndpointTests.post(fake, envelope(operation, token: token, inner))
+        return try #require(try XMLTree(answer.body).root.child("Body")?.children.first, "\(answer.text)")
+    }
+
+    static func retrieve(_ type: String, _ properties: [String], filter: String = "") -> String {
+        "<ns0:RetrieveRequest><ns0:ObjectType>\(type)</ns0:ObjectType>"
+            + properties.map { "<ns0:Properties>\($0)</ns0:Properties>" }.joined() + filter + "</ns0:RetrieveRequest>"
+    }
+
+    static func equals(_ property: String, _ value: String) -> String {
+        "<ns0:Filter xsi:type=\"ns0:SimpleFilterPart\"><ns0:Property>\(property)</ns0:Property>"
+            + "<ns0:SimpleOperator>equals</ns0:SimpleOperator><ns0:Value>\(value)</ns0:Value></ns0:Filter>"
+    }
+
+    @Test func deleteRemovesTheRowTheKeysNameAndAMissingOneIsKeysNotFound() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        _ = try SOAPEndpointTests.post(
+            fake,
+            SOAPEndpointTests.create(
+                token: token, rows: [[("Email", "a@example.com"), ("FirstName", "A")], [("Email", "b@example.com")]]))
+        func delete(_ email: String) throws -> XMLTree.Element {
+            try Self.call(
+                fake, "DeleteRequest", token: token,
+                "<ns0:Objects xsi:type=\"ns0:DataExtensionObject\"><ns0:CustomerKey>customers-key</ns0:CustomerKey>"
+                    + "<ns0:Keys><ns0:Key><ns0:Name>Email</ns0:Name><ns0:Value>\(email)</ns0:Value></ns0:Key></ns0:Keys>"
+                    + "</ns0:Objects>")
+        }
+        let deleted = try delete("a@example.com")
+        #expect(deleted.child("OverallStatus")?.text == "OK")
+        #expect(deleted.child("Results")?.child("StatusMessage")?.text == "Deleted DataExtensionObject")
+        #expect(try fake.rows().compactMap { $0["Email"]?.stringValue } == ["b@example.com"])
+        let again = try delete("a@example.com")
+        #expect(again.child("OverallStatus")?.text == "Error")
+        #expect(again.child("Results")?.child("StatusMessage")?.text == "Keys Not Found")
+        // A deleted key written again is a new row, with none of the old values.
+        _ = try SOAPEndpointTests.post(
+            fake, SOAPEndpointTests.create(token: token, rows: [[("Email", "a@example.com")]]))
+        let rows = try fake.rows()
+        #expect(rows.count == 2)
+        #expect(rows.first { $0["Email"] == "a@example.com" }?["FirstName"] == .null)
+        let rest = try fake.api("GET", "/data/v1/customobjectdata/key/customers-key/rowset", token: token)
+        #expect(rest.json?["count"] == 2, "\(rest.text)")
+    }
+
+    /// FuelSDK finds a data extension's key with `CustomerKey equals <name>` and its columns with
+    /// `DataExtension.CustomerKey equals <key>`; the answer's shape is the sfmc-devtools capture's.
+    @Test func dataExtensionsAndTheirFieldsAreRetrieved() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        let found = try Self.call(
+            fake, "RetrieveRequestMsg", token: token,
+            Self.retrieve(
+                "DataExtension", ["Name", "CustomerKey"], filter: Self.equals("CustomerKey", "customers-key")))
+        #expect(found.child("OverallStatus")?.text == "OK")
+        let results = found.children("Results")
+        #expect(results.count == 1 && results[0].xsiType == "DataExtension")
+        #expect(
+            results[0].child("Name")?.text == "Customers" && results[0].child("CustomerKey")?.text == "customers-key")
+        #expect(results[0].children.map(\.localName) == ["PartnerKey", "CustomerKey", "Name"])
+        let fields = try Self.call(
+            fake, "RetrieveRequestMsg", token: token,
+            Self.retrieve(
+                "DataExtensionField", ["Name", "FieldType", "MaxLength", "IsPrimaryKey", "Ordinal", "CustomerKey"],
+                filter: Self.equals("DataExtension.CustomerKey", "customers-key")))
+        let columns = fields.children("Results")
+        #expect(columns.map { $0.child("Name")?.text ?? "" } == ["Email", "FirstName", "Visits", "Active"])
+        #expect(columns[0].child("CustomerKey")?.text == "[customers-key].[Email]")
+        #expect(columns[0].child("MaxLength")?.text == "254" && columns[0].child("IsPrimaryKey")?.text == "true")
+        #expect(columns[2].child("FieldType")?.text == "Number" && columns[2].child("MaxLength") == nil)
+        #expect(
+            columns[0].children.map(\.localName) == [
+                "PartnerKey", "CustomerKey", "Name", "MaxLength", "Ordinal", "IsPrimaryKey", "FieldType",
+            ])
+        let wrong = try Self.call(
+            fake, "RetrieveRequestMsg", token: token, Self.retrieve("DataExtension", ["Name", "Colour"]))
+        #expect(
+            wrong.child("OverallStatus")?.text
+                == "Error: The Request Property(s) Colour do not match with the fields of DataExtension retrieve")
+        #expect(wrong.children("Results").isEmpty)
+    }
+
+    static func subscriber(_ key: String, email: String, status: String? = nil, attributes: [(String, String)] = [])
+        -> String
+    {
+        "<ns0:Objects xsi:type=\"ns0:Subscriber\"><ns0:EmailAddress>\(email)</ns0:EmailAddress>"
+            + attributes.map {
+                "<ns0:Attributes><ns0:Name>\($0.0)</ns0:Name><ns0:Value>\($0.1)</ns0:Value></ns0:Attributes>"
+            }.joined() + "<ns0:SubscriberKey>\(key)</ns0:SubscriberKey>"
+            + (status.map { "<ns0:Status>\($0)</ns0:Status>" } ?? "") + "</ns0:Objects>"
+    }
+
+    @Test func subscribersAreCreatedUpdatedRetrievedAndDeleted() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        let created = try Self.call(
+            fake, "CreateRequest", token: token,
+            Self.subscriber("k1", email: "ann@example.com", status: "Active", attributes: [("First Name", "Ann")])
+                + Self.subscriber("k2", email: "not-an-address"))
+        #expect(created.child("OverallStatus")?.text == "Has Errors")
+        let results = created.children("Results")
+        #expect(results[0].child("StatusMessage")?.text == "Created Subscriber.")
+        #expect(results[0].child("NewID")?.text == "1")
+        #expect(results[1].child("ErrorCode")?.text == "12000")
+        // A second create of the same key is 12014, which FuelSDK's AddSubscriberToList answers with an Update.
+        let duplicate = try Self.call(
+            fake, "CreateRequest", token: token, Self.subscriber("k1", email: "ann@example.com"))
+        #expect(duplicate.child("Results")?.child("ErrorCode")?.text == "12014")
+        let updated = try Self.call(
+            fake, "UpdateRequest", token: token,
+            Self.subscriber("k1", email: "ann@example.org", status: "Unsubscribed", attributes: [("City", "Oslo")]))
+        #expect(updated.child("Results")?.child("StatusMessage")?.text == "Updated Subscriber.")
+        let read = try Self.call(
+            fake, "RetrieveRequestMsg", token: token,
+            Self.retrieve(
+                "Subscriber", ["SubscriberKey", "EmailAddress", "Status", "Attributes"],
+                filter: Self.equals("SubscriberKey", "k1")))
+        let subscriber = try #require(read.child("Results"))
+        #expect(subscriber.child("EmailAddress")?.text == "ann@example.org")
+        #expect(subscriber.child("Status")?.text == "Unsubscribed")
+        #expect(subscriber.children("Attributes").map { $0.child("Name")?.text ?? "" } == ["First Name", "City"])
+        let deleted = try Self.call(
+            fake, "DeleteRequest", token: token, Self.subscriber("k1", email: "ann@example.org"))
+        #expect(deleted.child("Results")?.child("StatusMessage")?.text == "Subscriber deleted")
+        #expect(try fake.state()["subscribers"]?.arrayValue?.isEmpty == true)
+    }
+
+    static func send(_ key: String, to subscribers: [(String, String)], attributes: [(String, String)] = []) -> String {
+        "<ns0:Objects xsi:type=\"ns0:TriggeredSend\"><ns0:TriggeredSendDefinition><ns0:CustomerKey>\(key)"
+            + "</ns0:CustomerKey></ns0:TriggeredSendDefinition>"
+            + subscribers.map {
+                "<ns0:Subscribers><ns0:EmailAddress>\($0.1)</ns0:EmailAddress><ns0:Attributes><ns0:Name>Code</ns0:Name>"
+                    + "<ns0:Value>C-\($0.0)</ns0:Value></ns0:Attributes><ns0:SubscriberKey>\($0.0)</ns0:SubscriberKey>"
+                    + "</ns0:Subscribers>"
+            }.joined()
+            + attributes.map {
+                "<ns0:Attributes><ns0:Name>\($0.0)</ns0:Name><ns0:Value>\($0.1)</ns0:Value></ns0:Attributes>"
+            }.joined() + "</ns0:Objects>"
+    }
+
+    /// A triggered send is recorded with its definition, address and values, so a test can assert what would
+    /// have been emailed; the documented errors for an unknown, new or inactive definition and bad subscribers.
+    @Test func aTriggeredSendIsRecordedInTheStateWithItsValues() throws {
+        let fake = try MarketingCloudTestClient(seed: Self.seed)
+        defer { fake.stop() }
+        let token = try fake.token()
+        let sent = try Self.call(
+            fake, "CreateRequest", token: token,
+            Self.send("welcome", to: [("k1", "ann@example.com"), ("k2", "bad")], attributes: [("Offer", "10%")]))
+        #expect(sent.child("OverallStatus")?.text == "OK")
+        let result = try #require(sent.child("Results"))
+        #expect(result.xsiType == "TriggeredSendCreateResult")
+        #expect(result.child("StatusMessage")?.text == "Created TriggeredSend")
+        #expect(result.child("SubscriberFailures")?.child("Ordinal")?.text == "1")
+        let unknown = try Self.call(fake, "CreateRequest", token: token, Self.send("nope", to: [("k1", "a@x.com")]))
+        #expect(unknown.child("OverallStatus")?.text == "Error")
+        #expect(unknown.child("Results")?.child("ErrorCode")?.text == "18002")
+        #expect(unknown.child("Results")?.child("StatusMessage")?.text == "Invalid Customer Key")
+        let draft = try Self.call(fake, "CreateRequest", token: token, Self.send("draft", to: [("k1", "a@x.com")]))
+        #expect(draft.child("Results")?.child("ErrorCode")?.text == "18001")
+        let nobody = try Self.call(fake, "CreateRequest", token: token, Self.send("welcome", to: [("k9", "bad")]))
+        #expect(nobody.child("Results")?.child("ErrorCode")?.text == "180008")
+        _ = try Self.call(fake, "CreateRequest", token: token, Self.send("paused", to: [("k3", "cai@example.com")]))
+        let sends = try #require(try fake.state()["triggeredSends"]?.arrayValue)
+        #expect(sends.count == 2)
+        #expect(sends[0]["definitionKey"] == "welcome" && sends[0]["emailAddress"] == "ann@example.com")
+        #expect(
+            sends[0]["attributes"] == [["name": "Code", "value": "C-k1"], ["name": "Offer", "value": "10%"]])
+        #expect(sends[0]["status"] == "sent" && sends[1]["status"] == "queued")
+        // Activating the definition: later sends go out.
+        let activated = try Self.call(
+            fake, "UpdateRequest", token: token,
+            "<ns0:Objects xsi:type=\"ns0:TriggeredSendDefinition\"><ns0:CustomerKey>paused</ns0:CustomerKey>"
+                + "<ns0:TriggeredSendStatus>Active</ns0:TriggeredSendStatus></ns0:Objects>")
+        #expect(activated.child("Results")?.child("StatusMessage")?.text == "TriggeredSendDefinition updated")
+        let definitions = try Self.call(
+            fake, "RetrieveRequestMsg", token: token,
+            Self.retrieve(
+                "TriggeredSendDefinition", ["CustomerKey", "TriggeredSendStatus"],
+                filter: Self.equals("CustomerKey", "paused")))
+        #expect(definitions.child("Results")?.child("TriggeredSendStatus")?.text == "Active")
+    }
+
+    /// Subscribers, definitions and sends survive GET then PUT of the state byte for byte, in the enterprise's
+    /// lists and in a business unit's own.
+    @Test func theEmailObjectsRoundTripThroughTheState() throws {
+        let fake = try MarketingCloudTestClient(seed: Self.seed)
+        defer { fake.stop() }
+        let token = try fake.token()
+        _ = try Self.call(
+            fake, "CreateRequest", token: token,
+            Self.subscriber("k1", email: "ann@example.com", attributes: [("First Name", "Ann")])
+                + Self.send("welcome", to: [("k1", "ann@example.com")]))
+        var state = try fake.state()
+        guard case .object(var members) = state, case .array(var units)? = members["businessUnits"] else {
+            throw TestFailure("no business units")
+        }
+        units[1] = [
+            "mid": 100_000_002, "name": "Child", "dataExtensions": [],
+            "triggeredSendDefinitions": [["customerKey": "child-welcome", "status": "Inactive"]],
+        ]
+        members["businessUnits"] = .array(units)
+        state = .object(members)
+        #expect(try fake.control("PUT", "state", json: state).status == 200)
+        let first = try fake.control("GET", "state")
+        #expect(try fake.control("PUT", "state", json: try parsed(first)).status == 200)
+        #expect(try fake.control("GET", "state").text == first.text)
+        let written = try #require(first.json)
+        #expect(written["subscribers"]?.arrayValue?.count == 1)
+        #expect(written["triggeredSends"]?.arrayValue?.count == 1)
+        let child = written["businessUnits"]?.arrayValue?[1]["triggeredSendDefinitions"]?.arrayValue?.first
+        #expect(child?["customerKey"] == "child-welcome")
+        let bad = try fake.control(
+            "PUT", "state", json: ["triggeredSendDefinitions": [["customerKey": "x", "status": "Sleeping"]]])
+        #expect(bad.status == 400 && bad.json?["path"] == "triggeredSendDefinitions[0].status", "\(bad.text)")
+    }
+
+    /// Objects and methods the fake does not serve are refused as Salesforce refuses them, never ignored.
+    @Test func objectsThatAreNotServedAreRefusedWithCodeFive() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        let email = try Self.call(
+            fake, "CreateRequest", token: token,
+            "<ns0:Objects xsi:type=\"ns0:Email\"><ns0:Name>x</ns0:Name></ns0:Objects>")
+        #expect(email.child("Results")?.child("ErrorCode")?.text == "5")
+        #expect(
+            email.child("Results")?.child("StatusMessage")?.text == "Cannot perform Create on objects of type Email")
+        let describe = try SOAPEndpointTests.post(fake, Self.envelope("DefinitionRequestMsg", token: token, ""))
+        #expect(describe.status == 500 && describe.text.contains("SOAPAction"))
+    }
+
+    /// The WSDL is served at the fake's own address and names the fake's Service.asmx; it parses, and holds the
+    /// four operations and the served types.
+    @Test func theWSDLIsServedWithTheFakesAddress() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        for path in ["/etframework.wsdl", "/Service.asmx?wsdl"] {
+            let answer = try RawHTTPClient.send(port: fake.port, method: "GET", path: path, headers: [], body: [])
+            #expect(answer.status == 200)
+            let root = try XMLTree(answer.body).root
+            #expect(root.localName == "definitions")
+            let operations = root.child("portType")?.children("operation").compactMap { $0.attributes["name"] }
+            #expect(operations == ["Create", "Retrieve", "Update", "Delete"])
+            let address = root.child("service")?.child("port")?.child("address")?.attributes["location"]
+            #expect(address == "http://127.0.0.1:\(fake.port)/Service.asmx", "\(address ?? "none")")
+        }
+    }
+}
+
 /// Property tests of the XML reader: whatever the bytes, it answers a tree or an error, never a crash, and what
 /// it reads back from XMLEscaping's text is that text.
 struct XMLTreePropertyTests {

@@ -17,6 +17,7 @@ struct MarketingCloudUnitData: Sendable {
     var eventDefinitions: [String: MarketingCloudEventDefinition] = [:]
     var events: [MarketingCloudEvent] = []
     var asyncRequests: [String: MarketingCloudAsyncRequest] = [:]
+    var messaging = MarketingCloudMessaging()
 
     /// No data, with contacts over these attribute sets.
     init(sets: [MarketingCloudAttributeSet]) {
@@ -24,7 +25,8 @@ struct MarketingCloudUnitData: Sendable {
     }
 
     /// The state's members that hold this data, at the top level or in a business unit.
-    static let members = ["dataExtensions", "contacts", "eventDefinitions", "events", "asyncRequests"]
+    static let members =
+        ["dataExtensions", "contacts", "eventDefinitions", "events", "asyncRequests"] + MarketingCloudMessaging.members
 }
 
 /// Whose data a partition is.
@@ -65,6 +67,7 @@ extension MarketingCloudTenant {
         swap(&eventDefinitions, &data.eventDefinitions)
         swap(&events, &data.events)
         swap(&asyncRequests, &data.asyncRequests)
+        swap(&messaging, &data.messaging)
         partitions.parked[partitions.active] = data
         partitions.active = target
     }
@@ -80,6 +83,7 @@ extension MarketingCloudTenant {
         data.eventDefinitions = eventDefinitions
         data.events = events
         data.asyncRequests = asyncRequests
+        data.messaging = messaging
         return data
     }
 
@@ -190,6 +194,7 @@ extension MarketingCloudTenant {
                     unit.eventDefinitions = data.eventDefinitions
                     unit.events = data.events
                     unit.asyncRequests = data.asyncRequests
+                    unit.messaging = data.messaging
                     let written = unit.json
                     for member in MarketingCloudUnitData.members { entry[member] = written[member] }
                 }

@@ -116,7 +116,7 @@ struct MarketingCloudField: Sendable, Equatable {
 
     /// One `@` with something before it, a dot after it, no spaces. A byte scan: Foundation's
     /// `contains` cost more than the rest of a contact update together (callgrind).
-    private static func looksLikeEmail(_ text: String) -> Bool {
+    static func looksLikeEmail(_ text: String) -> Bool {
         var ats = 0
         var localLength = 0
         var dotAfterAt = false

@@ -18,6 +18,8 @@ struct MarketingCloudTenant: Sendable {
     var eventDefinitions: [String: MarketingCloudEventDefinition] = [:]
     var events: [MarketingCloudEvent] = []
     var asyncRequests: [String: MarketingCloudAsyncRequest] = [:]
+    /// Subscribers, triggered send definitions and sends (the SOAP API's email objects).
+    var messaging = MarketingCloudMessaging()
     var tokens: [String: MarketingCloudToken] = [:]
     var tokenSequence = 0
     var nextContactID = 1_000_001
@@ -180,12 +182,13 @@ extension MarketingCloudTenant {
             asyncRequests[request.requestID] = request
         }
         idSequence = try reader.int("idSequence", default: 0)
+        messaging = try MarketingCloudMessaging(reader: reader)
         try loadBusinessUnitData(units, attributeSets: reader.value("attributeSets"))
         try reader.finish()
     }
 
     var json: JSONValue {
-        [
+        var members: [String: JSONValue] = [
             "settings": settings.json,
             "clients": .array(clients.map(\.json)),
             "businessUnits": businessUnitsJSON,
@@ -201,6 +204,8 @@ extension MarketingCloudTenant {
             "asyncRequests": .array(asyncRequests.keys.sorted().map { asyncRequests[$0]!.json }),
             "idSequence": .integer(idSequence),
         ]
+        members.merge(messaging.json) { $1 }
+        return .object(members)
     }
 }
 

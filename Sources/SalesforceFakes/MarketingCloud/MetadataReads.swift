@@ -28,7 +28,7 @@ struct MetadataReads {
         let items: [JSONValue] = matches.dropFirst((page - 1) * pageSize).prefix(pageSize).map { dataExtension in
             [
                 "id": .string(dataExtension.id), "name": .string(dataExtension.name), "key": .string(dataExtension.key),
-                "rowCount": .integer(dataExtension.rows.count),
+                "rowCount": .integer(dataExtension.rows.liveCount),
             ]
         }
         let body: JSONValue = [

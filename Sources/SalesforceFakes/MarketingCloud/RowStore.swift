@@ -15,8 +15,9 @@ import JSONCore
 /// before any row is written, so the misses overlap. Keys are bytes in one arena rather than `String`s: a
 /// String would add a heap object per row (a third dependent load, and a retain and release on its header).
 /// Keys match byte for byte as UTF-8 (no Unicode normalization, no case folding: the reference says nothing
-/// of Marketing Cloud's key collation, so the fake takes the narrowest reading). Rows are never deleted (the
-/// API has no delete), which keeps the index simple.
+/// of Marketing Cloud's key collation, so the fake takes the narrowest reading). A deleted row (SOAP Delete of a
+/// DataExtensionObject) keeps its slot and its key and is only marked removed: lookups and reads skip it, and a
+/// later write of the same key revives it in place. Deletes are rare, so the index stays simple.
 struct RowStore<Cell: Sendable>: Sendable {
     /// One index slot, 16 bytes so that four share a cache line.
     struct Slot: Sendable {
@@ -41,6 +42,8 @@ struct RowStore<Cell: Sendable>: Sendable {
     private var mask: Int
     /// How far to shift a tag right to get its home slot: 32 − log2(slot count).
     private var shift: Int
+    /// Rows deleted since they were added (their slots and keys stay; see the type's comment).
+    private var removed: Set<Int> = []
 
     init(stride: Int, capacity: Int = 8) {
         self.stride = max(1, stride)
@@ -51,7 +54,13 @@ struct RowStore<Cell: Sendable>: Sendable {
         shift = 32 - size.trailingZeroBitCount
     }
 
+    /// Rows ever added, deleted ones included: row numbers run below it.
     var count: Int { keyOffsets.count }
+    /// Rows present now.
+    var liveCount: Int { keyOffsets.count - removed.count }
+
+    /// Deletes a row: lookups and reads no longer see it.
+    mutating func remove(row: Int) { removed.insert(row) }
 
     /// Room for `count` rows without growing the index.
     mutating func reserveCapacity(_ count: Int) {
@@ -63,6 +72,12 @@ struct RowStore<Cell: Sendable>: Sendable {
 
     /// The row whose key is `key`.
     func row(for key: String, hash: Int) -> Int? {
+        guard let row = storedRow(for: key, hash: hash) else { return nil }
+        return removed.isEmpty || !removed.contains(row) ? row : nil
+    }
+
+    /// The row that holds `key`, deleted or not.
+    private func storedRow(for key: String, hash: Int) -> Int? {
         var key = key
         return key.withUTF8 { wanted in
             keyBytes.withUnsafeBufferPointer { arena in
@@ -80,10 +95,15 @@ struct RowStore<Cell: Sendable>: Sendable {
         }
     }
 
-    /// Adds a row under a key that is not present yet; returns its row number.
+    /// Adds a row under a key that is not present yet (or was deleted: its row is revived with these values);
+    /// returns its row number.
     @discardableResult
     mutating func append(key: String, hash: Int, values: [Cell]) -> Int {
         precondition(values.count == stride, "a row needs one value per column")
+        if !removed.isEmpty, let row = storedRow(for: key, hash: hash), removed.remove(row) != nil {
+            cells.replaceSubrange((row * stride)..<((row + 1) * stride), with: values)
+            return row
+        }
         precondition(count < Int(UInt32.max - 1), "a data extension holds fewer than 4 billion rows")
         if (count + 1) * 2 > slots.count { grow(to: slots.count * 2) }
         let row = count
@@ -121,8 +141,9 @@ struct RowStore<Cell: Sendable>: Sendable {
 
     /// Row numbers ordered by key text (for exports and reads).
     var rowsByKey: [Int] {
-        let keys = (0..<count).map { key(ofRow: $0) }
-        return keys.indices.sorted { keys[$0] < keys[$1] }
+        let rows = removed.isEmpty ? Array(0..<count) : (0..<count).filter { !removed.contains($0) }
+        let keys = rows.map { key(ofRow: $0) }
+        return keys.indices.sorted { keys[$0] < keys[$1] }.map { rows[$0] }
     }
 
     /// Starts loading what looking up and writing these keys will touch, in two stages: every key's home slot,

@@ -2,29 +2,48 @@ import FakeHTTP
 import Foundation
 import JSONCore
 
-/// The Marketing Cloud SOAP API (`Service.asmx`), as far as this fake serves it: **Create and Retrieve of
-/// DataExtensionObject rows** (``SOAPRetrieve``), against the same data extensions and rows the REST routes serve. Other methods and objects answer a SOAP
-/// fault that says so. Sources (docs/research/marketing-cloud-soap.md has them in full):
+/// The Marketing Cloud SOAP API (`Service.asmx`), as far as this fake serves it, against the same data extensions
+/// and rows the REST routes serve:
+/// - Create, Retrieve, Update (update-only, or upsert with `SaveAction` UpdateAdd) and Delete of
+///   DataExtensionObject rows (``SOAPRows``, ``SOAPRetrieve``);
+/// - Retrieve of DataExtension and DataExtensionField (``SOAPObjectRetrieve``);
+/// - Create, Update, Delete and Retrieve of Subscriber, Create of TriggeredSend, Retrieve and Update of
+///   TriggeredSendDefinition (``SOAPEmailObjects``);
+/// - the WSDL of exactly these (``PartnerAPIWSDL``) at `GET /etframework.wsdl` and `GET /Service.asmx?wsdl`.
+/// Other objects answer the documented "Cannot perform {method} on objects of type {object}" (code 5); other
+/// methods a `soap:Client` fault as for an unknown SOAPAction. Sources (docs/research/marketing-cloud-soap.md has
+/// them in full):
 /// - the endpoint: FuelSDK-Python builds `soap_instance_url + 'service.asmx'` (client.py); docs and other clients
 ///   write `Service.asmx`: both are served;
 /// - the token: `<fueloauth xmlns="http://exacttarget.com">` in the SOAP header (FuelSDK client.py); a bad or
 ///   missing one is a `q0:Security` fault "Login Failed" (captured 2022, SFMC-SDK issue #106), an expired one
 ///   "Token Expired" (FuelSDK-Node-SOAP helpers.js checks that string), HTTP 500 as ASMX answers faults (INFERRED);
-/// - the answer: `CreateResponse` with `Results xsi:type="DataExtensionCreateResult"` (StatusCode, StatusMessage
-///   "Created DataExtensionObject", OrdinalID, NewID 0, the object echoed), `RequestID`, `OverallStatus` OK,
-///   "Has Errors" or "Error" (a 2015 capture; FuelSDK-Java and -CSharp live tests; the WSDL's sequence). The texts
-///   and codes of refused rows are not captured anywhere: the REST row store's texts, ErrorCode 2 (INFERRED).
+/// - the answers: `CreateResponse`/`UpdateResponse`/`DeleteResponse` of `Results` (StatusCode, StatusMessage,
+///   OrdinalID, ErrorCode, then NewID and Object), `RequestID`, `OverallStatus` OK, "Has Errors" or "Error" (a
+///   2015 capture; FuelSDK-Java and -CSharp live tests; FuelSDK-Node-SOAP's status check; the WSDL's sequence).
 enum SOAPEndpoint {
     /// Whether `path` is the SOAP endpoint: asked of every request, so two comparisons rather than a set's hash.
-    static func serves(_ path: String) -> Bool { path == "/Service.asmx" || path == "/service.asmx" }
+    static func serves(_ path: String) -> Bool {
+        path == "/Service.asmx" || path == "/service.asmx" || path == wsdlPath
+    }
+    /// Where the WSDL is served: Salesforce's docs point SOAP clients at `https://<subdomain>.soap
+    /// .marketingcloudapis.com/etframework.wsdl` (the PHP samples of "Manage Data in Data Extensions").
+    static let wsdlPath = "/etframework.wsdl"
     static let partnerNamespace = "http://exacttarget.com/wsdl/partnerAPI"
     static let envelopeNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
 
-    /// Answers one SOAP request; runs with the tenant locked.
+    /// Answers one SOAP request (or a WSDL read); runs with the tenant locked.
     static func handle(_ request: HTTPRequest, tenant: inout MarketingCloudTenant, now: Int, baseURL: String)
         -> HTTPResponse
     {
-        guard request.method == "POST" else {
+        if request.method == "GET",
+            request.path == wsdlPath || request.query.contains(where: { $0.name.lowercased() == "wsdl" })
+        {
+            return .bytes(
+                Array(PartnerAPIWSDL.text(address: baseURL + "/Service.asmx").utf8), status: 200,
+                contentType: "text/xml; charset=utf-8")
+        }
+        guard request.method == "POST", request.path != wsdlPath else {
             return fault(code: "soap:Client", message: "Only POST is served at Service.asmx", actor: baseURL)
         }
         let envelope: XMLTree.Element
@@ -50,102 +69,106 @@ enum SOAPEndpoint {
         }
         tenant.activate(mid: token.mid)
         switch operation.localName {
-        case "CreateRequest":
-            return create(operation, tenant: &tenant, now: now)
-        case "UpdateRequest":
-            return create(operation, tenant: &tenant, now: now, update: true)
+        case "CreateRequest": return write(.create, operation, tenant: &tenant, now: now)
+        case "UpdateRequest": return write(.update, operation, tenant: &tenant, now: now)
+        case "DeleteRequest": return write(.delete, operation, tenant: &tenant, now: now)
         case "RetrieveRequestMsg":
             guard let retrieve = operation.child("RetrieveRequest") else {
                 return fault(
                     code: "soap:Client", message: "RetrieveRequestMsg without a RetrieveRequest", actor: baseURL)
             }
-            return SOAPRetrieve.answer(retrieve, tenant: &tenant, actor: baseURL)
+            return SOAPRetrieve.answer(retrieve, tenant: &tenant, now: now, actor: baseURL)
         default:
+            // The documented answer to an unknown SOAPAction (soap_faults.md), naming the operation.
             return fault(
                 code: "soap:Client",
                 message:
-                    "\(operation.localName) is not served by this fake (served: Create, Update and Retrieve of DataExtensionObject)",
+                    "Server did not recognize the value of HTTP Header SOAPAction: \(operation.localName.replacingOccurrences(of: "Request", with: "")). (This fake serves Create, Retrieve, Update and Delete.)",
                 actor: baseURL)
         }
     }
 
-    // MARK: Create
+    // MARK: Create, Update, Delete
 
-    /// Create, or with `update` Update: a row that must exist, unless the request's `Options/SaveOptions` hold a
-    /// `SaveOption` with `SaveAction` `UpdateAdd` (for `*` or `DataExtensionObject`), which upserts ("the save action
-    /// updates existing information and adds new information", the SaveAction page). FuelSDK-Python's patch sends
-    /// no Options, so it updates only. The answer: `UpdateResponse`, "Updated DataExtensionObject" (FuelSDK-Java's
-    /// live test), no `xsi:type` on Results (not captured: the WSDL's UpdateResult).
-    private static func create(
-        _ request: XMLTree.Element, tenant: inout MarketingCloudTenant, now: Int, update: Bool = false
-    ) -> HTTPResponse {
-        let rows = DataExtensionOperations(now: now)
+    enum Method: String {
+        case create = "Create"
+        case update = "Update"
+        case delete = "Delete"
+    }
+
+    /// One object's outcome in a Create, Update or Delete answer.
+    struct ObjectResult {
+        var ok: Bool
+        var message: String
+        var errorCode: Int? = nil
+        /// The result's `xsi:type` (`DataExtensionCreateResult`, `TriggeredSendCreateResult`), or nil for none.
+        var resultType: String? = nil
+        /// Create's `NewID` (0 where Salesforce answers 0: rows, sends).
+        var newID = 0
+        /// The object written back, `xsi:type` included, or nil for none.
+        var object: String? = nil
+        /// Elements a result type adds after the base ones (a send's `SubscriberFailures`).
+        var extra = ""
+
+        static func failed(_ message: String, code: Int) -> ObjectResult {
+            ObjectResult(ok: false, message: message, errorCode: code)
+        }
+    }
+
+    /// Each object of the request by its `xsi:type`; the answer's OverallStatus is OK, "Has Errors" or "Error".
+    private static func write(
+        _ method: Method, _ request: XMLTree.Element, tenant: inout MarketingCloudTenant, now: Int
+    )
+        -> HTTPResponse
+    {
         let upserts = (request.child("Options")?.child("SaveOptions")?.children("SaveOption") ?? []).contains {
             ["*", "DataExtensionObject"].contains($0.child("PropertyName")?.text ?? "")
                 && $0.child("SaveAction")?.text == "UpdateAdd"
         }
-        var results: [String] = []
-        var failures = 0
+        let requestID = tenant.nextSOAPRequestID()
         let objects = request.children("Objects")
+        var xml = ""
+        var failures = 0
         for (ordinal, object) in objects.enumerated() {
-            let echoed = object.children.map(render).joined()
-            func result(_ status: String, _ message: String, errorCode: Int?) -> String {
-                var xml =
-                    update
-                    ? "<Results><StatusCode>\(status)</StatusCode>"
-                    : "<Results xsi:type=\"DataExtensionCreateResult\"><StatusCode>\(status)</StatusCode>"
-                xml += "<StatusMessage>\(XMLEscaping.escape(message))</StatusMessage><OrdinalID>\(ordinal)</OrdinalID>"
-                if let errorCode { xml += "<ErrorCode>\(errorCode)</ErrorCode>" }
-                if !update { xml += "<NewID>0</NewID>" }
-                xml += "<Object xsi:type=\"DataExtensionObject\">\(echoed)</Object></Results>"
-                return xml
+            let result: ObjectResult
+            switch (method, object.xsiType) {
+            case (_, "DataExtensionObject"?):
+                result = SOAPRows.write(method, object, upserts: upserts, tenant: &tenant, now: now)
+            case (_, "Subscriber"?):
+                result = SOAPEmailObjects.subscriber(method, object, tenant: &tenant, now: now)
+            case (.create, "TriggeredSend"?):
+                result = SOAPEmailObjects.triggeredSend(object, requestID: requestID, tenant: &tenant, now: now)
+            case (.update, "TriggeredSendDefinition"?):
+                result = SOAPEmailObjects.updateDefinition(object, tenant: &tenant)
+            case (_, let type):
+                // "5: Cannot perform {method} on objects of type {object}" (error codes 0–99).
+                result = .failed(
+                    "Cannot perform \(method.rawValue) on objects of type \(type ?? "(no xsi:type)")", code: 5)
             }
-            guard object.xsiType == "DataExtensionObject" else {
-                failures += 1
-                results.append(
-                    result(
-                        "Error", "\(object.xsiType ?? "An object without xsi:type") is not served by this fake",
-                        errorCode: 2))
-                continue
-            }
-            let reference = object.child("CustomerKey")?.text ?? object.child("Name")?.text
-            let key = reference.flatMap { reference in
-                tenant.dataExtensions[reference] != nil
-                    ? reference : tenant.dataExtensions.values.first { $0.name == reference }?.key
-            }
-            guard let key else {
-                failures += 1
-                results.append(
-                    result("Error", "Unable to find the data extension \(reference ?? "(none named)")", errorCode: 2))
-                continue
-            }
-            let pairs: [(String, JSONValue)] = (object.child("Properties")?.children("Property") ?? []).compactMap {
-                property in
-                guard let name = property.child("Name")?.text else { return nil }
-                return (name, property.child("Value").map { .string($0.text) } ?? .null)
-            }
-            do {
-                try rows.write(
-                    pairs, keyCount: nil, insertOnly: !update, updateOnly: update && !upserts,
-                    emptyString: tenant.settings.emptyStringInTypedColumns, into: &tenant.dataExtensions[key]!)
-                results.append(
-                    result("OK", update ? "Updated DataExtensionObject" : "Created DataExtensionObject", errorCode: nil)
-                )
-            } catch {
-                failures += 1
-                results.append(result("Error", error.message, errorCode: 2))
-            }
+            if !result.ok { failures += 1 }
+            xml += render(result, method: method, ordinal: ordinal)
         }
         let overall = failures == 0 ? "OK" : failures == objects.count ? "Error" : "Has Errors"
-        let element = update ? "UpdateResponse" : "CreateResponse"
+        let element = "\(method.rawValue)Response"
         let body =
-            "<\(element) xmlns=\"\(partnerNamespace)\">" + results.joined()
-            + "<RequestID>\(tenant.nextSOAPRequestID())</RequestID><OverallStatus>\(overall)</OverallStatus></\(element)>"
+            "<\(element) xmlns=\"\(partnerNamespace)\">" + xml
+            + "<RequestID>\(requestID)</RequestID><OverallStatus>\(overall)</OverallStatus></\(element)>"
         return envelope(body, status: 200)
     }
 
+    /// A result in the WSDL's order: StatusCode, StatusMessage, OrdinalID, ErrorCode, then Create's NewID, Object.
+    private static func render(_ result: ObjectResult, method: Method, ordinal: Int) -> String {
+        var xml = result.resultType.map { "<Results xsi:type=\"\($0)\">" } ?? "<Results>"
+        xml += "<StatusCode>\(result.ok ? "OK" : "Error")</StatusCode>"
+        xml += "<StatusMessage>\(XMLEscaping.escape(result.message))</StatusMessage><OrdinalID>\(ordinal)</OrdinalID>"
+        if let code = result.errorCode { xml += "<ErrorCode>\(code)</ErrorCode>" }
+        if method == .create { xml += "<NewID>\(result.newID)</NewID>" }
+        if let object = result.object { xml += object }
+        return xml + result.extra + "</Results>"
+    }
+
     /// An element of the request written back (the object echoed in a result), prefixes dropped.
-    private static func render(_ element: XMLTree.Element) -> String {
+    static func render(_ element: XMLTree.Element) -> String {
         let name = element.localName
         let inner = element.children.isEmpty ? XMLEscaping.escape(element.text) : element.children.map(render).joined()
         return "<\(name)>\(inner)</\(name)>"
