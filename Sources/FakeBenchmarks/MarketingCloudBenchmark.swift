@@ -5,8 +5,9 @@ import SalesforceFakes
 import Synchronization
 
 /// The Marketing Cloud fake under load: its trivial endpoint as the ceiling, then rowset upserts (batches of
-/// 1 and 50) and contact updates against 1,000 and 1,000,000 stored rows and contacts, through the whole real
-/// path (HTTP, token, throttle window, scope, validation, model, journal).
+/// 1 and 50), the same 50 rows a call upserted over SOAP (`UpdateRequest` with `SaveAction` UpdateAdd, as a
+/// FuelSDK or zeep client sends it) and contact updates against 1,000 and 1,000,000 stored rows and contacts,
+/// through the whole real path (HTTP, token, throttle window, scope, validation, model, journal).
 struct MarketingCloudBenchmark {
     let load: LoadGenerator
     static let dataExtensionKey = "bench-customers"
@@ -15,6 +16,7 @@ struct MarketingCloudBenchmark {
         var stored: Int
         var rowsetSingle: LoadResult
         var rowsetFifty: LoadResult
+        var soapFifty: LoadResult
         var contactUpdate: LoadResult
     }
 
@@ -36,10 +38,13 @@ struct MarketingCloudBenchmark {
         }
         let smallToken = try mintToken(smallFake)
         let largeToken = try mintToken(largeFake)
+        try checkSOAPUpsert(smallServer, token: smallToken)
+        try checkSOAPUpsert(largeServer, token: largeToken)
         func jobs(_ server: FakeServer, _ token: String, _ stored: Int) -> [LoadGenerator.Job] {
             [
                 .init(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 1)),
                 .init(url: server.baseURL, script: rowsetScript(token: token, stored: stored, batch: 50)),
+                .init(url: server.baseURL, script: soapScript(token: token, stored: stored, batch: 50)),
                 .init(url: server.baseURL, script: contactScript(token: token, stored: stored)),
             ]
         }
@@ -52,9 +57,11 @@ struct MarketingCloudBenchmark {
         return Figures(
             trivial: results[0],
             small: StateRuns(
-                stored: smallCount, rowsetSingle: results[1], rowsetFifty: results[2], contactUpdate: results[3]),
+                stored: smallCount, rowsetSingle: results[1], rowsetFifty: results[2], soapFifty: results[3],
+                contactUpdate: results[4]),
             large: StateRuns(
-                stored: largeCount, rowsetSingle: results[4], rowsetFifty: results[5], contactUpdate: results[6]),
+                stored: largeCount, rowsetSingle: results[5], rowsetFifty: results[6], soapFifty: results[7],
+                contactUpdate: results[8]),
             bytesPerStoredRowAndContact: Double(after - before) / Double(largeCount))
     }
 
@@ -206,6 +213,58 @@ struct MarketingCloudBenchmark {
             rows[i] = string.format('{"keys":{"Email":"user%d@example.com"},"values":{"FirstName":"F%d","Visits":%d,"Active":true}}', index, counter, counter)
           end
           return wrk.format(nil, nil, nil, "[" .. table.concat(rows, ",") .. "]")
+        end
+        """
+    }
+
+    /// One SOAP upsert of a stored row, in the envelope the load sends, must answer OverallStatus OK.
+    private func checkSOAPUpsert(_ server: FakeServer, token: String) throws {
+        let object =
+            "<ns0:Objects xsi:type=\"ns0:DataExtensionObject\"><ns0:CustomerKey>\(Self.dataExtensionKey)</ns0:CustomerKey>"
+            + "<ns0:Properties><ns0:Property><ns0:Name>Email</ns0:Name><ns0:Value>user1@example.com</ns0:Value>"
+            + "</ns0:Property><ns0:Property><ns0:Name>Visits</ns0:Name><ns0:Value>2</ns0:Value></ns0:Property>"
+            + "</ns0:Properties></ns0:Objects>"
+        let body =
+            "<SOAP-ENV:Envelope xmlns:SOAP-ENV=\"http://schemas.xmlsoap.org/soap/envelope/\" "
+            + "xmlns:xsi=\"http://www.w3.org/2001/XMLSchema-instance\" xmlns:etns=\"http://exacttarget.com\" "
+            + "xmlns:ns0=\"http://exacttarget.com/wsdl/partnerAPI\"><SOAP-ENV:Header><etns:fueloauth>\(token)"
+            + "</etns:fueloauth></SOAP-ENV:Header><SOAP-ENV:Body><ns0:UpdateRequest><ns0:Options><ns0:SaveOptions>"
+            + "<ns0:SaveOption><ns0:PropertyName>*</ns0:PropertyName><ns0:SaveAction>UpdateAdd</ns0:SaveAction>"
+            + "</ns0:SaveOption></ns0:SaveOptions></ns0:Options>\(object)</ns0:UpdateRequest></SOAP-ENV:Body>"
+            + "</SOAP-ENV:Envelope>"
+        let response = server.respond(
+            to: HTTPRequest(
+                method: "POST", path: "/Service.asmx",
+                headers: ["Content-Type": "text/xml; charset=utf-8", "SOAPAction": "\"Update\""],
+                body: Array(body.utf8)))
+        let text = String(decoding: response.body, as: UTF8.self)
+        guard response.status == 200, text.contains("<OverallStatus>OK</OverallStatus>") else {
+            throw BenchError("the SOAP upsert the load sends is refused: \(response.status) \(text.prefix(400))")
+        }
+    }
+
+    /// Each request upserts `batch` existing rows over SOAP, in FuelSDK-Python's envelope (token in
+    /// `fueloauth`, `xsi:type` prefixed), with the `SaveOptions` that make an Update an upsert. The SOAP
+    /// endpoint answers 200 whatever each object's status, so ``checkSOAPUpsert`` sends one such call first and
+    /// requires OverallStatus OK (a check per answer in wrk's Lua would cost the load generator more than the
+    /// fake).
+    private func soapScript(token: String, stored: Int, batch: Int) -> String {
+        """
+        wrk.method = "POST"
+        wrk.path = "/Service.asmx"
+        wrk.headers["Content-Type"] = "text/xml; charset=utf-8"
+        wrk.headers["SOAPAction"] = '"Update"'
+        local head = '<?xml version="1.0" encoding="UTF-8"?><SOAP-ENV:Envelope xmlns:SOAP-ENV="http://schemas.xmlsoap.org/soap/envelope/" xmlns:xsi="http://www.w3.org/2001/XMLSchema-instance" xmlns:etns="http://exacttarget.com" xmlns:ns0="http://exacttarget.com/wsdl/partnerAPI"><SOAP-ENV:Header><etns:fueloauth>\(token)</etns:fueloauth></SOAP-ENV:Header><SOAP-ENV:Body><ns0:UpdateRequest><ns0:Options><ns0:SaveOptions><ns0:SaveOption><ns0:PropertyName>*</ns0:PropertyName><ns0:SaveAction>UpdateAdd</ns0:SaveAction></ns0:SaveOption></ns0:SaveOptions></ns0:Options>'
+        local tail = '</ns0:UpdateRequest></SOAP-ENV:Body></SOAP-ENV:Envelope>'
+        local counter = math.random(1, \(stored))
+        request = function()
+          local objects = {}
+          for i = 1, \(batch) do
+            counter = counter + 1
+            local index = (counter * 7919) % \(stored)
+            objects[i] = string.format('<ns0:Objects xsi:type="ns0:DataExtensionObject"><ns0:CustomerKey>\(Self.dataExtensionKey)</ns0:CustomerKey><ns0:Properties><ns0:Property><ns0:Name>Email</ns0:Name><ns0:Value>user%d@example.com</ns0:Value></ns0:Property><ns0:Property><ns0:Name>FirstName</ns0:Name><ns0:Value>F%d</ns0:Value></ns0:Property><ns0:Property><ns0:Name>Visits</ns0:Name><ns0:Value>%d</ns0:Value></ns0:Property><ns0:Property><ns0:Name>Active</ns0:Name><ns0:Value>true</ns0:Value></ns0:Property></ns0:Properties></ns0:Objects>', index, counter, counter)
+          end
+          return wrk.format(nil, nil, nil, head .. table.concat(objects) .. tail)
         end
         """
     }

@@ -132,6 +132,7 @@ do {
             let size = "\(runs.stored / 1000)k"
             for (name, result, rows) in [
                 ("rowset x1, \(size) rows", runs.rowsetSingle, 1), ("rowset x50, \(size) rows", runs.rowsetFifty, 50),
+                ("SOAP UpdateAdd x50, \(size) rows", runs.soapFifty, 50),
                 ("contact update, \(size) contacts", runs.contactUpdate, 1),
             ] {
                 print(

@@ -5,6 +5,8 @@ import SalesforceFakes
 import Testing
 import WireFormat
 
+@testable import SalesforceFakes
+
 /// Replays every fixture under `evidence/` against a fresh fake and checks the documented parts of each answer
 /// (format: evidence/README.md). Each fixture names the Salesforce doc page or client code it follows, so a
 /// failure here means the fake has drifted from outside evidence, not from our own expectations.
@@ -75,6 +77,18 @@ struct EvidenceReplayTests {
         #expect(none.isEmpty, "\(none)")
         #expect(
             EvidenceReplay.values(at: "items[*].itemIndex", in: ["items": [["itemIndex": 1], ["x": 1]]]).count == 1)
+        var xml: [String] = []
+        let answer = Array(
+            "<e:Envelope xmlns:e='urn:e' xmlns:xsi='http://www.w3.org/2001/XMLSchema-instance'><e:Body><R xsi:type='U'><A>2</A><C/></R></e:Body></e:Envelope>"
+                .utf8)
+        EvidenceReplay.checkXML(
+            ["Body/R/A": "1", "Body/R/@type": "T", "Body/R/*": ["A"], "Body/R/B": "<present>", "Body/R/C": "<absent>"],
+            answer, into: &xml)
+        #expect(xml.count == 5, "\(xml)")
+        var fine: [String] = []
+        EvidenceReplay.checkXML(
+            ["Body/R/A": "2", "Body/R/@type": "U", "Body/R/*": ["A", "C"], "Body/R/B": "<absent>"], answer, into: &fine)
+        #expect(fine.isEmpty, "\(fine)")
     }
 }
 
@@ -240,6 +254,51 @@ struct EvidenceReplay {
         }
         for path in expected["absent"]?.arrayValue?.compactMap(\.stringValue) ?? [] {
             if !values(at: path, in: body ?? .null).isEmpty { problems.append("\(path) is present, documented absent") }
+        }
+        if case .object(let paths)? = expected["xml"] { checkXML(paths, response.body, into: &problems) }
+    }
+
+    /// SOAP answers: each key is a path of local names from the envelope (`Body/CreateResponse/Results[1]/ErrorCode`),
+    /// its value the element's text, `<present>` or `<absent>`; a path ending `/@type` reads the `xsi:type` (prefix
+    /// dropped); one ending `/*` is the list of the element's children's names, in order.
+    static func checkXML(_ paths: [String: JSONValue], _ body: [UInt8], into problems: inout [String]) {
+        guard let root = try? XMLTree(body).root else {
+            problems.append("body is not XML")
+            return
+        }
+        for (path, wanted) in paths.sorted(by: { $0.key < $1.key }) {
+            var steps = path.split(separator: "/").map(String.init)
+            let last = steps.last
+            if last == "@type" || last == "*" { steps.removeLast() }
+            var element: XMLTree.Element? = root
+            for step in steps {
+                var name = step
+                var index = 0
+                if let open = step.firstIndex(of: "["), step.hasSuffix("]") {
+                    name = String(step[..<open])
+                    index = Int(step[step.index(after: open)..<step.index(before: step.endIndex)]) ?? 0
+                }
+                let matches = element?.children(name) ?? []
+                element = matches.indices.contains(index) ? matches[index] : nil
+            }
+            let actual: JSONValue?
+            switch last {
+            case "@type": actual = element?.xsiType.map(JSONValue.string)
+            case "*": actual = element.map { .array($0.children.map { .string($0.localName) }) }
+            default: actual = element.map { .string($0.text) }
+            }
+            switch (wanted.stringValue, actual) {
+            case ("<present>"?, nil): problems.append("\(path) missing")
+            case ("<present>"?, _): break
+            case ("<absent>"?, let found?): problems.append("\(path) is \(found), documented absent")
+            case ("<absent>"?, nil): break
+            default:
+                if actual != wanted {
+                    problems.append(
+                        "\(path) is \(actual.map { JSONWriter.string($0) } ?? "missing"), documented \(JSONWriter.string(wanted))"
+                    )
+                }
+            }
         }
     }
 

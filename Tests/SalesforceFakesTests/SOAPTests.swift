@@ -484,6 +484,22 @@ struct XMLTreeTests {
         #expect(bad.status == 400 && bad.json?["path"] == "triggeredSendDefinitions[0].status", "\(bad.text)")
     }
 
+    /// The control API's faults and the journal apply to the SOAP route as to the others.
+    @Test func faultsAndTheJournalWorkOnTheSOAPRoute() throws {
+        let fake = try MarketingCloudTestClient()
+        defer { fake.stop() }
+        let token = try fake.token()
+        let rule = try fake.control(
+            "POST", "faults", json: ["path": "/service.asmx", "times": 1, "response": ["status": 503, "body": [:]]])
+        #expect(rule.status < 300, "\(rule.text)")
+        let body = SOAPEndpointTests.create(token: token, rows: [[("Email", "a@example.com")]])
+        #expect(try SOAPEndpointTests.post(fake, body).status == 503)
+        #expect(try fake.rows().isEmpty)
+        #expect(try SOAPEndpointTests.post(fake, body).status == 200)
+        let journal = try fake.control("GET", "journal").text
+        #expect(journal.components(separatedBy: "/service.asmx").count - 1 == 2, "\(journal.prefix(400))")
+    }
+
     /// Objects and methods the fake does not serve are refused as Salesforce refuses them, never ignored.
     @Test func objectsThatAreNotServedAreRefusedWithCodeFive() throws {
         let fake = try MarketingCloudTestClient()
