@@ -460,6 +460,11 @@ struct XMLTreeTests {
             fake, "CreateRequest", token: token,
             Self.subscriber("k1", email: "ann@example.com", attributes: [("First Name", "Ann")])
                 + Self.send("welcome", to: [("k1", "ann@example.com")]))
+        _ = try fake.api(
+            "POST", "/messaging/v1/email/definitions", token: token, json: TransactionalMessagingTests.definition)
+        _ = try fake.api(
+            "POST", "/messaging/v1/email/messages/m1", token: token,
+            json: ["definitionKey": "order-confirmation", "recipient": ["contactKey": "a", "to": "a@example.com"]])
         var state = try fake.state()
         guard case .object(var members) = state, case .array(var units)? = members["businessUnits"] else {
             throw TestFailure("no business units")
@@ -477,6 +482,8 @@ struct XMLTreeTests {
         let written = try #require(first.json)
         #expect(written["subscribers"]?.arrayValue?.count == 1)
         #expect(written["triggeredSends"]?.arrayValue?.count == 1)
+        #expect(written["transactionalEmailDefinitions"]?.arrayValue?.count == 1)
+        #expect(written["transactionalEmails"]?.arrayValue?.count == 1)
         let child = written["businessUnits"]?.arrayValue?[1]["triggeredSendDefinitions"]?.arrayValue?.first
         #expect(child?["customerKey"] == "child-welcome")
         let bad = try fake.control(

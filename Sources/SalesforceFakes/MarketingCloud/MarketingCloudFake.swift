@@ -12,6 +12,8 @@ public final class MarketingCloudFake: EmulatedService {
         case rowsetByKey, rowsetByID, rowByKey, rowByID
         case asyncInsertByKey, asyncUpsertByKey, asyncInsertByID, asyncUpsertByID, asyncStatus, asyncResults
         case fields, readRows, event, searchDataExtensions, eventDefinitions, eventDefinition
+        case createEmailDefinition, listEmailDefinitions, readEmailDefinition, updateEmailDefinition
+        case deleteEmailDefinition, sendEmailToOne, sendEmailToMany, emailStatus
     }
 
     private static let router: Router<Operation> = {
@@ -36,6 +38,18 @@ public final class MarketingCloudFake: EmulatedService {
         router.add("POST", "/interaction/v1/events", .event)
         router.add("GET", "/interaction/v1/eventDefinitions", .eventDefinitions)
         router.add("GET", "/interaction/v1/eventDefinitions/{selector}", .eventDefinition)
+        // The docs write the collection routes with and without a trailing slash.
+        for collection in ["/messaging/v1/email/definitions", "/messaging/v1/email/definitions/"] {
+            router.add("POST", collection, .createEmailDefinition)
+            router.add("GET", collection, .listEmailDefinitions)
+        }
+        router.add("GET", "/messaging/v1/email/definitions/{definitionKey}", .readEmailDefinition)
+        router.add("PATCH", "/messaging/v1/email/definitions/{definitionKey}", .updateEmailDefinition)
+        router.add("DELETE", "/messaging/v1/email/definitions/{definitionKey}", .deleteEmailDefinition)
+        router.add("POST", "/messaging/v1/email/messages", .sendEmailToMany)
+        router.add("POST", "/messaging/v1/email/messages/", .sendEmailToMany)
+        router.add("POST", "/messaging/v1/email/messages/{messageKey}", .sendEmailToOne)
+        router.add("GET", "/messaging/v1/email/messages/{messageKey}", .emailStatus)
         return router
     }()
 
@@ -274,6 +288,11 @@ public final class MarketingCloudFake: EmulatedService {
         case .event: return "journeys_execute"
         // Segment's setup docs ask for "Journeys: Read" for its API-event action; the scope word is mcdev's fixture's.
         case .eventDefinitions, .eventDefinition: return "journeys_read"
+        // Transactional messaging: "Email permissions: write, read, and send" (Get Started with Transactional
+        // Messaging API).
+        case .listEmailDefinitions, .readEmailDefinition, .emailStatus: return "email_read"
+        case .createEmailDefinition, .updateEmailDefinition, .deleteEmailDefinition: return "email_write"
+        case .sendEmailToOne, .sendEmailToMany: return "email_send"
         default: return "data_extensions_write"
         }
     }
@@ -381,6 +400,30 @@ public final class MarketingCloudFake: EmulatedService {
         case .eventDefinitions: return .ready(MetadataReads().eventDefinitions(query: request.query, tenant: state))
         case .eventDefinition:
             return .ready(try MetadataReads().eventDefinition(selector: parameters["selector"] ?? "", tenant: state))
+        case .createEmailDefinition:
+            return .ready(try TransactionalMessaging(now: now).createDefinition(try json(), tenant: &state))
+        case .listEmailDefinitions:
+            return .ready(try TransactionalMessaging(now: now).listDefinitions(query: request.query, tenant: &state))
+        case .readEmailDefinition:
+            return .ready(
+                try TransactionalMessaging(now: now).readDefinition(parameters["definitionKey"] ?? "", tenant: &state))
+        case .updateEmailDefinition:
+            return .ready(
+                try TransactionalMessaging(now: now).updateDefinition(
+                    parameters["definitionKey"] ?? "", try json(), tenant: &state))
+        case .deleteEmailDefinition:
+            return .ready(
+                try TransactionalMessaging(now: now).deleteDefinition(parameters["definitionKey"] ?? "", tenant: &state)
+            )
+        case .sendEmailToOne:
+            return .ready(
+                try TransactionalMessaging(now: now).sendOne(
+                    messageKey: parameters["messageKey"] ?? "", try json(), tenant: &state))
+        case .sendEmailToMany:
+            return .ready(try TransactionalMessaging(now: now).sendMany(try json(), tenant: &state))
+        case .emailStatus:
+            return .ready(
+                try TransactionalMessaging(now: now).status(messageKey: parameters["messageKey"] ?? "", tenant: &state))
         }
     }
 }

@@ -1,9 +1,9 @@
 import JSONCore
 
-/// Email sending state the SOAP API works on: subscribers, triggered send definitions, and every triggered send
-/// made, so that a test can assert "this email would have gone to this address with these values" (issue 25).
-/// Kept with the rest of a business unit's data (``MarketingCloudUnitData``); the state's members are
-/// `subscribers`, `triggeredSendDefinitions` and `triggeredSends`.
+/// Email sending state: the SOAP API's subscribers, triggered send definitions and triggered sends, and the
+/// transactional messaging API's send definitions and emails, every send recorded so that a test can assert "this
+/// email would have gone to this address with these values" (issue 25). Kept with the rest of a business unit's
+/// data (``MarketingCloudUnitData``); the state's members are named in ``members``.
 struct MarketingCloudMessaging: Sendable {
     /// Subscribers by subscriber key.
     var subscribers: [String: MarketingCloudSubscriber] = [:]
@@ -13,8 +13,15 @@ struct MarketingCloudMessaging: Sendable {
     var triggeredSends: [MarketingCloudTriggeredSend] = []
     /// The next subscriber `ID`.
     var nextSubscriberID = 1
+    /// Transactional email send definitions by key (deleted ones under the key their delete answered).
+    var emailDefinitions: [String: MarketingCloudEmailDefinition] = [:]
+    /// Transactional emails in the order they were sent.
+    var transactionalEmails: [MarketingCloudTransactionalEmail] = []
 
-    static let members = ["subscribers", "triggeredSendDefinitions", "triggeredSends"]
+    static let members = [
+        "subscribers", "triggeredSendDefinitions", "triggeredSends", "transactionalEmailDefinitions",
+        "transactionalEmails",
+    ]
 
     init() {}
 
@@ -42,6 +49,20 @@ struct MarketingCloudMessaging: Sendable {
         triggeredSends = try reader.array("triggeredSends") { value, path throws(JSONSchemaError) in
             try MarketingCloudTriggeredSend(json: value, path: path)
         }
+        for (position, definition) in try reader.array(
+            "transactionalEmailDefinitions",
+            { value, path throws(JSONSchemaError) in try MarketingCloudEmailDefinition(json: value, path: path) }
+        ).enumerated() {
+            guard emailDefinitions[definition.definitionKey] == nil else {
+                throw JSONSchemaError(
+                    path: "transactionalEmailDefinitions[\(position)].definitionKey",
+                    message: "definitionKey \(definition.definitionKey) appears twice")
+            }
+            emailDefinitions[definition.definitionKey] = definition
+        }
+        transactionalEmails = try reader.array("transactionalEmails") { value, path throws(JSONSchemaError) in
+            try MarketingCloudTransactionalEmail(json: value, path: path)
+        }
     }
 
     /// The three members of the state.
@@ -52,6 +73,8 @@ struct MarketingCloudMessaging: Sendable {
             "triggeredSendDefinitions": .array(
                 triggeredSendDefinitions.keys.sorted().map { triggeredSendDefinitions[$0]!.json }),
             "triggeredSends": .array(triggeredSends.map(\.json)),
+            "transactionalEmailDefinitions": .array(emailDefinitions.keys.sorted().map { emailDefinitions[$0]!.json }),
+            "transactionalEmails": .array(transactionalEmails.map(\.json)),
         ]
     }
 
@@ -154,4 +177,86 @@ struct MarketingCloudTriggeredSend: Sendable, Equatable, StateRecord {
         definitionKey: "", subscriberKey: "", emailAddress: "", attributes: [], requestID: "", at: "",
         status: "sent")
     static let requiredKeys: [CodingKeys] = [.definitionKey, .subscriberKey, .emailAddress]
+}
+
+/// A transactional messaging email send definition (`/messaging/v1/email/definitions`). `content`,
+/// `subscriptions` and `options` are kept as the API writes them back (defaults filled in at create).
+struct MarketingCloudEmailDefinition: Sendable, Equatable, StateRecord {
+    var definitionKey: String
+    var definitionID: String
+    var name: String
+    var description: String?
+    var classification: String
+    /// `Active`, `Inactive` or `Deleted`.
+    var status: String
+    var content: JSONValue
+    var subscriptions: JSONValue
+    var options: JSONValue
+    var createdDate: String
+    var modifiedDate: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case definitionKey
+        case definitionID = "definitionId"
+        case name, description, classification, status, content
+        case subscriptions, options, createdDate, modifiedDate
+    }
+    static let template = MarketingCloudEmailDefinition(
+        definitionKey: "", definitionID: "", name: "", description: nil, classification: "Default Transactional",
+        status: "Active", content: [:], subscriptions: [:], options: [:], createdDate: "", modifiedDate: "")
+    static let requiredKeys: [CodingKeys] = [.definitionKey, .name]
+    static let statuses = ["Active", "Inactive", "Deleted"]
+
+    init(
+        definitionKey: String, definitionID: String, name: String, description: String?, classification: String,
+        status: String, content: JSONValue, subscriptions: JSONValue, options: JSONValue, createdDate: String,
+        modifiedDate: String
+    ) {
+        self.definitionKey = definitionKey
+        self.definitionID = definitionID
+        self.name = name
+        self.description = description
+        self.classification = classification
+        self.status = status
+        self.content = content
+        self.subscriptions = subscriptions
+        self.options = options
+        self.createdDate = createdDate
+        self.modifiedDate = modifiedDate
+    }
+
+    init(json: JSONValue, path: String) throws(JSONSchemaError) {
+        self = try Self.decoded(json, path: path)
+        if Self.leavesOut(.definitionID, of: json) {
+            definitionID = MarketingCloudEventDefinition.derivedID(definitionKey).lowercased()
+        }
+        guard Self.statuses.contains(status) else {
+            throw JSONSchemaError(
+                path: "\(path).status", message: "expected one of \(Self.statuses.joined(separator: ", "))")
+        }
+    }
+}
+
+/// One transactional email to one recipient, as the fake recorded it: what would have been emailed, to whom,
+/// with which attributes. `queued` while its definition is Inactive ("queued for later processing for up to
+/// three days"), `sent` once it is active.
+struct MarketingCloudTransactionalEmail: Sendable, Equatable, StateRecord {
+    var messageKey: String
+    var definitionKey: String
+    var contactKey: String
+    var to: String
+    var attributes: JSONValue
+    var requestID: String
+    @StateTime var at = 0
+    /// `sent` or `queued`.
+    var status: String
+
+    enum CodingKeys: String, CodingKey, CaseIterable {
+        case messageKey, definitionKey, contactKey, to, attributes
+        case requestID = "requestId"
+        case at, status
+    }
+    static let template = MarketingCloudTransactionalEmail(
+        messageKey: "", definitionKey: "", contactKey: "", to: "", attributes: [:], requestID: "", status: "sent")
+    static let requiredKeys: [CodingKeys] = [.messageKey, .definitionKey, .contactKey]
 }

@@ -46,8 +46,15 @@ struct MarketingCloudSettings: Sendable, Equatable, Codable {
     /// Number value"; the narrowest reading) or `null` (stored as no value, as an absent SOAP value is not). The
     /// REST pages say nothing about `""` or null in rows (research: issue 15, §2), so both readings are offered.
     var emptyStringInTypedColumns = EmptyStringInTypedColumns.reject
+    /// How long a transactional messageKey may not be reused: the single-send and status pages say "over the last
+    /// 2 days", the batch-send, best-practice and architecture pages "72 hours". 48, the narrower reading.
+    var messageKeyUniqueHours = 48
+    /// What `count` means in the list of transactional send definitions: Salesforce's OpenAPI spec says "Number of
+    /// pages" and a captured list (3 definitions, `count` 1) agrees; `items` is the other reading.
+    var emailDefinitionListCount = ListCount.pages
 
     enum InstanceURLForm: String, Sendable, JSONChoice { case url, host }
     enum AsyncCompletion: String, Sendable, JSONChoice { case immediate, polls, seconds }
     enum EmptyStringInTypedColumns: String, Sendable, JSONChoice { case reject, null }
+    enum ListCount: String, Sendable, JSONChoice { case pages, items }
 }
