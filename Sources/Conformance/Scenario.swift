@@ -24,6 +24,11 @@ import Yams
 /// maxCalls: 6                         # optional: the first run's call budget (sfdest send --max-calls)
 /// command: checkConfig                # optional: run the preflight (sfdest check-config) instead of a send;
 ///                                     # input is then optional and expect.preflight replaces expect.outcome
+/// command: requests                   # or: send scripted requests, as a client in another language would
+/// requests:                           #   (no config, no input); {{token}} is a token for the fake's
+///   - {method: POST, path: /Service.asmx, headers: {SOAPAction: Create}, text: "<soap:Envelope…"}
+///   - {method: GET, path: "/messaging/v1/email/messages/m1"}   #   default client; json: sends a JSON body.
+///                                     #   The golden shows each answer too.
 /// expect:
 ///   transcript: golden/ae-create.http
 ///   outcome: {created: 1, stopped: null}
@@ -37,10 +42,20 @@ public struct Scenario: Sendable {
         case accountEngagement, marketingCloud
     }
 
-    /// What the scenario runs: a delivery (`sfdest send`) or the preflight (`sfdest check-config`).
+    /// What the scenario runs: a delivery (`sfdest send`), the preflight (`sfdest check-config`), or scripted
+    /// requests (a client the harness does not have: a SOAP SDK, a transactional send).
     public enum Command: String, Sendable, CaseIterable {
-        /// `send` delivers the input (`sfdest send`); `checkConfig` runs only the preflight (`sfdest check-config`).
-        case send, checkConfig
+        /// `send` delivers the input (`sfdest send`); `checkConfig` runs only the preflight (`sfdest check-config`);
+        /// `requests` sends the scenario's `requests:` in order.
+        case send, checkConfig, requests
+    }
+
+    /// One request of a `requests` scenario: sent to the fake as written, `{{token}}` replaced.
+    package struct ScriptedRequest: Sendable {
+        package var method: String
+        package var path: String
+        package var headers: [(name: String, value: String)]
+        package var body: String
     }
 
     /// Something to do to the fake once a number of API requests have been answered.
@@ -72,8 +87,11 @@ public struct Scenario: Sendable {
     /// The first run's call budget (`--max-calls`); a resumed run has none.
     package var maxCalls: Int?
     package var credentials: [String: String]
-    package var config: DestinationConfig
+    /// The client config; nil for a `requests` scenario.
+    package var config: DestinationConfig?
     package var configText: String
+    /// A `requests` scenario's requests, in order.
+    package var requests: [ScriptedRequest]
     /// The input lines, exactly as the client will read them.
     package var input: String
     package var transcriptPath: String
@@ -98,7 +116,7 @@ public struct Scenario: Sendable {
         }
         let commandName = try reader.optionalString("command") ?? Command.send.rawValue
         guard let command = Command(rawValue: commandName) else {
-            throw reader.error("command", "expected send or checkConfig")
+            throw reader.error("command", "expected send, checkConfig or requests")
         }
         let seed = reader.value("seed").map(JSONValue.init(yaml:))
         let clock = try reader.optionalString("clock") ?? "2026-01-01T00:00:00Z"
@@ -108,20 +126,28 @@ public struct Scenario: Sendable {
         let maxCalls =
             reader.value("maxCalls") == nil ? nil : try reader.int("maxCalls", default: 0, range: 1...Int.max)
         let credentials = try readCredentials(&reader)
-        let (config, configText) = try readConfig(&reader, file: path)
-        let input = try readInput(&reader, file: path, command: command)
+        var config: DestinationConfig?
+        var configText = ""
+        var input = ""
+        var requests: [ScriptedRequest] = []
+        if command == .requests {
+            requests = try readRequests(&reader, file: path)
+        } else {
+            (config, configText) = try readConfig(&reader, file: path)
+            input = try readInput(&reader, file: path, command: command)
+        }
         var expect = try reader.requiredMapping("expect")
         let expected = try readExpectations(&expect, root: root, command: command)
         try expect.finish()
         try reader.finish()
-        if config.destination.rawValue != fake.rawValue {
+        if let config, config.destination.rawValue != fake.rawValue {
             throw reader.error("fake", "the config's destination is \(config.destination.rawValue)")
         }
         return Scenario(
             file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock,
             faults: faults, steps: steps,
             resumeAfterSeconds: resumeAfterSeconds, maxCalls: maxCalls, credentials: credentials, config: config,
-            configText: configText, input: input, transcriptPath: expected.transcriptPath,
+            configText: configText, requests: requests, input: input, transcriptPath: expected.transcriptPath,
             transcriptLocation: "\(path)\(expected.transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
             expectedOutcome: expected.outcome, expectedState: expected.state, expectedPreflight: expected.preflight,
             goldenExists: FileManager.default.fileExists(atPath: expected.transcriptPath))
@@ -170,6 +196,40 @@ public struct Scenario: Sendable {
                     settings: settings))
         }
         return steps
+    }
+
+    /// `requests:`: what a `requests` scenario sends, each `{method, path, headers, text | json}`.
+    private static func readRequests(_ reader: inout YAMLReader, file: String) throws(ConfigError)
+        -> [ScriptedRequest]
+    {
+        if reader.value("config") != nil { throw reader.error("config", "a requests scenario has no client config") }
+        guard let node = reader.value("requests"), case .sequence(let sequence) = node, !sequence.isEmpty else {
+            throw reader.error("requests", "is required: the requests to send, in order")
+        }
+        var requests: [ScriptedRequest] = []
+        for (index, item) in sequence.enumerated() {
+            var entry = try YAMLReader(file: file, path: "requests[\(index)]", node: item)
+            let method = try entry.optionalString("method") ?? "GET"
+            let path = try entry.string("path")
+            guard path.hasPrefix("/") else { throw entry.error("path", "expected a path starting with /") }
+            var headers: [(name: String, value: String)] = []
+            if var headerReader = try entry.mapping("headers") {
+                for name in headerReader.keys.sorted() { headers.append((name, try headerReader.string(name))) }
+            }
+            let text = try entry.optionalString("text")
+            let json = entry.value("json").map(JSONValue.init(yaml:))
+            if text != nil, json != nil { throw entry.error("json", "give text or json, not both") }
+            var body = text ?? ""
+            if let json {
+                body = JSONWriter.string(json)
+                if !headers.contains(where: { $0.name.lowercased() == "content-type" }) {
+                    headers.append(("Content-Type", "application/json"))
+                }
+            }
+            try entry.finish()
+            requests.append(ScriptedRequest(method: method, path: path, headers: headers, body: body))
+        }
+        return requests
     }
 
     /// `resume: {advanceSeconds: N}`: run again with `--resume` after moving the clock.
@@ -283,7 +343,10 @@ public struct Scenario: Sendable {
         if command == .checkConfig, !outcome.isEmpty {
             throw expect.error("outcome", "a checkConfig scenario sends nothing; expect preflight instead")
         }
-        if command == .send, preflight != nil {
+        if command == .requests, !outcome.isEmpty {
+            throw expect.error("outcome", "a requests scenario has no run report; its golden shows every answer")
+        }
+        if command != .checkConfig, preflight != nil {
             throw expect.error("preflight", "only a checkConfig scenario runs the preflight")
         }
         return Expectations(

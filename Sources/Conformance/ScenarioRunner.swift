@@ -1,9 +1,11 @@
 import FakeHTTP
 import Foundation
+import HTTPTypes
 import JSONCore
 import SalesforceDestinations
 import SalesforceFakes
 import Synchronization
+import WireFormat
 
 /// Runs scenarios: each against a fresh in-process fake on an ephemeral port, so they can run in parallel.
 public struct ScenarioRunner: Sendable {
@@ -39,9 +41,10 @@ public struct ScenarioRunner: Sendable {
     /// A mismatch is a failed result, not an error; it throws only when the fake refuses the scenario's setup
     /// (``ScenarioError``) or the fake cannot start.
     public func run(_ scenario: Scenario) async throws -> ScenarioResult {
+        guard let declared = scenario.config else { return try await runRequests(scenario) }
         let server = try Self.startFake(for: scenario)
         defer { server.stop() }
-        let config = Self.pointed(scenario.config, at: server)
+        let config = Self.pointed(declared, at: server)
         let credentials = Self.credentials(scenario)
         let network = try AsyncHTTPClientTransport(timeoutSeconds: 10)
         let recorder = RecordingTransport(wrapping: network)
@@ -55,7 +58,7 @@ public struct ScenarioRunner: Sendable {
                 config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 }
             ).run()
             await network.shutdown()
-            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(
+            let transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: declared).render(
                 recorder.recorded)
             var (failures, recorded) = try compareGolden(scenario, transcript)
             if let expected = scenario.expectedPreflight {
@@ -69,7 +72,8 @@ public struct ScenarioRunner: Sendable {
         }
 
         let (report, transcript) = try await deliver(
-            scenario, config: config, credentials: credentials, transport: transport, recorder: recorder, clock: clock)
+            scenario, config: config, declared: declared, credentials: credentials, transport: transport,
+            recorder: recorder, clock: clock)
         await network.shutdown()
         var (failures, recorded) = try compareGolden(scenario, transcript)
         failures += Self.outcomeDifferences(scenario.expectedOutcome, report)
@@ -143,7 +147,8 @@ public struct ScenarioRunner: Sendable {
 
     /// Runs the delivery (and the `--resume` run, when the scenario asks for one) and renders its transcript.
     private func deliver(
-        _ scenario: Scenario, config: DestinationConfig, credentials: Credentials, transport: any HTTPTransport,
+        _ scenario: Scenario, config: DestinationConfig, declared: DestinationConfig, credentials: Credentials,
+        transport: any HTTPTransport,
         recorder: RecordingTransport,
         clock: VirtualDeliveryClock
     ) async throws -> (RunReport, String) {
@@ -165,7 +170,7 @@ public struct ScenarioRunner: Sendable {
             return try await run.run(try NDJSONReader.open(inputFile.path))
         }
         var report = try await run(resume: false)
-        var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: scenario.config).render(
+        var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: declared).render(
             recorder.recorded)
         if let seconds = scenario.resumeAfterSeconds {
             clock.advance(by: seconds)
@@ -174,12 +179,83 @@ public struct ScenarioRunner: Sendable {
             let second = Array(recorder.recorded.dropFirst(before))
             transcript +=
                 "\n# ---- resumed after \(Int(seconds)) s (--resume) ----\n\n"
-                + Transcript.forRun(config, exchanges: second, declaring: scenario.config).render(second).split(
+                + Transcript.forRun(config, exchanges: second, declaring: declared).render(second).split(
                     separator: "\n", omittingEmptySubsequences: false
                 )
                 .drop { $0.hasPrefix("@") || $0.isEmpty }.joined(separator: "\n")
         }
         return (report, transcript)
+    }
+
+    /// A `requests` scenario: a token for the fake's default client (an auth exchange, as a client's first call),
+    /// then each scripted request in order with `{{token}}` replaced; the golden shows every request and answer.
+    private func runRequests(_ scenario: Scenario) async throws -> ScenarioResult {
+        let server = try Self.startFake(for: scenario)
+        defer { server.stop() }
+        let network = try AsyncHTTPClientTransport(timeoutSeconds: 10)
+        let recorder = RecordingTransport(wrapping: network)
+        let clock = VirtualDeliveryClock { seconds in server.control.advanceClock(by: seconds) }
+        let transport = StepTransport(
+            inner: recorder, afterAnswer: Self.stepApplier(scenario.steps, control: server.control, clock: clock))
+        var failures: [String] = []
+        var token = ""
+        do {
+            let answer = try await transport.send(Self.tokenRequest(for: scenario, base: server.baseURL))
+            token = (try? JSONParser.parse(answer.body))?["access_token"]?.stringValue ?? ""
+        } catch {
+            failures.append("token: no answer (\(error))")
+        }
+        if token.isEmpty { failures.append("token: the fake issued none for its default client") }
+        for (index, scripted) in scenario.requests.enumerated() {
+            var headers = HTTPFields()
+            for header in scripted.headers {
+                guard let name = HTTPField.Name(header.name) else { continue }
+                headers.append(HTTPField(name: name, value: header.value.replacing("{{token}}", with: token)))
+            }
+            guard let url = URL(string: server.baseURL + scripted.path.replacing("{{token}}", with: token)) else {
+                failures.append("requests[\(index)]: \(scripted.path) is not a path")
+                continue
+            }
+            let request = TransportRequest(
+                method: scripted.method, url: url, headers: headers,
+                body: Array(scripted.body.replacing("{{token}}", with: token).utf8),
+                context: RequestContext(line: 0, identity: "request \(index + 1)", attempt: 1))
+            _ = try? await transport.send(request)
+        }
+        await network.shutdown()
+        let transcript = Transcript(variables: [(server.baseURL, "fakeUrl", nil)], showsAnswers: true).render(
+            recorder.recorded)
+        let (goldenFailures, recorded) = try compareGolden(scenario, transcript)
+        failures += goldenFailures + Self.stateDifferences(scenario, server)
+        return ScenarioResult(
+            name: scenario.name, file: scenario.file, passed: failures.isEmpty, failures: failures, seconds: 0,
+            report: nil, preflight: nil, transcript: transcript, recorded: recorded)
+    }
+
+    /// The token request a client of the fake's default tenant makes first (README "The default tenant"):
+    /// Marketing Cloud's client credentials as JSON, Account Engagement's password grant as a form.
+    static func tokenRequest(for scenario: Scenario, base: String) -> TransportRequest {
+        let client = scenario.credentials["clientId"] ?? "fake-client-id"
+        let secret = scenario.credentials["clientSecret"] ?? "fake-client-secret"
+        switch scenario.fake {
+        case .marketingCloud:
+            return TransportRequest(
+                method: "POST", url: URL(string: base + "/v2/token")!,
+                headers: [.contentType: "application/json", .accept: "application/json"],
+                body: JSONWriter.bytes([
+                    "grant_type": "client_credentials", "client_id": .string(client), "client_secret": .string(secret),
+                ]), context: nil)
+        case .accountEngagement:
+            let form = FormURLEncoded.encode([
+                ("grant_type", "password"), ("client_id", client), ("client_secret", secret),
+                ("username", scenario.credentials["username"] ?? "user@example.com"),
+                ("password", scenario.credentials["password"] ?? "fake-password"),
+            ])
+            return TransportRequest(
+                method: "POST", url: URL(string: base + "/services/oauth2/token")!,
+                headers: [.contentType: "application/x-www-form-urlencoded", .accept: "application/json"],
+                body: Array(form.utf8), context: nil)
+        }
     }
 
     /// The differences between the scenario's expected state and the fake's.

@@ -18,6 +18,9 @@ package struct AccessTokenNumbers: Sendable {
         numbersNewTokens = true
     }
 
+    /// The tokens numbered so far.
+    package var known: [String: Int] { numbers }
+
     /// The placeholder that stands for `token`.
     package mutating func placeholder(for token: String) -> String {
         if let number = numbers[token] { return "<access-token:\(number)>" }

@@ -61,6 +61,16 @@ package struct SecretMasker: Sendable {
         tokens.placeholder(for: token)
     }
 
+    /// `text` with every access token seen so far replaced by its placeholder: a SOAP client sends its token in
+    /// the envelope (`<fueloauth>`), not in a header.
+    package func maskingKnownTokens(in text: String) -> String {
+        var masked = text
+        for (token, number) in tokens.known where !token.isEmpty && masked.contains(token) {
+            masked = masked.replacing(token, with: "<access-token:\(number)>")
+        }
+        return masked
+    }
+
     /// An `Authorization` value masked: a bearer token becomes its placeholder, HTTP Basic client credentials
     /// (RFC 6749 §2.3.1) `Basic <redacted>`, anything else `<redacted>` whole (an unknown scheme, or a bare
     /// token, may be a credential). A bare `Bearer` or `Basic` has nothing to hide and stays.

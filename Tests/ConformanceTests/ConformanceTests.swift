@@ -106,6 +106,28 @@ let repositoryRoot = URL(fileURLWithPath: #filePath).deletingLastPathComponent()
         #expect(RecordMode.resolve(flag: true, environment: [:]) == .all)
     }
 
+    /// A `requests` scenario: its golden shows each answer, a token sent in a SOAP envelope is masked as a
+    /// header's is, and a changed answer fails the scenario; it takes no client config.
+    @Test func aRequestsScenarioPinsTheAnswersAndMasksTheEnvelopesToken() async throws {
+        let sandbox = try Sandbox("mc-soap-rows")
+        defer { sandbox.remove() }
+        let passing = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
+        #expect(passing.passed, "\(passing.failures)")
+        #expect(passing.transcript.contains("<etns:fueloauth><access-token:1></etns:fueloauth>"))
+        #expect(passing.transcript.contains("# answer:\n# <?xml"))
+        try sandbox.edit(sandbox.golden) {
+            $0.replacingOccurrences(of: "<StatusMessage>Keys Not Found<", with: "<StatusMessage>Deleted<")
+        }
+        let changed = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
+        #expect(!changed.passed)
+        #expect(changed.failures.first?.hasPrefix("transcript differs from golden/mc-soap-rows.http:") == true)
+        try sandbox.edit(sandbox.scenario) {
+            $0.replacingOccurrences(of: "command: requests", with: "command: requests\nconfig: |\n  x: 1")
+        }
+        let withConfig = await ScenarioRunner(root: sandbox.root, mode: .never).run(file: sandbox.scenario)
+        #expect(withConfig.failures.joined().contains("config: a requests scenario has no client config"))
+    }
+
     /// Five requests in flight, run after run: the same transcript (order is asserted per email, not across).
     @Test func concurrentScenariosAreDeterministic() async throws {
         let file = repositoryRoot + "/scenarios/ae-same-email-in-order.yaml"

@@ -25,13 +25,19 @@ public struct Transcript: Sendable {
     /// so the file runs as is and shows which environment a run targeted.
     public var declarations: [(name: String, value: String)]
 
+    /// Whether each request's answer follows it as `# `-prefixed lines (a `requests` scenario, whose requests are
+    /// scripted and whose point is what the fake answers); token answers never show.
+    public var showsAnswers: Bool
+
     /// Creates a transcript with the given variables; ``forRun(_:exchanges:declaring:)`` makes the ones for a run.
     public init(
         variables: [(base: String, name: String, pathPrefix: String?)],
-        declarations: [(name: String, value: String)] = []
+        declarations: [(name: String, value: String)] = [],
+        showsAnswers: Bool = false
     ) {
         self.variables = variables
         self.declarations = declarations
+        self.showsAnswers = showsAnswers
     }
 
     /// Renders exchanges (in any order) as the transcript text.
@@ -87,6 +93,14 @@ public struct Transcript: Sendable {
             lines.append("")
             lines.append(body(request, secrets))
         }
+        // A scripted request's answer is what the scenario shows (the fake's side); a token answer holds a secret.
+        if showsAnswers, request.context != nil, case .success(let response) = exchange.response, !response.body.isEmpty
+        {
+            lines.append("")
+            lines.append("# answer:")
+            let text = secrets.maskingKnownTokens(in: String(decoding: response.body, as: UTF8.self))
+            lines += text.split(separator: "\n", omittingEmptySubsequences: false).map { "# " + $0 }
+        }
         return lines.joined(separator: "\n") + "\n"
     }
 
@@ -104,9 +118,9 @@ public struct Transcript: Sendable {
         if var value = try? JSONParser.parse(request.body) {
             // Marketing Cloud's /v2/token takes the credentials as JSON.
             if case .object(let members) = value { value = .object(secrets.requestMembers(members)) }
-            return JSONWriter.string(value, style: .pretty)
+            return secrets.maskingKnownTokens(in: JSONWriter.string(value, style: .pretty))
         }
-        return String(decoding: request.body, as: UTF8.self)
+        return secrets.maskingKnownTokens(in: String(decoding: request.body, as: UTF8.self))
     }
 
     /// UUID-shaped path segments (async request ids) become `<request-id:N>`, numbered by first appearance.
