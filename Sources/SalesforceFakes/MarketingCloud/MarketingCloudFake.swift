@@ -242,7 +242,13 @@ public final class MarketingCloudFake: EmulatedService {
         }
         if SOAPEndpoint.serves(request.path) {
             let base = baseURL.withLock { $0 }
-            return tenant.withLock { SOAPEndpoint.handle(request, tenant: &$0, now: now, baseURL: base) }
+            switch SOAPEndpoint.read(request, baseURL: base) {
+            case .answered(let response): return response
+            case .envelope(let token, let operation):
+                return tenant.withLock {
+                    SOAPEndpoint.handle(token: token, operation: operation, tenant: &$0, now: now, baseURL: base)
+                }
+            }
         }
         switch Self.router.match(method: request.method, path: request.path) {
         case .notFound:

@@ -56,17 +56,23 @@ struct XMLTree: Sendable, Equatable {
 
         func fail(_ message: String) -> ParseError { ParseError(offset: index, message: message) }
 
-        func peek(_ text: String) -> Bool {
-            let utf8 = Array(text.utf8)
-            guard index + utf8.count <= bytes.count else { return false }
-            return bytes[index..<index + utf8.count].elementsEqual(utf8)
+        /// Whether the bytes at `index` are `text`. A static string, compared in place: this is asked at every
+        /// `<` of a document, and building an array per question made a 50-row SOAP call cost milliseconds.
+        func peek(_ text: StaticString) -> Bool { matches(text, at: index) }
+
+        private func matches(_ text: StaticString, at position: Int) -> Bool {
+            text.withUTF8Buffer { utf8 in
+                guard position + utf8.count <= bytes.count else { return false }
+                for offset in 0..<utf8.count where bytes[position + offset] != utf8[offset] { return false }
+                return true
+            }
         }
 
-        mutating func skip(past text: String) throws(ParseError) {
-            let utf8 = Array(text.utf8)
-            while index + utf8.count <= bytes.count {
-                if bytes[index..<index + utf8.count].elementsEqual(utf8) {
-                    index += utf8.count
+        mutating func skip(past text: StaticString) throws(ParseError) {
+            let length = text.utf8CodeUnitCount
+            while index + length <= bytes.count {
+                if matches(text, at: index) {
+                    index += length
                     return
                 }
                 index += 1
@@ -74,8 +80,10 @@ struct XMLTree: Sendable, Equatable {
             throw fail("\(text) never comes")
         }
 
+        static func isSpace(_ byte: UInt8) -> Bool { byte == 0x20 || byte == 0x09 || byte == 0x0A || byte == 0x0D }
+
         mutating func skipSpace() {
-            while index < bytes.count, [0x20, 0x09, 0x0A, 0x0D].contains(bytes[index]) { index += 1 }
+            while index < bytes.count, Self.isSpace(bytes[index]) { index += 1 }
         }
 
         /// Declaration, comments and processing instructions before the root, then the root, then only those.
@@ -107,7 +115,9 @@ struct XMLTree: Sendable, Equatable {
             let start = index
             while index < bytes.count {
                 let byte = bytes[index]
-                if [0x20, 0x09, 0x0A, 0x0D, UInt8(ascii: ">"), UInt8(ascii: "/"), UInt8(ascii: "=")].contains(byte) {
+                if Self.isSpace(byte) || byte == UInt8(ascii: ">") || byte == UInt8(ascii: "/")
+                    || byte == UInt8(ascii: "=")
+                {
                     break
                 }
                 index += 1
@@ -162,7 +172,11 @@ struct XMLTree: Sendable, Equatable {
             var text: [UInt8] = []
             while true {
                 guard index < bytes.count else { throw fail("<\(name)> is never closed") }
-                if peek("</") {
+                if bytes[index] != UInt8(ascii: "<") {
+                    // Text: most bytes of a document, so asked first.
+                    text.append(bytes[index])
+                    index += 1
+                } else if peek("</") {
                     index += 2
                     let closing = try self.name()
                     guard closing == name else { throw fail("</\(closing)> closes <\(name)>") }
@@ -185,11 +199,8 @@ struct XMLTree: Sendable, Equatable {
                     try skip(past: "?>")
                 } else if peek("<!") {
                     throw fail("a declaration inside an element is not accepted")
-                } else if peek("<") {
-                    element.children.append(try self.element(depth: depth + 1, scopes: &scopes))
                 } else {
-                    text.append(bytes[index])
-                    index += 1
+                    element.children.append(try self.element(depth: depth + 1, scopes: &scopes))
                 }
             }
         }

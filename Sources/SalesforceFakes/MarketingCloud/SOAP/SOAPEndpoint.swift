@@ -32,35 +32,50 @@ enum SOAPEndpoint {
     static let partnerNamespace = "http://exacttarget.com/wsdl/partnerAPI"
     static let envelopeNamespace = "http://schemas.xmlsoap.org/soap/envelope/"
 
-    /// Answers one SOAP request (or a WSDL read); runs with the tenant locked.
-    static func handle(_ request: HTTPRequest, tenant: inout MarketingCloudTenant, now: Int, baseURL: String)
-        -> HTTPResponse
-    {
+    /// A request read without the tenant: answered already (the WSDL, a malformed envelope), or an envelope's
+    /// token and operation. Parsing outside the tenant's lock keeps the other server thread serving meanwhile.
+    enum Reading {
+        case answered(HTTPResponse)
+        case envelope(token: String?, operation: XMLTree.Element)
+    }
+
+    static func read(_ request: HTTPRequest, baseURL: String) -> Reading {
         if request.method == "GET",
             request.path == wsdlPath || request.query.contains(where: { $0.name.lowercased() == "wsdl" })
         {
-            return .bytes(
-                Array(PartnerAPIWSDL.text(address: baseURL + "/Service.asmx").utf8), status: 200,
-                contentType: "text/xml; charset=utf-8")
+            return .answered(
+                .bytes(
+                    Array(PartnerAPIWSDL.text(address: baseURL + "/Service.asmx").utf8), status: 200,
+                    contentType: "text/xml; charset=utf-8"))
         }
         guard request.method == "POST", request.path != wsdlPath else {
-            return fault(code: "soap:Client", message: "Only POST is served at Service.asmx", actor: baseURL)
+            return .answered(fault(code: "soap:Client", message: "Only POST is served at Service.asmx", actor: baseURL))
         }
         let envelope: XMLTree.Element
         do {
             envelope = try XMLTree(request.body).root
         } catch {
-            return fault(code: "soap:Client", message: "The request is not well-formed XML: \(error)", actor: baseURL)
+            return .answered(
+                fault(code: "soap:Client", message: "The request is not well-formed XML: \(error)", actor: baseURL))
         }
         guard envelope.localName == "Envelope", envelope.namespace == envelopeNamespace,
             let body = envelope.child("Body"), let operation = body.children.first
         else {
-            return fault(code: "soap:Client", message: "The request is not a SOAP 1.1 envelope", actor: baseURL)
+            return .answered(
+                fault(code: "soap:Client", message: "The request is not a SOAP 1.1 envelope", actor: baseURL))
         }
         // The token, as FuelSDK sends it: <fueloauth xmlns="http://exacttarget.com">.
         let presented = envelope.child("Header")?.children.first {
             $0.localName == "fueloauth" && $0.namespace == "http://exacttarget.com"
         }?.text.trimmingCharacters(in: .whitespacesAndNewlines)
+        return .envelope(token: presented, operation: operation)
+    }
+
+    /// Answers one SOAP request read by ``read(_:baseURL:)``; runs with the tenant locked.
+    static func handle(
+        token presented: String?, operation: XMLTree.Element, tenant: inout MarketingCloudTenant, now: Int,
+        baseURL: String
+    ) -> HTTPResponse {
         guard let presented, let token = tenant.tokens[presented] else {
             return securityFault("Login Failed", actor: baseURL)
         }
