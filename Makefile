@@ -45,7 +45,7 @@ fakes: deps
 	$$($(SWIFT) build --show-bin-path)/sfdest fake --pardot-port 8181 --marketing-cloud-port 8282
 
 # The Swift suite, then real third-party clients from PyPI (peer-clients/, in a throwaway venv) against the
-# built fakes over TLS, then the pytest fixture (contrib/pytest) against the built binary, then the README's CI job
+# built fakes over TLS, then the pytest fixture (contrib/pytest) against the built binary, then the CI job of docs/ci-other-languages.md
 # against the artefact with the toolchain hidden. The release artefact takes about 12 minutes to build from a clean
 # clone on two cores, past CI's budget, so make test checks the debug build relinked in the artefact's shape (the
 # Swift runtime linked in, seconds), and the release artefact too when `make dist` has built it (`make dist-test`

@@ -232,7 +232,7 @@ public struct ScenarioRunner: Sendable {
             report: nil, preflight: nil, transcript: transcript, recorded: recorded)
     }
 
-    /// The token request a client of the fake's default tenant makes first (README "The default tenant"):
+    /// The token request a client of the fake's default tenant makes first (docs/fakes.md, "The default tenant"):
     /// Marketing Cloud's client credentials as JSON, Account Engagement's password grant as a form.
     static func tokenRequest(for scenario: Scenario, base: String) -> TransportRequest {
         let client = scenario.credentials["clientId"] ?? "fake-client-id"

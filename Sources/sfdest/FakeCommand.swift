@@ -12,7 +12,7 @@ struct FakeCommand: AsyncParsableCommand {
         abstract: "Run the fake Salesforce servers: Account Engagement and Marketing Cloud.",
         discussion: """
             Each fake prints one line with its base URL (--json: one JSON object; --ready-file: a file written once \
-            both listen). With no seed, each starts with the documented default tenant (see README). The seed file \
+            both listen). With no seed, each starts with the documented default tenant (see docs/fakes.md). The seed file \
             is JSON or YAML: {"pardot": <state>, "marketingCloud": <state>}, in the format of GET /__fake/state; \
             with "mode": "merge" it adds to the default tenants instead of replacing them. Bound beyond loopback, \
             the control API needs a token: SFDEST_CONTROL_TOKEN, --control-token-file, or one generated and printed.

@@ -358,7 +358,7 @@ import Testing
     }
 }
 
-/// What the journal charges per entry beyond its bodies (RequestJournal.entryOverheadBytes, documented in README).
+/// What the journal charges per entry beyond its bodies (RequestJournal.entryOverheadBytes, documented in docs/fakes.md).
 enum RequestJournalCost {
     static let overhead = 512
 }

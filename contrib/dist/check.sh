@@ -1,11 +1,11 @@
 #!/usr/bin/env bash
-# The artefact as a new user's CI job uses it, following only the README ("The fakes in another language's CI"),
+# The artefact as a new user's CI job uses it, following only docs/ci-other-languages.md,
 # on this machine with the Swift toolchain's folder hidden: a private mount namespace (`unshare -rm`) puts an empty
 # tmpfs over it, so a runtime library the artefact still needed from there would fail it.
 #
 # Usage: check.sh ARTEFACT   (ARTEFACT.sha256 beside it; PYTHON is a Python with pytest, SWIFT the swift driver)
 #
-# In the namespace, from an empty folder, as the README's job does:
+# In the namespace, from an empty folder, as that page's job does:
 #   1. download the artefact and its checksum (curl, from a file:// URL here), check it, make it executable;
 #   2. start the fakes with --ready-file, wait on the file, read the Account Engagement URL; a curl smoke test gets a
 #      token and upserts a prospect, and the control API verifies that exactly that request arrived;
@@ -26,7 +26,7 @@ fail() { echo "dist-check: $*" >&2; exit 1; }
 [ -f "$artefact.sha256" ] || fail "no checksum file $artefact.sha256"
 "$python" -c 'import pytest' 2>/dev/null || fail "$python has no pytest (make peer-clients makes that venv)"
 if ldd "$artefact" | grep -q 'libswift'; then fail "$name links a libswift* library:"$'\n'"$(ldd "$artefact")"; fi
-# libmicrohttpd 1.0.1 is linked in (Debian 12's libmicrohttpd12 is 0.9.75): the README names libgnutls30 only.
+# libmicrohttpd 1.0.1 is linked in (Debian 12's libmicrohttpd12 is 0.9.75): docs/ci-other-languages.md names libgnutls30 only.
 if ldd "$artefact" | grep -q 'libmicrohttpd'; then fail "$name links libmicrohttpd dynamically:"$'\n'"$(ldd "$artefact")"; fi
 # The folder holding the toolchain (/opt/swift for /opt/swift/usr/bin/swift), hidden below.
 toolchain=$(dirname "$(dirname "$(dirname "$(readlink -f "$(command -v "$swift")")")")")
@@ -42,7 +42,7 @@ job=$(mktemp -d)
 trap 'rm -rf "$job"' EXIT
 cd "$job"
 
-# 1. Download, check, make executable (README: "A job downloads it, starts the fakes, and waits for the ready file").
+# 1. Download, check, make executable (docs/ci-other-languages.md: "A job downloads it, starts the fakes, and waits for the ready file").
 curl -fsSLO "file://$artefact"
 curl -fsSLO "file://$artefact.sha256"
 sha256sum --check "$name.sha256" && chmod +x "$name"
@@ -66,7 +66,7 @@ kill -TERM "$fakes"
 wait "$fakes" || fail "the fakes did not stop cleanly on SIGTERM"
 echo "dist-check: downloaded, checked, started, smoke-tested and stopped with the toolchain hidden"
 
-# 3. The README's pytest job: the fixture beside a conftest.py, a service under test, a test that verifies it.
+# 3. The pytest job of docs/ci-other-languages.md: the fixture beside a conftest.py, a service under test, a test that verifies it.
 export SFDEST_BIN="$job/$name"
 mkdir "$job/ci" && cd "$job/ci"
 cp "$repository/contrib/pytest/sfdest_fixture.py" .
@@ -106,5 +106,5 @@ def test_each_test_starts_clean(sfdest):
 PY
 "$python" -m pytest -q -p no:cacheprovider
 "$python" -m pytest -q -p no:cacheprovider -c "$repository/contrib/pytest/pytest.ini" "$repository/contrib/pytest"
-echo "dist-check: the README's pytest job passed against $name with the toolchain hidden"
+echo "dist-check: the pytest job of docs/ci-other-languages.md passed against $name with the toolchain hidden"
 JOB

@@ -6,7 +6,7 @@
 # Why not Debian 12's libmicrohttpd-dev 0.9.75: on a later request of a keep-alive connection, and on every HTTPS
 # request, 0.9.75 answers a Content-Length it cannot parse with its status line and headers written twice, and
 # refuses a valid `Content-Length: 5 ` (RFC 9110 §5.5 allows the trailing whitespace). 1.0.1 answers each once and
-# accepts it (README, "The HTTP layer"; HTTPHardeningTests). Its library is ABI-compatible (soname 12), but the
+# accepts it (docs/http-layer.md; HTTPHardeningTests). Its library is ABI-compatible (soname 12), but the
 # binary package of trixie needs trixie's libc, hence a build from source. Linked statically, the release artefact
 # needs only libgnutls30 at run time.
 #

@@ -47,7 +47,7 @@ class VerificationError(AssertionError):
 
 
 class Fake:
-    """One running fake and its control API (README "Control API")."""
+    """One running fake and its control API (docs/fakes.md, "Control API")."""
 
     def __init__(self, url: str, advertised_url: str, token: Optional[str] = None):
         self.url = url.rstrip("/")

@@ -32,7 +32,7 @@ package struct NullPolicy: Sendable, Equatable {
 
     /// The defaults: null skips (a record that lacks a value never erases one by accident; clearing is opt-in),
     /// and Account Engagement skips empty strings, as Segment's Pardot destination drops them; Marketing Cloud
-    /// sends them (a data extension stores "" as given). See README "Null, absent and empty" for the sources.
+    /// sends them (a data extension stores "" as given). See docs/operators.md, "Null, absent and empty" for the sources.
     package static func defaults(for destination: DestinationConfig.Destination) -> NullPolicy {
         switch destination {
         case .accountEngagement: return NullPolicy(nulls: .skip, emptyStrings: .skip)

@@ -20,7 +20,7 @@ struct AsyncRowsDelivery: DeliveryAction {
     /// Limits and Guidelines; the fake enforces the same, MarketingCloudTenant.maxAsyncItemsPerCall).
     static let maxRowsPerCall = 32_000
     /// Payload limit per call. Documented for the synchronous rowset ("maximum payload size is 5 MB"); Segment's
-    /// async action bounds its batches by the same 5 MB (and 28,000 rows). See README "Batch limits".
+    /// async action bounds its batches by the same 5 MB (and 28,000 rows). See docs/operators.md, "Batch limits".
     static let maxRequestBytes = 5_000_000
 
     let target: DataExtensionTarget

@@ -4,7 +4,7 @@ import Synchronization
 import WireFormat
 
 /// A fake Account Engagement (Pardot) org: Salesforce's OAuth token endpoint and the v5 prospect API, over a
-/// stateful in-memory model (see README "The Account Engagement fake" for behaviours and settings).
+/// stateful in-memory model (see docs/fakes.md, "The Account Engagement fake" for behaviours and settings).
 ///
 /// Start one with ``start(seed:clock:configuration:options:)``; drive it over HTTP like the real API, and through
 /// the `/__fake/` control API (state, journal, faults, clock).

@@ -1,8 +1,8 @@
 import JSONCore
 
-/// Behaviour switches for where the reference is unsure; every default is documented in the README.
+/// Behaviour switches for where the reference is unsure; every default is documented in docs/fakes.md.
 /// Each stored property is a setting: its name is the state format's key, its default the documented default,
-/// and its doc comment the README's line. Reading and writing come from Codable (``JSONValueDecoder`` with
+/// and its doc comment that page's line. Reading and writing come from Codable (``JSONValueDecoder`` with
 /// these defaults), so adding a setting is one declaration.
 struct AccountEngagementSettings: Sendable, Equatable, Codable {
     /// Access tokens stop working this long after they are issued (Salesforce's default session timeout is 2 h).

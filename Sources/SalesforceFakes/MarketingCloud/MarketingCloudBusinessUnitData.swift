@@ -9,7 +9,7 @@ import JSONCore
 ///
 /// In Salesforce, data extensions, journeys and their events belong to a business unit (shared data extensions
 /// live in the parent's Shared folder), while contacts belong to the enterprise. A unit with data of its own keeps
-/// its contacts apart too, because a test that shares a fake must not see another test's contacts; the README says
+/// its contacts apart too, because a test that shares a fake must not see another test's contacts; docs/fakes.md says
 /// so.
 struct MarketingCloudUnitData: Sendable {
     var dataExtensions: [String: MarketingCloudDataExtension] = [:]

@@ -5,7 +5,7 @@ import WireFormat
 
 /// A fake Marketing Cloud Engagement tenant: the auth host's `/v2/token` and the REST host's contacts, data
 /// extension, async and Journey Builder event endpoints, on one port (the token answer points
-/// `rest_instance_url` back at the fake). See README "The Marketing Cloud fake".
+/// `rest_instance_url` back at the fake). See docs/fakes.md, "The Marketing Cloud fake".
 public final class MarketingCloudFake: EmulatedService {
     private enum Operation: Sendable {
         case createContact, updateContact, definitions, definition

@@ -1,8 +1,8 @@
 import JSONCore
 
-/// Behaviour switches where the reference is unsure (README: "The Marketing Cloud fake").
+/// Behaviour switches where the reference is unsure (docs/fakes.md: "The Marketing Cloud fake").
 /// Each stored property is a setting: its name is the state format's key, its default the documented default,
-/// and its doc comment the README's line. Reading and writing come from Codable (``JSONValueDecoder`` with
+/// and its doc comment that page's line. Reading and writing come from Codable (``JSONValueDecoder`` with
 /// these defaults), so adding a setting is one declaration.
 struct MarketingCloudSettings: Sendable, Equatable, Codable {
     /// `expires_in` in token answers ("approximately 1080 seconds").

@@ -36,7 +36,7 @@ struct MarketingCloudTenant: Sendable {
         "journeys_read", "journeys_write", "journeys_execute", "email_read", "email_write", "email_send",
     ]
 
-    /// The documented default tenant (README).
+    /// The documented default tenant (docs/fakes.md).
     static let defaults: MarketingCloudTenant = {
         var tenant = MarketingCloudTenant()
         tenant.clients = [

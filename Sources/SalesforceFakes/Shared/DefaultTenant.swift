@@ -1,6 +1,6 @@
 import JSONCore
 
-/// The credentials and ids of the fakes' documented default tenant (README, "The default tenant"): one
+/// The credentials and ids of the fakes' documented default tenant (docs/fakes.md, "The default tenant"): one
 /// definition that the fakes' defaults, the harness, `--embedded-fake` and the benchmarks all use.
 public enum DefaultTenant {
     /// The OAuth client id of the default connected app (Account Engagement) and installed package (Marketing Cloud).
