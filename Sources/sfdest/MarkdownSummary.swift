@@ -39,6 +39,7 @@ enum MarkdownSummary {
             "\(report.requests) requests \(report.dryRun ? "built" : "sent"), \(report.retries) retries, "
             + "\(report.tokensMinted) tokens; the counts \(report.addsUp ? "add up" : "DO NOT add up")"
         if report.resumed > 0 { totals += "; \(report.resumed) records finished in an earlier run" }
+        if report.unchanged > 0 { totals += "; \(report.unchanged) unchanged since the state's last accepted payload" }
         lines.append(totals + ".")
         let top = report.topRejections(10)
         if !top.isEmpty {

@@ -16,6 +16,7 @@ enum RunSummary {
                 + (report.upserted > 0 ? "\(report.upserted) upserted, " : "")
                 + "\(report.rejected) rejected, \(report.notAttempted) not attempted"
         }
+        if report.unchanged > 0 { text += ", \(report.unchanged) unchanged (not sent: the state holds them)" }
         if report.resumed > 0 { text += " (\(report.resumed) finished in an earlier run)" }
         if let total = report.inputRecords, total > report.records {
             text += "; the input holds \(total) (\(total - report.records) not read)"
@@ -33,6 +34,7 @@ enum RunSummary {
         var metadata: Logger.Metadata = [
             "records": .stringConvertible(report.records), "rejected": .stringConvertible(report.rejected),
             "notAttempted": .stringConvertible(report.notAttempted), "resumed": .stringConvertible(report.resumed),
+            "unchanged": .stringConvertible(report.unchanged),
             "requests": .stringConvertible(report.requests), "retries": .stringConvertible(report.retries),
             "seconds": .stringConvertible((report.durationSeconds * 1000).rounded() / 1000),
             "dryRun": .stringConvertible(report.dryRun), "countsAddUp": .stringConvertible(report.addsUp),

@@ -58,6 +58,15 @@ struct SendCommand: AsyncParsableCommand {
     @Option(help: "Record finished lines here, so that --resume can continue after a stop or a crash.")
     var checkpoint: String?
 
+    @Option(
+        help:
+            "Sync state (SQLite): send only records whose payload differs from the one Salesforce last accepted, and record each accepted payload."
+    )
+    var state: String?
+
+    @Flag(help: "With --state: send every record, and refresh the state with what Salesforce accepts.")
+    var full = false
+
     @Flag(
         help: "Skip the lines the checkpoint says are finished (the input and config must be the ones that run used).")
     var resume = false
@@ -159,6 +168,11 @@ struct SendCommand: AsyncParsableCommand {
             throw ValidationError("--max-reject-rate is a percentage, 0 to 100 (100 turns it off)")
         }
         if let maxRejects, maxRejects < 0 { throw ValidationError("--max-rejects cannot be negative") }
+        if full, state == nil { throw ValidationError("--full needs --state FILE") }
+        // A dry run delivers nothing: the state would record as accepted what Salesforce never saw.
+        if dryRun, state != nil {
+            throw ValidationError("--dry-run sends nothing, so there is nothing to record in a state; drop --state")
+        }
         if breakerRecords < 0 { throw ValidationError("--breaker-records cannot be negative (0 turns it off)") }
     }
 
@@ -206,6 +220,7 @@ struct SendCommand: AsyncParsableCommand {
         var checkpoint: Checkpoint?
         var trust: TrustStore
         var fake: FakeServer?
+        var sync: SyncSession?
     }
 
     /// Refuses the run (throws a message naming the file and what to do) or returns it ready to send.
@@ -236,6 +251,22 @@ struct SendCommand: AsyncParsableCommand {
             }
         }
         console.scrubber.add(credentials.secrets)
+        var sync: SyncSession?
+        if let state {
+            do {
+                sync = try SyncSession(state: try SyncState.open(path: state), config: configuration, full: full)
+            } catch {
+                fake?.stop()
+                throw SendRefusal("--state \(state): \(error)")
+            }
+            if let sync {
+                console.say(
+                    "state: \(sync.description): \(sync.acceptedBefore) identities accepted before"
+                        + (full ? "; --full sends every record" : "; unchanged records are not sent"))
+            } else {
+                console.say("state: events are not deduplicated (each is a new fact); every record is sent")
+            }
+        }
         do {
             // Outputs last, so that a refusal above leaves no empty files behind. Report, transcript and capture
             // start empty: an empty one means the run did not finish.
@@ -258,7 +289,7 @@ struct SendCommand: AsyncParsableCommand {
                     try Checkpoint(
                         path: path, opening: resume ? .resume : fresh ? .fresh : .start, fingerprints: fingerprints)
                 },
-                trust: trust, fake: fake)
+                trust: trust, fake: fake, sync: sync)
         } catch {
             fake?.stop()
             throw error
@@ -346,6 +377,7 @@ struct SendCommand: AsyncParsableCommand {
         run.logger = Logger(label: "sfdest.delivery")
         run.rejectLimits = rejectLimits
         run.callBudget = maxCalls.map { CallBudget(limit: $0) }
+        run.sync = prepared.sync
         sayCallEstimate(config, records: lines, inputBytes: prepared.fingerprints.inputBytes ?? 0, console: console)
         let interruption = RunInterruption(drainSeconds: drainSeconds)
         run.interruption = interruption

@@ -8,6 +8,6 @@ struct Sfdest: AsyncParsableCommand {
         version: SfdestVersion.current,
         subcommands: [
             CheckCommand.self, SendCommand.self, CheckConfigCommand.self, DescribeCommand.self, FakeCommand.self,
-            CompareCommand.self,
+            CompareCommand.self, StateCommand.self,
         ])
 }

@@ -76,7 +76,8 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
     func send(
         _ lines: [String], config: DestinationConfig? = nil, rejects: String? = nil, checkpoint: String? = nil,
         resume: Bool = false,
-        recorder: RecordingTransport? = nil, rejectLimits: RejectLimits = .none, callBudget: CallBudget? = nil
+        recorder: RecordingTransport? = nil, rejectLimits: RejectLimits = .none, callBudget: CallBudget? = nil,
+        sync: SyncSession? = nil
     ) async throws -> RunReport {
         let input = try inputFile(lines)
         var run = DeliveryRun(
@@ -85,6 +86,7 @@ final class AccountEngagementFixture: ScopedFixture, @unchecked Sendable {
             random: { 0.5 })
         run.rejectLimits = rejectLimits
         run.callBudget = callBudget
+        run.sync = sync
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: resume) }
         if let checkpoint {
             run.checkpoint = try Checkpoint(

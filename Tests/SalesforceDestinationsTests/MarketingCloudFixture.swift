@@ -82,7 +82,7 @@ final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
     func send(
         _ lines: [String], config: DestinationConfig, secret: String = "fake-client-secret",
         recorder: RecordingTransport? = nil, rejects: String? = nil, checkpoint: Checkpoint? = nil,
-        inputPath: String? = nil
+        inputPath: String? = nil, sync: SyncSession? = nil
     )
         async throws -> RunReport
     {
@@ -96,6 +96,7 @@ final class MarketingCloudFixture: ScopedFixture, @unchecked Sendable {
             transport: recorder ?? transport, clock: clock, random: { 0.5 })
         if let rejects { run.rejects = try RejectsWriter(path: rejects, append: false) }
         run.checkpoint = checkpoint
+        run.sync = sync
         return try await run.run(try NDJSONReader.open(input.path))
     }
 

@@ -1,3 +1,4 @@
+import Crypto
 import Foundation
 import Yams
 
@@ -42,6 +43,9 @@ public struct DestinationConfig: Sendable, Equatable {
     package var mapping: RecordMapping
     /// Concurrency and retry bounds (`delivery:`), with the destination's defaults filled in.
     public var delivery: DeliveryLimits
+    /// A digest of the config's `mapping`, `segments`, `spread` and `values` as written: what decides the payload
+    /// of each record. Part of the sync state's target key (``syncTarget``), so a mapping change sends everything.
+    package var mappingDigest = ""
 
     /// Which product the config delivers to (`destination:`).
     public var destination: Destination {
@@ -160,7 +164,46 @@ public struct DestinationConfig: Sendable, Equatable {
         guard let target, let mapping, let delivery else {
             throw ConfigError(file: file, line: nil, path: "", message: "the config is incomplete")
         }
-        return DestinationConfig(target: target, mapping: mapping, delivery: delivery)
+        var config = DestinationConfig(target: target, mapping: mapping, delivery: delivery)
+        var mappingText = ""
+        for key in ["mapping", "segments", "spread", "values"] {
+            guard let node = root.value(key) else { continue }
+            mappingText += key + "\u{1E}" + ((try? Yams.serialize(node: node)) ?? "") + "\u{1E}"
+        }
+        config.mappingDigest = SHA256.hash(data: Array(mappingText.utf8)).prefix(8)
+            .map { String($0, radix: 16).count == 1 ? "0" + String($0, radix: 16) : String($0, radix: 16) }.joined()
+        return config
+    }
+
+    /// Where the sync state (`send --state`) keeps this config's accepted payloads: the org's business unit or
+    /// MID, what is written (prospects, contacts, a data extension's rows), and the mapping's digest. Nil for
+    /// events, which are never deduplicated (each is a new fact). Import and record mode share a target: both
+    /// write the same prospects.
+    package var syncTarget: (key: String, description: String)? {
+        switch target {
+        case .accountEngagement(let connection, _):
+            return (
+                "accountEngagement/\(connection.businessUnitID)/prospects/\(mappingDigest)",
+                "Account Engagement business unit \(connection.businessUnitID), prospects (mapping \(mappingDigest))"
+            )
+        case .marketingCloud(let connection, let action):
+            let account = connection.accountID ?? connection.authURL.host ?? "default"
+            let written: String
+            switch action {
+            case .apiEvent: return nil
+            case .updateContact, .createContact: written = "contacts"
+            case .upsertRows(let rows), .asyncUpsertRows(let rows):
+                if case .fixed(let reference) = rows.target {
+                    written = "rows of \(reference)"
+                } else {
+                    written = "rows of each record's data extension"
+                }
+            }
+            return (
+                "marketingCloud/\(account)/\(written)/\(mappingDigest)",
+                "Marketing Cloud \(account), \(written) (mapping \(mappingDigest))"
+            )
+        }
     }
 
     /// The config for an input of `records` records: with `action.importAbove` below that count, import mode

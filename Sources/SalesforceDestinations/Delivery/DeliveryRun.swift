@@ -27,6 +27,9 @@ public struct DeliveryRun: Sendable {
     public var rejectLimits = RejectLimits.none
     /// The most API calls the run may make (`--max-calls`); none by default.
     public var callBudget: CallBudget?
+    /// The sync state (`--state`): records whose payload it holds as accepted are not sent, and each accepted
+    /// record's payload is recorded in it. None by default.
+    package var sync: SyncSession?
     /// Where the run says what it does: rejections and retries at debug, stops at error. Silent by default.
     public var logger = Logger(label: "sfdest.delivery", factory: { _ in SwiftLogNoOpLogHandler() })
 
@@ -65,6 +68,8 @@ public struct DeliveryRun: Sendable {
         var record: MappedRecord
         var original: Original
         var textHash: UInt64
+        /// Its keys in the sync state, when the run has one.
+        var syncKeys: SyncSession.Keys? = nil
     }
 
     /// The input object a record came from, kept until the record finishes (a reject writes it back out).
@@ -160,9 +165,11 @@ public struct DeliveryRun: Sendable {
     where Input.Element == InputLine {
         let started = clock.now()
         action.attach(RunAttachments(checkpoint: checkpoint, budget: callBudget, logger: logger))
+        let clock = self.clock
         let ledger = Ledger(
-            recorder: OutcomeRecorder(rejects: rejects, checkpoint: checkpoint), logger: logger, progress: progress,
-            rejectLimits: rejectLimits)
+            recorder: OutcomeRecorder(
+                rejects: rejects, checkpoint: checkpoint, sync: sync, now: { Int(clock.now()) }),
+            logger: logger, progress: progress, rejectLimits: rejectLimits)
         let mapper = RecordMapper(mapping: config.mapping)
         try await withThrowingTaskGroup(of: TaskResult.self) { group in
             var dispatcher = Dispatcher(run: self, ledger: ledger)
@@ -298,9 +305,18 @@ public struct DeliveryRun: Sendable {
             ledger.rejectLocally(line, record: original, code: "mapping", message: error.description)
             return nil
         case .success(let record):
+            var keys: SyncSession.Keys?
+            if let sync {
+                let checked = sync.check(record)
+                if checked.unchanged {
+                    ledger.countUnchanged()
+                    return nil
+                }
+                keys = checked.keys
+            }
             let kept: Original =
                 action.batchSize > Self.compactOriginalsAbove ? .text(JSONWriter.bytes(original)) : .tree(original)
-            return Item(record: record, original: kept, textHash: line.textHash)
+            return Item(record: record, original: kept, textHash: line.textHash, syncKeys: keys)
         }
     }
 
@@ -311,8 +327,15 @@ public struct DeliveryRun: Sendable {
             ledger.checkRejectLimits(endOfInput: true)
         }
         var report = ledger.report
-        do {
+        do throws(OutputError) {
             try ledger.recorder.sync()
+            if let sync {
+                do {
+                    try sync.finish(at: Int(clock.now()))
+                } catch {
+                    throw OutputError(purpose: "state file", path: sync.state.path, reason: error.description)
+                }
+            }
         } catch {
             if report.stop == nil { report.stop = DeliveryStop.outputFailure(error) }
         }
@@ -361,6 +384,14 @@ public struct DeliveryRun: Sendable {
             finishedHere += 1
             if case .rejected = outcome { rejectedHere += 1 }
             rejectWatch.observe(outcome)
+        }
+
+        /// A record the sync state holds as accepted with this payload: not sent, and for the reject limits a
+        /// record that went through (a daily run whose few changed records include a bad one is not "all bad").
+        func countUnchanged() {
+            report.unchanged += 1
+            finishedHere += 1
+            rejectWatch.observe(.delivered)
         }
 
         /// Stops the run when a reject limit is passed.
@@ -599,7 +630,7 @@ public struct DeliveryRun: Sendable {
                     line: item.record.line, textHash: item.textHash, identity: item.record.identity,
                     // Only a reject writes the input object back out (an import's are kept as text: parse those).
                     original: outcome.isRejected ? item.original.value : nil, outcome: outcome,
-                    retryable: result.retryable.contains(item.record.line))
+                    retryable: result.retryable.contains(item.record.line), syncKeys: item.syncKeys)
             }
             do throws(OutputError) {
                 try recorder.record(finished)

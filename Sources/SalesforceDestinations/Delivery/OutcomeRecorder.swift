@@ -17,12 +17,21 @@ final class OutcomeRecorder: Sendable {
         var outcome: RecordOutcome
         /// A rejection after transient failures only (retry later), not the data's fault.
         var retryable = false
+        /// The record's keys in the sync state (`--state`), recorded there once the server accepted it.
+        var syncKeys: SyncSession.Keys? = nil
     }
 
     private let files: Mutex<(rejects: RejectsWriter?, checkpoint: Checkpoint?)>
+    private let syncSession: SyncSession?
+    private let now: @Sendable () -> Int
 
-    init(rejects: RejectsWriter?, checkpoint: Checkpoint?) {
+    init(
+        rejects: RejectsWriter?, checkpoint: Checkpoint?, sync: SyncSession? = nil,
+        now: @escaping @Sendable () -> Int = { 0 }
+    ) {
         files = Mutex((rejects, checkpoint))
+        syncSession = sync
+        self.now = now
     }
 
     func record(_ batch: [Finished]) throws(OutputError) {
@@ -40,6 +49,18 @@ final class OutcomeRecorder: Sendable {
                 if wrote, files.checkpoint != nil { try rejects.sync() }
             }
             try files.checkpoint?.record(batch.map { ($0.line, $0.textHash, $0.outcome) })
+            // Only what the server accepted, after the checkpoint has it: a crash never leaves the state holding a
+            // payload Salesforce did not take (it may lack one it took: that record is sent again, an upsert).
+            if let sync = syncSession {
+                let accepted = batch.compactMap { item -> SyncSession.Keys? in
+                    item.outcome.isRejected ? nil : item.syncKeys
+                }
+                do throws(SyncState.StateError) {
+                    try sync.accept(accepted, at: now())
+                } catch {
+                    throw OutputError(purpose: "state file", path: sync.state.path, reason: error.description)
+                }
+            }
         }
     }
 

@@ -30,6 +30,8 @@ public struct RunReport: Sendable, Equatable {
     public var rejectedByCode: [String: Int] = [:]
     /// Records finished in an earlier run and skipped by `--resume` (their outcomes are in the counts).
     public var resumed = 0
+    /// Records not sent because the sync state (`--state`) holds exactly their payload as accepted.
+    public var unchanged = 0
     /// HTTP requests sent, token requests and retries included.
     public var requests = 0
     /// Retries: a batch sent again after a retryable failure counts one, whatever its size (a retried batch of 50
@@ -114,7 +116,7 @@ public struct RunReport: Sendable, Equatable {
     public var delivered: Int { created + updated + upserted }
 
     /// True when every record is accounted for.
-    public var addsUp: Bool { delivered + rejected + notAttempted == records }
+    public var addsUp: Bool { delivered + rejected + notAttempted + unchanged == records }
 
     mutating func count(_ outcome: RecordOutcome) {
         switch outcome {
@@ -154,7 +156,7 @@ public struct RunReport: Sendable, Equatable {
             "rejectedByCode": .object(rejectedByCode.mapValues { .integer($0) }),
             "rejectedRetryable": .integer(retryableRejected),
             "possiblyDuplicated": .integer(possiblyDuplicated), "possiblyDropped": .integer(possiblyDropped),
-            "resumed": .integer(resumed),
+            "resumed": .integer(resumed), "unchanged": .integer(unchanged),
             // A dry run sends nothing and mints no token: what it built is `requestsBuilt`.
             "requests": .integer(dryRun ? 0 : requests), "retries": .integer(retries),
             "tokensMinted": .integer(dryRun ? 0 : tokensMinted),
