@@ -80,6 +80,61 @@ import Testing
         #expect(json["outcomes"]?["rejected"] == 0)
     }
 
+    /// `--state` end to end: the second run of the same input sends nothing and says so; `sfdest state` lists the
+    /// target; a run while another holds the state is refused; `--full` needs `--state`; `--forget` clears it.
+    @Test func aSecondRunWithTheStateSendsNothingAndTheStateCommandShowsIt() throws {
+        let state = temporary("sync.state")
+        func send(_ extra: [String] = []) throws -> BuiltProduct {
+            let send = try BuiltProduct(
+                "sfdest",
+                arguments: [
+                    "send", "--config", Self.examples.appendingPathComponent("adobe-profiles.yaml").path, "--input",
+                    Self.examples.appendingPathComponent("adobe-profiles.ndjson").path, "--embedded-fake", "--state",
+                    state, "--report", temporary("state-report.json"),
+                ] + extra)
+            send.process.waitUntilExit()
+            _ = send.waitForLine(timeout: 1) { _ in false }
+            return send
+        }
+        let first = try send()
+        #expect(first.process.terminationStatus == 0, "\(first.text)")
+        #expect(first.text.contains("0 identities accepted before"))
+        // The two bad records are rejected again; the three accepted ones are not sent.
+        let second = try send(["--max-reject-rate", "100"])
+        #expect(second.text.contains("3 unchanged (not sent: the state holds them)"), "\(second.text)")
+        let report = try JSONParser.parse(
+            Array(try Data(contentsOf: URL(fileURLWithPath: temporary("state-report.json")))))
+        #expect(report["unchanged"] == 3 && report["countsAddUp"] == true)
+
+        let listing = try BuiltProduct("sfdest", arguments: ["state", "--state", state])
+        listing.process.waitUntilExit()
+        _ = listing.waitForLine(timeout: 1) { _ in false }
+        #expect(listing.text.contains("accountEngagement/0Uv000000000001AAA/prospects/"), "\(listing.text)")
+        #expect(listing.text.contains("3 identities accepted; last run"))
+
+        // Another process holds the state (this test's, here): the run is refused before anything is sent.
+        let lock = open(state + ".lock", O_RDWR)
+        defer { close(lock) }
+        #expect(flock(lock, LOCK_EX | LOCK_NB) == 0)
+        let refused = try send()
+        #expect(refused.process.terminationStatus == 1)
+        #expect(refused.text.contains("another run is using the state file"), "\(refused.text)")
+        flock(lock, LOCK_UN)
+
+        let needsState = try BuiltProduct(
+            "sfdest", arguments: ["send", "--config", "x.yaml", "--input", "x.ndjson", "--full"])
+        needsState.process.waitUntilExit()
+        _ = needsState.waitForLine(timeout: 1) { _ in false }
+        #expect(needsState.text.contains("--full needs --state FILE"))
+
+        let key = try #require(
+            listing.text.split(separator: "\n").first { $0.hasPrefix("accountEngagement/") }.map(String.init))
+        let forget = try BuiltProduct("sfdest", arguments: ["state", "--state", state, "--forget", key])
+        forget.process.waitUntilExit()
+        _ = forget.waitForLine(timeout: 1) { _ in false }
+        #expect(forget.text.contains("forgot \(key): 3 identities"))
+    }
+
     @Test func aDryRunSendsNothingAndNeedsNoSecrets() throws {
         let transcript = temporary("dry.http")
         let send = try BuiltProduct(

@@ -22,6 +22,9 @@ package final class SyncSession: Sendable {
     package let full: Bool
     private let accepted: [SyncState.Digest: SyncState.Digest]
     private let counts = Mutex((sent: 0, unchanged: 0))
+    /// Accepted records not yet written: written a few thousand at a time (one transaction each), and at the end.
+    private let pending = Mutex<[Keys]>([])
+    static let flushEvery = 5000
 
     /// Nil for an action whose records are not deduplicated: events (each event is a new fact).
     package init?(state: SyncState, config: DestinationConfig, full: Bool) throws(SyncState.StateError) {
@@ -46,13 +49,29 @@ package final class SyncSession: Sendable {
         return (keys, unchanged)
     }
 
-    /// Records what the server accepted.
+    /// Records what the server accepted (buffered; see ``flush(at:)``).
     package func accept(_ keys: [Keys], at time: Int) throws(SyncState.StateError) {
-        try state.accept(target: target, keys.map { ($0.identity, $0.digest) }, at: time)
+        let ready = pending.withLock { pending -> [Keys] in
+            pending += keys
+            guard pending.count >= Self.flushEvery else { return [] }
+            defer { pending = [] }
+            return pending
+        }
+        try state.accept(target: target, ready.map { ($0.identity, $0.digest) }, at: time)
     }
 
-    /// Notes the run in the state's target list.
+    /// Writes what is buffered.
+    package func flush(at time: Int) throws(SyncState.StateError) {
+        let ready = pending.withLock { pending -> [Keys] in
+            defer { pending = [] }
+            return pending
+        }
+        try state.accept(target: target, ready.map { ($0.identity, $0.digest) }, at: time)
+    }
+
+    /// Writes what is buffered and notes the run in the state's target list.
     package func finish(at time: Int) throws(SyncState.StateError) {
+        try flush(at: time)
         let (sent, unchanged) = counts.withLock { ($0.sent, $0.unchanged) }
         try state.finishRun(target: target, description: description, sent: sent, unchanged: unchanged, at: time)
     }
