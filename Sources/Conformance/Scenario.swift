@@ -21,6 +21,9 @@ import Yams
 ///   …
 /// input: [{email: a@example.com}]     # or inputText: (raw lines) or inputFile: (relative path)
 /// resume: {advanceSeconds: 43200}     # optional: run again with --resume after moving the clock
+/// state: true                         # optional: deliver with a sync state (sfdest send --state)
+/// rerun: {input: [{email: a@example.com}]}  # optional, with state: run again on the same state (the same input
+///                                     # when none is given); the outcome expected is the second run's
 /// maxCalls: 6                         # optional: the first run's call budget (sfdest send --max-calls)
 /// command: checkConfig                # optional: run the preflight (sfdest check-config) instead of a send;
 ///                                     # input is then optional and expect.preflight replaces expect.outcome
@@ -86,6 +89,9 @@ public struct Scenario: Sendable {
     package var resumeAfterSeconds: Double?
     /// The first run's call budget (`--max-calls`); a resumed run has none.
     package var maxCalls: Int?
+    /// Whether runs keep a sync state (`--state`), and the second run's input when the scenario runs twice on it.
+    package var usesState = false
+    package var rerunInput: String?
     package var credentials: [String: String]
     /// The client config; nil for a `requests` scenario.
     package var config: DestinationConfig?
@@ -123,6 +129,8 @@ public struct Scenario: Sendable {
         let faults = try Self.list(&reader, "faults")
         let steps = try readSteps(&reader, file: path)
         let resumeAfterSeconds = try readResume(&reader)
+        let usesState = try reader.bool("state", default: false)
+        let rerunInput = try readRerun(&reader, file: path, usesState: usesState)
         let maxCalls =
             reader.value("maxCalls") == nil ? nil : try reader.int("maxCalls", default: 0, range: 1...Int.max)
         let credentials = try readCredentials(&reader)
@@ -146,7 +154,8 @@ public struct Scenario: Sendable {
         return Scenario(
             file: path, name: name, description: description, fake: fake, command: command, seed: seed, clock: clock,
             faults: faults, steps: steps,
-            resumeAfterSeconds: resumeAfterSeconds, maxCalls: maxCalls, credentials: credentials, config: config,
+            resumeAfterSeconds: resumeAfterSeconds, maxCalls: maxCalls, usesState: usesState, rerunInput: rerunInput,
+            credentials: credentials, config: config,
             configText: configText, requests: requests, input: input, transcriptPath: expected.transcriptPath,
             transcriptLocation: "\(path)\(expected.transcriptLine.map { ":\($0)" } ?? ""): expect.transcript",
             expectedOutcome: expected.outcome, expectedState: expected.state, expectedPreflight: expected.preflight,
@@ -232,6 +241,21 @@ public struct Scenario: Sendable {
         return requests
     }
 
+    /// `rerun: {input: [...]}`: a second run on the same sync state; nil without `rerun`.
+    private static func readRerun(_ reader: inout YAMLReader, file: String, usesState: Bool) throws(ConfigError)
+        -> String?
+    {
+        guard var rerun = try reader.mapping("rerun") else { return nil }
+        guard usesState else { throw reader.error("rerun", "a second run is for a sync state: add state: true") }
+        var input: String?
+        if let node = rerun.value("input") {
+            guard case .sequence(let records) = node else { throw rerun.error("input", "expected a list of records") }
+            input = records.map { JSONWriter.string(JSONValue(yaml: $0)) + "\n" }.joined()
+        }
+        try rerun.finish()
+        return input ?? ""
+    }
+
     /// `resume: {advanceSeconds: N}`: run again with `--resume` after moving the clock.
     private static func readResume(_ reader: inout YAMLReader) throws(ConfigError) -> Double? {
         guard var resume = try reader.mapping("resume") else { return nil }
@@ -315,7 +339,7 @@ public struct Scenario: Sendable {
     /// The report keys `expect.outcome` may name.
     private static let outcomeKeys: Set<String> = [
         "records", "created", "updated", "upserted", "rejected", "notAttempted", "delivered", "rejectedByCode",
-        "resumed", "stopped", "tokensMinted", "retries", "requests",
+        "resumed", "unchanged", "stopped", "tokensMinted", "retries", "requests",
     ]
 
     /// `expect:`: the golden transcript, and partial matches of the outcome, the fake's state and the preflight.

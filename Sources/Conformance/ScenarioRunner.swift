@@ -160,14 +160,29 @@ public struct ScenarioRunner: Sendable {
         try Data(scenario.input.utf8).write(to: inputFile)
         let checkpointPath = folder.appendingPathComponent("run.checkpoint").path
 
+        let statePath = folder.appendingPathComponent("sync.state").path
+
         // A fixed jitter draw: backoff waits are the same on every run.
-        func run(resume: Bool) async throws -> RunReport {
+        func run(resume: Bool, input inputFile: URL = inputFile) async throws -> RunReport {
             var run = DeliveryRun(
                 config: config, credentials: credentials, transport: transport, clock: clock, random: { 0.5 })
             run.checkpoint = try Checkpoint(
                 path: checkpointPath, resume: resume, fingerprints: .of(inputPath: inputFile.path, configPath: nil))
             if !resume { run.callBudget = scenario.maxCalls.map { CallBudget(limit: $0) } }
+            if scenario.usesState {
+                // Opened for this run alone, and closed when it ends (its lock with it), as sfdest send does.
+                run.sync = try SyncSession(state: try SyncState.open(path: statePath), config: config, full: false)
+            }
             return try await run.run(try NDJSONReader.open(inputFile.path))
+        }
+        /// A later run's exchanges as a section of the transcript, after a heading.
+        func section(_ heading: String, since before: Int) -> String {
+            let later = Array(recorder.recorded.dropFirst(before))
+            return "\n# ---- \(heading) ----\n\n"
+                + Transcript.forRun(config, exchanges: later, declaring: declared).render(later).split(
+                    separator: "\n", omittingEmptySubsequences: false
+                )
+                .drop { $0.hasPrefix("@") || $0.isEmpty }.joined(separator: "\n")
         }
         var report = try await run(resume: false)
         var transcript = Transcript.forRun(config, exchanges: recorder.recorded, declaring: declared).render(
@@ -176,13 +191,15 @@ public struct ScenarioRunner: Sendable {
             clock.advance(by: seconds)
             let before = recorder.recorded.count
             report = try await run(resume: true)
-            let second = Array(recorder.recorded.dropFirst(before))
-            transcript +=
-                "\n# ---- resumed after \(Int(seconds)) s (--resume) ----\n\n"
-                + Transcript.forRun(config, exchanges: second, declaring: declared).render(second).split(
-                    separator: "\n", omittingEmptySubsequences: false
-                )
-                .drop { $0.hasPrefix("@") || $0.isEmpty }.joined(separator: "\n")
+            transcript += section("resumed after \(Int(seconds)) s (--resume)", since: before)
+        }
+        if let rerun = scenario.rerunInput {
+            let second = folder.appendingPathComponent("rerun.ndjson")
+            try Data((rerun.isEmpty ? scenario.input : rerun).utf8).write(to: second)
+            try? FileManager.default.removeItem(atPath: checkpointPath)
+            let before = recorder.recorded.count
+            report = try await run(resume: false, input: second)
+            transcript += section("second run on the same state (--state)", since: before)
         }
         return (report, transcript)
     }

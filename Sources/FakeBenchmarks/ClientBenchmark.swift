@@ -121,9 +121,10 @@ struct ClientBenchmark {
         try? FileManager.default.removeItem(at: folder)
     }
 
-    /// The generated input: `records` profiles, one per line, each with its own email.
-    func inputFile(records: Int) throws -> URL {
-        let url = folder.appendingPathComponent("input-\(records).ndjson")
+    /// The generated input: `records` profiles, one per line, each with its own email; with `changedEvery` N,
+    /// every Nth record's first name differs (the next day's export).
+    func inputFile(records: Int, changedEvery: Int? = nil) throws -> URL {
+        let url = folder.appendingPathComponent("input-\(records)\(changedEvery.map { "-changed-\($0)" } ?? "").ndjson")
         if FileManager.default.fileExists(atPath: url.path) { return url }
         guard FileManager.default.createFile(atPath: url.path, contents: nil) else {
             throw BenchError("cannot create \(url.path)")
@@ -132,8 +133,9 @@ struct ClientBenchmark {
         defer { try? handle.close() }
         var chunk = ""
         for index in 0..<records {
+            let first = changedEvery.map { index % $0 == 7 % $0 } == true ? "Changed\(index)" : "First\(index)"
             chunk +=
-                #"{"identityMap":{"Email":[{"id":"user\#(index)@example.com"}]},"person":{"name":{"firstName":"First\#(index)"}},"homeAddress":{"city":"Porto"},"segmentMembership":{"ups":{"seg-1":{"status":"realized"}}}}"#
+                #"{"identityMap":{"Email":[{"id":"user\#(index)@example.com"}]},"person":{"name":{"firstName":"\#(first)"}},"homeAddress":{"city":"Porto"},"segmentMembership":{"ups":{"seg-1":{"status":"realized"}}}}"#
             chunk += "\n"
             if chunk.utf8.count > 1 << 20 {
                 handle.write(Data(chunk.utf8))
@@ -165,13 +167,16 @@ struct ClientBenchmark {
     }
 
     /// One `sfdest send` as a child process: its wall time, its CPU time (rusage of the children), its report.
-    func runSend(_ binary: URL, config: URL, input: URL, environment: [String: String]) throws -> (
+    func runSend(
+        _ binary: URL, config: URL, input: URL, environment: [String: String], extraArguments: [String] = []
+    ) throws -> (
         seconds: Double, cpuSeconds: Double, report: JSONValue
     ) {
         let report = folder.appendingPathComponent("report-\(UUID().uuidString).json")
         let process = Process()
         process.executableURL = binary
-        process.arguments = ["send", "--config", config.path, "--input", input.path, "--report", report.path]
+        process.arguments =
+            ["send", "--config", config.path, "--input", input.path, "--report", report.path] + extraArguments
         process.environment = ProcessInfo.processInfo.environment.merging(environment) { $1 }
         process.standardError = FileHandle.nullDevice
         var before = rusage()

@@ -17,7 +17,7 @@ let load = LoadGenerator(seconds: seconds, repeats: Int(ProcessInfo.processInfo.
 func format(_ value: Double, _ decimals: Int = 0) -> String { String(format: "%.\(decimals)f", value) }
 
 func row(_ cells: [String]) -> String {
-    let widths = [34, 10, 10, 10, 10]
+    let widths = [34, 10, 10, 10, 10] + Array(repeating: 10, count: max(0, cells.count - 5))
     return zip(cells, widths).map { $0.padding(toLength: $1, withPad: " ", startingAt: 0) }.joined(separator: " ")
 }
 
@@ -188,6 +188,30 @@ do {
         report([
             ("import mode: \(imports.calls) API calls for \(records) records (target < 500)", imports.calls < 500),
             ("record mode: \(upserts.calls) API calls (one per record)", upserts.calls == records),
+        ])
+    }
+    if only == nil || only == "incremental" {
+        let records = Int(ProcessInfo.processInfo.environment["BENCH_INCREMENTAL"] ?? "") ?? 1_000_000
+        print("")
+        print("Daily sync — sfdest send --state of \(records) rows to the Marketing Cloud fake, three runs (issue 26)")
+        let client = try ClientBenchmark()
+        defer { client.removeFiles() }
+        let runs = try IncrementalBenchmark(client: client).run(records: records)
+        print(row(["run", "sent", "unchanged", "requests", "wall s", "records/s", "peak MiB", "state MiB"]))
+        for run in runs {
+            print(
+                row([
+                    run.name, "\(run.sent)", "\(run.unchanged)", "\(run.calls)", format(run.seconds, 1),
+                    format(run.recordsPerSecond), format(Double(run.peakResidentBytes) / 1_048_576),
+                    format(Double(run.stateBytes) / 1_048_576, 1),
+                ]))
+        }
+        report([
+            (
+                "next day, 1% changed: \(format(runs[1].recordsPerSecond)) records/s (target >= 200,000)",
+                runs[1].recordsPerSecond >= 200_000
+            ),
+            ("same export again: \(runs[2].sent) sent (target 0)", runs[2].sent == 0),
         ])
     }
     if only == nil || only == "client" {
