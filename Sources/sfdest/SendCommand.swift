@@ -168,12 +168,19 @@ struct SendCommand: AsyncParsableCommand {
             throw ValidationError("--max-reject-rate is a percentage, 0 to 100 (100 turns it off)")
         }
         if let maxRejects, maxRejects < 0 { throw ValidationError("--max-rejects cannot be negative") }
-        if full, state == nil { throw ValidationError("--full needs --state FILE") }
+        if full, state == nil, !configNamesState {
+            throw ValidationError("--full needs --state FILE (or delivery.state in the config)")
+        }
         // A dry run delivers nothing: the state would record as accepted what Salesforce never saw.
         if dryRun, state != nil {
             throw ValidationError("--dry-run sends nothing, so there is nothing to record in a state; drop --state")
         }
         if breakerRecords < 0 { throw ValidationError("--breaker-records cannot be negative (0 turns it off)") }
+    }
+
+    /// Whether the config names a sync state (`delivery.state`); read leniently here, the full check comes later.
+    var configNamesState: Bool {
+        (try? DestinationConfig.load(path: config))?.delivery.state != nil
     }
 
     /// Exit statuses (see the discussion above).
@@ -252,7 +259,16 @@ struct SendCommand: AsyncParsableCommand {
         }
         console.scrubber.add(credentials.secrets)
         var sync: SyncSession?
-        if let state {
+        // --state, else the config's delivery.state (relative to the config file's folder).
+        // A dry run records nothing: the config's state is left alone (an explicit --state is refused above).
+        let statePath =
+            state
+            ?? (dryRun ? nil : configuration.delivery.state).map { path in
+                path.hasPrefix("/")
+                    ? path
+                    : URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent(path).path
+            }
+        if let state = statePath {
             do {
                 sync = try SyncSession(state: try SyncState.open(path: state), config: configuration, full: full)
             } catch {

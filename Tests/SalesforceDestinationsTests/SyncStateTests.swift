@@ -150,6 +150,21 @@ import Testing
         _ = first
     }
 
+    /// The state can come from the config (`delivery.state`) as well as from `--state`.
+    @Test func theConfigMayNameTheState() throws {
+        let config = try DestinationConfig.parse(
+            """
+            destination: marketingCloud
+            connection:
+              authUrl: https://mc.auth.marketingcloudapis.com
+              auth: {clientId: id, clientSecret: {env: S}}
+            action: {type: updateContact}
+            mapping: {contactKey: email}
+            delivery: {state: sync/contacts.state}
+            """)
+        #expect(config.delivery.state == "sync/contacts.state")
+    }
+
     /// Events are never deduplicated: each is a new fact.
     @Test func eventsHaveNoSyncTarget() throws {
         let config = try DestinationConfig.parse(

@@ -17,6 +17,9 @@ public struct DeliveryLimits: Sendable, Equatable {
     public var maxRetrySeconds: Int
     /// What a crash may do to a record whose request was in flight (`delivery.guarantee`).
     public var guarantee: Guarantee = .atLeastOnce
+    /// The sync state file (`delivery.state`), relative to the config's folder when not absolute; `--state`
+    /// overrides it. Nil: every record is sent.
+    public var state: String?
 
     /// The two choices the field knows for a record in flight at a crash: send it again on `--resume` (it may
     /// arrive twice: harmless for upserts, a second email for a journey event), or report it as unknown and not
@@ -48,6 +51,7 @@ public struct DeliveryLimits: Sendable, Equatable {
             "maxBackoffMillis", default: maxBackoffMilliseconds, range: 1...3_600_000)
         maxRetrySeconds = try reader.int("maxRetrySeconds", default: maxRetrySeconds, range: 0...86_400)
         guarantee = try reader.choice("guarantee", default: .atLeastOnce)
+        if reader.value("state") != nil { state = try reader.string("state") }
         try reader.finish()
     }
 }

@@ -39,7 +39,11 @@ public struct CallEstimate: Sendable, Equatable {
         var count = 0
         var last: UInt8 = 0x0A
         while let chunk = try? handle.read(upToCount: 1 << 20), !chunk.isEmpty {
-            for byte in chunk where byte == 0x0A { count += 1 }
+            // Over the buffer, not Data's iterator: a byte at a time through the iterator was 7% of a run whose
+            // records were all unchanged (issue 26's bench).
+            chunk.withUnsafeBytes { buffer in
+                for byte in buffer where byte == 0x0A { count += 1 }
+            }
             last = chunk.last!
         }
         return last == 0x0A ? count : count + 1

@@ -49,17 +49,17 @@ final class OutcomeRecorder: Sendable {
                 if wrote, files.checkpoint != nil { try rejects.sync() }
             }
             try files.checkpoint?.record(batch.map { ($0.line, $0.textHash, $0.outcome) })
-            // Only what the server accepted, after the checkpoint has it: a crash never leaves the state holding a
-            // payload Salesforce did not take (it may lack one it took: that record is sent again, an upsert).
-            if let sync = syncSession {
-                let accepted = batch.compactMap { item -> SyncSession.Keys? in
-                    item.outcome.isRejected ? nil : item.syncKeys
-                }
-                do throws(SyncState.StateError) {
-                    try sync.accept(accepted, at: now())
-                } catch {
-                    throw OutputError(purpose: "state file", path: sync.state.path, reason: error.description)
-                }
+        }
+        // Only what the server accepted, after the checkpoint has it: a crash never leaves the state holding a
+        // payload Salesforce did not take (it may lack one it took: that record is sent again, an upsert). Outside
+        // the files' lock: a state write of a few thousand rows does not hold up the other batches' outcomes.
+        if let sync = syncSession {
+            let accepted = batch.compactMap { item -> SyncSession.Keys? in item.outcome.isRejected ? nil : item.syncKeys
+            }
+            do throws(SyncState.StateError) {
+                try sync.accept(accepted, at: now())
+            } catch {
+                throw OutputError(purpose: "state file", path: sync.state.path, reason: error.description)
             }
         }
     }

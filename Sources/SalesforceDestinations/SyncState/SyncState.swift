@@ -36,10 +36,12 @@ package final class SyncState: Sendable {
 
         init?(data: Data) {
             guard data.count == 16 else { return nil }
-            var high: UInt64 = 0
-            var low: UInt64 = 0
-            for byte in data.prefix(8) { high = high << 8 | UInt64(byte) }
-            for byte in data.suffix(8) { low = low << 8 | UInt64(byte) }
+            let (high, low) = data.withUnsafeBytes { buffer in
+                (
+                    UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 0, as: UInt64.self)),
+                    UInt64(bigEndian: buffer.loadUnaligned(fromByteOffset: 8, as: UInt64.self))
+                )
+            }
             self.init(high: high, low: low)
         }
     }
@@ -136,6 +138,12 @@ package final class SyncState: Sendable {
         do {
             return try queue.read { db in
                 var found: [Digest: Digest] = [:]
+                let count =
+                    try Int.fetchOne(
+                        db,
+                        sql: "SELECT COUNT(*) FROM accepted WHERE target = (SELECT id FROM targets WHERE key = ?)",
+                        arguments: [target]) ?? 0
+                found.reserveCapacity(count)
                 let rows = try Row.fetchCursor(
                     db,
                     sql: "SELECT identity, digest FROM accepted WHERE target = (SELECT id FROM targets WHERE key = ?)",
