@@ -122,7 +122,7 @@ let package = Package(
             // Conformance for its transcript, a readable view of which hosts the client followed.
             dependencies: ["SalesforceDestinations", "SalesforceFakes", "Conformance", "JSONCore", "TestSupport"]
         ),
-        .testTarget(name: "sfdestTests", dependencies: ["sfdest", "TestSupport", "JSONCore"]),
+        .testTarget(name: "sfdestTests", dependencies: ["sfdest", "TestSupport", "JSONCore", "FakeHTTP"]),
     ]
 )
 

@@ -22,16 +22,20 @@ public final class HTTPServer: Sendable {
         /// A larger (or smaller) body limit for some requests, chosen from the method and raw path once the
         /// headers are in; nil keeps ``maxBodyBytes``. (The fakes let their control API take whole states.)
         public var bodyLimit: (@Sendable (_ method: String, _ path: String) -> Int?)?
-        /// A connection with no traffic for this many seconds is closed, whether idle between keep-alive requests,
-        /// silent since it connected, or stalled halfway through a request (libmicrohttpd's default is never). The
-        /// timer restarts with each byte received: a client that drips its head slowly holds its connection, which
-        /// ``perClientConnectionLimit`` bounds.
+        /// A connection with no traffic for this many seconds is closed once its first request head has arrived:
+        /// idle between keep-alive requests, or stalled halfway through a body (libmicrohttpd's default is never).
         public var connectionTimeoutSeconds: Int
-        /// Most simultaneous connections; beyond it the kernel queues them.
+        /// A new connection must send bytes of its request head within this many seconds of connecting, or of its
+        /// last byte, or it is closed: half-open or silent connections are cut off in seconds, not after the idle
+        /// timeout, so a flood of them cannot hold the port (issue 27).
+        public var requestHeadTimeoutSeconds: Int
+        /// Most simultaneous connections; beyond it the kernel queues them. Bounded by the process's file limit
+        /// (see ``FileLimit``).
         public var connectionLimit: Int
-        /// Most simultaneous connections from one client address (0: no bound); beyond it a new connection from
-        /// that address is closed at once, so one misbehaving client (a flood of half-open connections) cannot take
-        /// every slot from the others.
+        /// Most simultaneous connections from one client address other than loopback (0: no bound); beyond it a
+        /// new connection from that address is closed at once, so one misbehaving remote client cannot take every
+        /// slot from the others. Loopback is spared: every local client shares its address, and a load test of a
+        /// service that calls the fake opens thousands.
         public var perClientConnectionLimit: Int
         /// Reject sloppy HTTP from clients (an HTTP/1.1 request without `Host`, spaces or control characters in
         /// the URL, folded header lines, bare LF line ends, `Transfer-Encoding` beside `Content-Length`) with a 400,
@@ -46,9 +50,11 @@ public final class HTTPServer: Sendable {
         public init(
             host: String = "127.0.0.1", port: UInt16 = 0, threads: Int = 2, maxBodyBytes: Int = 8 << 20,
             bodyLimit: (@Sendable (_ method: String, _ path: String) -> Int?)? = nil,
-            connectionTimeoutSeconds: Int = 30, connectionLimit: Int = 4096, perClientConnectionLimit: Int = 512,
+            connectionTimeoutSeconds: Int = 30, requestHeadTimeoutSeconds: Int = 5,
+            connectionLimit: Int = FileLimit.connectionsAllowed(), perClientConnectionLimit: Int = 512,
             strictForClient: Bool = true, tls: TLSIdentity? = nil
         ) {
+            self.requestHeadTimeoutSeconds = requestHeadTimeoutSeconds
             self.bodyLimit = bodyLimit
             self.perClientConnectionLimit = perClientConnectionLimit
             self.tls = tls
@@ -95,23 +101,29 @@ public final class HTTPServer: Sendable {
     /// Starts the server; it serves until ``stop()`` (or until it is deinitialised).
     public init(configuration: Configuration = Configuration(), handler: @escaping Handler) throws {
         self.configuration = configuration
+        let timeout = UInt32(max(0, configuration.connectionTimeoutSeconds))
         let core = ServerCore(
             handler: handler, maxBodyBytes: configuration.maxBodyBytes, bodyLimit: configuration.bodyLimit,
-            strictForClient: configuration.strictForClient)
+            strictForClient: configuration.strictForClient,
+            connectionLimits: .init(
+                headTimeoutSeconds: UInt32(max(1, configuration.requestHeadTimeoutSeconds)),
+                idleTimeoutSeconds: timeout, perClient: max(0, configuration.perClientConnectionLimit)))
         let context = Unmanaged.passUnretained(core).toOpaque()
         let threads = UInt32(max(1, configuration.threads))
-        let timeout = UInt32(max(0, configuration.connectionTimeoutSeconds))
         let limit = UInt32(max(0, configuration.connectionLimit))
-        let perClient = UInt32(max(0, configuration.perClientConnectionLimit))
         let discipline: Int32 = configuration.strictForClient ? 1 : 0
         // The PEM texts are handed to MHD as C strings that live as long as the server: MHD's docs do not
         // promise to copy them.
         let strings = configuration.tls.map { CStringPair(first: $0.privateKeyPEM, second: $0.certificatePEM) }
         tlsStrings = strings
+        // The daemon's timeout is the request head's deadline, for every new connection (a TLS handshake
+        // included); each connection gets the idle timeout once its first head is in (mhdAccessHandler).
+        let headTimeout = UInt32(max(1, configuration.requestHeadTimeoutSeconds))
         guard
             let daemon = sfd_start_daemon(
-                configuration.host, configuration.port, threads, timeout, limit, perClient, discipline,
-                strings?.first, strings?.second, mhdAccessHandler, mhdRequestCompleted, context)
+                configuration.host, configuration.port, threads, headTimeout, limit, discipline,
+                strings?.first, strings?.second, mhdAccessHandler, mhdRequestCompleted, mhdAcceptPolicy,
+                mhdNotifyConnection, context)
         else {
             throw StartError(
                 description: "cannot listen on \(configuration.host):\(configuration.port)"
@@ -150,5 +162,33 @@ final class CStringPair: @unchecked Sendable {
     deinit {
         free(first)
         free(second)
+    }
+}
+
+/// The process's open-file limit, which bounds how many connections a server can hold: each is a descriptor.
+public enum FileLimit {
+    /// The soft limit now.
+    public static var current: Int {
+        var limit = rlimit()
+        guard getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0 else { return 1024 }
+        return limit.rlim_cur >= rlim_t(Int.max) ? 1 << 20 : Int(limit.rlim_cur)
+    }
+
+    /// Raises the soft limit to the hard limit (what a process may do without privilege); answers the soft limit
+    /// then in force.
+    @discardableResult
+    public static func raiseToHard() -> Int {
+        var limit = rlimit()
+        if getrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit) == 0, limit.rlim_cur < limit.rlim_max {
+            limit.rlim_cur = limit.rlim_max
+            _ = setrlimit(Int32(RLIMIT_NOFILE.rawValue), &limit)
+        }
+        return current
+    }
+
+    /// The connections a server takes by default: the soft limit less a reserve for the process's other files,
+    /// at least 64 and at most 65,536.
+    public static func connectionsAllowed() -> Int {
+        max(64, min(65_536, current - 256))
     }
 }

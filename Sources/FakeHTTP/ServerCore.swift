@@ -21,20 +21,50 @@ final class ServerCore: Sendable {
         var stopping = false
     }
 
+    /// How long a connection may stay silent before its head, and after it; how many one remote address may hold.
+    struct ConnectionLimits: Sendable {
+        var headTimeoutSeconds: UInt32
+        var idleTimeoutSeconds: UInt32
+        var perClient: Int
+    }
+
     let handler: HTTPServer.Handler
     let maxBodyBytes: Int
     let bodyLimit: (@Sendable (String, String) -> Int?)?
     let strictForClient: Bool
+    let limits: ConnectionLimits
     private let lifecycle = Mutex(Lifecycle())
+    /// Open connections by remote address (loopback not counted).
+    private let perAddress = Mutex<[String: Int]>([:])
 
     init(
         handler: @escaping HTTPServer.Handler, maxBodyBytes: Int, bodyLimit: (@Sendable (String, String) -> Int?)?,
-        strictForClient: Bool
+        strictForClient: Bool, connectionLimits: ConnectionLimits
     ) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
         self.bodyLimit = bodyLimit
         self.strictForClient = strictForClient
+        limits = connectionLimits
+    }
+
+    /// Whether an address is loopback, which every local client shares: it is never bounded per address.
+    static func isLoopback(_ address: String) -> Bool {
+        address.hasPrefix("127.") || address == "::1" || address.hasPrefix("::ffff:127.")
+    }
+
+    /// Whether a new connection from `address` is within the per-address bound.
+    func admits(_ address: String) -> Bool {
+        guard limits.perClient > 0, !Self.isLoopback(address) else { return true }
+        return perAddress.withLock { $0[address, default: 0] < limits.perClient }
+    }
+
+    /// Counts a connection opened (`delta` 1) or closed (-1) from a remote address.
+    func count(_ address: String, _ delta: Int) {
+        perAddress.withLock { counts in
+            let value = counts[address, default: 0] + delta
+            counts[address] = value > 0 ? value : nil
+        }
     }
 
     func attach(daemon: OpaquePointer) {
@@ -106,6 +136,8 @@ func mhdAccessHandler(
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
 
     guard let existing = requestContext.pointee else {
+        // The head is in: from here the connection has the idle timeout, not the head's deadline.
+        sfd_set_connection_timeout(connection, core.limits.idleTimeoutSeconds)
         // First call: headers are complete, no body yet. The path is raw (sfd_keep_escapes): routers decode it
         // segment by segment.
         let request = HTTPRequest(
@@ -159,6 +191,46 @@ func mhdAccessHandler(
         }
     }
     return send(response, on: connection)
+}
+
+/// A new connection: refused when its remote address already holds its bound (loopback never is).
+func mhdAcceptPolicy(cls: UnsafeMutableRawPointer?, address: UnsafePointer<sockaddr>?, length: socklen_t)
+    -> MHD_Result
+{
+    guard let cls, let address else { return .YES }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    guard core.limits.perClient > 0 else { return .YES }
+    var buffer = [CChar](repeating: 0, count: 64)
+    guard sfd_sockaddr_text(address, &buffer, buffer.count) == 0 else { return .YES }
+    return core.admits(String(cString: buffer)) ? .YES : .NO
+}
+
+/// A connection started (its remote address counted) or closed (uncounted). Its head's deadline is the daemon's
+/// timeout; the access handler gives it the idle timeout once the head is in.
+func mhdNotifyConnection(
+    cls: UnsafeMutableRawPointer?, connection: OpaquePointer?,
+    socketContext: UnsafeMutablePointer<UnsafeMutableRawPointer?>?, code: MHD_ConnectionNotificationCode
+) {
+    guard let cls, let connection, let socketContext else { return }
+    let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
+    if code.rawValue == 0 {  // MHD_CONNECTION_NOTIFY_STARTED (1 is CLOSED)
+        guard core.limits.perClient > 0 else { return }
+        let address = readPeerAddress(connection)
+        guard !address.isEmpty, !ServerCore.isLoopback(address) else { return }
+        core.count(address, 1)
+        // Released exactly once, when the connection closes.
+        socketContext.pointee = Unmanaged.passRetained(CountedAddress(address)).toOpaque()
+    } else if let raw = socketContext.pointee {
+        let counted = Unmanaged<CountedAddress>.fromOpaque(raw).takeRetainedValue()
+        socketContext.pointee = nil
+        core.count(counted.address, -1)
+    }
+}
+
+/// The remote address a connection was counted under.
+private final class CountedAddress {
+    let address: String
+    init(_ address: String) { self.address = address }
 }
 
 func mhdRequestCompleted(

@@ -74,14 +74,23 @@ struct FakeCommand: AsyncParsableCommand {
     )
     var controlTokenFile: String?
 
-    @Option(help: "Close a connection after this many seconds without traffic (idle or stalled).")
+    @Option(help: "Close a connection after this many seconds without traffic once its first request arrived.")
     var connectionTimeout = 30
 
-    @Option(help: "Most simultaneous connections from one client address (0: no bound).")
+    @Option(
+        help:
+            "Close a new connection that sends no byte of its request head for this many seconds (half-open or silent clients)."
+    )
+    var headTimeout = 5
+
+    @Option(
+        help:
+            "Most simultaneous connections from one remote client address (0: no bound); loopback is never bounded.")
     var connectionsPerClient = 512
 
     func validate() throws {
         if (tlsCert == nil) != (tlsKey == nil) { throw ValidationError("--tls-cert and --tls-key go together") }
+        if headTimeout < 1 { throw ValidationError("--head-timeout must be at least 1 second") }
         _ = try advertisedURLs(pardotPort: 1, marketingCloudPort: 2)
     }
 
@@ -167,10 +176,12 @@ struct FakeCommand: AsyncParsableCommand {
         // The advertised URL needs the ports, which port 0 only gives once bound: the fakes start on the bound
         // address and learn the advertised one before the ready line or file says they may be used.
         let options = FakeServer.Options(controlToken: token, saveState: saveState)
+        // Each connection is a descriptor: take what the hard limit allows, and say so.
+        let fileLimit = FileLimit.raiseToHard()
         let configuration = { (port: UInt16) in
             HTTPServer.Configuration(
                 host: host, port: port, threads: threads, connectionTimeoutSeconds: connectionTimeout,
-                perClientConnectionLimit: connectionsPerClient, tls: tls)
+                requestHeadTimeoutSeconds: headTimeout, perClientConnectionLimit: connectionsPerClient, tls: tls)
         }
         let pardot: FakeServer
         let marketingCloud: FakeServer
@@ -221,6 +232,10 @@ struct FakeCommand: AsyncParsableCommand {
             }
             // Printed only when generated: a token from a file or the environment is already the caller's.
             if let token, generated { emit("control token: \(token) (send Authorization: Bearer <token> to /__fake/)") }
+            emit(
+                "connections: up to \(FileLimit.connectionsAllowed()) each (open-file limit \(fileLimit)); "
+                    + (connectionsPerClient > 0
+                        ? "\(connectionsPerClient) per remote address, loopback unbounded" : "no bound per address"))
             emit("control API: <base URL>/__fake/state on each (Ctrl-C stops)")
         }
         if let readyFile {

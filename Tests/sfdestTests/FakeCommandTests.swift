@@ -1,3 +1,4 @@
+import FakeHTTP
 import Foundation
 import JSONCore
 import TestSupport
@@ -32,6 +33,40 @@ import Testing
             ])
         #expect(fake.stop() == 0)
         #expect(fake.text.contains("stopped"))
+    }
+
+    /// Issue 27: 10,000 clients on loopback, all connected at once, are all answered by each fake (the load test
+    /// of a service that calls the fake: before, one shared address was bounded at 512); and 4,000 silent
+    /// connections are cut off by the request-head timeout while new requests from the same address are answered.
+    @Test func tenThousandLoopbackClientsAreServedAndSilentOnesCutOff() throws {
+        FileLimit.raiseToHard()
+        let fake = try BuiltProduct("sfdest", arguments: ["fake", "--head-timeout", "2"])
+        defer { _ = fake.stop() }
+        let lines = [
+            try #require(fake.waitForLine { $0.hasPrefix("pardot: http://127.0.0.1:") }),
+            try #require(fake.waitForLine { $0.hasPrefix("marketing-cloud: http://127.0.0.1:") }),
+        ]
+        #expect(fake.waitForLine { $0.hasPrefix("connections: up to ") } != nil, "\(fake.text)")
+        let ports = try lines.map { try #require(UInt16($0.split(separator: ":").last ?? "")) }
+        let clients = min(10_000, FileLimit.current - 512)
+        for port in ports {
+            let held = try HeldConnections(count: clients, port: port)
+            let answered = held.getEach("/__fake/health")
+            held.closeAll()
+            #expect(answered == clients, "\(answered) of \(clients) answered on \(port)")
+        }
+        let silent = try HeldConnections(count: min(4_000, FileLimit.current - 512), port: ports[1])
+        defer { silent.closeAll() }
+        let started = Date()
+        let probe = try RawHTTPClient.send(port: ports[1], method: "GET", path: "/__fake/health")
+        #expect(probe.status == 200 && Date().timeIntervalSince(started) < 1)
+        var closed = 0
+        for _ in 0..<60 where closed < silent.descriptors.count {
+            Thread.sleep(forTimeInterval: 0.25)
+            closed = silent.closedByServer()
+        }
+        #expect(
+            closed == silent.descriptors.count, "\(closed) of \(silent.descriptors.count) silent connections closed")
     }
 
     @Test(arguments: [
