@@ -46,7 +46,7 @@ enum RunSummary {
             metadata["updated"] = .stringConvertible(report.updated)
             metadata["upserted"] = .stringConvertible(report.upserted)
         }
-        if let stop = report.stop { metadata["stopped"] = .string(stop.code) }
+        if let stop = report.stop { metadata["stopped"] = .string(stop.code.rawValue) }
         metadata["topRejections"] = .array(
             report.topRejections(5).map { reason, count in
                 .dictionary([

@@ -18,7 +18,7 @@ extension SendCommand {
     /// checkpoint, or when the run stopped because its input is not the checkpoint's (resuming again would fail
     /// the same way).
     func resumeCommand(after stop: DeliveryStop?) -> String? {
-        guard let checkpoint, stop?.code != "checkpoint" else { return nil }
+        guard let checkpoint, stop?.code != .checkpoint else { return nil }
         let program = CommandLine.arguments.first.map { $0.isEmpty ? "sfdest" : $0 } ?? "sfdest"
         var arguments = [
             program, "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume",

@@ -370,7 +370,7 @@ struct SendCommand: AsyncParsableCommand {
             } catch {
                 var report = RunReport()
                 report.stop = DeliveryStop(
-                    code: "tls", reason: "the HTTP client could not start: \(error)",
+                    code: .tls, reason: "the HTTP client could not start: \(error)",
                     advice: "Check --ca-file and SSL_CERT_FILE.")
                 return Delivered(report: report, recorded: [], endpoints: [])
             }
@@ -422,7 +422,7 @@ struct SendCommand: AsyncParsableCommand {
             // DeliveryRun accounts for input errors itself; anything else is a bug worth a clear message.
             report = RunReport()
             report.stop = DeliveryStop(
-                code: "internal", reason: "\(error)", advice: "Report this with the log; rerun with --resume.")
+                code: .internal, reason: "\(error)", advice: "Report this with the log; rerun with --resume.")
         }
         ticker.cancel()
         await ticker.value
@@ -504,7 +504,7 @@ struct SendCommand: AsyncParsableCommand {
         if let stop = result.stop {
             console.error("stopped: \(stop.reason) [\(stop.code)]\n  what to do: \(stop.advice)")
             console.say(resumeAdvice("stopped", after: stop))
-            throw ExitCode(stop.code == DeliveryStop.outputFailureCode ? Status.outputFailed : Status.stopped)
+            throw ExitCode(stop.code == .output ? Status.outputFailed : Status.stopped)
         }
         if !outputFailures.isEmpty { throw ExitCode(Status.outputFailed) }
     }

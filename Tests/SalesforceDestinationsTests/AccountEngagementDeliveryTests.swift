@@ -261,7 +261,7 @@ import Testing
                 config: try fake.config(
                     businessUnit: setup == "unknownUnit" ? "0Uv000000000009AAA" : "0Uv000000000001AAA", concurrency: 1))
             let stop = try #require(report.stop)
-            #expect(stop.code == code)
+            #expect(stop.code.rawValue == code)
             #expect(stop.advice.contains(advice), "\(stop)")
             #expect(report.addsUp)
             #expect(report.records == 10)
@@ -291,7 +291,7 @@ import Testing
                 ])
             let lines = (0..<12).map { Self.profile("u\($0)@example.com") }
             let report = try await fake.send(lines, config: try fake.config(concurrency: 5))
-            #expect(report.stop?.code == "122")
+            #expect(report.stop?.code.rawValue == "122")
             #expect(report.addsUp)
             let stored = try fake.prospects().count
             #expect(stored == 6)
@@ -367,7 +367,7 @@ import Testing
             let checkpoint = fake.directory.appendingPathComponent("run.checkpoint").path
             let lines = (0..<7).map { Self.profile("u\($0)@example.com") } + ["{broken"]
             let first = try await fake.send(lines, config: try fake.config(concurrency: 1), checkpoint: checkpoint)
-            #expect(first.stop?.code == "122")
+            #expect(first.stop?.code.rawValue == "122")
             #expect(first.created == 4)
             #expect(first.notAttempted == 4)
             _ = try fake.control("POST", "clock", json: ["advanceSeconds": 43200])

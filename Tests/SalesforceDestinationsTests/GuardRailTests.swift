@@ -49,7 +49,7 @@ import Testing
             transport: redirected, clock: fake.clock, random: { 0.5 })
         let report = try await run.run(try NDJSONReader.open(input.path))
         await fake.close()
-        #expect(report.stop?.code == "rest_instance_url")
+        #expect(report.stop?.code.rawValue == "rest_instance_url")
         #expect(report.stop?.reason.contains("plain http") == true)
         #expect(report.notAttempted == 1 && report.addsUp)
         #expect(redirected.hostsAskedFor == [])

@@ -94,7 +94,7 @@ import Testing
             let config = try fake.config(
                 mapping: "email: email\n  Favourite__c: firstName", action: Self.importAction())
             let report = try await fake.send(lines, config: config)
-            #expect(report.stop?.code == "130")
+            #expect(report.stop?.code.rawValue == "130")
             #expect(report.stop?.reason.contains("Favourite__c") == true)
             #expect(report.notAttempted == 1)
             #expect(report.addsUp)
@@ -117,7 +117,7 @@ import Testing
             let lines = (0..<5).map { Self.profile("u\($0)@example.com", "N\($0)") }
             let config = try fake.config(mapping: "email: email\n  firstName: firstName", action: Self.importAction())
             let first = try await fake.send(lines, config: config, checkpoint: checkpoint)
-            #expect(first.stop?.code == "122")
+            #expect(first.stop?.code.rawValue == "122")
             #expect(first.notAttempted == 5)
             #expect(first.addsUp)
             _ = try fake.control("POST", "clock", json: ["advanceSeconds": 43200])
@@ -204,7 +204,7 @@ import Testing
                 concurrency: 1, mapping: "email: email\n  firstName: firstName", action: action)
             let budget = CallBudget(limit: 9)
             let first = try await fake.send(lines, config: config, checkpoint: checkpoint, callBudget: budget)
-            #expect(first.stop?.code == "callBudget")
+            #expect(first.stop?.code.rawValue == "callBudget")
             #expect(first.addsUp)
             #expect(first.delivered > 0 && first.notAttempted > 0)
             #expect(try Self.calls(fake).count <= 9)

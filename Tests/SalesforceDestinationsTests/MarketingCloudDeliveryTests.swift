@@ -617,8 +617,8 @@ import Testing
                 secret: setup == "badSecret" ? "wrong" : "fake-client-secret")
             let stop = try #require(report.stop)
             switch setup {
-            case "blocked": #expect(stop.code == "50200")
-            case "badSecret": #expect(stop.code == "invalid_client")
+            case "blocked": #expect(stop.code == .server("50200"))
+            case "badSecret": #expect(stop.code == .server("invalid_client"))
             default: #expect(stop.advice.contains("Allowlist"))
             }
             #expect(report.notAttempted == 3)

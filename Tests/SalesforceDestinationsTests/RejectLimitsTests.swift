@@ -24,7 +24,7 @@ import Testing
             let config = try fake.config(concurrency: 1, mapping: "email: email\n  fristName: firstName")
             let report = try await fake.send(
                 Self.profiles(120), config: config, rejectLimits: RejectLimits(breakerRecords: 50))
-            #expect(report.stop?.code == "breaker", "\(String(describing: report.stop))")
+            #expect(report.stop?.code.rawValue == "breaker", "\(String(describing: report.stop))")
             #expect(report.stop?.reason.contains("[180]") == true)
             #expect(report.rejected == 50)
             #expect(report.notAttempted == 70)
@@ -40,7 +40,7 @@ import Testing
             let config = try fake.config(concurrency: 1)
             let report = try await fake.send(
                 Self.profiles(400) { $0 % 4 != 0 }, config: config, rejectLimits: .sendDefaults)
-            #expect(report.stop?.code == "rejectLimit", "\(String(describing: report.stop))")
+            #expect(report.stop?.code.rawValue == "rejectLimit", "\(String(describing: report.stop))")
             #expect(report.rejected >= 51 && report.rejected <= 80)
             #expect(report.notAttempted >= 300)
             #expect(report.addsUp)
@@ -53,7 +53,7 @@ import Testing
         try await withFixture(Fixture()) { fake in
             let config = try fake.config(concurrency: 1)
             let all = try await fake.send(Self.profiles(4) { _ in true }, config: config, rejectLimits: .sendDefaults)
-            #expect(all.stop?.code == "rejectLimit")
+            #expect(all.stop?.code.rawValue == "rejectLimit")
             #expect(all.rejected == 4 && all.notAttempted == 0 && all.addsUp)
             let some = try await fake.send(Self.profiles(4) { $0 == 1 }, config: config, rejectLimits: .sendDefaults)
             #expect(some.stop == nil)
@@ -67,7 +67,7 @@ import Testing
             let config = try fake.config(concurrency: 1)
             let report = try await fake.send(
                 Self.profiles(40) { $0 % 2 == 1 }, config: config, rejectLimits: RejectLimits(maxRejects: 3))
-            #expect(report.stop?.code == "rejectLimit")
+            #expect(report.stop?.code.rawValue == "rejectLimit")
             #expect(report.rejected == 4)
             #expect(report.addsUp)
         }

@@ -74,7 +74,7 @@ import Testing
                 "POST", "faults",
                 json: ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "skip": 5, "preset": "dailyLimit"])
             let stopped = try await fake.send(Self.lines(10), config: config, sync: try session(state, config))
-            #expect(stopped.created == 5 && stopped.stop?.code == "122")
+            #expect(stopped.created == 5 && stopped.stop?.code.rawValue == "122")
             let store = try SyncState.open(path: state)
             #expect(try store.accepted(target: try #require(config.syncTarget).key).count == 5)
             #expect((try store.targets().first?.lastSent ?? 0) >= 5)
@@ -128,7 +128,7 @@ import Testing
                 json: ["path": "/api/v5/objects/prospects/do/upsertLatestByEmail", "skip": 4, "preset": "dailyLimit"])
             let stopped = try await fake.send(
                 Self.lines(12), config: config, checkpoint: checkpoint, sync: try session(state, config))
-            #expect(stopped.stop?.code == "122")
+            #expect(stopped.stop?.code.rawValue == "122")
             _ = try fake.control("DELETE", "faults")
             let resumed = try await fake.send(
                 Self.lines(12), config: config, checkpoint: checkpoint, resume: true, sync: try session(state, config))

@@ -50,7 +50,7 @@ import Testing
         )
         .run(try NDJSONReader.open(input.path))
         await strict.shutdown()
-        #expect(refused.stop?.code == "tls")
+        #expect(refused.stop?.code.rawValue == "tls")
         #expect(refused.notAttempted == 1)
     }
 }

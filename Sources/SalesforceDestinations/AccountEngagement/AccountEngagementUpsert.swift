@@ -97,7 +97,7 @@ package struct AccountEngagementUpsert: DeliveryAction {
 
     private static func addressRefused(_ code: String, _ message: String) -> DeliveryStop {
         DeliveryStop(
-            code: code, reason: "Account Engagement refused this machine's address (\(message))",
+            code: .server(code), reason: "Account Engagement refused this machine's address (\(message))",
             advice: "Add this machine's public IP address to the allowlist of the user or connected app.")
     }
 
@@ -121,7 +121,7 @@ package struct AccountEngagementUpsert: DeliveryAction {
         case (_, 122?):
             return .stop(
                 DeliveryStop(
-                    code: "122", reason: "the business unit's daily API quota is used up (\(message))",
+                    code: .server("122"), reason: "the business unit's daily API quota is used up (\(message))",
                     advice:
                         "The quota resets at midnight in the business unit's time zone; run again then with --resume. Raise the quota with Salesforce if this recurs."
                 ))
@@ -132,7 +132,7 @@ package struct AccountEngagementUpsert: DeliveryAction {
                 : "A production business unit is only known at pi.pardot.com: set environment: production."
             return .stop(
                 DeliveryStop(
-                    code: codeText,
+                    code: .server(codeText),
                     reason:
                         "Account Engagement does not accept business unit \(connection.businessUnitID) (\(message))",
                     advice:

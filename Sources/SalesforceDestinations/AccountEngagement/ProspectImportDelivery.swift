@@ -440,7 +440,7 @@ struct ProspectImportDelivery: DeliveryAction {
         guard case .done(.rejected(let code, let message)) = verdict else { return verdict }
         return .stop(
             DeliveryStop(
-                code: code,
+                code: .server(code),
                 reason: "Account Engagement refused \(stage) (\(response.status), \(code): \(message))",
                 advice:
                     "Check the mapping's target fields (v5 prospect field names or custom __c fields), action.import.campaignId, and that the user may import prospects (Prospects > Prospects > Import)."

@@ -96,7 +96,7 @@ struct SalesforceTokenMinter: Sendable {
         case ("invalid_grant", "ip restricted"):
             return .stop(
                 DeliveryStop(
-                    code: error,
+                    code: .server(error),
                     reason: "Salesforce refused to issue a token from this machine's address (\(description))",
                     advice:
                         "Add this machine's public IP address to the connected app's or profile's login IP ranges, or relax its IP relaxation policy."
@@ -104,18 +104,18 @@ struct SalesforceTokenMinter: Sendable {
         case ("invalid_grant", "request not supported on this domain"):
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "the client_credentials grant is not available on \(host)",
+                    code: .server(error), reason: "the client_credentials grant is not available on \(host)",
                     advice: "Set connection.loginUrl to your My Domain (https://<domain>.my.salesforce.com)."))
         case ("invalid_client_id", _), ("invalid_client", _):
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "Salesforce refused the client id or secret (\(description))",
+                    code: .server(error), reason: "Salesforce refused the client id or secret (\(description))",
                     advice:
                         "Check the connected app's consumer key and secret; a sandbox app needs environment: sandbox."))
         case ("invalid_grant", _):
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "Salesforce refused the credentials (\(description))",
+                    code: .server(error), reason: "Salesforce refused the credentials (\(description))",
                     advice: connection.grant == .refreshToken
                         ? "The refresh token is expired or revoked: authorise again and store the new token."
                         : "Check the username, password (with security token if required) and that the user is active and allowed to use the connected app."
@@ -123,7 +123,7 @@ struct SalesforceTokenMinter: Sendable {
         default:
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "the token request failed: \(description)",
+                    code: .server(error), reason: "the token request failed: \(description)",
                     advice: "Check the connection settings against the connected app."))
         }
     }

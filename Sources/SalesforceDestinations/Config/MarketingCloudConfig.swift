@@ -89,7 +89,7 @@ package enum DataExtensionTarget: Sendable, Equatable {
         case .fixed:
             return .stop(
                 DeliveryStop(
-                    code: code, reason: "Marketing Cloud has no data extension with \(reference) (\(message))",
+                    code: .server(code), reason: "Marketing Cloud has no data extension with \(reference) (\(message))",
                     advice: advice))
         case .perRecordKey, .perRecordID:
             return .done(.rejected(code: code, message: "no data extension with \(reference) (\(message))"))

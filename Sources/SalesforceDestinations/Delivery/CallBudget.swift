@@ -39,7 +39,7 @@ public final class CallBudget: Sendable {
 
     static func stop(_ message: String) -> DeliveryStop {
         DeliveryStop(
-            code: "callBudget", reason: message,
+            code: .callBudget, reason: message,
             advice:
                 "Run again with --resume to continue after the lines that finished (tomorrow, or with a larger --max-calls); an import already submitted is read, not sent again."
         )

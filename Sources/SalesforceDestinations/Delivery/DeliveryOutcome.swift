@@ -31,14 +31,54 @@ package enum AttemptVerdict: Sendable, Equatable {
 
 /// An error that no retry can fix: the run stops and the operator is told what to do.
 public struct DeliveryStop: Error, Sendable, Equatable, CustomStringConvertible {
-    /// The server's code or error (`122`, `invalid_client`), when there is one.
-    public var code: String
+    /// Why the run stopped: the client's own reasons as static members (compared by identity, so a misspelt one
+    /// does not compile), or the code the server answered (`server("122")`, `server("invalid_client")`). Written
+    /// in the report and the log as its text.
+    public struct Code: Hashable, Sendable, CustomStringConvertible {
+        /// The code as written in the report (`rejectLimit`, `122`).
+        public let rawValue: String
+
+        private init(_ rawValue: String) { self.rawValue = rawValue }
+
+        /// A code the server answered: Account Engagement's number, an OAuth `error`, an HTTP status.
+        public static func server(_ code: String) -> Code { Code(code) }
+
+        /// An output file (checkpoint, rejects, state) could not be written.
+        public static let output = Code("output")
+        /// The checkpoint and the input disagree.
+        public static let checkpoint = Code("checkpoint")
+        /// The reject limits (`--max-rejects`, `--max-reject-rate`) were passed.
+        public static let rejectLimit = Code("rejectLimit")
+        /// The first records were all rejected the same way (`--breaker-records`).
+        public static let breaker = Code("breaker")
+        /// The call budget (`--max-calls`) is used up.
+        public static let callBudget = Code("callBudget")
+        /// The HTTP client could not start (`--ca-file`, `SSL_CERT_FILE`).
+        public static let tls = Code("tls")
+        /// No token could be obtained.
+        public static let token = Code("token")
+        /// The credentials the config names could not be read.
+        public static let credentials = Code("credentials")
+        /// The input could not be read.
+        public static let input = Code("input")
+        /// Marketing Cloud's token answer named a REST host that is not Salesforce's.
+        public static let restInstanceURL = Code("rest_instance_url")
+        /// The run was cancelled.
+        public static let cancelled = Code("cancelled")
+        /// A failure of the client itself.
+        public static let `internal` = Code("internal")
+
+        public var description: String { rawValue }
+    }
+
+    /// Why the run stopped.
+    public var code: Code
     /// What happened.
     public var reason: String
     /// What to do about it.
     public var advice: String
 
-    package init(code: String, reason: String, advice: String) {
+    package init(code: Code, reason: String, advice: String) {
         self.code = code
         self.reason = reason
         self.advice = advice
@@ -49,13 +89,10 @@ public struct DeliveryStop: Error, Sendable, Equatable, CustomStringConvertible 
 }
 
 extension DeliveryStop {
-    /// The code of a stop caused by an output file (checkpoint, rejects) that could not be written.
-    public static let outputFailureCode = "output"
-
     /// The run cannot record what it sends any more, so it sends nothing more.
     static func outputFailure(_ error: OutputError) -> DeliveryStop {
         DeliveryStop(
-            code: outputFailureCode, reason: error.description,
+            code: .output, reason: error.description,
             advice:
                 "Free space or fix the file, then run again with --resume: lines whose outcome could not be recorded are sent again (upserts, so that changes nothing)."
         )

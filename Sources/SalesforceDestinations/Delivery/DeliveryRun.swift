@@ -234,7 +234,7 @@ public struct DeliveryRun: Sendable {
         } catch {
             ledger.stop(
                 DeliveryStop(
-                    code: "input", reason: "reading the input failed after \(ledger.report.records) records: \(error)",
+                    code: .input, reason: "reading the input failed after \(ledger.report.records) records: \(error)",
                     advice:
                         "Fix the input; with --checkpoint, rerun with --resume to continue after the lines that finished."
                 ))
@@ -266,7 +266,7 @@ public struct DeliveryRun: Sendable {
             if ledger.report.stop == nil {
                 ledger.stop(
                     DeliveryStop(
-                        code: "checkpoint",
+                        code: .checkpoint,
                         reason:
                             "line \(line.number) is not the line the checkpoint recorded as finished: the input changed since that run",
                         advice:
@@ -406,7 +406,7 @@ public struct DeliveryRun: Sendable {
         func stop(_ stop: DeliveryStop) {
             if report.stop == nil {
                 report.stop = stop
-                logger.error("stopping: \(stop.reason)", metadata: ["code": .string(stop.code)])
+                logger.error("stopping: \(stop.reason)", metadata: ["code": .string(stop.code.rawValue)])
             }
             halt.set()
         }
@@ -798,7 +798,7 @@ public struct DeliveryRun: Sendable {
             if needsRefresh {
                 guard !refreshed else {
                     result.stop = DeliveryStop(
-                        code: "401", reason: "the API refused a token the auth server had just issued",
+                        code: .server("401"), reason: "the API refused a token the auth server had just issued",
                         advice:
                             "Check that the user or installed package has access to this API and business unit (scopes, permissions)."
                     )

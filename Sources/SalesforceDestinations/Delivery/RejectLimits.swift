@@ -65,7 +65,7 @@ struct RejectWatch {
     func check(finished: Int, rejected: Int, endOfInput: Bool = false) -> DeliveryStop? {
         if breakerLive, let run = limits.breakerRecords, sameReasonCount >= run, let reason = firstReason {
             return DeliveryStop(
-                code: "breaker",
+                code: .breaker,
                 reason:
                     "the first \(sameReasonCount) records were all rejected the same way: [\(reason.code)] \(reason.message)",
                 advice:
@@ -74,7 +74,7 @@ struct RejectWatch {
         }
         if let max = limits.maxRejects, rejected > max {
             return DeliveryStop(
-                code: "rejectLimit", reason: "\(rejected) records were rejected, more than --max-rejects \(max)",
+                code: .rejectLimit, reason: "\(rejected) records were rejected, more than --max-rejects \(max)",
                 advice: Self.advice)
         }
         if let rate = limits.maxRejectRate, finished > 0, finished >= limits.sample || endOfInput,
@@ -82,7 +82,7 @@ struct RejectWatch {
         {
             let percent = (Double(rejected) / Double(finished) * 1000).rounded() / 10
             return DeliveryStop(
-                code: "rejectLimit",
+                code: .rejectLimit,
                 reason:
                     "\(rejected) of \(finished) records were rejected (\(percent)%), more than --max-reject-rate \(Self.percent(rate))%",
                 advice: Self.advice)

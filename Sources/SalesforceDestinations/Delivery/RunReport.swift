@@ -164,7 +164,7 @@ public struct RunReport: Sendable, Equatable {
             "recordsPerSecond": .double(
                 durationSeconds > 0 ? (Double(records - resumed) / durationSeconds).rounded() : 0),
             "stopped": stop.map {
-                ["code": .string($0.code), "reason": .string($0.reason), "advice": .string($0.advice)]
+                ["code": .string($0.code.rawValue), "reason": .string($0.reason), "advice": .string($0.advice)]
             } ?? .null,
         ]
         if dryRun { object["requestsBuilt"] = .integer(requests) }

@@ -51,7 +51,7 @@ actor TokenCache {
             throw stop
         } catch {
             throw DeliveryStop(
-                code: "token", reason: "could not get an access token: \(error)",
+                code: .token, reason: "could not get an access token: \(error)",
                 advice: "Check the network path to the auth host.")
         }
     }

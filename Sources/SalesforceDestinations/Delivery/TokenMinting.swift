@@ -19,12 +19,12 @@ extension RetryPolicy {
             case .retry(let code, let message, let retryAfter):
                 guard let wait = delay(afterAttempt: attempt, retryAfter: retryAfter, waitedSoFar: waited) else {
                     throw DeliveryStop(
-                        code: code, reason: "the token endpoint kept failing: \(message)",
+                        code: .server(code), reason: "the token endpoint kept failing: \(message)",
                         advice: "\(service) may be degraded; run again later with --resume.")
                 }
                 do { try await clock.sleep(seconds: wait) } catch {
                     throw DeliveryStop(
-                        code: "cancelled", reason: "the run was cancelled", advice: "Run again with --resume.")
+                        code: .cancelled, reason: "the run was cancelled", advice: "Run again with --resume.")
                 }
                 waited += wait
                 attempt += 1

@@ -20,7 +20,7 @@ enum TokenSources {
 /// Credentials of the other product's kind: every grant fails with a stop that says so, instead of a trap.
 struct MismatchedCredentials: AccessTokenSource {
     private static let stop = DeliveryStop(
-        code: "credentials",
+        code: .credentials,
         reason: "the credentials are for the other Salesforce product than the config's destination",
         advice: "Resolve credentials from the same config (Credentials.resolve).")
     func grant() async throws(DeliveryStop) -> AccessGrant { throw Self.stop }

@@ -45,7 +45,7 @@ struct EventDelivery: DeliveryAction {
                     [
                         .stop(
                             DeliveryStop(
-                                code: code,
+                                code: .server(code),
                                 reason:
                                     "Marketing Cloud does not know event definition \(eventDefinitionKey) (\(message))",
                                 advice:

@@ -87,7 +87,7 @@ struct MarketingCloudTokenMinter: Sendable {
             else {
                 return .stop(
                     DeliveryStop(
-                        code: "rest_instance_url", reason: "the token answer has no usable rest_instance_url",
+                        code: .restInstanceURL, reason: "the token answer has no usable rest_instance_url",
                         advice: "Check connection.authUrl: it must be the tenant's auth host."))
             }
             // The bearer token goes wherever rest_instance_url says: never in clear to a host the config itself
@@ -97,7 +97,7 @@ struct MarketingCloudTokenMinter: Sendable {
             {
                 return .stop(
                     DeliveryStop(
-                        code: "rest_instance_url",
+                        code: .restInstanceURL,
                         reason:
                             "the token answer's rest_instance_url (\(instance.absoluteString)) is plain http to a host that is not loopback; the token would travel in clear",
                         advice:
@@ -116,7 +116,8 @@ struct MarketingCloudTokenMinter: Sendable {
         if description.contains("IP address is unauthorized") {
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "Marketing Cloud refused a token to this machine's address (\(description))",
+                    code: .server(error),
+                    reason: "Marketing Cloud refused a token to this machine's address (\(description))",
                     advice:
                         "Add this machine's public IP address to Setup > Security > Login IP Allowlist (API ranges) for the business unit."
                 ))
@@ -125,19 +126,19 @@ struct MarketingCloudTokenMinter: Sendable {
         case "invalid_client":
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "Marketing Cloud refused the client id or secret (\(description))",
+                    code: .server(error), reason: "Marketing Cloud refused the client id or secret (\(description))",
                     advice:
                         "Check the installed package's API integration client id and secret, that the package is installed in this business unit, and accountId."
                 ))
         case "invalid_scope":
             return .stop(
                 DeliveryStop(
-                    code: error, reason: description,
+                    code: .server(error), reason: description,
                     advice: "Remove connection.scope or grant those scopes to the installed package."))
         default:
             return .stop(
                 DeliveryStop(
-                    code: error, reason: "the token request failed: \(description)",
+                    code: .server(error), reason: "the token request failed: \(description)",
                     advice: "Check connection.authUrl and the installed package."))
         }
     }

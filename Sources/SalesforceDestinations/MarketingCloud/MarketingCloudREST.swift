@@ -24,7 +24,7 @@ enum MarketingCloudREST {
         case (429, 50200?):
             return .stop(
                 DeliveryStop(
-                    code: "50200",
+                    code: .server("50200"),
                     reason: "Marketing Cloud has temporarily blocked this tenant's requests (\(message))",
                     advice:
                         "Wait before running again with --resume, lower delivery.concurrency, and contact Salesforce support if it persists."
@@ -32,14 +32,15 @@ enum MarketingCloudREST {
         case (403, 20002?):
             return .stop(
                 DeliveryStop(
-                    code: "20002", reason: "the installed package lacks a scope this action needs (\(message))",
+                    code: .server("20002"),
+                    reason: "the installed package lacks a scope this action needs (\(message))",
                     advice:
                         "Give the package's API integration the scopes of the action (contacts: list_and_subscribers_write; rows: data_extensions_write; events: journeys_execute)."
                 ))
         case (403, _):
             return .stop(
                 DeliveryStop(
-                    code: codeText, reason: "Marketing Cloud refused the request (\(message))",
+                    code: .server(codeText), reason: "Marketing Cloud refused the request (\(message))",
                     advice: "Check the installed package's permissions for this business unit."))
         case (408, _), (429, _), (500..., _):
             return .retry(code: codeText, message: message, retryAfter: retryAfter)

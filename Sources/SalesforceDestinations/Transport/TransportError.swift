@@ -49,7 +49,7 @@ public struct TransportError: Error, Sendable, CustomStringConvertible {
         }
         return .stop(
             DeliveryStop(
-                code: "tls", reason: "the server's TLS certificate was not trusted (\(message))",
+                code: .tls, reason: "the server's TLS certificate was not trusted (\(message))",
                 advice:
                     "Check the host name in the config. For a private CA or a TLS-inspecting proxy, pass its CA certificate with --ca-file (or SSL_CERT_FILE to replace the system store)."
             ))
