@@ -103,20 +103,9 @@ public struct ScenarioRunner: Sendable {
         return server
     }
 
-    /// The scenario's config with its hosts pointed at the fake.
+    /// The scenario's config with its hosts pointed at the fake (``EmbeddedFake/point(_:at:)``).
     static func pointed(_ declared: DestinationConfig, at server: FakeServer) -> DestinationConfig {
-        var config = declared
-        let base = URL(string: server.baseURL)!
-        switch config.target {
-        case .accountEngagement(var connection, let action):
-            connection.loginURL = base
-            connection.apiURL = base
-            config.target = .accountEngagement(connection, action)
-        case .marketingCloud(var connection, let action):
-            connection.authURL = base
-            config.target = .marketingCloud(connection, action)
-        }
-        return config
+        EmbeddedFake.point(declared, at: server)
     }
 
     /// What runs after each answered API request (auth excluded): the steps that are due, in order. A step's

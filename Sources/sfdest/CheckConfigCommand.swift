@@ -1,4 +1,5 @@
 import ArgumentParser
+import Conformance
 import Foundation
 import JSONCore
 import Logging
@@ -98,7 +99,7 @@ struct OrgConnection {
         var fake: FakeServer?
         let credentials: Credentials
         if embeddedFake {
-            let (server, demo) = try SendSetup.startEmbeddedFake(for: &configuration)
+            let (server, demo) = try EmbeddedFake.start(for: &configuration)
             fake = server
             credentials = demo
             console.say("embedded fake at \(server.baseURL)")

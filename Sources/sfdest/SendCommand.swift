@@ -240,7 +240,7 @@ struct SendCommand: AsyncParsableCommand {
         var fake: FakeServer?
         let credentials: Credentials
         if embeddedFake {
-            let (server, demoCredentials) = try SendSetup.startEmbeddedFake(
+            let (server, demoCredentials) = try EmbeddedFake.start(
                 for: &configuration, spreadTargets: SendSetup.spreadTargets(configuration, inputPath: input))
             fake = server
             credentials = demoCredentials
