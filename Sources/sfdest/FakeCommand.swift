@@ -169,7 +169,7 @@ struct FakeCommand: AsyncParsableCommand {
         let tls = try tlsIdentity()
         let (token, generated) = try controlToken()
         let stateFile = self.stateFile
-        let servers = ServerPair()
+        let servers = FakePair()
         let saveState: (@Sendable () throws -> String)? = stateFile.map { path in
             { @Sendable in try servers.save(to: path) }
         }
@@ -203,7 +203,9 @@ struct FakeCommand: AsyncParsableCommand {
         if let url = advertised.pardot { pardot.advertise(url) }
         if let url = advertised.marketingCloud { marketingCloud.advertise(url) }
         do {
-            if let stateFile, FileManager.default.fileExists(atPath: stateFile) { try servers.load(from: stateFile) }
+            if let stateFile, FileManager.default.fileExists(atPath: stateFile) {
+                try asValidation { () throws(FakeStateFile.Error) in try servers.load(from: stateFile) }
+            }
             if let latency {
                 for server in [pardot, marketingCloud] {
                     guard let rules = server.service.latencyProfiles[latency] else {
@@ -283,176 +285,25 @@ struct FakeCommand: AsyncParsableCommand {
     /// The seed document's two states, merged into the default tenants when it says `"mode": "merge"`.
     private func loadSeeds() throws -> [String: JSONValue] {
         guard let seed else { return [:] }
-        let members = try FakeStateFile.read(seed)
-        let mode =
-            try members["mode"].map { value -> StateDocument.Mode in
-                guard let text = value.stringValue, let mode = StateDocument.Mode(rawValue: text) else {
-                    throw ValidationError("\(seed): mode: expected \"replace\" or \"merge\"")
-                }
-                return mode
-            } ?? .replace
-        var states = members.filter { $0.key != "mode" }
-        if mode == .merge {
-            let clock = FakeClock()
-            if let overlay = states["pardot"] {
-                states["pardot"] = StateDocument.merge(try AccountEngagementFake(clock: clock).exportState(), overlay)
-            }
-            if let overlay = states["marketingCloud"] {
-                states["marketingCloud"] = StateDocument.merge(
-                    try MarketingCloudFake(clock: clock).exportState(), overlay)
-            }
-        }
-        return states
+        return try asValidation { () throws(FakeStateFile.Error) in try FakeStateFile.seeds(seed) }
     }
 
     /// Writes `bytes` to a temporary file beside `path`, then renames it into place, so a reader never sees half.
     private func writeAtomically(_ bytes: [UInt8], to path: String, private isPrivate: Bool) throws {
-        try FakeStateFile.writeAtomically(bytes, to: path, permissions: isPrivate ? 0o600 : 0o644)
-    }
-
-}
-
-/// The two running fakes, for the state file: saved on demand from a server thread, and at a clean stop.
-private final class ServerPair: @unchecked Sendable {
-    // Set once before any request can ask to save; the lock covers that hand-over and serialises saves.
-    private let lock = NSLock()
-    private var pardot: FakeServer?
-    private var marketingCloud: FakeServer?
-
-    func set(pardot: FakeServer, marketingCloud: FakeServer) {
-        lock.lock()
-        defer { lock.unlock() }
-        self.pardot = pardot
-        self.marketingCloud = marketingCloud
-    }
-
-    /// Saves both states as one document (the seed format), atomically; returns the path. Each fake writes its
-    /// own state, a large one without building its tree.
-    func save(to path: String) throws -> String {
-        lock.lock()
-        defer { lock.unlock() }
-        var bytes: [UInt8] = []
-        var document = JSONContainerWriter.object(into: &bytes, style: .compact, indent: 0)
-        // In sorted key order, as JSONWriter writes an object.
-        for (key, server) in [("marketingCloud", marketingCloud), ("pardot", pardot)] {
-            guard let server else { continue }
-            document.key(key, into: &bytes)
-            server.service.writeState(into: &bytes, style: .compact, maskingSecrets: false)
+        try asValidation { () throws(FakeStateFile.Error) in
+            try FakeStateFile.writeAtomically(bytes, to: path, permissions: isPrivate ? 0o600 : 0o644)
         }
-        document.close(into: &bytes)
-        try FakeStateFile.writeAtomically(bytes, to: path, permissions: 0o600)
-        return path
     }
 
-    /// Replaces both states with a saved document's.
-    func load(from path: String) throws {
-        if !StateDocument.isYAMLFile(path), let data = FileManager.default.contents(atPath: path),
-            let replacements = streamingReplacements(Array(data))
-        {
-            lock.lock()
-            defer { lock.unlock() }
-            for (key, replacement) in replacements {
-                switch replacement {
-                case .ready(let replace):
-                    replace()
-                case .tree(let state):
-                    do {
-                        try (key == "pardot" ? pardot : marketingCloud)?.service.replaceState(with: state)
-                    } catch {
-                        throw ValidationError("\(path): \(key).\(error)")
-                    }
-                }
-            }
-            return
-        }
-        let members = try FakeStateFile.read(path)
-        lock.lock()
-        defer { lock.unlock() }
+    /// A state file's error as the CLI reports a bad argument (its text, exit code 64).
+    private func asValidation<Value>(_ body: () throws(FakeStateFile.Error) -> Value) throws -> Value {
         do {
-            if let state = members["pardot"] { try pardot?.service.replaceState(with: state) }
+            return try body()
         } catch {
-            throw ValidationError("\(path): pardot.\(error)")
+            throw ValidationError(error.description)
         }
-        do {
-            if let state = members["marketingCloud"] { try marketingCloud?.service.replaceState(with: state) }
-        } catch {
-            throw ValidationError("\(path): marketingCloud.\(error)")
-        }
-    }
-}
-
-extension ServerPair {
-    /// A fake's state read from a state file: read already (the fake read it without its tree), or as a tree.
-    enum Replacement {
-        case ready(() -> Void)
-        case tree(JSONValue)
     }
 
-    /// Each fake's state read from a JSON state file, a large one without its tree, in the order they are to be put
-    /// in place (Account Engagement first, as ``load(from:)`` always did); nil for anything unusual (a syntax error,
-    /// an unknown or repeated key), which the tree reading then reports.
-    private func streamingReplacements(_ bytes: [UInt8]) -> [(String, Replacement)]? {
-        let (pardot, marketingCloud) = lock.withLock { (self.pardot, self.marketingCloud) }
-        let read = try? JSONPullReader.read(bytes, maximumDepth: StateDocument.maximumDepth) {
-            reader throws(JSONParseError) -> [String: Replacement]? in
-            var states: [String: Replacement] = [:]
-            try reader.beginObject()
-            var seen: Set<String> = []
-            while let key = try reader.nextKey() {
-                guard seen.insert(key).inserted, ["pardot", "marketingCloud", "mode"].contains(key) else { return nil }
-                guard key != "mode", let server = key == "pardot" ? pardot : marketingCloud else {
-                    _ = try reader.value()
-                    continue
-                }
-                let start = reader.mark()
-                if let replace = server.service.stateReplacement(reading: &reader) {
-                    states[key] = .ready(replace)
-                } else {
-                    reader.reset(to: start)
-                    states[key] = .tree(try reader.value())
-                }
-            }
-            try reader.finish()
-            return states
-        }
-        guard let states = read ?? nil else { return nil }
-        return ["pardot", "marketingCloud"].compactMap { key in states[key].map { (key, $0) } }
-    }
-}
-
-/// Seed and state files: `{"pardot": <state>, "marketingCloud": <state>}` in JSON, or YAML by extension.
-enum FakeStateFile {
-    static func read(_ path: String) throws -> [String: JSONValue] {
-        guard let data = FileManager.default.contents(atPath: path) else {
-            throw ValidationError("cannot read \(path)")
-        }
-        let document: JSONValue
-        do {
-            document = try StateDocument.parse(Array(data), yaml: StateDocument.isYAMLFile(path))
-        } catch {
-            throw ValidationError("\(path): \(error)")
-        }
-        guard case .object(let members) = document else { throw ValidationError("\(path): expected an object") }
-        if let unknown = members.keys.sorted().first(where: { !["pardot", "marketingCloud", "mode"].contains($0) }) {
-            throw ValidationError("\(path): unknown key \(unknown) (allowed: pardot, marketingCloud, mode)")
-        }
-        return members
-    }
-
-    static func writeAtomically(_ bytes: [UInt8], to path: String, permissions: Int) throws {
-        let temporary = path + ".tmp-\(ProcessInfo.processInfo.processIdentifier)"
-        guard
-            FileManager.default.createFile(
-                atPath: temporary, contents: Data(bytes), attributes: [.posixPermissions: permissions])
-        else {
-            throw ValidationError("cannot write \(temporary)")
-        }
-        guard rename(temporary, path) == 0 else {
-            let reason = String(cString: strerror(errno))
-            try? FileManager.default.removeItem(atPath: temporary)
-            throw ValidationError("cannot move \(temporary) to \(path): \(reason)")
-        }
-    }
 }
 
 /// SIGINT or SIGTERM, caught from the moment this is made (the signals' default action is turned off), awaited later.

@@ -8,8 +8,12 @@ import Foundation
 public struct HeldConnections: Sendable {
     public private(set) var descriptors: [Int32] = []
 
-    /// Opens `count` connections to 127.0.0.1:`port` (all kept open), each with a receive timeout.
-    public init(count: Int, port: UInt16, receiveTimeoutSeconds: Int = 10) throws {
+    /// Opens `count` connections to 127.0.0.1:`port` (all kept open), each with a receive timeout. With
+    /// `requesting`, each sends `GET path` as soon as it connects, as a well-behaved client does (a silent one
+    /// would meet the server's request-head timeout while the others are still being opened); read the answers
+    /// with ``countAnswers()``.
+    public init(count: Int, port: UInt16, receiveTimeoutSeconds: Int = 10, requesting path: String? = nil) throws {
+        let request = path.map(Self.request)
         for _ in 0..<count {
             let descriptor = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
             guard descriptor >= 0 else { throw TestFailure("socket: \(String(cString: strerror(errno)))") }
@@ -29,13 +33,23 @@ public struct HeldConnections: Sendable {
                 throw TestFailure("connect #\(descriptors.count): \(String(cString: strerror(errno)))")
             }
             descriptors.append(descriptor)
+            if let request { _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) } }
         }
+    }
+
+    private static func request(_ path: String) -> [UInt8] {
+        Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
     }
 
     /// Sends one GET on each connection, then reads each answer's status line; answers how many were 200.
     public func getEach(_ path: String) -> Int {
-        let request = Array("GET \(path) HTTP/1.1\r\nHost: 127.0.0.1\r\n\r\n".utf8)
+        let request = Self.request(path)
         for descriptor in descriptors { _ = request.withUnsafeBytes { send(descriptor, $0.baseAddress, $0.count, 0) } }
+        return countAnswers()
+    }
+
+    /// Reads one answer's status line on each connection; answers how many were 200.
+    public func countAnswers() -> Int {
         var ok = 0
         var buffer = [UInt8](repeating: 0, count: 4096)
         for descriptor in descriptors {

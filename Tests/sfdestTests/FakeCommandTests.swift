@@ -50,8 +50,8 @@ import Testing
         let ports = try lines.map { try #require(UInt16($0.split(separator: ":").last ?? "")) }
         let clients = min(10_000, FileLimit.current - 512)
         for port in ports {
-            let held = try HeldConnections(count: clients, port: port)
-            let answered = held.getEach("/__fake/health")
+            let held = try HeldConnections(count: clients, port: port, requesting: "/__fake/health")
+            let answered = held.countAnswers()
             held.closeAll()
             #expect(answered == clients, "\(answered) of \(clients) answered on \(port)")
         }
