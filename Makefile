@@ -17,8 +17,9 @@ MHD_PREFIX := $(CURDIR)/.build-libmicrohttpd
 export PKG_CONFIG_PATH := $(MHD_PREFIX)/lib/pkgconfig$(if $(PKG_CONFIG_PATH),:$(PKG_CONFIG_PATH))
 
 # System packages the build needs: GnuTLS (libmicrohttpd's TLS), SQLite (GRDB, the sync state of `send --state`),
-# pkg-config, curl to download libmicrohttpd's source and patch to apply our one change to it, and openssl, which the
-# TLS tests use to make a throwaway CA. Then libmicrohttpd itself.
+# pkg-config, patch to apply our one change to libmicrohttpd, curl for the artefact's smoke test, and openssl, which
+# the TLS tests use to make a throwaway CA. Then libmicrohttpd itself, whose source apt fetches by package name from
+# the archive it is configured with (build.sh).
 deps:
 	@if ! command -v pkg-config >/dev/null 2>&1 || ! pkg-config --exists gnutls || ! pkg-config --exists sqlite3 || ! command -v openssl >/dev/null 2>&1 || ! command -v curl >/dev/null 2>&1 || ! command -v patch >/dev/null 2>&1; then \
 		echo "installing libgnutls28-dev, libsqlite3-dev, pkg-config, curl, patch and openssl through apt"; \
