@@ -39,50 +39,6 @@ struct CheckConfigCommand: AsyncParsableCommand {
     }
 }
 
-/// What `check-config` and `describe` share: the config, the org or embedded fake it names, TLS trust, logging;
-/// and one way to run: open the org, do the work, print its text, exit 1 when it did not succeed.
-struct OrgOptions: ParsableArguments {
-    @Option(help: "The YAML config (destination, connection, action, mapping).")
-    var config: String
-
-    @Flag(help: "Use a fake started in this process, seeded from the config (demo).")
-    var embeddedFake = false
-
-    @Option(name: .customLong("ca-file"), help: "PEM file of CA certificates to trust as well as the system store.")
-    var caFile: String?
-
-    @Option(help: "Log level: trace, debug (every exchange), info, notice, warning, error, critical.")
-    var logLevel: Logger.Level = .notice
-
-    @Option(help: "Log format on standard error: text or json.")
-    var logFormat: LogFormat = .text
-
-    /// Opens the org, runs `work`, prints its text on standard output (secrets scrubbed) and exits 1 when it
-    /// says it failed, 3 when standard output could not be written. The HTTP client and fake are closed on every
-    /// path.
-    func run(_ work: (OrgConnection) async -> (text: String, succeeded: Bool)) async throws {
-        signal(SIGPIPE, SIG_IGN)
-        let console = Console(format: logFormat, output: StandardErrorSink())
-        OperatorLog.bootstrap(level: logLevel, format: logFormat, scrubber: console.scrubber, output: console.output)
-        let target: OrgConnection
-        do {
-            target = try OrgConnection.open(
-                configPath: config, embeddedFake: embeddedFake, caFile: caFile, console: console)
-        } catch {
-            console.error("\(error)")
-            throw ExitCode(1)
-        }
-        defer { target.close() }
-        let (text, succeeded) = await work(target)
-        await target.shutdown()
-        guard writeStandardOutput(console.scrubber.scrub(text)) else {
-            console.error("could not write to standard output: \(String(cString: strerror(errno)))")
-            throw ExitCode(3)
-        }
-        if !succeeded { throw ExitCode(1) }
-    }
-}
-
 /// The org (or embedded fake) a command talks to, with credentials and an HTTP client: what `check-config`,
 /// `describe` and `send --preflight` share.
 struct OrgConnection {

@@ -21,7 +21,7 @@ extension SendCommand {
         guard let checkpoint, stop?.code != .checkpoint else { return nil }
         let program = CommandLine.arguments.first.map { $0.isEmpty ? "sfdest" : $0 } ?? "sfdest"
         var arguments = [
-            program, "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--resume",
+            program, "send", "--config", org.config, "--input", input, "--checkpoint", checkpoint, "--resume",
         ]
         if let rejects { arguments += ["--rejects", rejects] }
         if let report { arguments += ["--report", report] }

@@ -31,8 +31,7 @@ struct SendCommand: AsyncParsableCommand {
             SIGTERM and stopped cleanly (a second signal stops at once with the same status).
             """)
 
-    @Option(help: "The YAML config (destination, connection, action, mapping).")
-    var config: String
+    @OptionGroup var org: OrgOptions
 
     @Option(help: "NDJSON input file, or - for standard input.")
     var input: String
@@ -89,28 +88,8 @@ struct SendCommand: AsyncParsableCommand {
     @Flag(help: "Build every request and write the transcript, but send nothing.")
     var dryRun = false
 
-    @Flag(
-        help:
-            "Start the destination's fake in this process and deliver to it (demo; ignores the config's hosts and credentials)."
-    )
-    var embeddedFake = false
-
     @Flag(help: "Run the check-config preflight first; send nothing if a check fails (exit 1).")
     var preflight = false
-
-    @Option(
-        name: .customLong("ca-file"),
-        help:
-            "PEM file of CA certificates to trust as well as the system store (a private CA, a TLS-inspecting proxy). SSL_CERT_FILE replaces the system store."
-    )
-    var caFile: String?
-
-    @Option(
-        help: "Log level: trace, debug (every exchange), info (progress, retries), notice, warning, error, critical.")
-    var logLevel: Logger.Level = .info
-
-    @Option(help: "Log format on standard error: text, or json (one object per line, for log collectors).")
-    var logFormat: LogFormat = .text
 
     @Option(help: "Seconds between progress lines when standard error is not a terminal; 0 for none.")
     var progressInterval: Double = 5
@@ -151,7 +130,7 @@ struct SendCommand: AsyncParsableCommand {
         if let maxCalls, maxCalls < 1 { throw ValidationError("--max-calls must be at least 1") }
         if fresh, checkpoint == nil { throw ValidationError("--fresh needs --checkpoint FILE") }
         if fresh, resume { throw ValidationError("--fresh starts over and --resume continues: give one") }
-        if dryRun, embeddedFake {
+        if dryRun, org.embeddedFake {
             throw ValidationError("--dry-run sends nothing; --embedded-fake has nothing to do with it")
         }
         if dryRun, preflight {
@@ -180,7 +159,7 @@ struct SendCommand: AsyncParsableCommand {
 
     /// Whether the config names a sync state (`delivery.state`); read leniently here, the full check comes later.
     var configNamesState: Bool {
-        (try? DestinationConfig.load(path: config))?.delivery.state != nil
+        (try? DestinationConfig.load(path: org.config))?.delivery.state != nil
     }
 
     /// Exit statuses (see the discussion above).
@@ -195,8 +174,7 @@ struct SendCommand: AsyncParsableCommand {
         signal(SIGXFSZ, SIG_IGN)
         // Likewise a closed pipe on standard output: EPIPE, reported, rather than a silent death.
         signal(SIGPIPE, SIG_IGN)
-        let console = Console(format: logFormat, output: StandardErrorSink())
-        OperatorLog.bootstrap(level: logLevel, format: logFormat, scrubber: console.scrubber, output: console.output)
+        let console = org.bootstrapConsole()
         let started = Date()
         let prepared: Prepared
         do {
@@ -232,14 +210,14 @@ struct SendCommand: AsyncParsableCommand {
 
     /// Refuses the run (throws a message naming the file and what to do) or returns it ready to send.
     func prepare(_ console: Console) throws -> Prepared {
-        var configuration = try DestinationConfig.load(path: config)
+        var configuration = try DestinationConfig.load(path: org.config)
         let reader = try NDJSONReader.open(input)
-        let fingerprints = try Checkpoint.Fingerprints.of(inputPath: input, configPath: config)
+        let fingerprints = try Checkpoint.Fingerprints.of(inputPath: input, configPath: org.config)
         if let metricsFile { try RunMetrics.check(metricsFile) }
-        let trust = try TrustStore.load(caFile: caFile)
+        let trust = try TrustStore.load(caFile: org.caFile)
         var fake: FakeServer?
         let credentials: Credentials
-        if embeddedFake {
+        if org.embeddedFake {
             let (server, demoCredentials) = try EmbeddedFake.start(
                 for: &configuration, spreadTargets: SendSetup.spreadTargets(configuration, inputPath: input))
             fake = server
@@ -254,7 +232,7 @@ struct SendCommand: AsyncParsableCommand {
             do {
                 credentials = try Credentials.resolve(configuration)
             } catch {
-                throw SendRefusal("\(config): credentials: \(error)")
+                throw SendRefusal("\(org.config): credentials: \(error)")
             }
         }
         console.scrubber.add(credentials.secrets)
@@ -266,7 +244,7 @@ struct SendCommand: AsyncParsableCommand {
             ?? (dryRun ? nil : configuration.delivery.state).map { path in
                 path.hasPrefix("/")
                     ? path
-                    : URL(fileURLWithPath: config).deletingLastPathComponent().appendingPathComponent(path).path
+                    : URL(fileURLWithPath: org.config).deletingLastPathComponent().appendingPathComponent(path).path
             }
         if let state = statePath {
             do {
@@ -399,7 +377,7 @@ struct SendCommand: AsyncParsableCommand {
         run.interruption = interruption
         let progress = ProgressDisplay(
             totalBytes: prepared.fingerprints.inputBytes, output: console.output,
-            logger: Logger(label: "sfdest.progress"), interval: progressInterval, format: logFormat)
+            logger: Logger(label: "sfdest.progress"), interval: progressInterval, format: org.logFormat)
         run.progress = progress.update
         if let repaired = prepared.checkpoint?.repairedBytes, repaired > 0 {
             console.say(
@@ -520,7 +498,7 @@ struct SendCommand: AsyncParsableCommand {
             "endedAt": .string(Date().formatted(format)),
             "destination": .string(
                 prepared.config.destination == .accountEngagement ? "accountEngagement" : "marketingCloud"),
-            "config": ["path": .string(config), "sha256": fingerprints.configSHA256.map { .string($0) } ?? .null],
+            "config": ["path": .string(org.config), "sha256": fingerprints.configSHA256.map { .string($0) } ?? .null],
             "input": [
                 "path": .string(input), "bytes": fingerprints.inputBytes.map { .integer($0) } ?? .null,
                 "sha256": fingerprints.inputSHA256.map { .string($0) } ?? .null,
