@@ -3,7 +3,7 @@ SWIFT ?= swift
 SUDO := $(shell [ "$$(id -u)" = "0" ] || echo sudo)
 APT_INSTALL = $(SUDO) env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq
 
-.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-debug dist-check dist-test format format-lint bench-instructions
+.PHONY: run fakes test build bench deps bench-deps clean peer-clients fixture dist dist-debug dist-check dist-test format format-lint bench-instructions fuzz
 
 # The release artefact: `sfdest` with the Swift runtime linked in, for CI runners without a toolchain.
 DIST_NAME := sfdest-linux-$(shell uname -m)
@@ -56,10 +56,18 @@ test: deps format-lint
 	$(SWIFT) test
 	$(MAKE) --no-print-directory peer-clients
 	$(MAKE) --no-print-directory fixture
+	$(MAKE) --no-print-directory fuzz FUZZ_SECONDS=10
 	$(MAKE) --no-print-directory dist-debug
 	$(MAKE) --no-print-directory dist-check ARTEFACT=$(DIST_DEBUG)
 	@if [ -x $(DIST) ]; then $(MAKE) --no-print-directory dist-check; \
 	else echo "dist: $(DIST) not built, not checked (make dist-test builds and checks it)"; fi
+
+# Coverage-guided fuzzing (libFuzzer with AddressSanitizer) of every reader of untrusted bytes, FUZZ_SECONDS per target
+# in a build folder of its own (.build-fuzz); make test runs each for 10 s. A failure's input is left in
+# .build-fuzz/failures/: once fixed, it goes into Fuzz/regressions/<target>/ (contrib/fuzz/run.sh, Fuzz/README.md).
+FUZZ_SECONDS ?= 300
+fuzz: deps
+	SWIFT=$(SWIFT) bash contrib/fuzz/run.sh $(FUZZ_SECONDS)
 
 # The repository's .swift-format, strictly: a warning fails the build (swift format ships with the toolchain).
 # `make format` rewrites the sources to it.
@@ -119,4 +127,4 @@ bench-instructions: deps
 	contrib/bench/instructions.sh $(OLD) $$($(SWIFT) build -c release --show-bin-path)/FakeBenchmarks
 
 clean:
-	rm -rf .build .build-dist .build-libmicrohttpd dist
+	rm -rf .build .build-dist .build-fuzz .build-libmicrohttpd dist

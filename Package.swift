@@ -46,8 +46,14 @@ let package = Package(
         // requests, which parts are secrets and what replaces them, and Account Engagement's standard prospect
         // fields. A target of its own because neither shared
         // module fits: JSONCore is JSON only, and FakeHTTP would link libmicrohttpd into the client. It needs
-        // JSONCore only (token requests and answers are masked member by member).
+        // JSONCore only (token requests and answers are masked member by member). Its CSV and XML readers read
+        // the Import API's batches and the SOAP bodies.
         .target(name: "WireFormat", dependencies: ["JSONCore"]),
+        // Every reader of untrusted bytes with the property a fuzzer checks on any input, and libFuzzer's entry
+        // point (`make fuzz`; docs/fidelity.md, "Fuzzing").
+        .target(name: "FuzzTargets", dependencies: ["JSONCore", "WireFormat", "FakeHTTP"]),
+        .target(name: "CLibFuzzer"),
+        .executableTarget(name: "FuzzReaders", dependencies: ["FuzzTargets", "CLibFuzzer"]),
         .target(
             name: "SalesforceFakes",
             dependencies: [
@@ -108,6 +114,7 @@ let package = Package(
         .testTarget(name: "FakeHTTPTests", dependencies: ["FakeHTTP", "TestSupport"]),
         .testTarget(name: "JSONCoreTests", dependencies: ["JSONCore", "TestSupport"]),
         .testTarget(name: "WireFormatTests", dependencies: ["WireFormat", "JSONCore", "TestSupport"]),
+        .testTarget(name: "FuzzTargetsTests", dependencies: ["FuzzTargets"]),
         .testTarget(
             name: "SalesforceFakesTests",
             dependencies: [
@@ -127,7 +134,7 @@ let package = Package(
 )
 
 // Shared settings, applied to every Swift target: Swift 6 language mode with strict concurrency.
-for target in package.targets where target.type != .system && target.name != "CPrefetch" {
+for target in package.targets where target.type != .system && !["CPrefetch", "CLibFuzzer"].contains(target.name) {
     target.swiftSettings =
         (target.swiftSettings ?? []) + [
             .enableUpcomingFeature("ExistentialAny")

@@ -1,6 +1,7 @@
 import JSONCore
 import TestSupport
 import Testing
+import WireFormat
 
 @testable import SalesforceFakes
 

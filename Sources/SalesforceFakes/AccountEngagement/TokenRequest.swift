@@ -103,14 +103,9 @@ enum TokenAnswerFormat: Sendable {
                 contentType: "application/x-www-form-urlencoded;charset=UTF-8")
         case .xml:
             var text = "<?xml version=\"1.0\" encoding=\"UTF-8\"?><OAuth>"
-            for (name, value) in members { text += "<\(name)>\(Self.escapeXML(value))</\(name)>" }
+            for (name, value) in members { text += "<\(name)>\(XMLEscaping.escape(value))</\(name)>" }
             text += "</OAuth>"
             return .bytes(Array(text.utf8), status: status, contentType: "application/xml;charset=UTF-8")
         }
-    }
-
-    private static func escapeXML(_ text: String) -> String {
-        text.replacingOccurrences(of: "&", with: "&amp;").replacingOccurrences(of: "<", with: "&lt;")
-            .replacingOccurrences(of: ">", with: "&gt;").replacingOccurrences(of: "\"", with: "&quot;")
     }
 }

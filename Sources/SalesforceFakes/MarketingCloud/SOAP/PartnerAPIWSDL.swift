@@ -1,3 +1,5 @@
+import WireFormat
+
 /// The WSDL the fake serves at `GET /etframework.wsdl` (and `Service.asmx?wsdl`), written for the operations and
 /// objects the fake emulates and no others, so that a WSDL-driven client (FuelSDK-Python over suds, zeep) builds
 /// exactly the requests the fake answers and refuses, on its own side, what it would not.

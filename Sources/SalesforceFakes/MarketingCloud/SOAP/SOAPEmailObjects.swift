@@ -1,4 +1,5 @@
 import JSONCore
+import WireFormat
 
 /// Subscriber, TriggeredSend and TriggeredSendDefinition over SOAP, on ``MarketingCloudMessaging``. Sources
 /// (docs/research/marketing-cloud-soap.md §1.7–1.8, §6):

@@ -1,6 +1,7 @@
 import FakeHTTP
 import Foundation
 import JSONCore
+import WireFormat
 
 /// The Marketing Cloud SOAP API (`Service.asmx`), as far as this fake serves it, against the same data extensions
 /// and rows the REST routes serve:

@@ -1,3 +1,5 @@
+import WireFormat
+
 /// `Retrieve` of the objects other than data extension rows: DataExtension and DataExtensionField (what clients
 /// use to discover columns), Subscriber and TriggeredSendDefinition. Each object is a set of named text values;
 /// a request names the properties it wants (`Properties`), filters on them (``SOAPFilter``), and gets them back in

@@ -1,5 +1,6 @@
 import FakeHTTP
 import JSONCore
+import WireFormat
 
 /// `Retrieve` over SOAP: `DataExtensionObject[Name]` rows here, the other served objects in ``SOAPObjectRetrieve``.
 /// Sources (docs/research/marketing-cloud-soap.md):

@@ -1,4 +1,5 @@
 import JSONCore
+import WireFormat
 
 /// Create, Update and Delete of DataExtensionObject rows over SOAP, in the same data extensions and rows the REST
 /// routes serve (a row written here is read over REST and the other way round). Sources

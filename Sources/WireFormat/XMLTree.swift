@@ -5,27 +5,27 @@
 /// What SOAP clients send is plain XML: elements, attributes, namespaces, character and entity references, CDATA,
 /// comments and a declaration. A DOCTYPE is refused (no entity expansion, as SOAP 1.1 servers refuse it), and so is
 /// nesting deeper than ``maxDepth``: bad input is an error, never a crash.
-struct XMLTree: Sendable, Equatable {
+package struct XMLTree: Sendable, Equatable {
     /// One element: its name as written (`ns0:Objects`), the namespace its prefix resolves to, its attributes
     /// (names as written), its child elements and its text (concatenated, entities decoded).
-    struct Element: Sendable, Equatable {
-        var name: String
-        var namespace: String?
-        var attributes: [String: String]
-        var children: [Element]
-        var text: String
+    package struct Element: Sendable, Equatable {
+        package var name: String
+        package var namespace: String?
+        package var attributes: [String: String]
+        package var children: [Element]
+        package var text: String
 
         /// The name without its prefix.
-        var localName: String { name.split(separator: ":", maxSplits: 1).last.map(String.init) ?? name }
+        package var localName: String { name.split(separator: ":", maxSplits: 1).last.map(String.init) ?? name }
 
         /// The first child with this local name.
-        func child(_ localName: String) -> Element? { children.first { $0.localName == localName } }
+        package func child(_ localName: String) -> Element? { children.first { $0.localName == localName } }
 
         /// Every child with this local name.
-        func children(_ localName: String) -> [Element] { children.filter { $0.localName == localName } }
+        package func children(_ localName: String) -> [Element] { children.filter { $0.localName == localName } }
 
         /// The `xsi:type` attribute without its prefix (`ns0:DataExtensionObject` → `DataExtensionObject`).
-        var xsiType: String? {
+        package var xsiType: String? {
             guard let (_, value) = attributes.first(where: { $0.key == "type" || $0.key.hasSuffix(":type") }) else {
                 return nil
             }
@@ -33,17 +33,17 @@ struct XMLTree: Sendable, Equatable {
         }
     }
 
-    struct ParseError: Error, Equatable, CustomStringConvertible {
-        var offset: Int
-        var message: String
-        var description: String { "XML at byte \(offset): \(message)" }
+    package struct ParseError: Error, Equatable, CustomStringConvertible {
+        package var offset: Int
+        package var message: String
+        package var description: String { "XML at byte \(offset): \(message)" }
     }
 
-    static let maxDepth = 64
+    package static let maxDepth = 64
 
-    var root: Element
+    package var root: Element
 
-    init(_ bytes: [UInt8]) throws(ParseError) {
+    package init(_ bytes: [UInt8]) throws(ParseError) {
         var reader = Reader(bytes: bytes)
         root = try reader.document()
     }
@@ -161,7 +161,9 @@ struct XMLTree: Sendable, Equatable {
             }
             scopes.append(scope)
             defer { scopes.removeLast() }
-            let prefix = name.contains(":") ? String(name.split(separator: ":")[0]) : ""
+            // What comes before the first colon, empty or not (a name of ":" has an empty prefix: found by
+            // `make fuzz`, Fuzz/regressions/xml/index-out-of-range-in-element, where splitting it trapped).
+            let prefix = name.firstIndex(of: ":").map { String(name[..<$0]) } ?? ""
             let namespace = scopes.reversed().lazy.compactMap { $0[prefix] }.first
             var element = Element(name: name, namespace: namespace, attributes: attributes, children: [], text: "")
             if peek("/>") {
@@ -249,21 +251,25 @@ struct XMLTree: Sendable, Equatable {
 }
 
 /// Text escaped for XML content and attribute values.
-enum XMLEscaping {
-    static func escape(_ text: String) -> String {
-        guard text.contains(where: { "<>&\"'".contains($0) }) else { return text }
-        var output = ""
-        output.reserveCapacity(text.count + 8)
-        for character in text {
-            switch character {
-            case "<": output += "&lt;"
-            case ">": output += "&gt;"
-            case "&": output += "&amp;"
-            case "\"": output += "&quot;"
-            case "'": output += "&apos;"
-            default: output.append(character)
+package enum XMLEscaping {
+    /// Works on Unicode scalars, not Characters: a `<` followed by a combining mark is one Character that is not
+    /// equal to "<", and was written unescaped, making the document malformed (found by `make fuzz`,
+    /// Fuzz/regressions/xml/escaped-text-reread).
+    package static func escape(_ text: String) -> String {
+        let scalars = text.unicodeScalars
+        guard scalars.contains(where: { "<>&\"'".unicodeScalars.contains($0) }) else { return text }
+        var output = String.UnicodeScalarView()
+        output.reserveCapacity(scalars.count + 8)
+        for scalar in scalars {
+            switch scalar {
+            case "<": output.append(contentsOf: "&lt;".unicodeScalars)
+            case ">": output.append(contentsOf: "&gt;".unicodeScalars)
+            case "&": output.append(contentsOf: "&amp;".unicodeScalars)
+            case "\"": output.append(contentsOf: "&quot;".unicodeScalars)
+            case "'": output.append(contentsOf: "&apos;".unicodeScalars)
+            default: output.append(scalar)
             }
         }
-        return output
+        return String(output)
     }
 }
