@@ -87,7 +87,7 @@ struct AccountEngagementBenchmark {
         let clock = FakeClock()
         let fake = try AccountEngagementFake(clock: clock)
         // Limits raised so that the load measures the upsert path, not code 66 or 122 answers.
-        try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
+        try fake.replaceSettings(with: ["concurrentRequestLimit": 1_000_000])
         fake.setDailyRequestLimit(Int(Int32.max), businessUnitID: businessUnit)
         fake.insertSyntheticProspects(count: prospects, businessUnitID: businessUnit)
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: benchServerThreads))

@@ -29,7 +29,7 @@ struct BackfillBenchmark {
     private func send(mode: String, input: URL, records: Int) throws -> Run {
         let clock = FakeClock()
         let fake = try AccountEngagementFake(clock: clock)
-        try fake.updateSettings([
+        try fake.replaceSettings(with: [
             "importWaitingSeconds": 0, "importProcessingSeconds": 0, "importRowsPerSecond": 1_000_000_000,
         ])
         fake.setDailyRequestLimit(Int(Int32.max))

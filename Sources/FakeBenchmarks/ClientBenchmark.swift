@@ -45,7 +45,7 @@ struct ClientBenchmark {
     static func prospectWorkload() throws -> Workload {
         let clock = FakeClock()
         let fake = try AccountEngagementFake(clock: clock)
-        try fake.updateSettings(["concurrentRequestLimit": 1_000_000])
+        try fake.replaceSettings(with: ["concurrentRequestLimit": 1_000_000])
         fake.setDailyRequestLimit(Int(Int32.max))
         let server = try FakeServer(service: fake, clock: clock, configuration: .init(threads: 1))
         let config = """

@@ -79,7 +79,7 @@ import Testing
         // The stand-in upstream answers a created prospect with 200 and error messages without detail.
         let upstream = try AccountEngagementFake.start()
         defer { upstream.stop() }
-        try (upstream.service as! AccountEngagementFake).updateSettings([
+        try (upstream.service as! AccountEngagementFake).replaceSettings(with: [
             "upsertCreatedStatus": 200, "appendErrorDetail": false,
         ])
         let capture = try capture(against: upstream, name: "drift")

@@ -58,9 +58,7 @@ public final class AccountEngagementFake: EmulatedService {
 
     static let tokenPath = "/services/oauth2/token"
 
-    private let tenant: Mutex<AccountEngagementTenant>
-    private let initial: AccountEngagementTenant
-    private let baseURL = Mutex("http://127.0.0.1")
+    private let tenant: TenantStore<AccountEngagementTenant>
     private let clock: FakeClock
     private let inFlight = InFlightRequests()
 
@@ -70,11 +68,7 @@ public final class AccountEngagementFake: EmulatedService {
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     package init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
-        let start =
-            try seed.map { value throws(JSONSchemaError) in try AccountEngagementTenant(json: value) }
-            ?? AccountEngagementTenant.defaults
-        self.initial = start
-        self.tenant = Mutex(start)
+        tenant = try TenantStore(seed: seed, clock: clock)
         self.clock = clock
     }
 
@@ -122,12 +116,6 @@ public final class AccountEngagementFake: EmulatedService {
         }
     }
 
-    /// Changes settings of the running fake through the state format's `settings` object.
-    package func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
-        let parsed = try AccountEngagementSettings(json: settings, path: "settings")
-        tenant.withLock { $0.settings = parsed }
-    }
-
     /// The API calls a business unit's daily quota has counted today (the server's own count, for benchmarks).
     package func apiCallsCounted(businessUnitID: String = "0Uv000000000001AAA") -> Int {
         tenant.withLock { $0.businessUnits[businessUnitID]?.usageCount ?? 0 }
@@ -167,22 +155,7 @@ public final class AccountEngagementFake: EmulatedService {
         ]
     }
 
-    package func serverStarted(baseURL: String) {
-        self.baseURL.withLock { $0 = baseURL }
-    }
-
-    package func exportState() -> JSONValue {
-        let now = Int(clock.now())
-        return tenant.withLock { state in
-            state.advanceImports(now: now)
-            return state.json
-        }
-    }
-
-    package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
-        let replacement = try AccountEngagementTenant(json: json)
-        tenant.withLock { $0 = replacement }
-    }
+    package var stateStore: any FakeStateStore { tenant }
 
     /// Without a tree of the prospects (AccountEngagementTenant+LargeStates), from a snapshot: requests go on meanwhile.
     package func writeState(into output: inout [UInt8], style: JSONWriter.Style, maskingSecrets: Bool) {
@@ -201,14 +174,6 @@ public final class AccountEngagementFake: EmulatedService {
         }
     }
 
-    package func resetState() {
-        tenant.withLock { $0 = initial }
-    }
-
-    package func resetToDefaults() {
-        tenant.withLock { $0 = AccountEngagementTenant.defaults }
-    }
-
     /// Business units are the tenants: tests running in parallel against one fake each use their own.
     package var tenantKey: String? { "businessUnitId" }
 
@@ -218,7 +183,7 @@ public final class AccountEngagementFake: EmulatedService {
         guard let unitID = id.stringValue else {
             throw JSONSchemaError(path: "businessUnitId", message: "expected a business unit id")
         }
-        let source = toDefaults ? AccountEngagementTenant.defaults : initial
+        let source = toDefaults ? AccountEngagementTenant.defaults : tenant.initial
         try tenant.withLock { (state: inout AccountEngagementTenant) throws(JSONSchemaError) in
             if let start = source.businessUnits[unitID] {
                 state.businessUnits[unitID] = start
@@ -227,14 +192,6 @@ public final class AccountEngagementFake: EmulatedService {
                     path: "businessUnitId", message: "no business unit \(unitID) in the fake or its seed")
             }
         }
-    }
-
-    package func exportSettings() -> JSONValue {
-        tenant.withLock { $0.settings.json }
-    }
-
-    package func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
-        try updateSettings(json)
     }
 
     package func closestRoute(method: String, path: String) -> String? {
@@ -276,7 +233,7 @@ public final class AccountEngagementFake: EmulatedService {
 
     private func token(_ request: HTTPRequest) -> HTTPResponse {
         let now = Int(clock.now())
-        let base = baseURL.withLock { $0 }
+        let base = tenant.baseURL
         let grant = tenant.withLock { AccountEngagementOAuth.token(request, tenant: &$0, now: now, baseURL: base) }
         var response = grant.response
         if let held = grant.heldRefreshToken {
@@ -339,7 +296,7 @@ public final class AccountEngagementFake: EmulatedService {
         -> HTTPResponse
     {
         let now = Int(clock.now())
-        let base = baseURL.withLock { $0 }
+        let base = tenant.baseURL
         return tenant.withLock { (state: inout AccountEngagementTenant) -> HTTPResponse in
             let (unitID, slot): (String, UnitIndex)
             do throws(AccountEngagementAPIError) {

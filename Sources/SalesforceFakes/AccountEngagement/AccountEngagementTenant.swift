@@ -96,7 +96,7 @@ extension AccountEngagementTenant {
     }
 }
 
-extension AccountEngagementSettings {
+extension AccountEngagementSettings: FakeSettings {
     /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         self = try JSONValueDecoder().decode(
@@ -112,8 +112,6 @@ extension AccountEngagementSettings {
         }
         try checkImportSettings(path: path)
     }
-
-    var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
 extension AccountEngagementSettings {
@@ -352,4 +350,9 @@ private func readTimestamp(_ reader: JSONObjectReader, _ key: String) throws(JSO
             path: reader.path(of: key), message: "expected an ISO-8601 time such as 2026-01-31T12:00:00+00:00")
     }
     return seconds
+}
+
+extension AccountEngagementTenant: FakeTenant {
+    /// Imports the clock has moved on (Waiting, Processing, Complete) are where it says before anyone looks.
+    mutating func catchUp(now: Int) { advanceImports(now: now) }
 }

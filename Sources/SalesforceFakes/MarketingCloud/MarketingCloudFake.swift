@@ -53,18 +53,12 @@ public final class MarketingCloudFake: EmulatedService {
         return router
     }()
 
-    private let tenant: Mutex<MarketingCloudTenant>
-    private let initial: MarketingCloudTenant
-    private let baseURL = Mutex("http://127.0.0.1")
+    private let tenant: TenantStore<MarketingCloudTenant>
     private let clock: FakeClock
 
     /// Creates the fake's model from a seed in the state format, or the documented defaults.
     package init(seed: JSONValue? = nil, clock: FakeClock) throws(JSONSchemaError) {
-        let start =
-            try seed.map { value throws(JSONSchemaError) in try MarketingCloudTenant(json: value) }
-            ?? MarketingCloudTenant.defaults
-        initial = start
-        tenant = Mutex(start)
+        tenant = try TenantStore(seed: seed, clock: clock)
         self.clock = clock
     }
 
@@ -138,12 +132,6 @@ public final class MarketingCloudFake: EmulatedService {
         }
     }
 
-    /// Replaces the settings of the running fake (absent keys take their defaults).
-    package func updateSettings(_ settings: JSONValue) throws(JSONSchemaError) {
-        let parsed = try MarketingCloudSettings(json: settings, path: "settings")
-        tenant.withLock { $0.settings = parsed }
-    }
-
     // MARK: EmulatedService
 
     /// `throttled` (429, 50100, Retry-After 5), `blocked` (429, 50200), `unavailable` (503, 50300, Retry-After 5).
@@ -174,44 +162,16 @@ public final class MarketingCloudFake: EmulatedService {
         ]
     }
 
-    package func serverStarted(baseURL: String) {
-        self.baseURL.withLock { $0 = baseURL }
-    }
-
-    package func exportState() -> JSONValue {
-        let now = Int(clock.now())
-        return tenant.withLock { state in
-            // A request due by the clock completes before anyone looks.
-            state.completeDueAsyncRequests(now: now)
-            return state.json
-        }
-    }
-
-    package func replaceState(with json: JSONValue) throws(JSONSchemaError) {
-        let replacement = try MarketingCloudTenant(json: json)
-        tenant.withLock { $0 = replacement }
-    }
-
-    package func resetState() { tenant.withLock { $0 = initial } }
-
-    package func resetToDefaults() { tenant.withLock { $0 = MarketingCloudTenant.defaults } }
+    package var stateStore: any FakeStateStore { tenant }
 
     /// Business units with data of their own are the tenants (``MarketingCloudUnitData``), named by MID.
     package var tenantKey: String? { "mid" }
 
     package func resetTenant(_ id: JSONValue, toDefaults: Bool) throws(JSONSchemaError) {
-        let source = toDefaults ? MarketingCloudTenant.defaults : initial
+        let source = toDefaults ? MarketingCloudTenant.defaults : tenant.initial
         try tenant.withLock { (state: inout MarketingCloudTenant) throws(JSONSchemaError) in
             try state.resetBusinessUnit(id, from: source)
         }
-    }
-
-    package func exportSettings() -> JSONValue {
-        tenant.withLock { $0.settings.json }
-    }
-
-    package func replaceSettings(with json: JSONValue) throws(JSONSchemaError) {
-        try updateSettings(json)
     }
 
     package func closestRoute(method: String, path: String) -> String? {
@@ -237,11 +197,11 @@ public final class MarketingCloudFake: EmulatedService {
     package func handle(_ request: HTTPRequest) -> HTTPResponse {
         let now = Int(clock.now())
         if request.path == MarketingCloudAuth.path {
-            let base = baseURL.withLock { $0 }
+            let base = tenant.baseURL
             return tenant.withLock { MarketingCloudAuth.token(request, tenant: &$0, now: now, baseURL: base) }
         }
         if SOAPEndpoint.serves(request.path) {
-            let base = baseURL.withLock { $0 }
+            let base = tenant.baseURL
             switch SOAPEndpoint.read(request, baseURL: base) {
             case .answered(let response): return response
             case .envelope(let token, let operation):

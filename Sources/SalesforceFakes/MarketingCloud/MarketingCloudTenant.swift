@@ -209,15 +209,13 @@ extension MarketingCloudTenant {
     }
 }
 
-extension MarketingCloudSettings {
+extension MarketingCloudSettings: FakeSettings {
     /// Reads the `settings` object: absent keys take their defaults, unknown keys and bad values are errors.
     init(json: JSONValue, path: String) throws(JSONSchemaError) {
         self = try JSONValueDecoder().decode(
             MarketingCloudSettings.self, from: json, path: path, defaults: MarketingCloudSettings())
         throttleWindowSeconds = max(1, throttleWindowSeconds)
     }
-
-    var json: JSONValue { (try? JSONValueEncoder().encode(self)) ?? [:] }
 }
 
 // The contact stays hand-written, not a StateRecord: beside its key and id it holds attribute values, which are
@@ -263,4 +261,9 @@ extension MarketingCloudContact {
             "attributes": .object(attributes.mapValues { .object($0) }),
         ]
     }
+}
+
+extension MarketingCloudTenant: FakeTenant {
+    /// An async request due by the clock completes before anyone looks.
+    mutating func catchUp(now: Int) { completeDueAsyncRequests(now: now) }
 }
