@@ -180,7 +180,7 @@ extension Transcript {
             for exchange in exchanges where exchange.request.context == nil {
                 if case .success(let response) = exchange.response,
                     let text = (try? JSONParser.parse(response.body))?["rest_instance_url"]?.stringValue,
-                    let url = MarketingCloudTokenSource.instanceURL(text),
+                    let url = MarketingCloudInstanceURL.parse(text),
                     !variables.contains(where: { $0.0 == url.absoluteString && $0.1 == "restUrl" })
                 {
                     variables.append((url.absoluteString, "restUrl", nil))

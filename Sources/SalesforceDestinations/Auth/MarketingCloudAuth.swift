@@ -2,35 +2,11 @@ import Foundation
 import HTTPTypes
 import JSONCore
 
-/// Tokens from `POST {authUrl}/v2/token` (client credentials), cached and shared, minted again two minutes
-/// before `expires_in` runs out (the docs' advice) or when the API refuses one. Requests go to the
-/// `rest_instance_url` each token came with, in either form tenants send (with or without scheme).
-package final class MarketingCloudTokenSource: AccessTokenSource {
-    private let cache: TokenCache
-    private let minter: MarketingCloudTokenMinter
-
-    package init(
-        connection: MarketingCloudConnection, credentials: MarketingCloudCredentials, transport: any HTTPTransport,
-        clock: any DeliveryClock, policy: RetryPolicy
-    ) {
-        let minter = MarketingCloudTokenMinter(
-            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy,
-            requestCount: Counter())
-        self.minter = minter
-        cache = TokenCache(clock: clock, margin: 120) { () async throws(DeliveryStop) in
-            try await minter.mintWithRetries()
-        }
-    }
-
-    package func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
-    package func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
-        try await cache.refresh(after: stale)
-    }
-    package func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
-
+/// `rest_instance_url`, which each Marketing Cloud token comes with: where that token's requests go.
+package enum MarketingCloudInstanceURL {
     /// `rest_instance_url` as a base URL: `https://x.rest…/`, or `x.rest…/` without a scheme (the docs' example;
     /// https is assumed, except for loopback hosts, which are served over plain http).
-    package static func instanceURL(_ text: String) -> URL? {
+    package static func parse(_ text: String) -> URL? {
         var text = text.trimmingCharacters(in: .whitespaces)
         if !text.contains("://") {
             let host = text.split(separator: "/").first.map(String.init) ?? text
@@ -43,6 +19,9 @@ package final class MarketingCloudTokenSource: AccessTokenSource {
     }
 }
 
+/// One token request at a time against `POST {authUrl}/v2/token` (client credentials), retried while that can help;
+/// requests go to the `rest_instance_url` each token came with, in either form tenants send (with or without
+/// scheme).
 struct MarketingCloudTokenMinter: Sendable {
     let connection: MarketingCloudConnection
     let credentials: MarketingCloudCredentials
@@ -83,7 +62,7 @@ struct MarketingCloudTokenMinter: Sendable {
         }
         let json = try? JSONParser.parse(response.body)
         if response.status == 200, let token = json?["access_token"]?.stringValue {
-            guard let instance = json?["rest_instance_url"]?.stringValue.flatMap(MarketingCloudTokenSource.instanceURL)
+            guard let instance = json?["rest_instance_url"]?.stringValue.flatMap(MarketingCloudInstanceURL.parse)
             else {
                 return .stop(
                     DeliveryStop(

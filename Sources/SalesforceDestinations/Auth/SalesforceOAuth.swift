@@ -4,35 +4,6 @@ import JSONCore
 import Synchronization
 import WireFormat
 
-/// Mints and caches Salesforce OAuth access tokens for Account Engagement. One token is shared by every
-/// request; when the API refuses it, ``refresh(after:)`` mints one new token however many requests saw the
-/// refusal at once (single flight). Salesforce does not say when a token expires, so it is used until refused.
-package final class SalesforceTokenProvider: AccessTokenSource {
-    private let minter: SalesforceTokenMinter
-    private let cache: TokenCache
-
-    package init(
-        connection: AccountEngagementConnection, credentials: SalesforceCredentials, transport: any HTTPTransport,
-        clock: any DeliveryClock, policy: RetryPolicy
-    ) {
-        let minter = SalesforceTokenMinter(
-            connection: connection, credentials: credentials, transport: transport, clock: clock, policy: policy,
-            requestCount: Counter())
-        self.minter = minter
-        cache = TokenCache(clock: clock, margin: 0) { () async throws(DeliveryStop) in
-            (grant: try await minter.mintWithRetries(), expiresAt: nil)
-        }
-    }
-
-    package func grant() async throws(DeliveryStop) -> AccessGrant { try await cache.grant() }
-
-    package func refresh(after stale: AccessGrant) async throws(DeliveryStop) -> AccessGrant {
-        try await cache.refresh(after: stale)
-    }
-
-    package func counters() async -> (minted: Int, requests: Int) { (await cache.minted, minter.requestCount.value) }
-}
-
 /// One token request at a time against `/services/oauth2/token`, retried while that can help.
 struct SalesforceTokenMinter: Sendable {
     let connection: AccountEngagementConnection
