@@ -16,17 +16,7 @@ import Testing
         )
         defer { server.stop() }
         #expect(server.baseURL.hasPrefix("https://127.0.0.1:"))
-        let config = try DestinationConfig.parse(
-            """
-            destination: accountEngagement
-            connection:
-              loginUrl: \(server.baseURL)
-              apiUrl: \(server.baseURL)
-              businessUnitId: 0Uv000000000001AAA
-              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: X}, username: user@example.com, password: {env: Y}}
-            action: {type: upsertProspect}
-            mapping: {email: email}
-            """)
+        let config = try DestinationConfig.parse(TestConfig.accountEngagement(baseURL: server.baseURL))
         let credentials = Credentials.salesforce(
             SalesforceCredentials(
                 clientID: "fake-client-id", clientSecret: "fake-client-secret", username: "user@example.com",

@@ -26,16 +26,7 @@ import Testing
     func capture(against upstream: FakeServer, name: String) throws -> String {
         let config = try file(
             "\(name).yaml",
-            """
-            destination: accountEngagement
-            connection:
-              loginUrl: \(upstream.baseURL)
-              apiUrl: \(upstream.baseURL)
-              businessUnitId: 0Uv000000000001AAA
-              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: SFDEST_CLIENT_SECRET}, username: user@example.com, password: {env: SFDEST_PASSWORD}}
-            action: {type: upsertProspect}
-            mapping: {email: email, firstName: firstName}
-            """)
+            TestConfig.accountEngagement(baseURL: upstream.baseURL, mapping: "{email: email, firstName: firstName}"))
         let input = try file(
             "\(name).ndjson", "{\"email\": \"ana@example.com\", \"firstName\": \"Ana\"}\n{\"email\": \"bad\"}\n")
         let capture = try file("\(name).capture.json")
@@ -45,7 +36,7 @@ import Testing
                 "send", "--config", config, "--input", input, "--capture", capture, "--report",
                 try file("\(name).report.json"),
             ],
-            environment: ["SFDEST_CLIENT_SECRET": "fake-client-secret", "SFDEST_PASSWORD": "fake-password"])
+            environment: TestConfig.environment)
         send.process.waitUntilExit()
         _ = send.waitForLine(timeout: 1) { _ in false }
         #expect(send.process.terminationStatus == 0, "\(send.text)")

@@ -9,7 +9,7 @@ import Testing
 @Suite(.onBlockingThreads) final class PreflightCommandTests: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-preflight-\(UUID().uuidString)")
     let server: FakeServer
-    static let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
+    static let environment = TestConfig.environment
 
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -37,18 +37,8 @@ import Testing
 
     func config(_ mapping: String) throws -> String {
         let path = folder.appendingPathComponent("config-\(UUID().uuidString).yaml").path
-        try Data(
-            """
-            destination: accountEngagement
-            connection:
-              loginUrl: \(server.baseURL)
-              apiUrl: \(server.baseURL)
-              businessUnitId: 0Uv000000000001AAA
-              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
-            action: {type: upsertProspect}
-            mapping: \(mapping)
-            """.utf8
-        ).write(to: URL(fileURLWithPath: path))
+        try Data(TestConfig.accountEngagement(baseURL: server.baseURL, mapping: mapping).utf8)
+            .write(to: URL(fileURLWithPath: path))
         return path
     }
 

@@ -224,20 +224,9 @@ import Testing
         try Data((0..<count).map { "{\"email\":\"user\($0)@example.com\",\"n\":\($0)}" }.joined(separator: "\n").utf8)
             .write(to: URL(fileURLWithPath: input))
         let config = temporary("config.yaml")
-        try Data(
-            """
-            destination: accountEngagement
-            connection:
-              loginUrl: \(server.baseURL)
-              apiUrl: \(server.baseURL)
-              businessUnitId: 0Uv000000000001AAA
-              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
-            action: {type: upsertProspect}
-            mapping: {email: email}
-            """.utf8
-        ).write(to: URL(fileURLWithPath: config))
+        try Data(TestConfig.accountEngagement(baseURL: server.baseURL).utf8).write(to: URL(fileURLWithPath: config))
         let checkpoint = temporary("run.checkpoint")
-        let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
+        let environment = TestConfig.environment
         let arguments = [
             "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--report", temporary("r.json"),
         ]
@@ -294,21 +283,13 @@ import Testing
         ).write(to: URL(fileURLWithPath: input))
         let config = temporary("config.yaml")
         try Data(
-            """
-            destination: accountEngagement
-            connection:
-              loginUrl: \(server.baseURL)
-              apiUrl: \(server.baseURL)
-              businessUnitId: 0Uv000000000001AAA
-              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
-            action:
-              type: import
-              import: {campaignId: 1, maxBatchBytes: 4096}
-            mapping: {email: email, firstName: n}
-            """.utf8
+            TestConfig.accountEngagement(
+                baseURL: server.baseURL, action: "{type: import, import: {campaignId: 1, maxBatchBytes: 4096}}",
+                mapping: "{email: email, firstName: n}"
+            ).utf8
         ).write(to: URL(fileURLWithPath: config))
         let checkpoint = temporary("run.checkpoint")
-        let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
+        let environment = TestConfig.environment
         let arguments = [
             "send", "--config", config, "--input", input, "--checkpoint", checkpoint, "--report", temporary("r.json"),
         ]

@@ -9,7 +9,7 @@ import Testing
 @Suite(.onBlockingThreads) final class SendOperatorTests: Sendable {
     let folder = FileManager.default.temporaryDirectory.appendingPathComponent("sfdest-operator-\(UUID().uuidString)")
     let server: FakeServer
-    static let environment = ["T_SECRET": "fake-client-secret", "T_PASSWORD": "fake-password"]
+    static let environment = TestConfig.environment
 
     init() throws {
         try FileManager.default.createDirectory(at: folder, withIntermediateDirectories: true)
@@ -36,17 +36,9 @@ import Testing
         let url = base ?? server.baseURL
         return try write(
             "config-\(UUID().uuidString).yaml",
-            """
-            destination: accountEngagement
-            connection:
-              loginUrl: \(url)
-              apiUrl: \(url)
-              businessUnitId: 0Uv000000000001AAA
-              auth: {grant: password, clientId: fake-client-id, clientSecret: {env: T_SECRET}, username: user@example.com, password: {env: T_PASSWORD}}
-            action: {type: upsertProspect}
-            mapping: \(mapping)
-            delivery: {concurrency: \(concurrency), initialBackoffMillis: 10, maxBackoffMillis: 20}
-            """)
+            TestConfig.accountEngagement(
+                baseURL: url, mapping: mapping,
+                extra: "delivery: {concurrency: \(concurrency), initialBackoffMillis: 10, maxBackoffMillis: 20}"))
     }
 
     /// `count` records; record i is email u(i % identities), value "v(i / identities)".
