@@ -4,10 +4,10 @@
 /// libmicrohttpd 1.0 does the rest of the parsing itself, before the server sees the request, and answers what it
 /// refuses once (some of these too, at discipline level 1: they stay here for level 0), a malformed request line
 /// included (with our patch, contrib/libmicrohttpd). README ("The HTTP layer") has the whole list.
-enum MessageFraming {
+package enum MessageFraming {
     /// The response that refuses the request, or nil when its framing is sound. Runs on every request: one pass
     /// over the headers, no allocation unless something is wrong.
-    static func refusal(of request: HTTPRequest, version: String, strict: Bool) -> HTTPResponse? {
+    package static func refusal(of request: HTTPRequest, version: String, strict: Bool) -> HTTPResponse? {
         var hosts = 0
         var length: String?
         var lengthsDiffer = false

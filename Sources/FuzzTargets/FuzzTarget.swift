@@ -20,6 +20,9 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
     case router
     /// `CSVText`: records it accepts, written back with its writer and parsed again, are the same records.
     case csv
+    /// `MessageFraming`: a request head (`METHOD target VERSION`, then `Name: value` lines) is refused with a 400 or
+    /// 501 or passed, the same each time; what the lenient checks refuse, the strict ones refuse too.
+    case framing
     /// `XMLTree`: a document it accepts keeps every element's text through `XMLEscaping.escape` and a reparse.
     case xml
 
@@ -30,6 +33,7 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         case .form: return Self.checkForm(bytes)
         case .router: return Self.checkRouter(bytes)
         case .csv: return Self.checkCSV(bytes)
+        case .framing: return Self.checkFraming(bytes)
         case .xml: return Self.checkXML(bytes)
         }
     }
@@ -124,6 +128,30 @@ package enum FuzzTarget: String, CaseIterable, Sendable {
         for record in records { CSVText.appendRecord(record, to: &written) }
         guard let again = try? CSVText.parse(written), again == records else {
             return "records \(records) written back do not read the same"
+        }
+        return nil
+    }
+
+    private static func checkFraming(_ bytes: [UInt8]) -> String? {
+        let lines = String(decoding: bytes, as: UTF8.self).split(separator: "\n", omittingEmptySubsequences: false)
+        let start = lines.first.map { $0.split(separator: " ", omittingEmptySubsequences: false) } ?? []
+        var headers = HTTPHeaders()
+        for line in lines.dropFirst() {
+            let parts = line.split(separator: ":", maxSplits: 1, omittingEmptySubsequences: false)
+            headers.add(name: String(parts[0]), value: parts.count > 1 ? String(parts[1]) : "")
+        }
+        let request = HTTPRequest(
+            method: start.first.map(String.init) ?? "", path: start.count > 1 ? String(start[1]) : "/",
+            headers: headers)
+        let version = start.count > 2 ? String(start[2]) : "HTTP/1.1"
+        let strict = MessageFraming.refusal(of: request, version: version, strict: true)
+        let lenient = MessageFraming.refusal(of: request, version: version, strict: false)
+        for refusal in [strict, lenient] {
+            if let refusal, ![400, 501].contains(refusal.status) { return "refused with \(refusal.status)" }
+        }
+        if lenient != nil, strict == nil { return "the lenient checks refuse what the strict ones pass" }
+        if MessageFraming.refusal(of: request, version: version, strict: true)?.status != strict?.status {
+            return "refused differently the second time"
         }
         return nil
     }

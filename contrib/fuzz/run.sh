@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # Coverage-guided fuzzing of every reader of untrusted bytes (Sources/FuzzTargets: the JSON parser, pull reader and
-# decoder, the form decoder, the path router, the CSV and XML readers), with libFuzzer and AddressSanitizer, as
+# decoder, the form decoder, the path router, the HTTP framing checks, the CSV and XML readers), with libFuzzer and AddressSanitizer, as
 # the Swift toolchain ships them (`-sanitize=fuzzer,address`; `-parse-as-library`, so libFuzzer supplies main).
 #
 # Usage: run.sh SECONDS    (per target; `make fuzz` gives 300, `make test` 10)
