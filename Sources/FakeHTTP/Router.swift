@@ -55,6 +55,28 @@ package struct Router<Handler: Sendable>: Sendable {
     }
 }
 
+/// Near-miss notes for a fake: the route nearest to a request nothing answered, among the router's routes and the
+/// endpoints served beside it (a token endpoint); nil when the router answers the request or its path is one of those
+/// endpoints. One home for what each fake built for itself. Asked only about 404s and 405s, never on the hot path.
+package struct NearMissRoutes: Sendable {
+    private var table = RouteTable()
+    private let endpoints: Set<String>
+
+    /// `endpoints`: `(method, path)` of what the fake serves outside `router` (the token endpoint).
+    package init<Handler>(_ router: Router<Handler>, endpoints: [(method: String, path: String)]) {
+        for (method, path) in endpoints { table.add(method, path, number: -1) }
+        for (method, pattern) in router.patterns { table.add(method, pattern, number: 0) }
+        self.endpoints = Set(endpoints.map(\.path))
+    }
+
+    /// `METHOD /pattern` of the nearest route, or nil (see ``RouteTable/closestRoute(method:path:)``).
+    package func closestRoute(method: String, path: String) -> String? {
+        if endpoints.contains(path) { return nil }
+        if case .found = table.match(method: method, path: path) { return nil }
+        return table.closestRoute(method: method, path: path)
+    }
+}
+
 /// The routes of a ``Router`` without their handlers: patterns, and the matching that runs on every request.
 package struct RouteTable: Sendable {
     /// The outcome of a lookup: the number of the route that matched, in the order added.

@@ -195,18 +195,11 @@ public final class AccountEngagementFake: EmulatedService {
     }
 
     package func closestRoute(method: String, path: String) -> String? {
-        if path == Self.tokenPath { return nil }
-        if case .found = Self.router.match(method: method, path: path) { return nil }
-        return Self.routeTable.closestRoute(method: method, path: path)
+        Self.nearMisses.closestRoute(method: method, path: path)
     }
 
     /// The API's routes and the token endpoint, for near-miss notes.
-    private static let routeTable: Router<Operation?> = {
-        var table = Router<Operation?>()
-        table.add("POST", tokenPath, nil)
-        for (method, pattern) in router.patterns { table.add(method, pattern, nil) }
-        return table
-    }()
+    private static let nearMisses = NearMissRoutes(router, endpoints: [("POST", tokenPath)])
 
     package func handle(_ request: HTTPRequest) -> HTTPResponse {
         if request.path == Self.tokenPath { return token(request) }

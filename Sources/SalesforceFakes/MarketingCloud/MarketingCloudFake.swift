@@ -175,18 +175,11 @@ public final class MarketingCloudFake: EmulatedService {
     }
 
     package func closestRoute(method: String, path: String) -> String? {
-        if path == MarketingCloudAuth.path { return nil }
-        if case .found = Self.router.match(method: method, path: path) { return nil }
-        return Self.routeTable.closestRoute(method: method, path: path)
+        Self.nearMisses.closestRoute(method: method, path: path)
     }
 
     /// The API's routes and the token endpoint, for near-miss notes.
-    private static let routeTable: Router<Operation?> = {
-        var table = Router<Operation?>()
-        table.add("POST", MarketingCloudAuth.path, nil)
-        for (method, pattern) in router.patterns { table.add(method, pattern, nil) }
-        return table
-    }()
+    private static let nearMisses = NearMissRoutes(router, endpoints: [("POST", MarketingCloudAuth.path)])
 
     package func masked(_ entries: [JournalEntry]) -> [JournalEntry] {
         let masker = JournalMasker(
