@@ -119,6 +119,12 @@ static inline int sfd_connection_peer_address(struct MHD_Connection *connection,
     return inet_ntop(address->sa_family, raw, buffer, (socklen_t)length) == NULL ? -1 : 0;
 }
 
+/// The connection's socket, or -1.
+static inline int sfd_connection_fd(struct MHD_Connection *connection) {
+    const union MHD_ConnectionInfo *info = MHD_get_connection_info(connection, MHD_CONNECTION_INFO_CONNECTION_FD);
+    return info == NULL ? -1 : info->connect_fd;
+}
+
 /// Arms a TCP reset: with SO_LINGER {1, 0}, closing the socket sends RST instead of FIN.
 /// The caller then returns MHD_NO so that MHD closes the connection.
 static inline void sfd_connection_arm_reset(struct MHD_Connection *connection) {

@@ -107,7 +107,8 @@ public final class HTTPServer: Sendable {
             strictForClient: configuration.strictForClient,
             connectionLimits: .init(
                 headTimeoutSeconds: UInt32(max(1, configuration.requestHeadTimeoutSeconds)),
-                idleTimeoutSeconds: timeout, perClient: max(0, configuration.perClientConnectionLimit)))
+                idleTimeoutSeconds: timeout, perClient: max(0, configuration.perClientConnectionLimit)),
+            tls: configuration.tls != nil)
         let context = Unmanaged.passUnretained(core).toOpaque()
         let threads = UInt32(max(1, configuration.threads))
         let limit = UInt32(max(0, configuration.connectionLimit))

@@ -2,6 +2,10 @@ internal import CMicroHTTPD
 import Dispatch
 import Synchronization
 
+#if canImport(Glibc)
+    import Glibc
+#endif
+
 // The server's inside: the state shared with libmicrohttpd's threads (ServerCore), the per-request state, and the
 // callbacks libmicrohttpd calls. HTTPServer.swift holds the public face.
 
@@ -36,16 +40,30 @@ final class ServerCore: Sendable {
     private let lifecycle = Mutex(Lifecycle())
     /// Open connections by remote address (loopback not counted).
     private let perAddress = Mutex<[String: Int]>([:])
+    /// On the HTTPS port, the connections still waiting for their first request head, with their sockets and
+    /// deadlines (see ``HeadDeadlines``); nil on the plain port, where libmicrohttpd's own timeout cuts them off.
+    private let headDeadlines: HeadDeadlines?
 
     init(
         handler: @escaping HTTPServer.Handler, maxBodyBytes: Int, bodyLimit: (@Sendable (String, String) -> Int?)?,
-        strictForClient: Bool, connectionLimits: ConnectionLimits
+        strictForClient: Bool, connectionLimits: ConnectionLimits, tls: Bool = false
     ) {
         self.handler = handler
         self.maxBodyBytes = maxBodyBytes
         self.bodyLimit = bodyLimit
         self.strictForClient = strictForClient
         limits = connectionLimits
+        headDeadlines = tls ? HeadDeadlines(seconds: connectionLimits.headTimeoutSeconds) : nil
+    }
+
+    /// A connection opened: on the HTTPS port its head's deadline starts.
+    func connectionStarted(_ connection: OpaquePointer) {
+        headDeadlines?.start(ConnectionHandle(pointer: connection), socket: sfd_connection_fd(connection))
+    }
+
+    /// A connection's first head is in, or the connection closed: it has no head deadline any more.
+    func headArrivedOrClosed(_ connection: OpaquePointer) {
+        headDeadlines?.end(ConnectionHandle(pointer: connection))
     }
 
     /// Whether an address is loopback, which every local client shares: it is never bounded per address.
@@ -100,6 +118,7 @@ final class ServerCore: Sendable {
     }
 
     func stop() {
+        headDeadlines?.cancel()
         let daemon = lifecycle.withLock { state -> ConnectionHandle? in
             guard !state.stopping else { return nil }
             state.stopping = true
@@ -109,6 +128,55 @@ final class ServerCore: Sendable {
             return state.daemon
         }
         if let daemon { MHD_stop_daemon(daemon.pointer) }
+    }
+}
+
+/// The request-head deadline on the HTTPS port. libmicrohttpd 1.0.1 does not time out a TLS connection whose
+/// handshake is not complete (measured: with a 2 s deadline, a silent connection, and one that sent 4 bytes of a
+/// ClientHello, were both still open after 12 s), so half-open clients could hold the port. Each new connection is
+/// noted with its socket; a timer shuts down the socket of every one whose first head has not arrived by its
+/// deadline, and libmicrohttpd, reading the end of the stream, closes the connection. libmicrohttpd reports a
+/// connection closed before it closes the socket (daemon.c, MHD_cleanup_connections), and both take this lock, so a
+/// socket is never shut down after it was closed and its number reused.
+// The timer is only scheduled, resumed and cancelled; the waiting connections are behind their lock.
+private final class HeadDeadlines: @unchecked Sendable {
+    private struct Waiting {
+        var socket: Int32
+        var deadline: DispatchTime
+    }
+
+    private let seconds: UInt32
+    private let waiting = Mutex<[ConnectionHandle: Waiting]>([:])
+    private let timer: any DispatchSourceTimer
+
+    init(seconds: UInt32) {
+        self.seconds = seconds
+        timer = DispatchSource.makeTimerSource(queue: DispatchQueue(label: "sfdest.head-deadlines"))
+        timer.schedule(deadline: .now() + .milliseconds(250), repeating: .milliseconds(250), leeway: .milliseconds(50))
+        timer.setEventHandler { [weak self] in self?.cutOffLate() }
+        timer.resume()
+    }
+
+    func start(_ connection: ConnectionHandle, socket: Int32) {
+        guard socket >= 0 else { return }
+        let deadline = DispatchTime.now() + .seconds(Int(seconds))
+        waiting.withLock { $0[connection] = Waiting(socket: socket, deadline: deadline) }
+    }
+
+    func end(_ connection: ConnectionHandle) {
+        waiting.withLock { _ = $0.removeValue(forKey: connection) }
+    }
+
+    func cancel() { timer.cancel() }
+
+    private func cutOffLate() {
+        let now = DispatchTime.now()
+        waiting.withLock { waiting in
+            for (connection, entry) in waiting where entry.deadline <= now {
+                shutdown(entry.socket, Int32(SHUT_RDWR))
+                waiting[connection] = nil
+            }
+        }
     }
 }
 
@@ -138,6 +206,7 @@ func mhdAccessHandler(
     guard let existing = requestContext.pointee else {
         // The head is in: from here the connection has the idle timeout, not the head's deadline.
         sfd_set_connection_timeout(connection, core.limits.idleTimeoutSeconds)
+        core.headArrivedOrClosed(connection)
         // First call: headers are complete, no body yet. The path is raw (sfd_keep_escapes): routers decode it
         // segment by segment.
         let request = HTTPRequest(
@@ -214,13 +283,17 @@ func mhdNotifyConnection(
     guard let cls, let connection, let socketContext else { return }
     let core = Unmanaged<ServerCore>.fromOpaque(cls).takeUnretainedValue()
     if code.rawValue == 0 {  // MHD_CONNECTION_NOTIFY_STARTED (1 is CLOSED)
+        core.connectionStarted(connection)
         guard core.limits.perClient > 0 else { return }
         let address = readPeerAddress(connection)
         guard !address.isEmpty, !ServerCore.isLoopback(address) else { return }
         core.count(address, 1)
         // Released exactly once, when the connection closes.
         socketContext.pointee = Unmanaged.passRetained(CountedAddress(address)).toOpaque()
-    } else if let raw = socketContext.pointee {
+        return
+    }
+    core.headArrivedOrClosed(connection)
+    if let raw = socketContext.pointee {
         let counted = Unmanaged<CountedAddress>.fromOpaque(raw).takeRetainedValue()
         socketContext.pointee = nil
         core.count(counted.address, -1)
