@@ -83,6 +83,50 @@ struct AccountEngagementBenchmark {
         }
     }
 
+    /// The trivial answer or upserts over a real loopback socket (ServedLoop), for callgrind: what the in-process
+    /// loop skips (libmicrohttpd, the server core) is counted too. BENCH_SERVED=trivial|upsert.
+    func served(requests: Int, kind: String) throws {
+        let stored = Int(ProcessInfo.processInfo.environment["BENCH_STATE"] ?? "") ?? 1000
+        let (fake, server) = try startFake(prospects: stored)
+        defer { server.stop() }
+        let token = try mintToken(fake)
+        let loop = ServedLoop(port: server.port)
+        switch kind {
+        case "trivial":
+            let request = Array("GET /__fake/health HTTP/1.1\r\nHost: 127.0.0.1\r\nUser-Agent: wrk\r\n\r\n".utf8)
+            try loop.run(requests: requests) { _ in request }
+        case "upsert":
+            // Built from bytes, not string interpolation, which would cost the loop more than the server's trivial
+            // answer and blur the figure.
+            let bodyParts = (
+                Array("{\"matchEmail\":\"user".utf8), Array("@example.com\",\"prospect\":{\"firstName\":\"F".utf8),
+                Array("\",\"city\":\"Porto\"},\"secondaryDeletedSearch\":true,\"fields\":[\"id\",\"email\"]}".utf8)
+            )
+            let head = Array(
+                ("POST /api/v5/objects/prospects/do/upsertLatestByEmail HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+                    + "Content-Type: application/json\r\nAuthorization: Bearer \(token)\r\n"
+                    + "Pardot-Business-Unit-Id: \(businessUnit)\r\nUser-Agent: wrk\r\nContent-Length: ").utf8)
+            var body: [UInt8] = []
+            var request: [UInt8] = []
+            try loop.run(requests: requests) { counter in
+                body.removeAll(keepingCapacity: true)
+                body += bodyParts.0
+                ServedLoop.appendDecimal((counter * 7919) % stored, to: &body)
+                body += bodyParts.1
+                ServedLoop.appendDecimal(counter, to: &body)
+                body += bodyParts.2
+                request.removeAll(keepingCapacity: true)
+                request += head
+                ServedLoop.appendDecimal(body.count, to: &request)
+                request += [13, 10, 13, 10]
+                request += body
+                return request
+            }
+        default:
+            throw BenchError("BENCH_SERVED is trivial or upsert, not \(kind)")
+        }
+    }
+
     private func startFake(prospects: Int) throws -> (AccountEngagementFake, FakeServer) {
         let clock = FakeClock()
         let fake = try AccountEngagementFake(clock: clock)

@@ -40,6 +40,21 @@ if CommandLine.arguments.contains("--client-in-process") {
     exit(0)
 }
 
+if CommandLine.arguments.contains("--served") {
+    // The Account Engagement fake's served path over a loopback socket in this process: for callgrind (ServedLoop).
+    let environment = ProcessInfo.processInfo.environment
+    let count = Int(environment["BENCH_REQUESTS"] ?? "") ?? 20_000
+    do {
+        try AccountEngagementBenchmark(load: load).served(
+            requests: count, kind: environment["BENCH_SERVED"] ?? "upsert")
+        print("served: \(count) requests")
+    } catch {
+        FileHandle.standardError.write(Data("benchmark failed: \(error)\n".utf8))
+        exit(1)
+    }
+    exit(0)
+}
+
 if CommandLine.arguments.contains("--in-process") {
     // A fixed number of upserts through FakeServer.respond(to:), no sockets: for callgrind profiles.
     let count = Int(ProcessInfo.processInfo.environment["BENCH_REQUESTS"] ?? "") ?? 20_000

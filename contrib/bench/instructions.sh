@@ -4,18 +4,22 @@
 # fraction of a percent on this noisy machine, where wall-clock pairs of the same binary differ by 15% or more
 # (docs/benchmarks.md).
 #
-# Usage: contrib/bench/instructions.sh BINARY [BINARY ...]   (BENCH_PARTS=fakes or client runs one table)
+# Usage: contrib/bench/instructions.sh BINARY [BINARY ...]   (BENCH_PARTS=fakes, served or client runs one table)
 #
 # Each loop runs at two request counts and the difference in instructions is divided by the difference in
 # requests, so start-up and building the stored state cancel out. valgrind 3.19 cannot read Swift's DWARF 5,
 # so each binary is copied without its debug info first (the symbol table stays, for callgrind_annotate).
 # The client columns are `FakeBenchmarks --client-in-process` (ClientLoop.swift): the client library's delivery
 # of generated profiles, answered by the dry run's canned successes or by the fake in the same process; a binary
-# built before that loop existed prints "-" there.
+# built before that loop existed prints "-" there. The served columns are `FakeBenchmarks --served`
+# (ServedLoop.swift): the trivial answer and upserts over a loopback socket, libmicrohttpd and the server core
+# included, which the in-process loops skip. Their ratio is what wrk's "upsert / trivial" reads without the
+# kernel and wrk; libmicrohttpd's pool reset clears 32 KiB with one `rep stosb` per request, which callgrind
+# counts as some 49,000 instructions though it takes well under a microsecond.
 set -euo pipefail
 command -v valgrind >/dev/null || { echo "valgrind is needed (apt-get install valgrind)" >&2; exit 1; }
 [ $# -ge 1 ] || { sed -n 7p "$0" >&2; exit 2; }
-parts=${BENCH_PARTS:-fakes client}
+parts=${BENCH_PARTS:-fakes served client}
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 
@@ -70,6 +74,12 @@ if [[ " $parts " == *" fakes "* ]]; then
 		"MC mixed|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=mixed" \
 		"MC contacts|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=contacts" \
 		"MC rowset x50|--in-process|100|300|BENCH_ONLY=marketing-cloud BENCH_MIX=rowset50"
+fi
+
+if [[ " $parts " == *" served "* ]]; then
+	table "Account Engagement fake over a loopback socket: instructions per request" \
+		"trivial|--served|1000|3000|BENCH_SERVED=trivial BENCH_SERVER_THREADS=1" \
+		"upsert|--served|1000|3000|BENCH_SERVED=upsert BENCH_SERVER_THREADS=1"
 fi
 
 if [[ " $parts " == *" client "* ]]; then
