@@ -93,10 +93,12 @@ struct MarketingCloudBenchmark {
             "Content-Length": "150",
             "User-Agent": "wrk",
         ]
-        // BENCH_MIX=contacts profiles contact updates alone, rowset50 50-row rowsets (read once: the environment
-        // is rebuilt on each read). BENCH_STATE sets the stored rows and contacts (default 1,000).
+        // BENCH_MIX=contacts profiles contact updates alone, rowset1 one-row rowsets alone, rowset50 50-row rowsets
+        // (read once: the environment is rebuilt on each read). BENCH_STATE sets the stored rows and contacts
+        // (default 1,000).
         let mix = ProcessInfo.processInfo.environment["BENCH_MIX"]
         let contactsOnly = mix == "contacts"
+        let rowsetsOnly = mix == "rowset1"
         let started = Date()
         let cpuBefore = ThreadCPU.now()
         defer {
@@ -131,7 +133,7 @@ struct MarketingCloudBenchmark {
         for counter in 0..<requests {
             let index = (counter * 7919) % stored
             let (path, method, body) =
-                counter % 2 == 0 && !contactsOnly
+                (counter % 2 == 0 || rowsetsOnly) && !contactsOnly
                 ? (
                     "/hub/v1/dataevents/key:\(Self.dataExtensionKey)/rowset", "POST",
                     "[{\"keys\":{\"Email\":\"user\(index)@example.com\"},\"values\":{\"FirstName\":\"F\(counter)\",\"Visits\":\(counter),\"Active\":true}}]"

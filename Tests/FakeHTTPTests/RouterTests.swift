@@ -55,4 +55,35 @@ import Testing
             return
         }
     }
+
+    /// Parameterised routes are tried by segment count; the order they were added still decides among routes of the
+    /// same count, and the other counts never answer (RouteTable's buckets).
+    @Test func routesOfEachSegmentCountKeepTheirOrderAndNoOtherCountAnswers() {
+        var router = Router<String>()
+        router.add("GET", "/x/{a}", "one")
+        router.add("GET", "/x/{a}/y", "two")
+        router.add("PUT", "/x/{a}/{b}", "two-any")
+        router.add("GET", "/x/{a}/{b}/z", "three")
+        router.add("GET", "/x/{a}/{b}", "two-later")
+        #expect(matched(router, "GET", "/x/1") == "one [a=1]")
+        #expect(matched(router, "GET", "/x/1/y") == "two [a=1]")
+        #expect(matched(router, "GET", "/x/1/q") == "two-later [a=1, b=q]")
+        #expect(matched(router, "PUT", "/x/1/y") == "two-any [a=1, b=y]")
+        #expect(matched(router, "GET", "/x/1/q/z") == "three [a=1, b=q]")
+        #expect(matched(router, "GET", "/x/1/q/w") == "404")
+        #expect(matched(router, "DELETE", "/x/1/q") == "405 PUT, GET")
+        // Escapes are decoded segment by segment; doubled and trailing slashes are dropped; a bad escape is a 404.
+        #expect(matched(router, "GET", "/x/a%2Fb/y") == "two [a=a/b]")
+        #expect(matched(router, "GET", "//x//1/y/") == "two [a=1]")
+        #expect(matched(router, "GET", "/x/%zz/y") == "404")
+    }
+
+    private func matched(_ router: Router<String>, _ method: String, _ path: String) -> String {
+        switch router.match(method: method, path: path) {
+        case .found(let handler, let parameters):
+            "\(handler) [\(parameters.sorted { $0.key < $1.key }.map { "\($0.key)=\($0.value)" }.joined(separator: ", "))]"
+        case .methodNotAllowed(let allowed): "405 \(allowed.joined(separator: ", "))"
+        case .notFound: "404"
+        }
+    }
 }

@@ -73,6 +73,7 @@ if [[ " $parts " == *" fakes "* ]]; then
 		"AE upsert|--in-process|1000|3000|BENCH_ONLY=pardot" \
 		"MC mixed|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=mixed" \
 		"MC contacts|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=contacts" \
+		"MC rowset x1|--in-process|1000|3000|BENCH_ONLY=marketing-cloud BENCH_MIX=rowset1" \
 		"MC rowset x50|--in-process|100|300|BENCH_ONLY=marketing-cloud BENCH_MIX=rowset50"
 fi
 

@@ -286,6 +286,21 @@ public final class MarketingCloudFake: EmulatedService {
         state.activate(mid: token.mid)
     }
 
+    /// The data extension named by the path, or the real "not found" answer for the hub API. A function of its own
+    /// that borrows the state: read through a closure that captured `perform`'s inout state, it copied the whole
+    /// tenant on every rowset call (docs/benchmarks.md, 2026-12-08).
+    private static func dataExtensionKey(
+        byKey: Bool, parameters: [String: String], in state: borrowing MarketingCloudTenant
+    ) throws(MarketingCloudRestError) -> String {
+        let reference = byKey ? parameters["key"] : parameters["id"]
+        guard let key = state.dataExtensionKey(key: byKey ? reference : nil, id: byKey ? nil : reference) else {
+            throw MarketingCloudRestError(
+                status: 404, code: 10000,
+                message: "Data extension \(byKey ? "with key" : "with ID") \(reference ?? "") was not found.")
+        }
+        return key
+    }
+
     private static func perform(
         _ operation: Operation, parameters: [String: String], request: HTTPRequest,
         body: Result<JSONValue, MarketingCloudRestError>,
@@ -297,15 +312,8 @@ public final class MarketingCloudFake: EmulatedService {
             case .failure(let error): throw error
             }
         }
-        /// The data extension named by the path, or the real "not found" answer for the hub API.
         func dataExtension(byKey: Bool) throws(MarketingCloudRestError) -> String {
-            let reference = byKey ? parameters["key"] : parameters["id"]
-            guard let key = state.dataExtensionKey(key: byKey ? reference : nil, id: byKey ? nil : reference) else {
-                throw MarketingCloudRestError(
-                    status: 404, code: 10000,
-                    message: "Data extension \(byKey ? "with key" : "with ID") \(reference ?? "") was not found.")
-            }
-            return key
+            try Self.dataExtensionKey(byKey: byKey, parameters: parameters, in: state)
         }
         let contacts = ContactOperations(now: now)
         let rows = DataExtensionOperations(now: now)
