@@ -14,6 +14,10 @@ let largeCount = Int(ProcessInfo.processInfo.environment["BENCH_LARGE"] ?? "") ?
 let benchServerThreads = Int(ProcessInfo.processInfo.environment["BENCH_SERVER_THREADS"] ?? "") ?? 2
 let load = LoadGenerator(seconds: seconds, repeats: Int(ProcessInfo.processInfo.environment["BENCH_REPEAT"] ?? "") ?? 3)
 
+/// Each write path's share of the same fake's trivial answer under full load: at least 60% since issue 23 (its
+/// goal is 80%); 50% before.
+let writePathTarget = 0.6
+
 func format(_ value: Double, _ decimals: Int = 0) -> String { String(format: "%.\(decimals)f", value) }
 
 func row(_ cells: [String]) -> String {
@@ -104,7 +108,10 @@ do {
         let ceilingRatio = figures.upsertSmall.requestsPerSecond / figures.trivialKeepAlive.requestsPerSecond
         let flatRatio = figures.upsertLarge.requestsPerSecond / figures.upsertSmall.requestsPerSecond
         report([
-            ("upsert 1k / trivial = \(format(ceilingRatio * 100, 1))% (target >= 50%)", ceilingRatio >= 0.5),
+            (
+                "upsert 1k / trivial = \(format(ceilingRatio * 100, 1))% (target >= \(format(writePathTarget * 100))%)",
+                ceilingRatio >= writePathTarget
+            ),
             ("upsert large / upsert 1k = \(format(flatRatio * 100, 1))% (target >= 90%)", flatRatio >= 0.9),
             (
                 "memory per stored prospect = \(format(figures.bytesPerProspect)) B (target < 1024 B)",
@@ -161,12 +168,12 @@ do {
         func ratio(_ a: LoadResult, _ b: Double) -> Double { a.requestsPerSecond / b }
         report([
             (
-                "rowset x1 1k / trivial = \(format(ratio(figures.small.rowsetSingle, trivial) * 100, 1))% (target >= 50%)",
-                ratio(figures.small.rowsetSingle, trivial) >= 0.5
+                "rowset x1 1k / trivial = \(format(ratio(figures.small.rowsetSingle, trivial) * 100, 1))% (target >= \(format(writePathTarget * 100))%)",
+                ratio(figures.small.rowsetSingle, trivial) >= writePathTarget
             ),
             (
-                "contact update 1k / trivial = \(format(ratio(figures.small.contactUpdate, trivial) * 100, 1))% (target >= 50%)",
-                ratio(figures.small.contactUpdate, trivial) >= 0.5
+                "contact update 1k / trivial = \(format(ratio(figures.small.contactUpdate, trivial) * 100, 1))% (target >= \(format(writePathTarget * 100))%)",
+                ratio(figures.small.contactUpdate, trivial) >= writePathTarget
             ),
             (
                 "rowset x1 large / 1k = \(format(ratio(figures.large.rowsetSingle, figures.small.rowsetSingle.requestsPerSecond) * 100, 1))% (target >= 90%)",
