@@ -362,7 +362,23 @@ private func collectPair(
 }
 
 private func readHeaders(_ connection: OpaquePointer) -> HTTPHeaders {
-    HTTPHeaders(collect(connection, using: sfd_connection_headers).map { .init(name: $0.0, value: $0.1 ?? "") })
+    // Straight into the fields, with room for a typical request's: a list of pairs mapped into fields cost a
+    // second array and a retain and release per string (docs/benchmarks.md, 2026-12-08).
+    var fields: [HTTPHeaders.Field] = []
+    fields.reserveCapacity(12)
+    withUnsafeMutablePointer(to: &fields) { pointer in
+        _ = sfd_connection_headers(connection, collectField, UnsafeMutableRawPointer(pointer))
+    }
+    return HTTPHeaders(fields)
+}
+
+private func collectField(
+    cls: UnsafeMutableRawPointer?, kind: MHD_ValueKind, key: UnsafePointer<CChar>?, value: UnsafePointer<CChar>?
+) -> MHD_Result {
+    guard let cls, let key else { return .YES }
+    let fields = cls.assumingMemoryBound(to: [HTTPHeaders.Field].self)
+    fields.pointee.append(.init(name: String(cString: key), value: value.map { String(cString: $0) } ?? ""))
+    return .YES
 }
 
 /// MHD has split the arguments and turned `+` into spaces; escapes are decoded here (a malformed one is kept as

@@ -75,6 +75,11 @@ import WireFormat
             name: "non-AMPSEA ignores the flag and undeletes by default", rows: [(1, "a@x.com", true, 10, 1)],
             matchEmail: "a@x.com", secondaryDeletedSearch: false, ampsea: false, expected: 1),
         Case(
+            name: "one live match", rows: [(1, "a@x.com", false, nil, 1)], matchEmail: "a@x.com", expected: 1),
+        Case(
+            name: "one deleted match + secondaryDeletedSearch: undeleted", rows: [(1, "a@x.com", true, 10, 1)],
+            matchEmail: "a@x.com", secondaryDeletedSearch: true, expected: 1),
+        Case(
             name: "non-AMPSEA with the create policy", rows: [(1, "a@x.com", true, 10, 1)],
             matchEmail: "a@x.com", secondaryDeletedSearch: true, ampsea: false, policy: .create, expected: nil),
     ]
@@ -105,6 +110,14 @@ import WireFormat
         ("no-at-sign.example.com", false), ("two@@example.com", false), ("sp ace@example.com", false),
         ("a@b.c", false), ("a@example.abcdefghijklmn", false), ("@example.com", false), ("a@.com", false),
         (String(repeating: "x", count: 65) + "@example.com", false),
+        // Counted in characters, not bytes: the ASCII fast path and the scalar path must agree at each bound.
+        ("josé@example.com", true), ("ana@exämple.com", true), ("a@b.abcdefghijklm", true),
+        (String(repeating: "ü", count: 64) + "@example.com", true),
+        (String(repeating: "ü", count: 65) + "@example.com", false),
+        (String(repeating: "x", count: 64) + "@" + String(repeating: "y", count: 186) + ".com", true),
+        (String(repeating: "x", count: 64) + "@" + String(repeating: "y", count: 187) + ".com", false),
+        (String(repeating: "x", count: 64) + "@" + String(repeating: "ÿ", count: 186) + ".com", true),
+        ("a@b.cö", true), ("ü@b.c", false), ("a b@ü.com", false),
     ])
     func emailRule(email: String, valid: Bool) {
         #expect(AccountEngagementProspectFields.isValidEmail(email) == valid)

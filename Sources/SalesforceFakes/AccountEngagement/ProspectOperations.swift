@@ -271,8 +271,7 @@ struct ProspectOperations {
     {
         var email: String?
         var values: [String: JSONValue] = Dictionary(minimumCapacity: changes.count)
-        for key in changes.keys.sorted() {
-            let raw = changes[key]!
+        for (key, raw) in changes.sorted(by: { $0.key < $1.key }) {
             guard let spec = unit.field(key), spec.writable else {
                 throw error(400, 180, "One or more of the specified fields are invalid", key)
             }
