@@ -7,6 +7,11 @@ struct LoadResult {
     var p99Milliseconds: Double
     var requests: Int
     var failures: Int
+    /// CPU time (user and system) the benchmark's own process spent per request during the run: the fakes under
+    /// load, not wrk, which is a child process. On this shared machine throughput swings ±15% from run to run; the
+    /// fakes' CPU per request moves far less, so it is printed beside the rates as the steadier reading of what a
+    /// request costs the server.
+    var serverMicrosecondsPerRequest: Double = .nan
 }
 
 /// Drives wrk (Debian's `wrk`) against a URL with a Lua script, and reads its summary.
@@ -62,11 +67,23 @@ struct LoadGenerator {
         let pipe = Pipe()
         process.standardOutput = pipe
         process.standardError = pipe
+        let cpuBefore = Self.processCPUSeconds()
         try process.run()
         let output = String(decoding: pipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
+        let cpu = Self.processCPUSeconds() - cpuBefore
         guard process.terminationStatus == 0 else { throw BenchError("wrk failed: \(output)") }
-        return try Self.parse(output)
+        var result = try Self.parse(output)
+        if result.requests > 0 { result.serverMicrosecondsPerRequest = cpu / Double(result.requests) * 1e6 }
+        return result
+    }
+
+    /// User and system CPU seconds of this process (RUSAGE_SELF: every thread, not reaped children such as wrk).
+    private static func processCPUSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue, &usage)
+        func seconds(_ time: timeval) -> Double { Double(time.tv_sec) + Double(time.tv_usec) / 1e6 }
+        return seconds(usage.ru_utime) + seconds(usage.ru_stime)
     }
 
     static func parse(_ output: String) throws -> LoadResult {

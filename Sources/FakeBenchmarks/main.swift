@@ -92,7 +92,7 @@ do {
             "Account Engagement fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats), on \(ProcessInfo.processInfo.activeProcessorCount) cores"
         )
         let figures = try AccountEngagementBenchmark(load: load).run(largeCount: largeCount)
-        print(row(["run", "req/s", "p50 ms", "p99 ms"]))
+        print(row(["run", "req/s", "p50 ms", "p99 ms", "CPU us/req"]))
         for (name, result) in [
             ("trivial GET (keep-alive)", figures.trivialKeepAlive),
             ("trivial GET (Connection: close)", figures.trivialNewConnections),
@@ -102,9 +102,13 @@ do {
             print(
                 row([
                     name, format(result.requestsPerSecond), format(result.p50Milliseconds, 2),
-                    format(result.p99Milliseconds, 2),
+                    format(result.p99Milliseconds, 2), format(result.serverMicrosecondsPerRequest, 1),
                 ]))
         }
+        print(
+            "fake CPU per request, trivial / upsert 1k = "
+                + "\(format(figures.trivialKeepAlive.serverMicrosecondsPerRequest / figures.upsertSmall.serverMicrosecondsPerRequest * 100, 1))% "
+                + "(the fake's own share of the rate ratio, steadier than it on a shared machine; not a target)")
         let ceilingRatio = figures.upsertSmall.requestsPerSecond / figures.trivialKeepAlive.requestsPerSecond
         let flatRatio = figures.upsertLarge.requestsPerSecond / figures.upsertSmall.requestsPerSecond
         report([
@@ -143,12 +147,12 @@ do {
         print(
             "Marketing Cloud fake — wrk -t\(load.threads) -c\(load.connections) -d\(seconds)s, best of \(load.repeats)")
         let figures = try MarketingCloudBenchmark(load: load).run(largeCount: largeCount)
-        print(row(["run", "req/s", "rows/s", "p50 ms", "p99 ms"]))
+        print(row(["run", "req/s", "rows/s", "p50 ms", "p99 ms", "CPU us/req"]))
         print(
             row([
                 "trivial GET (keep-alive)", format(figures.trivial.requestsPerSecond), "",
                 format(figures.trivial.p50Milliseconds, 2),
-                format(figures.trivial.p99Milliseconds, 2),
+                format(figures.trivial.p99Milliseconds, 2), format(figures.trivial.serverMicrosecondsPerRequest, 1),
             ]))
         for runs in [figures.small, figures.large] {
             let size = "\(runs.stored / 1000)k"
@@ -161,8 +165,17 @@ do {
                     row([
                         name, format(result.requestsPerSecond), format(result.requestsPerSecond * Double(rows)),
                         format(result.p50Milliseconds, 2), format(result.p99Milliseconds, 2),
+                        format(result.serverMicrosecondsPerRequest, 1),
                     ]))
             }
+        }
+        for (name, result) in [
+            ("rowset x1", figures.small.rowsetSingle), ("contact update", figures.small.contactUpdate),
+        ] {
+            print(
+                "fake CPU per request, trivial / \(name) 1k = "
+                    + "\(format(figures.trivial.serverMicrosecondsPerRequest / result.serverMicrosecondsPerRequest * 100, 1))% "
+                    + "(not a target)")
         }
         let trivial = figures.trivial.requestsPerSecond
         func ratio(_ a: LoadResult, _ b: Double) -> Double { a.requestsPerSecond / b }
