@@ -120,7 +120,7 @@ bench: bench-deps
 
 # Instructions per request of the fakes' in-process loops and per record of the client library's (callgrind:
 # repeatable where the wall clock is not). OLD=path/to/an/old/FakeBenchmarks puts an older build beside this one,
-# in the same run; BENCH_PARTS=client (or fakes) runs one table.
+# in the same run; BENCH_PARTS=client (or fakes, or served: the Account Engagement fake over a socket) runs one table.
 bench-instructions: deps
 	@command -v valgrind >/dev/null 2>&1 || { $(SUDO) apt-get update -qq && $(APT_INSTALL) valgrind; }
 	$(SWIFT) build -c release --product FakeBenchmarks
