@@ -20,6 +20,10 @@ import Testing
     /// Thousands of clients on loopback, all open at once and all answered: the per-address bound (here 10)
     /// spares loopback, which every local client shares. Before, the 513th was refused.
     @Test func manyLoopbackClientsAtOnceAreAllServed() throws {
+        try ManySockets.exclusively { try manyLoopbackClientsAtOnceAreAllServedHolding() }
+    }
+
+    private func manyLoopbackClientsAtOnceAreAllServedHolding() throws {
         let server = try Self.server(perClient: 10)
         defer { server.stop() }
         let count = min(3000, (FileLimit.current - 512) / 2)
@@ -31,6 +35,10 @@ import Testing
     /// Silent connections are closed after the request-head timeout, not the idle one, and probes from the same
     /// address are answered at once meanwhile.
     @Test func silentConnectionsAreCutOffWhileOthersAreServed() throws {
+        try ManySockets.exclusively { try silentConnectionsAreCutOffWhileOthersAreServedHolding() }
+    }
+
+    private func silentConnectionsAreCutOffWhileOthersAreServedHolding() throws {
         let server = try Self.server(headTimeout: 1)
         defer { server.stop() }
         let silent = try HeldConnections(count: 1000, port: server.port)
@@ -66,6 +74,10 @@ import Testing
     /// whose handshake is not complete (before, these were still open after 12 s); the server's own head
     /// deadlines shut them down (ServerCore's HeadDeadlines).
     @Test func overTLSSilentConnectionsAreCutOffWhileOthersAreServed() throws {
+        try ManySockets.exclusively { try overTLSSilentConnectionsAreCutOffWhileOthersAreServedHolding() }
+    }
+
+    private func overTLSSilentConnectionsAreCutOffWhileOthersAreServedHolding() throws {
         let certificates = try TestCertificates()
         FileLimit.raiseToHard()
         let server = try HTTPServer(

@@ -39,6 +39,10 @@ import Testing
     /// of a service that calls the fake: before, one shared address was bounded at 512); and 4,000 silent
     /// connections are cut off by the request-head timeout while new requests from the same address are answered.
     @Test func tenThousandLoopbackClientsAreServedAndSilentOnesCutOff() throws {
+        try ManySockets.exclusively { try tenThousandLoopbackClients() }
+    }
+
+    private func tenThousandLoopbackClients() throws {
         FileLimit.raiseToHard()
         let fake = try BuiltProduct("sfdest", arguments: ["fake", "--head-timeout", "2"])
         defer { _ = fake.stop() }
