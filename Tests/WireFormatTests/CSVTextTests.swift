@@ -26,7 +26,8 @@ struct CSVTextTests {
     /// Property: any records written parse back as written, and the byte count matches what is written.
     @Test func anyRecordsRoundTrip() throws {
         var random = SplitMix(seed: 0xC5_7E47)
-        let alphabet = Array("ab,\"\r\n é\u{1F600};")
+        // U+FEFF too: a field that begins with it is quoted, or the first one would read back as a byte-order mark.
+        let alphabet = Array("ab,\"\r\n é\u{1F600};\u{FEFF}")
         for _ in 0..<3000 {
             let records = (0..<Int.random(in: 1...4, using: &random)).map { _ in
                 (0..<Int.random(in: 1...5, using: &random)).map { _ in

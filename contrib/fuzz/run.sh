@@ -15,8 +15,16 @@ cd "$(dirname "$0")/../.."
 flags=(--scratch-path .build-fuzz --product FuzzReaders -Xswiftc -sanitize=fuzzer,address -Xswiftc -parse-as-library
     -Xswiftc -DFUZZING)
 # Only errors and the outcome are shown: linking with AddressSanitizer makes gold warn about each of its local
-# symbols (hundreds of lines that say nothing).
-"$swift" build "${flags[@]}" 2>&1 | grep -E "error:|Build of product|Build complete" || true
+# symbols (hundreds of lines that say nothing). A failed build stops here: it once left an earlier binary to be
+# fuzzed in place of the code on disk (2026-12-08).
+build_log="$(mktemp)"
+if ! "$swift" build "${flags[@]}" >"$build_log" 2>&1; then
+    grep -E "error:" "$build_log" | head -20 >&2 || true
+    echo "the fuzz build failed; its whole output is in $build_log" >&2
+    exit 1
+fi
+grep -E "Build of product|Build complete" "$build_log" || true
+rm -f "$build_log"
 binary="$("$swift" build "${flags[@]}" --show-bin-path)/FuzzReaders"
 [ -x "$binary" ] || { echo "fuzz: $binary was not built" >&2; exit 1; }
 mkdir -p .build-fuzz/failures
