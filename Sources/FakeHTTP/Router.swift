@@ -89,14 +89,9 @@ package struct RouteTable: Sendable {
         case notFound
     }
 
-    private enum Segment: Sendable {
-        case literal(String)
-        case parameter(name: String, prefix: String)
-    }
-
-    /// A segment as matching reads it: its literal text (or a parameter's literal prefix) as bytes, so that a path's
-    /// segment is compared byte for byte where it lies.
-    private struct CompiledSegment: Sendable {
+    /// A pattern segment as matching reads it: a literal's text, or a parameter's literal prefix, as bytes (so a
+    /// path's segment is compared byte for byte where it lies), and the parameter's name.
+    private struct Segment: Sendable {
         let bytes: [UInt8]
         /// The parameter's name; nil for a literal segment.
         let parameter: String?
@@ -105,7 +100,6 @@ package struct RouteTable: Sendable {
     private struct Route: Sendable {
         let method: String
         let segments: [Segment]
-        let compiled: [CompiledSegment]
         let number: Int
         /// The pattern as written to ``add(_:_:number:)``, for listings and near-miss notes.
         let pattern: String
@@ -125,27 +119,17 @@ package struct RouteTable: Sendable {
 
     /// Adds a route; `number` is what ``match(method:path:)`` answers when it matches.
     package mutating func add(_ method: String, _ pattern: String, number: Int) {
-        let segments = pattern.split(separator: "/", omittingEmptySubsequences: true).map { part -> Segment in
+        let parts = pattern.split(separator: "/", omittingEmptySubsequences: true)
+        let segments = parts.map { part -> Segment in
             if let open = part.firstIndex(of: "{"), part.last == "}" {
                 let name = part[part.index(after: open)..<part.index(before: part.endIndex)]
-                return .parameter(name: String(name), prefix: String(part[..<open]))
+                return Segment(bytes: Array(part[..<open].utf8), parameter: String(name))
             }
-            return .literal(String(part))
+            return Segment(bytes: Array(part.utf8), parameter: nil)
         }
-        let compiled = segments.map { segment in
-            switch segment {
-            case .literal(let text): CompiledSegment(bytes: Array(text.utf8), parameter: nil)
-            case .parameter(let name, let prefix): CompiledSegment(bytes: Array(prefix.utf8), parameter: name)
-            }
-        }
-        let route = Route(method: method, segments: segments, compiled: compiled, number: number, pattern: pattern)
-        if compiled.allSatisfy({ $0.parameter == nil }) {
-            literalRoutes[
-                "/"
-                    + segments.map { if case .literal(let text) = $0 { return text } else { return "" } }.joined(
-                        separator: "/"), default: []
-            ]
-            .append(route)
+        let route = Route(method: method, segments: segments, number: number, pattern: pattern)
+        if segments.allSatisfy({ $0.parameter == nil }) {
+            literalRoutes["/" + parts.joined(separator: "/"), default: []].append(route)
         } else {
             parameterisedBySegmentCount[segments.count, default: []].append(routes.count)
         }
@@ -193,7 +177,7 @@ package struct RouteTable: Sendable {
     where Part.Element == UInt8 {
         var allowed = allowed
         for position in parameterisedBySegmentCount[parts.count] ?? [] {
-            guard let parameters = Self.bind(routes[position].compiled, to: parts) else { continue }
+            guard let parameters = Self.bind(routes[position].segments, to: parts) else { continue }
             let route = routes[position]
             if route.method == method { return .found(route.number, parameters: parameters) }
             if !allowed.contains(route.method) { allowed.append(route.method) }
@@ -222,27 +206,26 @@ package struct RouteTable: Sendable {
     /// extra segment costs its length, and a different method costs 1. Runs only for unanswered requests.
     package func closestRoute(method: String, path: String) -> String? {
         let parts = path.utf8.split(separator: UInt8(ascii: "/"), omittingEmptySubsequences: true).map { part in
-            PercentDecoding.decodeString(part) ?? String(decoding: part, as: UTF8.self)
+            PercentDecoding.decode(part) ?? Array(part)
         }
         var best: (distance: Int, route: Route)?
         for route in routes {
             var distance = route.method == method ? 0 : 1
             for index in 0..<max(parts.count, route.segments.count) {
-                switch (
-                    index < parts.count ? parts[index] : nil, index < route.segments.count ? route.segments[index] : nil
-                ) {
-                case (let part?, .literal(let literal)?):
-                    distance += EditDistance.between(Array(part.utf8), Array(literal.utf8))
-                case (let part?, .parameter(_, let prefix)?):
+                let part = index < parts.count ? parts[index] : nil
+                let segment = index < route.segments.count ? route.segments[index] : nil
+                switch (part, segment) {
+                case (let part?, let segment?) where segment.parameter == nil:
+                    distance += EditDistance.between(part, segment.bytes)
+                case (let part?, let segment?):
+                    let prefix = segment.bytes
                     distance +=
-                        part.hasPrefix(prefix) && part.utf8.count > prefix.utf8.count
-                        ? 0 : EditDistance.between(Array(part.utf8.prefix(prefix.utf8.count)), Array(prefix.utf8)) + 1
+                        part.starts(with: prefix) && part.count > prefix.count
+                        ? 0 : EditDistance.between(Array(part.prefix(prefix.count)), prefix) + 1
                 case (let part?, nil):
-                    distance += part.utf8.count
-                case (nil, .literal(let literal)?):
-                    distance += literal.utf8.count
-                case (nil, .parameter(let name, let prefix)?):
-                    distance += prefix.utf8.count + name.utf8.count
+                    distance += part.count
+                case (nil, let segment?):
+                    distance += segment.bytes.count + (segment.parameter?.utf8.count ?? 0)
                 case (nil, nil):
                     break
                 }
@@ -252,7 +235,7 @@ package struct RouteTable: Sendable {
         return best.map { "\($0.route.method) \($0.route.pattern)" }
     }
 
-    private static func bind<Part: Collection>(_ segments: [CompiledSegment], to parts: [Part]) -> [String: String]?
+    private static func bind<Part: Collection>(_ segments: [Segment], to parts: [Part]) -> [String: String]?
     where Part.Element == UInt8 {
         guard segments.count == parts.count else { return nil }
         // The literals first, so a route that does not match allocates nothing.

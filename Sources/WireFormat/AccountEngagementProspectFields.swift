@@ -64,58 +64,35 @@ package enum AccountEngagementProspectFields {
     /// 255 characters) or has invalid syntax". Whether v5 applies exactly this rule is inferred. The fake applies it; the client does when asked
     /// (`checkEmailsLocally`), to spend no call on an address the API would refuse.
     package static func isValidEmail(_ email: String) -> Bool {
-        // An ASCII address is checked on its bytes, which are its scalars, without a copy: every upsert checks one,
-        // and the array of scalars cost 1,900 instructions (docs/benchmarks.md, 2026-12-08).
+        // In one pass over the address's bytes when it is ASCII, its bytes being its characters: every upsert checks
+        // one, and the array of scalars cost 1,900 instructions (docs/benchmarks.md, 2026-12-08). Otherwise over
+        // its scalar values, with the same rule.
         var text = email
-        if let valid = text.withUTF8({ bytes in
-            bytes.allSatisfy { $0 < 0x80 } ? isValidASCII(bytes) : nil
-        }) {
-            return valid
-        }
-        return isValid(email.unicodeScalars.map(\.value))
+        if let valid = text.withUTF8({ $0.allSatisfy { $0 < 0x80 } ? isValid($0) : nil }) { return valid }
+        return email.unicodeScalars.map(\.value).withUnsafeBufferPointer { isValid($0) }
     }
 
-    /// The same rule in one pass over ASCII bytes: no space anywhere, exactly one `@` with 1–64 characters before it,
-    /// and a dot in the domain with 1–255 characters before it and 2–13 after it.
-    private static func isValidASCII(_ bytes: UnsafeBufferPointer<UInt8>) -> Bool {
-        guard bytes.count <= 255 else { return false }
+    /// The rule, over an address's characters: no space anywhere, exactly one `@` with 1–64 characters before it, at
+    /// most 255 in all, and a dot in the domain with 1–255 characters before it and 2–13 after it.
+    private static func isValid<Code: FixedWidthInteger>(_ codes: UnsafeBufferPointer<Code>) -> Bool {
+        guard codes.count <= 255 else { return false }
         var at = -1
         var splitByADot = false
-        for index in 0..<bytes.count {
-            switch bytes[index] {
-            case UInt8(ascii: " "):
+        for index in 0..<codes.count {
+            switch codes[index] {
+            case Code(UInt8(ascii: " ")):
                 return false
-            case UInt8(ascii: "@"):
+            case Code(UInt8(ascii: "@")):
                 guard at < 0 else { return false }
                 at = index
-            case UInt8(ascii: ".") where at >= 0:
+            case Code(UInt8(ascii: ".")) where at >= 0:
                 let before = index - at - 1
-                let after = bytes.count - index - 1
+                let after = codes.count - index - 1
                 if (1...255).contains(before) && (2...13).contains(after) { splitByADot = true }
             default:
                 break
             }
         }
         return (1...64).contains(at) && splitByADot
-    }
-
-    /// The rule on an address's scalar values, in order.
-    private static func isValid<Scalars: RandomAccessCollection>(_ scalars: Scalars) -> Bool
-    where Scalars.Element: FixedWidthInteger, Scalars.Index == Int {
-        let at = Scalars.Element(UInt8(ascii: "@"))
-        let space = Scalars.Element(UInt8(ascii: " "))
-        let dot = Scalars.Element(UInt8(ascii: "."))
-        guard scalars.count <= 255, let atIndex = scalars.firstIndex(of: at) else { return false }
-        let local = scalars[..<atIndex]
-        let domain = scalars[(atIndex + 1)...]
-        guard (1...64).contains(local.count), !local.contains(space) else { return false }
-        guard !domain.contains(at), !domain.contains(space) else { return false }
-        // Some dot must split the domain into 1–255 characters before it and 2–13 after it.
-        for index in domain.indices where domain[index] == dot {
-            let before = index - domain.startIndex
-            let after = domain.endIndex - index - 1
-            if (1...255).contains(before) && (2...13).contains(after) { return true }
-        }
-        return false
     }
 }

@@ -112,9 +112,7 @@ package enum CSVText {
     /// Fuzz/regressions/csv).
     package static func appendField(_ field: String, to output: inout [UInt8]) {
         let utf8 = field.utf8
-        let needsQuotes =
-            utf8.contains { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A } || beginsWithByteOrderMark(utf8)
-        guard needsQuotes else {
+        guard needsQuotes(utf8) else {
             output.append(contentsOf: utf8)
             return
         }
@@ -130,20 +128,17 @@ package enum CSVText {
     package static func recordByteCount(_ fields: [String]) -> Int {
         var count = max(0, fields.count - 1) + 2
         for field in fields {
-            var quotes = 0
-            var special = false
-            for byte in field.utf8 {
-                if byte == 0x22 { quotes += 1 }
-                if byte == 0x2C || byte == 0x22 || byte == 0x0D || byte == 0x0A { special = true }
-            }
-            if beginsWithByteOrderMark(field.utf8) { special = true }
-            count += field.utf8.count + (special ? 2 + quotes : 0)
+            let utf8 = field.utf8
+            count += utf8.count
+            if needsQuotes(utf8) { count += 2 + utf8.reduce(0) { $0 + ($1 == 0x22 ? 1 : 0) } }
         }
         return count
     }
 
-    /// Whether the text starts with U+FEFF (EF BB BF), which the reader skips at the start of a file.
-    private static func beginsWithByteOrderMark(_ utf8: String.UTF8View) -> Bool {
+    /// The one quoting rule, for the writer and the count: a comma, a quote, CR or LF anywhere, or U+FEFF (EF BB BF)
+    /// first, which the reader skips at the start of a file.
+    private static func needsQuotes(_ utf8: String.UTF8View) -> Bool {
+        if utf8.contains(where: { $0 == 0x2C || $0 == 0x22 || $0 == 0x0D || $0 == 0x0A }) { return true }
         var bytes = utf8.makeIterator()
         return bytes.next() == 0xEF && bytes.next() == 0xBB && bytes.next() == 0xBF
     }

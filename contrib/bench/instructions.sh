@@ -1,7 +1,7 @@
 #!/usr/bin/env bash
 # Instructions per request of the fakes' in-process loops, and per record of the client library's, for one or
-# more FakeBenchmarks binaries side by side (an old build and a new one): callgrind counts are repeatable to a
-# fraction of a percent on this noisy machine, where wall-clock pairs of the same binary differ by 15% or more
+# more FakeBenchmarks binaries side by side (an old build and a new one): callgrind counts are repeatable to
+# within 2% on this noisy machine, where wall-clock pairs of the same binary differ by 15% or more
 # (docs/benchmarks.md).
 #
 # Usage: contrib/bench/instructions.sh BINARY [BINARY ...]   (BENCH_PARTS=fakes, served or client runs one table)
